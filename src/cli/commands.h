@@ -1,0 +1,17 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/global_options.h"
+
+namespace daulat::cli {
+
+// Each Add*Command registers a subcommand on `app`. The command's callback
+// stores its exit code in `*exit_code`; options are owned by the command and
+// live as long as `app`.
+void AddModelsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddRunCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddChatCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddVersionCommand(CLI::App& app, int* exit_code);
+
+}  // namespace daulat::cli

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/status.h"
+#include "engine/model_registry.h"
+
+namespace daulat::cli {
+
+// Options every subcommand shares; filled by CLI11 from flags and DAULAT_* variables.
+struct GlobalOptions {
+  std::string data_dir;    // --data-dir / DAULAT_DATA_DIR
+  std::string models_dir;  // --models-dir / DAULAT_MODELS_DIR; default <data_dir>/models
+  bool verbose = false;    // -v: libllama's own log lines and debug logs on stderr
+
+  std::filesystem::path DataDir() const;
+  std::filesystem::path ModelsDir() const;
+  engine::ModelRegistry Registry() const { return engine::ModelRegistry(ModelsDir()); }
+};
+
+// ${XDG_DATA_HOME:-~/.local/share}/daulat
+std::filesystem::path DefaultDataDir();
+
+// Prints "daulat: <message>" to stderr and returns the matching exit code.
+int ReportError(const Status& status);
+
+}  // namespace daulat::cli

@@ -1,0 +1,43 @@
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "common/log.h"
+
+int main(int argc, char** argv) {
+  using namespace daulat::cli;
+  CLI::App app{
+      "daulat: sovereign AI on your own machines.\n"
+      "Local models, no data leaves this computer."};
+  app.name("daulat");
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+  GlobalOptions global;
+  app.add_option("--data-dir", global.data_dir, "Data folder (default: ~/.local/share/daulat)")
+      ->envname("DAULAT_DATA_DIR");
+  app.add_option("--models-dir", global.models_dir, "Models folder (default: <data-dir>/models)")
+      ->envname("DAULAT_MODELS_DIR");
+  app.add_flag("-v,--verbose", global.verbose, "Log details to stderr, including llama.cpp's");
+
+  int exit_code = kExitInternal;
+  AddModelsCommand(app, global, &exit_code);
+  AddRunCommand(app, global, &exit_code);
+  AddChatCommand(app, global, &exit_code);
+  AddVersionCommand(app, &exit_code);
+  app.parse_complete_callback([&global] { daulat::InitLogging(global.verbose ? "debug" : "warn"); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  std::fflush(stdout);
+  return exit_code;
+}

@@ -1,0 +1,71 @@
+#include "engine/sampling.h"
+
+#include <llama.h>
+
+#include <cmath>
+#include <random>
+
+namespace daulat::engine {
+namespace {
+
+bool InRange(float v, float lo, float hi) { return std::isfinite(v) && v >= lo && v <= hi; }
+
+}  // namespace
+
+Status SamplingParams::Validate() const {
+  if (!InRange(temperature, 0.0f, 2.0f)) return InvalidArgument("temperature must be between 0 and 2");
+  if (!InRange(top_p, 0.0f, 1.0f) || top_p == 0.0f) return InvalidArgument("top_p must be in (0, 1]");
+  if (top_k < 0) return InvalidArgument("top_k must be 0 (off) or positive");
+  if (!InRange(min_p, 0.0f, 1.0f)) return InvalidArgument("min_p must be between 0 and 1");
+  if (!InRange(repeat_penalty, 0.0f, 10.0f) || repeat_penalty == 0.0f) {
+    return InvalidArgument("repeat_penalty must be in (0, 10]");
+  }
+  if (repeat_last_n < -1) return InvalidArgument("repeat_last_n must be -1 (whole context) or >= 0");
+  if (!InRange(presence_penalty, -2.0f, 2.0f)) return InvalidArgument("presence_penalty must be between -2 and 2");
+  if (!InRange(frequency_penalty, -2.0f, 2.0f)) return InvalidArgument("frequency_penalty must be between -2 and 2");
+  if (max_tokens == 0 || max_tokens < -1) return InvalidArgument("max_tokens must be positive (or -1 for no limit)");
+  if (stop.size() > 16) return InvalidArgument("at most 16 stop strings are allowed");
+  for (const auto& s : stop) {
+    if (s.empty() || s.size() > 256) return InvalidArgument("each stop string must be 1 to 256 bytes");
+  }
+  return Status::Ok();
+}
+
+Sampler::Sampler(const Model& model, const SamplingParams& p) : n_vocab_(model.vocab_size()) {
+  const bool penalties = p.repeat_penalty != 1.0f || p.presence_penalty != 0.0f ||
+                         p.frequency_penalty != 0.0f;
+  // Plain greedy needs no chain: an argmax over the logits avoids copying the
+  // whole vocabulary (262k entries for Gemma 3) into a candidate array per token.
+  if (p.greedy() && !penalties) return;
+  chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  if (penalties) {
+    llama_sampler_chain_add(chain_, llama_sampler_init_penalties(n_vocab_, p.repeat_last_n, p.repeat_penalty,
+                                                                 p.frequency_penalty, p.presence_penalty));
+  }
+  if (p.greedy()) {
+    llama_sampler_chain_add(chain_, llama_sampler_init_greedy());
+    return;
+  }
+  if (p.top_k > 0) llama_sampler_chain_add(chain_, llama_sampler_init_top_k(p.top_k));
+  if (p.top_p < 1.0f) llama_sampler_chain_add(chain_, llama_sampler_init_top_p(p.top_p, 1));
+  if (p.min_p > 0.0f) llama_sampler_chain_add(chain_, llama_sampler_init_min_p(p.min_p, 1));
+  llama_sampler_chain_add(chain_, llama_sampler_init_temp(p.temperature));
+  const uint32_t seed = p.seed ? *p.seed : std::random_device{}();
+  llama_sampler_chain_add(chain_, llama_sampler_init_dist(seed));
+}
+
+Sampler::~Sampler() {
+  if (chain_ != nullptr) llama_sampler_free(chain_);
+}
+
+Token Sampler::Sample(llama_context* ctx, int32_t idx) {
+  if (chain_ != nullptr) return llama_sampler_sample(chain_, ctx, idx);
+  const float* logits = llama_get_logits_ith(ctx, idx);
+  Token best = 0;
+  for (Token i = 1; i < n_vocab_; ++i) {
+    if (logits[i] > logits[best]) best = i;
+  }
+  return best;
+}
+
+}  // namespace daulat::engine

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/model.h"
+
+struct llama_context;
+struct llama_sampler;
+
+namespace daulat::engine {
+
+// How the next token is chosen. Defaults follow llama.cpp's; temperature 0
+// means greedy (deterministic) decoding.
+struct SamplingParams {
+  float temperature = 0.8f;      // [0, 2]
+  float top_p = 0.95f;           // (0, 1]; 1 disables
+  int32_t top_k = 40;            // >= 0; 0 disables
+  float min_p = 0.05f;           // [0, 1]; 0 disables
+  float repeat_penalty = 1.0f;   // (0, 10]; 1 disables
+  int32_t repeat_last_n = 64;    // tokens the penalties look back over
+  float presence_penalty = 0.0f;   // [-2, 2]
+  float frequency_penalty = 0.0f;  // [-2, 2]
+  std::optional<uint32_t> seed;    // unset: a fresh random seed per generation
+  int32_t max_tokens = -1;         // -1: until end of generation or the context is full
+  std::vector<std::string> stop;   // up to 16 strings, each 1..256 bytes
+  bool ignore_eos = false;         // keep going past end-of-generation (benchmarks)
+
+  // INVALID_ARGUMENT naming the first out-of-range field.
+  Status Validate() const;
+  bool greedy() const { return temperature <= 0.0f; }
+};
+
+// A token-choosing chain for one generation. Not thread-safe.
+class Sampler {
+ public:
+  Sampler(const Model& model, const SamplingParams& params);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  // Picks a token from the logits of output `idx` of the last decode and
+  // records it for the penalties.
+  Token Sample(llama_context* ctx, int32_t idx);
+
+ private:
+  llama_sampler* chain_ = nullptr;  // null on the plain-greedy fast path
+  int32_t n_vocab_;
+};
+
+}  // namespace daulat::engine
