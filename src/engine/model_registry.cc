@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
+#include <cstdio>
+
+#include "common/log.h"
 
 namespace daulat::engine {
 namespace {
@@ -13,13 +15,17 @@ constexpr const char* kManifestFile = "manifest.json";
 constexpr const char* kStampFile = ".verified";
 constexpr size_t kMaxManifestBytes = 1 << 20;
 
-// Same fields as `stat -c %s:%Y:%Z:%i`, so scripts/bootstrap can write stamps too.
+// Same text as `stat -c %s:%.9Y:%.9Z:%i`, so scripts/bootstrap can write stamps
+// too. Nanosecond times: a rewrite within the same second must not look unchanged.
 std::string FileIdentity(const std::filesystem::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {};
-  std::ostringstream out;
-  out << st.st_size << ':' << st.st_mtim.tv_sec << ':' << st.st_ctim.tv_sec << ':' << st.st_ino;
-  return out.str();
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%lld:%lld.%09ld:%lld.%09ld:%llu", static_cast<long long>(st.st_size),
+                static_cast<long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec,
+                static_cast<long long>(st.st_ctim.tv_sec), st.st_ctim.tv_nsec,
+                static_cast<unsigned long long>(st.st_ino));
+  return buf;
 }
 
 }  // namespace
@@ -110,6 +116,7 @@ Status ModelRegistry::EnsureVerified(const InstalledModel& model,
   std::string hash, identity;
   if (in >> hash >> identity && hash == model.manifest.sha256 &&
       identity == FileIdentity(model.gguf_path())) {
+    spdlog::debug("model '{}': verification stamp matches, not re-hashing", model.manifest.name);
     return Status::Ok();
   }
   return Verify(model, progress);

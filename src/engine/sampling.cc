@@ -2,6 +2,7 @@
 
 #include <llama.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -39,6 +40,7 @@ Sampler::Sampler(const Model& model, const SamplingParams& p) : n_vocab_(model.v
   if (p.greedy() && !penalties) return;
   chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
   if (penalties) {
+    history_n_ = p.repeat_last_n;
     llama_sampler_chain_add(chain_, llama_sampler_init_penalties(n_vocab_, p.repeat_last_n, p.repeat_penalty,
                                                                  p.frequency_penalty, p.presence_penalty));
   }
@@ -56,6 +58,12 @@ Sampler::Sampler(const Model& model, const SamplingParams& p) : n_vocab_(model.v
 
 Sampler::~Sampler() {
   if (chain_ != nullptr) llama_sampler_free(chain_);
+}
+
+void Sampler::AcceptHistory(const std::vector<Token>& tokens) {
+  if (chain_ == nullptr || history_n_ == 0) return;
+  const size_t n = history_n_ < 0 ? tokens.size() : std::min(tokens.size(), static_cast<size_t>(history_n_));
+  for (size_t i = tokens.size() - n; i < tokens.size(); ++i) llama_sampler_accept(chain_, tokens[i]);
 }
 
 Token Sampler::Sample(llama_context* ctx, int32_t idx) {

@@ -43,6 +43,10 @@ class Sampler {
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
 
+  // Feeds earlier tokens (the prompt) to the repetition penalties, so that
+  // "penalise what was already said" covers the conversation, not only the answer.
+  void AcceptHistory(const std::vector<Token>& tokens);
+
   // Picks a token from the logits of output `idx` of the last decode and
   // records it for the penalties.
   Token Sample(llama_context* ctx, int32_t idx);
@@ -50,6 +54,7 @@ class Sampler {
  private:
   llama_sampler* chain_ = nullptr;  // null on the plain-greedy fast path
   int32_t n_vocab_;
+  int32_t history_n_ = 0;  // how many history tokens the penalties look at
 };
 
 }  // namespace daulat::engine

@@ -122,7 +122,7 @@ Result<GenerationResult> Session::Generate(const std::vector<Token>& prompt,
   DAULAT_RETURN_IF_ERROR(params.Validate());
   const size_t n_ctx = context_length();
   if (prompt.size() >= n_ctx) {
-    return ResourceExhausted("the prompt has " + std::to_string(prompt.size()) +
+    return InvalidArgument("the prompt has " + std::to_string(prompt.size()) +
                              " tokens but the context window holds " + std::to_string(n_ctx) +
                              " (shorten it or raise the context length)");
   }
@@ -153,6 +153,7 @@ Result<GenerationResult> Session::Generate(const std::vector<Token>& prompt,
   DAULAT_RETURN_IF_ERROR(st);
 
   Sampler sampler(*model_, params);
+  sampler.AcceptHistory(prompt);
   TextStream stream(params.stop);
   const auto emit = [&](const std::string& text) {
     if (text.empty()) return;

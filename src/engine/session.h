@@ -57,8 +57,8 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Errors: INVALID_ARGUMENT (empty prompt, bad params), RESOURCE_EXHAUSTED
-  // (prompt does not fit the context window), INTERNAL (libllama failure).
+  // Errors: INVALID_ARGUMENT (empty prompt, bad params, prompt does not fit
+  // the context window), INTERNAL (libllama failure).
   // Cancellation is not an error: the result has finish_reason kCancelled.
   Result<GenerationResult> Generate(const std::vector<Token>& prompt, const SamplingParams& params,
                                     const TextCallback& on_text = nullptr,

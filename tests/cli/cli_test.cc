@@ -1,0 +1,171 @@
+// Drives the real `daulat` binary: exit codes, messages and output formats.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "subprocess.h"
+#include "tiny_model.h"
+
+namespace daulat {
+namespace {
+
+using testing::RunDaulat;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = testing::MakeTempDir("cli");
+    auto m = testing::InstallTinyModel(data_ / "models", "tiny");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    model_ = *m;
+    env_ = {{"DAULAT_DATA_DIR", data_.string()}};
+  }
+  void TearDown() override { std::filesystem::remove_all(data_); }
+
+  testing::ProcessResult Run(const std::vector<std::string>& args, const std::string& in = "") {
+    return RunDaulat(args, env_, in);
+  }
+
+  std::filesystem::path data_;
+  engine::InstalledModel model_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(CliTest, HelpEverywhere) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"models", "--help"}, {"models", "list", "--help"}, {"models", "show", "--help"},
+           {"models", "verify", "--help"}, {"run", "--help"}, {"chat", "--help"}, {"version", "--help"}}) {
+    auto r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.back();
+  }
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({}).exit_code, 2);
+  EXPECT_EQ(Run({"--no-such-flag", "version"}).exit_code, 2);
+  EXPECT_EQ(Run({"run", "--model", "tiny", "--bogus", "x"}).exit_code, 2);
+  EXPECT_EQ(Run({"run", "--model", "tiny"}).exit_code, 2);  // no prompt
+  EXPECT_EQ(Run({"run", "--temperature", "warm", "x"}).exit_code, 2);
+  EXPECT_EQ(Run({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Run({"models"}).exit_code, 2);
+}
+
+TEST_F(CliTest, VersionJson) {
+  auto r = Run({"version", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["version"], "0.1.0");
+  EXPECT_EQ(j["llama_cpp_commit"].get<std::string>().size(), 40u);
+}
+
+TEST_F(CliTest, ModelsListShowVerify) {
+  auto list = Run({"models", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto j = nlohmann::json::parse(list.out);
+  ASSERT_EQ(j["models"].size(), 1u);
+  EXPECT_EQ(j["models"][0]["name"], "tiny");
+  EXPECT_EQ(j["models"][0]["max_classification"], "TERHAD");
+  auto table = Run({"models", "list"});
+  EXPECT_NE(table.out.find("tiny"), std::string::npos);
+
+  auto show = Run({"models", "show", "tiny", "--json"});
+  ASSERT_EQ(show.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(show.out)["sha256"], model_.manifest.sha256);
+  EXPECT_EQ(Run({"models", "show", "nope"}).exit_code, 3);
+
+  auto verify = Run({"models", "verify", "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_TRUE(nlohmann::json::parse(verify.out)["results"][0]["ok"].get<bool>());
+  EXPECT_EQ(Run({"models", "verify", "nope"}).exit_code, 3);
+}
+
+TEST_F(CliTest, RunStreamsAnAnswerAndJsonHasUsage) {
+  auto r = Run({"run", "--model", "tiny", "--temperature", "0", "-n", "8", "Apakah ibu negara Malaysia?"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  auto j = Run({"run", "--model", "tiny", "--temperature", "0", "-n", "8", "--json", "Apakah ibu negara Malaysia?"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto out = nlohmann::json::parse(j.out);
+  EXPECT_EQ(out["usage"]["completion_tokens"].get<int>() > 0, true);
+  EXPECT_EQ(out["usage"]["total_tokens"], out["usage"]["prompt_tokens"].get<int>() + out["usage"]["completion_tokens"].get<int>());
+  EXPECT_EQ(out["model"], "tiny");
+  // Prompt from stdin, raw completion.
+  auto raw = Run({"run", "--model", "tiny", "--raw", "--temperature", "0", "-n", "4", "--json", "-"}, "Kuala Lumpur");
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  const int raw_tokens = nlohmann::json::parse(raw.out)["usage"]["prompt_tokens"];
+  EXPECT_GT(raw_tokens, 1);
+  EXPECT_LT(raw_tokens, out["usage"]["prompt_tokens"].get<int>());  // no chat template around it
+}
+
+TEST_F(CliTest, BadInputGivesClearErrorsAndExitCodes) {
+  auto missing = Run({"run", "--model", "gemma-unknown", "hi"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("not installed"), std::string::npos);
+  EXPECT_NE(missing.err.find("tiny"), std::string::npos);
+
+  auto empty = Run({"run", "--model", "tiny", "   "});
+  EXPECT_EQ(empty.exit_code, 5);
+  EXPECT_NE(empty.err.find("empty"), std::string::npos);
+  EXPECT_EQ(Run({"run", "--model", "tiny", "-"}, "").exit_code, 5);
+
+  std::string long_prompt;
+  for (int i = 0; i < 400; ++i) long_prompt += "panjang ";
+  auto too_long = Run({"run", "--model", "tiny", "--ctx-size", "64", long_prompt});
+  EXPECT_EQ(too_long.exit_code, 5);
+  EXPECT_NE(too_long.err.find("context window"), std::string::npos);
+
+  auto bad_value = Run({"run", "--model", "tiny", "--temperature", "9", "hi"});
+  EXPECT_EQ(bad_value.exit_code, 5);
+  EXPECT_NE(bad_value.err.find("temperature"), std::string::npos);
+}
+
+TEST_F(CliTest, CorruptModelIsRefusedWithExitFour) {
+  {
+    std::fstream f(model_.gguf_path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x00');
+    f.put('\x01');
+  }
+  auto r = Run({"run", "--model", "tiny", "hi"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("checksum mismatch"), std::string::npos);
+  auto v = Run({"models", "verify"});
+  EXPECT_EQ(v.exit_code, 4);
+  EXPECT_NE(v.out.find("FAILED"), std::string::npos);
+}
+
+TEST_F(CliTest, TruncatedModelIsRefusedWithExitFour) {
+  std::filesystem::resize_file(model_.gguf_path(), std::filesystem::file_size(model_.gguf_path()) / 2);
+  auto r = Run({"run", "--model", "tiny", "hi"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("truncated"), std::string::npos);
+}
+
+TEST_F(CliTest, GarbageFileWithMatchingManifestIsRefusedByTheLoader) {
+  // A manifest that honestly describes a file that is not a model.
+  const std::string junk = "GGUF but not really a model at all, just text";
+  std::ofstream(model_.gguf_path(), std::ios::trunc) << junk;
+  nlohmann::json m = nlohmann::json::parse(std::ifstream(model_.dir / "manifest.json"));
+  m["sha256"] = "0d6f1dd0b62e52dfa0a5b95a6f3ae7e3d0cfa6f2de0b7d1f5f1a0a7c4f1c3b10";
+  m["size_bytes"] = 0;
+  std::ofstream(model_.dir / "manifest.json", std::ios::trunc) << m.dump();
+  auto r = Run({"run", "--model", "tiny", "hi"});
+  EXPECT_EQ(r.exit_code, 4);  // checksum mismatch first
+  EXPECT_EQ(Run({"models", "list", "--json"}).exit_code, 0);
+}
+
+TEST_F(CliTest, ChatKeepsTheConversationAndHandlesCommands) {
+  auto r = Run({"chat", "--model", "tiny", "--temperature", "0", "-n", "4"},
+               "hello\n\n/reset\nsecond question\n/exit\nnever read\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("conversation cleared"), std::string::npos);
+  // Two answers, one per question, each on its own line.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+  auto eof = Run({"chat", "--model", "tiny", "-n", "2"}, "");
+  EXPECT_EQ(eof.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace daulat
