@@ -21,7 +21,8 @@ constexpr const char* kHelp =
 bool DropOldestTurn(std::vector<engine::ChatMessage>& messages) {
   const size_t first = (!messages.empty() && messages[0].role == "system") ? 1 : 0;
   if (messages.size() < first + 3) return false;  // keep at least the newest user message
-  messages.erase(messages.begin() + static_cast<long>(first), messages.begin() + static_cast<long>(first) + 2);
+  messages.erase(messages.begin() + static_cast<long>(first),
+                 messages.begin() + static_cast<long>(first) + 2);
   return true;
 }
 
@@ -64,7 +65,8 @@ int Chat(const GlobalOptions& global, const GenerationFlags& flags) {
       tokens = loaded->model->Tokenize(prompt->text, true, true);
       params.stop = flags.sampling.stop;
       params.stop.insert(params.stop.end(), prompt->stops.begin(), prompt->stops.end());
-    params.stop.insert(params.stop.end(), loaded->template_stops.begin(), loaded->template_stops.end());
+      params.stop.insert(params.stop.end(), loaded->template_stops.begin(),
+                         loaded->template_stops.end());
       if (tokens.size() + 1 < loaded->session->context_length()) break;
       if (!DropOldestTurn(messages)) {
         fit = InvalidArgument("this message alone does not fit the context window of " +
@@ -83,7 +85,8 @@ int Chat(const GlobalOptions& global, const GenerationFlags& flags) {
     if (!result.ok()) return ReportError(result.status());
     std::fputc('\n', stdout);
     std::fflush(stdout);
-    if (result->finish_reason == engine::FinishReason::kCancelled) std::fputs("(stopped)\n", stderr);
+    if (result->finish_reason == engine::FinishReason::kCancelled)
+      std::fputs("(stopped)\n", stderr);
     messages.push_back({"assistant", result->text});
   }
 }
@@ -92,7 +95,8 @@ int Chat(const GlobalOptions& global, const GenerationFlags& flags) {
 
 void AddChatCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto flags = std::make_shared<GenerationFlags>();
-  auto* cmd = app.add_subcommand("chat", "Talk with a local model; the conversation is kept until /reset or exit");
+  auto* cmd = app.add_subcommand(
+      "chat", "Talk with a local model; the conversation is kept until /reset or exit");
   AddGenerationFlags(*cmd, *flags);
   cmd->callback([&global, exit_code, flags] { *exit_code = Chat(global, *flags); });
 }

@@ -21,21 +21,32 @@ void OnSigint(int /*sig*/) {
 }  // namespace
 
 void AddGenerationFlags(CLI::App& cmd, GenerationFlags& f) {
-  cmd.add_option("-m,--model", f.model, "Installed model to use")->envname("DAULAT_MODEL")->capture_default_str();
+  cmd.add_option("-m,--model", f.model, "Installed model to use")
+      ->envname("DAULAT_MODEL")
+      ->capture_default_str();
   cmd.add_option("--system", f.system, "System message placed before the conversation");
   auto& s = f.sampling;
-  cmd.add_option("--temperature", s.temperature, "Sampling temperature, 0 = greedy")->capture_default_str();
+  cmd.add_option("--temperature", s.temperature, "Sampling temperature, 0 = greedy")
+      ->capture_default_str();
   cmd.add_option("--top-p", s.top_p, "Nucleus sampling threshold")->capture_default_str();
-  cmd.add_option("--top-k", s.top_k, "Sample among the k most likely tokens (0 = off)")->capture_default_str();
-  cmd.add_option("--min-p", s.min_p, "Drop tokens below this fraction of the top probability")->capture_default_str();
-  cmd.add_option("--repeat-penalty", s.repeat_penalty, "Penalty for repeated tokens (1 = off)")->capture_default_str();
-  cmd.add_option("--presence-penalty", s.presence_penalty, "OpenAI-style presence penalty")->capture_default_str();
-  cmd.add_option("--frequency-penalty", s.frequency_penalty, "OpenAI-style frequency penalty")->capture_default_str();
+  cmd.add_option("--top-k", s.top_k, "Sample among the k most likely tokens (0 = off)")
+      ->capture_default_str();
+  cmd.add_option("--min-p", s.min_p, "Drop tokens below this fraction of the top probability")
+      ->capture_default_str();
+  cmd.add_option("--repeat-penalty", s.repeat_penalty, "Penalty for repeated tokens (1 = off)")
+      ->capture_default_str();
+  cmd.add_option("--presence-penalty", s.presence_penalty, "OpenAI-style presence penalty")
+      ->capture_default_str();
+  cmd.add_option("--frequency-penalty", s.frequency_penalty, "OpenAI-style frequency penalty")
+      ->capture_default_str();
   cmd.add_option("--seed", f.seed, "Random seed for reproducible sampling");
   s.max_tokens = 1024;
-  cmd.add_option("-n,--max-tokens", s.max_tokens, "Most tokens to generate (-1 = until the context is full)")->capture_default_str();
+  cmd.add_option("-n,--max-tokens", s.max_tokens,
+                 "Most tokens to generate (-1 = until the context is full)")
+      ->capture_default_str();
   cmd.add_option("--stop", s.stop, "Stop when the output contains this text (repeatable)");
-  cmd.add_option("-c,--ctx-size", f.context_length, "Context window in tokens")->capture_default_str();
+  cmd.add_option("-c,--ctx-size", f.context_length, "Context window in tokens")
+      ->capture_default_str();
   cmd.add_option("-t,--threads", f.threads, "CPU threads (0 = all)")->capture_default_str();
 }
 
@@ -103,6 +114,8 @@ engine::CancellationToken* InterruptGuard::Arm() {
   return g_tokens.back().get();
 }
 
-bool InterruptGuard::interrupted() { return g_interrupted.load(); }
+bool InterruptGuard::interrupted() {
+  return g_interrupted.load();
+}
 
 }  // namespace daulat::cli

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   AddRunCommand(app, global, &exit_code);
   AddChatCommand(app, global, &exit_code);
   AddVersionCommand(app, &exit_code);
-  app.parse_complete_callback([&global] { daulat::InitLogging(global.verbose ? "debug" : "warn"); });
+  app.parse_complete_callback(
+      [&global] { daulat::InitLogging(global.verbose ? "debug" : "warn"); });
 
   try {
     app.parse(argc, argv);

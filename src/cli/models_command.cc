@@ -26,9 +26,12 @@ std::string HumanSize(uint64_t bytes) {
 int List(const GlobalOptions& global, bool as_json) {
   const auto listing = global.Registry().List();
   if (as_json) {
-    json out = {{"models_dir", global.ModelsDir().string()}, {"models", json::array()}, {"problems", json::array()}};
+    json out = {{"models_dir", global.ModelsDir().string()},
+                {"models", json::array()},
+                {"problems", json::array()}};
     for (const auto& m : listing.models) out["models"].push_back(ManifestJson(m));
-    for (const auto& [folder, st] : listing.problems) out["problems"].push_back({{"folder", folder}, {"error", st.message()}});
+    for (const auto& [folder, st] : listing.problems)
+      out["problems"].push_back({{"folder", folder}, {"error", st.message()}});
     std::puts(out.dump(2).c_str());
     return kExitOk;
   }
@@ -40,7 +43,8 @@ int List(const GlobalOptions& global, bool as_json) {
                  global.ModelsDir().string().c_str());
     return kExitOk;
   }
-  std::printf("%-24s %-10s %-8s %-12s %-8s %s\n", "NAME", "SIZE", "QUANT", "ARCH", "CONTEXT", "MAX CLASSIFICATION");
+  std::printf("%-24s %-10s %-8s %-12s %-8s %s\n", "NAME", "SIZE", "QUANT", "ARCH", "CONTEXT",
+              "MAX CLASSIFICATION");
   for (const auto& m : listing.models) {
     const auto& f = m.manifest;
     std::printf("%-24s %-10s %-8s %-12s %-8u %s\n", f.name.c_str(), HumanSize(f.size_bytes).c_str(),
@@ -66,7 +70,8 @@ int Show(const GlobalOptions& global, const std::string& name, bool as_json) {
   std::printf("architecture:       %s\n", f.architecture.c_str());
   std::printf("quantisation:       %s\n", f.quantisation.c_str());
   std::printf("context length:     %u\n", f.context_length);
-  std::printf("max classification: %s\n", std::string(ClassificationName(f.max_classification)).c_str());
+  std::printf("max classification: %s\n",
+              std::string(ClassificationName(f.max_classification)).c_str());
   std::string caps;
   for (const auto& c : f.capabilities) caps += (caps.empty() ? "" : ", ") + c;
   std::printf("capabilities:       %s\n", caps.c_str());
@@ -98,10 +103,12 @@ int Verify(const GlobalOptions& global, const std::vector<std::string>& names, b
       return true;
     });
     bar.Finish();
-    results.push_back({{"name", m.manifest.name}, {"ok", st.ok()}, {"error", st.ok() ? "" : st.message()}});
+    results.push_back(
+        {{"name", m.manifest.name}, {"ok", st.ok()}, {"error", st.ok() ? "" : st.message()}});
     if (!as_json) {
       if (st.ok()) {
-        std::printf("%-24s ok (sha256 %s)\n", m.manifest.name.c_str(), m.manifest.sha256.substr(0, 16).c_str());
+        std::printf("%-24s ok (sha256 %s)\n", m.manifest.name.c_str(),
+                    m.manifest.sha256.substr(0, 16).c_str());
       } else {
         std::printf("%-24s FAILED: %s\n", m.manifest.name.c_str(), st.message().c_str());
       }
@@ -134,7 +141,8 @@ void AddModelsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code
 
   auto verify_names = std::make_shared<std::vector<std::string>>();
   auto verify_json = std::make_shared<bool>(false);
-  auto* verify = models->add_subcommand("verify", "Re-hash model files and compare with their manifests (all models if none named)");
+  auto* verify = models->add_subcommand(
+      "verify", "Re-hash model files and compare with their manifests (all models if none named)");
   verify->add_option("names", *verify_names, "Model names");
   verify->add_flag("--json", *verify_json, "Print JSON");
   verify->callback([&global, exit_code, verify_names, verify_json] {

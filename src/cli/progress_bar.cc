@@ -9,7 +9,9 @@ namespace daulat::cli {
 ProgressBar::ProgressBar(std::string label)
     : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}
 
-ProgressBar::~ProgressBar() { Finish(); }
+ProgressBar::~ProgressBar() {
+  Finish();
+}
 
 void ProgressBar::Update(uint64_t done, uint64_t total) {
   if (!enabled_ || total == 0) return;

@@ -19,9 +19,9 @@ struct RunFlags {
 };
 
 nlohmann::json ResultJson(const std::string& model, const engine::GenerationResult& r) {
-  const double tps = r.stats.generation_ms > 0
-                         ? static_cast<double>(r.stats.completion_tokens) * 1000.0 / r.stats.generation_ms
-                         : 0.0;
+  const double tps = r.stats.generation_ms > 0 ? static_cast<double>(r.stats.completion_tokens) *
+                                                     1000.0 / r.stats.generation_ms
+                                               : 0.0;
   return {{"model", model},
           {"text", r.text},
           {"finish_reason", std::string(engine::FinishReasonName(r.finish_reason))},
@@ -58,7 +58,8 @@ int Run(const GlobalOptions& global, RunFlags& flags) {
     auto prompt = loaded->chat_template->Apply(messages);
     if (!prompt.ok()) return ReportError(prompt.status());
     params.stop.insert(params.stop.end(), prompt->stops.begin(), prompt->stops.end());
-    params.stop.insert(params.stop.end(), loaded->template_stops.begin(), loaded->template_stops.end());
+    params.stop.insert(params.stop.end(), loaded->template_stops.begin(),
+                       loaded->template_stops.end());
     tokens = loaded->model->Tokenize(prompt->text, /*add_special=*/true, /*parse_special=*/true);
   }
 
@@ -87,10 +88,13 @@ int Run(const GlobalOptions& global, RunFlags& flags) {
 
 void AddRunCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto flags = std::make_shared<RunFlags>();
-  auto* cmd = app.add_subcommand("run", "Answer one prompt with a local model, streaming the answer to stdout");
+  auto* cmd = app.add_subcommand(
+      "run", "Answer one prompt with a local model, streaming the answer to stdout");
   cmd->add_option("prompt", flags->prompt, "The prompt, or - to read it from stdin")->required();
-  cmd->add_flag("--raw", flags->raw, "Send the prompt as plain text completion, without the chat template");
-  cmd->add_flag("--json", flags->json, "Print one JSON object with the answer, usage and timings instead of streaming");
+  cmd->add_flag("--raw", flags->raw,
+                "Send the prompt as plain text completion, without the chat template");
+  cmd->add_flag("--json", flags->json,
+                "Print one JSON object with the answer, usage and timings instead of streaming");
   AddGenerationFlags(*cmd, flags->gen);
   cmd->callback([&global, exit_code, flags] { *exit_code = Run(global, *flags); });
 }

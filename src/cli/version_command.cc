@@ -11,17 +11,20 @@ namespace daulat::cli {
 
 void AddVersionCommand(CLI::App& app, int* exit_code) {
   auto as_json = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("version", "Print the daulat version and the llama.cpp it was built with");
+  auto* cmd =
+      app.add_subcommand("version", "Print the daulat version and the llama.cpp it was built with");
   cmd->add_flag("--json", *as_json, "Print JSON");
   cmd->callback([exit_code, as_json] {
     const std::string llama = std::string(kLlamaCommit).substr(0, 12);
     if (*as_json) {
-      const nlohmann::json j = {{"version", kVersion}, {"commit", kGitCommit},
-                                {"llama_cpp_commit", kLlamaCommit}, {"build_type", kBuildType}};
+      const nlohmann::json j = {{"version", kVersion},
+                                {"commit", kGitCommit},
+                                {"llama_cpp_commit", kLlamaCommit},
+                                {"build_type", kBuildType}};
       std::puts(j.dump(2).c_str());
     } else {
-      std::printf("daulat %s (commit %s, %s build)\nllama.cpp %s\n", kVersion, kGitCommit, kBuildType,
-                  llama.c_str());
+      std::printf("daulat %s (commit %s, %s build)\nllama.cpp %s\n", kVersion, kGitCommit,
+                  kBuildType, llama.c_str());
     }
     *exit_code = kExitOk;
   });

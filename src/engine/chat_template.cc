@@ -17,7 +17,9 @@ Result<std::unique_ptr<ChatTemplate>> ChatTemplate::ForModel(const Model& model,
   }
 }
 
-ChatTemplate::~ChatTemplate() { common_chat_templates_free(templates_); }
+ChatTemplate::~ChatTemplate() {
+  common_chat_templates_free(templates_);
+}
 
 Result<ChatPrompt> ChatTemplate::Apply(const std::vector<ChatMessage>& messages,
                                        bool add_generation_prompt) const {
@@ -42,6 +44,8 @@ Result<ChatPrompt> ChatTemplate::Apply(const std::vector<ChatMessage>& messages,
   }
 }
 
-std::string ChatTemplate::source() const { return common_chat_templates_source(templates_); }
+std::string ChatTemplate::source() const {
+  return common_chat_templates_source(templates_);
+}
 
 }  // namespace daulat::engine

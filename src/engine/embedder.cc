@@ -46,9 +46,13 @@ Result<std::unique_ptr<Embedder>> Embedder::Create(std::shared_ptr<const Model> 
   return std::unique_ptr<Embedder>(new Embedder(std::move(model), ctx, options.max_tokens));
 }
 
-Embedder::~Embedder() { llama_free(ctx_); }
+Embedder::~Embedder() {
+  llama_free(ctx_);
+}
 
-int Embedder::dimensions() const { return llama_model_n_embd_out(model_->raw()); }
+int Embedder::dimensions() const {
+  return llama_model_n_embd_out(model_->raw());
+}
 
 Result<std::vector<float>> Embedder::Embed(std::string_view text) {
   if (text.empty()) return InvalidArgument("cannot embed empty text");

@@ -42,11 +42,13 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::filesystem::path& pa
   EnsureLlamaRuntime();
   llama_model_params params = llama_model_default_params();
   params.n_gpu_layers = options.gpu_layers;
-  params.load_mode = options.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
+  if (!options.use_mmap)
+    params.load_mode = LLAMA_LOAD_MODE_NONE;  // default: auto (mmap where it helps)
   llama_model* raw = llama_model_load_from_file(path.c_str(), params);
   if (raw == nullptr) {
-    return DataLoss("libllama could not load " + path.string() +
-                    " (corrupt, truncated, or an unsupported architecture; run with -v for details)");
+    return DataLoss(
+        "libllama could not load " + path.string() +
+        " (corrupt, truncated, or an unsupported architecture; run with -v for details)");
   }
   return std::shared_ptr<const Model>(new Model(raw, path));
 }
@@ -54,7 +56,9 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::filesystem::path& pa
 Model::Model(llama_model* model, std::filesystem::path path)
     : model_(model), vocab_(llama_model_get_vocab(model)), path_(std::move(path)) {}
 
-Model::~Model() { llama_model_free(model_); }
+Model::~Model() {
+  llama_model_free(model_);
+}
 
 std::vector<Token> Model::Tokenize(std::string_view text, bool add_special,
                                    bool parse_special) const {
@@ -97,12 +101,24 @@ std::string Model::TokenPiece(Token token, bool render_special) const {
   return big;
 }
 
-bool Model::IsEndOfGeneration(Token token) const { return llama_vocab_is_eog(vocab_, token); }
-int32_t Model::vocab_size() const { return llama_vocab_n_tokens(vocab_); }
-int32_t Model::train_context_length() const { return llama_model_n_ctx_train(model_); }
-int32_t Model::embedding_size() const { return llama_model_n_embd(model_); }
-uint64_t Model::parameter_count() const { return llama_model_n_params(model_); }
-uint64_t Model::size_bytes() const { return llama_model_size(model_); }
+bool Model::IsEndOfGeneration(Token token) const {
+  return llama_vocab_is_eog(vocab_, token);
+}
+int32_t Model::vocab_size() const {
+  return llama_vocab_n_tokens(vocab_);
+}
+int32_t Model::train_context_length() const {
+  return llama_model_n_ctx_train(model_);
+}
+int32_t Model::embedding_size() const {
+  return llama_model_n_embd(model_);
+}
+uint64_t Model::parameter_count() const {
+  return llama_model_n_params(model_);
+}
+uint64_t Model::size_bytes() const {
+  return llama_model_size(model_);
+}
 
 std::string Model::description() const {
   std::array<char, 256> buf{};

@@ -12,14 +12,16 @@ Status RequireString(const json& j, const char* key, std::string& out, bool requ
   if (!j.contains(key)) {
     return required ? InvalidArgument(std::string("manifest lacks \"") + key + "\"") : Status::Ok();
   }
-  if (!j[key].is_string()) return InvalidArgument(std::string("manifest \"") + key + "\" must be a string");
+  if (!j[key].is_string())
+    return InvalidArgument(std::string("manifest \"") + key + "\" must be a string");
   out = j[key].get<std::string>();
   return Status::Ok();
 }
 
 Status RequireStringArray(const json& j, const char* key, std::vector<std::string>& out) {
   if (!j.contains(key)) return Status::Ok();
-  const auto bad = InvalidArgument(std::string("manifest \"") + key + "\" must be an array of strings");
+  const auto bad =
+      InvalidArgument(std::string("manifest \"") + key + "\" must be an array of strings");
   if (!j[key].is_array()) return bad;
   for (const auto& v : j[key]) {
     if (!v.is_string() || v.get<std::string>().empty()) return bad;
@@ -76,22 +78,28 @@ Result<ModelManifest> ParseManifest(const std::string& json_text) {
     return InvalidArgument("manifest \"file\" must be a plain file name in the model's folder");
   }
   if (!m.chat_template_file.empty() && !IsPlainFileName(m.chat_template_file)) {
-    return InvalidArgument("manifest \"chat_template_file\" must be a plain file name in the model's folder");
+    return InvalidArgument(
+        "manifest \"chat_template_file\" must be a plain file name in the model's folder");
   }
-  if (!IsHexSha256(m.sha256)) return InvalidArgument("manifest \"sha256\" must be 64 lower-case hex digits");
+  if (!IsHexSha256(m.sha256))
+    return InvalidArgument("manifest \"sha256\" must be 64 lower-case hex digits");
   if (j.contains("size_bytes")) {
-    if (!j["size_bytes"].is_number_unsigned()) return InvalidArgument("manifest \"size_bytes\" must be a non-negative integer");
+    if (!j["size_bytes"].is_number_unsigned())
+      return InvalidArgument("manifest \"size_bytes\" must be a non-negative integer");
     m.size_bytes = j["size_bytes"].get<uint64_t>();
   }
   if (j.contains("context_length")) {
-    if (!j["context_length"].is_number_unsigned()) return InvalidArgument("manifest \"context_length\" must be a non-negative integer");
+    if (!j["context_length"].is_number_unsigned())
+      return InvalidArgument("manifest \"context_length\" must be a non-negative integer");
     m.context_length = j["context_length"].get<uint32_t>();
   }
   if (j.contains("max_classification")) {
     std::string label;
     DAULAT_RETURN_IF_ERROR(RequireString(j, "max_classification", label, true));
     const auto c = ParseClassification(label);
-    if (!c) return InvalidArgument("manifest \"max_classification\" '" + label + "' is not a classification level");
+    if (!c)
+      return InvalidArgument("manifest \"max_classification\" '" + label +
+                             "' is not a classification level");
     m.max_classification = *c;
   }
   DAULAT_RETURN_IF_ERROR(RequireStringArray(j, "capabilities", m.capabilities));

@@ -14,14 +14,14 @@ namespace daulat::engine {
 // the GGUF file. The sha256 is the contract: a model whose bytes do not hash
 // to it is never loaded.
 struct ModelManifest {
-  std::string name;           // registry name, e.g. "gemma3-270m"; [a-z0-9._-], 1..64 chars
-  std::string file;           // GGUF file name, relative to the manifest's folder
-  std::string sha256;         // lower-case hex of the GGUF file
+  std::string name;    // registry name, e.g. "gemma3-270m"; [a-z0-9._-], 1..64 chars
+  std::string file;    // GGUF file name, relative to the manifest's folder
+  std::string sha256;  // lower-case hex of the GGUF file
   uint64_t size_bytes = 0;
   std::string licence;
-  std::string origin;         // where the bytes came from (registry package and version)
-  std::string upstream;       // the model it was derived from
-  std::string architecture;   // GGUF general.architecture
+  std::string origin;        // where the bytes came from (registry package and version)
+  std::string upstream;      // the model it was derived from
+  std::string architecture;  // GGUF general.architecture
   uint32_t context_length = 0;
   std::string quantisation;
   Classification max_classification = Classification::kTerbuka;

@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
 #include <cstdio>
+#include <fstream>
 
 #include "common/log.h"
 
@@ -21,9 +21,9 @@ std::string FileIdentity(const std::filesystem::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {};
   char buf[128];
-  std::snprintf(buf, sizeof buf, "%lld:%lld.%09ld:%lld.%09ld:%llu", static_cast<long long>(st.st_size),
-                static_cast<long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec,
-                static_cast<long long>(st.st_ctim.tv_sec), st.st_ctim.tv_nsec,
+  std::snprintf(buf, sizeof buf, "%lld:%lld.%09ld:%lld.%09ld:%llu",
+                static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                st.st_mtim.tv_nsec, static_cast<long long>(st.st_ctim.tv_sec), st.st_ctim.tv_nsec,
                 static_cast<unsigned long long>(st.st_ino));
   return buf;
 }
@@ -48,7 +48,9 @@ Result<std::string> InstalledModel::ReadChatTemplate() const {
   const auto path = dir / manifest.chat_template_file;
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return NotFound("model '" + manifest.name + "': chat template " + path.string() + " is missing");
+  if (ec)
+    return NotFound("model '" + manifest.name + "': chat template " + path.string() +
+                    " is missing");
   if (size > kMaxManifestBytes) return InvalidArgument(path.string() + " is larger than 1 MiB");
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -90,7 +92,8 @@ Status ModelRegistry::Verify(const InstalledModel& model, const HashProgress& pr
   const auto path = model.gguf_path();
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return NotFound("model '" + model.manifest.name + "': file " + path.string() + " is missing");
+  if (ec)
+    return NotFound("model '" + model.manifest.name + "': file " + path.string() + " is missing");
   if (model.manifest.size_bytes != 0 && size != model.manifest.size_bytes) {
     return DataLoss("model '" + model.manifest.name + "': " + path.string() + " has " +
                     std::to_string(size) + " bytes, manifest says " +

@@ -30,8 +30,8 @@ class ModelRegistry {
   explicit ModelRegistry(std::filesystem::path models_dir) : dir_(std::move(models_dir)) {}
 
   struct Listing {
-    std::vector<InstalledModel> models;                        // sorted by name
-    std::vector<std::pair<std::string, Status>> problems;      // folder -> why it was skipped
+    std::vector<InstalledModel> models;                    // sorted by name
+    std::vector<std::pair<std::string, Status>> problems;  // folder -> why it was skipped
   };
   // Scans the folder. A missing folder is an empty listing, not an error.
   Listing List() const;

@@ -19,8 +19,10 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Status SessionOptions::Validate() const {
-  if (context_length != 0 && context_length < 16) return InvalidArgument("context length must be at least 16 tokens");
-  if (context_length > (1u << 20)) return InvalidArgument("context length must be at most 1048576 tokens");
+  if (context_length != 0 && context_length < 16)
+    return InvalidArgument("context length must be at least 16 tokens");
+  if (context_length > (1u << 20))
+    return InvalidArgument("context length must be at most 1048576 tokens");
   if (batch_size < 1 || batch_size > 8192) return InvalidArgument("batch size must be 1 to 8192");
   if (threads < 0 || threads > 512) return InvalidArgument("threads must be 0 (auto) to 512");
   return Status::Ok();
@@ -28,9 +30,12 @@ Status SessionOptions::Validate() const {
 
 std::string_view FinishReasonName(FinishReason reason) {
   switch (reason) {
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kCancelled:
+      return "cancelled";
   }
   return "stop";
 }
@@ -53,7 +58,10 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
   params.n_threads = threads;
   params.n_threads_batch = threads;
   params.no_perf = true;
+  auto pool = CpuThreadPool::Create(threads);
+  if (!pool.ok()) return pool.status();
   auto session = std::unique_ptr<Session>(new Session(std::move(model), nullptr, params.n_batch));
+  session->threads_ = std::move(pool).value();
   params.abort_callback = &Session::AbortRequested;
   params.abort_callback_data = session.get();
   session->ctx_ = llama_init_from_model(session->model_->raw(), params);
@@ -61,14 +69,21 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
     return ResourceExhausted("could not create a context of " + std::to_string(n_ctx) +
                              " tokens (out of memory?)");
   }
+  session->threads_->AttachTo(session->ctx_);
   return session;
 }
 
 Session::Session(std::shared_ptr<const Model> model, llama_context* ctx, uint32_t batch_size)
-    : model_(std::move(model)), ctx_(ctx), batch_size_(batch_size) {}
+    : model_(std::move(model)),
+      ctx_(ctx),
+      batch_size_(batch_size),
+      batch_(
+          std::make_unique<llama_batch>(llama_batch_init(static_cast<int32_t>(batch_size), 0, 1))) {
+}
 
 Session::~Session() {
   if (ctx_ != nullptr) llama_free(ctx_);
+  llama_batch_free(*batch_);
 }
 
 bool Session::AbortRequested(void* self) {
@@ -76,7 +91,9 @@ bool Session::AbortRequested(void* self) {
   return cancel != nullptr && cancel->cancelled();
 }
 
-uint32_t Session::context_length() const { return llama_n_ctx(ctx_); }
+uint32_t Session::context_length() const {
+  return llama_n_ctx(ctx_);
+}
 
 void Session::Reset() {
   llama_memory_clear(llama_get_memory(ctx_), true);
@@ -85,7 +102,7 @@ void Session::Reset() {
 
 Status Session::Decode(const Token* tokens, size_t n, const CancellationToken* cancel) {
   active_cancel_ = cancel;
-  llama_batch batch = llama_batch_init(static_cast<int32_t>(batch_size_), 0, 1);
+  llama_batch& batch = *batch_;
   Status status;
   for (size_t done = 0; done < n && status.ok();) {
     const size_t chunk = std::min<size_t>(batch_size_, n - done);
@@ -109,22 +126,22 @@ Status Session::Decode(const Token* tokens, size_t n, const CancellationToken* c
     cached_.insert(cached_.end(), tokens + done, tokens + done + chunk);
     done += chunk;
   }
-  llama_batch_free(batch);
   active_cancel_ = nullptr;
   if (!status.ok()) Reset();  // a partial batch leaves the KV cache in an unknown state
   return status;
 }
 
 Result<GenerationResult> Session::Generate(const std::vector<Token>& prompt,
-                                           const SamplingParams& params, const TextCallback& on_text,
+                                           const SamplingParams& params,
+                                           const TextCallback& on_text,
                                            const CancellationToken* cancel) {
   if (prompt.empty()) return InvalidArgument("the prompt is empty");
   DAULAT_RETURN_IF_ERROR(params.Validate());
   const size_t n_ctx = context_length();
   if (prompt.size() >= n_ctx) {
     return InvalidArgument("the prompt has " + std::to_string(prompt.size()) +
-                             " tokens but the context window holds " + std::to_string(n_ctx) +
-                             " (shorten it or raise the context length)");
+                           " tokens but the context window holds " + std::to_string(n_ctx) +
+                           " (shorten it or raise the context length)");
   }
   GenerationResult result;
   result.stats.prompt_tokens = prompt.size();

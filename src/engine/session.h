@@ -9,9 +9,11 @@
 
 #include "common/status.h"
 #include "engine/cancellation.h"
+#include "engine/cpu_threadpool.h"
 #include "engine/model.h"
 #include "engine/sampling.h"
 
+struct llama_batch;
 struct llama_context;
 
 namespace daulat::engine {
@@ -76,9 +78,11 @@ class Session {
   static bool AbortRequested(void* self);
 
   std::shared_ptr<const Model> model_;
+  std::unique_ptr<CpuThreadPool> threads_;  // outlives ctx_ (declared first)
   llama_context* ctx_;
   uint32_t batch_size_;
-  std::vector<Token> cached_;  // tokens whose KV entries are in sequence 0
+  std::unique_ptr<llama_batch> batch_;  // reused by every Decode
+  std::vector<Token> cached_;           // tokens whose KV entries are in sequence 0
   const CancellationToken* active_cancel_ = nullptr;
 };
 

@@ -49,7 +49,8 @@ std::string TextStream::Push(std::string_view piece) {
       }
     }
   }
-  const size_t emit = CompleteUtf8Prefix(std::string_view(pending_).substr(0, pending_.size() - hold));
+  const size_t emit =
+      CompleteUtf8Prefix(std::string_view(pending_).substr(0, pending_.size() - hold));
   std::string out = pending_.substr(0, emit);
   pending_.erase(0, emit);
   return out;

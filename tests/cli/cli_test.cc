@@ -33,9 +33,14 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, HelpEverywhere) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"models", "--help"}, {"models", "list", "--help"}, {"models", "show", "--help"},
-           {"models", "verify", "--help"}, {"run", "--help"}, {"chat", "--help"}, {"version", "--help"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                {"models", "--help"},
+                                                                {"models", "list", "--help"},
+                                                                {"models", "show", "--help"},
+                                                                {"models", "verify", "--help"},
+                                                                {"run", "--help"},
+                                                                {"chat", "--help"},
+                                                                {"version", "--help"}}) {
     auto r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.back();
@@ -82,17 +87,22 @@ TEST_F(CliTest, ModelsListShowVerify) {
 }
 
 TEST_F(CliTest, RunStreamsAnAnswerAndJsonHasUsage) {
-  auto r = Run({"run", "--model", "tiny", "--temperature", "0", "-n", "8", "Apakah ibu negara Malaysia?"});
+  auto r = Run(
+      {"run", "--model", "tiny", "--temperature", "0", "-n", "8", "Apakah ibu negara Malaysia?"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(r.out.empty());
-  auto j = Run({"run", "--model", "tiny", "--temperature", "0", "-n", "8", "--json", "Apakah ibu negara Malaysia?"});
+  auto j = Run({"run", "--model", "tiny", "--temperature", "0", "-n", "8", "--json",
+                "Apakah ibu negara Malaysia?"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   auto out = nlohmann::json::parse(j.out);
   EXPECT_EQ(out["usage"]["completion_tokens"].get<int>() > 0, true);
-  EXPECT_EQ(out["usage"]["total_tokens"], out["usage"]["prompt_tokens"].get<int>() + out["usage"]["completion_tokens"].get<int>());
+  EXPECT_EQ(out["usage"]["total_tokens"], out["usage"]["prompt_tokens"].get<int>() +
+                                              out["usage"]["completion_tokens"].get<int>());
   EXPECT_EQ(out["model"], "tiny");
   // Prompt from stdin, raw completion.
-  auto raw = Run({"run", "--model", "tiny", "--raw", "--temperature", "0", "-n", "4", "--json", "-"}, "Kuala Lumpur");
+  auto raw =
+      Run({"run", "--model", "tiny", "--raw", "--temperature", "0", "-n", "4", "--json", "-"},
+          "Kuala Lumpur");
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
   const int raw_tokens = nlohmann::json::parse(raw.out)["usage"]["prompt_tokens"];
   EXPECT_GT(raw_tokens, 1);
@@ -137,7 +147,8 @@ TEST_F(CliTest, CorruptModelIsRefusedWithExitFour) {
 }
 
 TEST_F(CliTest, TruncatedModelIsRefusedWithExitFour) {
-  std::filesystem::resize_file(model_.gguf_path(), std::filesystem::file_size(model_.gguf_path()) / 2);
+  std::filesystem::resize_file(model_.gguf_path(),
+                               std::filesystem::file_size(model_.gguf_path()) / 2);
   auto r = Run({"run", "--model", "tiny", "hi"});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_NE(r.err.find("truncated"), std::string::npos);

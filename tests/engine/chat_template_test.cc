@@ -32,8 +32,9 @@ TEST_F(ChatTemplateTest, AppliesTheModelsOwnTemplate) {
 }
 
 TEST_F(ChatTemplateTest, OverrideReplacesTheGgufTemplate) {
-  auto t = ChatTemplate::ForModel(
-      *model_, "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}");
+  auto t = ChatTemplate::ForModel(*model_,
+                                  "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% "
+                                  "endfor %}{% if add_generation_prompt %}[assistant]{% endif %}");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   auto p = (*t)->Apply({{"user", "hi"}, {"assistant", "hello"}, {"user", "bye"}});
   ASSERT_TRUE(p.ok());

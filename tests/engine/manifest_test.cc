@@ -1,6 +1,6 @@
-#include "engine/model_manifest.h"
-
 #include <gtest/gtest.h>
+
+#include "engine/model_manifest.h"
 
 namespace daulat::engine {
 namespace {
@@ -12,7 +12,8 @@ std::string Manifest(const std::string& extra) {
 }
 
 TEST(ManifestTest, ParsesAndRoundTrips) {
-  auto m = ParseManifest(Manifest(R"(,"size_bytes":10,"max_classification":"secret","capabilities":["chat"],"stop":["\nUser:"],"chat_template_file":"t.jinja")"));
+  auto m = ParseManifest(Manifest(
+      R"(,"size_bytes":10,"max_classification":"secret","capabilities":["chat"],"stop":["\nUser:"],"chat_template_file":"t.jinja")"));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->name, "tiny");
   EXPECT_EQ(m->size_bytes, 10u);

@@ -64,13 +64,15 @@ TEST(ModelTest, TruncatedOrCorruptGgufIsDataLossNotACrash) {
   std::string bytes(size, '\0');
   std::ifstream(src, std::ios::binary).read(bytes.data(), static_cast<std::streamsize>(size));
   for (size_t keep : {size_t{24}, size_t{4096}, size / 2, size - 1}) {
-    std::ofstream(dir / "cut.gguf", std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(keep));
+    std::ofstream(dir / "cut.gguf", std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), static_cast<std::streamsize>(keep));
     auto r = Model::Load(dir / "cut.gguf");
     EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << "kept " << keep << " bytes";
   }
   std::string garbled = bytes;
   for (size_t i = 24; i < 2048; ++i) garbled[i] = static_cast<char>(0xff);  // smash the metadata
-  std::ofstream(dir / "garbled.gguf", std::ios::binary).write(garbled.data(), static_cast<std::streamsize>(garbled.size()));
+  std::ofstream(dir / "garbled.gguf", std::ios::binary)
+      .write(garbled.data(), static_cast<std::streamsize>(garbled.size()));
   EXPECT_EQ(Model::Load(dir / "garbled.gguf").status().code(), StatusCode::kDataLoss);
   std::filesystem::remove_all(dir);
 }

@@ -1,9 +1,8 @@
-#include "engine/model_registry.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "engine/model_registry.h"
 #include "tiny_model.h"
 
 namespace daulat::engine {

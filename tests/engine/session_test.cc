@@ -33,7 +33,9 @@ class SessionTest : public ::testing::Test {
     p.ignore_eos = true;
     return p;
   }
-  std::vector<Token> Prompt(const std::string& text) const { return model_->Tokenize(text, true, false); }
+  std::vector<Token> Prompt(const std::string& text) const {
+    return model_->Tokenize(text, true, false);
+  }
 
   std::shared_ptr<const Model> model_;
 };
@@ -159,7 +161,8 @@ TEST_F(SessionTest, CancelFromAnotherThreadStopsGeneration) {
     cancel.Cancel();
   });
   SamplingParams p = Greedy(-1);
-  auto r = s->Generate(Prompt("count forever"), p, [&](std::string_view) { ++pieces; }, &cancel);
+  auto r = s->Generate(
+      Prompt("count forever"), p, [&](std::string_view) { ++pieces; }, &cancel);
   canceller.join();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->finish_reason, FinishReason::kCancelled);

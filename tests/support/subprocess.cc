@@ -12,8 +12,8 @@
 namespace daulat::testing {
 
 ProcessResult RunDaulat(const std::vector<std::string>& args,
-                        const std::map<std::string, std::string>& env, const std::string& stdin_text,
-                        int timeout_s) {
+                        const std::map<std::string, std::string>& env,
+                        const std::string& stdin_text, int timeout_s) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) std::abort();
   const pid_t pid = fork();
@@ -21,7 +21,8 @@ ProcessResult RunDaulat(const std::vector<std::string>& args,
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
+      close(fd);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
     std::string bin = DAULAT_BINARY;
@@ -46,7 +47,9 @@ ProcessResult RunDaulat(const std::vector<std::string>& args,
   int open_fds = 2;
   char buf[4096];
   while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
     if (left <= 0) {
       kill(pid, SIGKILL);
       break;

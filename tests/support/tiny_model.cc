@@ -24,7 +24,9 @@ struct GgmlDeleter {
 
 }  // namespace
 
-std::filesystem::path VocabPath() { return DAULAT_TEST_VOCAB; }
+std::filesystem::path VocabPath() {
+  return DAULAT_TEST_VOCAB;
+}
 
 std::filesystem::path MakeTempDir(const std::string& prefix) {
   const char* base = std::getenv("TMPDIR");
@@ -76,7 +78,8 @@ Status WriteTinyModel(const TinyModelSpec& spec, const std::filesystem::path& ou
   std::vector<Shape> shapes = {{"token_embd.weight", e, n_vocab}, {"output_norm.weight", e, 1}};
   for (int i = 0; i < spec.n_layer; ++i) {
     const std::string b = "blk." + std::to_string(i) + ".";
-    for (const char* n : {"attn_q", "attn_k", "attn_v", "attn_output"}) shapes.push_back({b + n + ".weight", e, e});
+    for (const char* n : {"attn_q", "attn_k", "attn_v", "attn_output"})
+      shapes.push_back({b + n + ".weight", e, e});
     shapes.push_back({b + "attn_norm.weight", e, 1});
     shapes.push_back({b + "ffn_norm.weight", e, 1});
     shapes.push_back({b + "ffn_gate.weight", e, f});
