@@ -20,11 +20,12 @@ Status RequireString(const json& j, const char* key, std::string& out, bool requ
 
 Status RequireStringArray(const json& j, const char* key, std::vector<std::string>& out) {
   if (!j.contains(key)) return Status::Ok();
-  const auto bad =
-      InvalidArgument(std::string("manifest \"") + key + "\" must be an array of strings");
-  if (!j[key].is_array()) return bad;
+  const auto bad = [key] {
+    return InvalidArgument(std::string("manifest \"") + key + "\" must be an array of strings");
+  };
+  if (!j[key].is_array()) return bad();
   for (const auto& v : j[key]) {
-    if (!v.is_string() || v.get<std::string>().empty()) return bad;
+    if (!v.is_string() || v.get<std::string>().empty()) return bad();
     out.push_back(v.get<std::string>());
   }
   return Status::Ok();

@@ -90,7 +90,7 @@ Token ArgMax(const float* logits, int32_t n) {
   float max = -std::numeric_limits<float>::infinity();
   int32_t i = 0;
   if (n >= kLanes) {
-    std::array<float, kLanes> lane;
+    std::array<float, kLanes> lane{};
     lane.fill(max);
     for (; i + kLanes <= n; i += kLanes) {
       for (int32_t k = 0; k < kLanes; ++k)

@@ -37,7 +37,7 @@ std::filesystem::path MakeTempDir(const std::string& prefix) {
 
 std::filesystem::path SharedTinyModelPath() {
   static const std::filesystem::path path = [] {
-    const auto p = MakeTempDir("tiny-model") / "tiny.gguf";
+    auto p = MakeTempDir("tiny-model") / "tiny.gguf";
     const Status st = WriteTinyModel(TinyModelSpec{}, p);
     if (!st.ok()) std::abort();
     return p;
