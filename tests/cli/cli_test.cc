@@ -167,6 +167,18 @@ TEST_F(CliTest, GarbageFileWithMatchingManifestIsRefusedByTheLoader) {
   EXPECT_EQ(Run({"models", "list", "--json"}).exit_code, 0);
 }
 
+TEST_F(CliTest, CtrlCStopsGenerationWithExit130) {
+  testing::TinyModelSpec long_context;
+  long_context.context_length = 1 << 16;  // far more tokens than the test will wait for
+  ASSERT_TRUE(testing::InstallTinyModel(data_ / "models", "tiny-long", long_context).ok());
+  auto r = RunDaulat({"run", "--model", "tiny-long", "--ctx-size", "65536", "-n", "-1", "hello"},
+                     env_, "",
+                     /*timeout_s=*/60, /*interrupt_after_ms=*/200);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos);
+  EXPECT_FALSE(r.out.empty());  // what was generated before Ctrl-C is kept
+}
+
 TEST_F(CliTest, ChatKeepsTheConversationAndHandlesCommands) {
   auto r = Run({"chat", "--model", "tiny", "--temperature", "0", "-n", "4"},
                "hello\n\n/reset\nsecond question\n/exit\nnever read\n");

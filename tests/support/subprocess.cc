@@ -13,7 +13,7 @@ namespace daulat::testing {
 
 ProcessResult RunDaulat(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
-                        const std::string& stdin_text, int timeout_s) {
+                        const std::string& stdin_text, int timeout_s, int interrupt_after_ms) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) std::abort();
   const pid_t pid = fork();
@@ -46,15 +46,24 @@ ProcessResult RunDaulat(const std::vector<std::string>& args,
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buf[4096];
+  std::chrono::steady_clock::time_point interrupt_at{};
+  bool interrupted = false;
   while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
+    const auto now = std::chrono::steady_clock::now();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
     if (left <= 0) {
       kill(pid, SIGKILL);
       break;
     }
-    if (poll(fds, 2, static_cast<int>(left)) <= 0) continue;
+    if (interrupt_after_ms > 0 && !interrupted && !r.out.empty()) {
+      if (interrupt_at == std::chrono::steady_clock::time_point{}) {
+        interrupt_at = now + std::chrono::milliseconds(interrupt_after_ms);
+      } else if (now >= interrupt_at) {
+        kill(pid, SIGINT);
+        interrupted = true;
+      }
+    }
+    if (poll(fds, 2, interrupt_after_ms > 0 ? 20 : static_cast<int>(left)) <= 0) continue;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
       const ssize_t n = read(fds[i].fd, buf, sizeof buf);
