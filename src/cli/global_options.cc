@@ -9,22 +9,16 @@ namespace daulat::cli {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk:
-      return kExitOk;
-    case StatusCode::kInvalidArgument:
-      return kExitBadInput;
-    case StatusCode::kNotFound:
-      return kExitNotFound;
-    case StatusCode::kDataLoss:
-      return kExitIntegrity;
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument: return kExitBadInput;
+    case StatusCode::kNotFound: return kExitNotFound;
+    case StatusCode::kDataLoss: return kExitIntegrity;
+    case StatusCode::kDeadlineExceeded:
     case StatusCode::kFailedPrecondition:
     case StatusCode::kUnavailable:
-    case StatusCode::kResourceExhausted:
-      return kExitUnavailable;
-    case StatusCode::kCancelled:
-      return kExitInterrupted;
-    case StatusCode::kInternal:
-      return kExitInternal;
+    case StatusCode::kResourceExhausted: return kExitUnavailable;
+    case StatusCode::kCancelled: return kExitInterrupted;
+    case StatusCode::kInternal: return kExitInternal;
   }
   return kExitInternal;
 }

@@ -48,16 +48,11 @@ std::optional<Classification> ParseClassification(std::string_view text) {
 
 std::string_view ClassificationName(Classification c) {
   switch (c) {
-    case Classification::kTerbuka:
-      return "TERBUKA";
-    case Classification::kTerhad:
-      return "TERHAD";
-    case Classification::kSulit:
-      return "SULIT";
-    case Classification::kRahsia:
-      return "RAHSIA";
-    case Classification::kRahsiaBesar:
-      return "RAHSIA BESAR";
+    case Classification::kTerbuka: return "TERBUKA";
+    case Classification::kTerhad: return "TERHAD";
+    case Classification::kSulit: return "SULIT";
+    case Classification::kRahsia: return "RAHSIA";
+    case Classification::kRahsiaBesar: return "RAHSIA BESAR";
   }
   return "TERBUKA";
 }

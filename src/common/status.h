@@ -18,6 +18,7 @@ enum class StatusCode {
   kFailedPrecondition,  // the system is not in a state to do this (e.g. not bootstrapped)
   kResourceExhausted,   // a limit was hit (context window, queue, quota)
   kCancelled,           // the caller asked to stop
+  kDeadlineExceeded,    // the caller's time limit passed before the work finished
   kUnavailable,         // transient; retry later
   kInternal,            // a bug or an unexpected library failure
 };
@@ -60,6 +61,12 @@ inline Status ResourceExhausted(std::string m) {
 }
 inline Status Cancelled(std::string m) {
   return {StatusCode::kCancelled, std::move(m)};
+}
+inline Status DeadlineExceeded(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
+inline Status Unavailable(std::string m) {
+  return {StatusCode::kUnavailable, std::move(m)};
 }
 inline Status Internal(std::string m) {
   return {StatusCode::kInternal, std::move(m)};

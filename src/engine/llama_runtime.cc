@@ -16,12 +16,8 @@ void ForwardLlamaLog(ggml_log_level level, const char* text, void* /*user*/) {
   if (line.empty() || line.back() != '\n') return;
   line.pop_back();
   switch (level) {
-    case GGML_LOG_LEVEL_ERROR:
-      spdlog::error("llama: {}", line);
-      break;
-    default:
-      spdlog::debug("llama: {}", line);
-      break;
+    case GGML_LOG_LEVEL_ERROR: spdlog::error("llama: {}", line); break;
+    default: spdlog::debug("llama: {}", line); break;
   }
   line.clear();
 }

@@ -43,29 +43,37 @@ Status SamplingParams::Validate() const {
   return Status::Ok();
 }
 
-Sampler::Sampler(const Model& model, const SamplingParams& p) : n_vocab_(model.vocab_size()) {
+Result<std::unique_ptr<Sampler>> Sampler::Create(const Model& model, const SamplingParams& p) {
+  auto sampler = std::unique_ptr<Sampler>(new Sampler(model.vocab_size()));
   const bool penalties =
       p.repeat_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;
   // Plain greedy needs no chain: an argmax over the logits avoids copying the
   // whole vocabulary (262k entries for Gemma 3) into a candidate array per token.
-  if (p.greedy() && !penalties) return;
-  chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  if (p.greedy() && !penalties && p.grammar.empty()) return sampler;
+  llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  sampler->chain_ = chain;
+  if (!p.grammar.empty()) {
+    llama_sampler* grammar = llama_sampler_init_grammar(model.vocab(), p.grammar.c_str(), "root");
+    if (grammar == nullptr) return InvalidArgument("the output grammar does not parse");
+    llama_sampler_chain_add(chain, grammar);
+  }
   if (penalties) {
-    history_n_ = p.repeat_last_n;
+    sampler->history_n_ = p.repeat_last_n;
     llama_sampler_chain_add(
-        chain_, llama_sampler_init_penalties(n_vocab_, p.repeat_last_n, p.repeat_penalty,
-                                             p.frequency_penalty, p.presence_penalty));
+        chain, llama_sampler_init_penalties(sampler->n_vocab_, p.repeat_last_n, p.repeat_penalty,
+                                            p.frequency_penalty, p.presence_penalty));
   }
   if (p.greedy()) {
-    llama_sampler_chain_add(chain_, llama_sampler_init_greedy());
-    return;
+    llama_sampler_chain_add(chain, llama_sampler_init_greedy());
+    return sampler;
   }
-  if (p.top_k > 0) llama_sampler_chain_add(chain_, llama_sampler_init_top_k(p.top_k));
-  if (p.top_p < 1.0f) llama_sampler_chain_add(chain_, llama_sampler_init_top_p(p.top_p, 1));
-  if (p.min_p > 0.0f) llama_sampler_chain_add(chain_, llama_sampler_init_min_p(p.min_p, 1));
-  llama_sampler_chain_add(chain_, llama_sampler_init_temp(p.temperature));
+  if (p.top_k > 0) llama_sampler_chain_add(chain, llama_sampler_init_top_k(p.top_k));
+  if (p.top_p < 1.0f) llama_sampler_chain_add(chain, llama_sampler_init_top_p(p.top_p, 1));
+  if (p.min_p > 0.0f) llama_sampler_chain_add(chain, llama_sampler_init_min_p(p.min_p, 1));
+  llama_sampler_chain_add(chain, llama_sampler_init_temp(p.temperature));
   const uint32_t seed = p.seed ? *p.seed : std::random_device{}();
-  llama_sampler_chain_add(chain_, llama_sampler_init_dist(seed));
+  llama_sampler_chain_add(chain, llama_sampler_init_dist(seed));
+  return sampler;
 }
 
 Sampler::~Sampler() {

@@ -29,6 +29,7 @@ struct SamplingParams {
   int32_t max_tokens = -1;         // -1: until end of generation or the context is full
   std::vector<std::string> stop;   // up to 16 strings, each 1..256 bytes
   bool ignore_eos = false;         // keep going past end-of-generation (benchmarks)
+  std::string grammar;             // GBNF the output must follow ("" = free text)
 
   // INVALID_ARGUMENT naming the first out-of-range field.
   Status Validate() const;
@@ -43,7 +44,8 @@ Token ArgMax(const float* logits, int32_t n);
 // A token-choosing chain for one generation. Not thread-safe.
 class Sampler {
  public:
-  Sampler(const Model& model, const SamplingParams& params);
+  // INVALID_ARGUMENT when the grammar does not parse.
+  static Result<std::unique_ptr<Sampler>> Create(const Model& model, const SamplingParams& params);
   ~Sampler();
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -57,6 +59,7 @@ class Sampler {
   Token Sample(llama_context* ctx, int32_t idx);
 
  private:
+  explicit Sampler(int32_t n_vocab) : n_vocab_(n_vocab) {}
   llama_sampler* chain_ = nullptr;  // null on the plain-greedy fast path
   int32_t n_vocab_;
   int32_t history_n_ = 0;  // how many history tokens the penalties look at

@@ -30,12 +30,9 @@ Status SessionOptions::Validate() const {
 
 std::string_view FinishReasonName(FinishReason reason) {
   switch (reason) {
-    case FinishReason::kStop:
-      return "stop";
-    case FinishReason::kLength:
-      return "length";
-    case FinishReason::kCancelled:
-      return "cancelled";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kCancelled: return "cancelled";
   }
   return "stop";
 }
@@ -169,7 +166,9 @@ Result<GenerationResult> Session::Generate(const std::vector<Token>& prompt,
   }
   DAULAT_RETURN_IF_ERROR(st);
 
-  Sampler sampler(*model_, params);
+  auto sampler_or = Sampler::Create(*model_, params);
+  if (!sampler_or.ok()) return sampler_or.status();
+  Sampler& sampler = **sampler_or;
   sampler.AcceptHistory(prompt);
   TextStream stream(params.stop);
   const auto emit = [&](const std::string& text) {

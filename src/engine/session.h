@@ -33,6 +33,7 @@ struct GenerationStats {
   size_t prompt_tokens = 0;
   size_t reused_prompt_tokens = 0;  // served from the KV cache of the previous turn
   size_t completion_tokens = 0;
+  double queued_ms = 0;      // waiting for a free sequence (scheduler only)
   double prompt_ms = 0;      // prefill wall time
   double generation_ms = 0;  // first sampled token to the end
 };
