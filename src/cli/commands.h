@@ -12,6 +12,7 @@ namespace daulat::cli {
 void AddModelsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddRunCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddChatCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace daulat::cli

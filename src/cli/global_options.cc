@@ -11,6 +11,8 @@ int ExitCodeFor(const Status& status) {
   switch (status.code()) {
     case StatusCode::kOk: return kExitOk;
     case StatusCode::kInvalidArgument: return kExitBadInput;
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied: return kExitUsage;
     case StatusCode::kNotFound: return kExitNotFound;
     case StatusCode::kDataLoss: return kExitIntegrity;
     case StatusCode::kDeadlineExceeded:

@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   AddModelsCommand(app, global, &exit_code);
   AddRunCommand(app, global, &exit_code);
   AddChatCommand(app, global, &exit_code);
+  AddServeCommand(app, global, &exit_code);
   AddVersionCommand(app, &exit_code);
   app.parse_complete_callback(
       [&global] { daulat::InitLogging(global.verbose ? "debug" : "warn"); });

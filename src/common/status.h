@@ -13,6 +13,8 @@ namespace daulat {
 enum class StatusCode {
   kOk = 0,
   kInvalidArgument,     // the caller's input is wrong; retrying will not help
+  kUnauthenticated,     // no valid credentials
+  kPermissionDenied,    // valid credentials, but not allowed to do this
   kNotFound,            // a named thing (model, file) does not exist
   kDataLoss,            // stored data is corrupt or fails its checksum
   kFailedPrecondition,  // the system is not in a state to do this (e.g. not bootstrapped)
@@ -46,6 +48,12 @@ class [[nodiscard]] Status {
 
 inline Status InvalidArgument(std::string m) {
   return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
 }
 inline Status NotFound(std::string m) {
   return {StatusCode::kNotFound, std::move(m)};

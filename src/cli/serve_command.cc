@@ -1,0 +1,98 @@
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/serve_config.h"
+#include "common/log.h"
+#include "http/api_server.h"
+
+namespace daulat::cli {
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::string host;
+  int port = -1;
+  uint32_t parallel = 0;
+  uint32_t context_length = 0;
+  int threads = -1;
+};
+
+int Serve(const GlobalOptions& global, const ServeFlags& flags) {
+  // Block the stop signals before any thread starts, so that only the
+  // sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto config = LoadServeConfig(flags.config);
+  if (!config.ok()) return ReportError(config.status());
+  ServeConfig& c = *config;
+  if (!flags.host.empty()) c.http.host = flags.host;
+  if (flags.port >= 0) c.http.port = static_cast<uint16_t>(flags.port);
+  if (const char* key = std::getenv("DAULAT_API_KEY"); key != nullptr && *key != '\0')
+    c.api_key = key;
+  const auto registry = global.Registry();
+  if (Status st = FinishServeConfig(c, registry); !st.ok()) return ReportError(st);
+  for (auto& m : c.models) {
+    if (flags.parallel > 0) m.scheduler.parallel = flags.parallel;
+    if (flags.context_length > 0) m.scheduler.context_length = flags.context_length;
+    if (flags.threads >= 0) m.scheduler.threads = flags.threads;
+    if (Status st = m.scheduler.Validate(); !st.ok()) return ReportError(st);
+  }
+
+  auto host = gateway::ModelHost::Load(registry, c.models);
+  if (!host.ok()) return ReportError(host.status());
+  std::vector<std::unique_ptr<gateway::Stage>> stages;
+  stages.push_back(std::make_unique<gateway::BearerTokenAuthenticator>(c.api_key));
+  stages.push_back(std::make_unique<gateway::UsageLogger>());
+  const gateway::Pipeline pipeline(std::move(stages));
+  auto api = http::ApiServer::Start(c.http, **host, pipeline);
+  if (!api.ok()) {
+    (*host)->Stop(false);
+    return ReportError(api.status());
+  }
+  std::string names;
+  for (const auto& m : c.models) names += (names.empty() ? "" : ", ") + m.name;
+  // The one line scripts wait for (port 0 picks a free port).
+  std::printf("daulat listening on http://%s:%u (models: %s; auth: %s)\n", c.http.host.c_str(),
+              (*api)->port(), names.c_str(), c.api_key.empty() ? "none, loopback only" : "API key");
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::warn("received {}, finishing in-flight requests (up to {}s)",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace.count());
+  (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace));
+  (*host)->Stop(/*drain=*/false);
+  std::printf("daulat stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand(
+      "serve", "Serve the OpenAI-compatible API (and health and metrics endpoints)");
+  cmd->add_option("--config", flags->config, "TOML config file (docs/serve.md)")
+      ->envname("DAULAT_CONFIG");
+  cmd->add_option("--host", flags->host, "Address to listen on (default 127.0.0.1)")
+      ->envname("DAULAT_HOST");
+  cmd->add_option("--port", flags->port, "Port to listen on (default 8080; 0 = any free port)")
+      ->envname("DAULAT_PORT")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--parallel", flags->parallel,
+                  "Sequences decoded together per model (overrides the config)");
+  cmd->add_option("--context-length", flags->context_length,
+                  "KV cache tokens per model, shared by its sequences");
+  cmd->add_option("--threads", flags->threads, "CPU threads per model (0 = all)");
+  cmd->callback([&global, exit_code, flags] { *exit_code = Serve(global, *flags); });
+}
+
+}  // namespace daulat::cli

@@ -1,0 +1,160 @@
+#include "cli/serve_config.h"
+
+#include <toml++/toml.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <set>
+
+namespace daulat::cli {
+namespace {
+
+Status CheckKeys(const toml::table& t, const std::string& where,
+                 const std::set<std::string>& allowed) {
+  for (const auto& [k, v] : t) {
+    if (allowed.count(std::string(k.str())) == 0) {
+      return InvalidArgument("unknown setting '" + std::string(k.str()) + "' in " + where);
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+Status Read(const toml::table& t, const char* key, const std::string& where, T& out, int64_t lo,
+            int64_t hi) {
+  const auto* node = t.get(key);
+  if (node == nullptr) return Status::Ok();
+  const auto v = node->value<int64_t>();
+  if (!v || !node->is_integer()) return InvalidArgument(where + "." + key + " must be an integer");
+  if (*v < lo || *v > hi) {
+    return InvalidArgument(where + "." + key + " must be between " + std::to_string(lo) + " and " +
+                           std::to_string(hi));
+  }
+  out = static_cast<T>(*v);
+  return Status::Ok();
+}
+
+Status ReadString(const toml::table& t, const char* key, const std::string& where,
+                  std::string& out) {
+  const auto* node = t.get(key);
+  if (node == nullptr) return Status::Ok();
+  if (!node->is_string()) return InvalidArgument(where + "." + key + " must be a string");
+  out = *node->value<std::string>();
+  return Status::Ok();
+}
+
+Status ReadBool(const toml::table& t, const char* key, const std::string& where, bool& out) {
+  const auto* node = t.get(key);
+  if (node == nullptr) return Status::Ok();
+  if (!node->is_boolean()) return InvalidArgument(where + "." + key + " must be true or false");
+  out = *node->value<bool>();
+  return Status::Ok();
+}
+
+Status ReadServer(const toml::table& s, ServeConfig& c) {
+  const std::string w = "[server]";
+  DAULAT_RETURN_IF_ERROR(CheckKeys(
+      s, w,
+      {"host", "port", "api_key", "allow_unauthenticated", "io_threads", "max_header_bytes",
+       "max_body_bytes", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
+       "write_timeout_seconds", "shutdown_grace_seconds", "tls_certificate", "tls_private_key"}));
+  DAULAT_RETURN_IF_ERROR(ReadString(s, "host", w, c.http.host));
+  DAULAT_RETURN_IF_ERROR(Read(s, "port", w, c.http.port, 0, 65535));
+  DAULAT_RETURN_IF_ERROR(ReadString(s, "api_key", w, c.api_key));
+  DAULAT_RETURN_IF_ERROR(ReadBool(s, "allow_unauthenticated", w, c.allow_unauthenticated));
+  DAULAT_RETURN_IF_ERROR(Read(s, "io_threads", w, c.http.io_threads, 1, 64));
+  DAULAT_RETURN_IF_ERROR(Read(s, "max_header_bytes", w, c.http.max_header_bytes, 1024, 1 << 20));
+  DAULAT_RETURN_IF_ERROR(
+      Read(s, "max_body_bytes", w, c.http.max_body_bytes, 1024, int64_t{1} << 30));
+  DAULAT_RETURN_IF_ERROR(Read(s, "max_connections", w, c.http.max_connections, 1, 1000000));
+  int64_t secs = c.http.header_timeout.count();
+  DAULAT_RETURN_IF_ERROR(Read(s, "header_timeout_seconds", w, secs, 1, 3600));
+  c.http.header_timeout = std::chrono::seconds(secs);
+  secs = c.http.body_timeout.count();
+  DAULAT_RETURN_IF_ERROR(Read(s, "body_timeout_seconds", w, secs, 1, 3600));
+  c.http.body_timeout = std::chrono::seconds(secs);
+  secs = c.http.write_timeout.count();
+  DAULAT_RETURN_IF_ERROR(Read(s, "write_timeout_seconds", w, secs, 1, 3600));
+  c.http.write_timeout = std::chrono::seconds(secs);
+  secs = c.shutdown_grace.count();
+  DAULAT_RETURN_IF_ERROR(Read(s, "shutdown_grace_seconds", w, secs, 0, 3600));
+  c.shutdown_grace = std::chrono::seconds(secs);
+  DAULAT_RETURN_IF_ERROR(ReadString(s, "tls_certificate", w, c.tls_certificate));
+  DAULAT_RETURN_IF_ERROR(ReadString(s, "tls_private_key", w, c.tls_private_key));
+  return Status::Ok();
+}
+
+Status ReadModel(const toml::table& m, size_t i, ServeConfig& c) {
+  const std::string w = "[[models]] #" + std::to_string(i + 1);
+  DAULAT_RETURN_IF_ERROR(CheckKeys(
+      m, w,
+      {"name", "parallel", "context_length", "step_tokens", "max_queue", "threads", "embeddings"}));
+  gateway::ModelServeConfig mc;
+  DAULAT_RETURN_IF_ERROR(ReadString(m, "name", w, mc.name));
+  if (mc.name.empty()) return InvalidArgument(w + " needs a name");
+  auto& s = mc.scheduler;
+  DAULAT_RETURN_IF_ERROR(Read(m, "parallel", w, s.parallel, 1, 256));
+  DAULAT_RETURN_IF_ERROR(Read(m, "context_length", w, s.context_length, 64, 1 << 22));
+  DAULAT_RETURN_IF_ERROR(Read(m, "step_tokens", w, s.step_tokens, 1, 16384));
+  DAULAT_RETURN_IF_ERROR(Read(m, "max_queue", w, s.max_queue, 0, 1000000));
+  DAULAT_RETURN_IF_ERROR(Read(m, "threads", w, s.threads, 0, 512));
+  DAULAT_RETURN_IF_ERROR(ReadBool(m, "embeddings", w, mc.embeddings));
+  if (Status st = s.Validate(); !st.ok()) return InvalidArgument(w + ": " + st.message());
+  c.models.push_back(std::move(mc));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServeConfig> LoadServeConfig(const std::string& path) {
+  ServeConfig c;
+  if (path.empty()) return c;
+  if (!std::filesystem::exists(path)) return NotFound("config file " + path + " does not exist");
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  DAULAT_RETURN_IF_ERROR(CheckKeys(root, path, {"server", "models"}));
+  if (const auto* server = root.get("server")) {
+    if (!server->is_table()) return InvalidArgument("[server] must be a table");
+    DAULAT_RETURN_IF_ERROR(ReadServer(*server->as_table(), c));
+  }
+  if (const auto* models = root.get("models")) {
+    if (!models->is_array_of_tables())
+      return InvalidArgument("models must be a list of [[models]] tables");
+    const auto& arr = *models->as_array();
+    for (size_t i = 0; i < arr.size(); ++i)
+      DAULAT_RETURN_IF_ERROR(ReadModel(*arr[i].as_table(), i, c));
+  }
+  return c;
+}
+
+Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) {
+  DAULAT_RETURN_IF_ERROR(c.http.Validate());
+  if (!c.tls_certificate.empty() || !c.tls_private_key.empty()) {
+    return FailedPrecondition(
+        "TLS is not available in this build yet: terminate TLS in front of daulat, or leave tls_* "
+        "unset");
+  }
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(c.http.host, ec);
+  if (ec) return InvalidArgument("host '" + c.http.host + "' is not an IP address");
+  if (!address.is_loopback() && c.api_key.empty() && !c.allow_unauthenticated) {
+    return FailedPrecondition("refusing to serve on " + c.http.host +
+                              " without an API key: set DAULAT_API_KEY (or [server] api_key), or "
+                              "allow_unauthenticated = true if something in front authenticates");
+  }
+  if (c.models.empty()) {
+    const auto listing = registry.List();
+    if (listing.models.empty()) {
+      return FailedPrecondition("no models installed in " + registry.dir().string() +
+                                " (run scripts/bootstrap)");
+    }
+    for (const auto& m : listing.models) c.models.push_back({m.manifest.name, {}, true});
+  }
+  return Status::Ok();
+}
+
+}  // namespace daulat::cli

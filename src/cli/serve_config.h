@@ -1,0 +1,32 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/model_registry.h"
+#include "gateway/model_host.h"
+#include "http/http_server.h"
+
+namespace daulat::cli {
+
+// Everything `daulat serve` needs, from (lowest to highest precedence) the
+// built-in defaults, the TOML file, DAULAT_* variables, and flags.
+struct ServeConfig {
+  http::HttpServerOptions http;
+  std::string api_key;                 // [server] api_key / DAULAT_API_KEY
+  bool allow_unauthenticated = false;  // needed to serve without a key beyond loopback
+  std::chrono::seconds shutdown_grace{30};
+  std::string tls_certificate, tls_private_key;
+  std::vector<gateway::ModelServeConfig> models;  // empty: every installed model, defaults
+};
+
+// Parses a TOML config file (see docs/serve.md). Unknown keys and wrong types
+// are INVALID_ARGUMENT naming the key, so a typo never silently does nothing.
+Result<ServeConfig> LoadServeConfig(const std::string& path);
+
+// Fills in defaults that depend on what is installed, and checks the whole.
+Status FinishServeConfig(ServeConfig& config, const engine::ModelRegistry& registry);
+
+}  // namespace daulat::cli

@@ -1,0 +1,474 @@
+#include "http/api_server.h"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/log.h"
+#include "engine/structured_output.h"
+#include "http/openai_request.h"
+
+namespace daulat::http {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string RandomId(const char* prefix) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = prefix;
+  for (int i = 0; i < 24; ++i) id.push_back(kHex[rng() & 15]);
+  return id;
+}
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct HttpError {
+  unsigned status;
+  const char* type;
+  const char* code;
+};
+
+HttpError ErrorFor(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument: return {400, "invalid_request_error", nullptr};
+    case StatusCode::kUnauthenticated: return {401, "invalid_request_error", "invalid_api_key"};
+    case StatusCode::kPermissionDenied: return {403, "permission_error", nullptr};
+    case StatusCode::kNotFound: return {404, "invalid_request_error", "model_not_found"};
+    case StatusCode::kResourceExhausted: return {429, "rate_limit_error", "queue_full"};
+    case StatusCode::kDeadlineExceeded: return {504, "timeout_error", nullptr};
+    case StatusCode::kUnavailable:
+    case StatusCode::kFailedPrecondition: return {503, "server_error", nullptr};
+    default: return {500, "server_error", nullptr};
+  }
+}
+
+json ErrorBody(const Status& st, const std::string& param = "") {
+  const HttpError e = ErrorFor(st);
+  return {{"error",
+           {{"message", st.message()},
+            {"type", e.type},
+            {"param", param.empty() ? json(nullptr) : json(param)},
+            {"code", e.code == nullptr ? json(nullptr) : json(e.code)}}}};
+}
+
+std::string Base64(const std::vector<float>& v) {
+  static constexpr char kTable[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* bytes = reinterpret_cast<const unsigned char*>(v.data());
+  const size_t n = v.size() * sizeof(float);
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    const uint32_t b = (uint32_t{bytes[i]} << 16) | (i + 1 < n ? uint32_t{bytes[i + 1]} << 8 : 0) |
+                       (i + 2 < n ? uint32_t{bytes[i + 2]} : 0);
+    out.push_back(kTable[(b >> 18) & 63]);
+    out.push_back(kTable[(b >> 12) & 63]);
+    out.push_back(i + 1 < n ? kTable[(b >> 6) & 63] : '=');
+    out.push_back(i + 2 < n ? kTable[b & 63] : '=');
+  }
+  return out;
+}
+
+// Drops the whitespace a chat template leaves before the answer ("Assistant:"
+// then " Kuala ..."), identically for streamed and whole answers.
+class LeadingTrim {
+ public:
+  std::string operator()(std::string text) {
+    if (!at_start_) return text;
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return {};
+    at_start_ = false;
+    return text.substr(first);
+  }
+
+ private:
+  bool at_start_ = true;
+};
+
+}  // namespace
+
+// One request in flight: the pipeline context, the responder, and the parsed body.
+struct ApiServer::Call {
+  ApiServer* server;
+  gateway::RequestContext ctx;
+  std::shared_ptr<Responder> responder;
+  json body;
+  Clock::time_point started = Clock::now();
+  std::atomic<bool> completed{false};
+
+  void Finish(unsigned status) {
+    if (completed.exchange(true)) return;
+    ctx.http_status = status;
+    ctx.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    server->metrics_.Observe(ctx.route, status, ctx.duration_ms / 1000.0);
+    server->pipeline_.Complete(ctx);
+  }
+  void ReplyJson(unsigned status, const json& j, Headers headers = {}) {
+    headers.emplace_back("X-Request-Id", ctx.request_id);
+    responder->Reply(status, "application/json", j.dump(), std::move(headers));
+    Finish(status);
+  }
+  void Fail(const Status& st, const std::string& param = "") {
+    Headers headers;
+    if (st.code() == StatusCode::kResourceExhausted) headers.emplace_back("Retry-After", "1");
+    if (st.code() == StatusCode::kUnauthenticated)
+      headers.emplace_back("WWW-Authenticate", "Bearer");
+    ReplyJson(ErrorFor(st).status, ErrorBody(st, param), std::move(headers));
+  }
+};
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(const HttpServerOptions& options,
+                                                    gateway::ModelHost& models,
+                                                    const gateway::Pipeline& pipeline) {
+  auto api = std::unique_ptr<ApiServer>(new ApiServer(models, pipeline));
+  auto http =
+      HttpServer::Start(options, [raw = api.get()](Request& req, std::shared_ptr<Responder> r) {
+        raw->Handle(req, std::move(r));
+      });
+  if (!http.ok()) return http.status();
+  api->http_ = std::move(http).value();
+  api->ready_ = true;
+  return api;
+}
+
+ApiServer::~ApiServer() {
+  Shutdown(std::chrono::milliseconds(0));
+}
+
+void ApiServer::Shutdown(std::chrono::milliseconds grace) {
+  ready_ = false;
+  if (http_) http_->Shutdown(grace);
+  blocking_.join();
+}
+
+void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
+  namespace bhttp = boost::beast::http;
+  auto call = std::make_shared<Call>();
+  call->server = this;
+  call->responder = std::move(responder);
+  const std::string target(req.target());
+  const std::string path = target.substr(0, target.find('?'));
+  call->ctx.route = path;
+  const auto rid = req.find("X-Request-Id");
+  call->ctx.request_id =
+      rid != req.end() && rid->value().size() <= 128 ? std::string(rid->value()) : RandomId("req-");
+  const bool get = req.method() == bhttp::verb::get;
+  const bool post = req.method() == bhttp::verb::post;
+
+  if (path == "/healthz" && get) return call->ReplyJson(200, {{"status", "ok"}});
+  if (path == "/readyz" && get) {
+    return ready_ ? call->ReplyJson(200, {{"status", "ready"}})
+                  : call->ReplyJson(503, {{"status", "shutting down"}});
+  }
+  if (path == "/metrics" && get) {
+    call->responder->Reply(200, "text/plain; version=0.0.4", Metrics());
+    return call->Finish(200);
+  }
+  const bool known = path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 ||
+                     path == "/v1/chat/completions" || path == "/v1/completions" ||
+                     path == "/v1/embeddings";
+  if (!known) {
+    call->ctx.route = "unknown";
+    return call->Fail(NotFound("no such endpoint: " + path), "");
+  }
+  const bool wants_get = path.rfind("/v1/models", 0) == 0;
+  if ((wants_get && !get) || (!wants_get && !post)) {
+    call->ctx.route = path.rfind("/v1/models/", 0) == 0 ? "/v1/models/{id}" : path;
+    return call->ReplyJson(405, ErrorBody(InvalidArgument("method not allowed on " + path)));
+  }
+  if (const auto auth = req.find(bhttp::field::authorization); auth != req.end()) {
+    call->ctx.authorization = std::string(auth->value());
+  }
+  if (Status st = pipeline_.Admit(call->ctx); !st.ok()) return call->Fail(st);
+  if (wants_get) return Models(call);
+
+  call->body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+  if (call->body.is_discarded())
+    return call->Fail(InvalidArgument("the request body is not valid JSON"));
+  if (path == "/v1/chat/completions") return Chat(call);
+  if (path == "/v1/completions") return Completions(call);
+  return Embeddings(call);
+}
+
+void ApiServer::Models(std::shared_ptr<Call> call) {
+  const auto card = [](const gateway::HostedModel& m) {
+    return json{{"id", m.installed.manifest.name},
+                {"object", "model"},
+                {"created", m.created},
+                {"owned_by", "daulat"},
+                {"max_classification",
+                 std::string(ClassificationName(m.installed.manifest.max_classification))}};
+  };
+  const std::string& path = call->ctx.route;
+  if (path.rfind("/v1/models/", 0) == 0) {
+    const std::string id = path.substr(std::string("/v1/models/").size());
+    call->ctx.route = "/v1/models/{id}";
+    const auto* m = models_.Find(id);
+    if (m == nullptr) return call->Fail(NotFound("the model '" + id + "' does not exist"), "model");
+    return call->ReplyJson(200, card(*m));
+  }
+  json data = json::array();
+  for (const auto& m : models_.models()) data.push_back(card(*m));
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+namespace {
+
+// Streams one generation to the client as OpenAI chunks, or collects it for a
+// single reply. Lives until the scheduler's final update.
+struct GenerationRelay {
+  std::shared_ptr<void> keep_call;
+  std::function<json(const std::string& delta, const json& finish_reason, bool first)> chunk;
+  std::function<json(const std::string& text, const char* finish_reason,
+                     const engine::GenerationStats&)>
+      whole;
+  std::function<void(const engine::GenerationStats&)> record;
+  std::function<void(unsigned, const json&)> reply;
+  std::function<void(const Status&)> fail;
+  std::shared_ptr<Responder> responder;
+  bool stream = false;
+  bool include_usage = false;
+  bool first = true;
+  bool trim = false;
+  LeadingTrim trimmer;
+  std::string text;
+
+  void OnUpdate(engine::InferenceUpdate&& u) {
+    std::string piece = trim ? trimmer(std::move(u.text)) : std::move(u.text);
+    if (stream && !piece.empty()) {
+      responder->SendEvent(chunk(piece, nullptr, first).dump());
+      first = false;
+    }
+    text += piece;
+    if (!u.finished) return;
+    record(u.stats);
+    if (u.finish_reason == engine::FinishReason::kCancelled && u.status.ok()) {
+      if (stream) responder->EndEvents();
+      return reply(499, json());
+    }
+    const char* reason = u.finish_reason == engine::FinishReason::kLength ? "length" : "stop";
+    if (!stream) {
+      if (!u.status.ok()) return fail(u.status);
+      return reply(200, whole(text, reason, u.stats));
+    }
+    if (!u.status.ok()) {
+      responder->SendEvent(ErrorBody(u.status).dump());
+    } else {
+      if (first) responder->SendEvent(chunk("", nullptr, true).dump());
+      responder->SendEvent(chunk("", reason, false).dump());
+      if (include_usage) {
+        json usage_chunk = chunk("", nullptr, false);
+        usage_chunk["choices"] = json::array();
+        usage_chunk["usage"] = {
+            {"prompt_tokens", u.stats.prompt_tokens},
+            {"completion_tokens", u.stats.completion_tokens},
+            {"total_tokens", u.stats.prompt_tokens + u.stats.completion_tokens}};
+        responder->SendEvent(usage_chunk.dump());
+      }
+    }
+    responder->SendEvent("[DONE]");
+    responder->EndEvents();
+    reply(u.status.ok() ? 200 : ErrorFor(u.status).status, json());
+  }
+};
+
+json Usage(const engine::GenerationStats& s) {
+  return {{"prompt_tokens", s.prompt_tokens},
+          {"completion_tokens", s.completion_tokens},
+          {"total_tokens", s.prompt_tokens + s.completion_tokens}};
+}
+
+}  // namespace
+
+void ApiServer::Chat(std::shared_ptr<Call> call) {
+  auto parsed = ParseChatCompletion(call->body);
+  if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
+  auto& r = parsed.value;
+  call->ctx.model = r.model;
+  auto* m = models_.Find(r.model);
+  if (m == nullptr)
+    return call->Fail(NotFound("the model '" + r.model + "' does not exist"), "model");
+  if (!r.json_schema.empty() || r.json_object) {
+    auto grammar = r.json_object ? engine::GrammarForJsonObject()
+                                 : engine::GrammarForJsonSchema(r.json_schema);
+    if (!grammar.ok()) return call->Fail(grammar.status(), "response_format");
+    r.params.grammar = std::move(grammar).value();
+  }
+  auto prompt = m->chat_template->Apply(r.messages);
+  if (!prompt.ok()) return call->Fail(prompt.status(), "messages");
+  r.params.stop.insert(r.params.stop.end(), prompt->stops.begin(), prompt->stops.end());
+  r.params.stop.insert(r.params.stop.end(), m->template_stops.begin(), m->template_stops.end());
+  engine::InferenceRequest req;
+  req.partition = call->ctx.caller.partition;
+  req.prompt = m->model->Tokenize(prompt->text, /*add_special=*/true, /*parse_special=*/true);
+  req.params = r.params;
+  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/true, "");
+}
+
+void ApiServer::Completions(std::shared_ptr<Call> call) {
+  auto parsed = ParseCompletion(call->body);
+  if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
+  auto& r = parsed.value;
+  call->ctx.model = r.model;
+  auto* m = models_.Find(r.model);
+  if (m == nullptr)
+    return call->Fail(NotFound("the model '" + r.model + "' does not exist"), "model");
+  engine::InferenceRequest req;
+  req.partition = call->ctx.caller.partition;
+  req.prompt = m->model->Tokenize(r.prompt, /*add_special=*/true, /*parse_special=*/false);
+  req.params = r.params;
+  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/false,
+         r.echo ? r.prompt : "");
+}
+
+void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
+                       engine::InferenceRequest req, bool stream, bool include_usage, bool chat,
+                       const std::string& echo) {
+  const std::string id = RandomId(chat ? "chatcmpl-" : "cmpl-");
+  const int64_t created = UnixNow();
+  const std::string model = m->installed.manifest.name;
+  auto relay = std::make_shared<GenerationRelay>();
+  relay->responder = call->responder;
+  relay->stream = stream;
+  relay->include_usage = include_usage;
+  relay->trim = chat;
+  if (!echo.empty()) relay->text = echo;
+  relay->chunk = [id, created, model, chat](const std::string& delta, const json& finish,
+                                            bool first) {
+    json choice = {{"index", 0}, {"finish_reason", finish}, {"logprobs", nullptr}};
+    if (chat) {
+      json d = json::object();
+      if (first) d["role"] = "assistant";
+      if (!delta.empty() || first) d["content"] = delta;
+      choice["delta"] = d;
+    } else {
+      choice["text"] = delta;
+    }
+    return json{{"id", id},
+                {"object", chat ? "chat.completion.chunk" : "text_completion"},
+                {"created", created},
+                {"model", model},
+                {"system_fingerprint", "daulat"},
+                {"choices", json::array({choice})}};
+  };
+  relay->whole = [id, created, model, chat](const std::string& text, const char* reason,
+                                            const engine::GenerationStats& s) {
+    json choice = {{"index", 0}, {"finish_reason", reason}, {"logprobs", nullptr}};
+    if (chat) {
+      choice["message"] = {{"role", "assistant"}, {"content", text}};
+    } else {
+      choice["text"] = text;
+    }
+    return json{{"id", id},
+                {"object", chat ? "chat.completion" : "text_completion"},
+                {"created", created},
+                {"model", model},
+                {"system_fingerprint", "daulat"},
+                {"choices", json::array({choice})},
+                {"usage", Usage(s)}};
+  };
+  relay->record = [call](const engine::GenerationStats& s) {
+    call->ctx.prompt_tokens = s.prompt_tokens;
+    call->ctx.completion_tokens = s.completion_tokens;
+  };
+  relay->reply = [call, stream](unsigned status, const json& body) {
+    if (stream || status == 499) return call->Finish(status);
+    call->ReplyJson(status, body);
+  };
+  relay->fail = [call](const Status& st) { call->Fail(st); };
+  if (stream && echo.empty()) {
+    // Headers go out before the first token; errors after this point are SSE error events.
+  }
+  auto ticket = m->scheduler->Submit(
+      std::move(req), [relay](engine::InferenceUpdate&& u) { relay->OnUpdate(std::move(u)); });
+  if (!ticket.ok())
+    return call->Fail(ticket.status(),
+                      ticket.status().code() == StatusCode::kInvalidArgument ? "messages" : "");
+  if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
+  call->responder->OnDisconnect([t = *ticket] { t->Cancel(); });
+}
+
+void ApiServer::Embeddings(std::shared_ptr<Call> call) {
+  auto parsed = ParseEmbedding(call->body);
+  if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
+  call->ctx.model = parsed.value.model;
+  auto* m = models_.Find(parsed.value.model);
+  if (m == nullptr)
+    return call->Fail(NotFound("the model '" + parsed.value.model + "' does not exist"), "model");
+  if (!m->embeddings_enabled)
+    return call->Fail(
+        InvalidArgument("the model '" + parsed.value.model + "' does not serve embeddings"),
+        "model");
+  boost::asio::post(blocking_, [call, m, r = std::move(parsed.value)] {
+    json data = json::array();
+    size_t tokens = 0;
+    for (size_t i = 0; i < r.inputs.size(); ++i) {
+      if (call->responder->disconnected()) return call->Finish(499);
+      auto v = m->Embed(r.inputs[i]);
+      if (!v.ok()) return call->Fail(v.status(), "input");
+      tokens += m->model->CountTokens(r.inputs[i]);
+      data.push_back({{"object", "embedding"},
+                      {"index", i},
+                      {"embedding", r.base64 ? json(Base64(*v)) : json(*v)}});
+    }
+    call->ctx.prompt_tokens = tokens;
+    call->ReplyJson(200, {{"object", "list"},
+                          {"data", data},
+                          {"model", r.model},
+                          {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
+  });
+}
+
+std::string ApiServer::Metrics() const {
+  std::string out;
+  metrics_.AppendPrometheus(out);
+  struct Gauge {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t (*get)(const engine::SchedulerStats&);
+  };
+  static const Gauge kGauges[] = {
+      {"daulat_queue_depth", "gauge", "Requests waiting for a free sequence.",
+       [](const auto& s) { return uint64_t{s.queued}; }},
+      {"daulat_active_sequences", "gauge", "Sequences being generated.",
+       [](const auto& s) { return uint64_t{s.active}; }},
+      {"daulat_kv_cells_used", "gauge", "KV cache cells holding tokens.",
+       [](const auto& s) { return uint64_t{s.kv_cells_used}; }},
+      {"daulat_kv_cells_total", "gauge", "KV cache cells.",
+       [](const auto& s) { return uint64_t{s.kv_cells_total}; }},
+      {"daulat_generation_requests_total", "counter", "Generations finished.",
+       [](const auto& s) { return s.requests_total; }},
+      {"daulat_prompt_tokens_total", "counter", "Prompt tokens (tokens in).",
+       [](const auto& s) { return s.prompt_tokens_total; }},
+      {"daulat_prompt_tokens_reused_total", "counter",
+       "Prompt tokens served from the prefix cache.",
+       [](const auto& s) { return s.reused_prompt_tokens_total; }},
+      {"daulat_completion_tokens_total", "counter", "Generated tokens (tokens out).",
+       [](const auto& s) { return s.completion_tokens_total; }},
+  };
+  std::vector<std::pair<std::string, engine::SchedulerStats>> stats;
+  for (const auto& m : models_.models())
+    stats.emplace_back(m->installed.manifest.name, m->scheduler->stats());
+  for (const auto& g : kGauges) {
+    out +=
+        std::string("# HELP ") + g.name + " " + g.help + "\n# TYPE " + g.name + " " + g.type + "\n";
+    for (const auto& [name, s] : stats)
+      out += std::string(g.name) + "{model=\"" + name + "\"} " + std::to_string(g.get(s)) + "\n";
+  }
+  out +=
+      "# HELP daulat_http_open_connections Open client connections.\n# TYPE "
+      "daulat_http_open_connections gauge\n";
+  out += "daulat_http_open_connections " + std::to_string(http_ ? http_->open_connections() : 0) +
+         "\n";
+  return out;
+}
+
+}  // namespace daulat::http

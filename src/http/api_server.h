@@ -1,0 +1,54 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "gateway/model_host.h"
+#include "gateway/pipeline.h"
+#include "http/http_server.h"
+#include "http/metrics.h"
+
+namespace daulat::http {
+
+// daulat's HTTP face: the OpenAI-compatible API under /v1, and /healthz,
+// /readyz, /metrics. Thin by design: each handler parses, runs the gateway
+// pipeline, calls one service and serialises. The model host and pipeline
+// must outlive the server.
+class ApiServer {
+ public:
+  static Result<std::unique_ptr<ApiServer>> Start(const HttpServerOptions& options,
+                                                  gateway::ModelHost& models,
+                                                  const gateway::Pipeline& pipeline);
+  ~ApiServer();
+  uint16_t port() const { return http_->port(); }
+
+  // Graceful stop: /readyz turns 503, no new connections; running requests
+  // get up to `grace` to finish (streams included), then are cancelled.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  ApiServer(gateway::ModelHost& models, const gateway::Pipeline& pipeline)
+      : models_(models), pipeline_(pipeline) {}
+  struct Call;
+  void Handle(Request& req, std::shared_ptr<Responder> responder);
+  void Chat(std::shared_ptr<Call> call);
+  void Completions(std::shared_ptr<Call> call);
+  void Embeddings(std::shared_ptr<Call> call);
+  void Submit(std::shared_ptr<Call> call, gateway::HostedModel* model,
+              engine::InferenceRequest request, bool stream, bool include_usage, bool chat,
+              const std::string& echo);
+  void Models(std::shared_ptr<Call> call);
+  std::string Metrics() const;
+
+  gateway::ModelHost& models_;
+  const gateway::Pipeline& pipeline_;
+  RequestMetrics metrics_;
+  std::atomic<bool> ready_{false};
+  boost::asio::thread_pool blocking_{1};  // embeddings: keeps I/O threads free
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace daulat::http

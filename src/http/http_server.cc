@@ -1,0 +1,400 @@
+#include "http/http_server.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <deque>
+#include <optional>
+
+#include "common/log.h"
+
+namespace daulat::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string ErrorJson(const std::string& message, const std::string& type) {
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return R"({"error":{"message":")" + escaped + R"(","type":")" + type +
+         R"(","param":null,"code":null}})";
+}
+
+std::string Head(unsigned status, const Headers& headers, bool keep_alive) {
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                     std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(status))) +
+                     "\r\n";
+  for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+  head += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  head += "Server: daulat\r\n\r\n";
+  return head;
+}
+
+}  // namespace
+
+// One TCP connection. All state is touched only on its strand.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(HttpServer& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)) {}
+  ~Connection() { --server_.connections_; }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+  // Called on shutdown: an idle connection closes now, a busy one after its response.
+  void CloseIfIdle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->close_after_response_ = true;
+      if (!self->responding_) self->Close();
+    });
+  }
+
+  // The Responder methods post here.
+  void Write(std::string bytes, bool last) {
+    if (closed_) return;
+    writes_.push_back(std::move(bytes));
+    if (last) response_complete_ = true;
+    if (!writing_) DoWrite();
+  }
+  void AddDisconnectHandler(std::function<void()> fn) {
+    if (closed_ && responding_) {
+      fn();
+      return;
+    }
+    on_disconnect_.push_back(std::move(fn));
+  }
+  bool keep_alive() const { return keep_alive_; }
+  bool closed() const { return closed_; }
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  void ReadHeader() {
+    if (server_.stopping_ || close_after_response_) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.options_.max_header_bytes));
+    parser_->body_limit(server_.options_.max_body_bytes);
+    stream_.expires_after(server_.options_.header_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return FailRead(ec);
+    auto& req = parser_->get();
+    const auto te = req.find(bhttp::field::transfer_encoding);
+    if (te != req.end() && !parser_->chunked()) {
+      return RejectAndClose(501, "unsupported Transfer-Encoding (only chunked is accepted)",
+                            "invalid_request_error");
+    }
+    if (const auto len = parser_->content_length(); len && *len > server_.options_.max_body_bytes) {
+      return RejectAndClose(413,
+                            "request body of " + std::to_string(*len) +
+                                " bytes exceeds the limit of " +
+                                std::to_string(server_.options_.max_body_bytes),
+                            "invalid_request_error");
+    }
+    stream_.expires_after(server_.options_.body_timeout);
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code e, size_t) { self->OnBody(e); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec) return FailRead(ec);
+    stream_.expires_never();
+    request_ = parser_->release();
+    keep_alive_ = request_.keep_alive() && !server_.stopping_;
+    responding_ = true;
+    response_complete_ = false;
+    WatchForDisconnect();
+    auto responder = MakeResponder();
+    try {
+      server_.handler_(request_, responder);
+    } catch (const std::exception& e) {
+      spdlog::error("handler threw: {}", e.what());
+      responder->Reply(500, "application/json", ErrorJson("internal error", "server_error"));
+    }
+  }
+
+  // While a response is produced, a read on the raw socket notices a client
+  // that goes away (or holds pipelined bytes for the next request).
+  void WatchForDisconnect() {
+    if (watching_ ||
+        buffer_.size() > server_.options_.max_header_bytes + server_.options_.max_body_bytes)
+      return;
+    watching_ = true;
+    auto buf = buffer_.prepare(4096);
+    stream_.socket().async_read_some(
+        buf, net::bind_executor(stream_.get_executor(), [self = shared_from_this()](
+                                                            beast::error_code ec, size_t n) {
+          self->watching_ = false;
+          if (!ec) {
+            self->buffer_.commit(n);
+            if (self->responding_) return self->WatchForDisconnect();
+            self->resume_after_watch_ = false;
+            self->ReadHeader();
+            return;
+          }
+          if (ec == net::error::operation_aborted && self->resume_after_watch_) {
+            self->resume_after_watch_ = false;
+            self->ReadHeader();
+            return;
+          }
+          self->Close();
+        }));
+  }
+
+  void DoWrite() {
+    writing_ = true;
+    stream_.expires_after(server_.options_.write_timeout);
+    net::async_write(stream_, net::buffer(writes_.front()),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec) return self->Close();
+                       self->writes_.pop_front();
+                       if (!self->writes_.empty()) return self->DoWrite();
+                       self->stream_.expires_never();
+                       if (self->responding_ && self->response_complete_) self->OnResponseDone();
+                     });
+  }
+
+  void OnResponseDone() {
+    responding_ = false;
+    on_disconnect_.clear();
+    if (!keep_alive_ || close_after_response_ || server_.stopping_) return Close();
+    if (watching_) {
+      resume_after_watch_ = true;
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);  // the watch's handler then reads the next request
+      return;
+    }
+    ReadHeader();
+  }
+
+  void FailRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return Close();
+    }
+    if (ec == bhttp::error::header_limit)
+      return RejectAndClose(431, "request header too large", "invalid_request_error");
+    if (ec == bhttp::error::body_limit) {
+      return RejectAndClose(413,
+                            "request body exceeds the limit of " +
+                                std::to_string(server_.options_.max_body_bytes) + " bytes",
+                            "invalid_request_error");
+    }
+    RejectAndClose(400, "malformed HTTP request: " + ec.message(), "invalid_request_error");
+  }
+
+  void RejectAndClose(unsigned status, const std::string& message, const std::string& type) {
+    keep_alive_ = false;
+    responding_ = true;
+    const std::string body = ErrorJson(message, type);
+    Write(Head(status,
+               {{"Content-Type", "application/json"},
+                {"Content-Length", std::to_string(body.size())}},
+               false) +
+              body,
+          true);
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    auto handlers = std::move(on_disconnect_);
+    on_disconnect_.clear();
+    for (auto& fn : handlers) fn();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  std::shared_ptr<Responder> MakeResponder();
+
+  HttpServer& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request request_;
+  std::deque<std::string> writes_;
+  std::vector<std::function<void()>> on_disconnect_;
+  bool keep_alive_ = true;
+  bool writing_ = false;
+  bool watching_ = false;
+  bool resume_after_watch_ = false;
+  bool responding_ = false;
+  bool response_complete_ = false;
+  bool close_after_response_ = false;
+  bool closed_ = false;
+};
+
+namespace {
+
+class ConnectionResponder : public Responder,
+                            public std::enable_shared_from_this<ConnectionResponder> {
+ public:
+  explicit ConnectionResponder(std::shared_ptr<Connection> conn)
+      : conn_(std::move(conn)), exec_(conn_->executor()) {}
+
+  void Reply(unsigned status, std::string content_type, std::string body,
+             Headers headers) override {
+    if (started_.exchange(true)) return;
+    net::post(exec_, [conn = conn_, status, ct = std::move(content_type), body = std::move(body),
+                      headers = std::move(headers)]() mutable {
+      headers.emplace_back("Content-Type", ct);
+      headers.emplace_back("Content-Length", std::to_string(body.size()));
+      conn->Write(Head(status, headers, conn->keep_alive()) + body, true);
+    });
+  }
+  void BeginEvents(Headers headers) override {
+    if (started_.exchange(true)) return;
+    net::post(exec_, [conn = conn_, headers = std::move(headers)]() mutable {
+      headers.emplace_back("Content-Type", "text/event-stream");
+      headers.emplace_back("Cache-Control", "no-cache");
+      headers.emplace_back("Transfer-Encoding", "chunked");
+      conn->Write(Head(200, headers, conn->keep_alive()), false);
+    });
+  }
+  void SendEvent(std::string data) override {
+    std::string event = "data: " + data + "\n\n";
+    char size[24];
+    std::snprintf(size, sizeof size, "%zx\r\n", event.size());
+    net::post(exec_, [conn = conn_, bytes = std::string(size) + event + "\r\n"]() mutable {
+      conn->Write(std::move(bytes), false);
+    });
+  }
+  void EndEvents() override {
+    net::post(exec_, [conn = conn_] { conn->Write("0\r\n\r\n", true); });
+  }
+  void OnDisconnect(std::function<void()> fn) override {
+    net::post(exec_, [conn = conn_, fn = std::move(fn)]() mutable {
+      conn->AddDisconnectHandler(std::move(fn));
+    });
+  }
+  bool disconnected() const override { return gone_->load(); }
+
+  void Watch() {
+    OnDisconnect([gone = gone_] { gone->store(true); });
+  }
+
+ private:
+  std::shared_ptr<Connection> conn_;
+  net::any_io_executor exec_;
+  std::atomic<bool> started_{false};
+  std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace
+
+std::shared_ptr<Responder> Connection::MakeResponder() {
+  auto r = std::make_shared<ConnectionResponder>(shared_from_this());
+  r->Watch();
+  return r;
+}
+
+Status HttpServerOptions::Validate() const {
+  if (io_threads < 1 || io_threads > 64) return InvalidArgument("io_threads must be 1 to 64");
+  if (max_header_bytes < 1024 || max_header_bytes > (1u << 20))
+    return InvalidArgument("max_header_bytes must be 1 KiB to 1 MiB");
+  if (max_body_bytes < 1024 || max_body_bytes > (1u << 30))
+    return InvalidArgument("max_body_bytes must be 1 KiB to 1 GiB");
+  if (max_connections < 1) return InvalidArgument("max_connections must be at least 1");
+  return Status::Ok();
+}
+
+HttpServer::HttpServer(const HttpServerOptions& options, Handler handler)
+    : options_(options), handler_(std::move(handler)), acceptor_(net::make_strand(ioc_)) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                      Handler handler) {
+  DAULAT_RETURN_IF_ERROR(options.Validate());
+  auto server = std::unique_ptr<HttpServer>(new HttpServer(options, std::move(handler)));
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options.host, ec);
+  if (ec) return InvalidArgument("'" + options.host + "' is not an IP address");
+  const tcp::endpoint endpoint(address, options.port);
+  auto& a = server->acceptor_;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return FailedPrecondition("cannot listen on " + options.host + ":" +
+                              std::to_string(options.port) + ": " + ec.message());
+  }
+  server->port_ = a.local_endpoint().port();
+  server->Accept();
+  for (int i = 0; i < options.io_threads; ++i)
+    server->threads_.emplace_back([s = server.get()] { s->ioc_.run(); });
+  return server;
+}
+
+void HttpServer::Accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!stopping_) Accept();
+      return;
+    }
+    if (stopping_) return;
+    if (connections_.load() >= options_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the limit: refuse rather than queue
+    } else {
+      ++connections_;
+      auto conn = std::make_shared<Connection>(*this, std::move(socket));
+      {
+        std::lock_guard lock(mu_);
+        live_.remove_if([](const auto& w) { return w.expired(); });
+        live_.push_back(conn);
+      }
+      conn->Start();
+    }
+    Accept();
+  });
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+  if (stopping_.exchange(true)) return;
+  net::post(acceptor_.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  {
+    std::lock_guard lock(mu_);
+    for (auto& w : live_) {
+      if (auto c = w.lock()) c->CloseIfIdle();
+    }
+  }
+  const auto until = std::chrono::steady_clock::now() + grace;
+  while (connections_.load() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ioc_.stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+HttpServer::~HttpServer() {
+  Shutdown(std::chrono::milliseconds(0));
+}
+
+}  // namespace daulat::http

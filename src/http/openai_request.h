@@ -1,0 +1,56 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/chat_template.h"
+#include "engine/sampling.h"
+
+namespace daulat::http {
+
+// The parts of an OpenAI request body daulat acts on, validated. Parsing
+// never throws: every problem is INVALID_ARGUMENT naming the parameter.
+struct ChatCompletionRequest {
+  std::string model;
+  std::vector<engine::ChatMessage> messages;
+  engine::SamplingParams params;
+  bool stream = false;
+  bool include_usage = false;
+  std::string json_schema;   // response_format json_schema: the schema text
+  bool json_object = false;  // response_format json_object
+};
+
+struct CompletionRequest {
+  std::string model;
+  std::string prompt;
+  engine::SamplingParams params;
+  bool stream = false;
+  bool include_usage = false;
+  bool echo = false;
+};
+
+struct EmbeddingRequest {
+  std::string model;
+  std::vector<std::string> inputs;
+  bool base64 = false;
+};
+
+// `param` in errors is the JSON path of the offending field.
+struct RequestError {
+  Status status;
+  std::string param;
+};
+
+template <typename T>
+struct Parsed {
+  T value;
+  std::optional<RequestError> error;
+};
+
+Parsed<ChatCompletionRequest> ParseChatCompletion(const nlohmann::json& body);
+Parsed<CompletionRequest> ParseCompletion(const nlohmann::json& body);
+Parsed<EmbeddingRequest> ParseEmbedding(const nlohmann::json& body);
+
+}  // namespace daulat::http
