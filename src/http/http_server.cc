@@ -177,6 +177,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnResponseDone() {
     responding_ = false;
     on_disconnect_.clear();
+    if (linger_) return Linger();
     if (!keep_alive_ || close_after_response_ || server_.stopping_) return Close();
     if (watching_) {
       resume_after_watch_ = true;
@@ -203,8 +204,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     RejectAndClose(400, "malformed HTTP request: " + ec.message(), "invalid_request_error");
   }
 
+  // After an early error reply the client may still be sending its body: read
+  // and discard it for a moment (a "lingering close") so that the client gets
+  // to read our answer instead of a connection reset.
+  void Linger() {
+    beast::error_code ignored;
+    if (!linger_started_) {
+      linger_started_ = true;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.expires_after(std::chrono::seconds(2));  // for the whole linger, not per read
+    }
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(65536),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > (64u << 20)) return self->Close();
+                              self->Linger();
+                            });
+  }
+
   void RejectAndClose(unsigned status, const std::string& message, const std::string& type) {
     keep_alive_ = false;
+    linger_ = true;
     responding_ = true;
     const std::string body = ErrorJson(message, type);
     Write(Head(status,
@@ -243,6 +264,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool response_complete_ = false;
   bool close_after_response_ = false;
   bool closed_ = false;
+  bool linger_ = false;
+  bool linger_started_ = false;
+  size_t lingered_ = 0;
 };
 
 namespace {

@@ -1,0 +1,107 @@
+"""Starts one `daulat serve` on a free port for the whole API test session.
+
+The server uses the demo model from DAULAT_DATA_DIR (scripts/test points it
+at .cache/test-data, where scripts/bootstrap installed the model), an API key,
+and a short header timeout so slow-client tests stay quick.
+"""
+import http.client as httplib
+import json
+import os
+import pathlib
+import urllib.parse
+import signal
+import subprocess
+import tempfile
+import time
+
+import openai
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BINARY = os.environ.get("DAULAT_BINARY", str(REPO / "build" / "src" / "cli" / "daulat"))
+API_KEY = "test-key-" + os.urandom(8).hex()
+MODEL = "gemma3-270m"
+
+
+@pytest.fixture(scope="session")
+def server():
+    workdir = tempfile.mkdtemp(prefix="daulat-api-")
+    config = pathlib.Path(workdir) / "daulat.toml"
+    config.write_text(
+        f"""
+[server]
+host = "127.0.0.1"
+port = 0
+api_key = "{API_KEY}"
+max_body_bytes = 1048576
+header_timeout_seconds = 2
+shutdown_grace_seconds = 5
+
+[[models]]
+name = "{MODEL}"
+parallel = 4
+context_length = 8192
+max_queue = 64
+"""
+    )
+    env = dict(os.environ, DAULAT_LOG_LEVEL="info")
+    env.pop("DAULAT_API_KEY", None)
+    proc = subprocess.Popen(
+        [BINARY, "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=open(pathlib.Path(workdir) / "server.log", "w"),
+        env=env,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    assert "listening on" in line, f"server did not start: {line!r}; see {workdir}/server.log"
+    base = line.split("listening on ")[1].split(" ")[0]
+    yield {"base": base, "proc": proc, "log": pathlib.Path(workdir) / "server.log"}
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert "daulat stopped" in proc.stdout.read()
+
+
+@pytest.fixture(scope="session")
+def base_url(server):
+    return server["base"]
+
+
+@pytest.fixture(scope="session")
+def client(base_url):
+    return openai.OpenAI(base_url=base_url + "/v1", api_key=API_KEY, max_retries=0, timeout=120)
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status_code, self.headers, self.content = status, headers, body
+
+    @property
+    def text(self):
+        return self.content.decode()
+
+    def json(self):
+        return json.loads(self.content)
+
+
+def http(method, url, body=None, headers=None, timeout=60):
+    """A plain HTTP request (stdlib only), for what the openai package hides."""
+    u = urllib.parse.urlparse(url)
+    conn = httplib.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+        headers = dict(headers or {}, **{"Content-Type": "application/json"})
+    conn.request(method, u.path + (("?" + u.query) if u.query else ""), body=body, headers=headers or {})
+    r = conn.getresponse()
+    reply = Reply(r.status, dict(r.getheaders()), r.read())
+    conn.close()
+    return reply
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
