@@ -383,9 +383,6 @@ void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
     call->ReplyJson(status, body);
   };
   relay->fail = [call](const Status& st) { call->Fail(st); };
-  if (stream && echo.empty()) {
-    // Headers go out before the first token; errors after this point are SSE error events.
-  }
   auto ticket = m->scheduler->Submit(
       std::move(req), [relay](engine::InferenceUpdate&& u) { relay->OnUpdate(std::move(u)); });
   if (!ticket.ok())

@@ -84,6 +84,7 @@ void ParseSampling(const json& body, Fields& f, engine::SamplingParams& p) {
   f.Number("repeat_penalty", p.repeat_penalty);
   f.Integer("max_tokens", p.max_tokens, 1, std::numeric_limits<int32_t>::max());
   f.Integer("max_completion_tokens", p.max_tokens, 1, std::numeric_limits<int32_t>::max());
+  f.Bool("ignore_eos", p.ignore_eos);  // llama-server's extension, for benchmarks
   if (!f.error && f.Has("seed")) {
     if (!body["seed"].is_number_integer()) {
       f.error = Bad("seed", "'seed' must be an integer");
