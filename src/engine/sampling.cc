@@ -53,7 +53,15 @@ Result<std::unique_ptr<Sampler>> Sampler::Create(const Model& model, const Sampl
   llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
   sampler->chain_ = chain;
   if (!p.grammar.empty()) {
-    llama_sampler* grammar = llama_sampler_init_grammar(model.vocab(), p.grammar.c_str(), "root");
+    llama_sampler* grammar = nullptr;
+    if (p.grammar_triggers.empty()) {
+      grammar = llama_sampler_init_grammar(model.vocab(), p.grammar.c_str(), "root");
+    } else {
+      std::vector<const char*> patterns;
+      for (const auto& t : p.grammar_triggers) patterns.push_back(t.c_str());
+      grammar = llama_sampler_init_grammar_lazy_patterns(
+          model.vocab(), p.grammar.c_str(), "root", patterns.data(), patterns.size(), nullptr, 0);
+    }
     if (grammar == nullptr) return InvalidArgument("the output grammar does not parse");
     llama_sampler_chain_add(chain, grammar);
   }

@@ -30,6 +30,9 @@ struct SamplingParams {
   std::vector<std::string> stop;   // up to 16 strings, each 1..256 bytes
   bool ignore_eos = false;         // keep going past end-of-generation (benchmarks)
   std::string grammar;             // GBNF the output must follow ("" = free text)
+  // Lazy grammar: free text until one of these regexes matches the output,
+  // then the grammar applies from the match on (tool calls in free answers).
+  std::vector<std::string> grammar_triggers;
 
   // INVALID_ARGUMENT naming the first out-of-range field.
   Status Validate() const;

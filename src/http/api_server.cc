@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "engine/structured_output.h"
+#include "gateway/tool_calls.h"
 #include "http/openai_request.h"
 
 namespace daulat::http {
@@ -237,12 +238,13 @@ struct GenerationRelay {
   bool include_usage = false;
   bool first = true;
   bool trim = false;
+  bool tools = false;  // answer is tool-call JSON: parsed at the end, not streamed
   LeadingTrim trimmer;
   std::string text;
 
   void OnUpdate(engine::InferenceUpdate&& u) {
     std::string piece = trim ? trimmer(std::move(u.text)) : std::move(u.text);
-    if (stream && !piece.empty()) {
+    if (stream && !piece.empty() && !tools) {
       responder->SendEvent(chunk(piece, nullptr, first).dump());
       first = false;
     }
@@ -254,9 +256,45 @@ struct GenerationRelay {
       return reply(499, json());
     }
     const char* reason = u.finish_reason == engine::FinishReason::kLength ? "length" : "stop";
+    json tool_calls;
+    if (tools && u.status.ok()) {
+      auto parsed = gateway::ParseToolReply(text);
+      if (!parsed.ok()) {
+        u.status = u.finish_reason == engine::FinishReason::kLength
+                       ? InvalidArgument("max_tokens ended the tool call before it was complete")
+                       : parsed.status();
+      } else {
+        text = parsed->content;
+        if (!parsed->calls.empty()) {
+          tool_calls = json::array();
+          for (size_t i = 0; i < parsed->calls.size(); ++i) {
+            const auto& c = parsed->calls[i];
+            tool_calls.push_back({{"index", i},
+                                  {"id", c.id},
+                                  {"type", "function"},
+                                  {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+          }
+          reason = "tool_calls";
+        }
+      }
+    }
     if (!stream) {
       if (!u.status.ok()) return fail(u.status);
-      return reply(200, whole(text, reason, u.stats));
+      json body = whole(text, reason, u.stats);
+      if (!tool_calls.is_null()) {
+        for (auto& tc : tool_calls) tc.erase("index");
+        body["choices"][0]["message"]["tool_calls"] = tool_calls;
+        if (text.empty()) body["choices"][0]["message"]["content"] = nullptr;
+      }
+      return reply(200, body);
+    }
+    if (tools && u.status.ok()) {
+      json c = chunk(text, nullptr, first);
+      if (!tool_calls.is_null()) c["choices"][0]["delta"]["tool_calls"] = tool_calls;
+      if (!text.empty() || !tool_calls.is_null()) {
+        responder->SendEvent(c.dump());
+        first = false;
+      }
     }
     if (!u.status.ok()) {
       responder->SendEvent(ErrorBody(u.status).dump());
@@ -295,6 +333,13 @@ void ApiServer::Chat(std::shared_ptr<Call> call) {
   auto* m = models_.Find(r.model);
   if (m == nullptr)
     return call->Fail(NotFound("the model '" + r.model + "' does not exist"), "model");
+  const bool use_tools = !r.tools.tools.empty() && r.tools.choice != gateway::ToolChoice::kNone;
+  if (use_tools) {
+    auto grammar = gateway::PrepareToolConversation(r.tools, r.messages);
+    if (!grammar.ok()) return call->Fail(grammar.status(), "tools");
+    r.params.grammar = std::move(grammar->grammar);
+    r.params.grammar_triggers = std::move(grammar->triggers);
+  }
   if (!r.json_schema.empty() || r.json_object) {
     auto grammar = r.json_object ? engine::GrammarForJsonObject()
                                  : engine::GrammarForJsonSchema(r.json_schema);
@@ -309,7 +354,7 @@ void ApiServer::Chat(std::shared_ptr<Call> call) {
   req.partition = call->ctx.caller.partition;
   req.prompt = m->model->Tokenize(prompt->text, /*add_special=*/true, /*parse_special=*/true);
   req.params = r.params;
-  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/true, "");
+  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/true, "", use_tools);
 }
 
 void ApiServer::Completions(std::shared_ptr<Call> call) {
@@ -324,13 +369,13 @@ void ApiServer::Completions(std::shared_ptr<Call> call) {
   req.partition = call->ctx.caller.partition;
   req.prompt = m->model->Tokenize(r.prompt, /*add_special=*/true, /*parse_special=*/false);
   req.params = r.params;
-  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/false,
-         r.echo ? r.prompt : "");
+  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/false, r.echo ? r.prompt : "",
+         /*tools=*/false);
 }
 
 void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
                        engine::InferenceRequest req, bool stream, bool include_usage, bool chat,
-                       const std::string& echo) {
+                       const std::string& echo, bool tools) {
   const std::string id = RandomId(chat ? "chatcmpl-" : "cmpl-");
   const int64_t created = UnixNow();
   const std::string model = m->installed.manifest.name;
@@ -339,6 +384,7 @@ void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
   relay->stream = stream;
   relay->include_usage = include_usage;
   relay->trim = chat;
+  relay->tools = tools;
   if (!echo.empty()) relay->text = echo;
   relay->chunk = [id, created, model, chat](const std::string& delta, const json& finish,
                                             bool first) {

@@ -39,7 +39,7 @@ class ApiServer {
   void Embeddings(std::shared_ptr<Call> call);
   void Submit(std::shared_ptr<Call> call, gateway::HostedModel* model,
               engine::InferenceRequest request, bool stream, bool include_usage, bool chat,
-              const std::string& echo);
+              const std::string& echo, bool tools);
   void Models(std::shared_ptr<Call> call);
   std::string Metrics() const;
 

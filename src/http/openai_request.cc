@@ -154,6 +154,90 @@ std::optional<RequestError> ParseContent(const json& m, size_t i, std::string& o
   return std::nullopt;
 }
 
+std::optional<RequestError> ParseTools(const json& body, gateway::ToolRequest& out) {
+  if (body.contains("tools") && !body["tools"].is_null()) {
+    const auto& tools = body["tools"];
+    if (!tools.is_array() || tools.size() > 128)
+      return Bad("tools", "'tools' must be an array of at most 128 functions");
+    for (size_t i = 0; i < tools.size(); ++i) {
+      const auto& t = tools[i];
+      const std::string param = "tools[" + std::to_string(i) + "]";
+      if (!t.is_object() || t.value("type", "") != "function" || !t.contains("function") ||
+          !t["function"].is_object()) {
+        return Bad(param, "each tool must be {\"type\": \"function\", \"function\": {...}}");
+      }
+      const auto& fn = t["function"];
+      gateway::ToolDefinition def;
+      if (!fn.contains("name") || !fn["name"].is_string() ||
+          !gateway::IsValidToolName(fn["name"].get<std::string>())) {
+        return Bad(param + ".function.name",
+                   "a function name must be 1-64 letters, digits, '_' or '-'");
+      }
+      def.name = fn["name"].get<std::string>();
+      if (fn.contains("description") && fn["description"].is_string())
+        def.description = fn["description"].get<std::string>();
+      if (fn.contains("parameters") && !fn["parameters"].is_null()) {
+        if (!fn["parameters"].is_object())
+          return Bad(param + ".function.parameters", "'parameters' must be a JSON Schema object");
+        def.parameters_schema = fn["parameters"].dump();
+      }
+      out.tools.push_back(std::move(def));
+    }
+  }
+  if (body.contains("parallel_tool_calls") && !body["parallel_tool_calls"].is_null()) {
+    if (!body["parallel_tool_calls"].is_boolean())
+      return Bad("parallel_tool_calls", "'parallel_tool_calls' must be true or false");
+    out.parallel = body["parallel_tool_calls"].get<bool>();
+  }
+  if (body.contains("tool_choice") && !body["tool_choice"].is_null()) {
+    const auto& c = body["tool_choice"];
+    if (c == "auto") {
+      out.choice = gateway::ToolChoice::kAuto;
+    } else if (c == "none") {
+      out.choice = gateway::ToolChoice::kNone;
+    } else if (c == "required") {
+      out.choice = gateway::ToolChoice::kRequired;
+    } else if (c.is_object() && c.contains("function") && c["function"].is_object() &&
+               c["function"].contains("name") && c["function"]["name"].is_string()) {
+      out.choice = gateway::ToolChoice::kNamed;
+      out.named = c["function"]["name"].get<std::string>();
+    } else {
+      return Bad("tool_choice",
+                 "'tool_choice' must be auto, none, required or "
+                 "{\"type\":\"function\",\"function\":{\"name\":...}}");
+    }
+    if (out.choice != gateway::ToolChoice::kNone && out.choice != gateway::ToolChoice::kAuto &&
+        out.tools.empty()) {
+      return Bad("tool_choice", "'tool_choice' needs 'tools'");
+    }
+  }
+  return std::nullopt;
+}
+
+// An assistant turn that called tools, rendered the way the model itself answers.
+std::optional<RequestError> ParseAssistantToolCalls(const json& m, size_t i, std::string& content,
+                                                    std::vector<gateway::ToolCall>& history) {
+  const std::string param = "messages[" + std::to_string(i) + "].tool_calls";
+  if (!m["tool_calls"].is_array()) return Bad(param, "'tool_calls' must be an array");
+  std::vector<gateway::ToolCall> calls;
+  for (const auto& c : m["tool_calls"]) {
+    if (!c.is_object() || !c.contains("function") || !c["function"].is_object() ||
+        !c["function"].contains("name") || !c["function"]["name"].is_string()) {
+      return Bad(param, "each tool call needs function.name");
+    }
+    gateway::ToolCall call;
+    call.id = c.contains("id") && c["id"].is_string() ? c["id"].get<std::string>() : "";
+    call.name = c["function"]["name"].get<std::string>();
+    call.arguments = c["function"].contains("arguments") && c["function"]["arguments"].is_string()
+                         ? c["function"]["arguments"].get<std::string>()
+                         : "{}";
+    calls.push_back(call);
+  }
+  history.insert(history.end(), calls.begin(), calls.end());
+  content = gateway::AssistantToolCallsMessage(calls, content).content;
+  return std::nullopt;
+}
+
 }  // namespace
 
 Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
@@ -172,6 +256,7 @@ Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
   }
   if (!f.error) {
     const auto& msgs = body["messages"];
+    std::vector<gateway::ToolCall> calls_so_far;
     for (size_t i = 0; i < msgs.size() && !f.error; ++i) {
       const auto& m = msgs[i];
       const std::string param = "messages[" + std::to_string(i) + "]";
@@ -188,6 +273,19 @@ Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
         break;
       }
       if (auto e = ParseContent(m, i, msg.content)) f.error = e;
+      if (!f.error && msg.role == "assistant" && m.contains("tool_calls") &&
+          !m["tool_calls"].is_null()) {
+        if (auto e = ParseAssistantToolCalls(m, i, msg.content, calls_so_far)) f.error = e;
+      }
+      if (!f.error && msg.role == "tool") {
+        std::string who = m.contains("tool_call_id") && m["tool_call_id"].is_string()
+                              ? m["tool_call_id"].get<std::string>()
+                              : "";
+        for (const auto& c : calls_so_far) {
+          if (!who.empty() && c.id == who) who = c.name + " (" + c.id + ")";
+        }
+        msg = gateway::ToolResultMessage(who.empty() ? "(unnamed)" : who, msg.content);
+      }
       r.messages.push_back(std::move(msg));
     }
   }
@@ -213,8 +311,12 @@ Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
                     "'response_format.type' must be text, json_object or json_schema");
     }
   }
-  if (!f.error && f.Has("tools") && (!body["tools"].is_array() || !body["tools"].empty())) {
-    f.error = Bad("tools", "tool calling is not available in this version of daulat");
+  if (!f.error) {
+    if (auto e = ParseTools(body, r.tools)) f.error = e;
+  }
+  if (!f.error && !r.tools.tools.empty() && r.tools.choice != gateway::ToolChoice::kNone &&
+      (r.json_object || !r.json_schema.empty())) {
+    f.error = Bad("response_format", "'response_format' cannot be combined with 'tools'");
   }
   out.error = f.error;
   return out;

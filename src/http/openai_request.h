@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "engine/chat_template.h"
 #include "engine/sampling.h"
+#include "gateway/tool_calls.h"
 
 namespace daulat::http {
 
@@ -18,8 +19,9 @@ struct ChatCompletionRequest {
   engine::SamplingParams params;
   bool stream = false;
   bool include_usage = false;
-  std::string json_schema;   // response_format json_schema: the schema text
-  bool json_object = false;  // response_format json_object
+  std::string json_schema;     // response_format json_schema: the schema text
+  bool json_object = false;    // response_format json_object
+  gateway::ToolRequest tools;  // no tools: plain chat
 };
 
 struct CompletionRequest {

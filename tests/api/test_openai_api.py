@@ -208,3 +208,55 @@ def test_health_ready_and_metrics(base_url):
                  "daulat_queue_depth", "daulat_kv_cells_used", "daulat_prompt_tokens_total",
                  "daulat_completion_tokens_total"]:
         assert name in text
+
+
+WEATHER_TOOL = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Current weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+
+
+def test_tool_call_round_trip(client):
+    messages = [{"role": "user", "content": "What is the weather in Kuala Lumpur?"}]
+    r = client.chat.completions.create(model=MODEL, messages=messages, tools=WEATHER_TOOL, tool_choice="required",
+                                       parallel_tool_calls=False, temperature=0)
+    choice = r.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    call = choice.message.tool_calls[0]
+    assert call.type == "function" and call.function.name == "get_weather"
+    assert isinstance(json.loads(call.function.arguments)["city"], str)
+    messages.append(choice.message.model_dump(exclude_none=True))
+    messages.append({"role": "tool", "tool_call_id": call.id,
+                     "content": json.dumps({"city": "Kuala Lumpur", "temperature_c": 31, "sky": "cerah"})})
+    final = client.chat.completions.create(model=MODEL, messages=messages, tools=WEATHER_TOOL, temperature=0,
+                                           max_tokens=40)
+    assert final.choices[0].finish_reason in ("stop", "length", "tool_calls")
+    assert final.choices[0].message.content or final.choices[0].message.tool_calls
+
+
+def test_tool_call_streams_as_one_delta(client):
+    chunks = list(client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Weather in Ipoh?"}], tools=WEATHER_TOOL,
+        tool_choice={"type": "function", "function": {"name": "get_weather"}}, parallel_tool_calls=False,
+        temperature=0, stream=True))
+    calls = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
+    assert len(calls) == 1 and calls[0].function.name == "get_weather"
+    json.loads(calls[0].function.arguments)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["tool_calls"]
+
+
+def test_tools_without_a_call_answer_in_text(client):
+    r = client.chat.completions.create(model=MODEL, messages=QUESTION_EN, tools=WEATHER_TOOL, temperature=0)
+    assert "Kuala Lumpur" in r.choices[0].message.content
+
+
+@pytest.mark.parametrize("extra", [
+    {"tool_choice": {"type": "function", "function": {"name": "nope"}}},
+    {"tools": [{"type": "function", "function": {"name": "bad name!"}}]},
+    {"tools": "get_weather"},
+    {"tool_choice": "sometimes"},
+])
+def test_bad_tool_requests_are_400(client, extra):
+    body = {"model": MODEL, "messages": QUESTION_EN, "tools": WEATHER_TOOL}
+    body.update(extra)
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(**body)
