@@ -23,8 +23,8 @@ API_KEY = "test-key-" + os.urandom(8).hex()
 MODEL = "gemma3-270m"
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(extra_server_config="", api_key=API_KEY):
+    """Starts `daulat serve` on a free port; returns (process, base URL, log path)."""
     workdir = tempfile.mkdtemp(prefix="daulat-api-")
     config = pathlib.Path(workdir) / "daulat.toml"
     config.write_text(
@@ -32,10 +32,11 @@ def server():
 [server]
 host = "127.0.0.1"
 port = 0
-api_key = "{API_KEY}"
+api_key = "{api_key}"
 max_body_bytes = 1048576
 header_timeout_seconds = 2
 shutdown_grace_seconds = 5
+{extra_server_config}
 
 [[models]]
 name = "{MODEL}"
@@ -46,17 +47,18 @@ max_queue = 64
     )
     env = dict(os.environ, DAULAT_LOG_LEVEL="info")
     env.pop("DAULAT_API_KEY", None)
-    proc = subprocess.Popen(
-        [BINARY, "serve", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=open(pathlib.Path(workdir) / "server.log", "w"),
-        env=env,
-        text=True,
-    )
+    log = pathlib.Path(workdir) / "server.log"
+    proc = subprocess.Popen([BINARY, "serve", "--config", str(config)], stdout=subprocess.PIPE,
+                            stderr=open(log, "w"), env=env, text=True)
     line = proc.stdout.readline()
-    assert "listening on" in line, f"server did not start: {line!r}; see {workdir}/server.log"
-    base = line.split("listening on ")[1].split(" ")[0]
-    yield {"base": base, "proc": proc, "log": pathlib.Path(workdir) / "server.log"}
+    assert "listening on" in line, f"server did not start: {line!r}; see {log}"
+    return proc, line.split("listening on ")[1].split(" ")[0], log
+
+
+@pytest.fixture(scope="session")
+def server():
+    proc, base, log = start_server()
+    yield {"base": base, "proc": proc, "log": log}
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     assert "daulat stopped" in proc.stdout.read()
