@@ -60,8 +60,9 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::string names;
   for (const auto& m : c.models) names += (names.empty() ? "" : ", ") + m.name;
   // The one line scripts wait for (port 0 picks a free port).
-  std::printf("daulat listening on http://%s:%u (models: %s; auth: %s)\n", c.http.host.c_str(),
-              (*api)->port(), names.c_str(), c.api_key.empty() ? "none, loopback only" : "API key");
+  std::printf("daulat listening on %s://%s:%u (models: %s; auth: %s)\n",
+              c.tls_certificate.empty() ? "http" : "https", c.http.host.c_str(), (*api)->port(),
+              names.c_str(), c.api_key.empty() ? "none, loopback only" : "API key");
   std::fflush(stdout);
 
   int sig = 0;

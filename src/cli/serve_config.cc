@@ -133,11 +133,8 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
 
 Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) {
   DAULAT_RETURN_IF_ERROR(c.http.Validate());
-  if (!c.tls_certificate.empty() || !c.tls_private_key.empty()) {
-    return FailedPrecondition(
-        "TLS is not available in this build yet: terminate TLS in front of daulat, or leave tls_* "
-        "unset");
-  }
+  c.http.tls_certificate_file = c.tls_certificate;
+  c.http.tls_private_key_file = c.tls_private_key;
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(c.http.host, ec);
   if (ec) return InvalidArgument("host '" + c.http.host + "' is not an IP address");

@@ -10,8 +10,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <deque>
 #include <optional>
+#include <type_traits>
 
 #include "common/log.h"
 
@@ -46,52 +48,86 @@ std::string Head(unsigned status, const Headers& headers, bool keep_alive) {
 
 }  // namespace
 
-// One TCP connection. All state is touched only on its strand.
-class Connection : public std::enable_shared_from_this<Connection> {
+// What responders and the server see of a connection, plain or TLS.
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  virtual void Write(std::string bytes, bool last) = 0;             // on the strand
+  virtual void AddDisconnectHandler(std::function<void()> fn) = 0;  // on the strand
+  virtual bool keep_alive() const = 0;
+  virtual net::any_io_executor executor() = 0;
+  virtual void CloseIfIdle() = 0;  // any thread
+};
+
+// One connection over `Stream` (beast::tcp_stream, or an ssl_stream over
+// one). All state is touched only on its strand.
+template <class Stream>
+class Connection final : public ConnectionBase,
+                         public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
  public:
   Connection(HttpServer& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {}
-  ~Connection() { --server_.connections_; }
+      : server_(server), stream_(MakeStream(server, std::move(socket))) {}
+  ~Connection() override { --server_.connections_; }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Tcp().expires_after(self->server_.options_.header_timeout);
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Close();  // not TLS, or a bad handshake: nothing to answer
+          self->ReadHeader();
+        });
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
   // Called on shutdown: an idle connection closes now, a busy one after its response.
-  void CloseIfIdle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  void CloseIfIdle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->close_after_response_ = true;
       if (!self->responding_) self->Close();
     });
   }
 
   // The Responder methods post here.
-  void Write(std::string bytes, bool last) {
+  void Write(std::string bytes, bool last) override {
     if (closed_) return;
     writes_.push_back(std::move(bytes));
     if (last) response_complete_ = true;
     if (!writing_) DoWrite();
   }
-  void AddDisconnectHandler(std::function<void()> fn) {
+  void AddDisconnectHandler(std::function<void()> fn) override {
     if (closed_ && responding_) {
       fn();
       return;
     }
     on_disconnect_.push_back(std::move(fn));
   }
-  bool keep_alive() const { return keep_alive_; }
-  bool closed() const { return closed_; }
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  bool keep_alive() const override { return keep_alive_; }
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
+  static Stream MakeStream(HttpServer& server, tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *server.tls_);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
   void ReadHeader() {
     if (server_.stopping_ || close_after_response_) return Close();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options_.max_header_bytes));
     parser_->body_limit(server_.options_.max_body_bytes);
-    stream_.expires_after(server_.options_.header_timeout);
+    Tcp().expires_after(server_.options_.header_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -109,15 +145,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                 std::to_string(server_.options_.max_body_bytes),
                             "invalid_request_error");
     }
-    stream_.expires_after(server_.options_.body_timeout);
+    Tcp().expires_after(server_.options_.body_timeout);
     bhttp::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code e, size_t) { self->OnBody(e); });
+        [self = this->shared_from_this()](beast::error_code e, size_t) { self->OnBody(e); });
   }
 
   void OnBody(beast::error_code ec) {
     if (ec) return FailRead(ec);
-    stream_.expires_never();
+    Tcp().expires_never();
     request_ = parser_->release();
     keep_alive_ = request_.keep_alive() && !server_.stopping_;
     responding_ = true;
@@ -135,13 +171,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // While a response is produced, a read on the raw socket notices a client
   // that goes away (or holds pipelined bytes for the next request).
   void WatchForDisconnect() {
+    // Over TLS a raw read would break the record stream; a client that left
+    // is noticed at the next write instead.
+    if constexpr (kTls) return;
     if (watching_ ||
         buffer_.size() > server_.options_.max_header_bytes + server_.options_.max_body_bytes)
       return;
     watching_ = true;
     auto buf = buffer_.prepare(4096);
-    stream_.socket().async_read_some(
-        buf, net::bind_executor(stream_.get_executor(), [self = shared_from_this()](
+    Tcp().socket().async_read_some(
+        buf, net::bind_executor(stream_.get_executor(), [self = this->shared_from_this()](
                                                             beast::error_code ec, size_t n) {
           self->watching_ = false;
           if (!ec) {
@@ -162,14 +201,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void DoWrite() {
     writing_ = true;
-    stream_.expires_after(server_.options_.write_timeout);
+    Tcp().expires_after(server_.options_.write_timeout);
     net::async_write(stream_, net::buffer(writes_.front()),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->writing_ = false;
                        if (ec) return self->Close();
                        self->writes_.pop_front();
                        if (!self->writes_.empty()) return self->DoWrite();
-                       self->stream_.expires_never();
+                       self->Tcp().expires_never();
                        if (self->responding_ && self->response_complete_) self->OnResponseDone();
                      });
   }
@@ -182,7 +221,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (watching_) {
       resume_after_watch_ = true;
       beast::error_code ignored;
-      stream_.socket().cancel(ignored);  // the watch's handler then reads the next request
+      Tcp().socket().cancel(ignored);  // the watch's handler then reads the next request
       return;
     }
     ReadHeader();
@@ -208,15 +247,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // and discard it for a moment (a "lingering close") so that the client gets
   // to read our answer instead of a connection reset.
   void Linger() {
+    if constexpr (kTls) return Close();
     beast::error_code ignored;
     if (!linger_started_) {
       linger_started_ = true;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      stream_.expires_after(std::chrono::seconds(2));  // for the whole linger, not per read
+      Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Tcp().expires_after(std::chrono::seconds(2));  // for the whole linger, not per read
     }
     buffer_.consume(buffer_.size());
     stream_.async_read_some(buffer_.prepare(65536),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->lingered_ += n;
                               if (ec || self->lingered_ > (64u << 20)) return self->Close();
                               self->Linger();
@@ -243,14 +283,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     on_disconnect_.clear();
     for (auto& fn : handlers) fn();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp().close();
   }
 
   std::shared_ptr<Responder> MakeResponder();
+  friend class ConnectionResponder;
 
   HttpServer& server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
@@ -274,7 +315,7 @@ namespace {
 class ConnectionResponder : public Responder,
                             public std::enable_shared_from_this<ConnectionResponder> {
  public:
-  explicit ConnectionResponder(std::shared_ptr<Connection> conn)
+  explicit ConnectionResponder(std::shared_ptr<ConnectionBase> conn)
       : conn_(std::move(conn)), exec_(conn_->executor()) {}
 
   void Reply(unsigned status, std::string content_type, std::string body,
@@ -319,7 +360,7 @@ class ConnectionResponder : public Responder,
   }
 
  private:
-  std::shared_ptr<Connection> conn_;
+  std::shared_ptr<ConnectionBase> conn_;
   net::any_io_executor exec_;
   std::atomic<bool> started_{false};
   std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
@@ -327,8 +368,9 @@ class ConnectionResponder : public Responder,
 
 }  // namespace
 
-std::shared_ptr<Responder> Connection::MakeResponder() {
-  auto r = std::make_shared<ConnectionResponder>(shared_from_this());
+template <class Stream>
+std::shared_ptr<Responder> Connection<Stream>::MakeResponder() {
+  auto r = std::make_shared<ConnectionResponder>(this->shared_from_this());
   r->Watch();
   return r;
 }
@@ -350,6 +392,27 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
                                                       Handler handler) {
   DAULAT_RETURN_IF_ERROR(options.Validate());
   auto server = std::unique_ptr<HttpServer>(new HttpServer(options, std::move(handler)));
+  if (!options.tls_certificate_file.empty() || !options.tls_private_key_file.empty()) {
+    if (options.tls_certificate_file.empty() || options.tls_private_key_file.empty()) {
+      return InvalidArgument("TLS needs both a certificate and a private key file");
+    }
+    auto tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                     net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    beast::error_code tls_ec;
+    tls->use_certificate_chain_file(options.tls_certificate_file, tls_ec);
+    if (tls_ec) {
+      return FailedPrecondition("cannot use TLS certificate " + options.tls_certificate_file +
+                                ": " + tls_ec.message());
+    }
+    tls->use_private_key_file(options.tls_private_key_file, net::ssl::context::pem, tls_ec);
+    if (tls_ec) {
+      return FailedPrecondition("cannot use TLS private key " + options.tls_private_key_file +
+                                ": " + tls_ec.message());
+    }
+    server->tls_ = std::move(tls);
+  }
   beast::error_code ec;
   const auto address = net::ip::make_address(options.host, ec);
   if (ec) return InvalidArgument("'" + options.host + "' is not an IP address");
@@ -382,13 +445,20 @@ void HttpServer::Accept() {
       socket.close(ignored);  // over the limit: refuse rather than queue
     } else {
       ++connections_;
-      auto conn = std::make_shared<Connection>(*this, std::move(socket));
-      {
-        std::lock_guard lock(mu_);
-        live_.remove_if([](const auto& w) { return w.expired(); });
-        live_.push_back(conn);
+      const auto start = [this](auto conn) {
+        {
+          std::lock_guard lock(mu_);
+          live_.remove_if([](const auto& w) { return w.expired(); });
+          live_.push_back(conn);
+        }
+        conn->Start();
+      };
+      if (tls_) {
+        start(std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
+            *this, std::move(socket)));
+      } else {
+        start(std::make_shared<Connection<beast::tcp_stream>>(*this, std::move(socket)));
       }
-      conn->Start();
     }
     Accept();
   });

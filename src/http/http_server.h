@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -18,6 +19,9 @@
 #include "common/status.h"
 
 namespace daulat::http {
+
+template <class Stream>
+class Connection;
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -51,6 +55,9 @@ struct HttpServerOptions {
   std::chrono::seconds header_timeout{10};  // whole request head, also the keep-alive idle limit
   std::chrono::seconds body_timeout{30};
   std::chrono::seconds write_timeout{30};  // one write to a client that stopped reading
+  // HTTPS when both are set: PEM files, read once at start.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
 
   Status Validate() const;
 };
@@ -85,7 +92,9 @@ class HttpServer {
   std::atomic<size_t> connections_{0};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::list<std::weak_ptr<class Connection>> live_;  // GUARDED_BY(mu_)
+  std::unique_ptr<boost::asio::ssl::context> tls_;       // set when serving HTTPS
+  std::list<std::weak_ptr<class ConnectionBase>> live_;  // GUARDED_BY(mu_)
+  template <class Stream>
   friend class Connection;
 };
 
