@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "engine/structured_output.h"
 #include "gateway/tool_calls.h"
+#include "http/generation_relay.h"
+#include "http/openai_errors.h"
 #include "http/openai_request.h"
 
 namespace daulat::http {
@@ -30,35 +32,6 @@ int64_t UnixNow() {
       .count();
 }
 
-struct HttpError {
-  unsigned status;
-  const char* type;
-  const char* code;
-};
-
-HttpError ErrorFor(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument: return {400, "invalid_request_error", nullptr};
-    case StatusCode::kUnauthenticated: return {401, "invalid_request_error", "invalid_api_key"};
-    case StatusCode::kPermissionDenied: return {403, "permission_error", nullptr};
-    case StatusCode::kNotFound: return {404, "invalid_request_error", "model_not_found"};
-    case StatusCode::kResourceExhausted: return {429, "rate_limit_error", "queue_full"};
-    case StatusCode::kDeadlineExceeded: return {504, "timeout_error", nullptr};
-    case StatusCode::kUnavailable:
-    case StatusCode::kFailedPrecondition: return {503, "server_error", nullptr};
-    default: return {500, "server_error", nullptr};
-  }
-}
-
-json ErrorBody(const Status& st, const std::string& param = "") {
-  const HttpError e = ErrorFor(st);
-  return {{"error",
-           {{"message", st.message()},
-            {"type", e.type},
-            {"param", param.empty() ? json(nullptr) : json(param)},
-            {"code", e.code == nullptr ? json(nullptr) : json(e.code)}}}};
-}
-
 std::string Base64(const std::vector<float>& v) {
   static constexpr char kTable[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -76,22 +49,6 @@ std::string Base64(const std::vector<float>& v) {
   }
   return out;
 }
-
-// Drops the whitespace a chat template leaves before the answer ("Assistant:"
-// then " Kuala ..."), identically for streamed and whole answers.
-class LeadingTrim {
- public:
-  std::string operator()(std::string text) {
-    if (!at_start_) return text;
-    const size_t first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) return {};
-    at_start_ = false;
-    return text.substr(first);
-  }
-
- private:
-  bool at_start_ = true;
-};
 
 }  // namespace
 
@@ -219,111 +176,6 @@ void ApiServer::Models(std::shared_ptr<Call> call) {
   for (const auto& m : models_.models()) data.push_back(card(*m));
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
-
-namespace {
-
-// Streams one generation to the client as OpenAI chunks, or collects it for a
-// single reply. Lives until the scheduler's final update.
-struct GenerationRelay {
-  std::shared_ptr<void> keep_call;
-  std::function<json(const std::string& delta, const json& finish_reason, bool first)> chunk;
-  std::function<json(const std::string& text, const char* finish_reason,
-                     const engine::GenerationStats&)>
-      whole;
-  std::function<void(const engine::GenerationStats&)> record;
-  std::function<void(unsigned, const json&)> reply;
-  std::function<void(const Status&)> fail;
-  std::shared_ptr<Responder> responder;
-  bool stream = false;
-  bool include_usage = false;
-  bool first = true;
-  bool trim = false;
-  bool tools = false;  // answer is tool-call JSON: parsed at the end, not streamed
-  LeadingTrim trimmer;
-  std::string text;
-
-  void OnUpdate(engine::InferenceUpdate&& u) {
-    std::string piece = trim ? trimmer(std::move(u.text)) : std::move(u.text);
-    if (stream && !piece.empty() && !tools) {
-      responder->SendEvent(chunk(piece, nullptr, first).dump());
-      first = false;
-    }
-    text += piece;
-    if (!u.finished) return;
-    record(u.stats);
-    if (u.finish_reason == engine::FinishReason::kCancelled && u.status.ok()) {
-      if (stream) responder->EndEvents();
-      return reply(499, json());
-    }
-    const char* reason = u.finish_reason == engine::FinishReason::kLength ? "length" : "stop";
-    json tool_calls;
-    if (tools && u.status.ok()) {
-      auto parsed = gateway::ParseToolReply(text);
-      if (!parsed.ok()) {
-        u.status = u.finish_reason == engine::FinishReason::kLength
-                       ? InvalidArgument("max_tokens ended the tool call before it was complete")
-                       : parsed.status();
-      } else {
-        text = parsed->content;
-        if (!parsed->calls.empty()) {
-          tool_calls = json::array();
-          for (size_t i = 0; i < parsed->calls.size(); ++i) {
-            const auto& c = parsed->calls[i];
-            tool_calls.push_back({{"index", i},
-                                  {"id", c.id},
-                                  {"type", "function"},
-                                  {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
-          }
-          reason = "tool_calls";
-        }
-      }
-    }
-    if (!stream) {
-      if (!u.status.ok()) return fail(u.status);
-      json body = whole(text, reason, u.stats);
-      if (!tool_calls.is_null()) {
-        for (auto& tc : tool_calls) tc.erase("index");
-        body["choices"][0]["message"]["tool_calls"] = tool_calls;
-        if (text.empty()) body["choices"][0]["message"]["content"] = nullptr;
-      }
-      return reply(200, body);
-    }
-    if (tools && u.status.ok()) {
-      json c = chunk(text, nullptr, first);
-      if (!tool_calls.is_null()) c["choices"][0]["delta"]["tool_calls"] = tool_calls;
-      if (!text.empty() || !tool_calls.is_null()) {
-        responder->SendEvent(c.dump());
-        first = false;
-      }
-    }
-    if (!u.status.ok()) {
-      responder->SendEvent(ErrorBody(u.status).dump());
-    } else {
-      if (first) responder->SendEvent(chunk("", nullptr, true).dump());
-      responder->SendEvent(chunk("", reason, false).dump());
-      if (include_usage) {
-        json usage_chunk = chunk("", nullptr, false);
-        usage_chunk["choices"] = json::array();
-        usage_chunk["usage"] = {
-            {"prompt_tokens", u.stats.prompt_tokens},
-            {"completion_tokens", u.stats.completion_tokens},
-            {"total_tokens", u.stats.prompt_tokens + u.stats.completion_tokens}};
-        responder->SendEvent(usage_chunk.dump());
-      }
-    }
-    responder->SendEvent("[DONE]");
-    responder->EndEvents();
-    reply(u.status.ok() ? 200 : ErrorFor(u.status).status, json());
-  }
-};
-
-json Usage(const engine::GenerationStats& s) {
-  return {{"prompt_tokens", s.prompt_tokens},
-          {"completion_tokens", s.completion_tokens},
-          {"total_tokens", s.prompt_tokens + s.completion_tokens}};
-}
-
-}  // namespace
 
 void ApiServer::Chat(std::shared_ptr<Call> call) {
   auto parsed = ParseChatCompletion(call->body);

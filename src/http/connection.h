@@ -1,0 +1,381 @@
+#pragma once
+// Internal to the HTTP server (included by http_server.cc only): one client
+// connection, plain or TLS, and the Responder handed to request handlers.
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <deque>
+#include <optional>
+#include <type_traits>
+
+#include "common/log.h"
+#include "http/http_server.h"
+
+namespace daulat::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string ErrorJson(const std::string& message, const std::string& type) {
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return R"({"error":{"message":")" + escaped + R"(","type":")" + type +
+         R"(","param":null,"code":null}})";
+}
+
+std::string Head(unsigned status, const Headers& headers, bool keep_alive) {
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                     std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(status))) +
+                     "\r\n";
+  for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+  head += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  head += "Server: daulat\r\n\r\n";
+  return head;
+}
+
+}  // namespace
+
+// What responders and the server see of a connection, plain or TLS.
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  virtual void Write(std::string bytes, bool last) = 0;             // on the strand
+  virtual void AddDisconnectHandler(std::function<void()> fn) = 0;  // on the strand
+  virtual bool keep_alive() const = 0;
+  virtual net::any_io_executor executor() = 0;
+  virtual void CloseIfIdle() = 0;  // any thread
+};
+
+// One connection over `Stream` (beast::tcp_stream, or an ssl_stream over
+// one). All state is touched only on its strand.
+template <class Stream>
+class Connection final : public ConnectionBase,
+                         public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  Connection(HttpServer& server, tcp::socket socket)
+      : server_(server), stream_(MakeStream(server, std::move(socket))) {}
+  ~Connection() override { --server_.connections_; }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Tcp().expires_after(self->server_.options_.header_timeout);
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Close();  // not TLS, or a bad handshake: nothing to answer
+          self->ReadHeader();
+        });
+      } else {
+        self->ReadHeader();
+      }
+    });
+  }
+  // Called on shutdown: an idle connection closes now, a busy one after its response.
+  void CloseIfIdle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->close_after_response_ = true;
+      if (!self->responding_) self->Close();
+    });
+  }
+
+  // The Responder methods post here.
+  void Write(std::string bytes, bool last) override {
+    if (closed_) return;
+    writes_.push_back(std::move(bytes));
+    if (last) response_complete_ = true;
+    if (!writing_) DoWrite();
+  }
+  void AddDisconnectHandler(std::function<void()> fn) override {
+    if (closed_ && responding_) {
+      fn();
+      return;
+    }
+    on_disconnect_.push_back(std::move(fn));
+  }
+  bool keep_alive() const override { return keep_alive_; }
+  net::any_io_executor executor() override { return stream_.get_executor(); }
+
+ private:
+  static Stream MakeStream(HttpServer& server, tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *server.tls_);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  void ReadHeader() {
+    if (server_.stopping_ || close_after_response_) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.options_.max_header_bytes));
+    parser_->body_limit(server_.options_.max_body_bytes);
+    Tcp().expires_after(server_.options_.header_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return FailRead(ec);
+    auto& req = parser_->get();
+    const auto te = req.find(bhttp::field::transfer_encoding);
+    if (te != req.end() && !parser_->chunked()) {
+      return RejectAndClose(501, "unsupported Transfer-Encoding (only chunked is accepted)",
+                            "invalid_request_error");
+    }
+    if (const auto len = parser_->content_length(); len && *len > server_.options_.max_body_bytes) {
+      return RejectAndClose(413,
+                            "request body of " + std::to_string(*len) +
+                                " bytes exceeds the limit of " +
+                                std::to_string(server_.options_.max_body_bytes),
+                            "invalid_request_error");
+    }
+    Tcp().expires_after(server_.options_.body_timeout);
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code e, size_t) { self->OnBody(e); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec) return FailRead(ec);
+    Tcp().expires_never();
+    request_ = parser_->release();
+    keep_alive_ = request_.keep_alive() && !server_.stopping_;
+    responding_ = true;
+    response_complete_ = false;
+    WatchForDisconnect();
+    auto responder = MakeResponder();
+    try {
+      server_.handler_(request_, responder);
+    } catch (const std::exception& e) {
+      spdlog::error("handler threw: {}", e.what());
+      responder->Reply(500, "application/json", ErrorJson("internal error", "server_error"));
+    }
+  }
+
+  // While a response is produced, a read on the raw socket notices a client
+  // that goes away (or holds pipelined bytes for the next request).
+  void WatchForDisconnect() {
+    // Over TLS a raw read would break the record stream; a client that left
+    // is noticed at the next write instead.
+    if constexpr (kTls) return;
+    if (watching_ ||
+        buffer_.size() > server_.options_.max_header_bytes + server_.options_.max_body_bytes)
+      return;
+    watching_ = true;
+    auto buf = buffer_.prepare(4096);
+    Tcp().socket().async_read_some(
+        buf, net::bind_executor(stream_.get_executor(), [self = this->shared_from_this()](
+                                                            beast::error_code ec, size_t n) {
+          self->watching_ = false;
+          if (!ec) {
+            self->buffer_.commit(n);
+            if (self->responding_) return self->WatchForDisconnect();
+            self->resume_after_watch_ = false;
+            self->ReadHeader();
+            return;
+          }
+          if (ec == net::error::operation_aborted && self->resume_after_watch_) {
+            self->resume_after_watch_ = false;
+            self->ReadHeader();
+            return;
+          }
+          self->Close();
+        }));
+  }
+
+  void DoWrite() {
+    writing_ = true;
+    Tcp().expires_after(server_.options_.write_timeout);
+    net::async_write(stream_, net::buffer(writes_.front()),
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec) return self->Close();
+                       self->writes_.pop_front();
+                       if (!self->writes_.empty()) return self->DoWrite();
+                       self->Tcp().expires_never();
+                       if (self->responding_ && self->response_complete_) self->OnResponseDone();
+                     });
+  }
+
+  void OnResponseDone() {
+    responding_ = false;
+    on_disconnect_.clear();
+    if (linger_) return Linger();
+    if (!keep_alive_ || close_after_response_ || server_.stopping_) return Close();
+    if (watching_) {
+      resume_after_watch_ = true;
+      beast::error_code ignored;
+      Tcp().socket().cancel(ignored);  // the watch's handler then reads the next request
+      return;
+    }
+    ReadHeader();
+  }
+
+  void FailRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return Close();
+    }
+    if (ec == bhttp::error::header_limit)
+      return RejectAndClose(431, "request header too large", "invalid_request_error");
+    if (ec == bhttp::error::body_limit) {
+      return RejectAndClose(413,
+                            "request body exceeds the limit of " +
+                                std::to_string(server_.options_.max_body_bytes) + " bytes",
+                            "invalid_request_error");
+    }
+    RejectAndClose(400, "malformed HTTP request: " + ec.message(), "invalid_request_error");
+  }
+
+  // After an early error reply the client may still be sending its body: read
+  // and discard it for a moment (a "lingering close") so that the client gets
+  // to read our answer instead of a connection reset.
+  void Linger() {
+    if constexpr (kTls) return Close();
+    beast::error_code ignored;
+    if (!linger_started_) {
+      linger_started_ = true;
+      Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Tcp().expires_after(std::chrono::seconds(2));  // for the whole linger, not per read
+    }
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(65536),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > (64u << 20)) return self->Close();
+                              self->Linger();
+                            });
+  }
+
+  void RejectAndClose(unsigned status, const std::string& message, const std::string& type) {
+    keep_alive_ = false;
+    linger_ = true;
+    responding_ = true;
+    const std::string body = ErrorJson(message, type);
+    Write(Head(status,
+               {{"Content-Type", "application/json"},
+                {"Content-Length", std::to_string(body.size())}},
+               false) +
+              body,
+          true);
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    auto handlers = std::move(on_disconnect_);
+    on_disconnect_.clear();
+    for (auto& fn : handlers) fn();
+    beast::error_code ignored;
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp().close();
+  }
+
+  std::shared_ptr<Responder> MakeResponder();
+  friend class ConnectionResponder;
+
+  HttpServer& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request request_;
+  std::deque<std::string> writes_;
+  std::vector<std::function<void()>> on_disconnect_;
+  bool keep_alive_ = true;
+  bool writing_ = false;
+  bool watching_ = false;
+  bool resume_after_watch_ = false;
+  bool responding_ = false;
+  bool response_complete_ = false;
+  bool close_after_response_ = false;
+  bool closed_ = false;
+  bool linger_ = false;
+  bool linger_started_ = false;
+  size_t lingered_ = 0;
+};
+
+namespace {
+
+class ConnectionResponder : public Responder,
+                            public std::enable_shared_from_this<ConnectionResponder> {
+ public:
+  explicit ConnectionResponder(std::shared_ptr<ConnectionBase> conn)
+      : conn_(std::move(conn)), exec_(conn_->executor()) {}
+
+  void Reply(unsigned status, std::string content_type, std::string body,
+             Headers headers) override {
+    if (started_.exchange(true)) return;
+    net::post(exec_, [conn = conn_, status, ct = std::move(content_type), body = std::move(body),
+                      headers = std::move(headers)]() mutable {
+      headers.emplace_back("Content-Type", ct);
+      headers.emplace_back("Content-Length", std::to_string(body.size()));
+      conn->Write(Head(status, headers, conn->keep_alive()) + body, true);
+    });
+  }
+  void BeginEvents(Headers headers) override {
+    if (started_.exchange(true)) return;
+    net::post(exec_, [conn = conn_, headers = std::move(headers)]() mutable {
+      headers.emplace_back("Content-Type", "text/event-stream");
+      headers.emplace_back("Cache-Control", "no-cache");
+      headers.emplace_back("Transfer-Encoding", "chunked");
+      conn->Write(Head(200, headers, conn->keep_alive()), false);
+    });
+  }
+  void SendEvent(std::string data) override {
+    std::string event = "data: " + data + "\n\n";
+    char size[24];
+    std::snprintf(size, sizeof size, "%zx\r\n", event.size());
+    net::post(exec_, [conn = conn_, bytes = std::string(size) + event + "\r\n"]() mutable {
+      conn->Write(std::move(bytes), false);
+    });
+  }
+  void EndEvents() override {
+    net::post(exec_, [conn = conn_] { conn->Write("0\r\n\r\n", true); });
+  }
+  void OnDisconnect(std::function<void()> fn) override {
+    net::post(exec_, [conn = conn_, fn = std::move(fn)]() mutable {
+      conn->AddDisconnectHandler(std::move(fn));
+    });
+  }
+  bool disconnected() const override { return gone_->load(); }
+
+  void Watch() {
+    OnDisconnect([gone = gone_] { gone->store(true); });
+  }
+
+ private:
+  std::shared_ptr<ConnectionBase> conn_;
+  net::any_io_executor exec_;
+  std::atomic<bool> started_{false};
+  std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace
+
+template <class Stream>
+std::shared_ptr<Responder> Connection<Stream>::MakeResponder() {
+  auto r = std::make_shared<ConnectionResponder>(this->shared_from_this());
+  r->Watch();
+  return r;
+}
+
+}  // namespace daulat::http

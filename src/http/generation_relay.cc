@@ -1,0 +1,97 @@
+#include "http/generation_relay.h"
+
+#include "gateway/tool_calls.h"
+#include "http/openai_errors.h"
+
+namespace daulat::http {
+
+using nlohmann::json;
+
+std::string LeadingTrim::operator()(std::string text) {
+  if (!at_start_) return text;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  at_start_ = false;
+  return text.substr(first);
+}
+
+void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
+  std::string piece = trim ? trimmer(std::move(u.text)) : std::move(u.text);
+  if (stream && !piece.empty() && !tools) {
+    responder->SendEvent(chunk(piece, nullptr, first).dump());
+    first = false;
+  }
+  text += piece;
+  if (!u.finished) return;
+  record(u.stats);
+  if (u.finish_reason == engine::FinishReason::kCancelled && u.status.ok()) {
+    if (stream) responder->EndEvents();
+    return reply(499, json());
+  }
+  const char* reason = u.finish_reason == engine::FinishReason::kLength ? "length" : "stop";
+  json tool_calls;
+  if (tools && u.status.ok()) {
+    auto parsed = gateway::ParseToolReply(text);
+    if (!parsed.ok()) {
+      u.status = u.finish_reason == engine::FinishReason::kLength
+                     ? InvalidArgument("max_tokens ended the tool call before it was complete")
+                     : parsed.status();
+    } else {
+      text = parsed->content;
+      if (!parsed->calls.empty()) {
+        tool_calls = json::array();
+        for (size_t i = 0; i < parsed->calls.size(); ++i) {
+          const auto& c = parsed->calls[i];
+          tool_calls.push_back({{"index", i},
+                                {"id", c.id},
+                                {"type", "function"},
+                                {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+        }
+        reason = "tool_calls";
+      }
+    }
+  }
+  if (!stream) {
+    if (!u.status.ok()) return fail(u.status);
+    json body = whole(text, reason, u.stats);
+    if (!tool_calls.is_null()) {
+      for (auto& tc : tool_calls) tc.erase("index");
+      body["choices"][0]["message"]["tool_calls"] = tool_calls;
+      if (text.empty()) body["choices"][0]["message"]["content"] = nullptr;
+    }
+    return reply(200, body);
+  }
+  if (tools && u.status.ok()) {
+    json c = chunk(text, nullptr, first);
+    if (!tool_calls.is_null()) c["choices"][0]["delta"]["tool_calls"] = tool_calls;
+    if (!text.empty() || !tool_calls.is_null()) {
+      responder->SendEvent(c.dump());
+      first = false;
+    }
+  }
+  if (!u.status.ok()) {
+    responder->SendEvent(ErrorBody(u.status).dump());
+  } else {
+    if (first) responder->SendEvent(chunk("", nullptr, true).dump());
+    responder->SendEvent(chunk("", reason, false).dump());
+    if (include_usage) {
+      json usage_chunk = chunk("", nullptr, false);
+      usage_chunk["choices"] = json::array();
+      usage_chunk["usage"] = {{"prompt_tokens", u.stats.prompt_tokens},
+                              {"completion_tokens", u.stats.completion_tokens},
+                              {"total_tokens", u.stats.prompt_tokens + u.stats.completion_tokens}};
+      responder->SendEvent(usage_chunk.dump());
+    }
+  }
+  responder->SendEvent("[DONE]");
+  responder->EndEvents();
+  reply(u.status.ok() ? 200 : ErrorFor(u.status).status, json());
+}
+
+json Usage(const engine::GenerationStats& s) {
+  return {{"prompt_tokens", s.prompt_tokens},
+          {"completion_tokens", s.completion_tokens},
+          {"total_tokens", s.prompt_tokens + s.completion_tokens}};
+}
+
+}  // namespace daulat::http

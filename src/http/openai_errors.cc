@@ -1,0 +1,29 @@
+#include "http/openai_errors.h"
+
+namespace daulat::http {
+
+HttpError ErrorFor(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument: return {400, "invalid_request_error", nullptr};
+    case StatusCode::kUnauthenticated: return {401, "invalid_request_error", "invalid_api_key"};
+    case StatusCode::kPermissionDenied: return {403, "permission_error", nullptr};
+    case StatusCode::kNotFound: return {404, "invalid_request_error", "model_not_found"};
+    case StatusCode::kResourceExhausted: return {429, "rate_limit_error", "queue_full"};
+    case StatusCode::kDeadlineExceeded: return {504, "timeout_error", nullptr};
+    case StatusCode::kUnavailable:
+    case StatusCode::kFailedPrecondition: return {503, "server_error", nullptr};
+    default: return {500, "server_error", nullptr};
+  }
+}
+
+nlohmann::json ErrorBody(const Status& st, const std::string& param) {
+  using nlohmann::json;
+  const HttpError e = ErrorFor(st);
+  return {{"error",
+           {{"message", st.message()},
+            {"type", e.type},
+            {"param", param.empty() ? json(nullptr) : json(param)},
+            {"code", e.code == nullptr ? json(nullptr) : json(e.code)}}}};
+}
+
+}  // namespace daulat::http

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+
+namespace daulat::http {
+
+// How a Status travels over HTTP: OpenAI's status code, error type and code.
+struct HttpError {
+  unsigned status;
+  const char* type;
+  const char* code;  // null when OpenAI sends none
+};
+HttpError ErrorFor(const Status& st);
+
+// {"error": {"message", "type", "param", "code"}}; `param` names the field at fault.
+nlohmann::json ErrorBody(const Status& st, const std::string& param = "");
+
+}  // namespace daulat::http
