@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <random>
+#include <string>
 
 namespace daulat::engine {
 namespace {
@@ -67,6 +69,7 @@ Result<std::unique_ptr<Sampler>> Sampler::Create(const Model& model, const Sampl
   }
   if (penalties) {
     sampler->history_n_ = p.repeat_last_n;
+    sampler->penalties_index_ = llama_sampler_chain_n(chain);
     llama_sampler_chain_add(
         chain, llama_sampler_init_penalties(sampler->n_vocab_, p.repeat_last_n, p.repeat_penalty,
                                             p.frequency_penalty, p.presence_penalty));
@@ -92,13 +95,21 @@ void Sampler::AcceptHistory(const std::vector<Token>& tokens) {
   if (chain_ == nullptr || history_n_ == 0) return;
   const size_t n =
       history_n_ < 0 ? tokens.size() : std::min(tokens.size(), static_cast<size_t>(history_n_));
+  // Only the penalties see the history: a grammar must not consume the prompt.
+  llama_sampler* penalties = llama_sampler_chain_get(chain_, penalties_index_);
   for (size_t i = tokens.size() - n; i < tokens.size(); ++i)
-    llama_sampler_accept(chain_, tokens[i]);
+    llama_sampler_accept(penalties, tokens[i]);
 }
 
-Token Sampler::Sample(llama_context* ctx, int32_t idx) {
-  if (chain_ != nullptr) return llama_sampler_sample(chain_, ctx, idx);
-  return ArgMax(llama_get_logits_ith(ctx, idx), n_vocab_);
+Result<Token> Sampler::Sample(llama_context* ctx, int32_t idx) {
+  if (chain_ == nullptr) return ArgMax(llama_get_logits_ith(ctx, idx), n_vocab_);
+  try {
+    return llama_sampler_sample(chain_, ctx, idx);
+  } catch (const std::exception& e) {
+    // libllama's grammar throws when it cannot continue (e.g. a token that
+    // straddles a lazy grammar's trigger): end this request, not the process.
+    return Internal(std::string("the output constraint could not be continued: ") + e.what());
+  }
 }
 
 Token ArgMax(const float* logits, int32_t n) {

@@ -58,14 +58,16 @@ class Sampler {
   void AcceptHistory(const std::vector<Token>& tokens);
 
   // Picks a token from the logits of output `idx` of the last decode and
-  // records it for the penalties.
-  Token Sample(llama_context* ctx, int32_t idx);
+  // records it for the penalties and grammar. INTERNAL when a grammar cannot
+  // continue (the request must end).
+  Result<Token> Sample(llama_context* ctx, int32_t idx);
 
  private:
   explicit Sampler(int32_t n_vocab) : n_vocab_(n_vocab) {}
   llama_sampler* chain_ = nullptr;  // null on the plain-greedy fast path
   int32_t n_vocab_;
-  int32_t history_n_ = 0;  // how many history tokens the penalties look at
+  int32_t history_n_ = 0;        // how many history tokens the penalties look at
+  int32_t penalties_index_ = 0;  // position of the penalties sampler in chain_
 };
 
 }  // namespace daulat::engine

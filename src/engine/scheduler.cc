@@ -338,7 +338,12 @@ bool Scheduler::Step() {
       slot.first_token = Clock::now();
       slot.stats.prompt_ms = MsBetween(slot.admitted, slot.first_token);
     }
-    const Token token = p.sampler->Sample(ctx_, slot.logits_index);
+    const auto sampled = p.sampler->Sample(ctx_, slot.logits_index);
+    if (!sampled.ok()) {
+      Finish(slot, sampled.status(), FinishReason::kStop);
+      continue;
+    }
+    const Token token = *sampled;
     if (!p.request.params.ignore_eos && model_->IsEndOfGeneration(token)) {
       Finish(slot, Status::Ok(), FinishReason::kStop);
       continue;
@@ -377,7 +382,20 @@ void Scheduler::Loop() {
       if (stopping_ && !drain_) break;
     }
     Admit();
-    if (Step()) continue;
+    bool worked = false;
+    try {
+      worked = Step();
+    } catch (const std::exception& e) {
+      // A library or sink failure ends the requests in flight, never the server.
+      spdlog::error("scheduler step failed: {}", e.what());
+      for (auto& slot : slots_) {
+        if (!slot.active) continue;
+        Finish(slot, Internal(std::string("generation failed: ") + e.what()), FinishReason::kStop);
+        ClearSlot(slot);
+      }
+      worked = true;
+    }
+    if (worked) continue;
     // Nothing active, so Admit found the queue empty.
     std::unique_lock lock(mu_);
     if (stopping_) break;

@@ -184,7 +184,9 @@ Result<GenerationResult> Session::Generate(const std::vector<Token>& prompt,
       result.finish_reason = FinishReason::kCancelled;
       break;
     }
-    const Token token = sampler.Sample(ctx_, -1);
+    const auto sampled = sampler.Sample(ctx_, -1);
+    if (!sampled.ok()) return sampled.status();
+    const Token token = *sampled;
     if (!params.ignore_eos && model_->IsEndOfGeneration(token)) {
       result.finish_reason = FinishReason::kStop;
       break;

@@ -70,7 +70,7 @@ struct ApiServer::Call {
   }
   void ReplyJson(unsigned status, const json& j, Headers headers = {}) {
     headers.emplace_back("X-Request-Id", ctx.request_id);
-    responder->Reply(status, "application/json", j.dump(), std::move(headers));
+    responder->Reply(status, "application/json", JsonText(j), std::move(headers));
     Finish(status);
   }
   void Fail(const Status& st, const std::string& param = "") {

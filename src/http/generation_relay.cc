@@ -18,7 +18,7 @@ std::string LeadingTrim::operator()(std::string text) {
 void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
   std::string piece = trim ? trimmer(std::move(u.text)) : std::move(u.text);
   if (stream && !piece.empty() && !tools) {
-    responder->SendEvent(chunk(piece, nullptr, first).dump());
+    responder->SendEvent(JsonText(chunk(piece, nullptr, first)));
     first = false;
   }
   text += piece;
@@ -65,22 +65,22 @@ void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
     json c = chunk(text, nullptr, first);
     if (!tool_calls.is_null()) c["choices"][0]["delta"]["tool_calls"] = tool_calls;
     if (!text.empty() || !tool_calls.is_null()) {
-      responder->SendEvent(c.dump());
+      responder->SendEvent(JsonText(c));
       first = false;
     }
   }
   if (!u.status.ok()) {
-    responder->SendEvent(ErrorBody(u.status).dump());
+    responder->SendEvent(JsonText(ErrorBody(u.status)));
   } else {
-    if (first) responder->SendEvent(chunk("", nullptr, true).dump());
-    responder->SendEvent(chunk("", reason, false).dump());
+    if (first) responder->SendEvent(JsonText(chunk("", nullptr, true)));
+    responder->SendEvent(JsonText(chunk("", reason, false)));
     if (include_usage) {
       json usage_chunk = chunk("", nullptr, false);
       usage_chunk["choices"] = json::array();
       usage_chunk["usage"] = {{"prompt_tokens", u.stats.prompt_tokens},
                               {"completion_tokens", u.stats.completion_tokens},
                               {"total_tokens", u.stats.prompt_tokens + u.stats.completion_tokens}};
-      responder->SendEvent(usage_chunk.dump());
+      responder->SendEvent(JsonText(usage_chunk));
     }
   }
   responder->SendEvent("[DONE]");

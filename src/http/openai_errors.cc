@@ -26,4 +26,8 @@ nlohmann::json ErrorBody(const Status& st, const std::string& param) {
             {"code", e.code == nullptr ? json(nullptr) : json(e.code)}}}};
 }
 
+std::string JsonText(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace daulat::http

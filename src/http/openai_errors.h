@@ -18,4 +18,8 @@ HttpError ErrorFor(const Status& st);
 // {"error": {"message", "type", "param", "code"}}; `param` names the field at fault.
 nlohmann::json ErrorBody(const Status& st, const std::string& param = "");
 
+// Serialises a response. Model output can hold invalid UTF-8 (a byte-level
+// token on its own); it becomes U+FFFD instead of an exception.
+std::string JsonText(const nlohmann::json& j);
+
 }  // namespace daulat::http
