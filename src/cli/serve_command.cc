@@ -69,7 +69,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   sigwait(&stop_signals, &sig);
   spdlog::warn("received {}, finishing in-flight requests (up to {}s)",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace.count());
-  (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace));
+  (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace),
+                   [&host] { (*host)->Stop(/*drain=*/false); });
   (*host)->Stop(/*drain=*/false);
   std::printf("daulat stopped\n");
   return kExitOk;

@@ -100,9 +100,10 @@ ApiServer::~ApiServer() {
   Shutdown(std::chrono::milliseconds(0));
 }
 
-void ApiServer::Shutdown(std::chrono::milliseconds grace) {
+void ApiServer::Shutdown(std::chrono::milliseconds grace,
+                         const std::function<void()>& cancel_work) {
   ready_ = false;
-  if (http_) http_->Shutdown(grace);
+  if (http_) http_->Shutdown(grace, cancel_work);
   blocking_.join();
 }
 

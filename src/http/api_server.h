@@ -26,8 +26,11 @@ class ApiServer {
   uint16_t port() const { return http_->port(); }
 
   // Graceful stop: /readyz turns 503, no new connections; running requests
-  // get up to `grace` to finish (streams included), then are cancelled.
-  void Shutdown(std::chrono::milliseconds grace);
+  // get up to `grace` to finish (streams included). Then `cancel_work` runs
+  // (stop the schedulers without draining): cancelled streams end with an
+  // error event and [DONE], whole responses with a 503.
+  void Shutdown(std::chrono::milliseconds grace,
+                const std::function<void()>& cancel_work = nullptr);
 
  private:
   ApiServer(gateway::ModelHost& models, const gateway::Pipeline& pipeline)

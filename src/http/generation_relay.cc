@@ -25,8 +25,15 @@ void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
   if (!u.finished) return;
   record(u.stats);
   if (u.finish_reason == engine::FinishReason::kCancelled && u.status.ok()) {
-    if (stream) responder->EndEvents();
-    return reply(499, json());
+    if (responder->disconnected()) return reply(499, json());  // nobody to tell
+    // Still connected: the server is stopping. Say so, and end the response cleanly.
+    const Status stopping =
+        Unavailable("the server is shutting down; the generation was cancelled");
+    if (!stream) return fail(stopping);
+    responder->SendEvent(JsonText(ErrorBody(stopping)));
+    responder->SendEvent("[DONE]");
+    responder->EndEvents();
+    return reply(503, json());
   }
   const char* reason = u.finish_reason == engine::FinishReason::kLength ? "length" : "stop";
   json tool_calls;

@@ -93,7 +93,8 @@ void HttpServer::Accept() {
   });
 }
 
-void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+void HttpServer::Shutdown(std::chrono::milliseconds grace,
+                          const std::function<void()>& on_grace_expired) {
   if (stopping_.exchange(true)) return;
   net::post(acceptor_.get_executor(), [this] {
     beast::error_code ignored;
@@ -106,8 +107,15 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     }
   }
   const auto until = std::chrono::steady_clock::now() + grace;
-  while (connections_.load() > 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto wait_until = [this](std::chrono::steady_clock::time_point t) {
+    while (connections_.load() > 0 && std::chrono::steady_clock::now() < t) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  wait_until(until);
+  if (connections_.load() > 0 && on_grace_expired) {
+    on_grace_expired();  // cancel the work: responses end cleanly, then we close
+    wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
   ioc_.stop();
   for (auto& t : threads_) {

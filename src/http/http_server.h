@@ -76,8 +76,11 @@ class HttpServer {
   uint16_t port() const { return port_; }
   size_t open_connections() const { return connections_.load(); }
   // Stops accepting, closes idle connections, and waits up to `grace` for
-  // responses in progress to finish before closing the rest.
-  void Shutdown(std::chrono::milliseconds grace);
+  // responses in progress to finish. Then `on_grace_expired` (if any) runs so
+  // the owner can cancel the work behind them, responses get one more second
+  // to end cleanly, and whatever is left is closed.
+  void Shutdown(std::chrono::milliseconds grace,
+                const std::function<void()>& on_grace_expired = nullptr);
 
  private:
   HttpServer(const HttpServerOptions& options, Handler handler);

@@ -23,7 +23,7 @@ API_KEY = "test-key-" + os.urandom(8).hex()
 MODEL = "gemma3-270m"
 
 
-def start_server(extra_server_config="", api_key=API_KEY):
+def start_server(extra_server_config="", api_key=API_KEY, grace_seconds=5):
     """Starts `daulat serve` on a free port; returns (process, base URL, log path)."""
     workdir = tempfile.mkdtemp(prefix="daulat-api-")
     config = pathlib.Path(workdir) / "daulat.toml"
@@ -35,7 +35,7 @@ port = 0
 api_key = "{api_key}"
 max_body_bytes = 1048576
 header_timeout_seconds = 2
-shutdown_grace_seconds = 5
+shutdown_grace_seconds = {grace_seconds}
 {extra_server_config}
 
 [[models]]
