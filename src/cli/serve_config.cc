@@ -52,11 +52,12 @@ Status ReadBool(const toml::table& t, const char* key, const std::string& where,
 
 Status ReadServer(const toml::table& s, ServeConfig& c) {
   const std::string w = "[server]";
-  DAULAT_RETURN_IF_ERROR(CheckKeys(
-      s, w,
-      {"host", "port", "api_key", "allow_unauthenticated", "io_threads", "max_header_bytes",
-       "max_body_bytes", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
-       "write_timeout_seconds", "shutdown_grace_seconds", "tls_certificate", "tls_private_key"}));
+  DAULAT_RETURN_IF_ERROR(
+      CheckKeys(s, w,
+                {"host", "port", "api_key", "allow_unauthenticated", "io_threads",
+                 "max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_seconds",
+                 "body_timeout_seconds", "write_timeout_seconds", "request_timeout_seconds",
+                 "shutdown_grace_seconds", "tls_certificate", "tls_private_key"}));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "host", w, c.http.host));
   DAULAT_RETURN_IF_ERROR(Read(s, "port", w, c.http.port, 0, 65535));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "api_key", w, c.api_key));
@@ -75,6 +76,9 @@ Status ReadServer(const toml::table& s, ServeConfig& c) {
   secs = c.http.write_timeout.count();
   DAULAT_RETURN_IF_ERROR(Read(s, "write_timeout_seconds", w, secs, 1, 3600));
   c.http.write_timeout = std::chrono::seconds(secs);
+  secs = c.http.request_timeout.count();
+  DAULAT_RETURN_IF_ERROR(Read(s, "request_timeout_seconds", w, secs, 0, 86400));
+  c.http.request_timeout = std::chrono::seconds(secs);
   secs = c.shutdown_grace.count();
   DAULAT_RETURN_IF_ERROR(Read(s, "shutdown_grace_seconds", w, secs, 0, 3600));
   c.shutdown_grace = std::chrono::seconds(secs);

@@ -86,6 +86,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const HttpServerOptions& opt
                                                     gateway::ModelHost& models,
                                                     const gateway::Pipeline& pipeline) {
   auto api = std::unique_ptr<ApiServer>(new ApiServer(models, pipeline));
+  api->request_timeout_ = options.request_timeout;
   auto http =
       HttpServer::Start(options, [raw = api.get()](Request& req, std::shared_ptr<Responder> r) {
         raw->Handle(req, std::move(r));
@@ -205,6 +206,7 @@ void ApiServer::Chat(std::shared_ptr<Call> call) {
   r.params.stop.insert(r.params.stop.end(), m->template_stops.begin(), m->template_stops.end());
   engine::InferenceRequest req;
   req.partition = call->ctx.caller.partition;
+  if (request_timeout_.count() > 0) req.deadline = call->started + request_timeout_;
   req.prompt = m->model->Tokenize(prompt->text, /*add_special=*/true, /*parse_special=*/true);
   req.params = r.params;
   Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/true, "", use_tools);
@@ -220,6 +222,7 @@ void ApiServer::Completions(std::shared_ptr<Call> call) {
     return call->Fail(NotFound("the model '" + r.model + "' does not exist"), "model");
   engine::InferenceRequest req;
   req.partition = call->ctx.caller.partition;
+  if (request_timeout_.count() > 0) req.deadline = call->started + request_timeout_;
   req.prompt = m->model->Tokenize(r.prompt, /*add_special=*/true, /*parse_special=*/false);
   req.params = r.params;
   Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/false, r.echo ? r.prompt : "",

@@ -49,6 +49,7 @@ class ApiServer {
   gateway::ModelHost& models_;
   const gateway::Pipeline& pipeline_;
   RequestMetrics metrics_;
+  std::chrono::seconds request_timeout_{0};
   std::atomic<bool> ready_{false};
   boost::asio::thread_pool blocking_{1};  // embeddings: keeps I/O threads free
   std::unique_ptr<HttpServer> http_;

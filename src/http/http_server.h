@@ -55,6 +55,9 @@ struct HttpServerOptions {
   std::chrono::seconds header_timeout{10};  // whole request head, also the keep-alive idle limit
   std::chrono::seconds body_timeout{30};
   std::chrono::seconds write_timeout{30};  // one write to a client that stopped reading
+  // A generation still running this long after its request arrived is ended
+  // (504, or an error event on a stream). 0 = no limit.
+  std::chrono::seconds request_timeout{600};
   // HTTPS when both are set: PEM files, read once at start.
   std::string tls_certificate_file;
   std::string tls_private_key_file;

@@ -11,6 +11,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tiny_model.h"
 
@@ -22,22 +23,34 @@ using nlohmann::json;
 
 class ApiServerTest : public ::testing::Test {
  protected:
+  // Subclasses change the serving setup before the server starts.
+  virtual void Configure(gateway::ModelServeConfig& config, HttpServerOptions& options) {
+    (void)config;
+    (void)options;
+  }
+
   void SetUp() override {
     dir_ = testing::MakeTempDir("api");
     ASSERT_TRUE(testing::InstallTinyModel(dir_, "tiny").ok());
+    testing::TinyModelSpec other;
+    other.seed = 7;
+    ASSERT_TRUE(testing::InstallTinyModel(dir_, "tiny-other", other).ok());
     gateway::ModelServeConfig config{"tiny", {}, true};
     config.scheduler.parallel = 2;
     config.scheduler.context_length = 1024;
     config.scheduler.threads = 1;
-    auto host = gateway::ModelHost::Load(engine::ModelRegistry(dir_), {config});
+    HttpServerOptions options;
+    options.port = 0;
+    options.max_body_bytes = 64 * 1024;
+    Configure(config, options);
+    gateway::ModelServeConfig second = config;
+    second.name = "tiny-other";
+    auto host = gateway::ModelHost::Load(engine::ModelRegistry(dir_), {config, second});
     ASSERT_TRUE(host.ok()) << host.status().ToString();
     host_ = std::move(host).value();
     std::vector<std::unique_ptr<gateway::Stage>> stages;
     stages.push_back(std::make_unique<gateway::BearerTokenAuthenticator>("k"));
     pipeline_ = std::make_unique<gateway::Pipeline>(std::move(stages));
-    HttpServerOptions options;
-    options.port = 0;
-    options.max_body_bytes = 64 * 1024;
     auto api = ApiServer::Start(options, *host_, *pipeline_);
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(api).value();
@@ -79,12 +92,20 @@ class ApiServerTest : public ::testing::Test {
 const char* kChat =
     R"({"model":"tiny","messages":[{"role":"user","content":"hello"}],"max_tokens":6,"temperature":0})";
 
-TEST_F(ApiServerTest, HealthAndModels) {
+TEST_F(ApiServerTest, HealthAndSeveralModelsEachWithItsOwnLoop) {
   EXPECT_NE(Raw("GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").find("200 OK"),
             std::string::npos);
   const auto models = Raw(
       "GET /v1/models HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer k\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(Body(models)["data"][0]["id"], "tiny");
+  EXPECT_EQ(Body(models)["data"][1]["id"], "tiny-other");
+  json other = json::parse(kChat);
+  other["model"] = "tiny-other";
+  const auto a = Body(Post("/v1/chat/completions", kChat));
+  const auto b = Body(Post("/v1/chat/completions", other.dump()));
+  EXPECT_EQ(b["model"], "tiny-other");
+  // Different weights, different answers: each request reached its own model.
+  EXPECT_NE(a["choices"][0]["message"]["content"], b["choices"][0]["message"]["content"]);
 }
 
 TEST_F(ApiServerTest, ChatCompletionAndUsage) {
@@ -146,6 +167,37 @@ TEST_F(ApiServerTest, EmbeddingsAreNormalised) {
   double norm = 0;
   for (double v : j["data"][0]["embedding"]) norm += v * v;
   EXPECT_NEAR(norm, 1.0, 1e-3);
+}
+
+// One sequence, a queue of one: the third concurrent request is refused.
+class QueueLimitTest : public ApiServerTest {
+ protected:
+  void Configure(gateway::ModelServeConfig& config, HttpServerOptions& options) override {
+    config.scheduler.parallel = 1;
+    config.scheduler.max_queue = 1;
+    options.io_threads = 4;
+  }
+};
+
+TEST_F(QueueLimitTest, FullQueueIs429WithRetryAfter) {
+  const std::string slow =
+      R"({"model":"tiny","messages":[{"role":"user","content":"x"}],"max_tokens":400,)"
+      R"("ignore_eos":true,"temperature":0})";
+  std::vector<std::string> replies(4);
+  std::vector<std::thread> threads;
+  for (auto& r : replies) threads.emplace_back([&] { r = Post("/v1/chat/completions", slow); });
+  for (auto& t : threads) t.join();
+  int refused = 0;
+  for (const auto& r : replies) {
+    if (r.rfind("HTTP/1.1 429", 0) == 0) {
+      ++refused;
+      EXPECT_NE(r.find("Retry-After: 1"), std::string::npos) << r;
+      EXPECT_EQ(Body(r)["error"]["code"], "queue_full");
+    } else {
+      EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+    }
+  }
+  EXPECT_GE(refused, 1);
 }
 
 }  // namespace
