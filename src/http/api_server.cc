@@ -179,14 +179,26 @@ void ApiServer::Models(std::shared_ptr<Call> call) {
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
 
+gateway::HostedModel* ApiServer::FindModel(Call& call, const std::string& name) {
+  call.ctx.model = name;
+  auto* m = models_.Find(name);
+  if (m == nullptr) call.Fail(NotFound("the model '" + name + "' does not exist"), "model");
+  return m;
+}
+
+engine::InferenceRequest ApiServer::NewInferenceRequest(const Call& call) const {
+  engine::InferenceRequest req;
+  req.partition = call.ctx.caller.partition;
+  if (request_timeout_.count() > 0) req.deadline = call.started + request_timeout_;
+  return req;
+}
+
 void ApiServer::Chat(std::shared_ptr<Call> call) {
   auto parsed = ParseChatCompletion(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   auto& r = parsed.value;
-  call->ctx.model = r.model;
-  auto* m = models_.Find(r.model);
-  if (m == nullptr)
-    return call->Fail(NotFound("the model '" + r.model + "' does not exist"), "model");
+  auto* m = FindModel(*call, r.model);
+  if (m == nullptr) return;
   const bool use_tools = !r.tools.tools.empty() && r.tools.choice != gateway::ToolChoice::kNone;
   if (use_tools) {
     auto grammar = gateway::PrepareToolConversation(r.tools, r.messages);
@@ -204,9 +216,7 @@ void ApiServer::Chat(std::shared_ptr<Call> call) {
   if (!prompt.ok()) return call->Fail(prompt.status(), "messages");
   r.params.stop.insert(r.params.stop.end(), prompt->stops.begin(), prompt->stops.end());
   r.params.stop.insert(r.params.stop.end(), m->template_stops.begin(), m->template_stops.end());
-  engine::InferenceRequest req;
-  req.partition = call->ctx.caller.partition;
-  if (request_timeout_.count() > 0) req.deadline = call->started + request_timeout_;
+  engine::InferenceRequest req = NewInferenceRequest(*call);
   req.prompt = m->model->Tokenize(prompt->text, /*add_special=*/true, /*parse_special=*/true);
   req.params = r.params;
   Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/true, "", use_tools);
@@ -216,13 +226,9 @@ void ApiServer::Completions(std::shared_ptr<Call> call) {
   auto parsed = ParseCompletion(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   auto& r = parsed.value;
-  call->ctx.model = r.model;
-  auto* m = models_.Find(r.model);
-  if (m == nullptr)
-    return call->Fail(NotFound("the model '" + r.model + "' does not exist"), "model");
-  engine::InferenceRequest req;
-  req.partition = call->ctx.caller.partition;
-  if (request_timeout_.count() > 0) req.deadline = call->started + request_timeout_;
+  auto* m = FindModel(*call, r.model);
+  if (m == nullptr) return;
+  engine::InferenceRequest req = NewInferenceRequest(*call);
   req.prompt = m->model->Tokenize(r.prompt, /*add_special=*/true, /*parse_special=*/false);
   req.params = r.params;
   Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/false, r.echo ? r.prompt : "",
@@ -297,10 +303,8 @@ void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
 void ApiServer::Embeddings(std::shared_ptr<Call> call) {
   auto parsed = ParseEmbedding(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
-  call->ctx.model = parsed.value.model;
-  auto* m = models_.Find(parsed.value.model);
-  if (m == nullptr)
-    return call->Fail(NotFound("the model '" + parsed.value.model + "' does not exist"), "model");
+  auto* m = FindModel(*call, parsed.value.model);
+  if (m == nullptr) return;
   if (!m->embeddings_enabled)
     return call->Fail(
         InvalidArgument("the model '" + parsed.value.model + "' does not serve embeddings"),

@@ -44,6 +44,9 @@ class ApiServer {
               engine::InferenceRequest request, bool stream, bool include_usage, bool chat,
               const std::string& echo, bool tools);
   void Models(std::shared_ptr<Call> call);
+  // The named model, or null after answering 404.
+  gateway::HostedModel* FindModel(Call& call, const std::string& name);
+  engine::InferenceRequest NewInferenceRequest(const Call& call) const;
   std::string Metrics() const;
 
   gateway::ModelHost& models_;

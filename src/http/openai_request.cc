@@ -238,17 +238,26 @@ std::optional<RequestError> ParseAssistantToolCalls(const json& m, size_t i, std
   return std::nullopt;
 }
 
+// Every body is an object naming a model; false (with f.error set) otherwise.
+bool BeginRequest(const json& body, Fields& f, std::string& model) {
+  if (!body.is_object()) {
+    f.error = Bad("", "the request body must be a JSON object");
+    return false;
+  }
+  f.String("model", model, true);
+  return !f.error;
+}
+
 }  // namespace
 
 Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
   Parsed<ChatCompletionRequest> out;
   auto& r = out.value;
-  if (!body.is_object()) {
-    out.error = Bad("", "the request body must be a JSON object");
+  Fields f(body);
+  if (!BeginRequest(body, f, r.model)) {
+    out.error = f.error;
     return out;
   }
-  Fields f(body);
-  f.String("model", r.model, true);
   if (!f.error) {
     if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty()) {
       f.error = Bad("messages", "'messages' must be a non-empty array");
@@ -325,12 +334,11 @@ Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
 Parsed<CompletionRequest> ParseCompletion(const json& body) {
   Parsed<CompletionRequest> out;
   auto& r = out.value;
-  if (!body.is_object()) {
-    out.error = Bad("", "the request body must be a JSON object");
+  Fields f(body);
+  if (!BeginRequest(body, f, r.model)) {
+    out.error = f.error;
     return out;
   }
-  Fields f(body);
-  f.String("model", r.model, true);
   if (!f.error) {
     const auto& p = body.contains("prompt") ? body["prompt"] : json();
     if (p.is_string()) {
@@ -352,12 +360,11 @@ Parsed<CompletionRequest> ParseCompletion(const json& body) {
 Parsed<EmbeddingRequest> ParseEmbedding(const json& body) {
   Parsed<EmbeddingRequest> out;
   auto& r = out.value;
-  if (!body.is_object()) {
-    out.error = Bad("", "the request body must be a JSON object");
+  Fields f(body);
+  if (!BeginRequest(body, f, r.model)) {
+    out.error = f.error;
     return out;
   }
-  Fields f(body);
-  f.String("model", r.model, true);
   if (!f.error) {
     const auto& in = body.contains("input") ? body["input"] : json();
     if (in.is_string()) {
