@@ -179,6 +179,33 @@ TEST_F(CliTest, CtrlCStopsGenerationWithExit130) {
   EXPECT_FALSE(r.out.empty());  // what was generated before Ctrl-C is kept
 }
 
+TEST_F(CliTest, ServeRefusesBadConfigurationWithClearErrors) {
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(data_ / name) << text;
+    return (data_ / name).string();
+  };
+  auto typo = Run({"serve", "--config", write("typo.toml", "[server]\nprot = 8080\n")});
+  EXPECT_EQ(typo.exit_code, 5);
+  EXPECT_NE(typo.err.find("unknown setting 'prot'"), std::string::npos) << typo.err;
+  auto type = Run({"serve", "--config", write("type.toml", "[server]\nport = \"eighty\"\n")});
+  EXPECT_EQ(type.exit_code, 5);
+  EXPECT_NE(type.err.find("port must be an integer"), std::string::npos) << type.err;
+  auto range = Run(
+      {"serve", "--config", write("range.toml", "[[models]]\nname = \"tiny\"\nparallel = 0\n")});
+  EXPECT_EQ(range.exit_code, 5);
+  auto syntax = Run({"serve", "--config", write("syntax.toml", "[server\nport = 1\n")});
+  EXPECT_EQ(syntax.exit_code, 5);
+  EXPECT_NE(syntax.err.find("syntax.toml:"), std::string::npos) << syntax.err;
+  EXPECT_EQ(Run({"serve", "--config", (data_ / "missing.toml").string()}).exit_code, 3);
+  auto exposed = Run({"serve", "--host", "0.0.0.0", "--port", "0"});
+  EXPECT_EQ(exposed.exit_code, 6);
+  EXPECT_NE(exposed.err.find("without an API key"), std::string::npos) << exposed.err;
+  auto unknown_model =
+      Run({"serve", "--port", "0", "--config", write("m.toml", "[[models]]\nname = \"nope\"\n")});
+  EXPECT_EQ(unknown_model.exit_code, 3);
+  EXPECT_EQ(Run({"serve", "--port", "70000"}).exit_code, 2);
+}
+
 TEST_F(CliTest, ChatKeepsTheConversationAndHandlesCommands) {
   auto r = Run({"chat", "--model", "tiny", "--temperature", "0", "-n", "4"},
                "hello\n\n/reset\nsecond question\n/exit\nnever read\n");
