@@ -1,0 +1,173 @@
+#include "store/database.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace daulat::store {
+namespace {
+
+bool IsIdentifier(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+Status CheckIdentifiers(const std::string& table, const std::vector<std::string>& columns) {
+  if (!IsIdentifier(table)) return InvalidArgument("'" + table + "' is not a table name");
+  for (const auto& c : columns) {
+    if (!IsIdentifier(c)) return InvalidArgument("'" + c + "' is not a column name");
+  }
+  return Status::Ok();
+}
+
+std::string UtcNow() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int64_t Row::Int(size_t i) const {
+  const Value& v = values.at(i);
+  if (const auto* n = std::get_if<int64_t>(&v)) return *n;
+  if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  if (const auto* s = std::get_if<std::string>(&v)) return std::strtoll(s->c_str(), nullptr, 10);
+  return 0;
+}
+
+double Row::Real(size_t i) const {
+  const Value& v = values.at(i);
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* n = std::get_if<int64_t>(&v)) return static_cast<double>(*n);
+  if (const auto* s = std::get_if<std::string>(&v)) return std::strtod(s->c_str(), nullptr);
+  return 0;
+}
+
+std::string Row::Text(size_t i) const {
+  const Value& v = values.at(i);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
+  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  return {};
+}
+
+Result<int> Database::SchemaVersion() {
+  DAULAT_RETURN_IF_ERROR(
+      Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name "
+              "TEXT NOT NULL, "
+              "applied_at TEXT NOT NULL)"));
+  auto rows = Query("SELECT MAX(version) FROM schema_migrations");
+  if (!rows.ok()) return rows.status();
+  return rows->empty() || (*rows)[0].IsNull(0) ? 0 : static_cast<int>((*rows)[0].Int(0));
+}
+
+Status Database::Migrate(const std::vector<Migration>& migrations) {
+  auto current = SchemaVersion();
+  if (!current.ok()) return current.status();
+  int known = 0;
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return InvalidArgument("migrations must be numbered 1, 2, 3, ... without gaps");
+    }
+    known = migrations[i].version;
+  }
+  if (*current > known) {
+    return FailedPrecondition("the database is at schema version " + std::to_string(*current) +
+                              ", newer than this program knows (" + std::to_string(known) +
+                              "): upgrade daulat");
+  }
+  for (const auto& m : migrations) {
+    if (m.version <= *current) continue;
+    auto tx = Begin();
+    if (!tx.ok()) return tx.status();
+    if (Status st = (*tx)->Execute(m.sql); !st.ok()) {
+      return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.name +
+                                   ") failed: " + st.message());
+    }
+    DAULAT_RETURN_IF_ERROR(
+        (*tx)->Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                       {int64_t{m.version}, m.name, UtcNow()}));
+    DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  }
+  return Status::Ok();
+}
+
+Status TenantScope::Insert(const std::string& table, const std::vector<std::string>& columns,
+                           const std::vector<Value>& values) {
+  DAULAT_RETURN_IF_ERROR(CheckIdentifiers(table, columns));
+  if (columns.size() != values.size())
+    return InvalidArgument("columns and values differ in number");
+  std::string names = "tenant_id";
+  std::string marks = "?";
+  for (const auto& c : columns) {
+    if (c == "tenant_id")
+      return InvalidArgument("tenant_id is set by the scope, not by the caller");
+    names += ", " + c;
+    marks += ", ?";
+  }
+  std::vector<Value> params = {tenant_};
+  params.insert(params.end(), values.begin(), values.end());
+  return db_.Execute("INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")", params);
+}
+
+Result<std::vector<Row>> TenantScope::Select(const std::string& table,
+                                             const std::vector<std::string>& columns,
+                                             const std::string& where,
+                                             const std::vector<Value>& params,
+                                             const std::string& order_by) {
+  DAULAT_RETURN_IF_ERROR(CheckIdentifiers(table, columns));
+  if (!order_by.empty() && !IsIdentifier(order_by))
+    return InvalidArgument("'" + order_by + "' is not a column name");
+  std::string cols;
+  for (const auto& c : columns) cols += (cols.empty() ? "" : ", ") + c;
+  std::string sql = "SELECT " + cols + " FROM " + table + " WHERE tenant_id = ?";
+  if (!where.empty()) sql += " AND (" + where + ")";
+  if (!order_by.empty()) sql += " ORDER BY " + order_by;
+  std::vector<Value> all = {tenant_};
+  all.insert(all.end(), params.begin(), params.end());
+  return db_.Query(sql, all);
+}
+
+Result<int64_t> TenantScope::Update(const std::string& table,
+                                    const std::vector<std::string>& columns,
+                                    const std::vector<Value>& values, const std::string& where,
+                                    const std::vector<Value>& params) {
+  DAULAT_RETURN_IF_ERROR(CheckIdentifiers(table, columns));
+  if (columns.empty() || columns.size() != values.size())
+    return InvalidArgument("columns and values differ in number");
+  std::string set;
+  for (const auto& c : columns) {
+    if (c == "tenant_id") return InvalidArgument("a row cannot move to another tenant");
+    set += (set.empty() ? "" : ", ") + c + " = ?";
+  }
+  std::string sql = "UPDATE " + table + " SET " + set + " WHERE tenant_id = ?";
+  if (!where.empty()) sql += " AND (" + where + ")";
+  sql += " RETURNING 1";
+  std::vector<Value> all = values;
+  all.emplace_back(tenant_);
+  all.insert(all.end(), params.begin(), params.end());
+  auto rows = db_.Query(sql, all);
+  if (!rows.ok()) return rows.status();
+  return static_cast<int64_t>(rows->size());
+}
+
+Result<int64_t> TenantScope::Delete(const std::string& table, const std::string& where,
+                                    const std::vector<Value>& params) {
+  DAULAT_RETURN_IF_ERROR(CheckIdentifiers(table, {}));
+  std::string sql = "DELETE FROM " + table + " WHERE tenant_id = ?";
+  if (!where.empty()) sql += " AND (" + where + ")";
+  sql += " RETURNING 1";
+  std::vector<Value> all = {tenant_};
+  all.insert(all.end(), params.begin(), params.end());
+  auto rows = db_.Query(sql, all);
+  if (!rows.ok()) return rows.status();
+  return static_cast<int64_t>(rows->size());
+}
+
+}  // namespace daulat::store

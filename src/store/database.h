@@ -1,0 +1,99 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace daulat::store {
+
+// One SQL parameter or column value. SQL text uses `?` placeholders and
+// portable SQL (no engine-specific functions), so that a PostgreSQL
+// implementation can serve the same statements.
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
+struct Row {
+  std::vector<Value> values;
+
+  bool IsNull(size_t i) const { return std::holds_alternative<std::nullptr_t>(values.at(i)); }
+  int64_t Int(size_t i) const;       // 0 for NULL
+  double Real(size_t i) const;       // 0 for NULL
+  std::string Text(size_t i) const;  // "" for NULL; numbers as text
+};
+
+struct Migration {
+  int version;       // 1, 2, 3, ...: applied in order, each exactly once
+  std::string name;  // shown in logs and errors
+  std::string sql;   // one or more statements
+};
+
+// A unit of work. Rolls back on destruction unless Commit() succeeded.
+// Not thread-safe; belongs to one thread at a time.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  virtual Status Execute(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<std::vector<Row>> Query(const std::string& sql,
+                                         const std::vector<Value>& params = {}) = 0;
+  virtual Status Commit() = 0;
+};
+
+// The system of record. Implementations: SQLite (embedded, WAL) now,
+// PostgreSQL later. Thread-safe: each call or transaction takes a
+// connection of its own.
+// Errors: INVALID_ARGUMENT for SQL the engine rejects (a bug in the caller),
+// FAILED_PRECONDITION for constraint violations (duplicates), UNAVAILABLE when
+// the database is busy or locked, DATA_LOSS for corruption.
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
+  // One statement (or script) outside an explicit transaction.
+  virtual Status Execute(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<std::vector<Row>> Query(const std::string& sql,
+                                         const std::vector<Value>& params = {}) = 0;
+
+  // Applies the migrations newer than the stored schema version, each in its
+  // own transaction, recording it in schema_migrations. FAILED_PRECONDITION
+  // if the database is newer than this program knows.
+  Status Migrate(const std::vector<Migration>& migrations);
+  Result<int> SchemaVersion();
+};
+
+// Opens (creating if needed) a SQLite database file in WAL mode with foreign
+// keys on and a busy timeout. ":memory:" is refused: use a temp file.
+Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path);
+
+// Every query on tenant data goes through one of these: it adds
+// `tenant_id = ?` to each statement it builds, so no caller can forget it.
+// Table and column names are identifiers from our own code, never user input
+// (checked: letters, digits, '_').
+class TenantScope {
+ public:
+  TenantScope(Database& db, std::string tenant_id) : db_(db), tenant_(std::move(tenant_id)) {}
+  const std::string& tenant_id() const { return tenant_; }
+
+  Status Insert(const std::string& table, const std::vector<std::string>& columns,
+                const std::vector<Value>& values);
+  // `where` is extra conditions ANDed after the tenant filter, e.g. "id = ?".
+  Result<std::vector<Row>> Select(const std::string& table, const std::vector<std::string>& columns,
+                                  const std::string& where = "",
+                                  const std::vector<Value>& params = {},
+                                  const std::string& order_by = "");
+  // Returns how many rows changed.
+  Result<int64_t> Update(const std::string& table, const std::vector<std::string>& columns,
+                         const std::vector<Value>& values, const std::string& where,
+                         const std::vector<Value>& params);
+  Result<int64_t> Delete(const std::string& table, const std::string& where,
+                         const std::vector<Value>& params);
+
+ private:
+  Database& db_;
+  std::string tenant_;
+};
+
+}  // namespace daulat::store

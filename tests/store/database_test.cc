@@ -1,0 +1,170 @@
+#include "store/database.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "tiny_model.h"
+
+namespace daulat::store {
+namespace {
+
+const std::vector<Migration> kMigrations = {
+    {1, "documents",
+     "CREATE TABLE documents (tenant_id TEXT NOT NULL, id TEXT NOT NULL, title TEXT, "
+     "pages INTEGER, score REAL, PRIMARY KEY (tenant_id, id));"},
+    {2, "labels",
+     "ALTER TABLE documents ADD COLUMN label TEXT NOT NULL DEFAULT 'TERBUKA';"
+     "CREATE INDEX documents_label ON documents (tenant_id, label);"},
+};
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("store");
+    path_ = (dir_ / "daulat.db").string();
+    auto db = OpenSqlite(path_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    ASSERT_TRUE(db_->Migrate(kMigrations).ok());
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(DatabaseTest, MigrationsApplyOnceInOrderAndSurviveReopening) {
+  EXPECT_EQ(*db_->SchemaVersion(), 2);
+  EXPECT_TRUE(db_->Migrate(kMigrations).ok());  // nothing to do the second time
+  db_.reset();
+  auto again = OpenSqlite(path_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*(*again)->SchemaVersion(), 2);
+  auto mode = (*again)->Query("PRAGMA journal_mode");
+  EXPECT_EQ((*mode)[0].Text(0), "wal");
+  // Only the first migration known: the database is newer than the program.
+  auto older = (*again)->Migrate({kMigrations[0]});
+  EXPECT_EQ(older.code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DatabaseTest, AFailingMigrationChangesNothing) {
+  auto bad = kMigrations;
+  bad.push_back({3, "broken", "CREATE TABLE ok_table (x INTEGER); CREATE TABLE oops ("});
+  const Status st = db_->Migrate(bad);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("migration 3 (broken)"), std::string::npos) << st.message();
+  EXPECT_EQ(*db_->SchemaVersion(), 2);
+  EXPECT_FALSE(db_->Query("SELECT * FROM ok_table").ok());  // rolled back with the rest
+  EXPECT_EQ(db_->Migrate({{2, "gap", ""}}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(DatabaseTest, ValuesRoundTrip) {
+  TenantScope t(*db_, "jpn");
+  ASSERT_TRUE(t.Insert("documents", {"id", "title", "pages", "score"},
+                       {std::string("d1"), std::string("Pekeliling 7/2026 — 吉隆坡 — மலேசியா"),
+                        int64_t{42}, 0.5})
+                  .ok());
+  ASSERT_TRUE(t.Insert("documents", {"id", "title", "pages", "score"},
+                       {std::string("d2"), nullptr, nullptr, nullptr})
+                  .ok());
+  auto rows = t.Select("documents", {"id", "title", "pages", "score", "label"}, "", {}, "id");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Text(1), "Pekeliling 7/2026 — 吉隆坡 — மலேசியா");
+  EXPECT_EQ((*rows)[0].Int(2), 42);
+  EXPECT_DOUBLE_EQ((*rows)[0].Real(3), 0.5);
+  EXPECT_EQ((*rows)[0].Text(4), "TERBUKA");
+  EXPECT_TRUE((*rows)[1].IsNull(1));
+  EXPECT_EQ((*rows)[1].Int(2), 0);
+}
+
+TEST_F(DatabaseTest, TenantScopeNeverCrossesTenants) {
+  TenantScope a(*db_, "tenant-a");
+  TenantScope b(*db_, "tenant-b");
+  ASSERT_TRUE(
+      a.Insert("documents", {"id", "title"}, {std::string("same-id"), std::string("A's secret")})
+          .ok());
+  ASSERT_TRUE(
+      b.Insert("documents", {"id", "title"}, {std::string("same-id"), std::string("B's secret")})
+          .ok());
+  auto seen = a.Select("documents", {"title"});
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].Text(0), "A's secret");
+  // A condition that would match B's row still only reaches A's.
+  EXPECT_EQ(*a.Update("documents", {"title"}, {std::string("changed")}, "id = ? OR 1 = 1",
+                      {std::string("x")}),
+            1);
+  EXPECT_EQ((*b.Select("documents", {"title"}))[0].Text(0), "B's secret");
+  EXPECT_EQ(*a.Delete("documents", "1 = 1", {}), 1);
+  EXPECT_EQ(b.Select("documents", {"id"})->size(), 1u);
+  EXPECT_EQ(a.Select("documents", {"id"})->size(), 0u);
+}
+
+TEST_F(DatabaseTest, IdentifiersAndArityAreChecked) {
+  TenantScope a(*db_, "t");
+  EXPECT_EQ(a.Select("documents; DROP TABLE documents", {"id"}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.Select("documents", {"id, title"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.Insert("documents", {"id"}, {}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      a.Insert("documents", {"tenant_id", "id"}, {std::string("other"), std::string("x")}).code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.Update("documents", {"tenant_id"}, {std::string("other")}, "", {}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.Select("documents", {"id"}, "", {}, "id DESC; --").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(DatabaseTest, ErrorsAreClassified) {
+  TenantScope a(*db_, "t");
+  ASSERT_TRUE(a.Insert("documents", {"id"}, {std::string("dup")}).ok());
+  EXPECT_EQ(a.Insert("documents", {"id"}, {std::string("dup")}).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(db_->Query("SELEKT 1").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(db_->Query("SELECT ?", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenSqlite(":memory:").status().code(), StatusCode::kInvalidArgument);
+  std::ofstream(dir_ / "garbage.db") << std::string(8192, 'x');
+  EXPECT_EQ(OpenSqlite((dir_ / "garbage.db").string()).status().code(), StatusCode::kDataLoss);
+  EXPECT_FALSE(OpenSqlite((dir_ / "no" / "such" / "dir.db").string()).ok());
+}
+
+TEST_F(DatabaseTest, TransactionsCommitOrRollBack) {
+  {
+    auto tx = db_->Begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)
+                    ->Execute("INSERT INTO documents (tenant_id, id) VALUES (?, ?)",
+                              {std::string("t"), std::string("gone")})
+                    .ok());
+  }  // no commit: rolled back
+  EXPECT_TRUE(db_->Query("SELECT id FROM documents WHERE id = 'gone'")->empty());
+  auto tx = db_->Begin();
+  ASSERT_TRUE((*tx)
+                  ->Execute("INSERT INTO documents (tenant_id, id) VALUES (?, ?)",
+                            {std::string("t"), std::string("kept")})
+                  .ok());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_EQ(db_->Query("SELECT id FROM documents WHERE id = 'kept'")->size(), 1u);
+}
+
+TEST_F(DatabaseTest, ConcurrentWritersAllLand) {
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([this, w] {
+      TenantScope t(*db_, "tenant-" + std::to_string(w));
+      for (int i = 0; i < 100; ++i) {
+        EXPECT_TRUE(t.Insert("documents", {"id"}, {std::to_string(i)}).ok());
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ((*db_->Query("SELECT COUNT(*) FROM documents"))[0].Int(0), 400);
+}
+
+}  // namespace
+}  // namespace daulat::store
