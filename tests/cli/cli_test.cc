@@ -206,6 +206,22 @@ TEST_F(CliTest, ServeRefusesBadConfigurationWithClearErrors) {
   EXPECT_EQ(Run({"serve", "--port", "70000"}).exit_code, 2);
 }
 
+TEST_F(CliTest, PiiScanReportsFindingsWithCodePointOffsets) {
+  auto r = Run({"pii", "scan", "--json"}, "吉隆坡 IC 900101-14-5678, emel ali@contoh.com.my");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)["findings"];
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["type"], "MYKAD");
+  EXPECT_EQ(j[0]["start"], 7);
+  EXPECT_EQ(j[1]["type"], "EMAIL");
+  EXPECT_EQ(r.out.find("900101"), std::string::npos);  // findings never echo the values
+  auto masked = Run({"pii", "scan", "--mask"}, "IC 900101-14-5678");
+  EXPECT_EQ(masked.out, "IC <MYKAD_1>");
+  EXPECT_EQ(Run({"pii", "scan", "--file", (data_ / "nope.txt").string()}).exit_code, 3);
+  EXPECT_EQ(Run({"pii", "scan", "--min-score", "7"}).exit_code, 2);
+  EXPECT_EQ(Run({"pii", "--help"}).exit_code, 0);
+}
+
 TEST_F(CliTest, ChatKeepsTheConversationAndHandlesCommands) {
   auto r = Run({"chat", "--model", "tiny", "--temperature", "0", "-n", "4"},
                "hello\n\n/reset\nsecond question\n/exit\nnever read\n");

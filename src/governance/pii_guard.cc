@@ -1,0 +1,402 @@
+#include "governance/pii_guard.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace daulat::governance {
+namespace {
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool IsAlnum(char c) {
+  return IsDigit(c) || IsAlpha(c);
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Context words within 60 bytes before the candidate (Malay and English).
+bool HasContext(std::string_view text, size_t start,
+                std::initializer_list<std::string_view> words) {
+  const size_t from = start > 60 ? start - 60 : 0;
+  const std::string window = Lower(text.substr(from, start - from));
+  return std::any_of(words.begin(), words.end(),
+                     [&](std::string_view w) { return window.find(w) != std::string::npos; });
+}
+
+bool ValidDate(int yy, int mm, int dd) {
+  static constexpr std::array<int, 12> kDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mm < 1 || mm > 12 || dd < 1) return false;
+  if (mm == 2 && dd == 29) return yy % 4 == 0;  // two-digit years: 00 is 2000, a leap year
+  return dd <= kDays[static_cast<size_t>(mm - 1)];
+}
+
+// Place-of-birth codes issued by JPN: states 01-16 and 21-59, countries 60-99
+// except the unassigned ones.
+bool ValidBirthPlace(int pb) {
+  if (pb >= 1 && pb <= 16) return true;
+  if (pb >= 21 && pb <= 59) return true;
+  if (pb >= 60 && pb <= 99) {
+    for (int unused : {69, 70, 73, 80, 81, 94, 95, 96, 97}) {
+      if (pb == unused) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+bool Luhn(const std::string& digits) {
+  int sum = 0;
+  bool twice = false;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    int d = *it - '0';
+    if (twice) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+int Num(const std::string& s, size_t pos, size_t len) {
+  return std::stoi(s.substr(pos, len));
+}
+
+struct Candidate {
+  size_t begin, end;  // bytes
+  std::string digits;
+  std::string raw;
+  bool plus = false;
+};
+
+void Add(std::vector<PiiFinding>& out, PiiType type, size_t b, size_t e, double score,
+         std::string why, std::string_view text) {
+  PiiFinding f;
+  f.type = type;
+  f.byte_start = b;
+  f.byte_end = e;
+  f.score = std::min(score, 1.0);
+  f.explanation = std::move(why);
+  f.text = std::string(text.substr(b, e - b));
+  out.push_back(std::move(f));
+}
+
+// Runs of digits joined by single '-' or ' ' (and a leading '+'), bounded by
+// non-alphanumerics: the shapes every numeric identifier here takes.
+std::vector<Candidate> NumberRuns(std::string_view text) {
+  std::vector<Candidate> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!IsDigit(text[i]) || (i > 0 && (IsAlnum(text[i - 1]) || text[i - 1] == '.'))) {
+      ++i;
+      continue;
+    }
+    Candidate c{i, i, "", "", i > 0 && text[i - 1] == '+'};
+    if (c.plus) c.begin = i - 1;
+    size_t j = i;
+    while (j < text.size()) {
+      if (IsDigit(text[j])) {
+        c.digits.push_back(text[j]);
+        ++j;
+      } else if ((text[j] == '-' || text[j] == ' ') && j + 1 < text.size() &&
+                 IsDigit(text[j + 1]) && c.digits.size() < 19) {
+        ++j;
+      } else {
+        break;
+      }
+    }
+    c.end = j;
+    c.raw = std::string(text.substr(c.begin, c.end - c.begin));
+    if (!(j < text.size() && IsAlpha(text[j]))) out.push_back(c);
+    i = j;
+  }
+  return out;
+}
+
+void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
+  if (c.digits.size() != 12 || c.plus) return;
+  const std::string& d = c.digits;
+  const bool dashed = c.raw.size() == 14 && c.raw[6] == '-' && c.raw[9] == '-';
+  if (!dashed && c.raw.size() != 12) return;
+  if (!ValidDate(Num(d, 0, 2), Num(d, 2, 2), Num(d, 4, 2)) || !ValidBirthPlace(Num(d, 6, 2)))
+    return;
+  double score = dashed ? 0.85 : 0.6;
+  std::string why = std::string("12 digits") + (dashed ? " as YYMMDD-PB-###G" : "") +
+                    ", a real birth date and a valid place-of-birth code " + d.substr(6, 2);
+  if (HasContext(text, c.begin,
+                 {"mykad", "ic", "nric", "kad pengenalan", "no. kp", "no kp", "k/p", "identity"})) {
+    score += 0.15;
+    why += ", identity-card context";
+  }
+  Add(out, PiiType::kMyKad, c.begin, c.end, score, why, text);
+}
+
+void PaymentCard(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
+  const std::string& d = c.digits;
+  if (d.size() < 13 || d.size() > 19 || c.plus || !Luhn(d)) return;
+  const int p2 = Num(d, 0, 2);
+  const int p4 = Num(d, 0, 4);
+  const bool known = d[0] == '4' || (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720) ||
+                     p2 == 34 || p2 == 37 || d[0] == '6';
+  if (!known) return;
+  double score = 0.8;
+  std::string why =
+      std::to_string(d.size()) + " digits, passes the Luhn check, card-network prefix";
+  if (HasContext(text, c.begin, {"card", "kad kredit", "kad debit", "visa", "mastercard", "cc"})) {
+    score += 0.15;
+    why += ", card context";
+  }
+  Add(out, PiiType::kPaymentCard, c.begin, c.end, score, why, text);
+}
+
+void Phone(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
+  std::string d = c.digits;
+  bool international = false;
+  if (d.rfind("60", 0) == 0 && (c.plus || d.size() >= 11)) {
+    d = "0" + d.substr(2);
+    international = true;
+  }
+  if (d.size() < 9 || d.size() > 11 || d[0] != '0') return;
+  const bool mobile = d[1] == '1' && d.size() >= 10;
+  const bool landline = d[1] >= '3' && d[1] <= '9' && d.size() <= 10;
+  if (!mobile && !landline) return;
+  const bool formatted = c.raw.find_first_of("- ") != std::string::npos;
+  double score = (international || formatted) ? 0.7 : 0.5;
+  std::string why = std::string("Malaysian ") + (mobile ? "mobile" : "landline") +
+                    " number pattern" + (international ? " with +60" : "");
+  if (HasContext(
+          text, c.begin,
+          {"tel", "phone", "hp", "h/p", "hubungi", "call", "mobile", "whatsapp", "nombor"})) {
+    score += 0.2;
+    why += ", phone context";
+  }
+  Add(out, PiiType::kPhone, c.begin, c.end, score, why, text);
+}
+
+void CompanyNumber(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
+  const std::string& d = c.digits;
+  if (d.size() != 12 || c.raw.size() != 12) return;
+  const int year = Num(d, 0, 4);
+  const int kind = Num(d, 4, 2);
+  if (year < 1900 || year > 2100 || kind < 1 || kind > 6) return;
+  double score = 0.5;
+  std::string why = "12-digit SSM registration number (year " + d.substr(0, 4) + ", entity type " +
+                    d.substr(4, 2) + ")";
+  if (HasContext(text, c.begin,
+                 {"ssm", "syarikat", "company", "registration", "pendaftaran", "sdn bhd",
+                  "no. syarikat"})) {
+    score += 0.35;
+    why += ", company context";
+  }
+  Add(out, PiiType::kCompanyNumber, c.begin, c.end, score, why, text);
+}
+
+void BankAccount(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
+  if (c.digits.size() < 8 || c.digits.size() > 17 || c.plus) return;
+  if (!HasContext(text, c.begin,
+                  {"akaun", "account", "a/c", "acc no", "bank", "maybank", "cimb", "ibg"}))
+    return;
+  Add(out, PiiType::kBankAccount, c.begin, c.end, 0.6, "8-17 digits after bank-account context",
+      text);
+}
+
+// Old-style SSM numbers: 6-7 digits, '-', one capital letter ("123456-A").
+void OldCompanyNumbers(std::string_view text, std::vector<PiiFinding>& out) {
+  for (size_t i = 0; i + 8 <= text.size(); ++i) {
+    if (!IsDigit(text[i]) || (i > 0 && IsAlnum(text[i - 1]))) continue;
+    size_t j = i;
+    while (j < text.size() && IsDigit(text[j])) ++j;
+    const size_t n = j - i;
+    if ((n == 6 || n == 7) && j + 1 < text.size() && text[j] == '-' && text[j + 1] >= 'A' &&
+        text[j + 1] <= 'Z' && (j + 2 == text.size() || !IsAlnum(text[j + 2]))) {
+      const bool ctx = HasContext(
+          text, i, {"ssm", "syarikat", "company", "pendaftaran", "sdn bhd", "registration"});
+      Add(out, PiiType::kCompanyNumber, i, j + 2, ctx ? 0.85 : 0.55,
+          std::string("old-style SSM number (digits-letter)") + (ctx ? ", company context" : ""),
+          text);
+    }
+    i = j;
+  }
+}
+
+void Passports(std::string_view text, std::vector<PiiFinding>& out) {
+  for (size_t i = 0; i + 7 <= text.size(); ++i) {
+    if (!IsAlpha(text[i]) || (i > 0 && IsAlnum(text[i - 1]))) continue;
+    size_t j = i;
+    while (j < text.size() && j - i < 2 && IsAlpha(text[j]) &&
+           std::isupper(static_cast<unsigned char>(text[j])))
+      ++j;
+    if (j == i) continue;
+    const size_t letters_end = j;
+    while (j < text.size() && IsDigit(text[j])) ++j;
+    const size_t digits = j - letters_end;
+    if (digits < 6 || digits > 9 || (j < text.size() && IsAlnum(text[j]))) continue;
+    if (!HasContext(text, i, {"passport", "pasport", "paspot", "no. pasport"})) continue;
+    Add(out, PiiType::kPassport, i, j, 0.8,
+        "letters and digits shaped like a passport number, passport context", text);
+  }
+}
+
+void Emails(std::string_view text, std::vector<PiiFinding>& out) {
+  const auto local = [](char c) {
+    return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+  };
+  for (size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+    size_t b = at;
+    while (b > 0 && local(text[b - 1])) --b;
+    size_t e = at + 1;
+    while (e < text.size() && (IsAlnum(text[e]) || text[e] == '-' || text[e] == '.')) ++e;
+    while (e > at + 1 && text[e - 1] == '.') --e;  // a sentence's full stop is not the domain's
+    const size_t last_dot = text.substr(0, e).rfind('.');
+    // Needs a local part, a dot after the '@', and a top-level domain of 2+ letters.
+    if (b == at || last_dot == std::string_view::npos || last_dot <= at + 1 || e - last_dot - 1 < 2)
+      continue;
+    Add(out, PiiType::kEmail, b, e, 0.9, "local-part@domain.tld", text);
+  }
+}
+
+void IpAddresses(std::string_view text, std::vector<PiiFinding>& out) {
+  const auto ipchar = [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ':';
+  };
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!ipchar(text[i]) ||
+        (i > 0 && (IsAlnum(text[i - 1]) || text[i - 1] == ':' || text[i - 1] == '.'))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && ipchar(text[j])) ++j;
+    size_t e = j;
+    while (e > i && text[e - 1] == '.') --e;
+    const std::string cand(text.substr(i, e - i));
+    unsigned char buf[16];
+    const bool v4 = std::count(cand.begin(), cand.end(), '.') == 3 &&
+                    inet_pton(AF_INET, cand.c_str(), buf) == 1;
+    const bool v6 = std::count(cand.begin(), cand.end(), ':') >= 2 &&
+                    inet_pton(AF_INET6, cand.c_str(), buf) == 1;
+    if ((v4 || v6) && (j >= text.size() || !IsAlpha(text[j]))) {
+      const bool ctx = HasContext(text, i, {"ip", "alamat", "address", "server", "host"});
+      Add(out, PiiType::kIpAddress, i, e, ctx ? 0.8 : 0.6,
+          std::string(v4 ? "IPv4" : "IPv6") + " address" + (ctx ? ", network context" : ""), text);
+    }
+    i = j;
+  }
+}
+
+size_t CodePoints(std::string_view text, size_t byte_end) {
+  size_t n = 0;
+  for (size_t i = 0; i < byte_end && i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string_view PiiTypeName(PiiType type) {
+  switch (type) {
+    case PiiType::kMyKad: return "MYKAD";
+    case PiiType::kPhone: return "PHONE";
+    case PiiType::kEmail: return "EMAIL";
+    case PiiType::kPassport: return "PASSPORT";
+    case PiiType::kCompanyNumber: return "SSM_COMPANY";
+    case PiiType::kBankAccount: return "BANK_ACCOUNT";
+    case PiiType::kPaymentCard: return "PAYMENT_CARD";
+    case PiiType::kIpAddress: return "IP_ADDRESS";
+  }
+  return "PII";
+}
+
+std::vector<PiiFinding> PiiGuard::Scan(std::string_view text) const {
+  std::vector<PiiFinding> all;
+  for (const auto& c : NumberRuns(text)) {
+    MyKad(text, c, all);
+    PaymentCard(text, c, all);
+    Phone(text, c, all);
+    CompanyNumber(text, c, all);
+    BankAccount(text, c, all);
+  }
+  OldCompanyNumbers(text, all);
+  Passports(text, all);
+  Emails(text, all);
+  IpAddresses(text, all);
+  // Highest score first, then keep what does not overlap an earlier pick.
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a.score > b.score; });
+  std::vector<PiiFinding> kept;
+  for (auto& f : all) {
+    if (f.score < min_score_) continue;
+    const bool overlaps = std::any_of(kept.begin(), kept.end(), [&](const auto& k) {
+      return f.byte_start < k.byte_end && k.byte_start < f.byte_end;
+    });
+    if (!overlaps) kept.push_back(std::move(f));
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const auto& a, const auto& b) { return a.byte_start < b.byte_start; });
+  for (auto& f : kept) {
+    f.start = CodePoints(text, f.byte_start);
+    f.end = CodePoints(text, f.byte_end);
+  }
+  return kept;
+}
+
+MaskedText PiiGuard::Mask(std::string_view text) const {
+  MaskedText out;
+  out.findings = Scan(text);
+  std::map<std::string, int> counters;
+  std::map<std::string, std::string> by_value;  // "TYPE\0value" -> placeholder
+  size_t pos = 0;
+  for (const auto& f : out.findings) {
+    out.text.append(text.substr(pos, f.byte_start - pos));
+    const std::string type(PiiTypeName(f.type));
+    const std::string key = type + '\0' + f.text;
+    auto it = by_value.find(key);
+    if (it == by_value.end()) {
+      const std::string placeholder = "<" + type + "_" + std::to_string(++counters[type]) + ">";
+      it = by_value.emplace(key, placeholder).first;
+      out.originals[placeholder] = f.text;
+    }
+    out.text += it->second;
+    pos = f.byte_end;
+  }
+  out.text.append(text.substr(pos));
+  return out;
+}
+
+std::string Unmask(std::string_view text, const std::map<std::string, std::string>& originals) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t lt = text.find('<', pos);
+    if (lt == std::string_view::npos) break;
+    const size_t gt = text.find('>', lt);
+    if (gt == std::string_view::npos) break;
+    const auto it = originals.find(std::string(text.substr(lt, gt - lt + 1)));
+    out.append(text.substr(pos, lt - pos));
+    if (it != originals.end()) {
+      out += it->second;
+      pos = gt + 1;
+    } else {
+      out.push_back('<');
+      pos = lt + 1;
+    }
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+}  // namespace daulat::governance

@@ -1,0 +1,111 @@
+#include "governance/pii_guard.h"
+
+#include <gtest/gtest.h>
+
+namespace daulat::governance {
+namespace {
+
+std::vector<std::pair<PiiType, std::string>> Found(const std::string& text) {
+  std::vector<std::pair<PiiType, std::string>> out;
+  for (const auto& f : PiiGuard().Scan(text)) out.emplace_back(f.type, f.text);
+  return out;
+}
+
+bool Has(const std::string& text, PiiType type, const std::string& value) {
+  for (const auto& [t, v] : Found(text)) {
+    if (t == type && v == value) return true;
+  }
+  return false;
+}
+
+bool None(const std::string& text) {
+  return Found(text).empty();
+}
+
+TEST(PiiGuardTest, MyKadNeedsARealDateAndPlaceOfBirth) {
+  EXPECT_TRUE(Has("No. KP saya 900101-14-5678.", PiiType::kMyKad, "900101-14-5678"));
+  EXPECT_FALSE(
+      Has("IC: 850229-08-1234", PiiType::kMyKad, "850229-08-1234"));  // 1985 is not a leap year
+  EXPECT_TRUE(Has("IC: 840229-08-1234", PiiType::kMyKad, "840229-08-1234"));
+  EXPECT_TRUE(Has("kad pengenalan 900101145678", PiiType::kMyKad, "900101145678"));
+  EXPECT_FALSE(Has("ref 901301-14-5678", PiiType::kMyKad, "901301-14-5678"));  // month 13
+  EXPECT_FALSE(Has("ref 900132-14-5678", PiiType::kMyKad, "900132-14-5678"));  // day 32
+  EXPECT_FALSE(Has("ref 900101-17-5678", PiiType::kMyKad, "900101-17-5678"));  // PB 17 unassigned
+  EXPECT_FALSE(Has("ref 900101-00-5678", PiiType::kMyKad, "900101-00-5678"));
+  EXPECT_FALSE(Has("ref 900101-14-56789", PiiType::kMyKad, "900101-14-56789"));
+}
+
+TEST(PiiGuardTest, MalaysianPhones) {
+  EXPECT_TRUE(Has("Hubungi 012-345 6789 sekarang", PiiType::kPhone, "012-345 6789"));
+  EXPECT_TRUE(Has("call +60 12-345 6789", PiiType::kPhone, "+60 12-345 6789"));
+  EXPECT_TRUE(Has("Tel: 03-2161 2345", PiiType::kPhone, "03-2161 2345"));
+  EXPECT_TRUE(Has("mobile 0112345678", PiiType::kPhone, "0112345678"));
+  EXPECT_FALSE(Has("nombor 02-1234 5678", PiiType::kPhone, "02-1234 5678"));  // no 02 area code
+  EXPECT_TRUE(None("Harga RM 1234"));
+}
+
+TEST(PiiGuardTest, EmailsAndIpAddresses) {
+  EXPECT_TRUE(Has("Emel: siti.aminah@jpn.gov.my.", PiiType::kEmail, "siti.aminah@jpn.gov.my"));
+  EXPECT_TRUE(None("user@localhost is not routable"));
+  EXPECT_TRUE(None("@handle and a@b"));
+  EXPECT_TRUE(Has("server at 10.1.20.254 is down", PiiType::kIpAddress, "10.1.20.254"));
+  EXPECT_TRUE(Has("IP 2001:db8::1", PiiType::kIpAddress, "2001:db8::1"));
+  EXPECT_FALSE(Has("version 1.2.3.456", PiiType::kIpAddress, "1.2.3.456"));  // octet > 255
+  EXPECT_TRUE(None("Bab 3.1.2 menerangkan"));
+}
+
+TEST(PiiGuardTest, PaymentCardsPassTheLuhnCheck) {
+  EXPECT_TRUE(Has("kad kredit 4111 1111 1111 1111", PiiType::kPaymentCard, "4111 1111 1111 1111"));
+  EXPECT_TRUE(Has("card 5500-0000-0000-0004", PiiType::kPaymentCard, "5500-0000-0000-0004"));
+  EXPECT_FALSE(
+      Has("card 4111 1111 1111 1112", PiiType::kPaymentCard, "4111 1111 1111 1112"));  // Luhn fails
+}
+
+TEST(PiiGuardTest, CompanyNumbersOldAndNew) {
+  EXPECT_TRUE(Has("No. syarikat 201901000005 (SSM)", PiiType::kCompanyNumber, "201901000005"));
+  EXPECT_TRUE(Has("Syarikat ABC Sdn Bhd (123456-A)", PiiType::kCompanyNumber, "123456-A"));
+  EXPECT_FALSE(Has("kod 201907000005", PiiType::kCompanyNumber, "201907000005"));  // entity type 07
+}
+
+TEST(PiiGuardTest, BankAccountsAndPassportsNeedContext) {
+  EXPECT_TRUE(Has("Akaun Maybank: 1122334455667", PiiType::kBankAccount, "1122334455667"));
+  EXPECT_TRUE(None("Rujukan fail 1122334455667"));
+  EXPECT_TRUE(Has("No. pasport A12345678", PiiType::kPassport, "A12345678"));
+  EXPECT_TRUE(None("Model A12345678 is in stock"));
+}
+
+TEST(PiiGuardTest, OffsetsAreCodePoints) {
+  const std::string text = "吉隆坡 IC 900101-14-5678";  // three 3-byte characters first
+  const auto f = PiiGuard().Scan(text);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].start, 7u);
+  EXPECT_EQ(f[0].end, 21u);
+  EXPECT_EQ(f[0].byte_start, 13u);
+  EXPECT_FALSE(f[0].explanation.empty());
+  EXPECT_GT(f[0].score, 0.9);  // format, validation and context
+}
+
+TEST(PiiGuardTest, MaskingIsTypedConsistentAndReversible) {
+  const std::string text =
+      "Pemohon 900101-14-5678 (emel ali@contoh.com.my) memohon semula; IC 900101-14-5678 disahkan "
+      "oleh "
+      "siti@contoh.com.my.";
+  const auto m = PiiGuard().Mask(text);
+  EXPECT_EQ(
+      m.text,
+      "Pemohon <MYKAD_1> (emel <EMAIL_1>) memohon semula; IC <MYKAD_1> disahkan oleh <EMAIL_2>.");
+  EXPECT_EQ(m.originals.at("<MYKAD_1>"), "900101-14-5678");
+  EXPECT_EQ(Unmask(m.text, m.originals), text);
+  EXPECT_EQ(Unmask("Jawapan untuk <MYKAD_1> dan <UNKNOWN_9>", m.originals),
+            "Jawapan untuk 900101-14-5678 dan <UNKNOWN_9>");
+}
+
+TEST(PiiGuardTest, CleanTextAndOddInputsFindNothing) {
+  EXPECT_TRUE(None(""));
+  EXPECT_TRUE(None("Apakah ibu negara Malaysia? Kuala Lumpur, sejak 1963."));
+  EXPECT_TRUE(None(std::string(5000, '9') + "x"));
+  EXPECT_TRUE(None("\xff\xfe\x00 binary \x80"));
+}
+
+}  // namespace
+}  // namespace daulat::governance
