@@ -57,18 +57,18 @@ std::string Row::Text(size_t i) const {
   return {};
 }
 
-Result<int> Database::SchemaVersion() {
+Result<int> Database::SchemaVersion(const std::string& component) {
   DAULAT_RETURN_IF_ERROR(
-      Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name "
-              "TEXT NOT NULL, "
-              "applied_at TEXT NOT NULL)"));
-  auto rows = Query("SELECT MAX(version) FROM schema_migrations");
+      Execute("CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version "
+              "INTEGER NOT NULL, "
+              "name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))"));
+  auto rows = Query("SELECT MAX(version) FROM schema_migrations WHERE component = ?", {component});
   if (!rows.ok()) return rows.status();
   return rows->empty() || (*rows)[0].IsNull(0) ? 0 : static_cast<int>((*rows)[0].Int(0));
 }
 
-Status Database::Migrate(const std::vector<Migration>& migrations) {
-  auto current = SchemaVersion();
+Status Database::Migrate(const std::string& component, const std::vector<Migration>& migrations) {
+  auto current = SchemaVersion(component);
   if (!current.ok()) return current.status();
   int known = 0;
   for (size_t i = 0; i < migrations.size(); ++i) {
@@ -78,9 +78,9 @@ Status Database::Migrate(const std::vector<Migration>& migrations) {
     known = migrations[i].version;
   }
   if (*current > known) {
-    return FailedPrecondition("the database is at schema version " + std::to_string(*current) +
-                              ", newer than this program knows (" + std::to_string(known) +
-                              "): upgrade daulat");
+    return FailedPrecondition("the database's " + component + " schema is at version " +
+                              std::to_string(*current) + ", newer than this program knows (" +
+                              std::to_string(known) + "): upgrade daulat");
   }
   for (const auto& m : migrations) {
     if (m.version <= *current) continue;
@@ -90,9 +90,9 @@ Status Database::Migrate(const std::vector<Migration>& migrations) {
       return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.name +
                                    ") failed: " + st.message());
     }
-    DAULAT_RETURN_IF_ERROR(
-        (*tx)->Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                       {int64_t{m.version}, m.name, UtcNow()}));
+    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+        "INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+        {component, int64_t{m.version}, m.name, UtcNow()}));
     DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   }
   return Status::Ok();

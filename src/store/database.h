@@ -57,11 +57,12 @@ class Database {
   virtual Result<std::vector<Row>> Query(const std::string& sql,
                                          const std::vector<Value>& params = {}) = 0;
 
-  // Applies the migrations newer than the stored schema version, each in its
-  // own transaction, recording it in schema_migrations. FAILED_PRECONDITION
-  // if the database is newer than this program knows.
-  Status Migrate(const std::vector<Migration>& migrations);
-  Result<int> SchemaVersion();
+  // Applies a component's migrations newer than its stored schema version,
+  // each in its own transaction, recording it in schema_migrations. Each
+  // component ("audit", "identity", ...) numbers its own migrations.
+  // FAILED_PRECONDITION if the database is newer than this program knows.
+  Status Migrate(const std::string& component, const std::vector<Migration>& migrations);
+  Result<int> SchemaVersion(const std::string& component);
 };
 
 // Opens (creating if needed) a SQLite database file in WAL mode with foreign

@@ -27,7 +27,7 @@ class DatabaseTest : public ::testing::Test {
     auto db = OpenSqlite(path_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->Migrate(kMigrations).ok());
+    ASSERT_TRUE(db_->Migrate("docs", kMigrations).ok());
   }
   void TearDown() override {
     db_.reset();
@@ -39,28 +39,32 @@ class DatabaseTest : public ::testing::Test {
 };
 
 TEST_F(DatabaseTest, MigrationsApplyOnceInOrderAndSurviveReopening) {
-  EXPECT_EQ(*db_->SchemaVersion(), 2);
-  EXPECT_TRUE(db_->Migrate(kMigrations).ok());  // nothing to do the second time
+  EXPECT_EQ(*db_->SchemaVersion("docs"), 2);
+  EXPECT_TRUE(db_->Migrate("docs", kMigrations).ok());  // nothing to do the second time
   db_.reset();
   auto again = OpenSqlite(path_);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*(*again)->SchemaVersion(), 2);
+  EXPECT_EQ(*(*again)->SchemaVersion("docs"), 2);
   auto mode = (*again)->Query("PRAGMA journal_mode");
   EXPECT_EQ((*mode)[0].Text(0), "wal");
   // Only the first migration known: the database is newer than the program.
-  auto older = (*again)->Migrate({kMigrations[0]});
+  auto older = (*again)->Migrate("docs", {kMigrations[0]});
   EXPECT_EQ(older.code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(DatabaseTest, AFailingMigrationChangesNothing) {
   auto bad = kMigrations;
   bad.push_back({3, "broken", "CREATE TABLE ok_table (x INTEGER); CREATE TABLE oops ("});
-  const Status st = db_->Migrate(bad);
+  const Status st = db_->Migrate("docs", bad);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("migration 3 (broken)"), std::string::npos) << st.message();
-  EXPECT_EQ(*db_->SchemaVersion(), 2);
+  EXPECT_EQ(*db_->SchemaVersion("docs"), 2);
   EXPECT_FALSE(db_->Query("SELECT * FROM ok_table").ok());  // rolled back with the rest
-  EXPECT_EQ(db_->Migrate({{2, "gap", ""}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(db_->Migrate("docs", {{2, "gap", ""}}).code(), StatusCode::kInvalidArgument);
+  // Components number their migrations independently.
+  EXPECT_TRUE(db_->Migrate("other", {{1, "t", "CREATE TABLE other_t (x INTEGER);"}}).ok());
+  EXPECT_EQ(*db_->SchemaVersion("other"), 1);
+  EXPECT_EQ(*db_->SchemaVersion("docs"), 2);
 }
 
 TEST_F(DatabaseTest, ValuesRoundTrip) {
