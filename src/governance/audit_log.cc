@@ -1,0 +1,157 @@
+#include "governance/audit_log.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace daulat::governance {
+namespace {
+
+const std::vector<store::Migration> kMigrations = {
+    {1, "audit log",
+     "CREATE TABLE audit_records (seq INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, time TEXT NOT "
+     "NULL, "
+     "record TEXT NOT NULL, leaf_hash TEXT NOT NULL);"
+     "CREATE INDEX audit_records_tenant ON audit_records (tenant_id, seq);"
+     "CREATE TABLE audit_checkpoints (tree_size INTEGER PRIMARY KEY, root_hash TEXT NOT NULL, note "
+     "TEXT NOT NULL);"},
+};
+
+std::string NowRfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+std::string CanonicalRecord(const AuditRecord& r) {
+  // nlohmann::json objects keep keys sorted, and dump() without indent has no spaces.
+  nlohmann::json pii = nlohmann::json::object();
+  for (const auto& [k, v] : r.pii_counts) pii[k] = v;
+  const nlohmann::json j = {{"action", r.action},
+                            {"actor", r.actor},
+                            {"classification", r.classification},
+                            {"content_hash", r.content_hash},
+                            {"decision", r.decision},
+                            {"model", r.model},
+                            {"pii_counts", pii},
+                            {"reason", r.reason},
+                            {"resource", r.resource},
+                            {"seq", r.seq},
+                            {"tenant_id", r.tenant_id},
+                            {"time", r.time}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Database& db, CheckpointSigner signer,
+                                                 std::string origin) {
+  DAULAT_RETURN_IF_ERROR(db.Migrate("audit", kMigrations));
+  auto log = std::unique_ptr<AuditLog>(new AuditLog(db, std::move(signer), std::move(origin)));
+  auto rows = db.Query("SELECT seq, leaf_hash FROM audit_records ORDER BY seq");
+  if (!rows.ok()) return rows.status();
+  for (const auto& row : *rows) {
+    if (static_cast<uint64_t>(row.Int(0)) != log->tree_.size()) {
+      return DataLoss("audit record " + std::to_string(log->tree_.size()) + " is missing");
+    }
+    auto leaf = HashFromHex(row.Text(1));
+    if (!leaf.ok()) return DataLoss("audit record " + row.Text(0) + " has a malformed leaf hash");
+    log->tree_.Append(*leaf);
+  }
+  return log;
+}
+
+uint64_t AuditLog::size() const {
+  std::lock_guard lock(mu_);
+  return tree_.size();
+}
+
+Result<uint64_t> AuditLog::Append(AuditRecord record) {
+  std::lock_guard lock(mu_);
+  record.seq = tree_.size();
+  record.time = NowRfc3339();
+  const std::string canonical = CanonicalRecord(record);
+  const Hash leaf = LeafHash(canonical);
+  DAULAT_RETURN_IF_ERROR(db_.Execute(
+      "INSERT INTO audit_records (seq, tenant_id, time, record, leaf_hash) VALUES (?, ?, ?, ?, ?)",
+      {static_cast<int64_t>(record.seq), record.tenant_id, record.time, canonical, ToHex(leaf)}));
+  tree_.Append(leaf);
+  return record.seq;
+}
+
+Result<std::string> AuditLog::Checkpoint() {
+  std::lock_guard lock(mu_);
+  const governance::Checkpoint c{origin_, tree_.size(), tree_.Root()};
+  const std::string note = signer_.Sign(c);
+  DAULAT_RETURN_IF_ERROR(
+      db_.Execute("INSERT INTO audit_checkpoints (tree_size, root_hash, note) VALUES (?, ?, ?) "
+                  "ON CONFLICT (tree_size) DO NOTHING",
+                  {static_cast<int64_t>(c.size), ToHex(c.root), note}));
+  return note;
+}
+
+Result<std::vector<Hash>> AuditLog::InclusionProof(uint64_t seq, uint64_t tree_size) const {
+  std::lock_guard lock(mu_);
+  return tree_.InclusionProof(seq, tree_size);
+}
+
+AuditVerification AuditLog::Verify(store::Database& db, const std::string& verifier_key) {
+  AuditVerification v;
+  const auto fail = [&v](std::string why) {
+    v.status = DataLoss(std::move(why));
+    return v;
+  };
+  auto rows = db.Query("SELECT seq, record, leaf_hash FROM audit_records ORDER BY seq");
+  if (!rows.ok()) {
+    v.status = rows.status();
+    return v;
+  }
+  MerkleTree tree;
+  for (const auto& row : *rows) {
+    const uint64_t seq = static_cast<uint64_t>(row.Int(0));
+    if (seq != tree.size())
+      return fail("audit record " + std::to_string(tree.size()) + " is missing");
+    const std::string& text = std::get<std::string>(row.values[1]);
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.contains("seq") || j["seq"] != seq) {
+      return fail("audit record " + std::to_string(seq) +
+                  " does not carry its own sequence number (moved or edited)");
+    }
+    const Hash leaf = LeafHash(text);
+    if (ToHex(leaf) != row.Text(2))
+      return fail("audit record " + std::to_string(seq) + " was altered after it was written");
+    tree.Append(leaf);
+  }
+  v.records = tree.size();
+  auto cps =
+      db.Query("SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size");
+  if (!cps.ok()) {
+    v.status = cps.status();
+    return v;
+  }
+  for (const auto& cp : *cps) {
+    auto c = VerifyCheckpoint(cp.Text(2), verifier_key);
+    if (!c.ok())
+      return fail("checkpoint at size " + cp.Text(0) + " does not verify: " + c.status().message());
+    if (c->size > tree.size()) {
+      return fail("a signed checkpoint covers " + std::to_string(c->size) + " records but only " +
+                  std::to_string(tree.size()) + " remain (the log was truncated)");
+    }
+    if (c->root != *tree.RootAt(c->size)) {
+      return fail("the records no longer hash to the root signed at size " +
+                  std::to_string(c->size) + " (history rewritten)");
+    }
+    ++v.checkpoints;
+  }
+  return v;
+}
+
+}  // namespace daulat::governance

@@ -1,0 +1,156 @@
+#include "governance/audit_log.h"
+
+#include <gtest/gtest.h>
+
+#include "tiny_model.h"
+
+namespace daulat::governance {
+namespace {
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("audit");
+    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    auto signer = CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a'));
+    key_ = signer->VerifierKey();
+    auto log = AuditLog::Open(*db_, *signer);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(log).value();
+  }
+  void TearDown() override {
+    log_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void AppendMany(int n) {
+    for (int i = 0; i < n; ++i) {
+      AuditRecord r;
+      r.tenant_id = i % 2 == 0 ? "jpn" : "kkm";
+      r.actor = "key:" + std::to_string(i % 3);
+      r.action = "inference";
+      r.model = "gemma3-270m";
+      r.classification = "TERHAD";
+      r.decision = "allow";
+      r.reason = "clearance TERHAD covers TERHAD";
+      r.pii_counts = {{"MYKAD", i % 2}};
+      r.content_hash = std::string(64, 'a');
+      auto seq = log_->Append(r);
+      ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+      ASSERT_EQ(*seq, log_->size() - 1);
+    }
+  }
+  AuditVerification Verify() { return AuditLog::Verify(*db_, key_); }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<AuditLog> log_;
+  std::string key_;
+};
+
+TEST_F(AuditLogTest, AppendsCheckpointsAndVerifies) {
+  AppendMany(20);
+  const auto note = log_->Checkpoint();
+  ASSERT_TRUE(note.ok());
+  auto cp = VerifyCheckpoint(*note, key_);
+  ASSERT_TRUE(cp.ok());
+  EXPECT_EQ(cp->size, 20u);
+  AppendMany(5);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  const auto v = Verify();
+  EXPECT_TRUE(v.status.ok()) << v.status.ToString();
+  EXPECT_EQ(v.records, 25u);
+  EXPECT_EQ(v.checkpoints, 2u);
+  // Inclusion of record 7 in the first checkpoint.
+  auto rows = db_->Query("SELECT record FROM audit_records WHERE seq = 7");
+  auto proof = log_->InclusionProof(7, 20);
+  ASSERT_TRUE(proof.ok());
+  EXPECT_TRUE(VerifyInclusion(LeafHash((*rows)[0].Text(0)), 7, 20, *proof, cp->root));
+}
+
+TEST_F(AuditLogTest, ReopeningContinuesTheSameTree) {
+  AppendMany(3);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  log_.reset();
+  auto again =
+      AuditLog::Open(*db_, *CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a')));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->size(), 3u);
+  log_ = std::move(again).value();
+  AppendMany(2);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  EXPECT_TRUE(Verify().status.ok());
+}
+
+TEST_F(AuditLogTest, RecordsHoldCanonicalJsonWithSequenceAndTime) {
+  AppendMany(1);
+  auto rows = db_->Query("SELECT record FROM audit_records");
+  const std::string text = (*rows)[0].Text(0);
+  EXPECT_EQ(text.rfind("{\"action\":\"inference\",\"actor\":\"key:0\"", 0), 0u) << text;
+  EXPECT_NE(text.find("\"seq\":0"), std::string::npos);
+  EXPECT_NE(text.find("\"time\":\"20"), std::string::npos);
+}
+
+TEST_F(AuditLogTest, AFlippedByteIsFound) {
+  AppendMany(10);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  ASSERT_TRUE(
+      db_->Execute(
+             "UPDATE audit_records SET record = replace(record, 'allow', 'deny ') WHERE seq = 4")
+          .ok());
+  const auto v = Verify();
+  EXPECT_EQ(v.status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(v.status.message().find("record 4 was altered"), std::string::npos)
+      << v.status.message();
+}
+
+TEST_F(AuditLogTest, AnAlteredRecordWithARecomputedLeafBreaksTheSignedRoot) {
+  AppendMany(10);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  // A careful forger also rewrites the stored leaf hash: the signed root still catches it.
+  auto rows = db_->Query("SELECT record FROM audit_records WHERE seq = 2");
+  std::string forged = (*rows)[0].Text(0);
+  forged.replace(forged.find("allow"), 5, "deny!");
+  ASSERT_TRUE(db_->Execute("UPDATE audit_records SET record = ?, leaf_hash = ? WHERE seq = 2",
+                           {forged, ToHex(LeafHash(forged))})
+                  .ok());
+  const auto v = Verify();
+  EXPECT_EQ(v.status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(v.status.message().find("history rewritten"), std::string::npos) << v.status.message();
+}
+
+TEST_F(AuditLogTest, ATruncatedTailIsFound) {
+  AppendMany(10);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  ASSERT_TRUE(db_->Execute("DELETE FROM audit_records WHERE seq >= 8").ok());
+  const auto v = Verify();
+  EXPECT_EQ(v.status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(v.status.message().find("truncated"), std::string::npos) << v.status.message();
+}
+
+TEST_F(AuditLogTest, ReorderedOrRemovedRecordsAreFound) {
+  AppendMany(6);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  // Swap the contents of records 1 and 2 (leaf hashes travel with them).
+  ASSERT_TRUE(db_->Execute("UPDATE audit_records SET seq = 100 WHERE seq = 1").ok());
+  ASSERT_TRUE(db_->Execute("UPDATE audit_records SET seq = 1 WHERE seq = 2").ok());
+  ASSERT_TRUE(db_->Execute("UPDATE audit_records SET seq = 2 WHERE seq = 100").ok());
+  EXPECT_EQ(Verify().status.code(), StatusCode::kDataLoss);
+  ASSERT_TRUE(db_->Execute("DELETE FROM audit_records WHERE seq = 1").ok());
+  const auto v = Verify();
+  EXPECT_NE(v.status.message().find("record 1 is missing"), std::string::npos)
+      << v.status.message();
+}
+
+TEST_F(AuditLogTest, AForgedCheckpointOrForeignKeyIsRefused) {
+  AppendMany(4);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  auto other = CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x01'));
+  EXPECT_EQ(AuditLog::Verify(*db_, other->VerifierKey()).status.code(), StatusCode::kDataLoss);
+  const std::string forged = other->Sign({"daulat/audit", 4, LeafHash("x")});
+  ASSERT_TRUE(db_->Execute("UPDATE audit_checkpoints SET note = ?", {forged}).ok());
+  EXPECT_EQ(Verify().status.code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace daulat::governance
