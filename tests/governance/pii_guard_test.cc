@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
+
 namespace daulat::governance {
 namespace {
 
@@ -105,6 +109,31 @@ TEST(PiiGuardTest, CleanTextAndOddInputsFindNothing) {
   EXPECT_TRUE(None("Apakah ibu negara Malaysia? Kuala Lumpur, sejak 1963."));
   EXPECT_TRUE(None(std::string(5000, '9') + "x"));
   EXPECT_TRUE(None("\xff\xfe\x00 binary \x80"));
+}
+
+// Every labelled example (bench/pii/pii_examples.tsv) finds exactly what it lists.
+TEST(PiiGuardTest, LabelledExamples) {
+  std::ifstream in(std::string(DAULAT_SOURCE_DIR) + "/bench/pii/pii_examples.tsv");
+  ASSERT_TRUE(in.good());
+  std::string line;
+  int checked = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t tab = line.find('\t');
+    ASSERT_NE(tab, std::string::npos) << line;
+    std::set<std::string> expected;
+    if (line.substr(0, tab) != "-") {
+      std::stringstream items(line.substr(0, tab));
+      for (std::string item; std::getline(items, item, '|');) expected.insert(item);
+    }
+    std::set<std::string> found;
+    for (const auto& f : PiiGuard().Scan(line.substr(tab + 1))) {
+      found.insert(std::string(PiiTypeName(f.type)) + ":" + f.text);
+    }
+    EXPECT_EQ(found, expected) << line;
+    ++checked;
+  }
+  EXPECT_GT(checked, 40);
 }
 
 }  // namespace
