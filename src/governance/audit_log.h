@@ -52,6 +52,10 @@ class AuditLog {
 
   // Durable when it returns (committed with synchronous = FULL). Returns the sequence number.
   Result<uint64_t> Append(AuditRecord record);
+  // Group commit: all records in one transaction. Several processes may
+  // append to one database: each batch first takes in what others wrote.
+  // Returns the first record's sequence number.
+  Result<uint64_t> AppendBatch(std::vector<AuditRecord> records);
   // Signs and stores a checkpoint of the current size; returns the note.
   Result<std::string> Checkpoint();
   Result<std::vector<Hash>> InclusionProof(uint64_t seq, uint64_t tree_size) const;
@@ -67,6 +71,9 @@ class AuditLog {
  private:
   AuditLog(store::Database& db, CheckpointSigner signer, std::string origin)
       : db_(db), signer_(std::move(signer)), origin_(std::move(origin)) {}
+  // Appends leaves other writers stored since this tree was last in step.
+  Status CatchUp(store::Transaction& tx);  // REQUIRES(mu_)
+
   store::Database& db_;
   CheckpointSigner signer_;
   std::string origin_;

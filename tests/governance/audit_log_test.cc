@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "governance/audit_writer.h"
 #include "tiny_model.h"
 
 namespace daulat::governance {
@@ -150,6 +153,50 @@ TEST_F(AuditLogTest, AForgedCheckpointOrForeignKeyIsRefused) {
   const std::string forged = other->Sign({"daulat/audit", 4, LeafHash("x")});
   ASSERT_TRUE(db_->Execute("UPDATE audit_checkpoints SET note = ?", {forged}).ok());
   EXPECT_EQ(Verify().status.code(), StatusCode::kDataLoss);
+}
+
+TEST_F(AuditLogTest, TwoWritersOnOneDatabaseStayConsistent) {
+  // A second process's log (another AuditLog on the same file) interleaves appends.
+  auto db2 = store::OpenSqlite((dir_ / "daulat.db").string());
+  auto other =
+      AuditLog::Open(**db2, *CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a')));
+  ASSERT_TRUE(other.ok());
+  AppendMany(3);
+  AuditRecord r;
+  r.action = "login";
+  ASSERT_EQ(*(*other)->Append(r), 3u);  // caught up with the first writer's 3
+  AppendMany(2);
+  ASSERT_TRUE((*other)->Checkpoint().ok());
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  const auto v = Verify();
+  EXPECT_TRUE(v.status.ok()) << v.status.ToString();
+  EXPECT_EQ(v.records, 6u);
+}
+
+TEST_F(AuditLogTest, BackgroundWriterBatchesAndCheckpointsOnStop) {
+  {
+    AuditWriter writer(*log_, std::chrono::hours(1));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&writer, t] {
+        for (int i = 0; i < 250; ++i) {
+          AuditRecord r;
+          r.actor = "thread-" + std::to_string(t);
+          r.action = "inference";
+          EXPECT_TRUE(writer.Submit(r));
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    writer.Stop();
+    EXPECT_EQ(writer.written(), 1000u);
+    EXPECT_EQ(writer.dropped(), 0u);
+    EXPECT_FALSE(writer.Submit(AuditRecord{}));  // stopped
+  }
+  const auto v = Verify();
+  EXPECT_TRUE(v.status.ok()) << v.status.ToString();
+  EXPECT_EQ(v.records, 1000u);
+  EXPECT_EQ(v.checkpoints, 1u);
 }
 
 }  // namespace

@@ -1,0 +1,84 @@
+#include "governance/audit_writer.h"
+
+#include "common/log.h"
+
+namespace daulat::governance {
+
+AuditWriter::AuditWriter(AuditLog& log, std::chrono::milliseconds checkpoint_every,
+                         size_t max_queue)
+    : log_(log),
+      checkpoint_every_(checkpoint_every),
+      max_queue_(max_queue),
+      thread_([this] { Run(); }) {}
+
+AuditWriter::~AuditWriter() {
+  Stop();
+}
+
+bool AuditWriter::Submit(AuditRecord record) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= max_queue_) {
+      ++dropped_;
+      return false;
+    }
+    queue_.push_back(std::move(record));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void AuditWriter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void AuditWriter::Run() {
+  auto next_checkpoint = std::chrono::steady_clock::now() + checkpoint_every_;
+  uint64_t checkpointed = log_.size();
+  while (true) {
+    std::vector<AuditRecord> batch;
+    bool stop = false;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_until(lock, next_checkpoint, [this] { return stopping_ || !queue_.empty(); });
+      stop = stopping_;
+      while (!queue_.empty() && batch.size() < 4096) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (!batch.empty()) {
+      const size_t n = batch.size();
+      auto r = log_.AppendBatch(std::move(batch));
+      if (r.ok()) {
+        written_ += n;
+      } else {
+        failed_ += n;
+        spdlog::error("audit: {} records could not be written: {}", n, r.status().message());
+      }
+    }
+    const bool due = std::chrono::steady_clock::now() >= next_checkpoint;
+    bool drained = false;
+    {
+      std::lock_guard lock(mu_);
+      drained = queue_.empty();
+    }
+    if ((due || (stop && drained)) && log_.size() != checkpointed) {
+      if (auto c = log_.Checkpoint(); c.ok()) {
+        checkpointed = log_.size();
+      } else {
+        spdlog::error("audit: checkpoint failed: {}", c.status().message());
+      }
+    }
+    if (due) next_checkpoint = std::chrono::steady_clock::now() + checkpoint_every_;
+    if (stop && drained) return;
+  }
+}
+
+}  // namespace daulat::governance

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "governance/audit_log.h"
+
+namespace daulat::governance {
+
+// Writes audit records from a background thread in group commits, so request
+// threads (and the engine's scheduler thread) never wait for an fsync, and
+// signs a checkpoint every `checkpoint_every` when the log grew. Stop() (and
+// the destructor) writes what is queued and a final checkpoint.
+// Thread-safe: Submit may be called from any thread.
+class AuditWriter {
+ public:
+  AuditWriter(AuditLog& log, std::chrono::milliseconds checkpoint_every = std::chrono::seconds(60),
+              size_t max_queue = 100000);
+  ~AuditWriter();
+
+  // False (and counted in dropped()) when the queue is full.
+  bool Submit(AuditRecord record);
+  void Stop();
+  uint64_t written() const { return written_.load(); }
+  uint64_t dropped() const { return dropped_.load(); }
+  uint64_t failed() const { return failed_.load(); }
+
+ private:
+  void Run();
+
+  AuditLog& log_;
+  std::chrono::milliseconds checkpoint_every_;
+  size_t max_queue_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<AuditRecord> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;          // GUARDED_BY(mu_)
+  std::atomic<uint64_t> written_{0}, dropped_{0}, failed_{0};
+  std::thread thread_;
+};
+
+}  // namespace daulat::governance
