@@ -13,6 +13,7 @@ void AddModelsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code
 void AddRunCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddChatCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddAuditCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddPiiCommand(CLI::App& app, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 

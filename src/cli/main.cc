@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   AddChatCommand(app, global, &exit_code);
   AddServeCommand(app, global, &exit_code);
   AddPiiCommand(app, &exit_code);
+  AddAuditCommand(app, global, &exit_code);
   AddVersionCommand(app, &exit_code);
   app.parse_complete_callback(
       [&global] { daulat::InitLogging(global.verbose ? "debug" : "warn"); });

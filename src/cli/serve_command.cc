@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "cli/audit_store.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_config.h"
@@ -46,10 +47,22 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
     if (Status st = m.scheduler.Validate(); !st.ok()) return ReportError(st);
   }
 
+  // The audit log: every request leaves a record, written off the request path.
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(global.DataDir(), mkdir_error);
+  auto db = store::OpenSqlite(DatabasePath(global.DataDir()).string());
+  if (!db.ok()) return ReportError(db.status());
+  auto signer = LoadOrCreateAuditSigner(global.DataDir());
+  if (!signer.ok()) return ReportError(signer.status());
+  auto audit_log = governance::AuditLog::Open(**db, *signer);
+  if (!audit_log.ok()) return ReportError(audit_log.status());
+  governance::AuditWriter audit_writer(**audit_log);
+
   auto host = gateway::ModelHost::Load(registry, c.models);
   if (!host.ok()) return ReportError(host.status());
   std::vector<std::unique_ptr<gateway::Stage>> stages;
   stages.push_back(std::make_unique<gateway::BearerTokenAuthenticator>(c.api_key));
+  stages.push_back(std::make_unique<gateway::AuditStage>(audit_writer));
   stages.push_back(std::make_unique<gateway::UsageLogger>());
   const gateway::Pipeline pipeline(std::move(stages));
   auto api = http::ApiServer::Start(c.http, **host, pipeline);
@@ -72,6 +85,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace),
                    [&host] { (*host)->Stop(/*drain=*/false); });
   (*host)->Stop(/*drain=*/false);
+  audit_writer.Stop();  // the last records and a final signed checkpoint
   std::printf("daulat stopped\n");
   return kExitOk;
 }

@@ -52,4 +52,25 @@ void UsageLogger::OnComplete(const RequestContext& ctx) {
       ctx.completion_tokens, ctx.duration_ms);
 }
 
+void AuditStage::OnComplete(const RequestContext& ctx) {
+  governance::AuditRecord r;
+  r.tenant_id = "default";
+  r.actor = ctx.caller.key_id.empty() ? "anonymous" : ctx.caller.key_id;
+  if (ctx.route == "/v1/chat/completions" || ctx.route == "/v1/completions") {
+    r.action = "inference";
+  } else if (ctx.route == "/v1/embeddings") {
+    r.action = "embedding";
+  } else if (ctx.route.rfind("/v1/models", 0) == 0) {
+    r.action = "list_models";
+  } else {
+    r.action = "request";
+  }
+  r.resource = ctx.route;
+  r.model = ctx.model;
+  r.decision = ctx.http_status < 400 ? "allow" : "deny";
+  r.reason = "HTTP " + std::to_string(ctx.http_status) + ", " + std::to_string(ctx.prompt_tokens) +
+             " prompt and " + std::to_string(ctx.completion_tokens) + " completion tokens";
+  writer_.Submit(std::move(r));
+}
+
 }  // namespace daulat::gateway

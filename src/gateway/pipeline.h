@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "governance/audit_writer.h"
 
 namespace daulat::gateway {
 
@@ -77,6 +78,19 @@ class UsageLogger : public Stage {
   std::string_view name() const override { return "metering"; }
   Status OnRequest(RequestContext& /*ctx*/) override { return Status::Ok(); }
   void OnComplete(const RequestContext& ctx) override;
+};
+
+// Audit: one record per request (who, which route and model, the outcome,
+// token counts), handed to a background writer; never content or keys.
+class AuditStage : public Stage {
+ public:
+  explicit AuditStage(governance::AuditWriter& writer) : writer_(writer) {}
+  std::string_view name() const override { return "audit"; }
+  Status OnRequest(RequestContext& /*ctx*/) override { return Status::Ok(); }
+  void OnComplete(const RequestContext& ctx) override;
+
+ private:
+  governance::AuditWriter& writer_;
 };
 
 }  // namespace daulat::gateway

@@ -62,6 +62,11 @@ def server():
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     assert "daulat stopped" in proc.stdout.read()
+    # Every request of the session left an audit record, and the log verifies.
+    verify = subprocess.run([BINARY, "audit", "verify", "--json"], capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    report = json.loads(verify.stdout)
+    assert report["ok"] and report["records"] > 50 and report["checkpoints"] >= 1
 
 
 @pytest.fixture(scope="session")

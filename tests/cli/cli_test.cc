@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "governance/audit_log.h"
+#include "store/database.h"
 #include "subprocess.h"
 #include "tiny_model.h"
 
@@ -220,6 +222,33 @@ TEST_F(CliTest, PiiScanReportsFindingsWithCodePointOffsets) {
   EXPECT_EQ(Run({"pii", "scan", "--file", (data_ / "nope.txt").string()}).exit_code, 3);
   EXPECT_EQ(Run({"pii", "scan", "--min-score", "7"}).exit_code, 2);
   EXPECT_EQ(Run({"pii", "--help"}).exit_code, 0);
+}
+
+TEST_F(CliTest, AuditVerifyChecksTheLogAndReportsTampering) {
+  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 3);  // no verifier key, no database yet
+  auto signer = governance::CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x05'));
+  std::filesystem::create_directories(data_ / "audit");
+  std::ofstream(data_ / "audit" / "verifier.key") << signer->VerifierKey() << "\n";
+  {
+    auto db = store::OpenSqlite((data_ / "daulat.db").string());
+    auto log = governance::AuditLog::Open(**db, *signer);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->Append({}).ok());
+    ASSERT_TRUE((*log)->Checkpoint().ok());
+  }
+  auto ok = Run({"audit", "verify", "--json"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["records"], 5);
+  {
+    auto db = store::OpenSqlite((data_ / "daulat.db").string());
+    ASSERT_TRUE((*db)->Execute("DELETE FROM audit_records WHERE seq = 4").ok());
+  }
+  auto bad = Run({"audit", "verify"});
+  EXPECT_EQ(bad.exit_code, 4);
+  EXPECT_NE(bad.err.find("truncated"), std::string::npos) << bad.err;
+  auto other_key = governance::CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x06'))
+                       ->VerifierKey();
+  EXPECT_EQ(Run({"audit", "verify", "--key", other_key}).exit_code, 4);
 }
 
 TEST_F(CliTest, ChatKeepsTheConversationAndHandlesCommands) {
