@@ -182,6 +182,54 @@ void Scheduler::Finish(Slot& slot, Status status, FinishReason reason) {
   slot.last_used = ++clock_;
 }
 
+Scheduler::Slot* Scheduler::PrepareSlot(const InferenceRequest& request, size_t& reuse) {
+  const auto& prompt = request.prompt;
+  const size_t max_reuse =
+      prompt.size() - 1;  // the last prompt token is always decoded for its logits
+  // The free slot to serve it: the one holding the longest prefix of this
+  // partition's prompt, otherwise the least recently used.
+  Slot* target = nullptr;
+  size_t target_reuse = 0;
+  Slot* donor = nullptr;
+  size_t donor_reuse = 0;
+  for (auto& slot : slots_) {
+    const size_t r = slot.partition == request.partition
+                         ? std::min(CommonPrefix(slot.cached, prompt), max_reuse)
+                         : 0;
+    if (r > donor_reuse) {
+      donor = &slot;
+      donor_reuse = r;
+    }
+    if (slot.active) continue;
+    if (target == nullptr || r > target_reuse ||
+        (r == target_reuse && slot.last_used < target->last_used)) {
+      target = &slot;
+      target_reuse = r;
+    }
+  }
+  if (target == nullptr) return nullptr;
+  Slot& slot = *target;
+  llama_memory_t mem = llama_get_memory(ctx_);
+  reuse = target_reuse;
+  if (donor != nullptr && donor != target && donor_reuse > target_reuse) {
+    // Share the donor's cells for the common prefix instead of recomputing it.
+    llama_memory_seq_rm(mem, slot.seq, -1, -1);
+    llama_memory_seq_cp(mem, donor->seq, slot.seq, 0, static_cast<llama_pos>(donor_reuse));
+    slot.cached.assign(prompt.begin(), prompt.begin() + static_cast<long>(donor_reuse));
+    reuse = donor_reuse;
+  } else if (reuse == 0) {
+    llama_memory_seq_rm(mem, slot.seq, -1, -1);
+    slot.cached.clear();
+  } else if (llama_memory_seq_rm(mem, slot.seq, static_cast<llama_pos>(reuse), -1)) {
+    slot.cached.resize(reuse);
+  } else {  // e.g. a sliding-window cache cannot drop a suffix
+    llama_memory_seq_rm(mem, slot.seq, -1, -1);
+    slot.cached.clear();
+    reuse = 0;
+  }
+  return target;
+}
+
 void Scheduler::Admit() {
   std::vector<Pending> dropped;
   {
@@ -194,49 +242,10 @@ void Scheduler::Admit() {
         continue;
       }
       const auto& prompt = next.request.prompt;
-      const size_t max_reuse =
-          prompt.size() - 1;  // the last prompt token is always decoded for its logits
-      // The free slot to serve it: the one holding the longest prefix of this
-      // partition's prompt, otherwise the least recently used.
-      Slot* target = nullptr;
-      size_t target_reuse = 0;
-      Slot* donor = nullptr;
-      size_t donor_reuse = 0;
-      for (auto& slot : slots_) {
-        const size_t reuse = slot.partition == next.request.partition
-                                 ? std::min(CommonPrefix(slot.cached, prompt), max_reuse)
-                                 : 0;
-        if (reuse > donor_reuse) {
-          donor = &slot;
-          donor_reuse = reuse;
-        }
-        if (slot.active) continue;
-        if (target == nullptr || reuse > target_reuse ||
-            (reuse == target_reuse && slot.last_used < target->last_used)) {
-          target = &slot;
-          target_reuse = reuse;
-        }
-      }
+      size_t reuse = 0;
+      Slot* target = PrepareSlot(next.request, reuse);
       if (target == nullptr) break;  // every slot is busy
       Slot& slot = *target;
-      llama_memory_t mem = llama_get_memory(ctx_);
-      size_t reuse = target_reuse;
-      if (donor != nullptr && donor != target && donor_reuse > target_reuse) {
-        // Share the donor's cells for the common prefix instead of recomputing it.
-        llama_memory_seq_rm(mem, slot.seq, -1, -1);
-        llama_memory_seq_cp(mem, donor->seq, slot.seq, 0, static_cast<llama_pos>(donor_reuse));
-        slot.cached.assign(prompt.begin(), prompt.begin() + static_cast<long>(donor_reuse));
-        reuse = donor_reuse;
-      } else if (reuse == 0) {
-        llama_memory_seq_rm(mem, slot.seq, -1, -1);
-        slot.cached.clear();
-      } else if (llama_memory_seq_rm(mem, slot.seq, static_cast<llama_pos>(reuse), -1)) {
-        slot.cached.resize(reuse);
-      } else {
-        llama_memory_seq_rm(mem, slot.seq, -1, -1);
-        slot.cached.clear();
-        reuse = 0;
-      }
       slot.partition = next.request.partition;
       slot.stream = std::make_unique<TextStream>(next.request.params.stop);
       slot.stats = GenerationStats{};

@@ -115,6 +115,11 @@ class Scheduler {
   Scheduler(std::shared_ptr<const Model> model, const SchedulerOptions& options);
   void Loop();
   void Admit();
+  // Picks the free slot for `request` (longest same-partition prefix, else
+  // least recently used) and readies its KV cache, sharing another slot's
+  // prefix cells when that saves more. Sets `reuse` to the prompt tokens
+  // already in place. Null when every slot is busy. Loop thread only.
+  Slot* PrepareSlot(const InferenceRequest& request, size_t& reuse);
   bool Step();
   void Finish(Slot& slot, Status status, FinishReason reason);
   void ClearSlot(Slot& slot);
