@@ -1,0 +1,109 @@
+#include "gateway/quota.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace daulat::gateway {
+
+void TokenBucket::Refill(double now) {
+  if (last_ >= 0 && now > last_)
+    tokens_ = std::min(capacity_, tokens_ + (now - last_) * per_second_);
+  if (last_ < 0 || now > last_) last_ = now;
+}
+
+bool TokenBucket::TryTake(double n, double now) {
+  Refill(now);
+  if (tokens_ + 1e-9 < n) return false;
+  tokens_ -= n;
+  return true;
+}
+
+double TokenBucket::WaitFor(double n, double now) {
+  Refill(now);
+  if (tokens_ >= n) return 0;
+  return per_second_ > 0 ? (n - tokens_) / per_second_ : INFINITY;
+}
+
+QuotaBook::QuotaBook(Clock clock) : clock_(std::move(clock)) {}
+
+void QuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
+  std::lock_guard lock(mu_);
+  auto& a = accounts_["key:" + key_id];
+  a.limits = limits;
+  a.requests =
+      limits.requests_per_minute > 0
+          ? std::make_unique<TokenBucket>(static_cast<double>(limits.requests_per_minute),
+                                          static_cast<double>(limits.requests_per_minute) / 60.0)
+          : nullptr;
+}
+
+void QuotaBook::SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) {
+  std::lock_guard lock(mu_);
+  auto& a = accounts_["tenant:" + tenant_id];
+  a.limits = limits;
+  a.requests =
+      limits.requests_per_minute > 0
+          ? std::make_unique<TokenBucket>(static_cast<double>(limits.requests_per_minute),
+                                          static_cast<double>(limits.requests_per_minute) / 60.0)
+          : nullptr;
+}
+
+Status QuotaBook::AdmitOne(Account& a, const std::string& what, double now) {
+  const auto day = static_cast<int64_t>(std::floor(now / 86400.0));
+  if (a.day != day) {
+    a.day = day;
+    a.tokens = 0;
+  }
+  if (a.limits.tokens_per_day > 0 && a.tokens >= a.limits.tokens_per_day) {
+    const auto retry =
+        static_cast<int64_t>(std::ceil(static_cast<double>(day + 1) * 86400.0 - now));
+    return ResourceExhausted(what + " has used its " + std::to_string(a.limits.tokens_per_day) +
+                             " tokens for today; retry after " + std::to_string(retry) + " s");
+  }
+  if (a.requests && !a.requests->TryTake(1, now)) {
+    const auto retry = static_cast<int64_t>(std::ceil(a.requests->WaitFor(1, now)));
+    return ResourceExhausted(what + " is over " + std::to_string(a.limits.requests_per_minute) +
+                             " requests per minute; retry after " +
+                             std::to_string(std::max<int64_t>(1, retry)) + " s");
+  }
+  return Status::Ok();
+}
+
+Status QuotaBook::Admit(const std::string& key_id, const std::string& tenant_id) {
+  const double now = clock_();
+  std::lock_guard lock(mu_);
+  if (auto it = accounts_.find("key:" + key_id); it != accounts_.end()) {
+    DAULAT_RETURN_IF_ERROR(AdmitOne(it->second, "API key " + key_id, now));
+  }
+  if (auto it = accounts_.find("tenant:" + tenant_id); it != accounts_.end()) {
+    DAULAT_RETURN_IF_ERROR(AdmitOne(it->second, "tenant " + tenant_id, now));
+  }
+  return Status::Ok();
+}
+
+void QuotaBook::ChargeOne(Account& a, int64_t tokens, double now) {
+  const auto day = static_cast<int64_t>(std::floor(now / 86400.0));
+  if (a.day != day) {
+    a.day = day;
+    a.tokens = 0;
+  }
+  a.tokens += tokens;
+}
+
+void QuotaBook::Charge(const std::string& key_id, const std::string& tenant_id, int64_t tokens) {
+  const double now = clock_();
+  std::lock_guard lock(mu_);
+  ChargeOne(accounts_["key:" + key_id], tokens, now);
+  ChargeOne(accounts_["tenant:" + tenant_id], tokens, now);
+}
+
+int64_t QuotaBook::TokensToday(const std::string& scope_id) {
+  const double now = clock_();
+  std::lock_guard lock(mu_);
+  auto it = accounts_.find(scope_id);
+  if (it == accounts_.end() || it->second.day != static_cast<int64_t>(std::floor(now / 86400.0)))
+    return 0;
+  return it->second.tokens;
+}
+
+}  // namespace daulat::gateway

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/status.h"
+
+namespace daulat::gateway {
+
+// A token bucket: holds up to `capacity` tokens, refilled continuously at
+// `per_second`. Time is passed in, so tests need no sleeping.
+class TokenBucket {
+ public:
+  TokenBucket(double capacity, double per_second)
+      : capacity_(capacity), per_second_(per_second), tokens_(capacity) {}
+  // Takes n tokens if available at time `now` (seconds).
+  bool TryTake(double n, double now);
+  // Seconds until n tokens will be available (0 if they are now).
+  double WaitFor(double n, double now);
+
+ private:
+  void Refill(double now);
+  double capacity_, per_second_, tokens_;
+  double last_ = -1;
+};
+
+struct QuotaLimits {
+  int64_t requests_per_minute = 0;  // 0 = unlimited
+  int64_t tokens_per_day = 0;       // prompt + completion tokens per UTC day; 0 = unlimited
+};
+
+// Request-rate and daily token quotas per API key and per tenant. Admit runs
+// before the engine; Charge records the tokens a finished request used.
+// Thread-safe.
+class QuotaBook {
+ public:
+  using Clock = std::function<double()>;  // unix seconds, fractional
+  explicit QuotaBook(Clock clock);
+
+  void SetKeyLimits(const std::string& key_id, QuotaLimits limits);
+  void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits);
+
+  // RESOURCE_EXHAUSTED naming the quota and when to retry (seconds, rounded
+  // up) when a key's or tenant's requests per minute or tokens today are used up.
+  // The key is checked first: a request its tenant then refuses has still
+  // used one of the key's requests for the minute.
+  Status Admit(const std::string& key_id, const std::string& tenant_id);
+  void Charge(const std::string& key_id, const std::string& tenant_id, int64_t tokens);
+  int64_t TokensToday(const std::string& scope_id);
+
+ private:
+  struct Account {
+    QuotaLimits limits;
+    std::unique_ptr<TokenBucket> requests;
+    int64_t day = -1;
+    int64_t tokens = 0;
+  };
+  Status AdmitOne(Account& a, const std::string& what, double now);
+  void ChargeOne(Account& a, int64_t tokens, double now);
+
+  Clock clock_;
+  std::mutex mu_;
+  std::map<std::string, Account> accounts_;  // GUARDED_BY(mu_); "key:<id>" / "tenant:<id>"
+};
+
+}  // namespace daulat::gateway
