@@ -43,6 +43,7 @@ name = "{MODEL}"
 parallel = 4
 context_length = 8192
 max_queue = 64
+threads = 1                 # tests run servers side by side on 2 cores: do not oversubscribe
 """
     )
     env = dict(os.environ, DAULAT_LOG_LEVEL="info")

@@ -11,11 +11,11 @@ from conftest import API_KEY, MODEL, start_server
 
 
 def test_sigterm_lets_a_running_stream_finish():
-    proc, base, log = start_server(grace_seconds=120)  # generous: CI machines are busy
+    proc, base, log = start_server(grace_seconds=600)  # generous: CI machines are busy
     u = urllib.parse.urlparse(base)
     conn = httplib.HTTPConnection(u.hostname, u.port, timeout=60)
-    # ~150 tokens: still generating when SIGTERM arrives.
-    body = json.dumps({"model": MODEL, "prompt": "Melaka is", "max_tokens": 150, "ignore_eos": True,
+    # Still generating when SIGTERM arrives right after the first chunk.
+    body = json.dumps({"model": MODEL, "prompt": "Melaka is", "max_tokens": 60, "ignore_eos": True,
                        "temperature": 0, "stream": True})
     conn.request("POST", "/v1/completions", body=body,
                  headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"})
@@ -39,8 +39,8 @@ def test_sigterm_lets_a_running_stream_finish():
     assert events[-1] == "[DONE]"
     chunks = [json.loads(e) for e in events[:-1]]
     finish = [c["choices"][0]["finish_reason"] for c in chunks if c.get("choices") and c["choices"][0]["finish_reason"]]
-    assert finish == ["length"]  # all 150 tokens, not cut off by the shutdown
-    assert sum(1 for c in chunks if c.get("choices") and c["choices"][0]["text"]) > 100
+    assert finish == ["length"]  # all 60 tokens, not cut off by the shutdown
+    assert sum(1 for c in chunks if c.get("choices") and c["choices"][0]["text"]) > 40
     assert proc.wait(timeout=30) == 0, log.read_text()
 
 

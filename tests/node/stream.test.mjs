@@ -14,7 +14,7 @@ const binary = process.env.DAULAT_BINARY ?? path.join(here, "../../build/src/cli
 
 test("a streamed chat answer arrives in deltas and ends with usage", async () => {
   const apiKey = "node-test-key";
-  const server = spawn(binary, ["serve", "--port", "0"], {
+  const server = spawn(binary, ["serve", "--port", "0", "--threads", "1"], {
     env: { ...process.env, DAULAT_API_KEY: apiKey },
     stdio: ["ignore", "pipe", "inherit"],
   });
