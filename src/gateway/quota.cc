@@ -26,34 +26,33 @@ double TokenBucket::WaitFor(double n, double now) {
 
 QuotaBook::QuotaBook(Clock clock) : clock_(std::move(clock)) {}
 
-void QuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
+void QuotaBook::SetLimits(const std::string& account, QuotaLimits limits) {
   std::lock_guard lock(mu_);
-  auto& a = accounts_["key:" + key_id];
+  auto& a = accounts_[account];
   a.limits = limits;
-  a.requests =
-      limits.requests_per_minute > 0
-          ? std::make_unique<TokenBucket>(static_cast<double>(limits.requests_per_minute),
-                                          static_cast<double>(limits.requests_per_minute) / 60.0)
-          : nullptr;
+  const auto rpm = static_cast<double>(limits.requests_per_minute);
+  a.requests = rpm > 0 ? std::make_unique<TokenBucket>(rpm, rpm / 60.0) : nullptr;
+}
+
+void QuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
+  SetLimits("key:" + key_id, limits);
 }
 
 void QuotaBook::SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) {
-  std::lock_guard lock(mu_);
-  auto& a = accounts_["tenant:" + tenant_id];
-  a.limits = limits;
-  a.requests =
-      limits.requests_per_minute > 0
-          ? std::make_unique<TokenBucket>(static_cast<double>(limits.requests_per_minute),
-                                          static_cast<double>(limits.requests_per_minute) / 60.0)
-          : nullptr;
+  SetLimits("tenant:" + tenant_id, limits);
 }
 
-Status QuotaBook::AdmitOne(Account& a, const std::string& what, double now) {
+int64_t QuotaBook::RollDay(Account& a, double now) {
   const auto day = static_cast<int64_t>(std::floor(now / 86400.0));
   if (a.day != day) {
     a.day = day;
     a.tokens = 0;
   }
+  return day;
+}
+
+Status QuotaBook::AdmitOne(Account& a, const std::string& what, double now) {
+  const int64_t day = RollDay(a, now);
   if (a.limits.tokens_per_day > 0 && a.tokens >= a.limits.tokens_per_day) {
     const auto retry =
         static_cast<int64_t>(std::ceil(static_cast<double>(day + 1) * 86400.0 - now));
@@ -82,11 +81,7 @@ Status QuotaBook::Admit(const std::string& key_id, const std::string& tenant_id)
 }
 
 void QuotaBook::ChargeOne(Account& a, int64_t tokens, double now) {
-  const auto day = static_cast<int64_t>(std::floor(now / 86400.0));
-  if (a.day != day) {
-    a.day = day;
-    a.tokens = 0;
-  }
+  RollDay(a, now);
   a.tokens += tokens;
 }
 

@@ -59,6 +59,9 @@ class QuotaBook {
     int64_t day = -1;
     int64_t tokens = 0;
   };
+  void SetLimits(const std::string& account, QuotaLimits limits);
+  // Starts a new day's token count when the UTC day changed; returns the day number.
+  static int64_t RollDay(Account& a, double now);
   Status AdmitOne(Account& a, const std::string& what, double now);
   void ChargeOne(Account& a, int64_t tokens, double now);
 
