@@ -4,10 +4,13 @@
 #include <memory>
 
 #include "cli/audit_store.h"
+#include "cli/bootstrap_admin.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_config.h"
 #include "common/log.h"
+#include "gateway/stages.h"
+#include "governance/pii_guard.h"
 #include "http/api_server.h"
 
 namespace daulat::cli {
@@ -57,15 +60,47 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   auto audit_log = governance::AuditLog::Open(**db, *signer);
   if (!audit_log.ok()) return ReportError(audit_log.status());
   governance::AuditWriter audit_writer(**audit_log);
+  auto ids = identity::IdentityStore::Open(**db);
+  if (!ids.ok()) return ReportError(ids.status());
+  if (Status st = BootstrapIdentity(**ids, audit_writer, c.api_key); !st.ok())
+    return ReportError(st);
+  auto policies = governance::PolicyStore::Open(**db);
+  if (!policies.ok()) return ReportError(policies.status());
+  auto usage = gateway::UsageMeter::Open(**db);
+  if (!usage.ok()) return ReportError(usage.status());
+  gateway::QuotaBook quotas([] {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  });
+  const governance::PiiGuard pii_guard;
 
   auto host = gateway::ModelHost::Load(registry, c.models);
   if (!host.ok()) return ReportError(host.status());
+  // The request chain, in order (DESIGN.md): OnComplete runs in reverse, so
+  // metering and audit see the finished request.
+  const bool anonymous = c.anonymous;
   std::vector<std::unique_ptr<gateway::Stage>> stages;
-  stages.push_back(std::make_unique<gateway::BearerTokenAuthenticator>(c.api_key));
+  stages.push_back(std::make_unique<gateway::KeyAuthenticator>(**ids, anonymous));
+  stages.push_back(std::make_unique<gateway::Authoriser>());
+  stages.push_back(std::make_unique<gateway::QuotaStage>(quotas));
+  stages.push_back(std::make_unique<gateway::PolicyStage>(**policies));
+  stages.push_back(std::make_unique<gateway::PiiStage>(
+      [&pii_guard](std::string_view text) { return pii_guard.Scan(text); }));
   stages.push_back(std::make_unique<gateway::AuditStage>(audit_writer));
   stages.push_back(std::make_unique<gateway::UsageLogger>());
+  stages.push_back(std::move(usage).value());
+  auto* meter = static_cast<gateway::UsageMeter*>(stages.back().get());
   const gateway::Pipeline pipeline(std::move(stages));
-  auto api = http::ApiServer::Start(c.http, **host, pipeline);
+  http::ApiServices services;
+  services.models = host->get();
+  services.pipeline = &pipeline;
+  services.identity = ids->get();
+  services.policies = policies->get();
+  services.audit = audit_log->get();
+  services.usage = meter;
+  services.db = db->get();
+  services.session_ttl_seconds = c.session_ttl.count();
+  auto api = http::ApiServer::Start(c.http, services);
   if (!api.ok()) {
     (*host)->Stop(false);
     return ReportError(api.status());
@@ -75,7 +110,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // The one line scripts wait for (port 0 picks a free port).
   std::printf("daulat listening on %s://%s:%u (models: %s; auth: %s)\n",
               c.tls_certificate.empty() ? "http" : "https", c.http.host.c_str(), (*api)->port(),
-              names.c_str(), c.api_key.empty() ? "none, loopback only" : "API key");
+              names.c_str(), anonymous ? "API keys; anonymous allowed" : "API keys");
   std::fflush(stdout);
 
   int sig = 0;
@@ -85,6 +120,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace),
                    [&host] { (*host)->Stop(/*drain=*/false); });
   (*host)->Stop(/*drain=*/false);
+  meter->Stop();
   audit_writer.Stop();  // the last records and a final signed checkpoint
   std::printf("daulat stopped\n");
   return kExitOk;

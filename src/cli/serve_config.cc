@@ -52,16 +52,20 @@ Status ReadBool(const toml::table& t, const char* key, const std::string& where,
 
 Status ReadServer(const toml::table& s, ServeConfig& c) {
   const std::string w = "[server]";
-  DAULAT_RETURN_IF_ERROR(
-      CheckKeys(s, w,
-                {"host", "port", "api_key", "allow_unauthenticated", "io_threads",
-                 "max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_seconds",
-                 "body_timeout_seconds", "write_timeout_seconds", "request_timeout_seconds",
-                 "shutdown_grace_seconds", "tls_certificate", "tls_private_key"}));
+  DAULAT_RETURN_IF_ERROR(CheckKeys(
+      s, w,
+      {"host", "port", "api_key", "allow_unauthenticated", "io_threads", "max_header_bytes",
+       "max_body_bytes", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
+       "write_timeout_seconds", "request_timeout_seconds", "shutdown_grace_seconds",
+       "tls_certificate", "tls_private_key", "anonymous_on_loopback", "session_ttl_seconds"}));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "host", w, c.http.host));
   DAULAT_RETURN_IF_ERROR(Read(s, "port", w, c.http.port, 0, 65535));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "api_key", w, c.api_key));
   DAULAT_RETURN_IF_ERROR(ReadBool(s, "allow_unauthenticated", w, c.allow_unauthenticated));
+  DAULAT_RETURN_IF_ERROR(ReadBool(s, "anonymous_on_loopback", w, c.anonymous_on_loopback));
+  int64_t ttl = c.session_ttl.count();
+  DAULAT_RETURN_IF_ERROR(Read(s, "session_ttl_seconds", w, ttl, 60, 30 * 86400));
+  c.session_ttl = std::chrono::seconds(ttl);
   DAULAT_RETURN_IF_ERROR(Read(s, "io_threads", w, c.http.io_threads, 1, 64));
   DAULAT_RETURN_IF_ERROR(Read(s, "max_header_bytes", w, c.http.max_header_bytes, 1024, 1 << 20));
   DAULAT_RETURN_IF_ERROR(
@@ -142,11 +146,10 @@ Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) 
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(c.http.host, ec);
   if (ec) return InvalidArgument("host '" + c.http.host + "' is not an IP address");
-  if (!address.is_loopback() && c.api_key.empty() && !c.allow_unauthenticated) {
-    return FailedPrecondition("refusing to serve on " + c.http.host +
-                              " without an API key: set DAULAT_API_KEY (or [server] api_key), or "
-                              "allow_unauthenticated = true if something in front authenticates");
-  }
+  // Anonymous callers: only with no static key, and only on loopback (unless
+  // something in front authenticates). Everywhere else every request needs a key.
+  c.anonymous = c.api_key.empty() &&
+                ((address.is_loopback() && c.anonymous_on_loopback) || c.allow_unauthenticated);
   if (c.models.empty()) {
     const auto listing = registry.List();
     if (listing.models.empty()) {

@@ -16,7 +16,10 @@ namespace daulat::cli {
 struct ServeConfig {
   http::HttpServerOptions http;
   std::string api_key;                 // [server] api_key / DAULAT_API_KEY
-  bool allow_unauthenticated = false;  // needed to serve without a key beyond loopback
+  bool allow_unauthenticated = false;  // anonymous callers beyond loopback (a proxy authenticates)
+  bool anonymous_on_loopback = true;   // anonymous TERBUKA members on loopback without api_key
+  bool anonymous = false;              // computed by FinishServeConfig
+  std::chrono::seconds session_ttl{12 * 3600};  // console sign-in sessions
   std::chrono::seconds shutdown_grace{30};
   std::string tls_certificate, tls_private_key;
   std::vector<gateway::ModelServeConfig> models;  // empty: every installed model, defaults

@@ -22,9 +22,55 @@ std::vector<std::string_view> Pipeline::stage_names() const {
   return names;
 }
 
+std::string_view PermissionScope(Permission p) {
+  switch (p) {
+    case Permission::kPublic: return "public";
+    case Permission::kSelf: return "self";
+    case Permission::kListModels: return "models";
+    case Permission::kInfer: return "inference";
+    case Permission::kReadPolicy: return "policy.read";
+    case Permission::kManagePolicy: return "policy";
+    case Permission::kManageIdentity: return "identity";
+    case Permission::kManageTenants: return "tenants";
+    case Permission::kReadAudit: return "audit";
+    case Permission::kReadUsage: return "usage";
+  }
+  return "?";
+}
+
+bool RoleAllows(identity::Role role, Permission p) {
+  using identity::Role;
+  switch (p) {
+    case Permission::kPublic:
+    case Permission::kSelf:
+    case Permission::kListModels: return true;
+    // Auditors read audit and usage, never content.
+    case Permission::kInfer: return role != Role::kAuditor;
+    case Permission::kReadPolicy:
+      return role == Role::kOwner || role == Role::kAdmin || role == Role::kAuditor;
+    case Permission::kManagePolicy:
+    case Permission::kManageIdentity: return role == Role::kOwner || role == Role::kAdmin;
+    case Permission::kManageTenants: return role == Role::kOwner;
+    case Permission::kReadAudit:
+    case Permission::kReadUsage:
+      return role == Role::kOwner || role == Role::kAdmin || role == Role::kAuditor;
+  }
+  return false;
+}
+
+Caller AnonymousCaller() {
+  Caller c;
+  c.principal.tenant_id = kOperatorTenant;
+  c.principal.subject = "anonymous";
+  c.principal.role = identity::Role::kMember;
+  c.principal.clearance = Classification::kTerbuka;
+  c.partition = "anonymous";
+  return c;
+}
+
 Status BearerTokenAuthenticator::OnRequest(RequestContext& ctx) {
   if (token_.empty()) {
-    ctx.caller = Caller{};
+    ctx.caller = AnonymousCaller();
     return Status::Ok();
   }
   constexpr std::string_view kPrefix = "Bearer ";
@@ -40,6 +86,10 @@ Status BearerTokenAuthenticator::OnRequest(RequestContext& ctx) {
   ctx.caller.authenticated = true;
   ctx.caller.key_id = "static:" + b.substr(0, 12);
   ctx.caller.partition = ctx.caller.key_id;
+  ctx.caller.principal.tenant_id = kOperatorTenant;
+  ctx.caller.principal.subject = ctx.caller.key_id;
+  ctx.caller.principal.role = identity::Role::kOwner;
+  ctx.caller.principal.clearance = Classification::kTerbuka;
   return Status::Ok();
 }
 
@@ -50,27 +100,6 @@ void UsageLogger::OnComplete(const RequestContext& ctx) {
       ctx.request_id, ctx.route, ctx.caller.key_id.empty() ? "anonymous" : ctx.caller.key_id,
       ctx.model.empty() ? "-" : ctx.model, ctx.http_status, ctx.prompt_tokens,
       ctx.completion_tokens, ctx.duration_ms);
-}
-
-void AuditStage::OnComplete(const RequestContext& ctx) {
-  governance::AuditRecord r;
-  r.tenant_id = "default";
-  r.actor = ctx.caller.key_id.empty() ? "anonymous" : ctx.caller.key_id;
-  if (ctx.route == "/v1/chat/completions" || ctx.route == "/v1/completions") {
-    r.action = "inference";
-  } else if (ctx.route == "/v1/embeddings") {
-    r.action = "embedding";
-  } else if (ctx.route.rfind("/v1/models", 0) == 0) {
-    r.action = "list_models";
-  } else {
-    r.action = "request";
-  }
-  r.resource = ctx.route;
-  r.model = ctx.model;
-  r.decision = ctx.http_status < 400 ? "allow" : "deny";
-  r.reason = "HTTP " + std::to_string(ctx.http_status) + ", " + std::to_string(ctx.prompt_tokens) +
-             " prompt and " + std::to_string(ctx.completion_tokens) + " completion tokens";
-  writer_.Submit(std::move(r));
 }
 
 }  // namespace daulat::gateway

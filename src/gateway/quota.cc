@@ -29,6 +29,11 @@ QuotaBook::QuotaBook(Clock clock) : clock_(std::move(clock)) {}
 void QuotaBook::SetLimits(const std::string& account, QuotaLimits limits) {
   std::lock_guard lock(mu_);
   auto& a = accounts_[account];
+  // Called on every request with the limits read from the store: keep the
+  // bucket (and its history) unless the limits changed.
+  if (a.day != -1 && a.limits.requests_per_minute == limits.requests_per_minute &&
+      a.limits.tokens_per_day == limits.tokens_per_day)
+    return;
   a.limits = limits;
   const auto rpm = static_cast<double>(limits.requests_per_minute);
   a.requests = rpm > 0 ? std::make_unique<TokenBucket>(rpm, rpm / 60.0) : nullptr;

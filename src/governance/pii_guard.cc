@@ -6,6 +6,8 @@
 #include <array>
 #include <cctype>
 
+#include "governance/pii_filter.h"
+
 namespace daulat::governance {
 namespace {
 
@@ -356,24 +358,9 @@ std::vector<PiiFinding> PiiGuard::Scan(std::string_view text) const {
 
 MaskedText PiiGuard::Mask(std::string_view text) const {
   MaskedText out;
-  out.findings = Scan(text);
-  std::map<std::string, int> counters;
-  std::map<std::string, std::string> by_value;  // "TYPE\0value" -> placeholder
-  size_t pos = 0;
-  for (const auto& f : out.findings) {
-    out.text.append(text.substr(pos, f.byte_start - pos));
-    const std::string type(PiiTypeName(f.type));
-    const std::string key = type + '\0' + f.text;
-    auto it = by_value.find(key);
-    if (it == by_value.end()) {
-      const std::string placeholder = "<" + type + "_" + std::to_string(++counters[type]) + ">";
-      it = by_value.emplace(key, placeholder).first;
-      out.originals[placeholder] = f.text;
-    }
-    out.text += it->second;
-    pos = f.byte_end;
-  }
-  out.text.append(text.substr(pos));
+  PiiMasker masker([this](std::string_view t) { return Scan(t); });
+  out.text = masker.Mask(text, &out.findings);
+  out.originals = masker.originals();
   return out;
 }
 

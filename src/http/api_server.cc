@@ -9,8 +9,10 @@
 #include "engine/structured_output.h"
 #include "gateway/tool_calls.h"
 #include "http/generation_relay.h"
+#include "http/management_api.h"
 #include "http/openai_errors.h"
 #include "http/openai_request.h"
+#include "http/openapi.h"
 
 namespace daulat::http {
 namespace {
@@ -52,41 +54,25 @@ std::string Base64(const std::vector<float>& v) {
 
 }  // namespace
 
-// One request in flight: the pipeline context, the responder, and the parsed body.
-struct ApiServer::Call {
-  ApiServer* server;
-  gateway::RequestContext ctx;
-  std::shared_ptr<Responder> responder;
-  json body;
-  Clock::time_point started = Clock::now();
-  std::atomic<bool> completed{false};
-
-  void Finish(unsigned status) {
-    if (completed.exchange(true)) return;
-    ctx.http_status = status;
-    ctx.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    server->metrics_.Observe(ctx.route, status, ctx.duration_ms / 1000.0);
-    server->pipeline_.Complete(ctx);
-  }
-  void ReplyJson(unsigned status, const json& j, Headers headers = {}) {
-    headers.emplace_back("X-Request-Id", ctx.request_id);
-    responder->Reply(status, "application/json", JsonText(j), std::move(headers));
-    Finish(status);
-  }
-  void Fail(const Status& st, const std::string& param = "") {
-    Headers headers;
-    if (st.code() == StatusCode::kResourceExhausted) headers.emplace_back("Retry-After", "1");
-    if (st.code() == StatusCode::kUnauthenticated)
-      headers.emplace_back("WWW-Authenticate", "Bearer");
-    ReplyJson(ErrorFor(st).status, ErrorBody(st, param), std::move(headers));
-  }
-};
+ApiServer::ApiServer(const ApiServices& services)
+    : services_(services), models_(*services.models), pipeline_(*services.pipeline) {}
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const HttpServerOptions& options,
                                                     gateway::ModelHost& models,
                                                     const gateway::Pipeline& pipeline) {
-  auto api = std::unique_ptr<ApiServer>(new ApiServer(models, pipeline));
+  ApiServices services;
+  services.models = &models;
+  services.pipeline = &pipeline;
+  return Start(options, services);
+}
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(const HttpServerOptions& options,
+                                                    const ApiServices& services) {
+  if (services.models == nullptr || services.pipeline == nullptr)
+    return InvalidArgument("the API needs a model host and a pipeline");
+  auto api = std::unique_ptr<ApiServer>(new ApiServer(services));
   api->request_timeout_ = options.request_timeout;
+  api->BuildRoutes();
   auto http =
       HttpServer::Start(options, [raw = api.get()](Request& req, std::shared_ptr<Responder> r) {
         raw->Handle(req, std::move(r));
@@ -108,53 +94,135 @@ void ApiServer::Shutdown(std::chrono::milliseconds grace,
   blocking_.join();
 }
 
+void ApiServer::BuildRoutes() {
+  using V = boost::beast::http::verb;
+  using P = gateway::Permission;
+  routes_ = {
+      {V::get, "/v1/models", P::kListModels, false, [this](auto c) { Models(std::move(c)); }},
+      {V::get, "/v1/models/{id}", P::kListModels, false, [this](auto c) { Models(std::move(c)); }},
+      {V::post, "/v1/chat/completions", P::kInfer, true, [this](auto c) { Chat(std::move(c)); }},
+      {V::post, "/v1/completions", P::kInfer, true, [this](auto c) { Completions(std::move(c)); }},
+      {V::post, "/v1/embeddings", P::kInfer, true, [this](auto c) { Embeddings(std::move(c)); }},
+  };
+  if (services_.identity != nullptr) {
+    management_ = std::make_unique<ManagementApi>(services_, blocking_);
+    management_->AddRoutes(routes_);
+  }
+}
+
 void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
   namespace bhttp = boost::beast::http;
-  auto call = std::make_shared<Call>();
-  call->server = this;
+  auto call = std::make_shared<Call>(metrics_, pipeline_);
   call->responder = std::move(responder);
   const std::string target(req.target());
-  const std::string path = target.substr(0, target.find('?'));
+  const size_t qmark = target.find('?');
+  const std::string path = target.substr(0, qmark);
+  if (qmark != std::string::npos) call->query = target.substr(qmark + 1);
   call->ctx.route = path;
   const auto rid = req.find("X-Request-Id");
   call->ctx.request_id =
       rid != req.end() && rid->value().size() <= 128 ? std::string(rid->value()) : RandomId("req-");
   const bool get = req.method() == bhttp::verb::get;
-  const bool post = req.method() == bhttp::verb::post;
 
   if (path == "/healthz" && get) return call->ReplyJson(200, {{"status", "ok"}});
   if (path == "/readyz" && get) {
     return ready_ ? call->ReplyJson(200, {{"status", "ready"}})
                   : call->ReplyJson(503, {{"status", "shutting down"}});
   }
-  if (path == "/metrics" && get) {
-    call->responder->Reply(200, "text/plain; version=0.0.4", Metrics());
-    return call->Finish(200);
-  }
-  const bool known = path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 ||
-                     path == "/v1/chat/completions" || path == "/v1/completions" ||
-                     path == "/v1/embeddings";
-  if (!known) {
-    call->ctx.route = "unknown";
-    return call->Fail(NotFound("no such endpoint: " + path), "");
-  }
-  const bool wants_get = path.rfind("/v1/models", 0) == 0;
-  if ((wants_get && !get) || (!wants_get && !post)) {
-    call->ctx.route = path.rfind("/v1/models/", 0) == 0 ? "/v1/models/{id}" : path;
-    return call->ReplyJson(405, ErrorBody(InvalidArgument("method not allowed on " + path)));
-  }
-  if (const auto auth = req.find(bhttp::field::authorization); auth != req.end()) {
-    call->ctx.authorization = std::string(auth->value());
-  }
-  if (Status st = pipeline_.Admit(call->ctx); !st.ok()) return call->Fail(st);
-  if (wants_get) return Models(call);
+  if (path == "/metrics" && get) return call->Reply(200, "text/plain; version=0.0.4", Metrics());
+  if (path == "/api/openapi.json" && get)
+    return call->Reply(200, "application/json", std::string(OpenApiDocument()));
 
-  call->body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
-  if (call->body.is_discarded())
-    return call->Fail(InvalidArgument("the request body is not valid JSON"));
-  if (path == "/v1/chat/completions") return Chat(call);
-  if (path == "/v1/completions") return Completions(call);
-  return Embeddings(call);
+  const ApiRoute* route = nullptr;
+  bool path_known = false;
+  for (const auto& r : routes_) {
+    std::vector<std::string> params;
+    if (!MatchPattern(r.pattern, path, &params)) continue;
+    path_known = true;
+    call->ctx.route = r.pattern;
+    if (r.method == req.method()) {
+      route = &r;
+      call->params = std::move(params);
+      break;
+    }
+  }
+  if (route == nullptr) {
+    if (!path_known) {
+      call->ctx.route = "unknown";
+      return call->Fail(NotFound("no such endpoint: " + path.substr(0, 200)), "");
+    }
+    return call->ReplyJson(405,
+                           ErrorBody(InvalidArgument("method not allowed on " + call->ctx.route)));
+  }
+  call->ctx.permission = route->permission;
+  if (const auto auth = req.find(bhttp::field::authorization); auth != req.end())
+    call->ctx.authorization = std::string(auth->value());
+  if (const auto c = req.find("X-Daulat-Classification"); c != req.end())
+    call->ctx.declared_classification = std::string(c->value());
+  bool body_ok = true;
+  if (route->json_body) {
+    call->body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+    body_ok = !call->body.is_discarded();
+    if (body_ok && route->permission == gateway::Permission::kInfer) PrepareInference(*call);
+  }
+  // Authentication comes before any complaint about the body, so callers
+  // without a key learn nothing from error messages.
+  if (Status st = pipeline_.Admit(call->ctx); !st.ok()) return call->Fail(st);
+  if (!body_ok) return call->Fail(InvalidArgument("the request body is not valid JSON"));
+  if (route->permission == gateway::Permission::kInfer) WriteBackContents(*call);
+  route->handler(call);
+}
+
+namespace {
+
+// The strings of a request a person wrote: chat message contents (plain or
+// text parts), completion prompts, embedding inputs.
+std::vector<json*> ContentRefs(json& body, const std::string& route) {
+  std::vector<json*> out;
+  const auto add = [&out](json& v) {
+    if (v.is_string()) {
+      out.push_back(&v);
+    } else if (v.is_array()) {
+      for (auto& e : v) {
+        if (e.is_string()) {
+          out.push_back(&e);
+        } else if (e.is_object() && e.contains("text") && e["text"].is_string()) {
+          out.push_back(&e["text"]);
+        }
+      }
+    }
+  };
+  if (!body.is_object()) return out;
+  if (route == "/v1/chat/completions" && body.contains("messages") && body["messages"].is_array()) {
+    for (auto& m : body["messages"]) {
+      if (m.is_object() && m.contains("content")) add(m["content"]);
+    }
+  } else if (route == "/v1/completions" && body.contains("prompt")) {
+    add(body["prompt"]);
+  } else if (route == "/v1/embeddings" && body.contains("input")) {
+    add(body["input"]);
+  }
+  return out;
+}
+
+}  // namespace
+
+void ApiServer::PrepareInference(Call& call) {
+  auto& ctx = call.ctx;
+  if (call.body.is_object() && call.body.contains("model") && call.body["model"].is_string()) {
+    ctx.model = call.body["model"].get<std::string>();
+    if (const auto* m = models_.Find(ctx.model)) {
+      ctx.model_known = true;
+      ctx.model_max = m->installed.manifest.max_classification;
+    }
+  }
+  for (json* v : ContentRefs(call.body, ctx.route)) ctx.contents.push_back(v->get<std::string>());
+}
+
+void ApiServer::WriteBackContents(Call& call) {
+  const auto refs = ContentRefs(call.body, call.ctx.route);
+  for (size_t i = 0; i < refs.size() && i < call.ctx.contents.size(); ++i)
+    *refs[i] = call.ctx.contents[i];
 }
 
 void ApiServer::Models(std::shared_ptr<Call> call) {
@@ -166,10 +234,8 @@ void ApiServer::Models(std::shared_ptr<Call> call) {
                 {"max_classification",
                  std::string(ClassificationName(m.installed.manifest.max_classification))}};
   };
-  const std::string& path = call->ctx.route;
-  if (path.rfind("/v1/models/", 0) == 0) {
-    const std::string id = path.substr(std::string("/v1/models/").size());
-    call->ctx.route = "/v1/models/{id}";
+  if (!call->params.empty()) {
+    const std::string& id = call->params[0];
     const auto* m = models_.Find(id);
     if (m == nullptr) return call->Fail(NotFound("the model '" + id + "' does not exist"), "model");
     return call->ReplyJson(200, card(*m));
@@ -291,6 +357,11 @@ void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
     call->ReplyJson(status, body);
   };
   relay->fail = [call](const Status& st) { call->Fail(st); };
+  relay->guard = call->ctx.output_guard;
+  relay->finished = [call](const std::string& text, const Status& guard) {
+    call->ctx.output_text = text;
+    if (!guard.ok()) call->ctx.decision_reason += "; answer stopped: " + guard.message();
+  };
   auto ticket = m->scheduler->Submit(
       std::move(req), [relay](engine::InferenceUpdate&& u) { relay->OnUpdate(std::move(u)); });
   if (!ticket.ok())

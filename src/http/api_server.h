@@ -8,17 +8,39 @@
 
 #include "gateway/model_host.h"
 #include "gateway/pipeline.h"
+#include "gateway/usage_meter.h"
+#include "governance/audit_log.h"
+#include "governance/policy.h"
+#include "http/api_call.h"
 #include "http/http_server.h"
 #include "http/metrics.h"
+#include "identity/identity_store.h"
 
 namespace daulat::http {
 
-// daulat's HTTP face: the OpenAI-compatible API under /v1, and /healthz,
-// /readyz, /metrics. Thin by design: each handler parses, runs the gateway
-// pipeline, calls one service and serialises. The model host and pipeline
-// must outlive the server.
+// What the API serves from. The management API (/api/v1) is on when the
+// identity store is given; every pointer given must outlive the server.
+struct ApiServices {
+  gateway::ModelHost* models = nullptr;
+  const gateway::Pipeline* pipeline = nullptr;
+  identity::IdentityStore* identity = nullptr;
+  governance::PolicyStore* policies = nullptr;
+  governance::AuditLog* audit = nullptr;
+  gateway::UsageMeter* usage = nullptr;
+  store::Database* db = nullptr;
+  int64_t session_ttl_seconds = 12 * 3600;
+};
+
+class ManagementApi;
+
+// daulat's HTTP face: the OpenAI-compatible API under /v1, the management
+// API under /api/v1 (described at /api/openapi.json), and /healthz, /readyz,
+// /metrics. Thin by design: each handler parses, runs the gateway pipeline,
+// calls one service and serialises.
 class ApiServer {
  public:
+  static Result<std::unique_ptr<ApiServer>> Start(const HttpServerOptions& options,
+                                                  const ApiServices& services);
   static Result<std::unique_ptr<ApiServer>> Start(const HttpServerOptions& options,
                                                   gateway::ModelHost& models,
                                                   const gateway::Pipeline& pipeline);
@@ -33,10 +55,13 @@ class ApiServer {
                 const std::function<void()>& cancel_work = nullptr);
 
  private:
-  ApiServer(gateway::ModelHost& models, const gateway::Pipeline& pipeline)
-      : models_(models), pipeline_(pipeline) {}
-  struct Call;
+  explicit ApiServer(const ApiServices& services);
+  using Call = ApiCall;
   void Handle(Request& req, std::shared_ptr<Responder> responder);
+  // Reads the model, texts and classification of an inference request into
+  // the pipeline context; writes the (possibly masked) texts back after it.
+  void PrepareInference(Call& call);
+  static void WriteBackContents(Call& call);
   void Chat(std::shared_ptr<Call> call);
   void Completions(std::shared_ptr<Call> call);
   void Embeddings(std::shared_ptr<Call> call);
@@ -48,9 +73,13 @@ class ApiServer {
   gateway::HostedModel* FindModel(Call& call, const std::string& name);
   engine::InferenceRequest NewInferenceRequest(const Call& call) const;
   std::string Metrics() const;
+  void BuildRoutes();
 
+  ApiServices services_;
   gateway::ModelHost& models_;
   const gateway::Pipeline& pipeline_;
+  std::unique_ptr<ManagementApi> management_;
+  std::vector<ApiRoute> routes_;
   RequestMetrics metrics_;
   std::chrono::seconds request_timeout_{0};
   std::atomic<bool> ready_{false};

@@ -15,8 +15,30 @@ std::string LeadingTrim::operator()(std::string text) {
   return text.substr(first);
 }
 
+std::string GenerationRelay::Guard(std::string piece) {
+  if (!guard || piece.empty()) return piece;
+  if (!guard_status.ok()) return {};
+  auto released = guard->Push(piece);
+  if (!released.ok()) {
+    guard_status = released.status();
+    return {};
+  }
+  return std::move(released).value();
+}
+
+std::string GenerationRelay::GuardFinish() {
+  if (!guard || !guard_status.ok()) return {};
+  auto released = guard->Finish();
+  if (!released.ok()) {
+    guard_status = released.status();
+    return {};
+  }
+  return std::move(released).value();
+}
+
 void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
   std::string piece = trim ? trimmer(std::move(u.text)) : std::move(u.text);
+  if (!tools) piece = Guard(std::move(piece));
   if (stream && !piece.empty() && !tools) {
     responder->SendEvent(JsonText(chunk(piece, nullptr, first)));
     first = false;
@@ -24,6 +46,19 @@ void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
   text += piece;
   if (!u.finished) return;
   record(u.stats);
+  if (tools) {
+    text = Guard(std::move(text));
+    text += GuardFinish();
+  } else if (std::string tail = GuardFinish(); !tail.empty()) {
+    if (stream) {
+      responder->SendEvent(JsonText(chunk(tail, nullptr, first)));
+      first = false;
+    }
+    text += tail;
+  }
+  if (!guard_status.ok() && guard_status.code() != StatusCode::kPermissionDenied && u.status.ok())
+    u.status = guard_status;  // the guard failed: fail closed
+  if (finished) finished(text, guard_status);
   if (u.finish_reason == engine::FinishReason::kCancelled && u.status.ok()) {
     if (responder->disconnected()) return reply(499, json());  // nobody to tell
     // Still connected: the server is stopping. Say so, and end the response cleanly.
@@ -36,8 +71,9 @@ void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
     return reply(503, json());
   }
   const char* reason = u.finish_reason == engine::FinishReason::kLength ? "length" : "stop";
+  if (!guard_status.ok()) reason = "content_filter";
   json tool_calls;
-  if (tools && u.status.ok()) {
+  if (tools && u.status.ok() && guard_status.ok()) {
     auto parsed = gateway::ParseToolReply(text);
     if (!parsed.ok()) {
       u.status = u.finish_reason == engine::FinishReason::kLength

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/scheduler.h"
+#include "governance/pii_filter.h"
 #include "http/http_server.h"
 
 namespace daulat::http {
@@ -32,6 +33,13 @@ struct GenerationRelay {
   std::function<void(const engine::GenerationStats&)> record;
   std::function<void(unsigned, const json&)> reply;  // 499: the client left
   std::function<void(const Status&)> fail;
+  // Called once before the final reply with the answer as released and the
+  // output guard's verdict (OK, PERMISSION_DENIED when it blocked the answer).
+  std::function<void(const std::string& text, const Status& guard)> finished;
+  // Output PII guard (may be null): masks, blocks, and restores the caller's
+  // masked values; a blocked answer ends with finish_reason "content_filter".
+  std::shared_ptr<governance::OutputGuard> guard;
+  Status guard_status;
   std::shared_ptr<Responder> responder;
   bool stream = false;
   bool include_usage = false;
@@ -42,6 +50,11 @@ struct GenerationRelay {
   std::string text;
 
   void OnUpdate(engine::InferenceUpdate&& u);
+
+ private:
+  // Runs a piece of model text through the guard; empty once it has refused.
+  std::string Guard(std::string piece);
+  std::string GuardFinish();
 };
 
 nlohmann::json Usage(const engine::GenerationStats& s);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/sha256.h"
+#include "identity/identity_internal.h"
 
 namespace daulat::identity {
 namespace {
@@ -26,34 +27,43 @@ const std::vector<store::Migration> kMigrations = {
      "clearance TEXT NOT NULL, scopes TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at "
      "INTEGER, "
      "revoked_at INTEGER);"},
+    {2, "quotas, sessions, disabled users, key lookup by hash",
+     "ALTER TABLE tenants ADD COLUMN requests_per_minute INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE tenants ADD COLUMN tokens_per_day INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE api_keys ADD COLUMN tokens_per_day INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE users ADD COLUMN disabled_at INTEGER;"
+     "CREATE UNIQUE INDEX api_keys_by_hash ON api_keys (secret_hash);"
+     "CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES "
+     "tenants (tenant_id), username TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at "
+     "INTEGER NOT NULL);"},
 };
 
-constexpr const char* kBadCredentials = "invalid user name or password";
-constexpr const char* kBadKey = "invalid, expired or revoked API key";
+using internal::kBadCredentials;
 
-std::string RandomToken(size_t n) {
-  static constexpr char kAlphabet[] = "abcdefghijkmnopqrstuvwxyz23456789";  // no look-alikes
-  std::string out(n, 'a');
-  for (auto& c : out) c = kAlphabet[randombytes_uniform(sizeof kAlphabet - 1)];
-  return out;
-}
-
-std::string JoinScopes(const std::vector<std::string>& scopes) {
-  std::string out;
-  for (const auto& s : scopes) out += (out.empty() ? "" : " ") + s;
-  return out;
-}
-
-std::vector<std::string> SplitScopes(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t sp = text.find(' ', pos);
-    out.push_back(text.substr(pos, sp - pos));
-    if (sp == std::string::npos) break;
-    pos = sp + 1;
+bool IsTenantId(const std::string& id) {
+  if (id.empty() || id.size() > 64 || id[0] == '-' || id[0] == '_') return false;
+  for (const char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
   }
-  return out;
+  return true;
+}
+
+Limits LimitsFrom(const store::Row& row, size_t i) {
+  return Limits{row.Int(i), row.Int(i + 1)};
+}
+
+Result<std::string> HashPassword(const std::string& password) {
+  if (password.size() < 12) return InvalidArgument("a password needs at least 12 characters");
+  if (password.size() > 1024) return InvalidArgument("a password is at most 1024 characters");
+  std::string hash(crypto_pwhash_STRBYTES, '\0');
+  if (crypto_pwhash_str(hash.data(), password.data(), password.size(),
+                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return ResourceExhausted("not enough memory to hash the password");
+  }
+  hash.resize(std::strlen(hash.c_str()));
+  return hash;
 }
 
 }  // namespace
@@ -90,36 +100,131 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(store::Database& db, 
 }
 
 Status IdentityStore::CreateTenant(const std::string& id, const std::string& name) {
-  if (id.empty() || id.size() > 64 || name.empty())
-    return InvalidArgument("a tenant needs an id (1-64 chars) and a name");
-  return db_.Execute("INSERT INTO tenants (tenant_id, name, created_at) VALUES (?, ?, ?)",
-                     {id, name, clock_()});
+  if (!IsTenantId(id))
+    return InvalidArgument(
+        "a tenant id is 1-64 of a-z, 0-9, '-' and '_', starting with a-z or 0-9");
+  if (name.empty() || name.size() > 200)
+    return InvalidArgument("a tenant name is 1-200 characters");
+  Status st = db_.Execute("INSERT INTO tenants (tenant_id, name, created_at) VALUES (?, ?, ?)",
+                          {id, name, clock_()});
+  if (st.code() == StatusCode::kFailedPrecondition)
+    return FailedPrecondition("the tenant '" + id + "' already exists");
+  return st;
+}
+
+Result<std::vector<TenantInfo>> IdentityStore::ListTenants() {
+  auto rows = db_.Query(
+      "SELECT tenant_id, name, created_at, requests_per_minute, tokens_per_day FROM tenants ORDER "
+      "BY tenant_id");
+  if (!rows.ok()) return rows.status();
+  std::vector<TenantInfo> out;
+  for (const auto& r : *rows) out.push_back({r.Text(0), r.Text(1), r.Int(2), LimitsFrom(r, 3)});
+  return out;
+}
+
+Result<TenantInfo> IdentityStore::GetTenant(const std::string& id) {
+  auto rows = db_.Query(
+      "SELECT tenant_id, name, created_at, requests_per_minute, tokens_per_day FROM tenants WHERE "
+      "tenant_id = ?",
+      {id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no tenant '" + id + "'");
+  const auto& r = (*rows)[0];
+  return TenantInfo{r.Text(0), r.Text(1), r.Int(2), LimitsFrom(r, 3)};
+}
+
+Result<Limits> IdentityStore::TenantLimits(const std::string& tenant_id) {
+  auto t = GetTenant(tenant_id);
+  if (!t.ok()) return t.status();
+  return t->limits;
+}
+
+Status IdentityStore::SetTenantLimits(const std::string& id, Limits limits) {
+  DAULAT_RETURN_IF_ERROR(internal::CheckLimits(limits));
+  DAULAT_RETURN_IF_ERROR(GetTenant(id).status());
+  return db_.Execute(
+      "UPDATE tenants SET requests_per_minute = ?, tokens_per_day = ? WHERE tenant_id = ?",
+      {limits.requests_per_minute, limits.tokens_per_day, id});
 }
 
 Status IdentityStore::CreateUser(const std::string& tenant_id, const std::string& username,
                                  const std::string& password, Role role, Classification clearance) {
   if (username.empty() || username.size() > 128)
     return InvalidArgument("a user name is 1 to 128 characters");
-  if (password.size() < 12) return InvalidArgument("a password needs at least 12 characters");
-  if (password.size() > 1024) return InvalidArgument("a password is at most 1024 characters");
-  std::string hash(crypto_pwhash_STRBYTES, '\0');
-  if (crypto_pwhash_str(hash.data(), password.data(), password.size(),
-                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-    return ResourceExhausted("not enough memory to hash the password");
-  }
-  hash.resize(std::strlen(hash.c_str()));
+  auto hash = HashPassword(password);
+  if (!hash.ok()) return hash.status();
+  DAULAT_RETURN_IF_ERROR(GetTenant(tenant_id).status());
   store::TenantScope scope(db_, tenant_id);
-  return scope.Insert("users", {"username", "password_hash", "role", "clearance", "created_at"},
-                      {username, hash, std::string(RoleName(role)),
-                       std::string(ClassificationName(clearance)), clock_()});
+  Status st =
+      scope.Insert("users", {"username", "password_hash", "role", "clearance", "created_at"},
+                   {username, *hash, std::string(RoleName(role)),
+                    std::string(ClassificationName(clearance)), clock_()});
+  if (st.code() == StatusCode::kFailedPrecondition)
+    return FailedPrecondition("the user '" + username + "' already exists");
+  return st;
+}
+
+Result<std::vector<UserInfo>> IdentityStore::ListUsers(const std::string& tenant_id) {
+  store::TenantScope scope(db_, tenant_id);
+  auto rows = scope.Select("users", {"username", "role", "clearance", "created_at", "disabled_at"},
+                           "", {}, "username");
+  if (!rows.ok()) return rows.status();
+  std::vector<UserInfo> out;
+  for (const auto& r : *rows) {
+    out.push_back({r.Text(0), ParseRole(r.Text(1)).value_or(Role::kMember),
+                   ParseClassification(r.Text(2)).value_or(Classification::kTerbuka), r.Int(3),
+                   !r.IsNull(4)});
+  }
+  return out;
+}
+
+Status IdentityStore::UpdateUser(const std::string& tenant_id, const std::string& username,
+                                 const UserUpdate& u) {
+  std::vector<std::string> columns;
+  std::vector<store::Value> values;
+  if (u.role) {
+    columns.emplace_back("role");
+    values.emplace_back(std::string(RoleName(*u.role)));
+  }
+  if (u.clearance) {
+    columns.emplace_back("clearance");
+    values.emplace_back(std::string(ClassificationName(*u.clearance)));
+  }
+  if (u.password) {
+    auto hash = HashPassword(*u.password);
+    if (!hash.ok()) return hash.status();
+    columns.emplace_back("password_hash");
+    values.emplace_back(*hash);
+  }
+  if (u.disabled) {
+    columns.emplace_back("disabled_at");
+    if (*u.disabled) {
+      values.emplace_back(clock_());
+    } else {
+      values.emplace_back(nullptr);
+    }
+  }
+  store::TenantScope scope(db_, tenant_id);
+  if (columns.empty()) {
+    auto rows = scope.Select("users", {"username"}, "username = ?", {username});
+    if (!rows.ok()) return rows.status();
+    return rows->empty() ? NotFound("no user '" + username + "' in this tenant") : Status::Ok();
+  }
+  auto changed = scope.Update("users", columns, values, "username = ?", {username});
+  if (!changed.ok()) return changed.status();
+  if (*changed == 0) return NotFound("no user '" + username + "' in this tenant");
+  if (u.disabled.value_or(false) || u.password) {
+    auto ended = scope.Delete("sessions", "username = ?", {username});
+    if (!ended.ok()) return ended.status();
+  }
+  return Status::Ok();
 }
 
 Result<Principal> IdentityStore::Login(const std::string& tenant_id, const std::string& username,
                                        const std::string& password) {
   store::TenantScope scope(db_, tenant_id);
-  auto rows =
-      scope.Select("users", {"password_hash", "role", "clearance"}, "username = ?", {username});
+  auto rows = scope.Select("users", {"password_hash", "role", "clearance", "disabled_at"},
+                           "username = ?", {username});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
     // Spend the same time as a real check, so timing does not reveal which user names exist.
@@ -138,7 +243,8 @@ Result<Principal> IdentityStore::Login(const std::string& tenant_id, const std::
     return Unauthenticated(kBadCredentials);
   }
   const auto& row = (*rows)[0];
-  if (crypto_pwhash_str_verify(row.Text(0).c_str(), password.data(), password.size()) != 0) {
+  if (crypto_pwhash_str_verify(row.Text(0).c_str(), password.data(), password.size()) != 0 ||
+      !row.IsNull(3)) {
     return Unauthenticated(kBadCredentials);
   }
   Principal p;
@@ -146,66 +252,10 @@ Result<Principal> IdentityStore::Login(const std::string& tenant_id, const std::
   p.subject = "user:" + username;
   p.role = ParseRole(row.Text(1)).value_or(Role::kMember);
   p.clearance = ParseClassification(row.Text(2)).value_or(Classification::kTerbuka);
+  auto limits = TenantLimits(tenant_id);
+  if (!limits.ok()) return limits.status();
+  p.tenant_limits = *limits;
   return p;
-}
-
-Result<NewApiKey> IdentityStore::CreateApiKey(const std::string& tenant_id,
-                                              const ApiKeyOptions& o) {
-  if (o.name.empty() || o.name.size() > 128)
-    return InvalidArgument("an API key needs a name of 1 to 128 characters");
-  NewApiKey key;
-  key.id = "key_" + RandomToken(16);
-  key.prefix = RandomToken(8);
-  key.secret = "dlt_" + key.prefix + "_" + RandomToken(40);
-  store::TenantScope scope(db_, tenant_id);
-  DAULAT_RETURN_IF_ERROR(scope.Insert(
-      "api_keys",
-      {"key_id", "prefix", "secret_hash", "name", "role", "clearance", "scopes", "created_at",
-       "expires_at"},
-      {key.id, key.prefix, Sha256Hex(key.secret), o.name, std::string(RoleName(o.role)),
-       std::string(ClassificationName(o.clearance)), JoinScopes(o.scopes), clock_(),
-       o.expires_at ? store::Value(*o.expires_at) : store::Value(nullptr)}));
-  return key;
-}
-
-Result<Principal> IdentityStore::Authenticate(const std::string& secret) {
-  // dlt_<8-char prefix>_<secret>
-  if (secret.size() != 4 + 8 + 1 + 40 || secret.rfind("dlt_", 0) != 0 || secret[12] != '_') {
-    return Unauthenticated(kBadKey);
-  }
-  // Prefix lookup is the one query that must cross tenants: the key names its tenant.
-  auto rows = db_.Query(
-      "SELECT tenant_id, key_id, secret_hash, role, clearance, scopes, expires_at, revoked_at FROM "
-      "api_keys "
-      "WHERE prefix = ?",
-      {secret.substr(4, 8)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return Unauthenticated(kBadKey);
-  const auto& row = (*rows)[0];
-  const std::string given = Sha256Hex(secret);
-  const std::string stored = row.Text(2);
-  if (stored.size() != given.size() ||
-      sodium_memcmp(stored.data(), given.data(), given.size()) != 0) {
-    return Unauthenticated(kBadKey);
-  }
-  const int64_t now = clock_();
-  if (!row.IsNull(7) || (!row.IsNull(6) && row.Int(6) <= now)) return Unauthenticated(kBadKey);
-  Principal p;
-  p.tenant_id = row.Text(0);
-  p.subject = "key:" + row.Text(1);
-  p.role = ParseRole(row.Text(3)).value_or(Role::kMember);
-  p.clearance = ParseClassification(row.Text(4)).value_or(Classification::kTerbuka);
-  p.scopes = SplitScopes(row.Text(5));
-  return p;
-}
-
-Status IdentityStore::RevokeApiKey(const std::string& tenant_id, const std::string& key_id) {
-  store::TenantScope scope(db_, tenant_id);
-  auto changed = scope.Update("api_keys", {"revoked_at"}, {clock_()},
-                              "key_id = ? AND revoked_at IS NULL", {key_id});
-  if (!changed.ok()) return changed.status();
-  if (*changed == 0) return NotFound("no active API key " + key_id + " in this tenant");
-  return Status::Ok();
 }
 
 }  // namespace daulat::identity

@@ -17,13 +17,50 @@ enum class Role { kOwner, kAdmin, kAuditor, kMember, kService };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view text);
 
+// Requests per minute and tokens per UTC day; 0 = unlimited.
+struct Limits {
+  int64_t requests_per_minute = 0;
+  int64_t tokens_per_day = 0;
+};
+
 // Who is calling, once authenticated.
 struct Principal {
   std::string tenant_id;
-  std::string subject;  // "user:<id>" or "key:<id>"
+  std::string subject;  // "user:<name>" or "key:<id>"
   Role role = Role::kMember;
   Classification clearance = Classification::kTerbuka;
   std::vector<std::string> scopes;  // empty: all scopes of the role
+  Limits key_limits;                // of the key (or session) used
+  Limits tenant_limits;
+};
+
+struct TenantInfo {
+  std::string id, name;
+  int64_t created_at = 0;
+  Limits limits;
+};
+
+struct UserInfo {
+  std::string username;
+  Role role = Role::kMember;
+  Classification clearance = Classification::kTerbuka;
+  int64_t created_at = 0;
+  bool disabled = false;
+};
+
+struct ApiKeyInfo {
+  std::string id, prefix, name;
+  Role role = Role::kMember;
+  Classification clearance = Classification::kTerbuka;
+  std::vector<std::string> scopes;
+  int64_t created_at = 0;
+  std::optional<int64_t> expires_at, revoked_at;
+  Limits limits;
+};
+
+struct NewSession {
+  std::string token;  // "dls_<secret>": given to the client once, stored hashed
+  int64_t expires_at = 0;
 };
 
 struct NewApiKey {
@@ -38,6 +75,15 @@ struct ApiKeyOptions {
   Classification clearance = Classification::kTerbuka;
   std::vector<std::string> scopes;
   std::optional<int64_t> expires_at;  // unix seconds
+  Limits limits;
+};
+
+// Changes to a user; unset fields stay as they are.
+struct UserUpdate {
+  std::optional<Role> role;
+  std::optional<Classification> clearance;
+  std::optional<std::string> password;
+  std::optional<bool> disabled;
 };
 
 // Tenants, users (Argon2id passwords) and API keys (only SHA-256 hashes
@@ -51,18 +97,45 @@ class IdentityStore {
   using Clock = std::function<int64_t()>;  // unix seconds; injected for expiry tests
   static Result<std::unique_ptr<IdentityStore>> Open(store::Database& db, Clock clock = nullptr);
 
+  // Tenant ids are 1-64 of [a-z0-9_-], starting with a letter or digit.
   Status CreateTenant(const std::string& id, const std::string& name);
+  Result<std::vector<TenantInfo>> ListTenants();
+  // NOT_FOUND for an unknown tenant.
+  Result<TenantInfo> GetTenant(const std::string& id);
+  Status SetTenantLimits(const std::string& id, Limits limits);
+
   Status CreateUser(const std::string& tenant_id, const std::string& username,
                     const std::string& password, Role role, Classification clearance);
+  Result<std::vector<UserInfo>> ListUsers(const std::string& tenant_id);
+  // NOT_FOUND when the user is not in this tenant. Disabling a user ends their sessions.
+  Status UpdateUser(const std::string& tenant_id, const std::string& username,
+                    const UserUpdate& update);
   Result<Principal> Login(const std::string& tenant_id, const std::string& username,
                           const std::string& password);
 
+  // Console sessions: an expiring bearer token for a signed-in user. The
+  // principal is re-read on each use, so role changes and disabling apply at once.
+  Result<NewSession> CreateSession(const Principal& user, int64_t ttl_seconds);
+  Status EndSession(const std::string& token);
+
   Result<NewApiKey> CreateApiKey(const std::string& tenant_id, const ApiKeyOptions& options);
-  Result<Principal> Authenticate(const std::string& secret);
+  // Registers a secret chosen by the operator (DAULAT_ADMIN_KEY, the serving
+  // issue's static api_key) as a key; idempotent for the same secret and
+  // name. Only its SHA-256 is stored. Returns the key id.
+  Result<std::string> ImportApiKey(const std::string& tenant_id, const std::string& secret,
+                                   const ApiKeyOptions& options);
+  Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& tenant_id);
+  Status SetApiKeyLimits(const std::string& tenant_id, const std::string& key_id, Limits limits);
   Status RevokeApiKey(const std::string& tenant_id, const std::string& key_id);
+
+  // An API key ("dlt_..." or an imported secret) or a session token ("dls_...").
+  Result<Principal> Authenticate(const std::string& secret);
 
  private:
   IdentityStore(store::Database& db, Clock clock) : db_(db), clock_(std::move(clock)) {}
+  Result<Principal> AuthenticateKey(const std::string& secret);
+  Result<Principal> AuthenticateSession(const std::string& token);
+  Result<Limits> TenantLimits(const std::string& tenant_id);
   store::Database& db_;
   Clock clock_;
 };

@@ -14,6 +14,25 @@ bool IsIdentifier(const std::string& s) {
   });
 }
 
+// "a, b DESC, c ASC": identifiers with an optional direction.
+bool IsOrderBy(const std::string& s) {
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t comma = s.find(',', pos);
+    if (comma == std::string::npos) comma = s.size();
+    std::string part = s.substr(pos, comma - pos);
+    while (!part.empty() && part.front() == ' ') part.erase(0, 1);
+    for (const char* dir : {" DESC", " ASC"}) {
+      const std::string d(dir);
+      if (part.size() > d.size() && part.compare(part.size() - d.size(), d.size(), d) == 0)
+        part.resize(part.size() - d.size());
+    }
+    if (!IsIdentifier(part)) return false;
+    pos = comma + 1;
+  }
+  return true;
+}
+
 Status CheckIdentifiers(const std::string& table, const std::vector<std::string>& columns) {
   if (!IsIdentifier(table)) return InvalidArgument("'" + table + "' is not a table name");
   for (const auto& c : columns) {
@@ -86,6 +105,11 @@ Status Database::Migrate(const std::string& component, const std::vector<Migrati
     if (m.version <= *current) continue;
     auto tx = Begin();
     if (!tx.ok()) return tx.status();
+    // Another process may have applied it while this one waited for the write lock.
+    auto done = (*tx)->Query("SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?",
+                             {component, int64_t{m.version}});
+    if (!done.ok()) return done.status();
+    if (!done->empty()) continue;
     if (Status st = (*tx)->Execute(m.sql); !st.ok()) {
       return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.name +
                                    ") failed: " + st.message());
@@ -120,15 +144,16 @@ Result<std::vector<Row>> TenantScope::Select(const std::string& table,
                                              const std::vector<std::string>& columns,
                                              const std::string& where,
                                              const std::vector<Value>& params,
-                                             const std::string& order_by) {
+                                             const std::string& order_by, int64_t limit) {
   DAULAT_RETURN_IF_ERROR(CheckIdentifiers(table, columns));
-  if (!order_by.empty() && !IsIdentifier(order_by))
-    return InvalidArgument("'" + order_by + "' is not a column name");
+  if (!order_by.empty() && !IsOrderBy(order_by))
+    return InvalidArgument("'" + order_by + "' is not a list of columns to order by");
   std::string cols;
   for (const auto& c : columns) cols += (cols.empty() ? "" : ", ") + c;
   std::string sql = "SELECT " + cols + " FROM " + table + " WHERE tenant_id = ?";
   if (!where.empty()) sql += " AND (" + where + ")";
   if (!order_by.empty()) sql += " ORDER BY " + order_by;
+  if (limit > 0) sql += " LIMIT " + std::to_string(limit);
   std::vector<Value> all = {tenant_};
   all.insert(all.end(), params.begin(), params.end());
   return db_.Query(sql, all);

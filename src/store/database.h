@@ -81,10 +81,11 @@ class TenantScope {
   Status Insert(const std::string& table, const std::vector<std::string>& columns,
                 const std::vector<Value>& values);
   // `where` is extra conditions ANDed after the tenant filter, e.g. "id = ?".
+  // `order_by` is "column [ASC|DESC], ..."; `limit` 0 means all rows.
   Result<std::vector<Row>> Select(const std::string& table, const std::vector<std::string>& columns,
                                   const std::string& where = "",
                                   const std::vector<Value>& params = {},
-                                  const std::string& order_by = "");
+                                  const std::string& order_by = "", int64_t limit = 0);
   // Returns how many rows changed.
   Result<int64_t> Update(const std::string& table, const std::vector<std::string>& columns,
                          const std::vector<Value>& values, const std::string& where,

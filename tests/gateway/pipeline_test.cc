@@ -69,6 +69,8 @@ TEST(BearerTokenAuthenticatorTest, NoKeyConfiguredMeansAnonymous) {
   ASSERT_TRUE(auth.OnRequest(ctx).ok());
   EXPECT_FALSE(ctx.caller.authenticated);
   EXPECT_EQ(ctx.caller.partition, "anonymous");
+  EXPECT_EQ(ctx.caller.principal.clearance, Classification::kTerbuka);
+  EXPECT_EQ(ctx.caller.principal.role, identity::Role::kMember);
 }
 
 }  // namespace

@@ -1,0 +1,127 @@
+#include "governance/pii_filter.h"
+
+#include <algorithm>
+#include <exception>
+
+namespace daulat::governance {
+namespace {
+
+// Longest identifier (or placeholder) the guard must see whole; emails can be
+// longer, but 64 bytes covers every Malaysian identifier with its separators.
+constexpr size_t kHoldBack = 64;
+constexpr size_t kContext = 64;
+
+// Moves `pos` back to the start of a UTF-8 sequence.
+size_t Utf8Boundary(const std::string& s, size_t pos) {
+  while (pos > 0 && pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80) --pos;
+  return pos;
+}
+
+}  // namespace
+
+std::string PiiMasker::Mask(std::string_view text, std::vector<PiiFinding>* found) {
+  const auto findings = scan_(text);
+  std::string out;
+  size_t pos = 0;
+  for (const auto& f : findings) {
+    out.append(text.substr(pos, f.byte_start - pos));
+    const std::string type(PiiTypeName(f.type));
+    const std::string key = type + '\0' + f.text;
+    auto it = by_value_.find(key);
+    if (it == by_value_.end()) {
+      const std::string placeholder = "<" + type + "_" + std::to_string(++counters_[type]) + ">";
+      it = by_value_.emplace(key, placeholder).first;
+      originals_[placeholder] = f.text;
+    }
+    out += it->second;
+    pos = f.byte_end;
+  }
+  out.append(text.substr(pos));
+  if (found != nullptr) found->insert(found->end(), findings.begin(), findings.end());
+  return out;
+}
+
+OutputGuard::OutputGuard(PiiScanFn scan, PiiMode mode, std::map<std::string, std::string> originals)
+    : scan_(std::move(scan)),
+      mode_(mode),
+      originals_(std::move(originals)),
+      passthrough_(mode == PiiMode::kAllow && originals_.empty()) {}
+
+Result<std::string> OutputGuard::Push(std::string_view delta) {
+  if (failed_) return Internal("the output guard failed earlier; nothing more is released");
+  if (passthrough_) return std::string(delta);
+  pending_.append(delta);
+  return Release(false);
+}
+
+Result<std::string> OutputGuard::Finish() {
+  if (failed_) return Internal("the output guard failed earlier; nothing more is released");
+  if (passthrough_) return std::string();
+  return Release(true);
+}
+
+Result<std::string> OutputGuard::Release(bool final) {
+  size_t cut =
+      final ? pending_.size() : (pending_.size() > kHoldBack ? pending_.size() - kHoldBack : 0);
+  if (cut == 0 && !final) return std::string();
+  std::vector<PiiFinding> findings;
+  const std::string window = context_ + pending_;
+  try {
+    findings = scan_(window);
+  } catch (const std::exception& e) {
+    failed_ = true;
+    return Internal(std::string("the PII guard failed (") + e.what() + "); the answer is withheld");
+  } catch (...) {
+    failed_ = true;
+    return Internal("the PII guard failed; the answer is withheld");
+  }
+  const size_t base = context_.size();
+  // Findings wholly in text already released were dealt with then. One that
+  // crosses the cut waits for the rest of its text.
+  std::vector<PiiFinding> mine;
+  for (const auto& f : findings) {
+    if (f.byte_end <= base) continue;
+    const size_t start = f.byte_start > base ? f.byte_start - base : 0;
+    const size_t end = f.byte_end - base;
+    if (start < cut && end > cut) cut = start;
+    if (end <= cut) {
+      PiiFinding g = f;
+      g.byte_start = start;
+      g.byte_end = end;
+      mine.push_back(std::move(g));
+    }
+  }
+  if (!final && !originals_.empty()) {
+    // Do not split a placeholder of the caller's values: "<MYK" | "AD_1>".
+    const size_t lt = pending_.rfind('<', cut == 0 ? 0 : cut - 1);
+    if (lt != std::string::npos && cut - lt < 32 && pending_.find('>', lt) >= cut) cut = lt;
+  }
+  cut = Utf8Boundary(pending_, cut);
+  mine.erase(std::remove_if(mine.begin(), mine.end(),
+                            [cut](const PiiFinding& f) { return f.byte_end > cut; }),
+             mine.end());
+  for (const auto& f : mine) ++counts_[std::string(PiiTypeName(f.type))];
+  if (!mine.empty() && mode_ == PiiMode::kBlock) {
+    failed_ = true;
+    return PermissionDenied("the answer contained personal data (" +
+                            std::string(PiiTypeName(mine.front().type)) +
+                            ") and the policy blocks personal data in answers at this level");
+  }
+  std::string raw = pending_.substr(0, cut);
+  std::string released;
+  size_t pos = 0;
+  for (const auto& f : mine) {
+    if (mode_ != PiiMode::kMask) break;
+    released.append(raw, pos, f.byte_start - pos);
+    released += "<" + std::string(PiiTypeName(f.type)) + "_REDACTED>";
+    pos = f.byte_end;
+  }
+  released.append(raw, pos);
+  pending_.erase(0, cut);
+  context_ += raw;
+  if (context_.size() > kContext)
+    context_.erase(0, Utf8Boundary(context_, context_.size() - kContext));
+  return originals_.empty() ? released : Unmask(released, originals_);
+}
+
+}  // namespace daulat::governance

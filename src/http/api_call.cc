@@ -1,0 +1,95 @@
+#include "http/api_call.h"
+
+#include "http/openai_errors.h"
+
+namespace daulat::http {
+
+void ApiCall::Finish(unsigned status) {
+  if (completed_.exchange(true)) return;
+  ctx.http_status = status;
+  ctx.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  metrics_.Observe(ctx.route, status, ctx.duration_ms / 1000.0);
+  pipeline_.Complete(ctx);
+}
+
+void ApiCall::ReplyJson(unsigned status, const nlohmann::json& j, Headers headers) {
+  headers.emplace_back("X-Request-Id", ctx.request_id);
+  responder->Reply(status, "application/json", JsonText(j), std::move(headers));
+  Finish(status);
+}
+
+void ApiCall::Reply(unsigned status, const std::string& content_type, std::string body_text) {
+  responder->Reply(status, content_type, std::move(body_text), {{"X-Request-Id", ctx.request_id}});
+  Finish(status);
+}
+
+void ApiCall::Fail(const Status& st, const std::string& param) {
+  Headers headers;
+  if (st.code() == StatusCode::kResourceExhausted) {
+    // Quotas name their wait ("retry after 12 s"); the queue says 1 s.
+    std::string wait = "1";
+    const auto at = st.message().find("retry after ");
+    if (at != std::string::npos) {
+      const auto n = std::strtoll(st.message().c_str() + at + 12, nullptr, 10);
+      if (n > 0) wait = std::to_string(n);
+    }
+    headers.emplace_back("Retry-After", wait);
+  }
+  if (st.code() == StatusCode::kUnauthenticated) headers.emplace_back("WWW-Authenticate", "Bearer");
+  ctx.error_message = st.message();
+  ReplyJson(ErrorFor(st).status, ErrorBody(st, param), std::move(headers));
+}
+
+std::string ApiCall::Query(const std::string& name) const {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string part = query.substr(pos, amp - pos);
+    const size_t eq = part.find('=');
+    if (part.substr(0, eq) == name) {
+      const std::string raw = eq == std::string::npos ? "" : part.substr(eq + 1);
+      std::string out;
+      for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '+') {
+          out.push_back(' ');
+        } else if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(raw[i + 1]) &&
+                   std::isxdigit(raw[i + 2])) {
+          out.push_back(static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16)));
+          i += 2;
+        } else {
+          out.push_back(raw[i]);
+        }
+      }
+      return out;
+    }
+    pos = amp + 1;
+  }
+  return {};
+}
+
+bool MatchPattern(const std::string& pattern, const std::string& path,
+                  std::vector<std::string>* params) {
+  std::vector<std::string> found;
+  size_t p = 0, q = 0;
+  while (p < pattern.size() && q <= path.size()) {
+    if (pattern[p] == '{') {
+      const size_t close = pattern.find('}', p);
+      size_t end = path.find('/', q);
+      if (end == std::string::npos) end = path.size();
+      if (end == q || end - q > 200) return false;
+      found.push_back(path.substr(q, end - q));
+      p = close + 1;
+      q = end;
+    } else {
+      if (q >= path.size() || pattern[p] != path[q]) return false;
+      ++p;
+      ++q;
+    }
+  }
+  if (p != pattern.size() || q != path.size()) return false;
+  if (params != nullptr) *params = std::move(found);
+  return true;
+}
+
+}  // namespace daulat::http

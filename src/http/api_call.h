@@ -1,0 +1,60 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "gateway/pipeline.h"
+#include "http/http_server.h"
+#include "http/metrics.h"
+
+namespace daulat::http {
+
+// One API request in flight: the pipeline context, the responder and the
+// parsed body. Finish runs the pipeline's completion stages (audit,
+// metering) exactly once, whatever path the request took.
+struct ApiCall {
+  using Clock = std::chrono::steady_clock;
+  ApiCall(RequestMetrics& metrics, const gateway::Pipeline& pipeline)
+      : metrics_(metrics), pipeline_(pipeline) {}
+
+  gateway::RequestContext ctx;
+  std::shared_ptr<Responder> responder;
+  nlohmann::json body;
+  std::vector<std::string> params;  // path parameters, in order ("{id}")
+  std::string query;                // raw query string
+  Clock::time_point started = Clock::now();
+
+  void Finish(unsigned status);
+  void ReplyJson(unsigned status, const nlohmann::json& j, Headers headers = {});
+  void Reply(unsigned status, const std::string& content_type, std::string body);
+  // The OpenAI-shaped error for `st` (also the shape on /api).
+  void Fail(const Status& st, const std::string& param = "");
+  // A query parameter's value ("" when absent), percent-decoded.
+  std::string Query(const std::string& name) const;
+
+ private:
+  RequestMetrics& metrics_;
+  const gateway::Pipeline& pipeline_;
+  std::atomic<bool> completed_{false};
+};
+
+// One endpoint: method, path pattern ("/api/v1/keys/{id}"), what it needs
+// from the caller, whether it takes a JSON body, and its handler.
+struct ApiRoute {
+  boost::beast::http::verb method;
+  std::string pattern;
+  gateway::Permission permission;
+  bool json_body = false;
+  std::function<void(std::shared_ptr<ApiCall>)> handler;
+};
+
+// Matches a path against a pattern, collecting "{...}" segments (1-200
+// characters, no '/') into `params`.
+bool MatchPattern(const std::string& pattern, const std::string& path,
+                  std::vector<std::string>* params);
+
+}  // namespace daulat::http

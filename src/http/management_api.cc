@@ -1,0 +1,351 @@
+// Management API: routes, sign-in, tenants, users and API keys.
+
+#include "http/management_api.h"
+
+#include <chrono>
+
+#include "http/openai_errors.h"
+#include "http/request_fields.h"
+
+namespace daulat::http {
+namespace {
+
+using identity::Role;
+using nlohmann::json;
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// An admin may hand out any role but owner; an owner any role.
+int Rank(Role r) {
+  switch (r) {
+    case Role::kOwner: return 2;
+    case Role::kAdmin: return 1;
+    default: return 0;
+  }
+}
+
+Status MayGrant(const identity::Principal& caller, std::optional<Role> role,
+                std::optional<Classification> clearance) {
+  if (role && Rank(*role) > Rank(caller.role))
+    return PermissionDenied("the role " + std::string(identity::RoleName(caller.role)) +
+                            " cannot grant the role " + std::string(identity::RoleName(*role)));
+  if (clearance && *clearance > caller.clearance)
+    return PermissionDenied("cannot grant clearance " +
+                            std::string(ClassificationName(*clearance)) + " above your own (" +
+                            std::string(ClassificationName(caller.clearance)) + ")");
+  return Status::Ok();
+}
+
+json KeyJson(const identity::ApiKeyInfo& k) {
+  return {{"id", k.id},
+          {"prefix", k.prefix},
+          {"name", k.name},
+          {"role", identity::RoleName(k.role)},
+          {"clearance", ClassificationName(k.clearance)},
+          {"scopes", k.scopes},
+          {"created_at", k.created_at},
+          {"expires_at", k.expires_at ? json(*k.expires_at) : json(nullptr)},
+          {"revoked_at", k.revoked_at ? json(*k.revoked_at) : json(nullptr)},
+          {"requests_per_minute", k.limits.requests_per_minute},
+          {"tokens_per_day", k.limits.tokens_per_day}};
+}
+
+json UserJson(const identity::UserInfo& u) {
+  return {{"username", u.username},
+          {"role", identity::RoleName(u.role)},
+          {"clearance", ClassificationName(u.clearance)},
+          {"created_at", u.created_at},
+          {"disabled", u.disabled}};
+}
+
+json TenantJson(const identity::TenantInfo& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"created_at", t.created_at},
+          {"requests_per_minute", t.limits.requests_per_minute},
+          {"tokens_per_day", t.limits.tokens_per_day}};
+}
+
+json List(json data) {
+  return {{"object", "list"}, {"data", std::move(data)}};
+}
+
+const std::vector<std::string> kScopes = {"models",   "inference", "policy.read", "policy",
+                                          "identity", "tenants",   "audit",       "usage"};
+
+}  // namespace
+
+void ManagementApi::AddRoutes(std::vector<ApiRoute>& routes) {
+  using V = boost::beast::http::verb;
+  using P = gateway::Permission;
+  const auto bind = [this](void (ManagementApi::*fn)(CallPtr)) {
+    return [this, fn](CallPtr c) { (this->*fn)(std::move(c)); };
+  };
+  const std::vector<ApiRoute> mine = {
+      {V::post, "/api/v1/auth/login", P::kPublic, true, bind(&ManagementApi::Login)},
+      {V::post, "/api/v1/auth/logout", P::kSelf, false, bind(&ManagementApi::Logout)},
+      {V::get, "/api/v1/me", P::kSelf, false, bind(&ManagementApi::Me)},
+      {V::get, "/api/v1/tenants", P::kManageTenants, false, bind(&ManagementApi::ListTenants)},
+      {V::post, "/api/v1/tenants", P::kManageTenants, true, bind(&ManagementApi::CreateTenant)},
+      {V::patch, "/api/v1/tenants/{id}", P::kManageTenants, true,
+       bind(&ManagementApi::UpdateTenant)},
+      {V::get, "/api/v1/users", P::kManageIdentity, false, bind(&ManagementApi::ListUsers)},
+      {V::post, "/api/v1/users", P::kManageIdentity, true, bind(&ManagementApi::CreateUser)},
+      {V::patch, "/api/v1/users/{username}", P::kManageIdentity, true,
+       bind(&ManagementApi::UpdateUser)},
+      {V::get, "/api/v1/keys", P::kManageIdentity, false, bind(&ManagementApi::ListKeys)},
+      {V::post, "/api/v1/keys", P::kManageIdentity, true, bind(&ManagementApi::CreateKey)},
+      {V::patch, "/api/v1/keys/{id}", P::kManageIdentity, true, bind(&ManagementApi::UpdateKey)},
+      {V::delete_, "/api/v1/keys/{id}", P::kManageIdentity, false, bind(&ManagementApi::RevokeKey)},
+      {V::get, "/api/v1/policy", P::kReadPolicy, false, bind(&ManagementApi::GetPolicy)},
+      {V::put, "/api/v1/policy", P::kManagePolicy, true, bind(&ManagementApi::PutPolicy)},
+      {V::get, "/api/v1/policy/versions", P::kReadPolicy, false,
+       bind(&ManagementApi::PolicyVersions)},
+      {V::get, "/api/v1/audit", P::kReadAudit, false, bind(&ManagementApi::ListAudit)},
+      {V::get, "/api/v1/audit/verify", P::kReadAudit, false, bind(&ManagementApi::VerifyAudit)},
+      {V::get, "/api/v1/audit/export", P::kReadAudit, false, bind(&ManagementApi::ExportAudit)},
+      {V::get, "/api/v1/usage", P::kReadUsage, false, bind(&ManagementApi::Usage)},
+  };
+  routes.insert(routes.end(), mine.begin(), mine.end());
+}
+
+void ManagementApi::Login(CallPtr call) {
+  RequestFields f(call->body, {"tenant", "username", "password"});
+  const auto tenant = f.String("tenant", false, 64).value_or(gateway::kOperatorTenant);
+  const auto username = f.String("username", true, 128);
+  const auto password = f.String("password", true, 1024);
+  if (!f.status().ok()) return call->Fail(f.status());
+  call->ctx.actor = "user:" + *username;
+  // Failed sign-ins are audited in the tenant named, when it exists (its
+  // admins see them); otherwise in the operator tenant.
+  auto& principal = call->ctx.caller.principal;
+  principal.tenant_id = s_.identity->GetTenant(tenant).ok() ? tenant : gateway::kOperatorTenant;
+  boost::asio::post(blocking_, [this, call, tenant, username = *username, password = *password] {
+    auto p = s_.identity->Login(tenant, username, password);
+    if (!p.ok()) {
+      call->ctx.audit_action = "login_failed";
+      return call->Fail(p.status());
+    }
+    auto session = s_.identity->CreateSession(*p, s_.session_ttl_seconds);
+    if (!session.ok()) return call->Fail(session.status());
+    call->ctx.audit_action = "login";
+    call->ctx.caller.principal = *p;
+    call->ReplyJson(200, {{"token", session->token},
+                          {"expires_at", session->expires_at},
+                          {"tenant", p->tenant_id},
+                          {"username", username},
+                          {"role", identity::RoleName(p->role)},
+                          {"clearance", ClassificationName(p->clearance)}});
+  });
+}
+
+void ManagementApi::Logout(CallPtr call) {
+  call->ctx.audit_action = "logout";
+  const std::string& h = call->ctx.authorization;
+  if (h.rfind("Bearer dls_", 0) == 0) {
+    if (Status st = s_.identity->EndSession(h.substr(7)); !st.ok()) return call->Fail(st);
+  }
+  call->ReplyJson(200, {{"signed_out", true}});
+}
+
+void ManagementApi::Me(CallPtr call) {
+  call->ctx.audit_action = "whoami";
+  const auto& p = call->ctx.caller.principal;
+  call->ReplyJson(200, {{"tenant", p.tenant_id},
+                        {"subject", p.subject},
+                        {"role", identity::RoleName(p.role)},
+                        {"clearance", ClassificationName(p.clearance)},
+                        {"scopes", p.scopes},
+                        {"authenticated", call->ctx.caller.authenticated}});
+}
+
+void ManagementApi::ListTenants(CallPtr call) {
+  call->ctx.audit_action = "tenants_read";
+  auto tenants = s_.identity->ListTenants();
+  if (!tenants.ok()) return call->Fail(tenants.status());
+  json data = json::array();
+  for (const auto& t : *tenants) data.push_back(TenantJson(t));
+  call->ReplyJson(200, List(data));
+}
+
+void ManagementApi::CreateTenant(CallPtr call) {
+  RequestFields f(call->body, {"id", "name", "requests_per_minute", "tokens_per_day"});
+  const auto id = f.String("id", true, 64);
+  const auto name = f.String("name", true, 200);
+  const identity::Limits limits{f.Int("requests_per_minute", 0, 1'000'000).value_or(0),
+                                f.Int("tokens_per_day", 0, int64_t{1} << 50).value_or(0)};
+  if (!f.status().ok()) return call->Fail(f.status());
+  call->ctx.audit_action = "tenant_created";
+  call->ctx.resource = "tenant:" + *id;
+  if (Status st = s_.identity->CreateTenant(*id, *name); !st.ok()) return call->Fail(st);
+  if (Status st = s_.identity->SetTenantLimits(*id, limits); !st.ok()) return call->Fail(st);
+  // The new tenant's first credential: an owner key, shown once.
+  identity::ApiKeyOptions o;
+  o.name = "owner (created with the tenant)";
+  o.role = Role::kOwner;
+  o.clearance = Classification::kRahsiaBesar;
+  auto key = s_.identity->CreateApiKey(*id, o);
+  if (!key.ok()) return call->Fail(key.status());
+  auto t = s_.identity->GetTenant(*id);
+  if (!t.ok()) return call->Fail(t.status());
+  json out = TenantJson(*t);
+  out["owner_key"] = {{"id", key->id}, {"prefix", key->prefix}, {"key", key->secret}};
+  call->ReplyJson(201, out);
+}
+
+void ManagementApi::UpdateTenant(CallPtr call) {
+  RequestFields f(call->body, {"requests_per_minute", "tokens_per_day"});
+  const auto rpm = f.Int("requests_per_minute", 0, 1'000'000);
+  const auto tpd = f.Int("tokens_per_day", 0, int64_t{1} << 50);
+  if (!f.status().ok()) return call->Fail(f.status());
+  const std::string& id = call->params.at(0);
+  call->ctx.audit_action = "tenant_updated";
+  call->ctx.resource = "tenant:" + id;
+  auto t = s_.identity->GetTenant(id);
+  if (!t.ok()) return call->Fail(t.status());
+  identity::Limits limits = t->limits;
+  if (rpm) limits.requests_per_minute = *rpm;
+  if (tpd) limits.tokens_per_day = *tpd;
+  if (Status st = s_.identity->SetTenantLimits(id, limits); !st.ok()) return call->Fail(st);
+  t->limits = limits;
+  call->ReplyJson(200, TenantJson(*t));
+}
+
+void ManagementApi::ListUsers(CallPtr call) {
+  call->ctx.audit_action = "users_read";
+  auto users = s_.identity->ListUsers(call->ctx.caller.principal.tenant_id);
+  if (!users.ok()) return call->Fail(users.status());
+  json data = json::array();
+  for (const auto& u : *users) data.push_back(UserJson(u));
+  call->ReplyJson(200, List(data));
+}
+
+void ManagementApi::CreateUser(CallPtr call) {
+  RequestFields f(call->body, {"username", "password", "role", "clearance"});
+  const auto username = f.String("username", true, 128);
+  const auto password = f.String("password", true, 1024);
+  const auto role = f.Role("role", false);
+  const auto clearance = f.Clearance("clearance", false);
+  if (!f.status().ok()) return call->Fail(f.status());
+  const auto& caller = call->ctx.caller.principal;
+  call->ctx.audit_action = "user_created";
+  call->ctx.resource = "user:" + *username;
+  const Role r = role.value_or(Role::kMember);
+  const Classification c = clearance.value_or(Classification::kTerbuka);
+  if (Status st = MayGrant(caller, r, c); !st.ok()) return call->Fail(st);
+  // Argon2id takes tens of milliseconds: off the I/O threads.
+  boost::asio::post(blocking_, [this, call, tenant = caller.tenant_id, username = *username,
+                                password = *password, r, c] {
+    if (Status st = s_.identity->CreateUser(tenant, username, password, r, c); !st.ok())
+      return call->Fail(st);
+    call->ReplyJson(201, UserJson({username, r, c, Now(), false}));
+  });
+}
+
+void ManagementApi::UpdateUser(CallPtr call) {
+  RequestFields f(call->body, {"role", "clearance", "password", "disabled"});
+  identity::UserUpdate u;
+  u.role = f.Role("role", false);
+  u.clearance = f.Clearance("clearance", false);
+  u.password = f.String("password", false, 1024);
+  u.disabled = f.Bool("disabled");
+  if (!f.status().ok()) return call->Fail(f.status());
+  const auto& caller = call->ctx.caller.principal;
+  const std::string username = call->params.at(0);
+  call->ctx.audit_action = "user_updated";
+  call->ctx.resource = "user:" + username;
+  if (Status st = MayGrant(caller, u.role, u.clearance); !st.ok()) return call->Fail(st);
+  auto users = s_.identity->ListUsers(caller.tenant_id);
+  if (!users.ok()) return call->Fail(users.status());
+  const auto it = std::find_if(users->begin(), users->end(),
+                               [&](const identity::UserInfo& x) { return x.username == username; });
+  if (it == users->end()) return call->Fail(NotFound("no user '" + username + "' in this tenant"));
+  if (Rank(it->role) > Rank(caller.role))
+    return call->Fail(PermissionDenied("an admin cannot change an owner"));
+  boost::asio::post(blocking_, [this, call, tenant = caller.tenant_id, username, u] {
+    if (Status st = s_.identity->UpdateUser(tenant, username, u); !st.ok()) return call->Fail(st);
+    auto after = s_.identity->ListUsers(tenant);
+    if (!after.ok()) return call->Fail(after.status());
+    for (const auto& x : *after) {
+      if (x.username == username) return call->ReplyJson(200, UserJson(x));
+    }
+    call->Fail(NotFound("no user '" + username + "' in this tenant"));
+  });
+}
+
+void ManagementApi::ListKeys(CallPtr call) {
+  call->ctx.audit_action = "keys_read";
+  auto keys = s_.identity->ListApiKeys(call->ctx.caller.principal.tenant_id);
+  if (!keys.ok()) return call->Fail(keys.status());
+  json data = json::array();
+  for (const auto& k : *keys) data.push_back(KeyJson(k));
+  call->ReplyJson(200, List(data));
+}
+
+void ManagementApi::CreateKey(CallPtr call) {
+  RequestFields f(call->body, {"name", "role", "clearance", "scopes", "expires_in_days",
+                               "requests_per_minute", "tokens_per_day"});
+  identity::ApiKeyOptions o;
+  o.name = f.String("name", true, 128).value_or("");
+  const auto role = f.Role("role", false);
+  const auto clearance = f.Clearance("clearance", false);
+  o.scopes = f.Strings("scopes", kScopes.size()).value_or(std::vector<std::string>{});
+  const auto days = f.Int("expires_in_days", 1, 3650);
+  o.limits = {f.Int("requests_per_minute", 0, 1'000'000).value_or(0),
+              f.Int("tokens_per_day", 0, int64_t{1} << 50).value_or(0)};
+  if (!f.status().ok()) return call->Fail(f.status());
+  for (const auto& s : o.scopes) {
+    if (std::find(kScopes.begin(), kScopes.end(), s) == kScopes.end())
+      return call->Fail(InvalidArgument("unknown scope '" + s.substr(0, 64) +
+                                        "' (known: models, inference, policy.read, policy, "
+                                        "identity, tenants, audit, usage)"),
+                        "scopes");
+  }
+  o.role = role.value_or(Role::kMember);
+  o.clearance = clearance.value_or(Classification::kTerbuka);
+  if (days) o.expires_at = Now() + *days * 86400;
+  const auto& caller = call->ctx.caller.principal;
+  call->ctx.audit_action = "key_created";
+  if (Status st = MayGrant(caller, o.role, o.clearance); !st.ok()) return call->Fail(st);
+  auto key = s_.identity->CreateApiKey(caller.tenant_id, o);
+  if (!key.ok()) return call->Fail(key.status());
+  call->ctx.resource = "key:" + key->id;
+  identity::ApiKeyInfo info{key->id,  key->prefix, o.name,       o.role,       o.clearance,
+                            o.scopes, Now(),       o.expires_at, std::nullopt, o.limits};
+  json out = KeyJson(info);
+  out["key"] = key->secret;  // the only time it is shown
+  call->ReplyJson(201, out);
+}
+
+void ManagementApi::UpdateKey(CallPtr call) {
+  RequestFields f(call->body, {"requests_per_minute", "tokens_per_day"});
+  const identity::Limits limits{f.Int("requests_per_minute", 0, 1'000'000).value_or(0),
+                                f.Int("tokens_per_day", 0, int64_t{1} << 50).value_or(0)};
+  if (!f.status().ok()) return call->Fail(f.status());
+  const std::string& id = call->params.at(0);
+  call->ctx.audit_action = "key_updated";
+  call->ctx.resource = "key:" + id;
+  const auto& tenant = call->ctx.caller.principal.tenant_id;
+  if (Status st = s_.identity->SetApiKeyLimits(tenant, id, limits); !st.ok()) return call->Fail(st);
+  auto keys = s_.identity->ListApiKeys(tenant);
+  if (!keys.ok()) return call->Fail(keys.status());
+  for (const auto& k : *keys) {
+    if (k.id == id) return call->ReplyJson(200, KeyJson(k));
+  }
+  call->Fail(NotFound("no API key " + id + " in this tenant"));
+}
+
+void ManagementApi::RevokeKey(CallPtr call) {
+  const std::string& id = call->params.at(0);
+  call->ctx.audit_action = "key_revoked";
+  call->ctx.resource = "key:" + id;
+  if (Status st = s_.identity->RevokeApiKey(call->ctx.caller.principal.tenant_id, id); !st.ok())
+    return call->Fail(st);
+  call->ReplyJson(200, {{"id", id}, {"revoked", true}});
+}
+
+}  // namespace daulat::http

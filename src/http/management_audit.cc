@@ -1,0 +1,190 @@
+// Management API: policy, audit and usage.
+
+#include <boost/asio/post.hpp>
+
+#include "governance/merkle_tree.h"
+#include "http/management_api.h"
+#include "http/openai_errors.h"
+
+namespace daulat::http {
+namespace {
+
+using nlohmann::json;
+
+json PolicyJson(const governance::Policy& p) {
+  return json::parse(governance::PolicyToJson(p));
+}
+
+bool IsDay(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+// The tree size a checkpoint note commits to (its second line).
+uint64_t NoteSize(const std::string& note) {
+  const size_t nl = note.find('\n');
+  return nl == std::string::npos ? 0 : std::strtoull(note.c_str() + nl + 1, nullptr, 10);
+}
+
+}  // namespace
+
+void ManagementApi::GetPolicy(CallPtr call) {
+  call->ctx.audit_action = "policy_read";
+  auto p = s_.policies->Current(call->ctx.caller.principal.tenant_id);
+  if (!p.ok()) return call->Fail(p.status());
+  call->ReplyJson(200, PolicyJson(*p));
+}
+
+void ManagementApi::PutPolicy(CallPtr call) {
+  call->ctx.audit_action = "policy_changed";
+  const auto& caller = call->ctx.caller.principal;
+  auto p = s_.policies->Put(caller.tenant_id, call->body.dump(), caller.subject);
+  if (!p.ok()) return call->Fail(p.status(), "levels");
+  call->ctx.resource = "policy:v" + std::to_string(p->version);
+  call->ctx.decision_reason = "policy v" + std::to_string(p->version) + " written";
+  call->ReplyJson(200, PolicyJson(*p));
+}
+
+void ManagementApi::PolicyVersions(CallPtr call) {
+  call->ctx.audit_action = "policy_read";
+  auto history = s_.policies->History(call->ctx.caller.principal.tenant_id);
+  if (!history.ok()) return call->Fail(history.status());
+  json data = json::array();
+  for (const auto& p : *history) data.push_back(PolicyJson(p));
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+void ManagementApi::ListAudit(CallPtr call) {
+  call->ctx.audit_action = "audit_read";
+  const std::string after_text = call->Query("after");
+  const std::string limit_text = call->Query("limit");
+  const std::string action = call->Query("action");
+  const std::string actor = call->Query("actor");
+  char* end = nullptr;
+  const long long after = after_text.empty() ? -1 : std::strtoll(after_text.c_str(), &end, 10);
+  if (!after_text.empty() && (*end != '\0' || after < -1))
+    return call->Fail(InvalidArgument("'after' must be a record sequence number"), "after");
+  const long long limit = limit_text.empty() ? 100 : std::strtoll(limit_text.c_str(), &end, 10);
+  if (!limit_text.empty() && (*end != '\0' || limit < 1 || limit > 1000))
+    return call->Fail(InvalidArgument("'limit' must be from 1 to 1000"), "limit");
+  store::TenantScope scope(*s_.db, call->ctx.caller.principal.tenant_id);
+  json data = json::array();
+  long long cursor = after;
+  // Filters apply to the record's fields, so read in pages until enough match.
+  while (static_cast<long long>(data.size()) < limit) {
+    auto rows =
+        scope.Select("audit_records", {"seq", "record"}, "seq > ?", {int64_t{cursor}}, "seq", 500);
+    if (!rows.ok()) return call->Fail(rows.status());
+    for (const auto& r : *rows) {
+      cursor = r.Int(0);
+      json rec = json::parse(r.Text(1), nullptr, false);
+      if (rec.is_discarded()) continue;
+      if (!action.empty() && rec.value("action", "") != action) continue;
+      if (!actor.empty() && rec.value("actor", "") != actor) continue;
+      data.push_back(std::move(rec));
+      if (static_cast<long long>(data.size()) >= limit) break;
+    }
+    if (rows->size() < 500) break;
+  }
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}, {"next_after", cursor}});
+}
+
+void ManagementApi::VerifyAudit(CallPtr call) {
+  call->ctx.audit_action = "audit_verified";
+  boost::asio::post(blocking_, [this, call] {
+    // Sign a fresh checkpoint first, so the verification covers every record so far.
+    auto note = s_.audit->Checkpoint();
+    if (!note.ok()) return call->Fail(note.status());
+    const auto v = governance::AuditLog::Verify(*s_.db, s_.audit->verifier_key());
+    call->ctx.decision_reason = v.status.ok() ? "chain verified" : v.status.message();
+    call->ReplyJson(200, {{"ok", v.status.ok()},
+                          {"records", v.records},
+                          {"checkpoints", v.checkpoints},
+                          {"error", v.status.ok() ? json(nullptr) : json(v.status.message())},
+                          {"checkpoint", *note},
+                          {"verifier_key", s_.audit->verifier_key()}});
+  });
+}
+
+void ManagementApi::ExportAudit(CallPtr call) {
+  call->ctx.audit_action = "audit_exported";
+  boost::asio::post(blocking_, [this, call] {
+    auto note = s_.audit->Checkpoint();
+    if (!note.ok()) return call->Fail(note.status());
+    const uint64_t size = NoteSize(*note);
+    std::string out = JsonText({{"type", "checkpoint"},
+                                {"note", *note},
+                                {"tree_size", size},
+                                {"verifier_key", s_.audit->verifier_key()}}) +
+                      "\n";
+    store::TenantScope scope(*s_.db, call->ctx.caller.principal.tenant_id);
+    auto rows = scope.Select("audit_records", {"seq", "record", "leaf_hash"}, "seq < ?",
+                             {static_cast<int64_t>(size)}, "seq");
+    if (!rows.ok()) return call->Fail(rows.status());
+    for (const auto& r : *rows) {
+      auto proof = s_.audit->InclusionProof(static_cast<uint64_t>(r.Int(0)), size);
+      if (!proof.ok()) return call->Fail(proof.status());
+      json hashes = json::array();
+      for (const auto& h : *proof) hashes.push_back(governance::ToHex(h));
+      out += JsonText({{"type", "record"},
+                       {"seq", r.Int(0)},
+                       {"leaf", r.Text(1)},
+                       {"leaf_hash", r.Text(2)},
+                       {"inclusion_proof", hashes}}) +
+             "\n";
+    }
+    call->Reply(200, "application/x-ndjson", std::move(out));
+  });
+}
+
+void ManagementApi::Usage(CallPtr call) {
+  call->ctx.audit_action = "usage_read";
+  gateway::UsageQuery q;
+  q.from_day = call->Query("from");
+  q.to_day = call->Query("to");
+  q.key_id = call->Query("key");
+  for (const auto* day : {&q.from_day, &q.to_day}) {
+    if (!day->empty() && !IsDay(*day))
+      return call->Fail(InvalidArgument("'from' and 'to' are days as YYYY-MM-DD"));
+  }
+  const std::string group = call->Query("group_by");
+  if (!group.empty()) {
+    q.by_day = false;
+    size_t pos = 0;
+    while (pos <= group.size()) {
+      size_t comma = group.find(',', pos);
+      if (comma == std::string::npos) comma = group.size();
+      const std::string g = group.substr(pos, comma - pos);
+      if (g == "day") {
+        q.by_day = true;
+      } else if (g == "key") {
+        q.by_key = true;
+      } else if (g == "model") {
+        q.by_model = true;
+      } else {
+        return call->Fail(
+            InvalidArgument("'group_by' is a comma-separated list of day, key, model"), "group_by");
+      }
+      pos = comma + 1;
+    }
+  }
+  auto rows = s_.usage->Query(call->ctx.caller.principal.tenant_id, q);
+  if (!rows.ok()) return call->Fail(rows.status());
+  json data = json::array();
+  for (const auto& r : *rows) {
+    json j = {{"requests", r.requests},
+              {"prompt_tokens", r.prompt_tokens},
+              {"completion_tokens", r.completion_tokens},
+              {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+    if (q.by_day) j["day"] = r.day;
+    if (q.by_key) j["key"] = r.key_id;
+    if (q.by_model) j["model"] = r.model;
+    data.push_back(std::move(j));
+  }
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+}  // namespace daulat::http
