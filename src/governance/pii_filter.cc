@@ -6,10 +6,39 @@
 namespace daulat::governance {
 namespace {
 
-// Longest identifier (or placeholder) the guard must see whole; emails can be
-// longer, but 64 bytes covers every Malaysian identifier with its separators.
-constexpr size_t kHoldBack = 64;
+// Context kept from released text, for context words ("passport", "akaun").
 constexpr size_t kContext = 64;
+// Longest tail held back while it could still grow into an identifier.
+constexpr size_t kMaxHoldBack = 128;
+
+bool IsIdentifierByte(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@' ||
+         c == '.' || c == '_' || c == '+' || c == '-' || c == '(' || c == ')' || c == '/' ||
+         c == ':';
+}
+
+bool IsDigitByte(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// How many trailing bytes could still be the start of an identifier: the
+// last run of identifier characters, with single spaces between digit
+// groups ("012-345 6789"). Everything before it can be judged now.
+size_t TrailingRun(const std::string& s) {
+  size_t i = s.size();
+  while (i > 0) {
+    const char c = s[i - 1];
+    if (IsIdentifierByte(c)) {
+      --i;
+    } else if (c == ' ' && i >= 2 && IsDigitByte(s[i - 2]) &&
+               (i == s.size() || IsDigitByte(s[i]))) {
+      --i;
+    } else {
+      break;
+    }
+  }
+  return std::min(s.size() - i, kMaxHoldBack);
+}
 
 // Moves `pos` back to the start of a UTF-8 sequence.
 size_t Utf8Boundary(const std::string& s, size_t pos) {
@@ -61,8 +90,7 @@ Result<std::string> OutputGuard::Finish() {
 }
 
 Result<std::string> OutputGuard::Release(bool final) {
-  size_t cut =
-      final ? pending_.size() : (pending_.size() > kHoldBack ? pending_.size() - kHoldBack : 0);
+  size_t cut = final ? pending_.size() : pending_.size() - TrailingRun(pending_);
   if (cut == 0 && !final) return std::string();
   std::vector<PiiFinding> findings;
   const std::string window = context_ + pending_;

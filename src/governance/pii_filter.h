@@ -36,9 +36,10 @@ class PiiMasker {
 // model produced is allowed, masked (<EMAIL_REDACTED>) or blocked as the
 // policy's output mode says, and the caller's own masked values are put back
 // (their placeholders replaced by the originals). Streaming-safe: a tail that
-// could still become an identifier or a placeholder is held back until more
-// text shows what it is, so an identifier split across chunks is still
-// caught. Fails closed: if the scan throws, Push/Finish return INTERNAL and
+// could still become an identifier or a placeholder (the last word or digit
+// group, at most 128 bytes) is held back until more text shows what it is,
+// so an identifier split across chunks is still caught while ordinary words
+// stream with one word of delay. Fails closed: if the scan throws, Push/Finish return INTERNAL and
 // nothing more is released. Not thread-safe: one per request.
 class OutputGuard {
  public:

@@ -131,7 +131,9 @@ Result<Policy> ParsePolicy(const std::string& json_text) {
   if (j.is_discarded()) return InvalidArgument("the policy is not valid JSON");
   if (!j.is_object()) return InvalidArgument("a policy is a JSON object with \"levels\"");
   for (const auto& [key, v] : j.items()) {
-    if (key != "levels" && key != "version")
+    // version and updated_* are read-only: accepted (and ignored) so a
+    // document read from GET /api/v1/policy can be edited and put back.
+    if (key != "levels" && key != "version" && key != "updated_by" && key != "updated_at")
       return InvalidArgument("unknown policy field " + key + " (known: levels)");
   }
   if (!j.contains("levels") || !j["levels"].is_object())

@@ -1,0 +1,341 @@
+#include "gateway/stages.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "gateway/usage_meter.h"
+#include "governance/pii_guard.h"
+#include "tiny_model.h"
+
+namespace daulat::gateway {
+namespace {
+
+using identity::Role;
+
+class StagesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("stages");
+    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    ids_ = std::move(identity::IdentityStore::Open(*db_, [this] { return now_; })).value();
+    policies_ = std::move(governance::PolicyStore::Open(*db_, [this] { return now_; })).value();
+    ASSERT_TRUE(ids_->CreateTenant("jpn", "JPN").ok());
+    ASSERT_TRUE(ids_->CreateTenant("kkm", "KKM").ok());
+  }
+  void TearDown() override {
+    policies_.reset();
+    ids_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string Key(const std::string& tenant, Role role, Classification clearance,
+                  std::vector<std::string> scopes = {}) {
+    identity::ApiKeyOptions o;
+    o.name = "k";
+    o.role = role;
+    o.clearance = clearance;
+    o.scopes = std::move(scopes);
+    return ids_->CreateApiKey(tenant, o)->secret;
+  }
+  // Runs authenticate → authorise → policy → PII on an inference request.
+  Status Infer(RequestContext& ctx, governance::PiiScanFn scan = nullptr) {
+    if (!scan) scan = [this](std::string_view t) { return guard_.Scan(t); };
+    KeyAuthenticator auth(*ids_, false);
+    Authoriser authorise;
+    PolicyStage policy(*policies_);
+    PiiStage pii(scan);
+    for (Stage* s : std::initializer_list<Stage*>{&auth, &authorise, &policy, &pii}) {
+      DAULAT_RETURN_IF_ERROR(s->OnRequest(ctx));
+    }
+    return Status::Ok();
+  }
+  RequestContext Chat(const std::string& key, std::vector<std::string> contents = {"hi"}) {
+    RequestContext ctx;
+    ctx.route = "/v1/chat/completions";
+    ctx.permission = Permission::kInfer;
+    ctx.authorization = "Bearer " + key;
+    ctx.model = "gemma3-270m";
+    ctx.model_known = true;
+    ctx.model_max = Classification::kRahsiaBesar;
+    ctx.contents = std::move(contents);
+    return ctx;
+  }
+
+  int64_t now_ = 1'800'000'000;
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<identity::IdentityStore> ids_;
+  std::unique_ptr<governance::PolicyStore> policies_;
+  governance::PiiGuard guard_;
+};
+
+TEST_F(StagesTest, AuthenticatesKeysAndSessionsAndRefusesEverythingElseAlike) {
+  KeyAuthenticator auth(*ids_, false);
+  RequestContext ctx;
+  ctx.authorization = "Bearer " + Key("jpn", Role::kMember, Classification::kTerhad);
+  ASSERT_TRUE(auth.OnRequest(ctx).ok());
+  EXPECT_EQ(ctx.caller.principal.tenant_id, "jpn");
+  EXPECT_EQ(ctx.caller.principal.clearance, Classification::kTerhad);
+  EXPECT_EQ(ctx.caller.partition, "tenant:jpn");
+
+  ASSERT_TRUE(
+      ids_->CreateUser("jpn", "aminah", "kata-laluan-panjang", Role::kAdmin, Classification::kSulit)
+          .ok());
+  auto user = ids_->Login("jpn", "aminah", "kata-laluan-panjang");
+  auto session = ids_->CreateSession(*user, 3600);
+  ASSERT_TRUE(session.ok());
+  RequestContext s;
+  s.authorization = "Bearer " + session->token;
+  ASSERT_TRUE(auth.OnRequest(s).ok());
+  EXPECT_EQ(s.caller.principal.subject, "user:aminah");
+  EXPECT_EQ(s.caller.principal.role, Role::kAdmin);
+  // Sessions expire; signing out ends them; disabling the user ends them.
+  now_ += 3601;
+  EXPECT_EQ(auth.OnRequest(s).code(), StatusCode::kUnauthenticated);
+  now_ -= 3601;
+  auto again = ids_->CreateSession(*user, 3600);
+  s.authorization = "Bearer " + again->token;
+  ASSERT_TRUE(auth.OnRequest(s).ok());
+  identity::UserUpdate disable;
+  disable.disabled = true;
+  ASSERT_TRUE(ids_->UpdateUser("jpn", "aminah", disable).ok());
+  EXPECT_EQ(auth.OnRequest(s).code(), StatusCode::kUnauthenticated);
+
+  for (const char* bad :
+       {"", "Bearer ", "Basic abc", "Bearer dlt_nope", "Bearer dls_nope", "bearer x"}) {
+    RequestContext b;
+    b.authorization = bad;
+    EXPECT_EQ(auth.OnRequest(b).code(), StatusCode::kUnauthenticated) << bad;
+  }
+  // Anonymous only where the server allows it.
+  KeyAuthenticator open(*ids_, true);
+  RequestContext a;
+  ASSERT_TRUE(open.OnRequest(a).ok());
+  EXPECT_FALSE(a.caller.authenticated);
+  EXPECT_EQ(a.caller.principal.clearance, Classification::kTerbuka);
+}
+
+TEST_F(StagesTest, RolesAndScopesDecideWhatACallerMayDo) {
+  EXPECT_FALSE(RoleAllows(Role::kAuditor, Permission::kInfer));  // never content
+  EXPECT_TRUE(RoleAllows(Role::kAuditor, Permission::kReadAudit));
+  EXPECT_TRUE(RoleAllows(Role::kAuditor, Permission::kReadUsage));
+  EXPECT_FALSE(RoleAllows(Role::kAuditor, Permission::kManagePolicy));
+  EXPECT_FALSE(RoleAllows(Role::kMember, Permission::kManageIdentity));
+  EXPECT_FALSE(RoleAllows(Role::kService, Permission::kReadAudit));
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, Permission::kManageIdentity));
+  EXPECT_FALSE(RoleAllows(Role::kAdmin, Permission::kManageTenants));
+
+  KeyAuthenticator auth(*ids_, false);
+  Authoriser authorise;
+  const auto check = [&](const std::string& key, Permission p) {
+    RequestContext ctx;
+    ctx.route = "/x";
+    ctx.permission = p;
+    ctx.authorization = "Bearer " + key;
+    Status st = auth.OnRequest(ctx);
+    return st.ok() ? authorise.OnRequest(ctx) : st;
+  };
+  const auto auditor = Key("jpn", Role::kAuditor, Classification::kTerbuka);
+  EXPECT_EQ(check(auditor, Permission::kInfer).code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(check(auditor, Permission::kReadAudit).ok());
+  const auto scoped = Key("jpn", Role::kAdmin, Classification::kTerbuka, {"inference", "policy"});
+  EXPECT_TRUE(check(scoped, Permission::kInfer).ok());
+  EXPECT_TRUE(check(scoped, Permission::kReadPolicy).ok());  // a write scope covers reading
+  const Status no_scope = check(scoped, Permission::kManageIdentity);
+  EXPECT_EQ(no_scope.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(no_scope.message().find("'identity'"), std::string::npos);
+  // Owners of other tenants do not manage tenants.
+  const auto owner = Key("jpn", Role::kOwner, Classification::kTerbuka);
+  EXPECT_EQ(check(owner, Permission::kManageTenants).code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(StagesTest, ARequestNeverExceedsTheCallersClearance) {
+  const auto terhad = Key("jpn", Role::kMember, Classification::kTerhad);
+  auto ctx = Chat(terhad);
+  ASSERT_TRUE(Infer(ctx).ok());
+  EXPECT_EQ(ctx.classification, Classification::kTerhad);  // default: the key's clearance
+  EXPECT_EQ(ctx.caller.partition, "tenant:jpn|TERHAD");
+
+  ctx = Chat(terhad);
+  ctx.declared_classification = "public";
+  ASSERT_TRUE(Infer(ctx).ok());
+  EXPECT_EQ(ctx.classification, Classification::kTerbuka);
+
+  ctx = Chat(terhad);
+  ctx.declared_classification = "SULIT";
+  const Status over = Infer(ctx);
+  EXPECT_EQ(over.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(over.message().find("clearance is TERHAD"), std::string::npos) << over.message();
+
+  ctx = Chat(terhad);
+  ctx.declared_classification = "ULTRA";
+  EXPECT_EQ(Infer(ctx).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(StagesTest, PolicyDecidesModelsAndPiiPerLevel) {
+  auto put = policies_->Put("jpn", R"({"levels": {
+        "TERBUKA": {"models": ["*"], "pii_prompt": "mask"},
+        "TERHAD": {"models": ["other-model"], "pii_prompt": "block"}}})",
+                            "key:t");
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  const auto key = Key("jpn", Role::kMember, Classification::kTerhad);
+  auto ctx = Chat(key, {"MyKad saya 900101-14-5678, emel ali@contoh.com.my"});
+  ctx.declared_classification = "TERBUKA";
+  ASSERT_TRUE(Infer(ctx).ok());
+  EXPECT_EQ(ctx.contents[0], "MyKad saya <MYKAD_1>, emel <EMAIL_1>");
+  EXPECT_EQ(ctx.pii_counts.at("MYKAD"), 1);
+  ASSERT_NE(ctx.output_guard, nullptr);
+  const std::string first = *ctx.output_guard->Push("Baik, <MYKAD_1>.");
+  EXPECT_EQ(first + *ctx.output_guard->Finish(), "Baik, 900101-14-5678.");
+
+  ctx = Chat(key, {"hello"});
+  const Status model = Infer(ctx);  // TERHAD: only other-model
+  EXPECT_EQ(model.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(model.message().find("policy v1 does not allow the model 'gemma3-270m'"),
+            std::string::npos)
+      << model.message();
+  // Another tenant still has the default policy.
+  auto kkm = Chat(Key("kkm", Role::kMember, Classification::kTerhad));
+  EXPECT_TRUE(Infer(kkm).ok());
+}
+
+TEST_F(StagesTest, PiiBlockModeAndAFailingGuardBothRefuse) {
+  ASSERT_TRUE(policies_
+                  ->Put("jpn",
+                        R"({"levels": {"TERBUKA": {"models": ["*"], "pii_prompt": "block"}}})",
+                        "key:t")
+                  .ok());
+  const auto key = Key("jpn", Role::kMember, Classification::kTerbuka);
+  auto ctx = Chat(key, {"Call me at 012-345 6789"});
+  const Status blocked = Infer(ctx);
+  EXPECT_EQ(blocked.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(blocked.message().find("PHONE x1"), std::string::npos) << blocked.message();
+  auto clean = Chat(key, {"No personal data here."});
+  EXPECT_TRUE(Infer(clean).ok());
+
+  auto broken = Chat(key, {"anything"});
+  const Status failed = Infer(broken, [](std::string_view) -> std::vector<governance::PiiFinding> {
+    throw std::runtime_error("recogniser crashed");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kInternal);
+  broken.http_status = 500;
+  broken.error_message = failed.message();
+  const auto record = AuditRecordFor(broken);
+  EXPECT_EQ(record.decision, "deny");
+  EXPECT_NE(record.reason.find("PII guard failed"), std::string::npos) << record.reason;
+}
+
+TEST_F(StagesTest, AuditRecordsHoldHashesAndCountsButNeverContentOrKeys) {
+  const auto key = Key("jpn", Role::kMember, Classification::kTerbuka);
+  auto ctx = Chat(key, {"emel saya ali@contoh.com.my"});
+  ASSERT_TRUE(Infer(ctx).ok());
+  ctx.http_status = 200;
+  ctx.output_text = "Baik.";
+  ctx.prompt_tokens = 12;
+  const auto r = AuditRecordFor(ctx);
+  const std::string leaf = governance::CanonicalRecord(r);
+  EXPECT_EQ(r.tenant_id, "jpn");
+  EXPECT_EQ(r.action, "inference");
+  EXPECT_EQ(r.classification, "TERBUKA");
+  EXPECT_EQ(r.decision, "allow");
+  EXPECT_EQ(r.pii_counts.at("EMAIL"), 1);
+  EXPECT_EQ(r.content_hash.rfind("sha256:", 0), 0u);
+  EXPECT_EQ(leaf.find("ali@contoh"), std::string::npos) << leaf;
+  EXPECT_EQ(leaf.find(key.substr(4)), std::string::npos) << leaf;
+  EXPECT_EQ(leaf.find("Baik"), std::string::npos) << leaf;
+
+  // content_logging = none: not even a hash.
+  ASSERT_TRUE(policies_
+                  ->Put("jpn",
+                        R"({"levels": {"TERBUKA": {"models": ["*"], "content_logging": "none"}}})",
+                        "key:t")
+                  .ok());
+  auto quiet = Chat(key, {"hi"});
+  ASSERT_TRUE(Infer(quiet).ok());
+  quiet.http_status = 200;
+  EXPECT_EQ(AuditRecordFor(quiet).content_hash, "");
+
+  RequestContext failed;
+  failed.route = "/v1/models";
+  failed.permission = Permission::kListModels;
+  failed.http_status = 401;
+  failed.error_message = "invalid, expired or revoked API key";
+  const auto denied = AuditRecordFor(failed);
+  EXPECT_EQ(denied.action, "auth_failed");
+  EXPECT_EQ(denied.actor, "unauthenticated");
+  EXPECT_EQ(denied.decision, "deny");
+}
+
+TEST_F(StagesTest, QuotasPerKeyAndTenantWithAnInjectedClock) {
+  double clock = 1'800'000'000.0;
+  QuotaBook book([&clock] { return clock; });
+  QuotaStage quotas(book);
+  identity::ApiKeyOptions o;
+  o.name = "limited";
+  o.limits = {2, 0};
+  const auto key = ids_->CreateApiKey("jpn", o)->secret;
+  KeyAuthenticator auth(*ids_, false);
+  const auto admit = [&] {
+    auto ctx = Chat(key);
+    EXPECT_TRUE(auth.OnRequest(ctx).ok());
+    return quotas.OnRequest(ctx);
+  };
+  EXPECT_TRUE(admit().ok());
+  EXPECT_TRUE(admit().ok());
+  const Status third = admit();
+  EXPECT_EQ(third.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(third.message().find("retry after"), std::string::npos) << third.message();
+  clock += 30;  // half a minute refills one request
+  EXPECT_TRUE(admit().ok());
+  // The tenant's daily tokens cover all its keys.
+  ASSERT_TRUE(ids_->SetTenantLimits("jpn", {0, 100}).ok());
+  const auto other = Key("jpn", Role::kMember, Classification::kTerbuka);
+  auto ctx = Chat(other);
+  ASSERT_TRUE(auth.OnRequest(ctx).ok());
+  ASSERT_TRUE(quotas.OnRequest(ctx).ok());
+  ctx.prompt_tokens = 80;
+  ctx.completion_tokens = 30;
+  quotas.OnComplete(ctx);
+  auto next = Chat(other);
+  ASSERT_TRUE(auth.OnRequest(next).ok());
+  EXPECT_EQ(quotas.OnRequest(next).code(), StatusCode::kResourceExhausted);
+  clock += 86400;  // a new UTC day
+  EXPECT_TRUE(quotas.OnRequest(next).ok());
+}
+
+TEST_F(StagesTest, UsageIsSummedPerDayKeyAndModelAndSurvivesTheMeter) {
+  {
+    auto meter = std::move(UsageMeter::Open(*db_)).value();
+    meter->Record("jpn", "2026-11-28", "key:a", "m1", 10, 5);
+    meter->Record("jpn", "2026-11-29", "key:a", "m1", 20, 5);
+    meter->Record("jpn", "2026-11-29", "key:b", "m2", 1, 1);
+    meter->Record("kkm", "2026-11-29", "key:c", "m1", 100, 100);
+    auto by_day = meter->Query("jpn", {});
+    ASSERT_TRUE(by_day.ok());
+    ASSERT_EQ(by_day->size(), 2u);
+    EXPECT_EQ((*by_day)[1].day, "2026-11-29");
+    EXPECT_EQ((*by_day)[1].requests, 2);
+    EXPECT_EQ((*by_day)[1].prompt_tokens, 21);
+    UsageQuery q;
+    q.by_day = false;
+    q.by_key = true;
+    q.from_day = "2026-11-29";
+    auto by_key = meter->Query("jpn", q);
+    ASSERT_EQ(by_key->size(), 2u);
+    EXPECT_EQ((*by_key)[0].key_id, "key:a");
+    EXPECT_EQ((*by_key)[0].prompt_tokens, 20);
+    meter->Record("jpn", "2026-11-29", "key:a", "m1", 1, 0);
+  }  // destroyed: flushes
+  auto meter = std::move(UsageMeter::Open(*db_)).value();
+  UsageQuery total;
+  total.by_day = false;
+  auto all = meter->Query("jpn", total);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].requests, 4);
+  EXPECT_EQ((*all)[0].prompt_tokens, 32);
+  EXPECT_TRUE(meter->Query("nobody", total)->empty());
+}
+
+}  // namespace
+}  // namespace daulat::gateway

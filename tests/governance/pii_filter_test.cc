@@ -1,0 +1,121 @@
+#include "governance/pii_filter.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace daulat::governance {
+namespace {
+
+PiiScanFn RealScan() {
+  static const PiiGuard guard;
+  return [](std::string_view t) { return guard.Scan(t); };
+}
+
+// Feeds `text` to the guard in pieces of `n` bytes and returns everything released.
+Result<std::string> Stream(OutputGuard& g, const std::string& text, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); i += n) {
+    auto r = g.Push(text.substr(i, n));
+    if (!r.ok()) return r.status();
+    out += *r;
+  }
+  auto tail = g.Finish();
+  if (!tail.ok()) return tail.status();
+  return out + *tail;
+}
+
+TEST(PiiMaskerTest, OneNumberingAcrossTheTextsOfARequest) {
+  PiiMasker m(RealScan());
+  std::vector<PiiFinding> found;
+  const auto a = m.Mask("Emel: ali@contoh.com.my", &found);
+  const auto b = m.Mask("Sila hubungi ali@contoh.com.my atau siti@contoh.my", &found);
+  EXPECT_EQ(a, "Emel: <EMAIL_1>");
+  EXPECT_EQ(b, "Sila hubungi <EMAIL_1> atau <EMAIL_2>");
+  EXPECT_EQ(found.size(), 3u);
+  EXPECT_EQ(m.originals().at("<EMAIL_2>"), "siti@contoh.my");
+}
+
+TEST(OutputGuardTest, IdentifiersSplitAcrossChunksAreStillMasked) {
+  const std::string answer =
+      "Nombor MyKad pemohon ialah 900101-14-5678 dan telefon 012-345 6789. Terima kasih.";
+  for (size_t n : {1, 2, 3, 5, 7, 16, 1000}) {
+    OutputGuard g(RealScan(), PiiMode::kMask, {});
+    auto out = Stream(g, answer, n);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(*out,
+              "Nombor MyKad pemohon ialah <MYKAD_REDACTED> dan telefon <PHONE_REDACTED>. Terima "
+              "kasih.")
+        << "chunk size " << n;
+    EXPECT_EQ(g.counts().at("MYKAD"), 1);
+    EXPECT_EQ(g.counts().at("PHONE"), 1);
+  }
+}
+
+TEST(OutputGuardTest, BlockModeStopsBeforeTheIdentifierIsReleased) {
+  const std::string answer = "Kad kredit anda 4111 1111 1111 1111 telah disahkan.";
+  for (size_t n : {1, 4, 1000}) {
+    OutputGuard g(RealScan(), PiiMode::kBlock, {});
+    std::string released;
+    Status st;
+    for (size_t i = 0; i < answer.size() && st.ok(); i += n) {
+      auto r = g.Push(answer.substr(i, n));
+      if (r.ok()) {
+        released += *r;
+      } else {
+        st = r.status();
+      }
+    }
+    if (st.ok()) {
+      auto tail = g.Finish();
+      st = tail.status();
+    }
+    EXPECT_EQ(st.code(), StatusCode::kPermissionDenied) << n;
+    EXPECT_EQ(released.find("4111"), std::string::npos) << released;
+    // Once blocked, nothing more comes out.
+    EXPECT_FALSE(g.Push(" more").ok());
+  }
+}
+
+TEST(OutputGuardTest, RestoresTheCallersOwnValuesEvenWhenPlaceholdersAreSplit) {
+  const std::map<std::string, std::string> originals = {{"<MYKAD_1>", "900101-14-5678"},
+                                                        {"<EMAIL_1>", "ali@contoh.com.my"}};
+  const std::string answer =
+      "Rekod untuk <MYKAD_1> dikemas kini; salinan ke <EMAIL_1>. <TAG> kekal.";
+  for (size_t n : {1, 3, 1000}) {
+    OutputGuard g(RealScan(), PiiMode::kMask, originals);
+    auto out = Stream(g, answer, n);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(*out,
+              "Rekod untuk 900101-14-5678 dikemas kini; salinan ke ali@contoh.com.my. <TAG> kekal.")
+        << n;
+    EXPECT_TRUE(g.counts().empty());  // the caller's own values are not new findings
+  }
+}
+
+TEST(OutputGuardTest, AllowWithNothingToRestorePassesThroughAtOnce) {
+  OutputGuard g(RealScan(), PiiMode::kAllow, {});
+  EXPECT_EQ(*g.Push("ali@contoh.com.my"), "ali@contoh.com.my");
+  EXPECT_EQ(*g.Finish(), "");
+}
+
+TEST(OutputGuardTest, AGuardThatFailsWithholdsTheAnswer) {
+  OutputGuard g(
+      [](std::string_view) -> std::vector<PiiFinding> { throw std::runtime_error("boom"); },
+      PiiMode::kMask, {});
+  auto first = g.Push(std::string(200, 'a'));
+  EXPECT_EQ(first.status().code(), StatusCode::kInternal);
+  EXPECT_NE(first.status().message().find("boom"), std::string::npos);
+  EXPECT_EQ(g.Finish().status().code(), StatusCode::kInternal);
+}
+
+TEST(OutputGuardTest, MultibyteTextIsNeverCutInsideACharacter) {
+  OutputGuard g(RealScan(), PiiMode::kMask, {});
+  const std::string answer = "马来西亚的首都是吉隆坡。தமிழ் உரை. " + std::string(100, 'x');
+  auto out = Stream(g, answer, 1);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, answer);
+}
+
+}  // namespace
+}  // namespace daulat::governance
