@@ -97,6 +97,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.identity = ids->get();
   services.policies = policies->get();
   services.audit = audit_log->get();
+  services.audit_writer = &audit_writer;
   services.usage = meter;
   services.db = db->get();
   services.session_ttl_seconds = c.session_ttl.count();

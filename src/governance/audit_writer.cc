@@ -23,9 +23,18 @@ bool AuditWriter::Submit(AuditRecord record) {
       return false;
     }
     queue_.push_back(std::move(record));
+    ++submitted_;
   }
   wake_.notify_one();
   return true;
+}
+
+void AuditWriter::Flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = submitted_;
+  wake_.notify_one();
+  done_.wait(lock,
+             [this, target] { return written_.load() + failed_.load() >= target || exited_; });
 }
 
 void AuditWriter::Stop() {
@@ -56,12 +65,17 @@ void AuditWriter::Run() {
     if (!batch.empty()) {
       const size_t n = batch.size();
       auto r = log_.AppendBatch(std::move(batch));
-      if (r.ok()) {
-        written_ += n;
-      } else {
-        failed_ += n;
-        spdlog::error("audit: {} records could not be written: {}", n, r.status().message());
+      {
+        std::lock_guard lock(mu_);
+        if (r.ok()) {
+          written_ += n;
+        } else {
+          failed_ += n;
+        }
       }
+      done_.notify_all();
+      if (!r.ok())
+        spdlog::error("audit: {} records could not be written: {}", n, r.status().message());
     }
     const bool due = std::chrono::steady_clock::now() >= next_checkpoint;
     bool drained = false;
@@ -77,7 +91,12 @@ void AuditWriter::Run() {
       }
     }
     if (due) next_checkpoint = std::chrono::steady_clock::now() + checkpoint_every_;
-    if (stop && drained) return;
+    if (stop && drained) {
+      std::lock_guard lock(mu_);
+      exited_ = true;
+      done_.notify_all();
+      return;
+    }
   }
 }
 

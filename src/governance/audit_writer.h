@@ -24,6 +24,8 @@ class AuditWriter {
 
   // False (and counted in dropped()) when the queue is full.
   bool Submit(AuditRecord record);
+  // Waits until every record submitted before the call is written (or failed).
+  void Flush();
   void Stop();
   uint64_t written() const { return written_.load(); }
   uint64_t dropped() const { return dropped_.load(); }
@@ -37,7 +39,10 @@ class AuditWriter {
   size_t max_queue_;
   std::mutex mu_;
   std::condition_variable wake_;
+  std::condition_variable done_;   // a batch was written
   std::deque<AuditRecord> queue_;  // GUARDED_BY(mu_)
+  uint64_t submitted_ = 0;         // GUARDED_BY(mu_)
+  bool exited_ = false;            // GUARDED_BY(mu_)
   bool stopping_ = false;          // GUARDED_BY(mu_)
   std::atomic<uint64_t> written_{0}, dropped_{0}, failed_{0};
   std::thread thread_;

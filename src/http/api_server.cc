@@ -110,6 +110,14 @@ void ApiServer::BuildRoutes() {
   }
 }
 
+std::vector<std::string> ApiServer::Endpoints() const {
+  std::vector<std::string> out = {"GET /healthz", "GET /readyz", "GET /metrics",
+                                  "GET /api/openapi.json"};
+  for (const auto& r : routes_)
+    out.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);
+  return out;
+}
+
 void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
   namespace bhttp = boost::beast::http;
   auto call = std::make_shared<Call>(metrics_, pipeline_);

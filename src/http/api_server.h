@@ -10,6 +10,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/usage_meter.h"
 #include "governance/audit_log.h"
+#include "governance/audit_writer.h"
 #include "governance/policy.h"
 #include "http/api_call.h"
 #include "http/http_server.h"
@@ -26,6 +27,7 @@ struct ApiServices {
   identity::IdentityStore* identity = nullptr;
   governance::PolicyStore* policies = nullptr;
   governance::AuditLog* audit = nullptr;
+  governance::AuditWriter* audit_writer = nullptr;  // flushed before audit reads
   gateway::UsageMeter* usage = nullptr;
   store::Database* db = nullptr;
   int64_t session_ttl_seconds = 12 * 3600;
@@ -46,6 +48,8 @@ class ApiServer {
                                                   const gateway::Pipeline& pipeline);
   ~ApiServer();
   uint16_t port() const { return http_->port(); }
+  // "GET /v1/models", ... for every routed endpoint (the OpenAPI document must list each).
+  std::vector<std::string> Endpoints() const;
 
   // Graceful stop: /readyz turns 503, no new connections; running requests
   // get up to `grace` to finish (streams included). Then `cancel_work` runs

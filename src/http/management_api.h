@@ -40,6 +40,7 @@ class ManagementApi {
   void PutPolicy(CallPtr call);
   void PolicyVersions(CallPtr call);
   void ListAudit(CallPtr call);
+  void ListAuditNow(CallPtr call);
   void VerifyAudit(CallPtr call);
   void ExportAudit(CallPtr call);
   void Usage(CallPtr call);

@@ -59,6 +59,15 @@ void ManagementApi::PolicyVersions(CallPtr call) {
 
 void ManagementApi::ListAudit(CallPtr call) {
   call->ctx.audit_action = "audit_read";
+  // Records reach the log from a background writer: wait for those of
+  // requests that finished before this one, so callers read their own writes.
+  boost::asio::post(blocking_, [this, call] {
+    if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
+    ListAuditNow(call);
+  });
+}
+
+void ManagementApi::ListAuditNow(CallPtr call) {
   const std::string after_text = call->Query("after");
   const std::string limit_text = call->Query("limit");
   const std::string action = call->Query("action");
@@ -95,6 +104,7 @@ void ManagementApi::ListAudit(CallPtr call) {
 void ManagementApi::VerifyAudit(CallPtr call) {
   call->ctx.audit_action = "audit_verified";
   boost::asio::post(blocking_, [this, call] {
+    if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     // Sign a fresh checkpoint first, so the verification covers every record so far.
     auto note = s_.audit->Checkpoint();
     if (!note.ok()) return call->Fail(note.status());
@@ -112,6 +122,7 @@ void ManagementApi::VerifyAudit(CallPtr call) {
 void ManagementApi::ExportAudit(CallPtr call) {
   call->ctx.audit_action = "audit_exported";
   boost::asio::post(blocking_, [this, call] {
+    if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     auto note = s_.audit->Checkpoint();
     if (!note.ok()) return call->Fail(note.status());
     const uint64_t size = NoteSize(*note);

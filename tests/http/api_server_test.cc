@@ -11,8 +11,10 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
+#include "http/openapi.h"
 #include "tiny_model.h"
 
 namespace daulat::http {
@@ -198,6 +200,39 @@ TEST_F(QueueLimitTest, FullQueueIs429WithRetryAfter) {
     }
   }
   EXPECT_GE(refused, 1);
+}
+
+// Every endpoint the server routes is in the OpenAPI document, and every
+// operation the document describes is routed.
+TEST_F(ApiServerTest, TheOpenApiDocumentMatchesTheRoutes) {
+  auto db = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+  auto ids = std::move(identity::IdentityStore::Open(*db)).value();
+  auto policies = std::move(governance::PolicyStore::Open(*db)).value();
+  auto usage = std::move(gateway::UsageMeter::Open(*db)).value();
+  ApiServices services;
+  services.models = host_.get();
+  services.pipeline = pipeline_.get();
+  services.identity = ids.get();
+  services.policies = policies.get();
+  services.usage = usage.get();
+  services.db = db.get();
+  HttpServerOptions options;
+  options.port = 0;
+  auto api = ApiServer::Start(options, services);
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  const json doc = json::parse(OpenApiDocument());
+  std::set<std::string> documented;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(m + " " + path);
+    }
+  }
+  const auto routed = (*api)->Endpoints();
+  const std::set<std::string> routed_set(routed.begin(), routed.end());
+  EXPECT_EQ(routed_set, documented);
+  (*api)->Shutdown(std::chrono::milliseconds(0));
 }
 
 }  // namespace
