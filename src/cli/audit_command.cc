@@ -3,9 +3,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/admin_stores.h"
 #include "cli/audit_store.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "governance/audit_export.h"
 
 namespace daulat::cli {
 namespace {
@@ -52,17 +54,89 @@ int Verify(const GlobalOptions& global, const VerifyFlags& flags) {
   return kExitOk;
 }
 
+struct ListFlags {
+  std::string tenant = "default";
+  std::string action, actor, output;
+  int64_t after = -1;
+  int64_t limit = 100;
+  bool json = false;
+};
+
+int List(const GlobalOptions& global, const ListFlags& f) {
+  auto s = AdminStores::Open(global.DataDir());
+  if (!s.ok()) return ReportError(s.status());
+  store::TenantScope scope(*s->db, f.tenant);
+  auto rows = scope.Select("audit_records", {"record"}, "seq > ?", {f.after}, "seq");
+  if (!rows.ok()) return ReportError(rows.status());
+  int64_t shown = 0;
+  for (const auto& r : *rows) {
+    if (shown >= f.limit) break;
+    const auto rec = nlohmann::json::parse(r.Text(0), nullptr, false);
+    if (rec.is_discarded()) continue;
+    if (!f.action.empty() && rec.value("action", "") != f.action) continue;
+    if (!f.actor.empty() && rec.value("actor", "") != f.actor) continue;
+    ++shown;
+    if (f.json) {
+      std::puts(rec.dump().c_str());
+    } else {
+      std::printf("%llu\t%s\t%s\t%s\t%s\t%s\n",
+                  static_cast<unsigned long long>(rec.value("seq", uint64_t{0})),
+                  rec.value("time", "").c_str(), rec.value("actor", "").c_str(),
+                  rec.value("action", "").c_str(), rec.value("decision", "").c_str(),
+                  rec.value("reason", "").c_str());
+    }
+  }
+  return kExitOk;
+}
+
+int Export(const GlobalOptions& global, const ListFlags& f) {
+  auto s = AdminStores::Open(global.DataDir());
+  if (!s.ok()) return ReportError(s.status());
+  std::ofstream file;
+  if (!f.output.empty() && f.output != "-") {
+    file.open(f.output, std::ios::binary | std::ios::trunc);
+    if (!file) return ReportError(NotFound("cannot write " + f.output));
+  }
+  Status st = governance::ExportAudit(*s->audit, *s->db, f.tenant, [&](const std::string& line) {
+    if (file.is_open()) {
+      file << line;
+    } else {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+  });
+  if (!st.ok()) return ReportError(st);
+  if (file.is_open() && !file.flush())
+    return ReportError(Unavailable("writing " + f.output + " failed"));
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddAuditCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto flags = std::make_shared<VerifyFlags>();
-  auto* audit = app.add_subcommand("audit", "Check the tamper-evident audit log");
+  auto* audit = app.add_subcommand("audit", "Verify, list and export the tamper-evident audit log");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand(
       "verify", "Recompute every record's hash and check every signed checkpoint");
   verify->add_option("--key", flags->key, "Verifier key (default: <data-dir>/audit/verifier.key)");
   verify->add_flag("--json", flags->json, "Print JSON");
   verify->callback([&global, exit_code, flags] { *exit_code = Verify(global, *flags); });
+  auto lf = std::make_shared<ListFlags>();
+  auto* list = audit->add_subcommand("list", "Print a tenant's audit records, oldest first");
+  list->add_option("--tenant", lf->tenant, "Tenant (default 'default')");
+  list->add_option("--action", lf->action, "Only this action (login_failed, inference, ...)");
+  list->add_option("--actor", lf->actor, "Only this actor (key:..., user:...)");
+  list->add_option("--after", lf->after, "Start after this sequence number");
+  list->add_option("--limit", lf->limit, "At most this many (default 100)")
+      ->check(CLI::Range(1, 1000000));
+  list->add_flag("--json", lf->json, "One JSON record per line");
+  list->callback([&global, exit_code, lf] { *exit_code = List(global, *lf); });
+  auto* exp = audit->add_subcommand(
+      "export",
+      "JSON lines: a signed checkpoint, then each record of the tenant with its inclusion proof");
+  exp->add_option("--tenant", lf->tenant, "Tenant (default 'default')");
+  exp->add_option("--output,-o", lf->output, "File to write (default: stdout)");
+  exp->callback([&global, exit_code, lf] { *exit_code = Export(global, *lf); });
 }
 
 }  // namespace daulat::cli

@@ -15,6 +15,10 @@ void AddChatCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddServeCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddAuditCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddPiiCommand(CLI::App& app, int* exit_code);
+// tenants, users, keys
+void AddAdminCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// policy, usage
+void AddGovernanceCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace daulat::cli

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   AddServeCommand(app, global, &exit_code);
   AddPiiCommand(app, &exit_code);
   AddAuditCommand(app, global, &exit_code);
+  AddAdminCommands(app, global, &exit_code);
+  AddGovernanceCommands(app, global, &exit_code);
   AddVersionCommand(app, &exit_code);
   app.parse_complete_callback(
       [&global] { daulat::InitLogging(global.verbose ? "debug" : "warn"); });

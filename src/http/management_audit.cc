@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "governance/merkle_tree.h"
+#include "governance/audit_export.h"
 #include "http/management_api.h"
 #include "http/openai_errors.h"
 
@@ -21,12 +21,6 @@ bool IsDay(const std::string& s) {
     if (s[i] < '0' || s[i] > '9') return false;
   }
   return true;
-}
-
-// The tree size a checkpoint note commits to (its second line).
-uint64_t NoteSize(const std::string& note) {
-  const size_t nl = note.find('\n');
-  return nl == std::string::npos ? 0 : std::strtoull(note.c_str() + nl + 1, nullptr, 10);
 }
 
 }  // namespace
@@ -123,30 +117,10 @@ void ManagementApi::ExportAudit(CallPtr call) {
   call->ctx.audit_action = "audit_exported";
   boost::asio::post(blocking_, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
-    auto note = s_.audit->Checkpoint();
-    if (!note.ok()) return call->Fail(note.status());
-    const uint64_t size = NoteSize(*note);
-    std::string out = JsonText({{"type", "checkpoint"},
-                                {"note", *note},
-                                {"tree_size", size},
-                                {"verifier_key", s_.audit->verifier_key()}}) +
-                      "\n";
-    store::TenantScope scope(*s_.db, call->ctx.caller.principal.tenant_id);
-    auto rows = scope.Select("audit_records", {"seq", "record", "leaf_hash"}, "seq < ?",
-                             {static_cast<int64_t>(size)}, "seq");
-    if (!rows.ok()) return call->Fail(rows.status());
-    for (const auto& r : *rows) {
-      auto proof = s_.audit->InclusionProof(static_cast<uint64_t>(r.Int(0)), size);
-      if (!proof.ok()) return call->Fail(proof.status());
-      json hashes = json::array();
-      for (const auto& h : *proof) hashes.push_back(governance::ToHex(h));
-      out += JsonText({{"type", "record"},
-                       {"seq", r.Int(0)},
-                       {"leaf", r.Text(1)},
-                       {"leaf_hash", r.Text(2)},
-                       {"inclusion_proof", hashes}}) +
-             "\n";
-    }
+    std::string out;
+    Status st = governance::ExportAudit(*s_.audit, *s_.db, call->ctx.caller.principal.tenant_id,
+                                        [&out](const std::string& line) { out += line; });
+    if (!st.ok()) return call->Fail(st);
     call->Reply(200, "application/x-ndjson", std::move(out));
   });
 }

@@ -42,7 +42,13 @@ TEST_F(CliTest, HelpEverywhere) {
                                                                 {"models", "verify", "--help"},
                                                                 {"run", "--help"},
                                                                 {"chat", "--help"},
-                                                                {"version", "--help"}}) {
+                                                                {"version", "--help"},
+                                                                {"tenants", "create", "--help"},
+                                                                {"users", "create", "--help"},
+                                                                {"keys", "create", "--help"},
+                                                                {"policy", "set", "--help"},
+                                                                {"audit", "export", "--help"},
+                                                                {"usage", "--help"}}) {
     auto r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.back();
@@ -260,4 +266,64 @@ TEST_F(CliTest, ChatKeepsTheConversationAndHandlesCommands) {
 }
 
 }  // namespace
+TEST_F(CliTest, AdministrationCommandsChangeTheStoreAndAuditEachChange) {
+  auto tenant = Run({"tenants", "create", "jpn", "--name", "JPN", "--json"});
+  ASSERT_EQ(tenant.exit_code, 0) << tenant.err;
+  const auto created = nlohmann::json::parse(tenant.out);
+  EXPECT_EQ(created["owner_key"]["key"].get<std::string>().rfind("dlt_", 0), 0u);
+  EXPECT_EQ(Run({"tenants", "create", "jpn", "--name", "again"}).exit_code, 6);
+  EXPECT_EQ(Run({"tenants", "create", "Bad Id", "--name", "x"}).exit_code, 5);
+
+  auto key = Run({"keys", "create", "--tenant", "jpn", "--name", "ci", "--role", "service",
+                  "--scope", "inference", "--json"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  const auto k = nlohmann::json::parse(key.out);
+  auto list = Run({"keys", "list", "--tenant", "jpn", "--json"});
+  EXPECT_EQ(list.out.find(k["key"].get<std::string>()), std::string::npos);  // never the secret
+  EXPECT_NE(list.out.find(k["id"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(Run({"keys", "create", "--tenant", "jpn", "--name", "x", "--role", "root"}).exit_code,
+            5);
+  EXPECT_EQ(Run({"keys", "create", "--tenant", "nope", "--name", "x"}).exit_code, 3);
+  EXPECT_EQ(Run({"keys", "revoke", "--tenant", "jpn", k["id"]}).exit_code, 0);
+  EXPECT_EQ(Run({"keys", "revoke", "--tenant", "jpn", k["id"]}).exit_code, 3);
+  // Another tenant cannot revoke it, nor see it.
+  ASSERT_EQ(Run({"tenants", "create", "kkm", "--name", "KKM"}).exit_code, 0);
+  EXPECT_EQ(Run({"keys", "list", "--tenant", "kkm"}).out.find(k["id"].get<std::string>()),
+            std::string::npos);
+
+  EXPECT_EQ(Run({"users", "create", "--tenant", "jpn", "aminah", "--role", "admin"},
+                "kata-laluan-panjang\n")
+                .exit_code,
+            0);
+  EXPECT_EQ(Run({"users", "create", "--tenant", "jpn", "ali"}, "short\n").exit_code, 5);
+  EXPECT_EQ(Run({"users", "disable", "--tenant", "jpn", "aminah"}).exit_code, 0);
+  EXPECT_EQ(Run({"users", "disable", "--tenant", "jpn", "nobody"}).exit_code, 3);
+
+  EXPECT_EQ(Run({"policy", "set", "--tenant", "jpn", "-"},
+                R"({"levels": {"TERBUKA": {"models": ["tiny"]}}})")
+                .exit_code,
+            0);
+  auto bad = Run({"policy", "set", "--tenant", "jpn", "-"}, R"({"levels": {"SULIT": {"x": 1}}})");
+  EXPECT_EQ(bad.exit_code, 5);
+  EXPECT_NE(bad.err.find("levels.SULIT.x"), std::string::npos) << bad.err;
+  auto show = Run({"policy", "show", "--tenant", "jpn"});
+  EXPECT_EQ(nlohmann::json::parse(show.out)["version"], 1);
+
+  auto records = Run({"audit", "list", "--tenant", "jpn", "--json"});
+  ASSERT_EQ(records.exit_code, 0);
+  for (const char* action : {"tenant_created", "key_created", "key_revoked", "user_created",
+                             "user_updated", "policy_changed"}) {
+    EXPECT_NE(records.out.find(std::string("\"action\":\"") + action + "\""), std::string::npos)
+        << action;
+  }
+  EXPECT_EQ(records.out.find(k["key"].get<std::string>()), std::string::npos);
+  auto exported = Run({"audit", "export", "--tenant", "kkm"});
+  ASSERT_EQ(exported.exit_code, 0);
+  EXPECT_NE(exported.out.find("\"type\":\"checkpoint\""), std::string::npos);
+  EXPECT_EQ(exported.out.find("\"tenant_id\\\":\\\"jpn"), std::string::npos);
+  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
+  auto usage = Run({"usage", "--tenant", "jpn", "--group-by", "colour"});
+  EXPECT_EQ(usage.exit_code, 5);
+}
+
 }  // namespace daulat

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+#include "governance/audit_log.h"
+#include "store/database.h"
+
+namespace daulat::governance {
+
+// Writes one tenant's audit records as JSON lines, each provable on its own:
+// first a freshly signed checkpoint {"type":"checkpoint","note","tree_size",
+// "verifier_key"}, then for each record of the tenant inside that checkpoint
+// {"type":"record","seq","leaf","leaf_hash","inclusion_proof":[hex...]}. A
+// verifier checks sha256(0x00 || leaf) == leaf_hash and the RFC 9162
+// inclusion proof against the checkpoint's root, with nothing but the file.
+// `write` receives each line with its newline.
+Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant_id,
+                   const std::function<void(const std::string& line)>& write);
+
+}  // namespace daulat::governance
