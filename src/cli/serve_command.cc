@@ -76,6 +76,9 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
 
   auto host = gateway::ModelHost::Load(registry, c.models);
   if (!host.ok()) return ReportError(host.status());
+  // The only way out of the process: backends the operator configured, in allowed jurisdictions.
+  const governance::EgressGuard egress(c.allowed_jurisdictions, c.backends);
+  const gateway::RemoteBackends remote(egress, c.backends);
   // The request chain, in order (DESIGN.md): OnComplete runs in reverse, so
   // metering and audit see the finished request.
   const bool anonymous = c.anonymous;
@@ -100,6 +103,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.audit_writer = &audit_writer;
   services.usage = meter;
   services.db = db->get();
+  services.remote = &remote;
   services.session_ttl_seconds = c.session_ttl.count();
   auto api = http::ApiServer::Start(c.http, services);
   if (!api.ok()) {

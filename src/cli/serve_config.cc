@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <cctype>
 #include <set>
 
 namespace daulat::cli {
@@ -111,6 +112,55 @@ Status ReadModel(const toml::table& m, size_t i, ServeConfig& c) {
   return Status::Ok();
 }
 
+Status ReadStrings(const toml::table& t, const char* key, const std::string& where,
+                   std::vector<std::string>& out) {
+  const auto* node = t.get(key);
+  if (node == nullptr) return Status::Ok();
+  const auto* arr = node->as_array();
+  if (arr == nullptr) return InvalidArgument(where + "." + key + " must be a list of strings");
+  out.clear();
+  for (const auto& v : *arr) {
+    if (!v.is_string()) return InvalidArgument(where + "." + key + " must be a list of strings");
+    out.push_back(*v.value<std::string>());
+  }
+  return Status::Ok();
+}
+
+Status ReadBackend(const toml::table& b, size_t i, ServeConfig& c) {
+  const std::string w = "[[backends]] #" + std::to_string(i + 1);
+  DAULAT_RETURN_IF_ERROR(CheckKeys(b, w,
+                                   {"name", "url", "jurisdiction", "max_classification", "models",
+                                    "api_key_env", "timeout_seconds"}));
+  governance::RemoteBackendConfig r;
+  DAULAT_RETURN_IF_ERROR(ReadString(b, "name", w, r.name));
+  DAULAT_RETURN_IF_ERROR(ReadString(b, "url", w, r.url));
+  DAULAT_RETURN_IF_ERROR(ReadString(b, "jurisdiction", w, r.jurisdiction));
+  std::string level;
+  DAULAT_RETURN_IF_ERROR(ReadString(b, "max_classification", w, level));
+  DAULAT_RETURN_IF_ERROR(ReadStrings(b, "models", w, r.models));
+  DAULAT_RETURN_IF_ERROR(ReadString(b, "api_key_env", w, r.api_key_env));
+  DAULAT_RETURN_IF_ERROR(Read(b, "timeout_seconds", w, r.timeout_seconds, 1, 3600));
+  if (r.name.empty() || r.name == "local" || r.name == "*")
+    return InvalidArgument(w + " needs a name (not 'local' or '*')");
+  if (auto e = governance::ParseBackendUrl(r.url); !e.ok())
+    return InvalidArgument(w + ": " + e.status().message());
+  if (r.jurisdiction.size() != 2 || !std::isupper(static_cast<unsigned char>(r.jurisdiction[0])) ||
+      !std::isupper(static_cast<unsigned char>(r.jurisdiction[1])))
+    return InvalidArgument(w + ".jurisdiction must be a two-letter country code such as \"MY\"");
+  if (!level.empty()) {
+    const auto parsed = ParseClassification(level);
+    if (!parsed) return InvalidArgument(w + ".max_classification is not a classification level");
+    r.max_classification = *parsed;
+  }
+  if (r.models.empty()) return InvalidArgument(w + ".models must name at least one model");
+  for (const auto& other : c.backends) {
+    if (other.name == r.name)
+      return InvalidArgument(w + ": the name '" + r.name + "' is used twice");
+  }
+  c.backends.push_back(std::move(r));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ServeConfig> LoadServeConfig(const std::string& path) {
@@ -124,7 +174,21 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
     return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
                            std::string(e.description()));
   }
-  DAULAT_RETURN_IF_ERROR(CheckKeys(root, path, {"server", "models"}));
+  DAULAT_RETURN_IF_ERROR(CheckKeys(root, path, {"server", "models", "backends", "residency"}));
+  if (const auto* backends = root.get("backends")) {
+    if (!backends->is_array_of_tables())
+      return InvalidArgument("backends must be a list of [[backends]] tables");
+    const auto& arr = *backends->as_array();
+    for (size_t i = 0; i < arr.size(); ++i)
+      DAULAT_RETURN_IF_ERROR(ReadBackend(*arr[i].as_table(), i, c));
+  }
+  if (const auto* residency = root.get("residency")) {
+    if (!residency->is_table()) return InvalidArgument("[residency] must be a table");
+    DAULAT_RETURN_IF_ERROR(
+        CheckKeys(*residency->as_table(), "[residency]", {"allowed_jurisdictions"}));
+    DAULAT_RETURN_IF_ERROR(ReadStrings(*residency->as_table(), "allowed_jurisdictions",
+                                       "[residency]", c.allowed_jurisdictions));
+  }
   if (const auto* server = root.get("server")) {
     if (!server->is_table()) return InvalidArgument("[server] must be a table");
     DAULAT_RETURN_IF_ERROR(ReadServer(*server->as_table(), c));
@@ -157,6 +221,15 @@ Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) 
                                 " (run scripts/bootstrap)");
     }
     for (const auto& m : listing.models) c.models.push_back({m.manifest.name, {}, true});
+  }
+  for (const auto& b : c.backends) {
+    for (const auto& name : b.models) {
+      for (const auto& m : c.models) {
+        if (m.name == name)
+          return InvalidArgument("model '" + name + "' is both local and on backend '" + b.name +
+                                 "'");
+      }
+    }
   }
   return Status::Ok();
 }

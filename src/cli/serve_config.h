@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "engine/model_registry.h"
 #include "gateway/model_host.h"
+#include "governance/egress_guard.h"
 #include "http/http_server.h"
 
 namespace daulat::cli {
@@ -22,7 +23,10 @@ struct ServeConfig {
   std::chrono::seconds session_ttl{12 * 3600};  // console sign-in sessions
   std::chrono::seconds shutdown_grace{30};
   std::string tls_certificate, tls_private_key;
-  std::vector<gateway::ModelServeConfig> models;  // empty: every installed model, defaults
+  std::vector<gateway::ModelServeConfig> models;          // empty: every installed model, defaults
+  std::vector<governance::RemoteBackendConfig> backends;  // [[backends]]
+  // [residency] allowed_jurisdictions: where data may go. Default: Malaysia only.
+  std::vector<std::string> allowed_jurisdictions = {"MY"};
 };
 
 // Parses a TOML config file (see docs/serve.md). Unknown keys and wrong types

@@ -177,7 +177,10 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
   // without a key learn nothing from error messages.
   if (Status st = pipeline_.Admit(call->ctx); !st.ok()) return call->Fail(st);
   if (!body_ok) return call->Fail(InvalidArgument("the request body is not valid JSON"));
-  if (route->permission == gateway::Permission::kInfer) WriteBackContents(*call);
+  if (route->permission == gateway::Permission::kInfer) {
+    WriteBackContents(*call);
+    if (call->ctx.model_known && call->ctx.backend != "local") return Remote(call);
+  }
   route->handler(call);
 }
 
@@ -222,6 +225,12 @@ void ApiServer::PrepareInference(Call& call) {
     if (const auto* m = models_.Find(ctx.model)) {
       ctx.model_known = true;
       ctx.model_max = m->installed.manifest.max_classification;
+    } else if (const auto* b =
+                   services_.remote != nullptr ? services_.remote->ForModel(ctx.model) : nullptr) {
+      ctx.model_known = true;
+      ctx.backend = b->name;
+      ctx.model_max = b->max_classification;
+      ctx.backend_max = b->max_classification;
     }
   }
   for (json* v : ContentRefs(call.body, ctx.route)) ctx.contents.push_back(v->get<std::string>());
@@ -244,13 +253,34 @@ void ApiServer::Models(std::shared_ptr<Call> call) {
   };
   if (!call->params.empty()) {
     const std::string& id = call->params[0];
-    const auto* m = models_.Find(id);
-    if (m == nullptr) return call->Fail(NotFound("the model '" + id + "' does not exist"), "model");
-    return call->ReplyJson(200, card(*m));
+    if (const auto* m = models_.Find(id)) return call->ReplyJson(200, card(*m));
+    for (const auto& remote : RemoteModelCards()) {
+      if (remote["id"] == id) return call->ReplyJson(200, remote);
+    }
+    return call->Fail(NotFound("the model '" + id + "' does not exist"), "model");
   }
   json data = json::array();
   for (const auto& m : models_.models()) data.push_back(card(*m));
+  for (const auto& card_json : RemoteModelCards()) data.push_back(card_json);
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+std::vector<json> ApiServer::RemoteModelCards() const {
+  std::vector<json> out;
+  if (services_.remote == nullptr) return out;
+  for (const auto& b : services_.remote->backends()) {
+    for (const auto& name : b.models) {
+      out.push_back(
+          {{"id", name},
+           {"object", "model"},
+           {"created", 0},
+           {"owned_by", b.name},
+           {"backend", b.name},
+           {"jurisdiction", b.jurisdiction},
+           {"max_classification", std::string(ClassificationName(b.max_classification))}});
+    }
+  }
+  return out;
 }
 
 gateway::HostedModel* ApiServer::FindModel(Call& call, const std::string& name) {

@@ -8,6 +8,7 @@
 
 #include "gateway/model_host.h"
 #include "gateway/pipeline.h"
+#include "gateway/remote_backends.h"
 #include "gateway/usage_meter.h"
 #include "governance/audit_log.h"
 #include "governance/audit_writer.h"
@@ -30,6 +31,7 @@ struct ApiServices {
   governance::AuditWriter* audit_writer = nullptr;  // flushed before audit reads
   gateway::UsageMeter* usage = nullptr;
   store::Database* db = nullptr;
+  const gateway::RemoteBackends* remote = nullptr;  // models served by remote engines
   int64_t session_ttl_seconds = 12 * 3600;
 };
 
@@ -73,10 +75,14 @@ class ApiServer {
               engine::InferenceRequest request, bool stream, bool include_usage, bool chat,
               const std::string& echo, bool tools);
   void Models(std::shared_ptr<Call> call);
+  // A request for a model a remote backend serves: through the egress guard,
+  // answer guarded like a local one.
+  void Remote(std::shared_ptr<Call> call);
   // The named model, or null after answering 404.
   gateway::HostedModel* FindModel(Call& call, const std::string& name);
   engine::InferenceRequest NewInferenceRequest(const Call& call) const;
   std::string Metrics() const;
+  std::vector<nlohmann::json> RemoteModelCards() const;
   void BuildRoutes();
 
   ApiServices services_;

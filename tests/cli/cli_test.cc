@@ -205,6 +205,23 @@ TEST_F(CliTest, ServeRefusesBadConfigurationWithClearErrors) {
   EXPECT_EQ(syntax.exit_code, 5);
   EXPECT_NE(syntax.err.find("syntax.toml:"), std::string::npos) << syntax.err;
   EXPECT_EQ(Run({"serve", "--config", (data_ / "missing.toml").string()}).exit_code, 3);
+  const auto backend = [&](const std::string& body) {
+    return Run(
+        {"serve", "--port", "0", "--config", write("b.toml", "[[backends]]\n" + body + "\n")});
+  };
+  auto no_jurisdiction = backend("name = \"x\"\nurl = \"http://h/v1\"\nmodels = [\"m\"]");
+  EXPECT_EQ(no_jurisdiction.exit_code, 5);
+  EXPECT_NE(no_jurisdiction.err.find("jurisdiction"), std::string::npos) << no_jurisdiction.err;
+  auto https =
+      backend("name = \"x\"\nurl = \"https://h/v1\"\njurisdiction = \"MY\"\nmodels = [\"m\"]");
+  EXPECT_EQ(https.exit_code, 5);
+  auto clash =
+      backend("name = \"x\"\nurl = \"http://h/v1\"\njurisdiction = \"MY\"\nmodels = [\"tiny\"]");
+  EXPECT_EQ(clash.exit_code, 5);
+  EXPECT_NE(clash.err.find("both local and on backend"), std::string::npos) << clash.err;
+  auto residency = Run({"serve", "--port", "0", "--config",
+                        write("r.toml", "[residency]\nallowed_jurisdictions = \"MY\"\n")});
+  EXPECT_EQ(residency.exit_code, 5);
   auto unknown_model =
       Run({"serve", "--port", "0", "--config", write("m.toml", "[[models]]\nname = \"nope\"\n")});
   EXPECT_EQ(unknown_model.exit_code, 3);

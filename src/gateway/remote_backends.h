@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "governance/egress_guard.h"
+
+namespace daulat::gateway {
+
+struct RemoteReply {
+  unsigned status = 0;
+  std::string body;
+};
+
+// Remote OpenAI-compatible engines (vLLM, NIM, llama-server inside the
+// country) that serve some model names. Every connection goes through the
+// egress guard first. Immutable after construction; thread-safe.
+class RemoteBackends {
+ public:
+  RemoteBackends(const governance::EgressGuard& guard,
+                 std::vector<governance::RemoteBackendConfig> configs)
+      : guard_(guard), configs_(std::move(configs)) {}
+
+  // The backend that serves `model`, or null.
+  const governance::RemoteBackendConfig* ForModel(const std::string& model) const;
+  const std::vector<governance::RemoteBackendConfig>& backends() const { return configs_; }
+
+  // POSTs a JSON body to <backend url><path> ("/chat/completions") and
+  // returns the reply, whatever its status. Blocking: call off the I/O
+  // threads. PERMISSION_DENIED when the egress guard refuses (nothing is
+  // sent), UNAVAILABLE when the backend cannot be reached or answers
+  // garbage, DEADLINE_EXCEEDED after the backend's timeout.
+  Result<RemoteReply> Post(const governance::RemoteBackendConfig& backend, const std::string& path,
+                           const std::string& body) const;
+
+ private:
+  const governance::EgressGuard& guard_;
+  std::vector<governance::RemoteBackendConfig> configs_;
+};
+
+}  // namespace daulat::gateway

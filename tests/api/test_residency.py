@@ -1,0 +1,127 @@
+"""Residency: remote backends are reached only through the egress guard.
+
+A stand-in OpenAI-compatible server on loopback plays an in-country engine
+("my-standin", jurisdiction MY) and a foreign one ("sg-cloud", jurisdiction
+SG, not in the allow-list). It echoes what it received, so the test sees
+exactly what left daulat.
+"""
+import json
+import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import openai
+import pytest
+
+from conftest import API_KEY, http, start_server
+
+MYKAD = "900101-14-5678"
+
+
+class StandIn(BaseHTTPRequestHandler):
+    received = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        StandIn.received.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+        said = body["messages"][-1]["content"]
+        reply = {"id": "chatcmpl-standin", "object": "chat.completion", "created": 1, "model": body["model"],
+                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "Anda kata: " + said},
+                              "finish_reason": "stop"}],
+                 "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def residency():
+    standin = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    threading.Thread(target=standin.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{standin.server_address[1]}/v1"
+    extra = f"""
+[[backends]]
+name = "my-standin"
+url = "{url}"
+jurisdiction = "MY"
+max_classification = "TERHAD"
+models = ["remote-my"]
+api_key_env = "STANDIN_KEY"
+
+[[backends]]
+name = "sg-cloud"
+url = "{url}"
+jurisdiction = "SG"
+models = ["remote-sg"]
+
+[residency]
+allowed_jurisdictions = ["MY"]
+"""
+    import os
+    os.environ["STANDIN_KEY"] = "standin-secret"
+    proc, base, log = start_server(extra_server_config=extra)
+    yield {"base": base}
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    standin.shutdown()
+
+
+def chat(base, model, content, classification="TERBUKA"):
+    return http("POST", base + "/v1/chat/completions",
+                {"model": model, "messages": [{"role": "user", "content": content}]},
+                {"Authorization": f"Bearer {API_KEY}", "X-Daulat-Classification": classification})
+
+
+def test_an_allow_listed_backend_gets_the_masked_prompt_and_the_caller_its_values(residency):
+    before = len(StandIn.received)
+    r = chat(residency["base"], "remote-my", f"MyKad saya {MYKAD}")
+    assert r.status_code == 200, r.text
+    assert r.json()["choices"][0]["message"]["content"] == f"Anda kata: MyKad saya {MYKAD}"
+    assert r.json()["usage"]["total_tokens"] == 10
+    sent = StandIn.received[before:]
+    assert len(sent) == 1
+    assert sent[0]["path"] == "/v1/chat/completions"
+    assert sent[0]["body"]["messages"][0]["content"] == "MyKad saya <MYKAD_1>"  # never the value
+    assert sent[0]["auth"] == "Bearer standin-secret"
+    # Streaming callers get the same answer.
+    client = openai.OpenAI(base_url=residency["base"] + "/v1", api_key=API_KEY, max_retries=0)
+    chunks = list(client.chat.completions.create(
+        model="remote-my", messages=[{"role": "user", "content": "Hai"}], stream=True,
+        extra_headers={"X-Daulat-Classification": "TERBUKA"}))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Anda kata: Hai"
+
+
+def test_a_backend_outside_the_allowed_jurisdictions_is_never_contacted(residency):
+    before = len(StandIn.received)
+    r = chat(residency["base"], "remote-sg", "Hai")
+    assert r.status_code == 403, r.text
+    message = r.json()["error"]["message"]
+    assert "jurisdiction SG is not allowed" in message and "allowed: MY" in message
+    assert len(StandIn.received) == before  # nothing left the process
+    records = http("GET", residency["base"] + "/api/v1/audit?action=egress_refused&limit=1000",
+                   headers={"Authorization": f"Bearer {API_KEY}"}).json()["data"]
+    assert any(a["model"] == "remote-sg" and a["decision"] == "deny" for a in records)
+
+
+def test_classification_above_the_backends_ceiling_stays_home(residency):
+    before = len(StandIn.received)
+    # Default policy: remote backends only for TERBUKA.
+    r = chat(residency["base"], "remote-my", "Hai", classification="TERHAD")
+    assert r.status_code == 403 and "backend 'my-standin'" in r.json()["error"]["message"]
+    # And never above the backend's own ceiling (TERHAD).
+    r = chat(residency["base"], "remote-my", "Hai", classification="SULIT")
+    assert r.status_code == 403
+    assert len(StandIn.received) == before
+
+
+def test_remote_models_are_listed_with_their_jurisdiction(residency):
+    r = http("GET", residency["base"] + "/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})
+    cards = {m["id"]: m for m in r.json()["data"]}
+    assert cards["remote-my"]["jurisdiction"] == "MY" and cards["remote-my"]["max_classification"] == "TERHAD"
+    assert cards["remote-sg"]["jurisdiction"] == "SG"
