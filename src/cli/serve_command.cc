@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/serve_config.h"
 #include "common/log.h"
+#include "gateway/content_log.h"
 #include "gateway/stages.h"
 #include "governance/pii_guard.h"
 #include "http/api_server.h"
@@ -68,6 +69,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (!policies.ok()) return ReportError(policies.status());
   auto usage = gateway::UsageMeter::Open(**db);
   if (!usage.ok()) return ReportError(usage.status());
+  auto content_log = gateway::ContentLog::Open(**db);
+  if (!content_log.ok()) return ReportError(content_log.status());
   gateway::QuotaBook quotas([] {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -90,6 +93,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   stages.push_back(std::make_unique<gateway::PiiStage>(
       [&pii_guard](std::string_view text) { return pii_guard.Scan(text); }));
   stages.push_back(std::make_unique<gateway::AuditStage>(audit_writer));
+  auto* contents = content_log->get();
+  stages.push_back(std::move(content_log).value());
   stages.push_back(std::make_unique<gateway::UsageLogger>());
   stages.push_back(std::move(usage).value());
   auto* meter = static_cast<gateway::UsageMeter*>(stages.back().get());
@@ -126,6 +131,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
                    [&host] { (*host)->Stop(/*drain=*/false); });
   (*host)->Stop(/*drain=*/false);
   meter->Stop();
+  contents->Stop();
   audit_writer.Stop();  // the last records and a final signed checkpoint
   std::printf("daulat stopped\n");
   return kExitOk;

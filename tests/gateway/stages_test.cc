@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "gateway/content_log.h"
 #include "gateway/usage_meter.h"
 #include "governance/pii_guard.h"
 #include "tiny_model.h"
@@ -335,6 +336,35 @@ TEST_F(StagesTest, UsageIsSummedPerDayKeyAndModelAndSurvivesTheMeter) {
   EXPECT_EQ((*all)[0].requests, 4);
   EXPECT_EQ((*all)[0].prompt_tokens, 32);
   EXPECT_TRUE(meter->Query("nobody", total)->empty());
+}
+
+TEST_F(StagesTest, FullContentLoggingKeepsTextsForTheRetentionPeriodOnly) {
+  auto log = std::move(ContentLog::Open(*db_, [this] { return now_; })).value();
+  ASSERT_TRUE(policies_
+                  ->Put("jpn", R"({"levels": {
+        "TERBUKA": {"models": ["*"], "content_logging": "full", "retention_days": 7},
+        "TERHAD": {"models": ["*"], "content_logging": "hashes"}}})",
+                        "key:t")
+                  .ok());
+  const auto key = Key("jpn", Role::kMember, Classification::kTerhad);
+  auto full = Chat(key, {"emel ali@contoh.com.my"});
+  full.declared_classification = "TERBUKA";
+  ASSERT_TRUE(Infer(full).ok());
+  full.http_status = 200;
+  full.output_text = "Baik.";
+  log->OnComplete(full);
+  auto hashed = Chat(key, {"rahsia kecil"});
+  ASSERT_TRUE(Infer(hashed).ok());
+  hashed.http_status = 200;
+  log->OnComplete(hashed);
+  ASSERT_TRUE(log->Flush().ok());
+  auto rows = db_->Query("SELECT tenant_id, prompt, answer FROM content_log");
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].Text(1), "emel <EMAIL_1>");  // what the model saw: masked
+  EXPECT_EQ((*rows)[0].Text(2), "Baik.");
+  now_ += 7 * 86400;
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_TRUE(db_->Query("SELECT 1 FROM content_log")->empty());
 }
 
 }  // namespace

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "gateway/pipeline.h"
+#include "store/database.h"
+
+namespace daulat::gateway {
+
+// Content logging where a tenant's policy says "full": the request's texts
+// (as the model saw them, i.e. after masking) and the answer, per tenant,
+// kept for the level's retention_days and then deleted. Kept apart from the
+// append-only audit log so that retention and erasure can remove it; the
+// audit record carries its hash either way. Writes happen on a background
+// thread once a second, which also deletes expired rows. Thread-safe.
+class ContentLog : public Stage {
+ public:
+  using Clock = std::function<int64_t()>;  // unix seconds
+  static Result<std::unique_ptr<ContentLog>> Open(store::Database& db, Clock clock = nullptr);
+  ~ContentLog() override;
+  std::string_view name() const override { return "content_log"; }
+  Status OnRequest(RequestContext& /*ctx*/) override { return Status::Ok(); }
+  void OnComplete(const RequestContext& ctx) override;
+
+  // Writes what is queued and deletes what has expired.
+  Status Flush();
+  void Stop();
+
+ private:
+  ContentLog(store::Database& db, Clock clock) : db_(db), clock_(std::move(clock)) {}
+  void Run();
+  struct Entry {
+    std::string tenant_id, request_id, classification, prompt, answer;
+    int64_t time = 0, expires_at = 0;
+  };
+  store::Database& db_;
+  Clock clock_;
+  std::mutex flush_mu_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Entry> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;    // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace daulat::gateway
