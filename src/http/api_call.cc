@@ -12,15 +12,19 @@ void ApiCall::Finish(unsigned status) {
   pipeline_.Complete(ctx);
 }
 
+// Finish (audit, metering) runs before the answer is handed to the
+// connection, so a client that reads the audit log right after its answer
+// finds the record.
 void ApiCall::ReplyJson(unsigned status, const nlohmann::json& j, Headers headers) {
   headers.emplace_back("X-Request-Id", ctx.request_id);
-  responder->Reply(status, "application/json", JsonText(j), std::move(headers));
+  std::string text = JsonText(j);
   Finish(status);
+  responder->Reply(status, "application/json", std::move(text), std::move(headers));
 }
 
 void ApiCall::Reply(unsigned status, const std::string& content_type, std::string body_text) {
-  responder->Reply(status, content_type, std::move(body_text), {{"X-Request-Id", ctx.request_id}});
   Finish(status);
+  responder->Reply(status, content_type, std::move(body_text), {{"X-Request-Id", ctx.request_id}});
 }
 
 void ApiCall::Fail(const Status& st, const std::string& param) {

@@ -66,9 +66,9 @@ void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
         Unavailable("the server is shutting down; the generation was cancelled");
     if (!stream) return fail(stopping);
     responder->SendEvent(JsonText(ErrorBody(stopping)));
+    reply(503, json());
     responder->SendEvent("[DONE]");
-    responder->EndEvents();
-    return reply(503, json());
+    return responder->EndEvents();
   }
   const char* reason = u.finish_reason == engine::FinishReason::kLength ? "length" : "stop";
   if (!guard_status.ok()) reason = "content_filter";
@@ -126,9 +126,9 @@ void GenerationRelay::OnUpdate(engine::InferenceUpdate&& u) {
       responder->SendEvent(JsonText(usage_chunk));
     }
   }
+  reply(u.status.ok() ? 200 : ErrorFor(u.status).status, json());  // audit before [DONE]
   responder->SendEvent("[DONE]");
   responder->EndEvents();
-  reply(u.status.ok() ? 200 : ErrorFor(u.status).status, json());
 }
 
 json Usage(const engine::GenerationStats& s) {

@@ -95,9 +95,9 @@ void ApiServer::Remote(std::shared_ptr<Call> call) {
           chunk["usage"] = answer["usage"];
           call->responder->SendEvent(JsonText(chunk));
         }
+        call->Finish(200);  // audit before [DONE]
         call->responder->SendEvent("[DONE]");
         call->responder->EndEvents();
-        call->Finish(200);
       });
 }
 

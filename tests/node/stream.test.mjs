@@ -5,6 +5,8 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
@@ -14,8 +16,13 @@ const binary = process.env.DAULAT_BINARY ?? path.join(here, "../../build/src/cli
 
 test("a streamed chat answer arrives in deltas and ends with usage", async () => {
   const apiKey = "node-test-key";
+  // A data folder of its own (the models linked in): a static key replaces the
+  // previous one of its data folder, and other test servers use another key.
+  const shared = process.env.DAULAT_DATA_DIR ?? path.join(here, "../../.cache/test-data");
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), "daulat-node-"));
+  fs.symlinkSync(path.resolve(shared, "models"), path.join(data, "models"));
   const server = spawn(binary, ["serve", "--port", "0", "--threads", "1"], {
-    env: { ...process.env, DAULAT_API_KEY: apiKey },
+    env: { ...process.env, DAULAT_API_KEY: apiKey, DAULAT_DATA_DIR: data },
     stdio: ["ignore", "pipe", "inherit"],
   });
   try {
@@ -52,5 +59,6 @@ test("a streamed chat answer arrives in deltas and ends with usage", async () =>
     server.kill("SIGTERM");
     const [code] = await once(server, "exit");
     assert.equal(code, 0);
+    fs.rmSync(data, { recursive: true, force: true });
   }
 });
