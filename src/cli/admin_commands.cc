@@ -10,6 +10,7 @@
 #include "cli/admin_stores.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "common/clock.h"
 
 namespace daulat::cli {
 namespace {
@@ -236,10 +237,7 @@ int Keys(const GlobalOptions& g, const std::string& action, const AdminFlags& f)
   o.scopes = f.scopes;
   o.limits = {std::max<int64_t>(f.rpm, 0), std::max<int64_t>(f.tpd, 0)};
   if (f.expires_in_days > 0) {
-    o.expires_at = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count() +
-                   f.expires_in_days * 86400;
+    o.expires_at = UnixSeconds() + f.expires_in_days * 86400;
   }
   auto key = s->ids->CreateApiKey(f.tenant, o);
   if (!key.ok()) return ReportError(key.status());

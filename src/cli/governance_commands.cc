@@ -81,23 +81,8 @@ int Usage(const GlobalOptions& g, const GovernanceFlags& f) {
   q.from_day = f.from;
   q.to_day = f.to;
   q.key_id = f.key;
-  q.by_day = false;
-  size_t pos = 0;
-  while (pos <= f.group_by.size()) {
-    size_t comma = f.group_by.find(',', pos);
-    if (comma == std::string::npos) comma = f.group_by.size();
-    const std::string part = f.group_by.substr(pos, comma - pos);
-    if (part == "day") {
-      q.by_day = true;
-    } else if (part == "key") {
-      q.by_key = true;
-    } else if (part == "model") {
-      q.by_model = true;
-    } else if (!part.empty()) {
-      return ReportError(InvalidArgument("--group-by takes day, key and model, comma-separated"));
-    }
-    pos = comma + 1;
-  }
+  if (Status st = gateway::ParseGroupBy(f.group_by, q); !st.ok())
+    return ReportError(InvalidArgument("--group-by: " + st.message()));
   auto rows = (*meter)->Query(f.tenant, q);
   if (!rows.ok()) return ReportError(rows.status());
   json j = json::array();

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/serve_config.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/content_log.h"
 #include "gateway/stages.h"
@@ -71,10 +72,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (!usage.ok()) return ReportError(usage.status());
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
-  gateway::QuotaBook quotas([] {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  });
+  gateway::QuotaBook quotas(UnixSecondsFractional);
   const governance::PiiGuard pii_guard;
 
   auto host = gateway::ModelHost::Load(registry, c.models);

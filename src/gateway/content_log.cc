@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace daulat::gateway {
@@ -21,11 +22,7 @@ const std::vector<store::Migration> kMigrations = {
 Result<std::unique_ptr<ContentLog>> ContentLog::Open(store::Database& db, Clock clock) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("content_log", kMigrations));
   if (!clock) {
-    clock = [] {
-      return std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    clock = UnixSeconds;
   }
   auto log = std::unique_ptr<ContentLog>(new ContentLog(db, std::move(clock)));
   log->thread_ = std::thread([raw = log.get()] { raw->Run(); });

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace daulat::gateway {
@@ -44,9 +45,7 @@ Result<std::unique_ptr<ModelHost>> ModelHost::Load(const engine::ModelRegistry& 
     if (!scheduler.ok()) return scheduler.status();
     hosted->scheduler = std::move(scheduler).value();
     hosted->embeddings_enabled = config.embeddings;
-    hosted->created = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+    hosted->created = UnixSeconds();
     spdlog::info("serving model {} ({} parallel sequences, {} context tokens)", config.name,
                  config.scheduler.parallel, config.scheduler.context_length);
     host->models_.push_back(std::move(hosted));

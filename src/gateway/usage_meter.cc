@@ -26,6 +26,27 @@ std::string UtcDay() {
 
 }  // namespace
 
+Status ParseGroupBy(const std::string& text, UsageQuery& q) {
+  q.by_day = q.by_key = q.by_model = false;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string part = text.substr(pos, comma - pos);
+    if (part == "day") {
+      q.by_day = true;
+    } else if (part == "key") {
+      q.by_key = true;
+    } else if (part == "model") {
+      q.by_model = true;
+    } else if (!part.empty()) {
+      return InvalidArgument("group_by is a comma-separated list of day, key and model");
+    }
+    pos = comma + 1;
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<UsageMeter>> UsageMeter::Open(store::Database& db) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("usage", kMigrations));
   auto meter = std::unique_ptr<UsageMeter>(new UsageMeter(db));

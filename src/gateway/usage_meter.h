@@ -25,6 +25,10 @@ struct UsageQuery {
   std::string key_id;  // only this key, if set
 };
 
+// Sets the grouping of `q` from "day,key,model" (any of them, comma-separated;
+// empty = one total). INVALID_ARGUMENT for anything else.
+Status ParseGroupBy(const std::string& text, UsageQuery& q);
+
 // metering: counts requests and tokens per tenant, UTC day, key and model.
 // Completed requests are summed in memory and written to the database once a
 // second by a background thread (one transaction per flush), so requests

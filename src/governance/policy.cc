@@ -4,6 +4,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
+
 namespace daulat::governance {
 namespace {
 
@@ -205,11 +207,7 @@ PolicyDecision DecideModel(const Policy& policy, Classification level, const std
 Result<std::unique_ptr<PolicyStore>> PolicyStore::Open(store::Database& db, Clock clock) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("policy", kMigrations));
   if (!clock) {
-    clock = [] {
-      return std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    clock = UnixSeconds;
   }
   return std::unique_ptr<PolicyStore>(new PolicyStore(db, std::move(clock)));
 }

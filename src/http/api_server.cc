@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "engine/structured_output.h"
 #include "gateway/tool_calls.h"
@@ -26,12 +27,6 @@ std::string RandomId(const char* prefix) {
   std::string id = prefix;
   for (int i = 0; i < 24; ++i) id.push_back(kHex[rng() & 15]);
   return id;
-}
-
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string Base64(const std::vector<float>& v) {
@@ -343,7 +338,7 @@ void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
                        engine::InferenceRequest req, bool stream, bool include_usage, bool chat,
                        const std::string& echo, bool tools) {
   const std::string id = RandomId(chat ? "chatcmpl-" : "cmpl-");
-  const int64_t created = UnixNow();
+  const int64_t created = UnixSeconds();
   const std::string model = m->installed.manifest.name;
   auto relay = std::make_shared<GenerationRelay>();
   relay->responder = call->responder;

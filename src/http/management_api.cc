@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "http/openai_errors.h"
 #include "http/request_fields.h"
 
@@ -12,12 +13,6 @@ namespace {
 
 using identity::Role;
 using nlohmann::json;
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // An admin may hand out any role but owner; an owner any role.
 int Rank(Role r) {
@@ -242,7 +237,7 @@ void ManagementApi::CreateUser(CallPtr call) {
                                 password = *password, r, c] {
     if (Status st = s_.identity->CreateUser(tenant, username, password, r, c); !st.ok())
       return call->Fail(st);
-    call->ReplyJson(201, UserJson({username, r, c, Now(), false}));
+    call->ReplyJson(201, UserJson({username, r, c, UnixSeconds(), false}));
   });
 }
 
@@ -307,15 +302,15 @@ void ManagementApi::CreateKey(CallPtr call) {
   }
   o.role = role.value_or(Role::kMember);
   o.clearance = clearance.value_or(Classification::kTerbuka);
-  if (days) o.expires_at = Now() + *days * 86400;
+  if (days) o.expires_at = UnixSeconds() + *days * 86400;
   const auto& caller = call->ctx.caller.principal;
   call->ctx.audit_action = "key_created";
   if (Status st = MayGrant(caller, o.role, o.clearance); !st.ok()) return call->Fail(st);
   auto key = s_.identity->CreateApiKey(caller.tenant_id, o);
   if (!key.ok()) return call->Fail(key.status());
   call->ctx.resource = "key:" + key->id;
-  identity::ApiKeyInfo info{key->id,  key->prefix, o.name,       o.role,       o.clearance,
-                            o.scopes, Now(),       o.expires_at, std::nullopt, o.limits};
+  identity::ApiKeyInfo info{key->id,  key->prefix,   o.name,       o.role,       o.clearance,
+                            o.scopes, UnixSeconds(), o.expires_at, std::nullopt, o.limits};
   json out = KeyJson(info);
   out["key"] = key->secret;  // the only time it is shown
   call->ReplyJson(201, out);

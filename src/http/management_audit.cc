@@ -137,24 +137,7 @@ void ManagementApi::Usage(CallPtr call) {
   }
   const std::string group = call->Query("group_by");
   if (!group.empty()) {
-    q.by_day = false;
-    size_t pos = 0;
-    while (pos <= group.size()) {
-      size_t comma = group.find(',', pos);
-      if (comma == std::string::npos) comma = group.size();
-      const std::string g = group.substr(pos, comma - pos);
-      if (g == "day") {
-        q.by_day = true;
-      } else if (g == "key") {
-        q.by_key = true;
-      } else if (g == "model") {
-        q.by_model = true;
-      } else {
-        return call->Fail(
-            InvalidArgument("'group_by' is a comma-separated list of day, key, model"), "group_by");
-      }
-      pos = comma + 1;
-    }
+    if (Status st = gateway::ParseGroupBy(group, q); !st.ok()) return call->Fail(st, "group_by");
   }
   auto rows = s_.usage->Query(call->ctx.caller.principal.tenant_id, q);
   if (!rows.ok()) return call->Fail(rows.status());

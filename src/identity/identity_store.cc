@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/sha256.h"
 #include "identity/identity_internal.h"
 
@@ -90,11 +91,7 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(store::Database& db, 
   if (sodium_init() < 0) return Internal("libsodium failed to initialise");
   DAULAT_RETURN_IF_ERROR(db.Migrate("identity", kMigrations));
   if (!clock) {
-    clock = [] {
-      return std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    clock = UnixSeconds;
   }
   return std::unique_ptr<IdentityStore>(new IdentityStore(db, std::move(clock)));
 }
