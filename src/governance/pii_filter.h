@@ -52,6 +52,8 @@ class OutputGuard {
   Result<std::string> Finish();
   // Findings in the output so far, by type name.
   const std::map<std::string, int64_t>& counts() const { return counts_; }
+  // The caller's masked values by placeholder (to restore an echoed prompt).
+  const std::map<std::string, std::string>& originals() const { return originals_; }
 
  private:
   Result<std::string> Release(bool final);

@@ -330,7 +330,12 @@ void ApiServer::Completions(std::shared_ptr<Call> call) {
   engine::InferenceRequest req = NewInferenceRequest(*call);
   req.prompt = m->model->Tokenize(r.prompt, /*add_special=*/true, /*parse_special=*/false);
   req.params = r.params;
-  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/false, r.echo ? r.prompt : "",
+  // An echoed prompt is the caller's own text: its masked values go back in.
+  const std::string echo = !r.echo ? std::string()
+                           : call->ctx.output_guard
+                               ? governance::Unmask(r.prompt, call->ctx.output_guard->originals())
+                               : r.prompt;
+  Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/false, echo,
          /*tools=*/false);
 }
 

@@ -356,3 +356,13 @@ def test_unauthenticated_management_calls_learn_nothing(base_url):
         r = http(method, base_url + path, body=b"{broken")
         assert r.status_code == 401, (method, path)
         assert r.json()["error"]["message"].startswith("missing API key")
+
+
+def test_an_echoed_prompt_comes_back_with_the_callers_own_values(base_url, tenants):
+    t = tenants["jpn"]  # default policy at TERBUKA: prompts masked
+    prompt = "Emel pemohon: ali@contoh.com.my."
+    r = api(base_url, "POST", "/v1/completions", t["owner"],
+            {"model": MODEL, "prompt": prompt, "max_tokens": 1, "echo": True, "temperature": 0},
+            {"X-Daulat-Classification": "TERBUKA"})
+    assert r.status_code == 200, r.text
+    assert r.json()["choices"][0]["text"].startswith(prompt)
