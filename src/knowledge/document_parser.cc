@@ -1,0 +1,303 @@
+#include "knowledge/document_parser.h"
+
+#include <gumbo.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace daulat::knowledge {
+namespace internal {
+namespace {
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+std::string Trim(std::string_view s) {
+  const size_t a = s.find_first_not_of(" \t\r\n\f\v");
+  if (a == std::string_view::npos) return {};
+  const size_t b = s.find_last_not_of(" \t\r\n\f\v");
+  return std::string(s.substr(a, b - a + 1));
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// HTML: headings, paragraphs, list items and table rows in reading order.
+void Walk(const GumboNode* node, ParsedDocument& doc, std::string& para) {
+  if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE) {
+    para += node->v.text.text;
+    return;
+  }
+  if (node->type != GUMBO_NODE_ELEMENT) return;
+  const GumboTag tag = node->v.element.tag;
+  if (tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NOSCRIPT ||
+      tag == GUMBO_TAG_TEMPLATE)
+    return;
+  if (tag == GUMBO_TAG_TITLE) {
+    std::string t;
+    const GumboVector& kids = node->v.element.children;
+    for (unsigned i = 0; i < kids.length; ++i) {
+      const auto* k = static_cast<const GumboNode*>(kids.data[i]);
+      if (k->type == GUMBO_NODE_TEXT) t += k->v.text.text;
+    }
+    doc.title = Trim(t);
+    return;
+  }
+  const auto flush = [&] {
+    AppendParagraphs(para, 0, doc.blocks);
+    para.clear();
+  };
+  int heading = 0;
+  if (tag >= GUMBO_TAG_H1 && tag <= GUMBO_TAG_H6)
+    heading = static_cast<int>(tag - GUMBO_TAG_H1) + 1;
+  if (tag == GUMBO_TAG_TR) {
+    flush();
+    std::string row;
+    const GumboVector& cells = node->v.element.children;
+    for (unsigned i = 0; i < cells.length; ++i) {
+      const auto* cell = static_cast<const GumboNode*>(cells.data[i]);
+      if (cell->type != GUMBO_NODE_ELEMENT) continue;
+      ParsedDocument inner;
+      std::string text;
+      Walk(cell, inner, text);
+      for (const auto& b : inner.blocks) text += " " + b.text;
+      row += (row.empty() ? "" : " | ") + Trim(text);
+    }
+    if (!Trim(row).empty()) doc.blocks.push_back({Block::Kind::kTableRow, 0, Trim(row), 0});
+    return;
+  }
+  const bool block_level = heading > 0 || tag == GUMBO_TAG_P || tag == GUMBO_TAG_LI ||
+                           tag == GUMBO_TAG_DIV || tag == GUMBO_TAG_BR || tag == GUMBO_TAG_TABLE ||
+                           tag == GUMBO_TAG_SECTION || tag == GUMBO_TAG_ARTICLE ||
+                           tag == GUMBO_TAG_BLOCKQUOTE || tag == GUMBO_TAG_PRE ||
+                           tag == GUMBO_TAG_UL || tag == GUMBO_TAG_OL;
+  if (block_level) flush();
+  if (heading > 0) {
+    std::string text;
+    ParsedDocument inner;
+    const GumboVector& kids = node->v.element.children;
+    for (unsigned i = 0; i < kids.length; ++i)
+      Walk(static_cast<const GumboNode*>(kids.data[i]), inner, text);
+    if (!Trim(text).empty()) doc.blocks.push_back({Block::Kind::kHeading, heading, Trim(text), 0});
+    return;
+  }
+  const GumboVector& kids = node->v.element.children;
+  for (unsigned i = 0; i < kids.length; ++i)
+    Walk(static_cast<const GumboNode*>(kids.data[i]), doc, para);
+  if (block_level) flush();
+}
+
+std::vector<std::string> CsvRow(std::string_view text, size_t& pos) {
+  std::vector<std::string> cells(1);
+  bool quoted = false;
+  while (pos < text.size()) {
+    const char c = text[pos++];
+    if (quoted) {
+      if (c == '"' && pos < text.size() && text[pos] == '"') {
+        cells.back() += '"';
+        ++pos;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cells.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      cells.emplace_back();
+    } else if (c == '\n') {
+      break;
+    } else if (c != '\r') {
+      cells.back() += c;
+    }
+  }
+  return cells;
+}
+
+}  // namespace
+
+void AppendParagraphs(std::string_view text, int page, std::vector<Block>& out) {
+  std::string para;
+  size_t pos = 0;
+  const auto flush = [&] {
+    std::string t = Trim(para);
+    if (!t.empty()) out.push_back({Block::Kind::kParagraph, 0, std::move(t), page});
+    para.clear();
+  };
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    const std::string line = Trim(text.substr(pos, nl - pos));
+    if (line.empty()) {
+      flush();
+    } else {
+      if (!para.empty()) para += ' ';
+      para += line;
+    }
+    pos = nl + 1;
+  }
+  flush();
+}
+
+ParsedDocument ParsePlainText(std::string_view text) {
+  ParsedDocument doc;
+  doc.format = "text";
+  AppendParagraphs(text, 0, doc.blocks);
+  return doc;
+}
+
+ParsedDocument ParseMarkdown(std::string_view text) {
+  ParsedDocument doc;
+  doc.format = "markdown";
+  std::string para;
+  const auto flush = [&] {
+    AppendParagraphs(para, 0, doc.blocks);
+    para.clear();
+  };
+  size_t pos = 0;
+  bool fence = false;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    const std::string line = Trim(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    if (line.rfind("```", 0) == 0) {
+      fence = !fence;
+      flush();
+      continue;
+    }
+    if (!fence && !line.empty() && line[0] == '#') {
+      const size_t level = line.find_first_not_of('#');
+      if (level != std::string::npos && level <= 6 && line[level] == ' ') {
+        flush();
+        doc.blocks.push_back(
+            {Block::Kind::kHeading, static_cast<int>(level), Trim(line.substr(level)), 0});
+        if (doc.title.empty() && level == 1) doc.title = doc.blocks.back().text;
+        continue;
+      }
+    }
+    if (!fence && line.size() > 1 && line.front() == '|') {
+      flush();
+      if (line.find_first_not_of("|-: ") == std::string::npos) continue;  // separator row
+      std::string row;
+      size_t p = 1;
+      while (p < line.size()) {
+        size_t bar = line.find('|', p);
+        if (bar == std::string::npos) bar = line.size();
+        const std::string cell = Trim(std::string_view(line).substr(p, bar - p));
+        if (!cell.empty()) row += (row.empty() ? "" : " | ") + cell;
+        p = bar + 1;
+      }
+      if (!row.empty()) doc.blocks.push_back({Block::Kind::kTableRow, 0, row, 0});
+      continue;
+    }
+    if (line.empty()) {
+      flush();
+    } else {
+      para += line + "\n";
+    }
+  }
+  flush();
+  return doc;
+}
+
+ParsedDocument ParseCsv(std::string_view text) {
+  ParsedDocument doc;
+  doc.format = "csv";
+  size_t pos = 0;
+  const auto header = CsvRow(text, pos);
+  while (pos < text.size()) {
+    const auto cells = CsvRow(text, pos);
+    std::string row;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const std::string value = Trim(cells[i]);
+      if (value.empty()) continue;
+      const std::string name = i < header.size() ? Trim(header[i]) : "";
+      row += (row.empty() ? "" : "; ") + (name.empty() ? value : name + ": " + value);
+    }
+    if (!row.empty()) doc.blocks.push_back({Block::Kind::kTableRow, 0, row, 0});
+  }
+  return doc;
+}
+
+Result<ParsedDocument> ParseHtml(std::string_view bytes, const std::string& name) {
+  GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, bytes.data(), bytes.size());
+  if (out == nullptr) return InvalidArgument(name + ": the HTML could not be parsed");
+  ParsedDocument doc;
+  doc.format = "html";
+  std::string para;
+  Walk(out->root, doc, para);
+  AppendParagraphs(para, 0, doc.blocks);
+  gumbo_destroy_output(&kGumboDefaultOptions, out);
+  return doc;
+}
+
+}  // namespace internal
+
+Result<ParsedDocument> ParseDocument(std::string_view bytes, const std::string& filename,
+                                     const ParseLimits& limits) {
+  const std::string name = filename.empty() ? "the document" : filename;
+  if (bytes.size() > limits.max_bytes)
+    return ResourceExhausted(name + " is larger than " + std::to_string(limits.max_bytes >> 20) +
+                             " MiB");
+  if (bytes.empty()) return InvalidArgument(name + " is empty");
+  const std::string ext = [&] {
+    const size_t dot = filename.rfind('.');
+    return dot == std::string::npos ? std::string() : internal::Lower(filename.substr(dot + 1));
+  }();
+  Result<ParsedDocument> doc = InvalidArgument(name + ": unsupported format");
+  if (bytes.rfind("%PDF-", 0) == 0) {
+    doc = internal::ParsePdf(bytes, name, limits);
+  } else if (bytes.rfind(std::string_view("PK\x03\x04", 4), 0) == 0) {
+    doc = internal::ParseOffice(bytes, name, limits);
+  } else if (bytes.rfind(std::string_view("\xD0\xCF\x11\xE0", 4), 0) == 0) {
+    return InvalidArgument(name +
+                           " is a password-protected Office file or an old binary .doc/.xls/.ppt: "
+                           "save it as DOCX, XLSX or PPTX without a password");
+  } else {
+    if (bytes.find('\0') != std::string_view::npos || !internal::ValidUtf8(bytes))
+      return InvalidArgument(name +
+                             " is not a supported document (binary, or text that is not UTF-8)");
+    const std::string head = internal::Lower(std::string(bytes.substr(0, 512)));
+    if (ext == "html" || ext == "htm" || head.find("<!doctype html") != std::string::npos ||
+        head.find("<html") != std::string::npos) {
+      doc = internal::ParseHtml(bytes, name);
+    } else if (ext == "md" || ext == "markdown") {
+      doc = internal::ParseMarkdown(bytes);
+    } else if (ext == "csv") {
+      doc = internal::ParseCsv(bytes);
+    } else {
+      doc = internal::ParsePlainText(bytes);
+    }
+  }
+  if (!doc.ok()) return doc;
+  size_t text = 0;
+  for (const auto& b : doc->blocks) text += b.text.size();
+  if (text > limits.max_text)
+    return ResourceExhausted(name + " holds more than " + std::to_string(limits.max_text >> 20) +
+                             " MiB of text");
+  if (doc->title.empty()) {
+    for (const auto& b : doc->blocks) {
+      if (b.kind == Block::Kind::kHeading) {
+        doc->title = b.text;
+        break;
+      }
+    }
+  }
+  return doc;
+}
+
+}  // namespace daulat::knowledge

@@ -1,0 +1,160 @@
+#include "knowledge/document_parser.h"
+
+#include <gtest/gtest.h>
+
+#include "test_documents.h"
+
+namespace daulat::knowledge {
+namespace {
+
+using Kind = Block::Kind;
+
+std::string AllText(const ParsedDocument& d) {
+  std::string out;
+  for (const auto& b : d.blocks) out += b.text + "\n";
+  return out;
+}
+
+TEST(DocumentParserTest, PdfTextComesWithPageNumbersAndScannedPagesAreNoted) {
+  const auto pdf = testing::MakePdf({"Pekeliling Perbendaharaan bilangan 3 tahun 2026.", "",
+                                     "Tarikh kuat kuasa: 1 Januari 2027."},
+                                    "Pekeliling 3/2026");
+  auto doc = ParseDocument(pdf, "pekeliling.pdf");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(doc->format, "pdf");
+  EXPECT_EQ(doc->pages, 3);
+  EXPECT_EQ(doc->title, "Pekeliling 3/2026");
+  ASSERT_EQ(doc->blocks.size(), 2u);
+  EXPECT_EQ(doc->blocks[0].page, 1);
+  EXPECT_NE(doc->blocks[0].text.find("Perbendaharaan"), std::string::npos);
+  EXPECT_EQ(doc->blocks[1].page, 3);
+  EXPECT_EQ(doc->pages_without_text, std::vector<int>{2});
+}
+
+TEST(DocumentParserTest, DocxHeadingsParagraphsAndTables) {
+  const auto docx = testing::MakeDocx({"# Garis Panduan", "Semua permohonan dihantar dalam talian.",
+                                       "## Yuran", "Yuran proses ialah RM50."},
+                                      {"Jenis | Yuran", "Baharu | RM50", "Pembaharuan | RM30"});
+  auto doc = ParseDocument(docx, "panduan.docx");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(doc->format, "docx");
+  EXPECT_EQ(doc->title, "Garis Panduan");
+  ASSERT_EQ(doc->blocks.size(), 7u);
+  EXPECT_EQ(doc->blocks[0].kind, Kind::kHeading);
+  EXPECT_EQ(doc->blocks[0].level, 1);
+  EXPECT_EQ(doc->blocks[2].level, 2);
+  EXPECT_EQ(doc->blocks[5].kind, Kind::kTableRow);
+  EXPECT_EQ(doc->blocks[5].text, "Baharu | RM50");
+}
+
+TEST(DocumentParserTest, HtmlSkipsScriptsAndKeepsStructure) {
+  const std::string html =
+      "<!doctype html><html><head><title>Soalan Lazim</title><style>p{}</style>"
+      "<script>alert('x')</script></head><body><h1>Soalan Lazim</h1><p>Bagaimana memohon "
+      "<b>lesen</b>?</p><ul><li>Isi borang</li><li>Bayar yuran</li></ul>"
+      "<table><tr><th>Hari</th><th>Waktu</th></tr><tr><td>Isnin</td><td>8-5</td></tr></table>"
+      "</body></html>";
+  auto doc = ParseDocument(html, "faq.html");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->format, "html");
+  EXPECT_EQ(doc->title, "Soalan Lazim");
+  const std::string text = AllText(*doc);
+  EXPECT_EQ(text.find("alert"), std::string::npos);
+  EXPECT_NE(text.find("Bagaimana memohon lesen?"), std::string::npos) << text;
+  EXPECT_NE(text.find("Isnin | 8-5"), std::string::npos) << text;
+  EXPECT_EQ(doc->blocks[0].kind, Kind::kHeading);
+}
+
+TEST(DocumentParserTest, MarkdownCsvAndText) {
+  auto md = ParseDocument(
+      "# Manual\n\nPara one\ncontinues.\n\n## Part 2\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+      "manual.md");
+  ASSERT_TRUE(md.ok());
+  EXPECT_EQ(md->format, "markdown");
+  ASSERT_EQ(md->blocks.size(), 5u);
+  EXPECT_EQ(md->blocks[1].text, "Para one continues.");
+  EXPECT_EQ(md->blocks[3].text, "a | b");
+  EXPECT_EQ(md->blocks[4].text, "1 | 2");
+  auto csv = ParseDocument("negeri,yuran\nSelangor,\"RM 1,200\"\nJohor,RM900\n", "yuran.csv");
+  ASSERT_TRUE(csv.ok());
+  ASSERT_EQ(csv->blocks.size(), 2u);
+  EXPECT_EQ(csv->blocks[0].text, "negeri: Selangor; yuran: RM 1,200");
+  auto txt = ParseDocument("Baris satu.\n\nBaris dua.", "nota.txt");
+  ASSERT_TRUE(txt.ok());
+  EXPECT_EQ(txt->blocks.size(), 2u);
+}
+
+TEST(DocumentParserTest, HostileAndBrokenFilesGetClearErrors) {
+  EXPECT_EQ(ParseDocument("", "empty.txt").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseDocument(std::string("\x00\x01\x02\xff", 4), "blob.bin").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseDocument("%PDF-1.4 this is not really a pdf", "bad.pdf").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseDocument(std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8), "old.doc")
+                .status()
+                .message()
+                .find("password-protected Office file"),
+            0u + std::string("old.doc is a ").size());
+  ParseLimits small;
+  small.max_bytes = 10;
+  EXPECT_EQ(ParseDocument("more than ten bytes", "x.txt", small).status().code(),
+            StatusCode::kResourceExhausted);
+  // A zip bomb stops at the unpacked-size limit.
+  const auto bomb = testing::MakeZip({{"word/document.xml", std::string(4u << 20, ' ')}});
+  ParseLimits tight;
+  tight.max_unpacked = 1u << 20;
+  const auto r = ParseDocument(bomb, "bomb.docx", tight);
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("zip bomb"), std::string::npos);
+  // Entities are never expanded (billion laughs stays small) and a DTD is ignored.
+  const std::string laughs =
+      "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 "
+      "\"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"
+      "<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p>"
+      "<w:p><w:r><w:t>Teks biasa</w:t></w:r></w:p></w:body></w:document>";
+  auto xml = ParseDocument(testing::MakeZip({{"word/document.xml", laughs}}), "laughs.docx");
+  ASSERT_TRUE(xml.ok()) << xml.status().ToString();
+  EXPECT_LT(AllText(*xml).size(), 100u);
+  EXPECT_NE(AllText(*xml).find("Teks biasa"), std::string::npos);
+  EXPECT_EQ(ParseDocument(testing::MakeZip({{"notes.txt", "hi"}}), "x.zip").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseDocument(testing::MakeZip({{"word/document.xml", "<w:document><unclosed"}}),
+                          "broken.docx")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(DocumentParserTest, SlidesAndSheets) {
+  const std::string slide =
+      "<p:sld xmlns:p=\"p\" xmlns:a=\"a\"><p:cSld><p:spTree>"
+      "<p:sp><p:nvSpPr><p:nvPr><p:ph type=\"title\"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>"
+      "Pelan Digital</a:t></a:r></a:p></p:txBody></p:sp>"
+      "<p:sp><p:txBody><a:p><a:r><a:t>Fasa satu: perintis</a:t></a:r></a:p></p:txBody></p:sp>"
+      "</p:spTree></p:cSld></p:sld>";
+  auto pptx = ParseDocument(
+      testing::MakeZip({{"ppt/slides/slide1.xml", slide}, {"ppt/slides/slide2.xml", slide}}),
+      "pelan.pptx");
+  ASSERT_TRUE(pptx.ok()) << pptx.status().ToString();
+  EXPECT_EQ(pptx->format, "pptx");
+  EXPECT_EQ(pptx->pages, 2);
+  ASSERT_EQ(pptx->blocks.size(), 4u);
+  EXPECT_EQ(pptx->blocks[0].kind, Kind::kHeading);
+  EXPECT_EQ(pptx->blocks[3].page, 2);
+  const std::string shared =
+      "<sst><si><t>Negeri</t></si><si><t>Kes</t></si><si><t>Perak</t></si></sst>";
+  const std::string sheet =
+      "<worksheet><sheetData><row><c t=\"s\"><v>0</v></c><c t=\"s\"><v>1</v></c></row>"
+      "<row><c t=\"s\"><v>2</v></c><c><v>42</v></c></row><row><c t=\"s\"><v>99</v></c></row>"
+      "</sheetData></worksheet>";
+  auto xlsx = ParseDocument(
+      testing::MakeZip({{"xl/sharedStrings.xml", shared}, {"xl/worksheets/sheet1.xml", sheet}}),
+      "kes.xlsx");
+  ASSERT_TRUE(xlsx.ok()) << xlsx.status().ToString();
+  EXPECT_EQ(xlsx->format, "xlsx");
+  ASSERT_EQ(xlsx->blocks.size(), 3u);
+  EXPECT_EQ(xlsx->blocks[2].text, "Perak | 42");
+}
+
+}  // namespace
+}  // namespace daulat::knowledge

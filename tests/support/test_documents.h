@@ -1,0 +1,21 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace daulat::testing {
+
+// Builds small real documents for parser and ingestion tests, so the suite
+// needs no binary fixtures.
+// A PDF with one text page per entry of `pages` (Helvetica, one line each;
+// an empty entry gives a page without text, like a scanned one).
+std::string MakePdf(const std::vector<std::string>& pages, const std::string& title = "");
+// A zip (deflate) holding the given files; used for DOCX, PPTX and XLSX.
+std::string MakeZip(const std::map<std::string, std::string>& files);
+// A DOCX: paragraphs, with "# " / "## " prefixes turned into Heading1/2, and
+// rows ("a | b") into one table.
+std::string MakeDocx(const std::vector<std::string>& paragraphs,
+                     const std::vector<std::string>& table_rows = {});
+
+}  // namespace daulat::testing
