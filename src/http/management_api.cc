@@ -42,6 +42,7 @@ json KeyJson(const identity::ApiKeyInfo& k) {
           {"role", identity::RoleName(k.role)},
           {"clearance", ClassificationName(k.clearance)},
           {"scopes", k.scopes},
+          {"groups", k.groups},
           {"created_at", k.created_at},
           {"expires_at", k.expires_at ? json(*k.expires_at) : json(nullptr)},
           {"revoked_at", k.revoked_at ? json(*k.revoked_at) : json(nullptr)},
@@ -53,6 +54,7 @@ json UserJson(const identity::UserInfo& u) {
   return {{"username", u.username},
           {"role", identity::RoleName(u.role)},
           {"clearance", ClassificationName(u.clearance)},
+          {"groups", u.groups},
           {"created_at", u.created_at},
           {"disabled", u.disabled}};
 }
@@ -220,11 +222,12 @@ void ManagementApi::ListUsers(CallPtr call) {
 }
 
 void ManagementApi::CreateUser(CallPtr call) {
-  RequestFields f(call->body, {"username", "password", "role", "clearance"});
+  RequestFields f(call->body, {"username", "password", "role", "clearance", "groups"});
   const auto username = f.String("username", true, 128);
   const auto password = f.String("password", true, 1024);
   const auto role = f.Role("role", false);
   const auto clearance = f.Clearance("clearance", false);
+  const auto groups = f.Strings("groups", 64).value_or(std::vector<std::string>{});
   if (!f.status().ok()) return call->Fail(f.status());
   const auto& caller = call->ctx.caller.principal;
   call->ctx.audit_action = "user_created";
@@ -234,16 +237,22 @@ void ManagementApi::CreateUser(CallPtr call) {
   if (Status st = MayGrant(caller, r, c); !st.ok()) return call->Fail(st);
   // Argon2id takes tens of milliseconds: off the I/O threads.
   boost::asio::post(blocking_, [this, call, tenant = caller.tenant_id, username = *username,
-                                password = *password, r, c] {
+                                password = *password, r, c, groups] {
     if (Status st = s_.identity->CreateUser(tenant, username, password, r, c); !st.ok())
       return call->Fail(st);
-    call->ReplyJson(201, UserJson({username, r, c, UnixSeconds(), false}));
+    if (!groups.empty()) {
+      identity::UserUpdate g;
+      g.groups = groups;
+      if (Status st = s_.identity->UpdateUser(tenant, username, g); !st.ok()) return call->Fail(st);
+    }
+    call->ReplyJson(201, UserJson({username, r, c, groups, UnixSeconds(), false}));
   });
 }
 
 void ManagementApi::UpdateUser(CallPtr call) {
-  RequestFields f(call->body, {"role", "clearance", "password", "disabled"});
+  RequestFields f(call->body, {"role", "clearance", "password", "disabled", "groups"});
   identity::UserUpdate u;
+  u.groups = f.Strings("groups", 64);
   u.role = f.Role("role", false);
   u.clearance = f.Clearance("clearance", false);
   u.password = f.String("password", false, 1024);
@@ -282,13 +291,14 @@ void ManagementApi::ListKeys(CallPtr call) {
 }
 
 void ManagementApi::CreateKey(CallPtr call) {
-  RequestFields f(call->body, {"name", "role", "clearance", "scopes", "expires_in_days",
+  RequestFields f(call->body, {"name", "role", "clearance", "scopes", "groups", "expires_in_days",
                                "requests_per_minute", "tokens_per_day"});
   identity::ApiKeyOptions o;
   o.name = f.String("name", true, 128).value_or("");
   const auto role = f.Role("role", false);
   const auto clearance = f.Clearance("clearance", false);
   o.scopes = f.Strings("scopes", kScopes.size()).value_or(std::vector<std::string>{});
+  o.groups = f.Strings("groups", 64).value_or(std::vector<std::string>{});
   const auto days = f.Int("expires_in_days", 1, 3650);
   o.limits = {f.Int("requests_per_minute", 0, 1'000'000).value_or(0),
               f.Int("tokens_per_day", 0, int64_t{1} << 50).value_or(0)};
@@ -309,8 +319,17 @@ void ManagementApi::CreateKey(CallPtr call) {
   auto key = s_.identity->CreateApiKey(caller.tenant_id, o);
   if (!key.ok()) return call->Fail(key.status());
   call->ctx.resource = "key:" + key->id;
-  identity::ApiKeyInfo info{key->id,  key->prefix,   o.name,       o.role,       o.clearance,
-                            o.scopes, UnixSeconds(), o.expires_at, std::nullopt, o.limits};
+  identity::ApiKeyInfo info;
+  info.id = key->id;
+  info.prefix = key->prefix;
+  info.name = o.name;
+  info.role = o.role;
+  info.clearance = o.clearance;
+  info.scopes = o.scopes;
+  info.groups = o.groups;
+  info.created_at = UnixSeconds();
+  info.expires_at = o.expires_at;
+  info.limits = o.limits;
   json out = KeyJson(info);
   out["key"] = key->secret;  // the only time it is shown
   call->ReplyJson(201, out);

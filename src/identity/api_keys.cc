@@ -43,6 +43,15 @@ Status CheckLimits(const Limits& limits) {
   return Status::Ok();
 }
 
+Status CheckGroups(const std::vector<std::string>& groups) {
+  if (groups.size() > 64) return InvalidArgument("at most 64 groups");
+  for (const auto& g : groups) {
+    if (g.empty() || g.size() > 64 || g.find(' ') != std::string::npos)
+      return InvalidArgument("a group name is 1-64 characters without spaces");
+  }
+  return Status::Ok();
+}
+
 store::Value Optional(const std::optional<int64_t>& v) {
   return v ? store::Value(*v) : store::Value(nullptr);
 }
@@ -60,13 +69,14 @@ Status CheckKeyOptions(const ApiKeyOptions& o) {
     if (s.empty() || s.size() > 64 || s.find(' ') != std::string::npos)
       return InvalidArgument("a scope is 1-64 characters without spaces");
   }
+  DAULAT_RETURN_IF_ERROR(internal::CheckGroups(o.groups));
   return internal::CheckLimits(o.limits);
 }
 
 const std::vector<std::string> kKeyColumns = {
-    "key_id",        "prefix", "secret_hash", "name",       "role",
-    "clearance",     "scopes", "created_at",  "expires_at", "requests_per_minute",
-    "tokens_per_day"};
+    "key_id",         "prefix", "secret_hash", "name",       "role",
+    "clearance",      "scopes", "created_at",  "expires_at", "requests_per_minute",
+    "tokens_per_day", "groups"};
 
 std::vector<store::Value> KeyValues(const std::string& id, const std::string& prefix,
                                     const std::string& hash, const ApiKeyOptions& o, int64_t now) {
@@ -80,7 +90,8 @@ std::vector<store::Value> KeyValues(const std::string& id, const std::string& pr
           now,
           internal::Optional(o.expires_at),
           o.limits.requests_per_minute,
-          o.limits.tokens_per_day};
+          o.limits.tokens_per_day,
+          internal::JoinScopes(o.groups)};
 }
 
 }  // namespace
@@ -126,10 +137,11 @@ Result<std::string> IdentityStore::ImportApiKey(const std::string& tenant_id,
 
 Result<std::vector<ApiKeyInfo>> IdentityStore::ListApiKeys(const std::string& tenant_id) {
   store::TenantScope scope(db_, tenant_id);
-  auto rows = scope.Select("api_keys",
-                           {"key_id", "prefix", "name", "role", "clearance", "scopes", "created_at",
-                            "expires_at", "revoked_at", "requests_per_minute", "tokens_per_day"},
-                           "", {}, "created_at, key_id");
+  auto rows =
+      scope.Select("api_keys",
+                   {"key_id", "prefix", "name", "role", "clearance", "scopes", "created_at",
+                    "expires_at", "revoked_at", "requests_per_minute", "tokens_per_day", "groups"},
+                   "", {}, "created_at, key_id");
   if (!rows.ok()) return rows.status();
   std::vector<ApiKeyInfo> out;
   for (const auto& r : *rows) {
@@ -144,6 +156,7 @@ Result<std::vector<ApiKeyInfo>> IdentityStore::ListApiKeys(const std::string& te
     if (!r.IsNull(7)) k.expires_at = r.Int(7);
     if (!r.IsNull(8)) k.revoked_at = r.Int(8);
     k.limits = {r.Int(9), r.Int(10)};
+    k.groups = internal::SplitScopes(r.Text(11));
     out.push_back(std::move(k));
   }
   return out;
@@ -184,7 +197,8 @@ Result<Principal> IdentityStore::AuthenticateKey(const std::string& secret) {
   auto rows = db_.Query(
       "SELECT k.tenant_id, k.key_id, k.secret_hash, k.role, k.clearance, k.scopes, k.expires_at, "
       "k.revoked_at, k.requests_per_minute, k.tokens_per_day, t.requests_per_minute, "
-      "t.tokens_per_day FROM api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id WHERE "
+      "t.tokens_per_day, k.groups FROM api_keys k JOIN tenants t ON t.tenant_id = k.tenant_id "
+      "WHERE "
       "k.secret_hash = ?",
       {given});
   if (!rows.ok()) return rows.status();
@@ -205,6 +219,7 @@ Result<Principal> IdentityStore::AuthenticateKey(const std::string& secret) {
   p.scopes = internal::SplitScopes(row.Text(5));
   p.key_limits = {row.Int(8), row.Int(9)};
   p.tenant_limits = {row.Int(10), row.Int(11)};
+  p.groups = internal::SplitScopes(row.Text(12));
   return p;
 }
 

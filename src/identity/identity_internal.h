@@ -18,6 +18,8 @@ std::string RandomToken(size_t n);
 std::string JoinScopes(const std::vector<std::string>& scopes);
 std::vector<std::string> SplitScopes(const std::string& text);
 Status CheckLimits(const Limits& limits);
+// Group names: 1-64 characters without spaces, at most 64 groups.
+Status CheckGroups(const std::vector<std::string>& groups);
 store::Value Optional(const std::optional<int64_t>& v);
 
 }  // namespace daulat::identity::internal

@@ -38,6 +38,9 @@ const std::vector<store::Migration> kMigrations = {
      "CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES "
      "tenants (tenant_id), username TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at "
      "INTEGER NOT NULL);"},
+    {3, "document ACL groups of users and keys",
+     "ALTER TABLE users ADD COLUMN groups TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE api_keys ADD COLUMN groups TEXT NOT NULL DEFAULT '';"},
 };
 
 using internal::kBadCredentials;
@@ -163,14 +166,15 @@ Status IdentityStore::CreateUser(const std::string& tenant_id, const std::string
 
 Result<std::vector<UserInfo>> IdentityStore::ListUsers(const std::string& tenant_id) {
   store::TenantScope scope(db_, tenant_id);
-  auto rows = scope.Select("users", {"username", "role", "clearance", "created_at", "disabled_at"},
+  auto rows = scope.Select("users",
+                           {"username", "role", "clearance", "created_at", "disabled_at", "groups"},
                            "", {}, "username");
   if (!rows.ok()) return rows.status();
   std::vector<UserInfo> out;
   for (const auto& r : *rows) {
     out.push_back({r.Text(0), ParseRole(r.Text(1)).value_or(Role::kMember),
-                   ParseClassification(r.Text(2)).value_or(Classification::kTerbuka), r.Int(3),
-                   !r.IsNull(4)});
+                   ParseClassification(r.Text(2)).value_or(Classification::kTerbuka),
+                   internal::SplitScopes(r.Text(5)), r.Int(3), !r.IsNull(4)});
   }
   return out;
 }
@@ -192,6 +196,11 @@ Status IdentityStore::UpdateUser(const std::string& tenant_id, const std::string
     if (!hash.ok()) return hash.status();
     columns.emplace_back("password_hash");
     values.emplace_back(*hash);
+  }
+  if (u.groups) {
+    DAULAT_RETURN_IF_ERROR(internal::CheckGroups(*u.groups));
+    columns.emplace_back("groups");
+    values.emplace_back(internal::JoinScopes(*u.groups));
   }
   if (u.disabled) {
     columns.emplace_back("disabled_at");
@@ -220,7 +229,7 @@ Status IdentityStore::UpdateUser(const std::string& tenant_id, const std::string
 Result<Principal> IdentityStore::Login(const std::string& tenant_id, const std::string& username,
                                        const std::string& password) {
   store::TenantScope scope(db_, tenant_id);
-  auto rows = scope.Select("users", {"password_hash", "role", "clearance", "disabled_at"},
+  auto rows = scope.Select("users", {"password_hash", "role", "clearance", "disabled_at", "groups"},
                            "username = ?", {username});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
@@ -249,6 +258,7 @@ Result<Principal> IdentityStore::Login(const std::string& tenant_id, const std::
   p.subject = "user:" + username;
   p.role = ParseRole(row.Text(1)).value_or(Role::kMember);
   p.clearance = ParseClassification(row.Text(2)).value_or(Classification::kTerbuka);
+  p.groups = internal::SplitScopes(row.Text(4));
   auto limits = TenantLimits(tenant_id);
   if (!limits.ok()) return limits.status();
   p.tenant_limits = *limits;

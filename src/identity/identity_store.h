@@ -30,6 +30,7 @@ struct Principal {
   Role role = Role::kMember;
   Classification clearance = Classification::kTerbuka;
   std::vector<std::string> scopes;  // empty: all scopes of the role
+  std::vector<std::string> groups;  // document ACL groups the principal belongs to
   Limits key_limits;                // of the key (or session) used
   Limits tenant_limits;
 };
@@ -44,6 +45,7 @@ struct UserInfo {
   std::string username;
   Role role = Role::kMember;
   Classification clearance = Classification::kTerbuka;
+  std::vector<std::string> groups;
   int64_t created_at = 0;
   bool disabled = false;
 };
@@ -53,6 +55,7 @@ struct ApiKeyInfo {
   Role role = Role::kMember;
   Classification clearance = Classification::kTerbuka;
   std::vector<std::string> scopes;
+  std::vector<std::string> groups;
   int64_t created_at = 0;
   std::optional<int64_t> expires_at, revoked_at;
   Limits limits;
@@ -76,6 +79,7 @@ struct ApiKeyOptions {
   std::vector<std::string> scopes;
   std::optional<int64_t> expires_at;  // unix seconds
   Limits limits;
+  std::vector<std::string> groups;  // document ACL groups
 };
 
 // Changes to a user; unset fields stay as they are.
@@ -84,6 +88,7 @@ struct UserUpdate {
   std::optional<Classification> clearance;
   std::optional<std::string> password;
   std::optional<bool> disabled;
+  std::optional<std::vector<std::string>> groups;
 };
 
 // Tenants, users (Argon2id passwords) and API keys (only SHA-256 hashes

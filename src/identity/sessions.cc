@@ -27,7 +27,8 @@ Result<Principal> IdentityStore::AuthenticateSession(const std::string& token) {
   if (token.size() != 4 + 43) return Unauthenticated("invalid or expired session");
   auto rows = db_.Query(
       "SELECT s.tenant_id, s.username, s.expires_at, u.role, u.clearance, u.disabled_at, "
-      "t.requests_per_minute, t.tokens_per_day FROM sessions s JOIN users u ON u.tenant_id = "
+      "t.requests_per_minute, t.tokens_per_day, u.groups FROM sessions s JOIN users u ON "
+      "u.tenant_id = "
       "s.tenant_id AND u.username = s.username JOIN tenants t ON t.tenant_id = s.tenant_id WHERE "
       "s.token_hash = ?",
       {Sha256Hex(token)});
@@ -44,6 +45,7 @@ Result<Principal> IdentityStore::AuthenticateSession(const std::string& token) {
   p.role = ParseRole(row.Text(3)).value_or(Role::kMember);
   p.clearance = ParseClassification(row.Text(4)).value_or(Classification::kTerbuka);
   p.tenant_limits = {row.Int(6), row.Int(7)};
+  p.groups = internal::SplitScopes(row.Text(8));
   return p;
 }
 

@@ -59,7 +59,7 @@ TEST_F(IdentityStoreTest, UsersSignInWithArgon2idPasswords) {
 
 TEST_F(IdentityStoreTest, ApiKeysAreShownOnceStoredHashedAndAuthenticate) {
   auto key = ids_->CreateApiKey(
-      "jpn", {"ci", Role::kService, Classification::kTerhad, {"inference"}, std::nullopt, {}});
+      "jpn", {"ci", Role::kService, Classification::kTerhad, {"inference"}, std::nullopt, {}, {}});
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   EXPECT_EQ(key->secret.rfind("dlt_" + key->prefix + "_", 0), 0u);
   auto stored = db_->Query("SELECT secret_hash, prefix FROM api_keys");
@@ -83,13 +83,13 @@ TEST_F(IdentityStoreTest, ApiKeysAreShownOnceStoredHashedAndAuthenticate) {
 
 TEST_F(IdentityStoreTest, KeysExpireAndCanBeRevokedOnlyByTheirTenant) {
   auto key = ids_->CreateApiKey(
-      "jpn", {"temp", Role::kMember, Classification::kTerbuka, {}, now_ + 60, {}});
+      "jpn", {"temp", Role::kMember, Classification::kTerbuka, {}, now_ + 60, {}, {}});
   ASSERT_TRUE(key.ok());
   EXPECT_TRUE(ids_->Authenticate(key->secret).ok());
   now_ += 61;
   EXPECT_EQ(ids_->Authenticate(key->secret).status().code(), StatusCode::kUnauthenticated);
   auto other = ids_->CreateApiKey(
-      "jpn", {"ops", Role::kMember, Classification::kTerbuka, {}, std::nullopt, {}});
+      "jpn", {"ops", Role::kMember, Classification::kTerbuka, {}, std::nullopt, {}, {}});
   EXPECT_EQ(ids_->RevokeApiKey("kkm", other->id).code(),
             StatusCode::kNotFound);  // another tenant's key
   EXPECT_TRUE(ids_->Authenticate(other->secret).ok());
@@ -99,14 +99,15 @@ TEST_F(IdentityStoreTest, KeysExpireAndCanBeRevokedOnlyByTheirTenant) {
 }
 
 TEST_F(IdentityStoreTest, UnknownTenantsAndBadInputs) {
-  EXPECT_FALSE(ids_->CreateApiKey(
-                       "nope", {"x", Role::kMember, Classification::kTerbuka, {}, std::nullopt, {}})
-                   .ok());
-  EXPECT_EQ(
-      ids_->CreateApiKey("jpn", {"", Role::kMember, Classification::kTerbuka, {}, std::nullopt, {}})
-          .status()
-          .code(),
-      StatusCode::kInvalidArgument);
+  EXPECT_FALSE(
+      ids_->CreateApiKey("nope",
+                         {"x", Role::kMember, Classification::kTerbuka, {}, std::nullopt, {}, {}})
+          .ok());
+  EXPECT_EQ(ids_->CreateApiKey(
+                    "jpn", {"", Role::kMember, Classification::kTerbuka, {}, std::nullopt, {}, {}})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(ids_->CreateTenant("jpn", "again").code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(ParseRole("auditor"), Role::kAuditor);
   EXPECT_FALSE(ParseRole("root"));
