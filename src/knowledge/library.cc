@@ -1,0 +1,420 @@
+#include "knowledge/library.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/clock.h"
+#include "common/sha256.h"
+#include "knowledge/text_analyzer.h"
+
+namespace daulat::knowledge {
+namespace {
+
+const std::vector<store::Migration> kMigrations = {
+    {1, "collections, documents and chunks",
+     "CREATE TABLE kn_collections (tenant_id TEXT NOT NULL, collection_id TEXT NOT NULL, name TEXT "
+     "NOT NULL, description TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (tenant_id, "
+     "collection_id));"
+     "CREATE TABLE kn_documents (tenant_id TEXT NOT NULL, document_id TEXT NOT NULL, collection_id "
+     "TEXT NOT NULL, title TEXT NOT NULL, source_name TEXT NOT NULL, format TEXT NOT NULL, "
+     "language TEXT NOT NULL, classification_rank INTEGER NOT NULL, acl TEXT NOT NULL, "
+     "content_hash TEXT NOT NULL, version INTEGER NOT NULL, size_bytes INTEGER NOT NULL, pages "
+     "INTEGER NOT NULL, chunks INTEGER NOT NULL, pages_without_text TEXT NOT NULL, created_at "
+     "INTEGER NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (tenant_id, document_id));"
+     "CREATE INDEX kn_documents_by_hash ON kn_documents (tenant_id, collection_id, content_hash);"
+     "CREATE INDEX kn_documents_by_name ON kn_documents (tenant_id, collection_id, source_name);"
+     "CREATE TABLE kn_chunks (chunk_id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, document_id "
+     "TEXT NOT NULL, collection_id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, "
+     "heading_path TEXT NOT NULL, page INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end "
+     "INTEGER NOT NULL, classification_rank INTEGER NOT NULL, acl TEXT NOT NULL);"
+     "CREATE INDEX kn_chunks_by_document ON kn_chunks (tenant_id, document_id, seq);"},
+};
+
+const std::vector<std::string> kDocumentColumnList = {"document_id",
+                                                      "collection_id",
+                                                      "title",
+                                                      "source_name",
+                                                      "format",
+                                                      "language",
+                                                      "classification_rank",
+                                                      "acl",
+                                                      "content_hash",
+                                                      "version",
+                                                      "size_bytes",
+                                                      "pages",
+                                                      "chunks",
+                                                      "created_at",
+                                                      "created_by",
+                                                      "pages_without_text"};
+
+const std::string kDocumentColumns = [] {
+  std::string out;
+  for (const auto& c : kDocumentColumnList) out += (out.empty() ? "" : ", ") + c;
+  return out;
+}();
+
+bool ValidId(const std::string& id) {
+  if (id.empty() || id.size() > 64 || id[0] == '-' || id[0] == '_') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+std::string NewId(const char* prefix) {
+  unsigned char raw[10];
+  randombytes_buf(raw, sizeof raw);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = prefix;
+  for (const unsigned char b : raw) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+// ACL groups stored padded (" a b "), so "% a %" finds a whole group name.
+std::string AclText(const std::vector<std::string>& groups) {
+  if (groups.empty()) return "";
+  std::string out = " ";
+  for (const auto& g : groups) out += g + " ";
+  return out;
+}
+
+std::vector<std::string> AclGroups(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t sp = text.find(' ', pos);
+    const size_t end = sp == std::string::npos ? text.size() : sp;
+    if (end > pos) out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string LikeEscaped(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The rows `alias` refers to that the reader may see: tenant, clearance, ACL.
+std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params) {
+  std::string sql = alias + ".tenant_id = ? AND " + alias + ".classification_rank <= ? AND (" +
+                    alias + ".acl = ''";
+  params.emplace_back(r.tenant_id);
+  params.emplace_back(static_cast<int64_t>(r.clearance));
+  for (size_t i = 0; i < r.groups.size() && i < 64; ++i) {
+    sql += " OR " + alias + ".acl LIKE ? ESCAPE '\\'";
+    params.emplace_back("% " + LikeEscaped(r.groups[i]) + " %");
+  }
+  return sql + ")";
+}
+
+std::string IndexTerms(const std::string& text) {
+  std::string out;
+  for (const auto& t : TextAnalyzer::Terms(text)) {
+    out += (out.empty() ? "t" : " t") + Sha256Hex(t).substr(0, 16);
+  }
+  return out;
+}
+
+DocumentInfo DocumentFrom(const store::Row& r) {
+  DocumentInfo d;
+  d.id = r.Text(0);
+  d.collection = r.Text(1);
+  d.title = r.Text(2);
+  d.source_name = r.Text(3);
+  d.format = r.Text(4);
+  d.language = r.Text(5);
+  d.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(6), 0, 4));
+  d.acl = AclGroups(r.Text(7));
+  d.content_hash = r.Text(8);
+  d.version = r.Int(9);
+  d.size_bytes = r.Int(10);
+  d.pages = r.Int(11);
+  d.chunks = r.Int(12);
+  d.created_at = r.Int(13);
+  d.created_by = r.Text(14);
+  for (const auto& p : AclGroups(r.Text(15))) d.pages_without_text.push_back(std::stoi(p));
+  return d;
+}
+
+}  // namespace
+
+std::string DetectLanguage(std::string_view text) {
+  size_t han = 0, tamil = 0, letters = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (std::isalpha(c)) ++letters;
+      ++i;
+    } else if ((c >> 4) == 0xE && i + 2 < text.size()) {
+      const uint32_t cp = ((c & 0x0Fu) << 12) |
+                          ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
+                          (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+      if (cp >= 0x4E00 && cp <= 0x9FFF) han += 3;
+      if (cp >= 0x0B80 && cp <= 0x0BFF) tamil += 3;
+      i += 3;
+    } else {
+      ++i;
+    }
+  }
+  if (han > letters && han >= tamil) return "zh";
+  if (tamil > letters) return "ta";
+  static const std::set<std::string> kMalay = {
+      "dan",   "yang", "di",    "untuk",  "ini",  "dengan", "ialah", "adalah",
+      "tidak", "akan", "dalam", "kepada", "oleh", "atau",   "bagi",  "pada"};
+  static const std::set<std::string> kEnglish = {"the",  "and",  "of",  "to", "is",   "in", "for",
+                                                 "that", "with", "are", "be", "this", "on", "by"};
+  int ms = 0, en = 0;
+  std::string word;
+  for (size_t i = 0; i <= text.size() && i < 200000; ++i) {
+    const char c = i < text.size() ? text[i] : ' ';
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!word.empty()) {
+      ms += static_cast<int>(kMalay.count(word));
+      en += static_cast<int>(kEnglish.count(word));
+      word.clear();
+    }
+  }
+  return ms >= en && ms > 0 ? "ms" : en > 0 ? "en" : "ms";
+}
+
+Result<std::unique_ptr<Library>> Library::Open(store::Database& db, store::BlobStore& blobs) {
+  DAULAT_RETURN_IF_ERROR(db.Migrate("knowledge", kMigrations));
+  return std::unique_ptr<Library>(new Library(db, blobs));
+}
+
+Result<std::string> Library::IndexTable(const std::string& tenant_id) {
+  const std::string name = "kn_index_" + Sha256Hex(tenant_id).substr(0, 16);
+  DAULAT_RETURN_IF_ERROR(
+      db_.Execute("CREATE VIRTUAL TABLE IF NOT EXISTS " + name + " USING fts5(terms)"));
+  return name;
+}
+
+Status Library::CreateCollection(const std::string& tenant_id, const std::string& id,
+                                 const std::string& name, const std::string& description) {
+  if (!ValidId(id)) return InvalidArgument("a collection id is 1-64 of a-z, 0-9, '-' and '_'");
+  if (name.empty() || name.size() > 200)
+    return InvalidArgument("a collection name is 1-200 characters");
+  if (description.size() > 2000) return InvalidArgument("a description is at most 2000 characters");
+  store::TenantScope scope(db_, tenant_id);
+  Status st = scope.Insert("kn_collections", {"collection_id", "name", "description", "created_at"},
+                           {id, name, description, UnixSeconds()});
+  if (st.code() == StatusCode::kFailedPrecondition)
+    return FailedPrecondition("the collection '" + id + "' already exists");
+  return st;
+}
+
+Result<std::vector<CollectionInfo>> Library::ListCollections(const std::string& tenant_id) {
+  auto rows = db_.Query(
+      "SELECT c.collection_id, c.name, c.description, c.created_at, (SELECT COUNT(*) FROM "
+      "kn_documents d WHERE d.tenant_id = c.tenant_id AND d.collection_id = c.collection_id) FROM "
+      "kn_collections c WHERE c.tenant_id = ? ORDER BY c.collection_id",
+      {tenant_id});
+  if (!rows.ok()) return rows.status();
+  std::vector<CollectionInfo> out;
+  for (const auto& r : *rows) out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Int(4)});
+  return out;
+}
+
+Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::string_view bytes,
+                                          const DocumentOptions& o) {
+  store::TenantScope scope(db_, tenant_id);
+  auto collection =
+      scope.Select("kn_collections", {"collection_id"}, "collection_id = ?", {o.collection});
+  if (!collection.ok()) return collection.status();
+  if (collection->empty()) return NotFound("no collection '" + o.collection + "'");
+  if (o.source_name.empty() || o.source_name.size() > 512)
+    return InvalidArgument("a document needs a source name of 1-512 characters");
+  if (o.acl.size() > 64) return InvalidArgument("at most 64 ACL groups");
+  for (const auto& g : o.acl) {
+    if (g.empty() || g.size() > 64 || g.find(' ') != std::string::npos)
+      return InvalidArgument("an ACL group is 1-64 characters without spaces");
+  }
+  const std::string hash = "sha256:" + Sha256Hex(bytes);
+  auto same = scope.Select("kn_documents", kDocumentColumnList,
+                           "collection_id = ? AND content_hash = ?", {o.collection, hash});
+  if (!same.ok()) return same.status();
+  if (!same->empty()) {
+    DocumentInfo d = DocumentFrom((*same)[0]);
+    d.duplicate = true;
+    return d;
+  }
+  auto parsed = ParseDocument(bytes, o.source_name, o.limits);
+  if (!parsed.ok()) return parsed.status();
+  const std::vector<Chunk> chunks = ChunkDocument(*parsed, o.chunking);
+
+  DocumentInfo d;
+  d.collection = o.collection;
+  d.source_name = o.source_name;
+  d.title = !o.title.empty() ? o.title : !parsed->title.empty() ? parsed->title : o.source_name;
+  d.format = parsed->format;
+  d.language = !o.language.empty() ? o.language : DetectLanguage(DocumentText(*parsed));
+  d.classification = o.classification;
+  d.acl = o.acl;
+  d.content_hash = hash;
+  d.size_bytes = static_cast<int64_t>(bytes.size());
+  d.pages = parsed->pages;
+  d.chunks = static_cast<int64_t>(chunks.size());
+  d.created_at = UnixSeconds();
+  d.created_by = o.actor;
+  d.pages_without_text = parsed->pages_without_text;
+  auto previous =
+      scope.Select("kn_documents", {"document_id", "version"},
+                   "collection_id = ? AND source_name = ?", {o.collection, o.source_name});
+  if (!previous.ok()) return previous.status();
+  const bool replaces = !previous->empty();
+  d.id = replaces ? (*previous)[0].Text(0) : NewId("doc_");
+  d.version = replaces ? (*previous)[0].Int(1) + 1 : 1;
+
+  auto index = IndexTable(tenant_id);
+  if (!index.ok()) return index.status();
+  DAULAT_RETURN_IF_ERROR(blobs_.Put(tenant_id, d.id, bytes));
+  auto tx = db_.Begin();
+  if (!tx.ok()) return tx.status();
+  if (replaces) {
+    DAULAT_RETURN_IF_ERROR((*tx)->Execute("DELETE FROM " + *index +
+                                              " WHERE rowid IN (SELECT chunk_id FROM kn_chunks "
+                                              "WHERE tenant_id = ? AND document_id = ?)",
+                                          {tenant_id, d.id}));
+    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+        "DELETE FROM kn_chunks WHERE tenant_id = ? AND document_id = ?", {tenant_id, d.id}));
+    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+        "DELETE FROM kn_documents WHERE tenant_id = ? AND document_id = ?", {tenant_id, d.id}));
+  }
+  std::string pages_without_text;
+  for (const int p : d.pages_without_text) pages_without_text += std::to_string(p) + " ";
+  const std::string acl = AclText(d.acl);
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "INSERT INTO kn_documents (tenant_id, " + kDocumentColumns +
+          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {tenant_id, d.id, d.collection, d.title, d.source_name, d.format, d.language,
+       static_cast<int64_t>(d.classification), acl, d.content_hash, d.version, d.size_bytes,
+       d.pages, d.chunks, d.created_at, d.created_by, pages_without_text}));
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const Chunk& c = chunks[i];
+    auto id = (*tx)->Query(
+        "INSERT INTO kn_chunks (tenant_id, document_id, collection_id, seq, text, heading_path, "
+        "page, char_start, char_end, classification_rank, acl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?) RETURNING chunk_id",
+        {tenant_id, d.id, d.collection, static_cast<int64_t>(i), c.text, c.heading_path,
+         int64_t{c.page}, static_cast<int64_t>(c.char_start), static_cast<int64_t>(c.char_end),
+         static_cast<int64_t>(d.classification), acl});
+    if (!id.ok()) return id.status();
+    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+        "INSERT INTO " + *index + " (rowid, terms) VALUES (?, ?)",
+        {(*id)[0].Int(0), IndexTerms(d.title + "\n" + c.heading_path + "\n" + c.text)}));
+  }
+  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  return d;
+}
+
+Result<std::vector<DocumentInfo>> Library::ListDocuments(const Reader& reader,
+                                                         const std::string& collection) {
+  std::vector<store::Value> params;
+  std::string sql =
+      "SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + Visible(reader, "d", params);
+  if (!collection.empty()) {
+    sql += " AND d.collection_id = ?";
+    params.emplace_back(collection);
+  }
+  auto rows = db_.Query(sql + " ORDER BY d.created_at DESC, d.document_id", params);
+  if (!rows.ok()) return rows.status();
+  std::vector<DocumentInfo> out;
+  for (const auto& r : *rows) out.push_back(DocumentFrom(r));
+  return out;
+}
+
+Result<DocumentInfo> Library::GetDocument(const Reader& reader, const std::string& id) {
+  std::vector<store::Value> params;
+  const std::string where = Visible(reader, "d", params);
+  params.emplace_back(id);
+  auto rows = db_.Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + where +
+                            " AND d.document_id = ?",
+                        params);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no document '" + id + "'");
+  return DocumentFrom((*rows)[0]);
+}
+
+Result<std::string> Library::OriginalBytes(const Reader& reader, const std::string& id) {
+  auto d = GetDocument(reader, id);
+  if (!d.ok()) return d.status();
+  return blobs_.Get(reader.tenant_id, id);
+}
+
+Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
+  DAULAT_RETURN_IF_ERROR(GetDocument(reader, id).status());
+  auto index = IndexTable(reader.tenant_id);
+  if (!index.ok()) return index.status();
+  auto tx = db_.Begin();
+  if (!tx.ok()) return tx.status();
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute("DELETE FROM " + *index +
+                                            " WHERE rowid IN (SELECT chunk_id FROM kn_chunks WHERE "
+                                            "tenant_id = ? AND document_id = ?)",
+                                        {reader.tenant_id, id}));
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "DELETE FROM kn_chunks WHERE tenant_id = ? AND document_id = ?", {reader.tenant_id, id}));
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "DELETE FROM kn_documents WHERE tenant_id = ? AND document_id = ?", {reader.tenant_id, id}));
+  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  return blobs_.Delete(reader.tenant_id, id);
+}
+
+Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
+  if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
+  if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
+  std::string match;
+  size_t n = 0;
+  for (const auto& t : TextAnalyzer::QueryTerms(q.text)) {
+    if (++n > 64) break;
+    match += (match.empty() ? "t" : " OR t") + Sha256Hex(t).substr(0, 16);
+  }
+  if (match.empty()) return std::vector<SearchHit>{};
+  auto index = IndexTable(reader.tenant_id);
+  if (!index.ok()) return index.status();
+  std::vector<store::Value> params = {match};
+  std::string sql =
+      "SELECT c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
+      "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank, bm25(" +
+      *index + ") AS score FROM " + *index + " JOIN kn_chunks c ON c.chunk_id = " + *index +
+      ".rowid JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id "
+      "WHERE " +
+      *index + " MATCH ? AND " + Visible(reader, "c", params);
+  if (!q.collection.empty()) {
+    sql += " AND c.collection_id = ?";
+    params.emplace_back(q.collection);
+  }
+  sql += " ORDER BY score LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(q.top_k));
+  auto rows = db_.Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  std::vector<SearchHit> out;
+  for (const auto& r : *rows) {
+    SearchHit h;
+    h.document_id = r.Text(0);
+    h.document_title = r.Text(1);
+    h.collection = r.Text(2);
+    h.source_name = r.Text(3);
+    h.chunk = r.Int(4);
+    h.text = r.Text(5);
+    h.heading_path = r.Text(6);
+    h.page = static_cast<int>(r.Int(7));
+    h.char_start = r.Int(8);
+    h.char_end = r.Int(9);
+    h.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(10), 0, 4));
+    h.score = -r.Real(11);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace daulat::knowledge

@@ -1,0 +1,119 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/classification.h"
+#include "common/status.h"
+#include "knowledge/chunker.h"
+#include "knowledge/document_parser.h"
+#include "store/blob_store.h"
+#include "store/database.h"
+
+namespace daulat::knowledge {
+
+struct CollectionInfo {
+  std::string id, name, description;
+  int64_t created_at = 0;
+  int64_t documents = 0;
+};
+
+// How a document enters a collection.
+struct DocumentOptions {
+  std::string collection;
+  std::string source_name;  // the file name: documents with the same name are versions
+  std::string title;        // default: from the document, else the file name
+  Classification classification = Classification::kTerbuka;  // mandatory in the API and CLI
+  std::vector<std::string>
+      acl;               // groups that may read it; empty = everyone in the tenant (with clearance)
+  std::string language;  // "ms", "en", "zh", "ta"; empty = detected
+  std::string actor;     // who added it, for the record
+  ChunkOptions chunking;
+  ParseLimits limits;
+};
+
+struct DocumentInfo {
+  std::string id, collection, title, source_name, format, language;
+  Classification classification = Classification::kTerbuka;
+  std::vector<std::string> acl;
+  std::string content_hash;  // "sha256:<hex>" of the original bytes
+  int64_t version = 1, size_bytes = 0, pages = 0, chunks = 0, created_at = 0;
+  std::string created_by;
+  std::vector<int> pages_without_text;  // scanned pages (OCR pending)
+  bool duplicate = false;               // the same bytes were already in the collection
+};
+
+// Who is reading: retrieval filters by all three inside the query.
+struct Reader {
+  std::string tenant_id;
+  Classification clearance = Classification::kTerbuka;
+  std::vector<std::string> groups;
+};
+
+struct SearchQuery {
+  std::string text;
+  std::string collection;  // empty: every collection
+  size_t top_k = 10;       // 1..100
+};
+
+struct SearchHit {
+  std::string document_id, document_title, collection, source_name;
+  int64_t chunk = 0;  // position of the chunk in its document
+  std::string text, heading_path;
+  int page = 0;
+  int64_t char_start = 0, char_end = 0;
+  Classification classification = Classification::kTerbuka;
+  double score = 0;  // BM25: higher is better
+};
+
+// Lumin's document library: collections, documents with their original bytes
+// (encrypted in the blob store), structure-following chunks and a BM25 text
+// index, per tenant. Every read filters by the reader's tenant, clearance and
+// ACL groups inside the query, so nothing the reader may not see is ever
+// retrieved, counted or ranked. Thread-safe.
+//
+// The text index holds each chunk's analysed terms (TextAnalyzer), hashed to
+// opaque tokens, in one SQLite FTS5 table per tenant, so BM25 statistics never
+// mix tenants.
+class Library {
+ public:
+  static Result<std::unique_ptr<Library>> Open(store::Database& db, store::BlobStore& blobs);
+
+  // Collection ids: 1-64 of [a-z0-9_-]. FAILED_PRECONDITION if it exists.
+  Status CreateCollection(const std::string& tenant_id, const std::string& id,
+                          const std::string& name, const std::string& description);
+  Result<std::vector<CollectionInfo>> ListCollections(const std::string& tenant_id);
+
+  // Parses, chunks, indexes and stores a document. The same bytes in the same
+  // collection return the existing document (duplicate = true); a new file
+  // under an existing source name replaces it as the next version.
+  // NOT_FOUND for an unknown collection; the parser's errors otherwise.
+  Result<DocumentInfo> AddDocument(const std::string& tenant_id, std::string_view bytes,
+                                   const DocumentOptions& options);
+  // The documents the reader may see, newest first.
+  Result<std::vector<DocumentInfo>> ListDocuments(const Reader& reader,
+                                                  const std::string& collection);
+  // NOT_FOUND also when the reader may not see it.
+  Result<DocumentInfo> GetDocument(const Reader& reader, const std::string& id);
+  Result<std::string> OriginalBytes(const Reader& reader, const std::string& id);
+  // Deletes the document, its chunks, index entries and original bytes.
+  Status DeleteDocument(const Reader& reader, const std::string& id);
+
+  Result<std::vector<SearchHit>> Search(const Reader& reader, const SearchQuery& query);
+
+ private:
+  Library(store::Database& db, store::BlobStore& blobs) : db_(db), blobs_(blobs) {}
+  // Creates the tenant's index table if needed; returns its name.
+  Result<std::string> IndexTable(const std::string& tenant_id);
+
+  store::Database& db_;
+  store::BlobStore& blobs_;
+};
+
+// "ms", "en", "zh", "ta" from the text's script and common words.
+std::string DetectLanguage(std::string_view text);
+
+}  // namespace daulat::knowledge

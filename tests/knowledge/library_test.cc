@@ -1,0 +1,180 @@
+#include "knowledge/library.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_documents.h"
+#include "tiny_model.h"
+
+namespace daulat::knowledge {
+namespace {
+
+class LibraryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("library");
+    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    blobs_ = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
+    lib_ = std::move(Library::Open(*db_, *blobs_)).value();
+    for (const char* t : {"jpn", "kkm"}) {
+      ASSERT_TRUE(lib_->CreateCollection(t, "pekeliling", "Pekeliling", "").ok());
+    }
+  }
+  void TearDown() override {
+    lib_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  DocumentInfo Add(const std::string& tenant, const std::string& name, const std::string& text,
+                   Classification c = Classification::kTerbuka, std::vector<std::string> acl = {}) {
+    DocumentOptions o;
+    o.collection = "pekeliling";
+    o.source_name = name;
+    o.classification = c;
+    o.acl = std::move(acl);
+    o.actor = "key:test";
+    auto d = lib_->AddDocument(tenant, text, o);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? *d : DocumentInfo{};
+  }
+  std::vector<std::string> Titles(const Reader& r, const std::string& q) {
+    auto hits = lib_->Search(r, {q, "", 10});
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<std::string> out;
+    for (const auto& h : *hits) out.push_back(h.source_name);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<Library> lib_;
+};
+
+TEST_F(LibraryTest, SearchFindsMalayMorphologyWithLocations) {
+  Add("jpn", "lesen.md",
+      "# Lesen Perniagaan\n\nPermohonan lesen perniagaan hendaklah dibuat dalam talian.\n\n"
+      "## Yuran\n\nYuran pemprosesan ialah RM50 bagi setiap permohonan.\n");
+  Add("jpn", "cuti.md", "# Cuti\n\nPegawai boleh memohon cuti rehat melalui sistem.\n");
+  const Reader r{"jpn", Classification::kTerbuka, {}};
+  auto hits = lib_->Search(r, {"berapakah yuran memproses permohonan", "", 5});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_FALSE(hits->empty());
+  const auto& top = (*hits)[0];
+  EXPECT_EQ(top.source_name, "lesen.md");
+  EXPECT_EQ(top.heading_path, "Lesen Perniagaan > Yuran");
+  EXPECT_NE(top.text.find("RM50"), std::string::npos);
+  EXPECT_GT(top.score, 0);
+  EXPECT_GT(top.char_end, top.char_start);
+  // "memohon" (apply) and "permohonan" (application) share the stem "mohon".
+  EXPECT_EQ(Titles(r, "mohon cuti")[0], "cuti.md");
+  EXPECT_TRUE(Titles(r, "zzzz qqqq").empty());
+  EXPECT_EQ(lib_->Search(r, {"", "", 5}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(lib_->Search(r, {"x", "", 0}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(LibraryTest, RetrievalNeverReturnsWhatTheReaderMayNotSee) {
+  Add("jpn", "terbuka.txt", "Garis panduan keselamatan siber untuk semua.");
+  Add("jpn", "rahsia.txt", "Pelan keselamatan siber RAHSIA untuk pusat data.",
+      Classification::kRahsia);
+  Add("jpn", "kewangan.txt", "Keselamatan siber bahagian kewangan sahaja.",
+      Classification::kTerbuka, {"kewangan"});
+  Add("kkm", "kkm.txt", "Keselamatan siber hospital KKM.");
+
+  const Reader member{"jpn", Classification::kTerhad, {}};
+  EXPECT_EQ(Titles(member, "keselamatan siber"), std::vector<std::string>{"terbuka.txt"});
+  const Reader finance{"jpn", Classification::kTerhad, {"kewangan", "a_b"}};
+  auto seen = Titles(finance, "keselamatan siber");
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"kewangan.txt", "terbuka.txt"}));
+  const Reader cleared{"jpn", Classification::kRahsia, {}};
+  seen = Titles(cleared, "keselamatan siber");
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"rahsia.txt", "terbuka.txt"}));
+  // Another tenant sees only its own, whatever its clearance.
+  const Reader kkm{"kkm", Classification::kRahsiaBesar, {"kewangan"}};
+  EXPECT_EQ(Titles(kkm, "keselamatan siber"), std::vector<std::string>{"kkm.txt"});
+  // Listing and fetching follow the same rules; hidden documents are "not found".
+  EXPECT_EQ(lib_->ListDocuments(member, "")->size(), 1u);
+  auto all = lib_->ListDocuments(cleared, "pekeliling");
+  ASSERT_EQ(all->size(), 2u);
+  const auto rahsia = std::find_if(all->begin(), all->end(), [](const DocumentInfo& d) {
+    return d.source_name == "rahsia.txt";
+  });
+  EXPECT_EQ(lib_->GetDocument(member, rahsia->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(lib_->GetDocument(kkm, rahsia->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(lib_->OriginalBytes(member, rahsia->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(lib_->DeleteDocument(kkm, rahsia->id).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(lib_->GetDocument(cleared, rahsia->id).ok());
+}
+
+TEST_F(LibraryTest, DuplicatesVersionsAndDeletion) {
+  const auto first = Add("jpn", "surat.txt", "Versi pertama surat pekeliling.");
+  EXPECT_EQ(first.version, 1);
+  EXPECT_EQ(first.language, "ms");
+  const auto again = Add("jpn", "copy-of-surat.txt", "Versi pertama surat pekeliling.");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.id, first.id);
+  const auto second = Add("jpn", "surat.txt", "Versi kedua surat pekeliling dengan pindaan.");
+  EXPECT_EQ(second.id, first.id);
+  EXPECT_EQ(second.version, 2);
+  const Reader r{"jpn", Classification::kTerbuka, {}};
+  EXPECT_TRUE(Titles(r, "pertama").empty());  // the old version's text is gone from the index
+  EXPECT_EQ(Titles(r, "pindaan").size(), 1u);
+  EXPECT_EQ(*lib_->OriginalBytes(r, first.id), "Versi kedua surat pekeliling dengan pindaan.");
+  ASSERT_TRUE(lib_->DeleteDocument(r, first.id).ok());
+  EXPECT_TRUE(Titles(r, "pindaan").empty());
+  EXPECT_EQ(lib_->GetDocument(r, first.id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(db_->Query("SELECT 1 FROM kn_chunks")->empty());
+  EXPECT_EQ(blobs_->Get("jpn", first.id).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LibraryTest, OriginalsAreEncryptedAtRestAndBoundToTheirTenant) {
+  const auto d =
+      Add("jpn", "pdf.pdf", testing::MakePdf({"Dokumen sulit JPN."}), Classification::kSulit);
+  EXPECT_EQ(d.format, "pdf");
+  EXPECT_EQ(d.pages, 1);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
+    if (!e.is_regular_file() || e.path().filename() == "master.key") continue;
+    ++files;
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(raw.find("Dokumen"), std::string::npos);
+    EXPECT_EQ(raw.find("%PDF"), std::string::npos);
+  }
+  EXPECT_EQ(files, 1u);
+  EXPECT_EQ(std::filesystem::status(dir_ / "blobs" / "master.key").permissions() &
+                std::filesystem::perms::group_all,
+            std::filesystem::perms::none);
+  EXPECT_EQ(blobs_->Get("kkm", d.id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(blobs_->Get("jpn", d.id).ok());
+}
+
+TEST_F(LibraryTest, BadInputIsRefusedAndChangesNothing) {
+  DocumentOptions o;
+  o.collection = "nope";
+  o.source_name = "a.txt";
+  EXPECT_EQ(lib_->AddDocument("jpn", "teks", o).status().code(), StatusCode::kNotFound);
+  o.collection = "pekeliling";
+  EXPECT_EQ(lib_->AddDocument("jpn", std::string("\x00\x01", 2), o).status().code(),
+            StatusCode::kInvalidArgument);
+  o.acl = {"two words"};
+  EXPECT_EQ(lib_->AddDocument("jpn", "teks", o).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(db_->Query("SELECT 1 FROM kn_documents")->empty());
+  EXPECT_EQ(lib_->CreateCollection("jpn", "pekeliling", "x", "").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(lib_->CreateCollection("jpn", "Bad Id", "x", "").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(lib_->ListCollections("jpn")->size(), 1u);
+}
+
+TEST(DetectLanguageTest, ScriptsAndCommonWords) {
+  EXPECT_EQ(DetectLanguage("Permohonan ini akan diproses dalam tempoh tujuh hari."), "ms");
+  EXPECT_EQ(DetectLanguage("The application will be processed within seven days."), "en");
+  EXPECT_EQ(DetectLanguage("申请将在七天内处理。"), "zh");
+  EXPECT_EQ(DetectLanguage("விண்ணப்பம் ஏழு நாட்களில் பரிசீலிக்கப்படும்."), "ta");
+}
+
+}  // namespace
+}  // namespace daulat::knowledge
