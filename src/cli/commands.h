@@ -19,6 +19,8 @@ void AddPiiCommand(CLI::App& app, int* exit_code);
 void AddAdminCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // policy, usage
 void AddGovernanceCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// collections, ingest, documents, search (Lumin)
+void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace daulat::cli

@@ -14,6 +14,7 @@
 #include "gateway/stages.h"
 #include "governance/pii_guard.h"
 #include "http/api_server.h"
+#include "knowledge/library.h"
 
 namespace daulat::cli {
 namespace {
@@ -70,6 +71,10 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (!policies.ok()) return ReportError(policies.status());
   auto usage = gateway::UsageMeter::Open(**db);
   if (!usage.ok()) return ReportError(usage.status());
+  auto blobs = store::BlobStore::Open(global.DataDir() / "blobs");
+  if (!blobs.ok()) return ReportError(blobs.status());
+  auto library = knowledge::Library::Open(**db, **blobs);
+  if (!library.ok()) return ReportError(library.status());
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
   gateway::QuotaBook quotas(UnixSecondsFractional);
@@ -107,6 +112,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.usage = meter;
   services.db = db->get();
   services.remote = &remote;
+  services.library = library->get();
   services.session_ttl_seconds = c.session_ttl.count();
   auto api = http::ApiServer::Start(c.http, services);
   if (!api.ok()) {

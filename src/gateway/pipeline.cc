@@ -34,6 +34,9 @@ std::string_view PermissionScope(Permission p) {
     case Permission::kManageTenants: return "tenants";
     case Permission::kReadAudit: return "audit";
     case Permission::kReadUsage: return "usage";
+    case Permission::kReadDocuments: return "documents.read";
+    case Permission::kManageDocuments: return "documents";
+    case Permission::kManageCollections: return "collections";
   }
   return "?";
 }
@@ -54,6 +57,12 @@ bool RoleAllows(identity::Role role, Permission p) {
     case Permission::kReadAudit:
     case Permission::kReadUsage:
       return role == Role::kOwner || role == Role::kAdmin || role == Role::kAuditor;
+    // Documents are content: never auditors. Services read (retrieval for
+    // their apps); people upload; admins shape the library.
+    case Permission::kReadDocuments: return role != Role::kAuditor;
+    case Permission::kManageDocuments:
+      return role == Role::kOwner || role == Role::kAdmin || role == Role::kMember;
+    case Permission::kManageCollections: return role == Role::kOwner || role == Role::kAdmin;
   }
   return false;
 }

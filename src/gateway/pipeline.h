@@ -18,16 +18,19 @@ namespace daulat::gateway {
 // What a request wants to do; the authorisation stage checks it against the
 // caller's role and the key's scopes (a scope has the same name).
 enum class Permission {
-  kPublic,          // health, sign-in: no caller needed
-  kSelf,            // who am I, sign out: any caller
-  kListModels,      // "models"
-  kInfer,           // "inference": chat, completions, embeddings
-  kReadPolicy,      // "policy.read"
-  kManagePolicy,    // "policy"
-  kManageIdentity,  // "identity": users and keys of the caller's tenant
-  kManageTenants,   // "tenants": owners of the operator tenant only
-  kReadAudit,       // "audit"
-  kReadUsage,       // "usage"
+  kPublic,             // health, sign-in: no caller needed
+  kSelf,               // who am I, sign out: any caller
+  kListModels,         // "models"
+  kInfer,              // "inference": chat, completions, embeddings
+  kReadPolicy,         // "policy.read"
+  kManagePolicy,       // "policy"
+  kManageIdentity,     // "identity": users and keys of the caller's tenant
+  kManageTenants,      // "tenants": owners of the operator tenant only
+  kReadAudit,          // "audit"
+  kReadUsage,          // "usage"
+  kReadDocuments,      // "documents.read": collections, documents and search (Lumin)
+  kManageDocuments,    // "documents": upload and delete documents
+  kManageCollections,  // "collections": create collections
 };
 std::string_view PermissionScope(Permission p);
 bool RoleAllows(identity::Role role, Permission p);

@@ -24,8 +24,10 @@ struct ApiCall {
   gateway::RequestContext ctx;
   std::shared_ptr<Responder> responder;
   nlohmann::json body;
-  std::vector<std::string> params;  // path parameters, in order ("{id}")
-  std::string query;                // raw query string
+  std::vector<std::string> params;   // path parameters, in order ("{id}")
+  std::string query;                 // raw query string
+  std::string raw_body;              // routes that take uploads (not JSON)
+  std::string request_content_type;  // with raw_body
   Clock::time_point started = Clock::now();
 
   void Finish(unsigned status);
@@ -50,6 +52,7 @@ struct ApiRoute {
   gateway::Permission permission;
   bool json_body = false;
   std::function<void(std::shared_ptr<ApiCall>)> handler;
+  bool raw_body = false;  // keep the body as bytes (multipart uploads)
 };
 
 // Matches a path against a pattern, collecting "{...}" segments (1-200

@@ -10,6 +10,7 @@
 #include "engine/structured_output.h"
 #include "gateway/tool_calls.h"
 #include "http/generation_relay.h"
+#include "http/knowledge_api.h"
 #include "http/management_api.h"
 #include "http/openai_errors.h"
 #include "http/openai_request.h"
@@ -103,6 +104,10 @@ void ApiServer::BuildRoutes() {
     management_ = std::make_unique<ManagementApi>(services_, blocking_);
     management_->AddRoutes(routes_);
   }
+  if (services_.library != nullptr) {
+    knowledge_ = std::make_unique<KnowledgeApi>(services_, blocking_);
+    knowledge_->AddRoutes(routes_);
+  }
 }
 
 std::vector<std::string> ApiServer::Endpoints() const {
@@ -163,6 +168,11 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
   if (const auto c = req.find("X-Daulat-Classification"); c != req.end())
     call->ctx.declared_classification = std::string(c->value());
   bool body_ok = true;
+  if (route->raw_body) {
+    call->raw_body = std::move(req.body());
+    if (const auto ct = req.find(bhttp::field::content_type); ct != req.end())
+      call->request_content_type = std::string(ct->value());
+  }
   if (route->json_body) {
     call->body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
     body_ok = !call->body.is_discarded();

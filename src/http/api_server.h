@@ -17,6 +17,7 @@
 #include "http/http_server.h"
 #include "http/metrics.h"
 #include "identity/identity_store.h"
+#include "knowledge/library.h"
 
 namespace daulat::http {
 
@@ -32,10 +33,12 @@ struct ApiServices {
   gateway::UsageMeter* usage = nullptr;
   store::Database* db = nullptr;
   const gateway::RemoteBackends* remote = nullptr;  // models served by remote engines
+  knowledge::Library* library = nullptr;            // Lumin: collections, documents, search
   int64_t session_ttl_seconds = 12 * 3600;
 };
 
 class ManagementApi;
+class KnowledgeApi;
 
 // daulat's HTTP face: the OpenAI-compatible API under /v1, the management
 // API under /api/v1 (described at /api/openapi.json), and /healthz, /readyz,
@@ -89,6 +92,7 @@ class ApiServer {
   gateway::ModelHost& models_;
   const gateway::Pipeline& pipeline_;
   std::unique_ptr<ManagementApi> management_;
+  std::unique_ptr<KnowledgeApi> knowledge_;
   std::vector<ApiRoute> routes_;
   RequestMetrics metrics_;
   std::chrono::seconds request_timeout_{0};

@@ -307,7 +307,8 @@ void ManagementApi::CreateKey(CallPtr call) {
     if (std::find(kScopes.begin(), kScopes.end(), s) == kScopes.end())
       return call->Fail(InvalidArgument("unknown scope '" + s.substr(0, 64) +
                                         "' (known: models, inference, policy.read, policy, "
-                                        "identity, tenants, audit, usage)"),
+                                        "identity, tenants, audit, usage, documents.read, "
+                                        "documents, collections)"),
                         "scopes");
   }
   o.role = role.value_or(Role::kMember);

@@ -209,7 +209,10 @@ TEST_F(ApiServerTest, TheOpenApiDocumentMatchesTheRoutes) {
   auto ids = std::move(identity::IdentityStore::Open(*db)).value();
   auto policies = std::move(governance::PolicyStore::Open(*db)).value();
   auto usage = std::move(gateway::UsageMeter::Open(*db)).value();
+  auto blobs = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
+  auto library = std::move(knowledge::Library::Open(*db, *blobs)).value();
   ApiServices services;
+  services.library = library.get();
   services.models = host_.get();
   services.pipeline = pipeline_.get();
   services.identity = ids.get();

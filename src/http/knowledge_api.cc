@@ -1,0 +1,230 @@
+#include "http/knowledge_api.h"
+
+#include <boost/asio/post.hpp>
+
+#include "common/sha256.h"
+#include "http/multipart.h"
+#include "http/request_fields.h"
+
+namespace daulat::http {
+namespace {
+
+using nlohmann::json;
+
+knowledge::Reader ReaderOf(const ApiCall& call) {
+  const auto& p = call.ctx.caller.principal;
+  return {p.tenant_id, p.clearance, p.groups};
+}
+
+json DocumentJson(const knowledge::DocumentInfo& d) {
+  return {{"id", d.id},
+          {"object", "document"},
+          {"collection", d.collection},
+          {"title", d.title},
+          {"source_name", d.source_name},
+          {"format", d.format},
+          {"language", d.language},
+          {"classification", ClassificationName(d.classification)},
+          {"acl", d.acl},
+          {"content_hash", d.content_hash},
+          {"version", d.version},
+          {"size_bytes", d.size_bytes},
+          {"pages", d.pages},
+          {"chunks", d.chunks},
+          {"pages_without_text", d.pages_without_text},
+          {"created_at", d.created_at},
+          {"duplicate", d.duplicate}};
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string item(text.substr(pos, comma - pos));
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    pos = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
+  using V = boost::beast::http::verb;
+  using P = gateway::Permission;
+  const auto bind = [this](void (KnowledgeApi::*fn)(CallPtr)) {
+    return [this, fn](CallPtr c) { (this->*fn)(std::move(c)); };
+  };
+  routes.push_back({V::get, "/api/v1/collections", P::kReadDocuments, false,
+                    bind(&KnowledgeApi::ListCollections)});
+  routes.push_back({V::post, "/api/v1/collections", P::kManageCollections, true,
+                    bind(&KnowledgeApi::CreateCollection)});
+  ApiRoute upload{V::post, "/api/v1/collections/{id}/documents", P::kManageDocuments, false,
+                  bind(&KnowledgeApi::Upload)};
+  upload.raw_body = true;
+  routes.push_back(upload);
+  routes.push_back(
+      {V::get, "/api/v1/documents", P::kReadDocuments, false, bind(&KnowledgeApi::ListDocuments)});
+  routes.push_back({V::get, "/api/v1/documents/{id}", P::kReadDocuments, false,
+                    bind(&KnowledgeApi::GetDocument)});
+  routes.push_back({V::delete_, "/api/v1/documents/{id}", P::kManageDocuments, false,
+                    bind(&KnowledgeApi::DeleteDocument)});
+  routes.push_back(
+      {V::post, "/api/v1/search", P::kReadDocuments, true, bind(&KnowledgeApi::Search)});
+}
+
+void KnowledgeApi::ListCollections(CallPtr call) {
+  call->ctx.audit_action = "collections_read";
+  auto list = s_.library->ListCollections(call->ctx.caller.principal.tenant_id);
+  if (!list.ok()) return call->Fail(list.status());
+  json data = json::array();
+  for (const auto& c : *list)
+    data.push_back({{"id", c.id},
+                    {"object", "collection"},
+                    {"name", c.name},
+                    {"description", c.description},
+                    {"created_at", c.created_at}});
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+void KnowledgeApi::CreateCollection(CallPtr call) {
+  RequestFields f(call->body, {"id", "name", "description"});
+  const auto id = f.String("id", true, 64);
+  const auto name = f.String("name", false, 200);
+  const auto description = f.String("description", false, 2000);
+  if (!f.status().ok()) return call->Fail(f.status());
+  call->ctx.audit_action = "collection_created";
+  call->ctx.resource = "collection:" + *id;
+  if (Status st = s_.library->CreateCollection(call->ctx.caller.principal.tenant_id, *id,
+                                               name.value_or(*id), description.value_or(""));
+      !st.ok())
+    return call->Fail(st);
+  call->ReplyJson(201, {{"id", *id},
+                        {"object", "collection"},
+                        {"name", name.value_or(*id)},
+                        {"description", description.value_or("")}});
+}
+
+void KnowledgeApi::Upload(CallPtr call) {
+  call->ctx.audit_action = "document_added";
+  auto parts = ParseMultipart(call->request_content_type, call->raw_body);
+  if (!parts.ok()) return call->Fail(parts.status());
+  const FormPart* file = nullptr;
+  knowledge::DocumentOptions o;
+  o.collection = call->params.at(0);
+  std::string classification;
+  for (const auto& p : *parts) {
+    if (p.name == "file") {
+      file = &p;
+    } else if (p.name == "classification") {
+      classification = std::string(p.data);
+    } else if (p.name == "acl") {
+      for (auto& g : SplitList(p.data)) o.acl.push_back(std::move(g));
+    } else if (p.name == "title") {
+      o.title = std::string(p.data.substr(0, 500));
+    } else if (p.name == "language") {
+      o.language = std::string(p.data.substr(0, 8));
+    } else {
+      return call->Fail(InvalidArgument("unknown form field '" + p.name.substr(0, 64) +
+                                        "' (known: file, classification, acl, title, language)"));
+    }
+  }
+  if (file == nullptr || file->filename.empty())
+    return call->Fail(InvalidArgument("the form needs a 'file' field with a file name"), "file");
+  const auto level = ParseClassification(classification);
+  if (!level)
+    return call->Fail(InvalidArgument("'classification' is required: TERBUKA, TERHAD, SULIT, "
+                                      "RAHSIA or RAHSIA BESAR"),
+                      "classification");
+  const auto& caller = call->ctx.caller.principal;
+  if (*level > caller.clearance)
+    return call->Fail(PermissionDenied("cannot add a " + std::string(ClassificationName(*level)) +
+                                       " document above your clearance (" +
+                                       std::string(ClassificationName(caller.clearance)) + ")"));
+  o.classification = *level;
+  o.source_name = file->filename.substr(0, 512);
+  o.actor = caller.subject;
+  call->ctx.classified = true;
+  call->ctx.classification = *level;
+  boost::asio::post(blocking_, [this, call, o, data = std::string(file->data)] {
+    auto doc = s_.library->AddDocument(call->ctx.caller.principal.tenant_id, data, o);
+    if (!doc.ok()) return call->Fail(doc.status());
+    call->ctx.resource = "document:" + doc->id;
+    call->ctx.decision_reason = (doc->duplicate ? "already present as version " : "version ") +
+                                std::to_string(doc->version) + ", " + std::to_string(doc->chunks) +
+                                " chunks, " + doc->content_hash;
+    call->ReplyJson(doc->duplicate ? 200 : 201, DocumentJson(*doc));
+  });
+}
+
+void KnowledgeApi::ListDocuments(CallPtr call) {
+  call->ctx.audit_action = "documents_read";
+  auto list = s_.library->ListDocuments(ReaderOf(*call), call->Query("collection"));
+  if (!list.ok()) return call->Fail(list.status());
+  json data = json::array();
+  for (const auto& d : *list) data.push_back(DocumentJson(d));
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+void KnowledgeApi::GetDocument(CallPtr call) {
+  call->ctx.audit_action = "document_read";
+  call->ctx.resource = "document:" + call->params.at(0);
+  auto d = s_.library->GetDocument(ReaderOf(*call), call->params.at(0));
+  if (!d.ok()) return call->Fail(d.status());
+  call->ReplyJson(200, DocumentJson(*d));
+}
+
+void KnowledgeApi::DeleteDocument(CallPtr call) {
+  call->ctx.audit_action = "document_deleted";
+  call->ctx.resource = "document:" + call->params.at(0);
+  boost::asio::post(blocking_, [this, call] {
+    if (Status st = s_.library->DeleteDocument(ReaderOf(*call), call->params.at(0)); !st.ok())
+      return call->Fail(st);
+    call->ctx.decision_reason = "original, chunks and index entries erased";
+    call->ReplyJson(200, {{"id", call->params.at(0)}, {"deleted", true}});
+  });
+}
+
+void KnowledgeApi::Search(CallPtr call) {
+  RequestFields f(call->body, {"query", "collection", "top_k"});
+  const auto query = f.String("query", true, 4000);
+  const auto collection = f.String("collection", false, 64);
+  const auto top_k = f.Int("top_k", 1, 100);
+  if (!f.status().ok()) return call->Fail(f.status());
+  call->ctx.audit_action = "search";
+  boost::asio::post(blocking_, [this, call,
+                                q = knowledge::SearchQuery{
+                                    *query, collection.value_or(""),
+                                    static_cast<size_t>(top_k.value_or(10))}] {
+    auto hits = s_.library->Search(ReaderOf(*call), q);
+    if (!hits.ok()) return call->Fail(hits.status());
+    json data = json::array();
+    for (const auto& h : *hits) {
+      data.push_back({{"object", "search.result"},
+                      {"document_id", h.document_id},
+                      {"title", h.document_title},
+                      {"source_name", h.source_name},
+                      {"collection", h.collection},
+                      {"chunk", h.chunk},
+                      {"page", h.page},
+                      {"heading_path", h.heading_path},
+                      {"char_start", h.char_start},
+                      {"char_end", h.char_end},
+                      {"classification", ClassificationName(h.classification)},
+                      {"score", h.score},
+                      {"text", h.text}});
+    }
+    call->ctx.decision_reason =
+        std::to_string(hits->size()) + " passages, query sha256:" + Sha256Hex(q.text).substr(0, 16);
+    call->ReplyJson(200, {{"object", "list"},
+                          {"data", data},
+                          {"retrieval", "bm25"},
+                          {"note", "no embedding model configured: text (BM25) retrieval only"}});
+  });
+}
+
+}  // namespace daulat::http

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <vector>
+
+#include "http/api_call.h"
+#include "http/api_server.h"
+
+namespace daulat::http {
+
+// Lumin's library over HTTP: collections, document upload (multipart),
+// listing, reading, deletion and search. Every call reads as the caller:
+// tenant, clearance and ACL groups filter inside the library's queries, so a
+// document the caller may not see answers 404 exactly like one that does not
+// exist. Parsing and indexing run off the I/O threads.
+class KnowledgeApi {
+ public:
+  KnowledgeApi(const ApiServices& services, boost::asio::thread_pool& blocking)
+      : s_(services), blocking_(blocking) {}
+  void AddRoutes(std::vector<ApiRoute>& routes);
+
+ private:
+  using CallPtr = std::shared_ptr<ApiCall>;
+  void ListCollections(CallPtr call);
+  void CreateCollection(CallPtr call);
+  void Upload(CallPtr call);
+  void ListDocuments(CallPtr call);
+  void GetDocument(CallPtr call);
+  void DeleteDocument(CallPtr call);
+  void Search(CallPtr call);
+
+  ApiServices s_;
+  boost::asio::thread_pool& blocking_;
+};
+
+}  // namespace daulat::http

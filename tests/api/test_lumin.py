@@ -1,0 +1,149 @@
+"""Lumin over HTTP: collections, multipart upload, search with tenant, clearance and ACL filters, deletion."""
+import io
+import json
+import os
+import zipfile
+
+import pytest
+
+from conftest import http
+from test_management import api, create_key, new_tenant
+
+DOCX_BODY = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="w"><w:body>'
+             '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Pekeliling Kewangan</w:t></w:r></w:p>'
+             '<w:p><w:r><w:t>Peruntukan belanjawan dikunci sehingga audit selesai.</w:t></w:r></w:p>'
+             '</w:body></w:document>')
+
+
+def docx():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", DOCX_BODY)
+    return buf.getvalue()
+
+
+def multipart(fields, files):
+    boundary = "daulat" + os.urandom(6).hex()
+    out = b""
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    for name, (filename, data) in files.items():
+        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f'Content-Type: application/octet-stream\r\n\r\n').encode() + data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return out, f"multipart/form-data; boundary={boundary}"
+
+
+def upload(base, key, collection, filename, data, classification="TERBUKA", acl=""):
+    fields = {"classification": classification}
+    if acl:
+        fields["acl"] = acl
+    body, ctype = multipart(fields, {"file": (filename, data)})
+    return http("POST", f"{base}/api/v1/collections/{collection}/documents", body=body,
+                headers={"Authorization": f"Bearer {key}", "Content-Type": ctype})
+
+
+def search(base, key, query, **extra):
+    r = api(base, "POST", "/api/v1/search", key, dict({"query": query}, **extra))
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+@pytest.fixture(scope="module")
+def lib(base_url):
+    tid, owner = new_tenant(base_url, "lumin")
+    _, other_owner = new_tenant(base_url, "other")
+    assert api(base_url, "POST", "/api/v1/collections", owner, {"id": "pekeliling", "name": "Pekeliling"}).status_code == 201
+    assert api(base_url, "POST", "/api/v1/collections", other_owner, {"id": "pekeliling"}).status_code == 201
+    member = create_key(base_url, owner, name="m", role="member", clearance="TERHAD")["key"]
+    finance = create_key(base_url, owner, name="f", role="member", clearance="TERHAD", groups=["kewangan"])["key"]
+    auditor = create_key(base_url, owner, name="a", role="auditor")["key"]
+    docs = {}
+    for name, data, level, acl in [
+        ("lesen.md", b"# Lesen\n\nPermohonan lesen perniagaan dibuat dalam talian.\n\n## Yuran\n\nYuran pemprosesan ialah RM50.\n", "TERBUKA", ""),
+        ("pelan.html", b"<html><head><title>Pelan Siber</title></head><body><h1>Pelan</h1><p>Pelan keselamatan siber pusat data rahsia.</p></body></html>", "RAHSIA", ""),
+        ("kewangan.docx", docx(), "TERHAD", "kewangan"),
+    ]:
+        r = upload(base_url, owner, "pekeliling", name, data, level, acl)
+        assert r.status_code == 201, r.text
+        docs[name] = r.json()
+    r = upload(base_url, other_owner, "pekeliling", "lain.md", b"Yuran pemprosesan lesen di tenant lain ialah RM99.")
+    assert r.status_code == 201
+    return {"owner": owner, "member": member, "finance": finance, "auditor": auditor,
+            "other_owner": other_owner, "docs": docs, "other_doc": r.json()}
+
+
+def test_upload_reports_structure_and_duplicates(base_url, lib):
+    d = lib["docs"]["kewangan.docx"]
+    assert d["format"] == "docx" and d["title"] == "Pekeliling Kewangan" and d["chunks"] >= 1
+    assert d["classification"] == "TERHAD" and d["acl"] == ["kewangan"] and d["content_hash"].startswith("sha256:")
+    again = upload(base_url, lib["owner"], "pekeliling", "copy.docx", docx(), "TERHAD", "kewangan")
+    assert again.status_code == 200 and again.json()["duplicate"] and again.json()["id"] == d["id"]
+
+
+def test_search_returns_located_passages_only_the_reader_may_see(base_url, lib):
+    hits = search(base_url, lib["member"], "berapa yuran pemprosesan lesen")
+    assert hits and hits[0]["source_name"] == "lesen.md"
+    assert hits[0]["heading_path"] == "Lesen > Yuran" and "RM50" in hits[0]["text"]
+    assert hits[0]["char_end"] > hits[0]["char_start"]
+    everything = "peruntukan belanjawan keselamatan siber yuran lesen pusat data"
+    seen = {h["source_name"] for h in search(base_url, lib["member"], everything)}
+    assert seen == {"lesen.md"}  # not RAHSIA, not the kewangan group's
+    seen = {h["source_name"] for h in search(base_url, lib["finance"], everything)}
+    assert seen == {"lesen.md", "kewangan.docx"}
+    seen = {h["source_name"] for h in search(base_url, lib["owner"], everything)}  # RAHSIA BESAR owner, no groups
+    assert seen == {"lesen.md", "pelan.html"}
+    assert all("RM99" not in h["text"] for h in search(base_url, lib["owner"], "yuran lesen RM99"))
+    listed = api(base_url, "GET", "/api/v1/documents", lib["member"]).json()["data"]
+    assert {d["source_name"] for d in listed} == {"lesen.md"}
+
+
+def test_hidden_and_foreign_documents_answer_like_missing_ones(base_url, lib):
+    secret = lib["docs"]["pelan.html"]["id"]
+    foreign = lib["other_doc"]["id"]
+    missing = api(base_url, "GET", "/api/v1/documents/doc_00000000000000000000", lib["member"])
+    for doc_id in (secret, foreign):
+        r = api(base_url, "GET", f"/api/v1/documents/{doc_id}", lib["member"])
+        assert r.status_code == missing.status_code == 404
+        assert r.json()["error"]["message"].replace(doc_id, "X") == missing.json()["error"]["message"].replace("doc_00000000000000000000", "X")
+    assert api(base_url, "DELETE", f"/api/v1/documents/{foreign}", lib["owner"]).status_code == 404
+    assert api(base_url, "GET", f"/api/v1/documents/{foreign}", lib["other_owner"]).status_code == 200
+
+
+def test_roles_clearance_and_bad_uploads(base_url, lib):
+    assert api(base_url, "POST", "/api/v1/search", lib["auditor"], {"query": "yuran"}).status_code == 403
+    assert api(base_url, "POST", "/api/v1/collections", lib["member"], {"id": "x"}).status_code == 403
+    r = upload(base_url, lib["member"], "pekeliling", "sulit.md", b"Dokumen sulit.", "SULIT")
+    assert r.status_code == 403 and "above your clearance (TERHAD)" in r.json()["error"]["message"]
+    cases = [
+        (upload(base_url, lib["member"], "pekeliling", "a.md", b"teks", "NONSENSE"), "classification"),
+        (upload(base_url, lib["member"], "pekeliling", "blob.bin", b"\x00\x01\x02"), "not a supported document"),
+        (upload(base_url, lib["member"], "pekeliling", "bad.pdf", b"%PDF-1.4 nothing"), "PDF is damaged"),
+        (http("POST", f"{base_url}/api/v1/collections/pekeliling/documents", body=b"{}",
+              headers={"Authorization": f"Bearer {lib['member']}", "Content-Type": "application/json"}), "multipart/form-data"),
+        (api(base_url, "POST", "/api/v1/search", lib["member"], {"query": ""}), "'query'"),
+        (api(base_url, "POST", "/api/v1/search", lib["member"], {"query": "x", "top_k": 0}), "'top_k'"),
+        (api(base_url, "POST", "/api/v1/collections", lib["owner"], {"id": "Bad Id"}), "collection id"),
+    ]
+    for r, needle in cases:
+        assert r.status_code == 400, r.text
+        assert needle in r.json()["error"]["message"], r.text
+    body, ctype = multipart({"classification": "TERBUKA", "colour": "red"}, {"file": ("a.md", b"x")})
+    r = http("POST", f"{base_url}/api/v1/collections/pekeliling/documents", body=body,
+             headers={"Authorization": f"Bearer {lib['member']}", "Content-Type": ctype})
+    assert r.status_code == 400 and "unknown form field 'colour'" in r.text
+    assert upload(base_url, lib["member"], "nope", "a.md", b"teks").status_code == 404
+
+
+def test_delete_erases_and_is_audited(base_url, lib):
+    r = upload(base_url, lib["member"], "pekeliling", "padam.md", b"Dokumen untuk dipadam segera.")
+    assert r.status_code == 201
+    doc_id = r.json()["id"]
+    assert search(base_url, lib["member"], "dipadam segera")
+    assert api(base_url, "DELETE", f"/api/v1/documents/{doc_id}", lib["member"]).status_code == 200
+    assert not search(base_url, lib["member"], "dipadam segera")
+    assert api(base_url, "GET", f"/api/v1/documents/{doc_id}", lib["member"]).status_code == 404
+    records = api(base_url, "GET", "/api/v1/audit?limit=1000", lib["auditor"]).json()["data"]
+    actions = {(a["action"], a["resource"]) for a in records}
+    assert ("document_added", f"document:{doc_id}") in actions and ("document_deleted", f"document:{doc_id}") in actions
+    assert all("dipadam" not in json.dumps(a) for a in records)  # queries and texts never in the log
