@@ -343,4 +343,39 @@ TEST_F(CliTest, AdministrationCommandsChangeTheStoreAndAuditEachChange) {
   EXPECT_EQ(usage.exit_code, 5);
 }
 
+TEST_F(CliTest, IngestSearchAndEraseDocuments) {
+  const auto docs = data_ / "docs";
+  std::filesystem::create_directories(docs);
+  std::ofstream(docs / "lesen.md") << "# Lesen\n\n## Yuran\n\nYuran pemprosesan ialah RM50.\n";
+  std::ofstream(docs / "cuti.txt") << "Pegawai boleh memohon cuti rehat.\n";
+  std::ofstream(docs / "bad.bin") << std::string("\x00\x01", 2);
+  ASSERT_EQ(Run({"collections", "create", "pekeliling"}).exit_code, 0);
+  EXPECT_EQ(Run({"ingest", docs.string(), "-c", "pekeliling"}).exit_code, 2);  // no classification
+  auto ingest =
+      Run({"ingest", docs.string(), "-c", "pekeliling", "--classification", "TERHAD", "--json"});
+  EXPECT_EQ(ingest.exit_code, 5);  // one file failed, the others went in
+  const auto summary = nlohmann::json::parse(ingest.out);
+  EXPECT_EQ(summary["added"], 2);
+  EXPECT_EQ(summary["failed"], 1);
+  EXPECT_EQ(
+      Run({"ingest", (docs / "cuti.txt").string(), "-c", "nope", "--classification", "TERBUKA"})
+          .exit_code,
+      3);
+  // A TERBUKA reader does not see TERHAD documents; a TERHAD one does, with the location.
+  auto hidden = Run({"search", "yuran pemprosesan", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(hidden.out).size(), 0u);
+  auto seen = Run({"search", "yuran pemprosesan", "--json", "--clearance", "TERHAD"});
+  const auto hits = nlohmann::json::parse(seen.out);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["heading_path"], "Lesen > Yuran");
+  const std::string id = hits[0]["document_id"];
+  EXPECT_EQ(Run({"documents", "delete", id}).exit_code, 3);  // not visible at TERBUKA
+  EXPECT_EQ(Run({"documents", "delete", id, "--clearance", "TERHAD"}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(
+                Run({"search", "yuran pemprosesan", "--json", "--clearance", "TERHAD"}).out)
+                .size(),
+            0u);
+  EXPECT_NE(Run({"audit", "list", "--json"}).out.find("document_deleted"), std::string::npos);
+}
+
 }  // namespace daulat
