@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "cli/progress_bar.h"
 #include "knowledge/library.h"
+#include "knowledge/library_json.h"
 
 namespace daulat::cli {
 namespace {
@@ -43,24 +44,6 @@ Result<Opened> Open(const GlobalOptions& g) {
   if (!lib.ok()) return lib.status();
   o.library = std::move(lib).value();
   return o;
-}
-
-json DocumentJson(const knowledge::DocumentInfo& d) {
-  return {{"id", d.id},
-          {"collection", d.collection},
-          {"title", d.title},
-          {"source_name", d.source_name},
-          {"format", d.format},
-          {"language", d.language},
-          {"classification", ClassificationName(d.classification)},
-          {"acl", d.acl},
-          {"content_hash", d.content_hash},
-          {"version", d.version},
-          {"size_bytes", d.size_bytes},
-          {"pages", d.pages},
-          {"chunks", d.chunks},
-          {"pages_without_text", d.pages_without_text},
-          {"duplicate", d.duplicate}};
 }
 
 Result<knowledge::Reader> ReaderFrom(const KnowledgeFlags& f) {
@@ -130,7 +113,7 @@ int Ingest(const GlobalOptions& g, const KnowledgeFlags& f) {
           return ReportError(doc.status());
         }
       } else {
-        r["document"] = DocumentJson(*doc);
+        r["document"] = knowledge::ToJson(*doc);
         if (doc->duplicate) {
           ++duplicates;
         } else {
@@ -175,18 +158,7 @@ int Search(const GlobalOptions& g, const KnowledgeFlags& f) {
   if (!hits.ok()) return ReportError(hits.status());
   json j = json::array();
   for (const auto& h : *hits) {
-    j.push_back({{"document_id", h.document_id},
-                 {"title", h.document_title},
-                 {"source_name", h.source_name},
-                 {"collection", h.collection},
-                 {"chunk", h.chunk},
-                 {"page", h.page},
-                 {"heading_path", h.heading_path},
-                 {"char_start", h.char_start},
-                 {"char_end", h.char_end},
-                 {"classification", ClassificationName(h.classification)},
-                 {"score", h.score},
-                 {"text", h.text}});
+    j.push_back(knowledge::ToJson(h));
     if (!f.json)
       std::printf("%.3f  %s%s%s\n       %s\n", h.score, h.source_name.c_str(),
                   h.page > 0 ? (" p." + std::to_string(h.page)).c_str() : "",
@@ -241,7 +213,7 @@ int Documents(const GlobalOptions& g, const std::string& action, const Knowledge
   if (!list.ok()) return ReportError(list.status());
   json j = json::array();
   for (const auto& d : *list) {
-    j.push_back(DocumentJson(d));
+    j.push_back(knowledge::ToJson(d));
     if (!f.json)
       std::printf("%s\t%s\tv%lld\t%s\t%s\n", d.id.c_str(), d.source_name.c_str(),
                   static_cast<long long>(d.version),

@@ -5,6 +5,7 @@
 #include "common/sha256.h"
 #include "http/multipart.h"
 #include "http/request_fields.h"
+#include "knowledge/library_json.h"
 
 namespace daulat::http {
 namespace {
@@ -14,26 +15,6 @@ using nlohmann::json;
 knowledge::Reader ReaderOf(const ApiCall& call) {
   const auto& p = call.ctx.caller.principal;
   return {p.tenant_id, p.clearance, p.groups};
-}
-
-json DocumentJson(const knowledge::DocumentInfo& d) {
-  return {{"id", d.id},
-          {"object", "document"},
-          {"collection", d.collection},
-          {"title", d.title},
-          {"source_name", d.source_name},
-          {"format", d.format},
-          {"language", d.language},
-          {"classification", ClassificationName(d.classification)},
-          {"acl", d.acl},
-          {"content_hash", d.content_hash},
-          {"version", d.version},
-          {"size_bytes", d.size_bytes},
-          {"pages", d.pages},
-          {"chunks", d.chunks},
-          {"pages_without_text", d.pages_without_text},
-          {"created_at", d.created_at},
-          {"duplicate", d.duplicate}};
 }
 
 std::vector<std::string> SplitList(std::string_view text) {
@@ -157,7 +138,7 @@ void KnowledgeApi::Upload(CallPtr call) {
     call->ctx.decision_reason = (doc->duplicate ? "already present as version " : "version ") +
                                 std::to_string(doc->version) + ", " + std::to_string(doc->chunks) +
                                 " chunks, " + doc->content_hash;
-    call->ReplyJson(doc->duplicate ? 200 : 201, DocumentJson(*doc));
+    call->ReplyJson(doc->duplicate ? 200 : 201, knowledge::ToJson(*doc));
   });
 }
 
@@ -166,7 +147,7 @@ void KnowledgeApi::ListDocuments(CallPtr call) {
   auto list = s_.library->ListDocuments(ReaderOf(*call), call->Query("collection"));
   if (!list.ok()) return call->Fail(list.status());
   json data = json::array();
-  for (const auto& d : *list) data.push_back(DocumentJson(d));
+  for (const auto& d : *list) data.push_back(knowledge::ToJson(d));
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
 
@@ -175,7 +156,7 @@ void KnowledgeApi::GetDocument(CallPtr call) {
   call->ctx.resource = "document:" + call->params.at(0);
   auto d = s_.library->GetDocument(ReaderOf(*call), call->params.at(0));
   if (!d.ok()) return call->Fail(d.status());
-  call->ReplyJson(200, DocumentJson(*d));
+  call->ReplyJson(200, knowledge::ToJson(*d));
 }
 
 void KnowledgeApi::DeleteDocument(CallPtr call) {
@@ -204,19 +185,7 @@ void KnowledgeApi::Search(CallPtr call) {
     if (!hits.ok()) return call->Fail(hits.status());
     json data = json::array();
     for (const auto& h : *hits) {
-      data.push_back({{"object", "search.result"},
-                      {"document_id", h.document_id},
-                      {"title", h.document_title},
-                      {"source_name", h.source_name},
-                      {"collection", h.collection},
-                      {"chunk", h.chunk},
-                      {"page", h.page},
-                      {"heading_path", h.heading_path},
-                      {"char_start", h.char_start},
-                      {"char_end", h.char_end},
-                      {"classification", ClassificationName(h.classification)},
-                      {"score", h.score},
-                      {"text", h.text}});
+      data.push_back(knowledge::ToJson(h));
     }
     call->ctx.decision_reason =
         std::to_string(hits->size()) + " passages, query sha256:" + Sha256Hex(q.text).substr(0, 16);

@@ -124,6 +124,19 @@ std::string IndexTerms(const std::string& text) {
   return out;
 }
 
+// Removes a document's index entries, chunks and row (not its original bytes).
+Status Erase(store::Transaction& tx, const std::string& index, const std::string& tenant_id,
+             const std::string& id) {
+  DAULAT_RETURN_IF_ERROR(tx.Execute("DELETE FROM " + index +
+                                        " WHERE rowid IN (SELECT chunk_id FROM kn_chunks WHERE "
+                                        "tenant_id = ? AND document_id = ?)",
+                                    {tenant_id, id}));
+  DAULAT_RETURN_IF_ERROR(
+      tx.Execute("DELETE FROM kn_chunks WHERE tenant_id = ? AND document_id = ?", {tenant_id, id}));
+  return tx.Execute("DELETE FROM kn_documents WHERE tenant_id = ? AND document_id = ?",
+                    {tenant_id, id});
+}
+
 DocumentInfo DocumentFrom(const store::Row& r) {
   DocumentInfo d;
   d.id = r.Text(0);
@@ -280,16 +293,7 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
   DAULAT_RETURN_IF_ERROR(blobs_.Put(tenant_id, d.id, bytes));
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
-  if (replaces) {
-    DAULAT_RETURN_IF_ERROR((*tx)->Execute("DELETE FROM " + *index +
-                                              " WHERE rowid IN (SELECT chunk_id FROM kn_chunks "
-                                              "WHERE tenant_id = ? AND document_id = ?)",
-                                          {tenant_id, d.id}));
-    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-        "DELETE FROM kn_chunks WHERE tenant_id = ? AND document_id = ?", {tenant_id, d.id}));
-    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-        "DELETE FROM kn_documents WHERE tenant_id = ? AND document_id = ?", {tenant_id, d.id}));
-  }
+  if (replaces) DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, tenant_id, d.id));
   std::string pages_without_text;
   for (const int p : d.pages_without_text) pages_without_text += std::to_string(p) + " ";
   const std::string acl = AclText(d.acl);
@@ -357,14 +361,7 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   if (!index.ok()) return index.status();
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute("DELETE FROM " + *index +
-                                            " WHERE rowid IN (SELECT chunk_id FROM kn_chunks WHERE "
-                                            "tenant_id = ? AND document_id = ?)",
-                                        {reader.tenant_id, id}));
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "DELETE FROM kn_chunks WHERE tenant_id = ? AND document_id = ?", {reader.tenant_id, id}));
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "DELETE FROM kn_documents WHERE tenant_id = ? AND document_id = ?", {reader.tenant_id, id}));
+  DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, reader.tenant_id, id));
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   return blobs_.Delete(reader.tenant_id, id);
 }

@@ -1,0 +1,41 @@
+#include "knowledge/library_json.h"
+
+namespace daulat::knowledge {
+
+nlohmann::json ToJson(const DocumentInfo& d) {
+  return {{"id", d.id},
+          {"object", "document"},
+          {"collection", d.collection},
+          {"title", d.title},
+          {"source_name", d.source_name},
+          {"format", d.format},
+          {"language", d.language},
+          {"classification", ClassificationName(d.classification)},
+          {"acl", d.acl},
+          {"content_hash", d.content_hash},
+          {"version", d.version},
+          {"size_bytes", d.size_bytes},
+          {"pages", d.pages},
+          {"chunks", d.chunks},
+          {"pages_without_text", d.pages_without_text},
+          {"created_at", d.created_at},
+          {"duplicate", d.duplicate}};
+}
+
+nlohmann::json ToJson(const SearchHit& h) {
+  return {{"object", "search.result"},
+          {"document_id", h.document_id},
+          {"title", h.document_title},
+          {"source_name", h.source_name},
+          {"collection", h.collection},
+          {"chunk", h.chunk},
+          {"page", h.page},
+          {"heading_path", h.heading_path},
+          {"char_start", h.char_start},
+          {"char_end", h.char_end},
+          {"classification", ClassificationName(h.classification)},
+          {"score", h.score},
+          {"text", h.text}};
+}
+
+}  // namespace daulat::knowledge
