@@ -252,7 +252,7 @@ int Keys(const GlobalOptions& g, const std::string& action, const AdminFlags& f)
 using Runner = int (*)(const GlobalOptions&, const std::string&, const AdminFlags&);
 
 CLI::App* Action(CLI::App* parent, const char* name, const char* help, const GlobalOptions& global,
-                 int* exit_code, std::shared_ptr<AdminFlags> f, Runner run) {
+                 int* exit_code, const std::shared_ptr<AdminFlags>& f, Runner run) {
   auto* sub = parent->add_subcommand(name, help);
   sub->add_option("--tenant", f->tenant, "Tenant (default: the operator tenant 'default')");
   sub->add_flag("--json", f->json, "Print JSON");

@@ -65,7 +65,7 @@ Status ReadServer(const toml::table& s, ServeConfig& c) {
   DAULAT_RETURN_IF_ERROR(ReadBool(s, "allow_unauthenticated", w, c.allow_unauthenticated));
   DAULAT_RETURN_IF_ERROR(ReadBool(s, "anonymous_on_loopback", w, c.anonymous_on_loopback));
   int64_t ttl = c.session_ttl.count();
-  DAULAT_RETURN_IF_ERROR(Read(s, "session_ttl_seconds", w, ttl, 60, 30 * 86400));
+  DAULAT_RETURN_IF_ERROR(Read(s, "session_ttl_seconds", w, ttl, 60, int64_t{30} * 86400));
   c.session_ttl = std::chrono::seconds(ttl);
   DAULAT_RETURN_IF_ERROR(Read(s, "io_threads", w, c.http.io_threads, 1, 64));
   DAULAT_RETURN_IF_ERROR(Read(s, "max_header_bytes", w, c.http.max_header_bytes, 1024, 1 << 20));

@@ -28,14 +28,10 @@ size_t TrailingRun(const std::string& s) {
   size_t i = s.size();
   while (i > 0) {
     const char c = s[i - 1];
-    if (IsIdentifierByte(c)) {
-      --i;
-    } else if (c == ' ' && i >= 2 && IsDigitByte(s[i - 2]) &&
-               (i == s.size() || IsDigitByte(s[i]))) {
-      --i;
-    } else {
-      break;
-    }
+    const bool digit_group_space =
+        c == ' ' && i >= 2 && IsDigitByte(s[i - 2]) && (i == s.size() || IsDigitByte(s[i]));
+    if (!IsIdentifierByte(c) && !digit_group_space) break;
+    --i;
   }
   return std::min(s.size() - i, kMaxHoldBack);
 }

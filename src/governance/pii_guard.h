@@ -23,7 +23,7 @@ enum class PiiType {
 std::string_view PiiTypeName(PiiType type);
 
 struct PiiFinding {
-  PiiType type;
+  PiiType type = PiiType::kMyKad;
   size_t start = 0;  // Unicode code points from the start of the text
   size_t end = 0;    // exclusive
   size_t byte_start = 0;

@@ -242,7 +242,7 @@ Result<Policy> PolicyStore::Current(const std::string& tenant_id) {
 
 Result<Policy> PolicyStore::Put(const std::string& tenant_id, const std::string& json_text,
                                 const std::string& actor) {
-  if (json_text.size() > 256 * 1024) return InvalidArgument("a policy is at most 256 KiB");
+  if (json_text.size() > size_t{256} * 1024) return InvalidArgument("a policy is at most 256 KiB");
   auto parsed = ParsePolicy(json_text);
   if (!parsed.ok()) return parsed.status();
   Policy p = std::move(parsed).value();

@@ -247,7 +247,7 @@ void ApiServer::WriteBackContents(Call& call) {
     *refs[i] = call.ctx.contents[i];
 }
 
-void ApiServer::Models(std::shared_ptr<Call> call) {
+void ApiServer::Models(const std::shared_ptr<Call>& call) {
   const auto card = [](const gateway::HostedModel& m) {
     return json{{"id", m.installed.manifest.name},
                 {"object", "model"},
@@ -302,7 +302,7 @@ engine::InferenceRequest ApiServer::NewInferenceRequest(const Call& call) const 
   return req;
 }
 
-void ApiServer::Chat(std::shared_ptr<Call> call) {
+void ApiServer::Chat(const std::shared_ptr<Call>& call) {
   auto parsed = ParseChatCompletion(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   auto& r = parsed.value;
@@ -331,7 +331,7 @@ void ApiServer::Chat(std::shared_ptr<Call> call) {
   Submit(call, m, std::move(req), r.stream, r.include_usage, /*chat=*/true, "", use_tools);
 }
 
-void ApiServer::Completions(std::shared_ptr<Call> call) {
+void ApiServer::Completions(const std::shared_ptr<Call>& call) {
   auto parsed = ParseCompletion(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   auto& r = parsed.value;
@@ -349,7 +349,7 @@ void ApiServer::Completions(std::shared_ptr<Call> call) {
          /*tools=*/false);
 }
 
-void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
+void ApiServer::Submit(const std::shared_ptr<Call>& call, gateway::HostedModel* m,
                        engine::InferenceRequest req, bool stream, bool include_usage, bool chat,
                        const std::string& echo, bool tools) {
   const std::string id = RandomId(chat ? "chatcmpl-" : "cmpl-");
@@ -419,7 +419,7 @@ void ApiServer::Submit(std::shared_ptr<Call> call, gateway::HostedModel* m,
   call->responder->OnDisconnect([t = *ticket] { t->Cancel(); });
 }
 
-void ApiServer::Embeddings(std::shared_ptr<Call> call) {
+void ApiServer::Embeddings(const std::shared_ptr<Call>& call) {
   auto parsed = ParseEmbedding(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   auto* m = FindModel(*call, parsed.value.model);

@@ -34,7 +34,7 @@ struct ApiServices {
   store::Database* db = nullptr;
   const gateway::RemoteBackends* remote = nullptr;  // models served by remote engines
   knowledge::Library* library = nullptr;            // Lumin: collections, documents, search
-  int64_t session_ttl_seconds = 12 * 3600;
+  int64_t session_ttl_seconds = int64_t{12} * 3600;
 };
 
 class ManagementApi;
@@ -71,16 +71,16 @@ class ApiServer {
   // the pipeline context; writes the (possibly masked) texts back after it.
   void PrepareInference(Call& call);
   static void WriteBackContents(Call& call);
-  void Chat(std::shared_ptr<Call> call);
-  void Completions(std::shared_ptr<Call> call);
-  void Embeddings(std::shared_ptr<Call> call);
-  void Submit(std::shared_ptr<Call> call, gateway::HostedModel* model,
+  void Chat(const std::shared_ptr<Call>& call);
+  void Completions(const std::shared_ptr<Call>& call);
+  void Embeddings(const std::shared_ptr<Call>& call);
+  void Submit(const std::shared_ptr<Call>& call, gateway::HostedModel* model,
               engine::InferenceRequest request, bool stream, bool include_usage, bool chat,
               const std::string& echo, bool tools);
-  void Models(std::shared_ptr<Call> call);
+  void Models(const std::shared_ptr<Call>& call);
   // A request for a model a remote backend serves: through the egress guard,
   // answer guarded like a local one.
-  void Remote(std::shared_ptr<Call> call);
+  void Remote(const std::shared_ptr<Call>& call);
   // The named model, or null after answering 404.
   gateway::HostedModel* FindModel(Call& call, const std::string& name);
   engine::InferenceRequest NewInferenceRequest(const Call& call) const;

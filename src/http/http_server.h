@@ -49,8 +49,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 = any free port (see HttpServer::port())
   int io_threads = 2;
-  size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 8 * 1024 * 1024;
+  size_t max_header_bytes = size_t{16} * 1024;
+  size_t max_body_bytes = size_t{8} * 1024 * 1024;
   size_t max_connections = 1024;
   std::chrono::seconds header_timeout{10};  // whole request head, also the keep-alive idle limit
   std::chrono::seconds body_timeout{30};

@@ -37,8 +37,8 @@ std::vector<std::string> SplitList(std::string_view text) {
 void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
   using V = boost::beast::http::verb;
   using P = gateway::Permission;
-  const auto bind = [this](void (KnowledgeApi::*fn)(CallPtr)) {
-    return [this, fn](CallPtr c) { (this->*fn)(std::move(c)); };
+  const auto bind = [this](void (KnowledgeApi::*fn)(const CallPtr&)) {
+    return [this, fn](const CallPtr& c) { (this->*fn)(c); };
   };
   routes.push_back({V::get, "/api/v1/collections", P::kReadDocuments, false,
                     bind(&KnowledgeApi::ListCollections)});
@@ -58,7 +58,7 @@ void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
       {V::post, "/api/v1/search", P::kReadDocuments, true, bind(&KnowledgeApi::Search)});
 }
 
-void KnowledgeApi::ListCollections(CallPtr call) {
+void KnowledgeApi::ListCollections(const CallPtr& call) {
   call->ctx.audit_action = "collections_read";
   auto list = s_.library->ListCollections(call->ctx.caller.principal.tenant_id);
   if (!list.ok()) return call->Fail(list.status());
@@ -72,7 +72,7 @@ void KnowledgeApi::ListCollections(CallPtr call) {
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
 
-void KnowledgeApi::CreateCollection(CallPtr call) {
+void KnowledgeApi::CreateCollection(const CallPtr& call) {
   RequestFields f(call->body, {"id", "name", "description"});
   const auto id = f.String("id", true, 64);
   const auto name = f.String("name", false, 200);
@@ -90,7 +90,7 @@ void KnowledgeApi::CreateCollection(CallPtr call) {
                         {"description", description.value_or("")}});
 }
 
-void KnowledgeApi::Upload(CallPtr call) {
+void KnowledgeApi::Upload(const CallPtr& call) {
   call->ctx.audit_action = "document_added";
   auto parts = ParseMultipart(call->request_content_type, call->raw_body);
   if (!parts.ok()) return call->Fail(parts.status());
@@ -142,7 +142,7 @@ void KnowledgeApi::Upload(CallPtr call) {
   });
 }
 
-void KnowledgeApi::ListDocuments(CallPtr call) {
+void KnowledgeApi::ListDocuments(const CallPtr& call) {
   call->ctx.audit_action = "documents_read";
   auto list = s_.library->ListDocuments(ReaderOf(*call), call->Query("collection"));
   if (!list.ok()) return call->Fail(list.status());
@@ -151,7 +151,7 @@ void KnowledgeApi::ListDocuments(CallPtr call) {
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
 
-void KnowledgeApi::GetDocument(CallPtr call) {
+void KnowledgeApi::GetDocument(const CallPtr& call) {
   call->ctx.audit_action = "document_read";
   call->ctx.resource = "document:" + call->params.at(0);
   auto d = s_.library->GetDocument(ReaderOf(*call), call->params.at(0));
@@ -159,7 +159,7 @@ void KnowledgeApi::GetDocument(CallPtr call) {
   call->ReplyJson(200, knowledge::ToJson(*d));
 }
 
-void KnowledgeApi::DeleteDocument(CallPtr call) {
+void KnowledgeApi::DeleteDocument(const CallPtr& call) {
   call->ctx.audit_action = "document_deleted";
   call->ctx.resource = "document:" + call->params.at(0);
   boost::asio::post(blocking_, [this, call] {
@@ -170,7 +170,7 @@ void KnowledgeApi::DeleteDocument(CallPtr call) {
   });
 }
 
-void KnowledgeApi::Search(CallPtr call) {
+void KnowledgeApi::Search(const CallPtr& call) {
   RequestFields f(call->body, {"query", "collection", "top_k"});
   const auto query = f.String("query", true, 4000);
   const auto collection = f.String("collection", false, 64);

@@ -22,13 +22,13 @@ class KnowledgeApi {
 
  private:
   using CallPtr = std::shared_ptr<ApiCall>;
-  void ListCollections(CallPtr call);
-  void CreateCollection(CallPtr call);
-  void Upload(CallPtr call);
-  void ListDocuments(CallPtr call);
-  void GetDocument(CallPtr call);
-  void DeleteDocument(CallPtr call);
-  void Search(CallPtr call);
+  void ListCollections(const CallPtr& call);
+  void CreateCollection(const CallPtr& call);
+  void Upload(const CallPtr& call);
+  void ListDocuments(const CallPtr& call);
+  void GetDocument(const CallPtr& call);
+  void DeleteDocument(const CallPtr& call);
+  void Search(const CallPtr& call);
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;

@@ -79,8 +79,8 @@ const std::vector<std::string> kScopes = {"models",   "inference", "policy.read"
 void ManagementApi::AddRoutes(std::vector<ApiRoute>& routes) {
   using V = boost::beast::http::verb;
   using P = gateway::Permission;
-  const auto bind = [this](void (ManagementApi::*fn)(CallPtr)) {
-    return [this, fn](CallPtr c) { (this->*fn)(std::move(c)); };
+  const auto bind = [this](void (ManagementApi::*fn)(const CallPtr&)) {
+    return [this, fn](const CallPtr& c) { (this->*fn)(c); };
   };
   const std::vector<ApiRoute> mine = {
       {V::post, "/api/v1/auth/login", P::kPublic, true, bind(&ManagementApi::Login)},
@@ -110,7 +110,7 @@ void ManagementApi::AddRoutes(std::vector<ApiRoute>& routes) {
   routes.insert(routes.end(), mine.begin(), mine.end());
 }
 
-void ManagementApi::Login(CallPtr call) {
+void ManagementApi::Login(const CallPtr& call) {
   RequestFields f(call->body, {"tenant", "username", "password"});
   const auto tenant = f.String("tenant", false, 64).value_or(gateway::kOperatorTenant);
   const auto username = f.String("username", true, 128);
@@ -140,7 +140,7 @@ void ManagementApi::Login(CallPtr call) {
   });
 }
 
-void ManagementApi::Logout(CallPtr call) {
+void ManagementApi::Logout(const CallPtr& call) {
   call->ctx.audit_action = "logout";
   const std::string& h = call->ctx.authorization;
   if (h.rfind("Bearer dls_", 0) == 0) {
@@ -149,7 +149,7 @@ void ManagementApi::Logout(CallPtr call) {
   call->ReplyJson(200, {{"signed_out", true}});
 }
 
-void ManagementApi::Me(CallPtr call) {
+void ManagementApi::Me(const CallPtr& call) {
   call->ctx.audit_action = "whoami";
   const auto& p = call->ctx.caller.principal;
   call->ReplyJson(200, {{"tenant", p.tenant_id},
@@ -160,7 +160,7 @@ void ManagementApi::Me(CallPtr call) {
                         {"authenticated", call->ctx.caller.authenticated}});
 }
 
-void ManagementApi::ListTenants(CallPtr call) {
+void ManagementApi::ListTenants(const CallPtr& call) {
   call->ctx.audit_action = "tenants_read";
   auto tenants = s_.identity->ListTenants();
   if (!tenants.ok()) return call->Fail(tenants.status());
@@ -169,7 +169,7 @@ void ManagementApi::ListTenants(CallPtr call) {
   call->ReplyJson(200, List(data));
 }
 
-void ManagementApi::CreateTenant(CallPtr call) {
+void ManagementApi::CreateTenant(const CallPtr& call) {
   RequestFields f(call->body, {"id", "name", "requests_per_minute", "tokens_per_day"});
   const auto id = f.String("id", true, 64);
   const auto name = f.String("name", true, 200);
@@ -194,7 +194,7 @@ void ManagementApi::CreateTenant(CallPtr call) {
   call->ReplyJson(201, out);
 }
 
-void ManagementApi::UpdateTenant(CallPtr call) {
+void ManagementApi::UpdateTenant(const CallPtr& call) {
   RequestFields f(call->body, {"requests_per_minute", "tokens_per_day"});
   const auto rpm = f.Int("requests_per_minute", 0, 1'000'000);
   const auto tpd = f.Int("tokens_per_day", 0, int64_t{1} << 50);
@@ -212,7 +212,7 @@ void ManagementApi::UpdateTenant(CallPtr call) {
   call->ReplyJson(200, TenantJson(*t));
 }
 
-void ManagementApi::ListUsers(CallPtr call) {
+void ManagementApi::ListUsers(const CallPtr& call) {
   call->ctx.audit_action = "users_read";
   auto users = s_.identity->ListUsers(call->ctx.caller.principal.tenant_id);
   if (!users.ok()) return call->Fail(users.status());
@@ -221,7 +221,7 @@ void ManagementApi::ListUsers(CallPtr call) {
   call->ReplyJson(200, List(data));
 }
 
-void ManagementApi::CreateUser(CallPtr call) {
+void ManagementApi::CreateUser(const CallPtr& call) {
   RequestFields f(call->body, {"username", "password", "role", "clearance", "groups"});
   const auto username = f.String("username", true, 128);
   const auto password = f.String("password", true, 1024);
@@ -249,7 +249,7 @@ void ManagementApi::CreateUser(CallPtr call) {
   });
 }
 
-void ManagementApi::UpdateUser(CallPtr call) {
+void ManagementApi::UpdateUser(const CallPtr& call) {
   RequestFields f(call->body, {"role", "clearance", "password", "disabled", "groups"});
   identity::UserUpdate u;
   u.groups = f.Strings("groups", 64);
@@ -281,7 +281,7 @@ void ManagementApi::UpdateUser(CallPtr call) {
   });
 }
 
-void ManagementApi::ListKeys(CallPtr call) {
+void ManagementApi::ListKeys(const CallPtr& call) {
   call->ctx.audit_action = "keys_read";
   auto keys = s_.identity->ListApiKeys(call->ctx.caller.principal.tenant_id);
   if (!keys.ok()) return call->Fail(keys.status());
@@ -290,7 +290,7 @@ void ManagementApi::ListKeys(CallPtr call) {
   call->ReplyJson(200, List(data));
 }
 
-void ManagementApi::CreateKey(CallPtr call) {
+void ManagementApi::CreateKey(const CallPtr& call) {
   RequestFields f(call->body, {"name", "role", "clearance", "scopes", "groups", "expires_in_days",
                                "requests_per_minute", "tokens_per_day"});
   identity::ApiKeyOptions o;
@@ -336,7 +336,7 @@ void ManagementApi::CreateKey(CallPtr call) {
   call->ReplyJson(201, out);
 }
 
-void ManagementApi::UpdateKey(CallPtr call) {
+void ManagementApi::UpdateKey(const CallPtr& call) {
   RequestFields f(call->body, {"requests_per_minute", "tokens_per_day"});
   const identity::Limits limits{f.Int("requests_per_minute", 0, 1'000'000).value_or(0),
                                 f.Int("tokens_per_day", 0, int64_t{1} << 50).value_or(0)};
@@ -354,7 +354,7 @@ void ManagementApi::UpdateKey(CallPtr call) {
   call->Fail(NotFound("no API key " + id + " in this tenant"));
 }
 
-void ManagementApi::RevokeKey(CallPtr call) {
+void ManagementApi::RevokeKey(const CallPtr& call) {
   const std::string& id = call->params.at(0);
   call->ctx.audit_action = "key_revoked";
   call->ctx.resource = "key:" + id;

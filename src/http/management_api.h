@@ -23,27 +23,27 @@ class ManagementApi {
 
  private:
   using CallPtr = std::shared_ptr<ApiCall>;
-  void Login(CallPtr call);
-  void Logout(CallPtr call);
-  void Me(CallPtr call);
-  void ListTenants(CallPtr call);
-  void CreateTenant(CallPtr call);
-  void UpdateTenant(CallPtr call);
-  void ListUsers(CallPtr call);
-  void CreateUser(CallPtr call);
-  void UpdateUser(CallPtr call);
-  void ListKeys(CallPtr call);
-  void CreateKey(CallPtr call);
-  void UpdateKey(CallPtr call);
-  void RevokeKey(CallPtr call);
-  void GetPolicy(CallPtr call);
-  void PutPolicy(CallPtr call);
-  void PolicyVersions(CallPtr call);
-  void ListAudit(CallPtr call);
-  void ListAuditNow(CallPtr call);
-  void VerifyAudit(CallPtr call);
-  void ExportAudit(CallPtr call);
-  void Usage(CallPtr call);
+  void Login(const CallPtr& call);
+  void Logout(const CallPtr& call);
+  void Me(const CallPtr& call);
+  void ListTenants(const CallPtr& call);
+  void CreateTenant(const CallPtr& call);
+  void UpdateTenant(const CallPtr& call);
+  void ListUsers(const CallPtr& call);
+  void CreateUser(const CallPtr& call);
+  void UpdateUser(const CallPtr& call);
+  void ListKeys(const CallPtr& call);
+  void CreateKey(const CallPtr& call);
+  void UpdateKey(const CallPtr& call);
+  void RevokeKey(const CallPtr& call);
+  void GetPolicy(const CallPtr& call);
+  void PutPolicy(const CallPtr& call);
+  void PolicyVersions(const CallPtr& call);
+  void ListAudit(const CallPtr& call);
+  void ListAuditNow(const CallPtr& call);
+  void VerifyAudit(const CallPtr& call);
+  void ExportAudit(const CallPtr& call);
+  void Usage(const CallPtr& call);
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;

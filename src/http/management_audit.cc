@@ -25,14 +25,14 @@ bool IsDay(const std::string& s) {
 
 }  // namespace
 
-void ManagementApi::GetPolicy(CallPtr call) {
+void ManagementApi::GetPolicy(const CallPtr& call) {
   call->ctx.audit_action = "policy_read";
   auto p = s_.policies->Current(call->ctx.caller.principal.tenant_id);
   if (!p.ok()) return call->Fail(p.status());
   call->ReplyJson(200, PolicyJson(*p));
 }
 
-void ManagementApi::PutPolicy(CallPtr call) {
+void ManagementApi::PutPolicy(const CallPtr& call) {
   call->ctx.audit_action = "policy_changed";
   const auto& caller = call->ctx.caller.principal;
   auto p = s_.policies->Put(caller.tenant_id, call->body.dump(), caller.subject);
@@ -42,7 +42,7 @@ void ManagementApi::PutPolicy(CallPtr call) {
   call->ReplyJson(200, PolicyJson(*p));
 }
 
-void ManagementApi::PolicyVersions(CallPtr call) {
+void ManagementApi::PolicyVersions(const CallPtr& call) {
   call->ctx.audit_action = "policy_read";
   auto history = s_.policies->History(call->ctx.caller.principal.tenant_id);
   if (!history.ok()) return call->Fail(history.status());
@@ -51,7 +51,7 @@ void ManagementApi::PolicyVersions(CallPtr call) {
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
 
-void ManagementApi::ListAudit(CallPtr call) {
+void ManagementApi::ListAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_read";
   // Records reach the log from a background writer: wait for those of
   // requests that finished before this one, so callers read their own writes.
@@ -61,7 +61,7 @@ void ManagementApi::ListAudit(CallPtr call) {
   });
 }
 
-void ManagementApi::ListAuditNow(CallPtr call) {
+void ManagementApi::ListAuditNow(const CallPtr& call) {
   const std::string after_text = call->Query("after");
   const std::string limit_text = call->Query("limit");
   const std::string action = call->Query("action");
@@ -95,7 +95,7 @@ void ManagementApi::ListAuditNow(CallPtr call) {
   call->ReplyJson(200, {{"object", "list"}, {"data", data}, {"next_after", cursor}});
 }
 
-void ManagementApi::VerifyAudit(CallPtr call) {
+void ManagementApi::VerifyAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_verified";
   boost::asio::post(blocking_, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
@@ -113,7 +113,7 @@ void ManagementApi::VerifyAudit(CallPtr call) {
   });
 }
 
-void ManagementApi::ExportAudit(CallPtr call) {
+void ManagementApi::ExportAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_exported";
   boost::asio::post(blocking_, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
@@ -125,7 +125,7 @@ void ManagementApi::ExportAudit(CallPtr call) {
   });
 }
 
-void ManagementApi::Usage(CallPtr call) {
+void ManagementApi::Usage(const CallPtr& call) {
   call->ctx.audit_action = "usage_read";
   gateway::UsageQuery q;
   q.from_day = call->Query("from");

@@ -22,7 +22,7 @@ Result<std::string> GuardText(governance::OutputGuard* guard, const std::string&
 
 }  // namespace
 
-void ApiServer::Remote(std::shared_ptr<Call> call) {
+void ApiServer::Remote(const std::shared_ptr<Call>& call) {
   const auto* backend = services_.remote->ForModel(call->ctx.model);
   const std::string& route = call->ctx.route;
   const bool chat = route == "/v1/chat/completions";

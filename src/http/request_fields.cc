@@ -10,8 +10,8 @@ RequestFields::RequestFields(const nlohmann::json& body, std::initializer_list<c
     Fail("the request body must be a JSON object");
     return;
   }
-  for (const auto& [key, value] : body_.items()) {
-    (void)value;
+  for (const auto& item : body_.items()) {
+    const std::string& key = item.key();
     if (std::none_of(known.begin(), known.end(), [&key](const char* k) { return key == k; })) {
       std::string names;
       for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);

@@ -44,7 +44,7 @@ std::string TextOf(const pugi::xml_node& node, const char* run) {
   return out;
 }
 
-std::string Trimmed(std::string s) {
+std::string Trimmed(const std::string& s) {
   const size_t a = s.find_first_not_of(" \t\r\n\f\v");
   if (a == std::string::npos) return {};
   return s.substr(a, s.find_last_not_of(" \t\r\n\f\v") - a + 1);

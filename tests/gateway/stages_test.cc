@@ -362,7 +362,7 @@ TEST_F(StagesTest, FullContentLoggingKeepsTextsForTheRetentionPeriodOnly) {
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].Text(1), "emel <EMAIL_1>");  // what the model saw: masked
   EXPECT_EQ((*rows)[0].Text(2), "Baik.");
-  now_ += 7 * 86400;
+  now_ += int64_t{7} * 86400;
   ASSERT_TRUE(log->Flush().ok());
   EXPECT_TRUE(db_->Query("SELECT 1 FROM content_log")->empty());
 }

@@ -108,7 +108,7 @@ TEST(PiiGuardTest, CleanTextAndOddInputsFindNothing) {
   EXPECT_TRUE(None(""));
   EXPECT_TRUE(None("Apakah ibu negara Malaysia? Kuala Lumpur, sejak 1963."));
   EXPECT_TRUE(None(std::string(5000, '9') + "x"));
-  EXPECT_TRUE(None("\xff\xfe\x00 binary \x80"));
+  EXPECT_TRUE(None(std::string("\xff\xfe\x00 binary \x80", 12)));
 }
 
 // Every labelled example (bench/pii/pii_examples.tsv) finds exactly what it lists.

@@ -43,7 +43,7 @@ class ApiServerTest : public ::testing::Test {
     config.scheduler.threads = 1;
     HttpServerOptions options;
     options.port = 0;
-    options.max_body_bytes = 64 * 1024;
+    options.max_body_bytes = size_t{64} * 1024;
     Configure(config, options);
     gateway::ModelServeConfig second = config;
     second.name = "tiny-other";
@@ -152,7 +152,7 @@ TEST_F(ApiServerTest, ErrorsHaveTheOpenAIShape) {
   check(Post("/v1/chat/completions",
              R"({"model":"nope","messages":[{"role":"user","content":"x"}]})"),
         "404");
-  check(Post("/v1/chat/completions", std::string(100 * 1024, 'x')), "413");
+  check(Post("/v1/chat/completions", std::string(size_t{100} * 1024, 'x')), "413");
   check(Post("/v1/nothing", "{}"), "404");
 }
 

@@ -41,20 +41,20 @@ std::string MakePdf(const std::vector<std::string>& pages, const std::string& ti
   std::vector<std::string> objects;
   std::string kids;
   for (size_t i = 0; i < pages.size(); ++i) kids += std::to_string(5 + 2 * i) + " 0 R ";
-  objects.push_back("<< /Type /Catalog /Pages 2 0 R >>");
-  objects.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages.size()) +
-                    " >>");
-  objects.push_back("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
-  objects.push_back("<< /Title (" + Escape(title) + ") >>");
+  objects.emplace_back("<< /Type /Catalog /Pages 2 0 R >>");
+  objects.emplace_back("<< /Type /Pages /Kids [" + kids + "] /Count " +
+                       std::to_string(pages.size()) + " >>");
+  objects.emplace_back("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+  objects.emplace_back("<< /Title (" + Escape(title) + ") >>");
   for (size_t i = 0; i < pages.size(); ++i) {
-    objects.push_back(
+    objects.emplace_back(
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
         "<< /F1 3 0 R >> >> /Contents " +
         std::to_string(6 + 2 * i) + " 0 R >>");
     const std::string content =
         pages[i].empty() ? "" : "BT /F1 12 Tf 72 720 Td (" + Escape(pages[i]) + ") Tj ET";
-    objects.push_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content +
-                      "\nendstream");
+    objects.emplace_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" +
+                         content + "\nendstream");
   }
   std::string pdf = "%PDF-1.4\n";
   std::vector<size_t> offsets;
