@@ -23,7 +23,8 @@ struct ParsedDocument {
   std::string title;   // from the document's metadata or first heading, if any
   std::vector<Block> blocks;
   int pages = 0;
-  std::vector<int> pages_without_text;  // scanned pages: candidates for OCR
+  std::vector<int> ocr_pages;           // pages whose text came from OCR
+  std::vector<int> pages_without_text;  // pages with no text even after OCR
 };
 
 // Defences against hostile files: every limit is checked while reading, so a
@@ -33,6 +34,9 @@ struct ParseLimits {
   size_t max_unpacked = 256u << 20;  // all entries of an Office file, uncompressed
   size_t max_text = 32u << 20;       // extracted text
   int max_pages = 5000;
+  // Scanned PDF pages (no text layer) are rendered at 300 dpi and read by
+  // OCR (English and Malay), at most this many per document (0 = no OCR).
+  int max_ocr_pages = 50;
 };
 
 // Reads PDF (text per page via poppler), DOCX, PPTX, XLSX (libarchive +

@@ -280,6 +280,7 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
   d.created_at = UnixSeconds();
   d.created_by = o.actor;
   d.pages_without_text = parsed->pages_without_text;
+  d.ocr_pages = parsed->ocr_pages;
   auto previous =
       scope.Select("kn_documents", {"document_id", "version"},
                    "collection_id = ? AND source_name = ?", {o.collection, o.source_name});

@@ -42,7 +42,8 @@ struct DocumentInfo {
   std::string content_hash;  // "sha256:<hex>" of the original bytes
   int64_t version = 1, size_bytes = 0, pages = 0, chunks = 0, created_at = 0;
   std::string created_by;
-  std::vector<int> pages_without_text;  // scanned pages (OCR pending)
+  std::vector<int> pages_without_text;  // no text even after OCR
+  std::vector<int> ocr_pages;           // read by OCR (reported when added, not stored)
   bool duplicate = false;               // the same bytes were already in the collection
 };
 

@@ -18,6 +18,7 @@ nlohmann::json ToJson(const DocumentInfo& d) {
           {"pages", d.pages},
           {"chunks", d.chunks},
           {"pages_without_text", d.pages_without_text},
+          {"ocr_pages", d.ocr_pages},
           {"created_at", d.created_at},
           {"duplicate", d.duplicate}};
 }

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
+#include <poppler/cpp/poppler-page-renderer.h>
 #include <poppler/cpp/poppler-page.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <pugixml.hpp>
 
 #include "knowledge/document_parser.h"
+#include "knowledge/ocr.h"
 
 namespace daulat::knowledge::internal {
 namespace {
@@ -141,6 +143,19 @@ int NumberIn(const std::string& path) {
   return digits.empty() || digits.size() > 6 ? 0 : std::stoi(digits);
 }
 
+constexpr int kOcrDpi = 300;
+
+Result<std::string> OcrPage(const poppler::page& page) {
+  poppler::page_renderer renderer;
+  renderer.set_image_format(poppler::image::format_gray8);
+  renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
+  renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
+  const poppler::image img = renderer.render_page(&page, kOcrDpi, kOcrDpi);
+  if (!img.is_valid()) return Unavailable("the page could not be rendered for OCR");
+  return RecogniseText(reinterpret_cast<const unsigned char*>(img.const_data()), img.width(),
+                       img.height(), img.bytes_per_row(), kOcrDpi);
+}
+
 }  // namespace
 
 Result<ParsedDocument> ParsePdf(std::string_view bytes, const std::string& name,
@@ -164,7 +179,17 @@ Result<ParsedDocument> ParsePdf(std::string_view bytes, const std::string& name,
     const std::string text = Utf8(page->text());
     const size_t before = doc.blocks.size();
     AppendParagraphs(text, i + 1, doc.blocks);
-    if (doc.blocks.size() == before) doc.pages_without_text.push_back(i + 1);
+    if (doc.blocks.size() > before) continue;
+    // No text layer: a scanned page. Read it by OCR while the budget lasts.
+    if (static_cast<int>(doc.ocr_pages.size()) < limits.max_ocr_pages) {
+      auto ocr = OcrPage(*page);
+      if (ocr.ok()) AppendParagraphs(*ocr, i + 1, doc.blocks);
+      if (doc.blocks.size() > before) {
+        doc.ocr_pages.push_back(i + 1);
+        continue;
+      }
+    }
+    doc.pages_without_text.push_back(i + 1);
   }
   return doc;
 }

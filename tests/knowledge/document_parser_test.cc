@@ -31,6 +31,27 @@ TEST(DocumentParserTest, PdfTextComesWithPageNumbersAndScannedPagesAreNoted) {
   EXPECT_EQ(doc->pages_without_text, std::vector<int>{2});
 }
 
+TEST(DocumentParserTest, ScannedPagesAreReadByOcrInEnglishAndMalay) {
+  const auto pdf = testing::MakeScannedPdf("Surat Pekeliling Perbendaharaan Bilangan 7 Tahun 2026");
+  auto doc = ParseDocument(pdf, "imbasan.pdf");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(doc->ocr_pages, std::vector<int>{1});
+  EXPECT_TRUE(doc->pages_without_text.empty());
+  const std::string text = AllText(*doc);
+  EXPECT_NE(text.find("Pekeliling"), std::string::npos) << text;
+  EXPECT_NE(text.find("Perbendaharaan"), std::string::npos) << text;
+  EXPECT_NE(text.find("2026"), std::string::npos) << text;
+  ASSERT_FALSE(doc->blocks.empty());
+  EXPECT_EQ(doc->blocks[0].page, 1);
+  // With OCR off (or its budget spent) the page is listed as without text.
+  ParseLimits no_ocr;
+  no_ocr.max_ocr_pages = 0;
+  auto plain = ParseDocument(pdf, "imbasan.pdf", no_ocr);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->pages_without_text, std::vector<int>{1});
+  EXPECT_TRUE(plain->blocks.empty());
+}
+
 TEST(DocumentParserTest, DocxHeadingsParagraphsAndTables) {
   const auto docx = testing::MakeDocx({"# Garis Panduan", "Semua permohonan dihantar dalam talian.",
                                        "## Yuran", "Yuran proses ialah RM50."},

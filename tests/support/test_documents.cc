@@ -2,6 +2,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <poppler/cpp/poppler-document.h>
+#include <poppler/cpp/poppler-page-renderer.h>
+#include <poppler/cpp/poppler-page.h>
 
 #include <memory>
 #include <stdexcept>
@@ -71,6 +74,47 @@ std::string MakePdf(const std::vector<std::string>& pages, const std::string& ti
   }
   pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
          " /Root 1 0 R /Info 4 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
+std::string MakeScannedPdf(const std::string& line) {
+  const std::string text_pdf = MakePdf({line});
+  std::unique_ptr<poppler::document> doc(
+      poppler::document::load_from_raw_data(text_pdf.data(), static_cast<int>(text_pdf.size())));
+  std::unique_ptr<poppler::page> page(doc->create_page(0));
+  poppler::page_renderer renderer;
+  renderer.set_image_format(poppler::image::format_gray8);
+  renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
+  const poppler::image img = renderer.render_page(page.get(), 200, 200);
+  std::string pixels;
+  for (int y = 0; y < img.height(); ++y)
+    pixels.append(img.const_data() + static_cast<size_t>(y) * img.bytes_per_row(),
+                  static_cast<size_t>(img.width()));
+  const std::string w = std::to_string(img.width()), h = std::to_string(img.height());
+  const std::string content = "q 612 0 0 792 0 0 cm /Im1 Do Q";
+  const std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im1 5 0 "
+      "R >> >> /Contents 4 0 R >>",
+      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream",
+      "<< /Type /XObject /Subtype /Image /Width " + w + " /Height " + h +
+          " /ColorSpace /DeviceGray /BitsPerComponent 8 /Length " + std::to_string(pixels.size()) +
+          " >>\nstream\n" + pixels + "\nendstream"};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (const size_t o : offsets) {
+    char entry[32];
+    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", o);
+    pdf += entry;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
+         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
   return pdf;
 }
 
