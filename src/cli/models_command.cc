@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/progress_bar.h"
+#include "engine/model_import.h"
 
 namespace daulat::cli {
 namespace {
@@ -119,6 +120,31 @@ int Verify(const GlobalOptions& global, const std::vector<std::string>& names, b
   return exit_code;
 }
 
+struct ImportFlags {
+  std::string source, classification = "TERBUKA";
+  engine::ImportOptions options;
+  bool json = false;
+};
+
+int Import(const GlobalOptions& global, ImportFlags flags) {
+  const auto level = ParseClassification(flags.classification);
+  if (!level)
+    return ReportError(InvalidArgument("--max-classification is not a classification level"));
+  flags.options.max_classification = *level;
+  ProgressBar bar("importing " + flags.options.name);
+  flags.options.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
+  auto m = engine::ImportHuggingFaceModel(flags.source, global.ModelsDir(), flags.options);
+  bar.Finish();
+  if (!m.ok()) return ReportError(m.status());
+  if (flags.json) {
+    std::puts(engine::ManifestToJson(*m).c_str());
+  } else {
+    std::printf("imported %s (%s, %.1f MB, sha256 %s)\n", m->name.c_str(), m->architecture.c_str(),
+                static_cast<double>(m->size_bytes) / 1e6, m->sha256.substr(0, 16).c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddModelsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
@@ -148,6 +174,25 @@ void AddModelsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code
   verify->callback([&global, exit_code, verify_names, verify_json] {
     *exit_code = Verify(global, *verify_names, *verify_json);
   });
-}
+
+  auto imp = std::make_shared<ImportFlags>();
+  auto* import = models->add_subcommand(
+      "import",
+      "Convert a Hugging Face model folder (config.json, model.safetensors, tokenizer.json) to "
+      "GGUF with a manifest; BERT embedding models for now");
+  import->add_option("source", imp->source, "The model folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  import->add_option("--name", imp->options.name, "Registry name ([a-z0-9._-])")->required();
+  import->add_option("--licence", imp->options.licence, "Licence of the weights");
+  import->add_option("--origin", imp->options.origin, "Where the files came from");
+  import->add_option("--upstream", imp->options.upstream, "The model it is");
+  import->add_option("--model-card", imp->options.model_card, "What it is for and its limits");
+  import->add_option("--max-classification", imp->classification,
+                     "Highest classification it may process (default TERBUKA)");
+  import->add_flag("--json", imp->json, "Print the manifest as JSON");
+  import->callback([&global, exit_code, imp] { *exit_code = Import(global, *imp);
+});
+}  // namespace daulat::cli
 
 }  // namespace daulat::cli

@@ -115,6 +115,13 @@ TEST_F(StagesTest, AuthenticatesKeysAndSessionsAndRefusesEverythingElseAlike) {
   ASSERT_TRUE(open.OnRequest(a).ok());
   EXPECT_FALSE(a.caller.authenticated);
   EXPECT_EQ(a.caller.principal.clearance, Classification::kTerbuka);
+  RequestContext placeholder;  // what OpenAI SDKs send when no key is needed
+  placeholder.authorization = "Bearer unused";
+  ASSERT_TRUE(open.OnRequest(placeholder).ok());
+  EXPECT_FALSE(placeholder.caller.authenticated);
+  RequestContext mistyped;
+  mistyped.authorization = "Bearer dlt_aaaaaaaa_wrong";
+  EXPECT_EQ(open.OnRequest(mistyped).code(), StatusCode::kUnauthenticated);
 }
 
 TEST_F(StagesTest, RolesAndScopesDecideWhatACallerMayDo) {
