@@ -308,7 +308,7 @@ Result<ModelManifest> ImportHuggingFaceModel(const std::filesystem::path& source
     if (std::none_of(wanted.begin(), wanted.end(), [&](const auto& w) { return w.first == r; }))
       return InvalidArgument("model.safetensors: no tensor for " + r);
   }
-  ggml_init_params params{bytes + 1024 * 1024, nullptr, /*no_alloc=*/false};
+  ggml_init_params params{bytes + (size_t{1} << 20), nullptr, /*no_alloc=*/false};
   std::unique_ptr<ggml_context, GgmlFree> ctx(ggml_init(params));
   if (!ctx) return ResourceExhausted("not enough memory to convert the model");
   uint64_t done = 0;

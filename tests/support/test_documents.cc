@@ -94,8 +94,8 @@ std::string MakeScannedPdf(const std::string& line) {
   const std::string content = "q 612 0 0 792 0 0 cm /Im1 Do Q";
   const std::vector<std::string> objects = {
       "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im1 5 0 "
-      "R >> >> /Contents 4 0 R >>",
+      std::string("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject ") +
+          "<< /Im1 5 0 R >> >> /Contents 4 0 R >>",
       "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream",
       "<< /Type /XObject /Subtype /Image /Width " + w + " /Height " + h +
           " /ColorSpace /DeviceGray /BitsPerComponent 8 /Length " + std::to_string(pixels.size()) +
