@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/progress_bar.h"
+#include "engine/embedder.h"
+#include "engine/model.h"
 #include "knowledge/library.h"
 #include "knowledge/library_json.h"
 
@@ -31,18 +33,32 @@ struct Opened {
   AdminStores admin;
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<knowledge::Library> library;
+  std::unique_ptr<engine::Embedder> embedder;
 };
 
 Result<Opened> Open(const GlobalOptions& g) {
   auto admin = AdminStores::Open(g.DataDir());
   if (!admin.ok()) return admin.status();
-  Opened o{std::move(admin).value(), nullptr, nullptr};
+  Opened o{std::move(admin).value(), nullptr, nullptr, nullptr};
   auto blobs = store::BlobStore::Open(g.DataDir() / "blobs");
   if (!blobs.ok()) return blobs.status();
   o.blobs = std::move(blobs).value();
   auto lib = knowledge::Library::Open(*o.admin.db, *o.blobs);
   if (!lib.ok()) return lib.status();
   o.library = std::move(lib).value();
+  // Hybrid retrieval with the first installed embedding-only model, as the server does.
+  const auto registry = g.Registry();
+  for (const auto& m : registry.List().models) {
+    if (m.manifest.capabilities != std::vector<std::string>{"embeddings"}) continue;
+    auto model = engine::Model::Load(m.dir / m.manifest.file);
+    if (!model.ok()) break;
+    auto embedder = engine::Embedder::Create(*model, {512, 0});
+    if (!embedder.ok()) break;
+    o.embedder = std::move(embedder).value();
+    o.library->SetEmbedder(
+        m.manifest.name, [e = o.embedder.get()](std::string_view text) { return e->Embed(text); });
+    break;
+  }
   return o;
 }
 

@@ -113,6 +113,18 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.db = db->get();
   services.remote = &remote;
   services.library = library->get();
+  // Lumin's hybrid retrieval uses the first served model that only embeds
+  // (all-minilm-l6-v2 after scripts/bootstrap); without one it is BM25 alone.
+  for (const auto& m : (*host)->models()) {
+    if (m->installed.manifest.capabilities == std::vector<std::string>{"embeddings"}) {
+      gateway::HostedModel* hosted = m.get();
+      (*library)->SetEmbedder(m->installed.manifest.name, [hosted](std::string_view text) {
+        return hosted->Embed(std::string(text));
+      });
+      spdlog::info("lumin: hybrid retrieval with {}", m->installed.manifest.name);
+      break;
+    }
+  }
   services.session_ttl_seconds = c.session_ttl.count();
   auto api = http::ApiServer::Start(c.http, services);
   if (!api.ok()) {

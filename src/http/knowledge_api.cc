@@ -177,23 +177,23 @@ void KnowledgeApi::Search(const CallPtr& call) {
   const auto top_k = f.Int("top_k", 1, 100);
   if (!f.status().ok()) return call->Fail(f.status());
   call->ctx.audit_action = "search";
-  boost::asio::post(blocking_, [this, call,
-                                q = knowledge::SearchQuery{
-                                    *query, collection.value_or(""),
-                                    static_cast<size_t>(top_k.value_or(10))}] {
-    auto hits = s_.library->Search(ReaderOf(*call), q);
-    if (!hits.ok()) return call->Fail(hits.status());
-    json data = json::array();
-    for (const auto& h : *hits) {
-      data.push_back(knowledge::ToJson(h));
-    }
-    call->ctx.decision_reason =
-        std::to_string(hits->size()) + " passages, query sha256:" + Sha256Hex(q.text).substr(0, 16);
-    call->ReplyJson(200, {{"object", "list"},
-                          {"data", data},
-                          {"retrieval", "bm25"},
-                          {"note", "no embedding model configured: text (BM25) retrieval only"}});
-  });
+  boost::asio::post(
+      blocking_, [this, call,
+                  q = knowledge::SearchQuery{*query, collection.value_or(""),
+                                             static_cast<size_t>(top_k.value_or(10))}] {
+        auto hits = s_.library->Search(ReaderOf(*call), q);
+        if (!hits.ok()) return call->Fail(hits.status());
+        json data = json::array();
+        for (const auto& h : *hits) {
+          data.push_back(knowledge::ToJson(h));
+        }
+        call->ctx.decision_reason = std::to_string(hits->size()) +
+                                    " passages, query sha256:" + Sha256Hex(q.text).substr(0, 16);
+        json reply = {{"object", "list"}, {"data", data}, {"retrieval", s_.library->retrieval()}};
+        if (s_.library->retrieval() == "bm25")
+          reply["note"] = "no embedding model installed: text (BM25) retrieval only";
+        call->ReplyJson(200, reply);
+      });
 }
 
 }  // namespace daulat::http

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "common/clock.h"
@@ -30,6 +31,10 @@ const std::vector<store::Migration> kMigrations = {
      "heading_path TEXT NOT NULL, page INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end "
      "INTEGER NOT NULL, classification_rank INTEGER NOT NULL, acl TEXT NOT NULL);"
      "CREATE INDEX kn_chunks_by_document ON kn_chunks (tenant_id, document_id, seq);"},
+    {2, "chunk vectors for hybrid retrieval",
+     "CREATE TABLE kn_vectors (chunk_id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, model TEXT "
+     "NOT NULL, vector TEXT NOT NULL);"
+     "CREATE INDEX kn_vectors_by_tenant ON kn_vectors (tenant_id);"},
 };
 
 const std::vector<std::string> kDocumentColumnList = {"document_id",
@@ -124,9 +129,13 @@ std::string IndexTerms(const std::string& text) {
   return out;
 }
 
-// Removes a document's index entries, chunks and row (not its original bytes).
+// Removes a document's vectors, index entries, chunks and row (not its original bytes).
 Status Erase(store::Transaction& tx, const std::string& index, const std::string& tenant_id,
              const std::string& id) {
+  DAULAT_RETURN_IF_ERROR(tx.Execute(
+      "DELETE FROM kn_vectors WHERE chunk_id IN (SELECT chunk_id FROM kn_chunks WHERE tenant_id = "
+      "? AND document_id = ?)",
+      {tenant_id, id}));
   DAULAT_RETURN_IF_ERROR(tx.Execute("DELETE FROM " + index +
                                         " WHERE rowid IN (SELECT chunk_id FROM kn_chunks WHERE "
                                         "tenant_id = ? AND document_id = ?)",
@@ -291,6 +300,15 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
 
   auto index = IndexTable(tenant_id);
   if (!index.ok()) return index.status();
+  std::vector<std::string> vectors;  // raw float bytes per chunk, when an embedder is set
+  if (embed_) {
+    for (const Chunk& c : chunks) {
+      auto v = Embed(c.heading_path + "\n" + c.text);
+      if (!v.ok())
+        return Status(v.status().code(), "embedding a chunk failed: " + v.status().message());
+      vectors.emplace_back(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(float));
+    }
+  }
   DAULAT_RETURN_IF_ERROR(blobs_.Put(tenant_id, d.id, bytes));
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
@@ -317,8 +335,17 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
     DAULAT_RETURN_IF_ERROR((*tx)->Execute(
         "INSERT INTO " + *index + " (rowid, terms) VALUES (?, ?)",
         {(*id)[0].Int(0), IndexTerms(d.title + "\n" + c.heading_path + "\n" + c.text)}));
+    if (!vectors.empty()) {
+      DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+          "INSERT INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES (?, ?, ?, ?)",
+          {(*id)[0].Int(0), tenant_id, embed_model_, vectors[i]}));
+    }
   }
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  {
+    std::lock_guard lock(vectors_mu_);
+    vectors_.erase(tenant_id);
+  }
   return d;
 }
 
@@ -364,39 +391,126 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   if (!tx.ok()) return tx.status();
   DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, reader.tenant_id, id));
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  {
+    std::lock_guard lock(vectors_mu_);
+    vectors_.erase(reader.tenant_id);
+  }
   return blobs_.Delete(reader.tenant_id, id);
 }
 
-Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
-  if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
-  if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
+void Library::SetEmbedder(std::string model, EmbedFn embed) {
+  embed_model_ = std::move(model);
+  embed_ = std::move(embed);
+}
+
+Result<std::vector<float>> Library::Embed(std::string_view text) {
+  // Chunks are sized for 256 tokens; the cap keeps any input inside the model's window.
+  std::string_view cut = text.substr(0, 1500);
+  while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80)
+    cut.remove_suffix(1);
+  if (!cut.empty() && static_cast<unsigned char>(cut.back()) >= 0xC0) cut.remove_suffix(1);
+  std::lock_guard lock(embed_mu_);
+  return embed_(cut.empty() ? std::string_view(" ") : cut);
+}
+
+Result<std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>> Library::Vectors(
+    const std::string& tenant_id) {
+  {
+    std::lock_guard lock(vectors_mu_);
+    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) return it->second;
+  }
+  auto rows = db_.Query("SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ?",
+                        {tenant_id, embed_model_});
+  if (!rows.ok()) return rows.status();
+  auto map = std::make_shared<std::unordered_map<int64_t, std::vector<float>>>();
+  for (const auto& r : *rows) {
+    const std::string bytes = r.Text(1);
+    std::vector<float> v(bytes.size() / sizeof(float));
+    std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+    (*map)[r.Int(0)] = std::move(v);
+  }
+  std::lock_guard lock(vectors_mu_);
+  vectors_[tenant_id] = map;
+  return std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>(map);
+}
+
+Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader& reader,
+                                                                    const SearchQuery& q,
+                                                                    size_t n) {
+  std::vector<std::pair<int64_t, double>> out;
   std::string match;
-  size_t n = 0;
+  size_t terms = 0;
   for (const auto& t : TextAnalyzer::QueryTerms(q.text)) {
-    if (++n > 64) break;
+    if (++terms > 64) break;
     match += (match.empty() ? "t" : " OR t") + Sha256Hex(t).substr(0, 16);
   }
-  if (match.empty()) return std::vector<SearchHit>{};
+  if (match.empty()) return out;
   auto index = IndexTable(reader.tenant_id);
   if (!index.ok()) return index.status();
   std::vector<store::Value> params = {match};
-  std::string sql =
-      "SELECT c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
-      "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank, bm25(" +
-      *index + ") AS score FROM " + *index + " JOIN kn_chunks c ON c.chunk_id = " + *index +
-      ".rowid JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id "
-      "WHERE " +
-      *index + " MATCH ? AND " + Visible(reader, "c", params);
+  std::string sql = "SELECT c.chunk_id, bm25(" + *index + ") AS score FROM " + *index +
+                    " JOIN kn_chunks c ON c.chunk_id = " + *index + ".rowid WHERE " + *index +
+                    " MATCH ? AND " + Visible(reader, "c", params);
   if (!q.collection.empty()) {
     sql += " AND c.collection_id = ?";
     params.emplace_back(q.collection);
   }
   sql += " ORDER BY score LIMIT ?";
-  params.emplace_back(static_cast<int64_t>(q.top_k));
+  params.emplace_back(static_cast<int64_t>(n));
   auto rows = db_.Query(sql, params);
   if (!rows.ok()) return rows.status();
+  for (const auto& r : *rows) out.emplace_back(r.Int(0), -r.Real(1));
+  return out;
+}
+
+Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Reader& reader,
+                                                                      const SearchQuery& q,
+                                                                      size_t n) {
+  auto query = Embed(q.text);
+  if (!query.ok()) return query.status();
+  auto vectors = Vectors(reader.tenant_id);
+  if (!vectors.ok()) return vectors.status();
+  // Only the chunks the reader may see are scored at all.
+  std::vector<store::Value> params;
+  std::string sql = "SELECT c.chunk_id FROM kn_chunks c WHERE " + Visible(reader, "c", params);
+  if (!q.collection.empty()) {
+    sql += " AND c.collection_id = ?";
+    params.emplace_back(q.collection);
+  }
+  auto visible = db_.Query(sql, params);
+  if (!visible.ok()) return visible.status();
+  std::vector<std::pair<int64_t, double>> scored;
+  for (const auto& r : *visible) {
+    const auto it = (*vectors)->find(r.Int(0));
+    if (it == (*vectors)->end() || it->second.size() != query->size()) continue;
+    double dot = 0;
+    for (size_t i = 0; i < query->size(); ++i) dot += (*query)[i] * it->second[i];
+    scored.emplace_back(it->first, dot);
+  }
+  const size_t keep = std::min(n, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep),
+                    scored.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  scored.resize(keep);
+  return scored;
+}
+
+Result<std::vector<SearchHit>> Library::HitsFor(
+    const Reader& reader, const std::vector<std::pair<int64_t, double>>& ranked) {
   std::vector<SearchHit> out;
-  for (const auto& r : *rows) {
+  for (const auto& [chunk_id, score] : ranked) {
+    std::vector<store::Value> params;
+    const std::string where = Visible(reader, "c", params);
+    params.emplace_back(chunk_id);
+    auto rows = db_.Query(
+        "SELECT c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
+        "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c "
+        "JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id "
+        "WHERE " +
+            where + " AND c.chunk_id = ?",
+        params);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) continue;
+    const auto& r = (*rows)[0];
     SearchHit h;
     h.document_id = r.Text(0);
     h.document_title = r.Text(1);
@@ -409,10 +523,33 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
     h.char_start = r.Int(8);
     h.char_end = r.Int(9);
     h.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(10), 0, 4));
-    h.score = -r.Real(11);
+    h.score = score;
     out.push_back(std::move(h));
   }
   return out;
+}
+
+Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
+  if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
+  if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
+  const size_t depth = std::max<size_t>(50, q.top_k);
+  auto text = TextSearch(reader, q, embed_ ? depth : q.top_k);
+  if (!text.ok()) return text.status();
+  if (!embed_) return HitsFor(reader, *text);
+  auto vector = VectorSearch(reader, q, depth);
+  if (!vector.ok()) return vector.status();
+  // Reciprocal-rank fusion: each list contributes 1 / (60 + rank).
+  std::unordered_map<int64_t, double> fused;
+  for (const auto* list : {&*text, &*vector}) {
+    for (size_t rank = 0; rank < list->size(); ++rank)
+      fused[(*list)[rank].first] += 1.0 / (60.0 + static_cast<double>(rank + 1));
+  }
+  std::vector<std::pair<int64_t, double>> ranked(fused.begin(), fused.end());
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (ranked.size() > q.top_k) ranked.resize(q.top_k);
+  return HitsFor(reader, ranked);
 }
 
 }  // namespace daulat::knowledge

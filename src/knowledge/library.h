@@ -1,9 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/classification.h"
@@ -81,7 +84,17 @@ struct SearchHit {
 // mix tenants.
 class Library {
  public:
+  using EmbedFn = std::function<Result<std::vector<float>>(std::string_view)>;
   static Result<std::unique_ptr<Library>> Open(store::Database& db, store::BlobStore& blobs);
+
+  // With an embedding model, documents added from now on get one vector per
+  // chunk and search becomes hybrid: BM25 and exact cosine similarity over
+  // the vectors the reader may see, fused by reciprocal rank (k = 60).
+  // Without one, search is BM25 alone and says so. `embed` must be callable
+  // from any thread (the library serialises calls). Set before serving.
+  void SetEmbedder(std::string model, EmbedFn embed);
+  // "hybrid" or "bm25".
+  std::string retrieval() const { return embed_ ? "hybrid" : "bm25"; }
 
   // Collection ids: 1-64 of [a-z0-9_-]. FAILED_PRECONDITION if it exists.
   Status CreateCollection(const std::string& tenant_id, const std::string& id,
@@ -109,9 +122,27 @@ class Library {
   Library(store::Database& db, store::BlobStore& blobs) : db_(db), blobs_(blobs) {}
   // Creates the tenant's index table if needed; returns its name.
   Result<std::string> IndexTable(const std::string& tenant_id);
+  Result<std::vector<float>> Embed(std::string_view text);
+  // chunk id -> similarity for the reader's visible chunks, best first.
+  Result<std::vector<std::pair<int64_t, double>>> VectorSearch(const Reader& reader,
+                                                               const SearchQuery& q, size_t n);
+  Result<std::vector<std::pair<int64_t, double>>> TextSearch(const Reader& reader,
+                                                             const SearchQuery& q, size_t n);
+  Result<std::vector<SearchHit>> HitsFor(const Reader& reader,
+                                         const std::vector<std::pair<int64_t, double>>& ranked);
+  // The tenant's chunk vectors, loaded once and kept in step with changes.
+  Result<std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>> Vectors(
+      const std::string& tenant_id);
 
   store::Database& db_;
   store::BlobStore& blobs_;
+  std::string embed_model_;
+  EmbedFn embed_;
+  std::mutex embed_mu_;  // one embedding at a time
+  std::mutex vectors_mu_;
+  std::unordered_map<std::string,
+                     std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>>
+      vectors_;  // GUARDED_BY(vectors_mu_); dropped on change, reloaded on use
 };
 
 // "ms", "en", "zh", "ta" from the text's script and common words.

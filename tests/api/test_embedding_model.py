@@ -33,3 +33,34 @@ def test_imported_minilm_ranks_a_paraphrase_above_an_unrelated_sentence():
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+
+
+def test_lumin_search_is_hybrid_with_the_embedding_model():
+    """A question sharing no word with its answer is still found (vector side of the fusion)."""
+    from test_lumin import upload
+    from test_management import api
+
+    admin = "embedding-test-admin-" + os.urandom(6).hex()
+    env = dict(os.environ, DAULAT_ADMIN_KEY=admin)
+    env.pop("DAULAT_API_KEY", None)
+    proc = subprocess.Popen([BINARY, "serve", "--port", "0", "--threads", "1", "--parallel", "1",
+                             "--context-length", "1024"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env, text=True)
+    try:
+        line = proc.stdout.readline()
+        base = line.split("listening on ")[1].split(" ")[0]
+        tid = "hybrid-" + os.urandom(3).hex()
+        owner = api(base, "POST", "/api/v1/tenants", admin, {"id": tid, "name": "Hybrid"}).json()["owner_key"]["key"]
+        assert api(base, "POST", "/api/v1/collections", owner, {"id": "faq"}).status_code == 201
+        for name, text in [("holiday.txt", b"The office is closed on public holidays and on weekends."),
+                           ("fees.txt", b"Processing fees for business licences are fifty ringgit.")]:
+            assert upload(base, owner, "faq", name, text).status_code == 201
+        r = api(base, "POST", "/api/v1/search", owner, {"query": "how much does a permit cost"})
+        assert r.status_code == 200, r.text
+        assert r.json()["retrieval"] == "hybrid"
+        assert r.json()["data"][0]["source_name"] == "fees.txt"
+        r = api(base, "POST", "/api/v1/search", owner, {"query": "when is the office shut"})
+        assert r.json()["data"][0]["source_name"] == "holiday.txt"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0

@@ -4,7 +4,11 @@
 
 #include <fstream>
 
+#include "engine/embedder.h"
+#include "engine/model.h"
+#include "engine/model_import.h"
 #include "test_documents.h"
+#include "tiny_bert.h"
 #include "tiny_model.h"
 
 namespace daulat::knowledge {
@@ -167,6 +171,43 @@ TEST_F(LibraryTest, BadInputIsRefusedAndChangesNothing) {
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(lib_->CreateCollection("jpn", "Bad Id", "x", "").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(lib_->ListCollections("jpn")->size(), 1u);
+}
+
+// Hybrid retrieval with a real (tiny, random) BERT run by the engine: the
+// vector side finds chunks without any shared word, and it filters exactly
+// like the text side.
+TEST_F(LibraryTest, HybridSearchAddsVectorsWithTheSameFilters) {
+  testing::WriteTinyBert(dir_ / "hf");
+  engine::ImportOptions io;
+  io.name = "tiny-bert";
+  auto manifest = engine::ImportHuggingFaceModel(dir_ / "hf", dir_ / "models", io);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
+  ASSERT_TRUE(model.ok());
+  auto embedder = std::move(engine::Embedder::Create(*model, {512, 1})).value();
+  EXPECT_EQ(lib_->retrieval(), "bm25");
+  lib_->SetEmbedder("tiny-bert", [&embedder](std::string_view t) { return embedder->Embed(t); });
+  EXPECT_EQ(lib_->retrieval(), "hybrid");
+  Add("jpn", "open.txt", "the capital of malaysia is kuala lumpur");
+  Add("jpn", "secret.txt", "ibu negara", Classification::kRahsia);
+  Add("kkm", "other.txt", "the capital of malaysia");
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  // No word in common with anything: only the vector side can answer, and
+  // only with what the reader may see.
+  for (const char* q : {"zzz", "ibu negara", "malaysia", "qqq www"}) {
+    auto hits = lib_->Search(member, {q, "", 10});
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    ASSERT_FALSE(hits->empty()) << q;
+    for (const auto& h : *hits) EXPECT_EQ(h.source_name, "open.txt") << q;
+  }
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors")->at(0).Int(0), 3);
+  const Reader cleared{"jpn", Classification::kRahsia, {}};
+  EXPECT_EQ(Titles(cleared, "zzz").size(), 2u);
+  // Deleting a document removes its vectors too.
+  auto docs = lib_->ListDocuments(cleared, "");
+  for (const auto& d : *docs) ASSERT_TRUE(lib_->DeleteDocument(cleared, d.id).ok());
+  EXPECT_TRUE(Titles(cleared, "zzz").empty());
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors")->at(0).Int(0), 1);  // kkm's
 }
 
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
