@@ -56,7 +56,8 @@ Result<Opened> Open(const GlobalOptions& g) {
     if (!embedder.ok()) break;
     o.embedder = std::move(embedder).value();
     o.library->SetEmbedder(
-        m.manifest.name, [e = o.embedder.get()](std::string_view text) { return e->Embed(text); });
+        m.manifest.name, [e = o.embedder.get()](std::string_view text) { return e->Embed(text); },
+        [counter = *model](std::string_view text) { return counter->CountTokens(text); });
     break;
   }
   return o;

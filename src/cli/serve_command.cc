@@ -118,9 +118,10 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   for (const auto& m : (*host)->models()) {
     if (m->installed.manifest.capabilities == std::vector<std::string>{"embeddings"}) {
       gateway::HostedModel* hosted = m.get();
-      (*library)->SetEmbedder(m->installed.manifest.name, [hosted](std::string_view text) {
-        return hosted->Embed(std::string(text));
-      });
+      (*library)->SetEmbedder(
+          m->installed.manifest.name,
+          [hosted](std::string_view text) { return hosted->Embed(std::string(text)); },
+          [hosted](std::string_view text) { return hosted->model->CountTokens(text); });
       spdlog::info("lumin: hybrid retrieval with {}", m->installed.manifest.name);
       break;
     }

@@ -272,7 +272,9 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
   }
   auto parsed = ParseDocument(bytes, o.source_name, o.limits);
   if (!parsed.ok()) return parsed.status();
-  const std::vector<Chunk> chunks = ChunkDocument(*parsed, o.chunking);
+  ChunkOptions chunking = o.chunking;
+  if (!chunking.count_tokens && count_tokens_) chunking.count_tokens = count_tokens_;
+  const std::vector<Chunk> chunks = ChunkDocument(*parsed, chunking);
 
   DocumentInfo d;
   d.collection = o.collection;
@@ -398,9 +400,11 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   return blobs_.Delete(reader.tenant_id, id);
 }
 
-void Library::SetEmbedder(std::string model, EmbedFn embed) {
+void Library::SetEmbedder(std::string model, EmbedFn embed,
+                          std::function<size_t(std::string_view)> count_tokens) {
   embed_model_ = std::move(model);
   embed_ = std::move(embed);
+  count_tokens_ = std::move(count_tokens);
 }
 
 Result<std::vector<float>> Library::Embed(std::string_view text) {

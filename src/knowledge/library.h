@@ -92,7 +92,11 @@ class Library {
   // the vectors the reader may see, fused by reciprocal rank (k = 60).
   // Without one, search is BM25 alone and says so. `embed` must be callable
   // from any thread (the library serialises calls). Set before serving.
-  void SetEmbedder(std::string model, EmbedFn embed);
+  // `count_tokens` (the embedding model's tokenizer) sizes chunks when the
+  // caller's ChunkOptions bring no counter of their own, so no chunk is
+  // longer than the model reads.
+  void SetEmbedder(std::string model, EmbedFn embed,
+                   std::function<size_t(std::string_view)> count_tokens = nullptr);
   // "hybrid" or "bm25".
   std::string retrieval() const { return embed_ ? "hybrid" : "bm25"; }
 
@@ -138,6 +142,7 @@ class Library {
   store::BlobStore& blobs_;
   std::string embed_model_;
   EmbedFn embed_;
+  std::function<size_t(std::string_view)> count_tokens_;
   std::mutex embed_mu_;  // one embedding at a time
   std::mutex vectors_mu_;
   std::unordered_map<std::string,
