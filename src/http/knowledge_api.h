@@ -29,6 +29,10 @@ class KnowledgeApi {
   void GetDocument(const CallPtr& call);
   void DeleteDocument(const CallPtr& call);
   void Search(const CallPtr& call);
+  void Ask(const CallPtr& call);
+  // The answer from the retrieved sources (runs on the blocking pool).
+  void Answer(const CallPtr& call, const std::string& question, const knowledge::SearchQuery& q,
+              const std::string& model, const std::string& language, bool stream);
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;

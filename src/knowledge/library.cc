@@ -13,6 +13,10 @@
 namespace daulat::knowledge {
 namespace {
 
+// Cosine similarity under which a vector match is noise (sentence-embedding
+// models put unrelated sentences around 0..0.2).
+constexpr double kMinSimilarity = 0.25;
+
 const std::vector<store::Migration> kMigrations = {
     {1, "collections, documents and chunks",
      "CREATE TABLE kn_collections (tenant_id TEXT NOT NULL, collection_id TEXT NOT NULL, name TEXT "
@@ -489,7 +493,8 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
     if (it == (*vectors)->end() || it->second.size() != query->size()) continue;
     double dot = 0;
     for (size_t i = 0; i < query->size(); ++i) dot += (*query)[i] * it->second[i];
-    scored.emplace_back(it->first, dot);
+    // Nearest is not relevant: below this similarity a chunk is no match at all.
+    if (dot >= kMinSimilarity) scored.emplace_back(it->first, dot);
   }
   const size_t keep = std::min(n, scored.size());
   std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep),

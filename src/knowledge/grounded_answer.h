@@ -1,0 +1,47 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/classification.h"
+#include "knowledge/library.h"
+
+namespace daulat::knowledge {
+
+// The chat a model answers from: instructions that confine it to the
+// numbered sources, and the question with the sources, each delimited as
+// data (<source n="1" ...> ... </source>; a source's own text cannot close
+// its tag). Retrieved text is never instructions (OWASP LLM01).
+struct GroundedPrompt {
+  std::string system;
+  std::string user;
+};
+
+// "ms" or "en": the language of the answer and of the refusal.
+GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<SearchHit>& sources,
+                                   const std::string& language);
+
+// What the assistant says when the sources do not hold the answer.
+std::string RefusalText(const std::string& language);
+// True when the answer is (or starts with) the refusal.
+bool IsRefusal(std::string_view answer, const std::string& language);
+
+// The source numbers [n] the answer cites, in order of first use, within 1..n_sources.
+std::vector<int> CitedSources(std::string_view answer, size_t n_sources);
+
+// Sentences in a retrieved passage that read like instructions to a model
+// ("ignore previous instructions", "abaikan arahan sebelum ini", ...): flagged
+// to the caller, and the passage stays delimited as data either way.
+std::vector<std::string> InstructionLikeContent(std::string_view text);
+
+// How much of the answer the sources support: the share of the answer's
+// analysed terms found in each source (0..1), by source.
+std::vector<double> SourceSupport(std::string_view answer, const std::vector<SearchHit>& sources);
+
+// The answer's label: the highest among the sources it cites, or among all
+// sources given when it cites none.
+Classification AnswerClassification(const std::vector<SearchHit>& sources,
+                                    const std::vector<int>& cited);
+
+}  // namespace daulat::knowledge
