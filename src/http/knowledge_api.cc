@@ -228,52 +228,8 @@ void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
   // The final JSON: the answer, its citations (document, page, offsets), its
   // label, and any instruction-like text found in the sources.
   const auto result = [hits = *hits, language](const std::string& draft, bool model_used) {
-    std::string answer = draft;
-    auto cited = knowledge::CitedSources(answer, hits.size());
-    // An answer that cites nothing is kept only when a source supports most
-    // of it (then that source is cited); otherwise it is a guess, and the
-    // caller gets the refusal instead.
-    bool inferred = false;
-    if (model_used && cited.empty() && !knowledge::IsRefusal(answer, language)) {
-      const auto support = knowledge::SourceSupport(answer, hits);
-      const auto best = std::max_element(support.begin(), support.end());
-      if (best != support.end() && *best >= 0.6) {
-        cited.push_back(static_cast<int>(best - support.begin()) + 1);
-        inferred = true;
-      } else {
-        answer = knowledge::RefusalText(language);
-      }
-    }
-    json citations = json::array();
-    for (const int n : cited) {
-      const auto& h = hits[static_cast<size_t>(n - 1)];
-      citations.push_back({{"n", n},
-                           {"document_id", h.document_id},
-                           {"title", h.document_title},
-                           {"page", h.page},
-                           {"heading_path", h.heading_path},
-                           {"char_start", h.char_start},
-                           {"char_end", h.char_end},
-                           {"classification", ClassificationName(h.classification)}});
-    }
-    json flags = json::array();
-    for (size_t i = 0; i < hits.size(); ++i) {
-      for (const auto& excerpt : knowledge::InstructionLikeContent(hits[i].text))
-        flags.push_back({{"source", i + 1}, {"excerpt", excerpt}});
-    }
-    const bool refused = !model_used || knowledge::IsRefusal(answer, language);
-    return json{{"object", "answer"},
-                {"answer", answer},
-                {"citations_inferred", inferred},
-                {"grounded", !refused && !cited.empty()},
-                {"no_answer", refused},
-                {"citations", citations},
-                {"sources", hits.size()},
-                {"classification",
-                 ClassificationName(hits.empty() ? Classification::kTerbuka
-                                                 : knowledge::AnswerClassification(hits, cited))},
-                {"injection_flags", flags},
-                {"language", language}};
+    return knowledge::ToJson(knowledge::FinishAnswer(draft, model_used, hits, language), hits,
+                             language);
   };
   const auto send = [call, stream](const json& final_json) {
     call->ctx.output_text = final_json.value("answer", "");

@@ -144,4 +144,30 @@ Classification AnswerClassification(const std::vector<SearchHit>& sources,
   return c;
 }
 
+FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
+                            const std::vector<SearchHit>& sources, const std::string& language) {
+  FinishedAnswer f;
+  f.answer = model_used ? draft : RefusalText(language);
+  f.cited = CitedSources(f.answer, sources.size());
+  if (model_used && f.cited.empty() && !IsRefusal(f.answer, language)) {
+    const auto support = SourceSupport(f.answer, sources);
+    const auto best = std::max_element(support.begin(), support.end());
+    if (best != support.end() && *best >= 0.6) {
+      f.cited.push_back(static_cast<int>(best - support.begin()) + 1);
+      f.inferred = true;
+    } else {
+      f.answer = RefusalText(language);
+    }
+  }
+  f.refused = !model_used || IsRefusal(f.answer, language);
+  f.grounded = !f.refused && !f.cited.empty();
+  f.classification =
+      sources.empty() ? Classification::kTerbuka : AnswerClassification(sources, f.cited);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    for (auto& excerpt : InstructionLikeContent(sources[i].text))
+      f.flags.emplace_back(static_cast<int>(i + 1), std::move(excerpt));
+  }
+  return f;
+}
+
 }  // namespace daulat::knowledge

@@ -44,4 +44,20 @@ std::vector<double> SourceSupport(std::string_view answer, const std::vector<Sea
 Classification AnswerClassification(const std::vector<SearchHit>& sources,
                                     const std::vector<int>& cited);
 
+// A model's draft turned into what the caller gets. An answer that cites
+// nothing is kept only when one source supports most of it (that source is
+// then cited, `inferred`); otherwise it is a guess and becomes the refusal.
+struct FinishedAnswer {
+  std::string answer;
+  std::vector<int> cited;  // 1-based source numbers
+  bool inferred = false;
+  bool refused = false;
+  bool grounded = false;
+  Classification classification = Classification::kTerbuka;
+  std::vector<std::pair<int, std::string>> flags;  // source number, instruction-like excerpt
+};
+// `model_used` false: there were no sources, the answer is the refusal.
+FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
+                            const std::vector<SearchHit>& sources, const std::string& language);
+
 }  // namespace daulat::knowledge

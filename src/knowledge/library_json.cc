@@ -39,4 +39,27 @@ nlohmann::json ToJson(const SearchHit& h) {
           {"text", h.text}};
 }
 
+nlohmann::json ToJson(const FinishedAnswer& a, const std::vector<SearchHit>& sources,
+                      const std::string& language) {
+  nlohmann::json citations = nlohmann::json::array();
+  for (const int n : a.cited) {
+    const auto& h = sources.at(static_cast<size_t>(n - 1));
+    citations.push_back({{"n", n},
+                         {"document_id", h.document_id},
+                         {"title", h.document_title},
+                         {"page", h.page},
+                         {"heading_path", h.heading_path},
+                         {"char_start", h.char_start},
+                         {"char_end", h.char_end},
+                         {"classification", ClassificationName(h.classification)}});
+  }
+  nlohmann::json flags = nlohmann::json::array();
+  for (const auto& [n, excerpt] : a.flags) flags.push_back({{"source", n}, {"excerpt", excerpt}});
+  return {{"object", "answer"},        {"answer", a.answer},
+          {"grounded", a.grounded},    {"no_answer", a.refused},
+          {"citations", citations},    {"citations_inferred", a.inferred},
+          {"sources", sources.size()}, {"classification", ClassificationName(a.classification)},
+          {"injection_flags", flags},  {"language", language}};
+}
+
 }  // namespace daulat::knowledge

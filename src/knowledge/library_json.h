@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "knowledge/grounded_answer.h"
 #include "knowledge/library.h"
 
 namespace daulat::knowledge {
@@ -9,5 +10,8 @@ namespace daulat::knowledge {
 // The JSON forms the API and the CLI print (docs/lumin.md).
 nlohmann::json ToJson(const DocumentInfo& d);
 nlohmann::json ToJson(const SearchHit& h);
+// An answer with its citations resolved against the sources it was given.
+nlohmann::json ToJson(const FinishedAnswer& a, const std::vector<SearchHit>& sources,
+                      const std::string& language);
 
 }  // namespace daulat::knowledge

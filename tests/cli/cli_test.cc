@@ -378,4 +378,26 @@ TEST_F(CliTest, IngestSearchAndEraseDocuments) {
   EXPECT_NE(Run({"audit", "list", "--json"}).out.find("document_deleted"), std::string::npos);
 }
 
+TEST_F(CliTest, AskAnswersOrRefusesAsJson) {
+  const auto docs = data_ / "docs";
+  std::filesystem::create_directories(docs);
+  std::ofstream(docs / "lesen.txt") << "Yuran pemprosesan lesen ialah RM50.\n";
+  ASSERT_EQ(Run({"collections", "create", "c"}).exit_code, 0);
+  ASSERT_EQ(Run({"ingest", docs.string(), "-c", "c", "--classification", "TERBUKA"}).exit_code, 0);
+  // No source matches: the refusal, without loading a model.
+  auto none = Run({"ask", "zzqx wibble", "--language", "en", "--json"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  const auto refusal = nlohmann::json::parse(none.out);
+  EXPECT_TRUE(refusal["no_answer"].get<bool>());
+  EXPECT_EQ(refusal["sources"], 0);
+  // With a source, the (tiny, random) model answers; whatever it says is
+  // either grounded in the source or replaced by the refusal.
+  auto some = Run({"ask", "yuran pemprosesan lesen", "-m", "tiny", "-t", "1", "--json"});
+  ASSERT_EQ(some.exit_code, 0) << some.err;
+  const auto a = nlohmann::json::parse(some.out);
+  EXPECT_EQ(a["sources"], 1);
+  EXPECT_TRUE(a["grounded"].get<bool>() || a["no_answer"].get<bool>()) << some.out;
+  EXPECT_EQ(Run({"ask", "x", "--language", "fr"}).exit_code, 5);
+}
+
 }  // namespace daulat
