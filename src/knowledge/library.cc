@@ -14,8 +14,8 @@ namespace daulat::knowledge {
 namespace {
 
 // Cosine similarity under which a vector match is noise (sentence-embedding
-// models put unrelated sentences around 0..0.2).
-constexpr double kMinSimilarity = 0.25;
+// models put unrelated sentences around 0..0.15).
+constexpr double kMinSimilarity = 0.2;
 
 const std::vector<store::Migration> kMigrations = {
     {1, "collections, documents and chunks",

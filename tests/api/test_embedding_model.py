@@ -4,9 +4,26 @@ import os
 import signal
 import subprocess
 
+import contextlib
+
 import openai
 
 from conftest import BINARY
+
+
+@contextlib.contextmanager
+def serve_every_model(env):
+    """`daulat serve` with every installed model (the demo model and the embedding model)."""
+    proc = subprocess.Popen([BINARY, "serve", "--port", "0", "--threads", "1", "--parallel", "1",
+                             "--context-length", "1024"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "listening on" in line and "all-minilm-l6-v2" in line, line
+        yield line.split("listening on ")[1].split(" ")[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
 
 
 def test_imported_minilm_ranks_a_paraphrase_above_an_unrelated_sentence():
@@ -14,13 +31,7 @@ def test_imported_minilm_ranks_a_paraphrase_above_an_unrelated_sentence():
     assert verify.returncode == 0, "embedding model missing: run scripts/test (it imports it)\n" + verify.stderr
     env = dict(os.environ)
     env.pop("DAULAT_API_KEY", None)
-    proc = subprocess.Popen([BINARY, "serve", "--port", "0", "--threads", "1", "--parallel", "1",
-                             "--context-length", "1024"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert "listening on" in line and "all-minilm-l6-v2" in line, line
-        base = line.split("listening on ")[1].split(" ")[0]
+    with serve_every_model(env) as base:
         client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
         texts = ["The capital of Malaysia is Kuala Lumpur.",
                  "Kuala Lumpur is Malaysia's capital city.",
@@ -30,9 +41,6 @@ def test_imported_minilm_ranks_a_paraphrase_above_an_unrelated_sentence():
         assert all(abs(math.sqrt(sum(x * x for x in v)) - 1) < 1e-3 for v in vecs)
         cos = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
         assert cos(vecs[0], vecs[1]) > 0.8 > 0.3 > cos(vecs[0], vecs[2])
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
 
 
 def test_lumin_search_is_hybrid_with_the_embedding_model():
@@ -43,12 +51,7 @@ def test_lumin_search_is_hybrid_with_the_embedding_model():
     admin = "embedding-test-admin-" + os.urandom(6).hex()
     env = dict(os.environ, DAULAT_ADMIN_KEY=admin)
     env.pop("DAULAT_API_KEY", None)
-    proc = subprocess.Popen([BINARY, "serve", "--port", "0", "--threads", "1", "--parallel", "1",
-                             "--context-length", "1024"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env, text=True)
-    try:
-        line = proc.stdout.readline()
-        base = line.split("listening on ")[1].split(" ")[0]
+    with serve_every_model(env) as base:
         tid = "hybrid-" + os.urandom(3).hex()
         owner = api(base, "POST", "/api/v1/tenants", admin, {"id": tid, "name": "Hybrid"}).json()["owner_key"]["key"]
         assert api(base, "POST", "/api/v1/collections", owner, {"id": "faq"}).status_code == 201
@@ -61,6 +64,3 @@ def test_lumin_search_is_hybrid_with_the_embedding_model():
         assert r.json()["data"][0]["source_name"] == "fees.txt"
         r = api(base, "POST", "/api/v1/search", owner, {"query": "when is the office shut"})
         assert r.json()["data"][0]["source_name"] == "holiday.txt"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
