@@ -3,19 +3,14 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 
 #include "common/clock.h"
 #include "common/sha256.h"
-#include "knowledge/text_analyzer.h"
+#include "knowledge/library_internal.h"
 
 namespace daulat::knowledge {
 namespace {
-
-// Cosine similarity under which a vector match is noise (sentence-embedding
-// models put unrelated sentences around 0..0.15).
-constexpr double kMinSimilarity = 0.2;
 
 const std::vector<store::Migration> kMigrations = {
     {1, "collections, documents and chunks",
@@ -103,36 +98,6 @@ std::vector<std::string> AclGroups(const std::string& text) {
   return out;
 }
 
-std::string LikeEscaped(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-// The rows `alias` refers to that the reader may see: tenant, clearance, ACL.
-std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params) {
-  std::string sql = alias + ".tenant_id = ? AND " + alias + ".classification_rank <= ? AND (" +
-                    alias + ".acl = ''";
-  params.emplace_back(r.tenant_id);
-  params.emplace_back(static_cast<int64_t>(r.clearance));
-  for (size_t i = 0; i < r.groups.size() && i < 64; ++i) {
-    sql += " OR " + alias + ".acl LIKE ? ESCAPE '\\'";
-    params.emplace_back("% " + LikeEscaped(r.groups[i]) + " %");
-  }
-  return sql + ")";
-}
-
-std::string IndexTerms(const std::string& text) {
-  std::string out;
-  for (const auto& t : TextAnalyzer::Terms(text)) {
-    out += (out.empty() ? "t" : " t") + Sha256Hex(t).substr(0, 16);
-  }
-  return out;
-}
-
 // Removes a document's vectors, index entries, chunks and row (not its original bytes).
 Status Erase(store::Transaction& tx, const std::string& index, const std::string& tenant_id,
              const std::string& id) {
@@ -172,46 +137,6 @@ DocumentInfo DocumentFrom(const store::Row& r) {
 }
 
 }  // namespace
-
-std::string DetectLanguage(std::string_view text) {
-  size_t han = 0, tamil = 0, letters = 0;
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      if (std::isalpha(c)) ++letters;
-      ++i;
-    } else if ((c >> 4) == 0xE && i + 2 < text.size()) {
-      const uint32_t cp = ((c & 0x0Fu) << 12) |
-                          ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
-                          (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
-      if (cp >= 0x4E00 && cp <= 0x9FFF) han += 3;
-      if (cp >= 0x0B80 && cp <= 0x0BFF) tamil += 3;
-      i += 3;
-    } else {
-      ++i;
-    }
-  }
-  if (han > letters && han >= tamil) return "zh";
-  if (tamil > letters) return "ta";
-  static const std::set<std::string> kMalay = {
-      "dan",   "yang", "di",    "untuk",  "ini",  "dengan", "ialah", "adalah",
-      "tidak", "akan", "dalam", "kepada", "oleh", "atau",   "bagi",  "pada"};
-  static const std::set<std::string> kEnglish = {"the",  "and",  "of",  "to", "is",   "in", "for",
-                                                 "that", "with", "are", "be", "this", "on", "by"};
-  int ms = 0, en = 0;
-  std::string word;
-  for (size_t i = 0; i <= text.size() && i < 200000; ++i) {
-    const char c = i < text.size() ? text[i] : ' ';
-    if (std::isalpha(static_cast<unsigned char>(c))) {
-      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!word.empty()) {
-      ms += static_cast<int>(kMalay.count(word));
-      en += static_cast<int>(kEnglish.count(word));
-      word.clear();
-    }
-  }
-  return ms >= en && ms > 0 ? "ms" : en > 0 ? "en" : "ms";
-}
 
 Result<std::unique_ptr<Library>> Library::Open(store::Database& db, store::BlobStore& blobs) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("knowledge", kMigrations));
@@ -340,7 +265,7 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
     if (!id.ok()) return id.status();
     DAULAT_RETURN_IF_ERROR((*tx)->Execute(
         "INSERT INTO " + *index + " (rowid, terms) VALUES (?, ?)",
-        {(*id)[0].Int(0), IndexTerms(d.title + "\n" + c.heading_path + "\n" + c.text)}));
+        {(*id)[0].Int(0), internal::IndexTerms(d.title + "\n" + c.heading_path + "\n" + c.text)}));
     if (!vectors.empty()) {
       DAULAT_RETURN_IF_ERROR((*tx)->Execute(
           "INSERT INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES (?, ?, ?, ?)",
@@ -358,8 +283,8 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
 Result<std::vector<DocumentInfo>> Library::ListDocuments(const Reader& reader,
                                                          const std::string& collection) {
   std::vector<store::Value> params;
-  std::string sql =
-      "SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + Visible(reader, "d", params);
+  std::string sql = "SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " +
+                    internal::Visible(reader, "d", params);
   if (!collection.empty()) {
     sql += " AND d.collection_id = ?";
     params.emplace_back(collection);
@@ -373,7 +298,7 @@ Result<std::vector<DocumentInfo>> Library::ListDocuments(const Reader& reader,
 
 Result<DocumentInfo> Library::GetDocument(const Reader& reader, const std::string& id) {
   std::vector<store::Value> params;
-  const std::string where = Visible(reader, "d", params);
+  const std::string where = internal::Visible(reader, "d", params);
   params.emplace_back(id);
   auto rows = db_.Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + where +
                             " AND d.document_id = ?",
@@ -402,163 +327,6 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
     vectors_.erase(reader.tenant_id);
   }
   return blobs_.Delete(reader.tenant_id, id);
-}
-
-void Library::SetEmbedder(std::string model, EmbedFn embed,
-                          std::function<size_t(std::string_view)> count_tokens) {
-  embed_model_ = std::move(model);
-  embed_ = std::move(embed);
-  count_tokens_ = std::move(count_tokens);
-}
-
-Result<std::vector<float>> Library::Embed(std::string_view text) {
-  // Chunks are sized for 256 tokens; the cap keeps any input inside the model's window.
-  std::string_view cut = text.substr(0, 1500);
-  while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80)
-    cut.remove_suffix(1);
-  if (!cut.empty() && static_cast<unsigned char>(cut.back()) >= 0xC0) cut.remove_suffix(1);
-  std::lock_guard lock(embed_mu_);
-  return embed_(cut.empty() ? std::string_view(" ") : cut);
-}
-
-Result<std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>> Library::Vectors(
-    const std::string& tenant_id) {
-  {
-    std::lock_guard lock(vectors_mu_);
-    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) return it->second;
-  }
-  auto rows = db_.Query("SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ?",
-                        {tenant_id, embed_model_});
-  if (!rows.ok()) return rows.status();
-  auto map = std::make_shared<std::unordered_map<int64_t, std::vector<float>>>();
-  for (const auto& r : *rows) {
-    const std::string bytes = r.Text(1);
-    std::vector<float> v(bytes.size() / sizeof(float));
-    std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
-    (*map)[r.Int(0)] = std::move(v);
-  }
-  std::lock_guard lock(vectors_mu_);
-  vectors_[tenant_id] = map;
-  return std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>(map);
-}
-
-Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader& reader,
-                                                                    const SearchQuery& q,
-                                                                    size_t n) {
-  std::vector<std::pair<int64_t, double>> out;
-  std::string match;
-  size_t terms = 0;
-  for (const auto& t : TextAnalyzer::QueryTerms(q.text)) {
-    if (++terms > 64) break;
-    match += (match.empty() ? "t" : " OR t") + Sha256Hex(t).substr(0, 16);
-  }
-  if (match.empty()) return out;
-  auto index = IndexTable(reader.tenant_id);
-  if (!index.ok()) return index.status();
-  std::vector<store::Value> params = {match};
-  std::string sql = "SELECT c.chunk_id, bm25(" + *index + ") AS score FROM " + *index +
-                    " JOIN kn_chunks c ON c.chunk_id = " + *index + ".rowid WHERE " + *index +
-                    " MATCH ? AND " + Visible(reader, "c", params);
-  if (!q.collection.empty()) {
-    sql += " AND c.collection_id = ?";
-    params.emplace_back(q.collection);
-  }
-  sql += " ORDER BY score LIMIT ?";
-  params.emplace_back(static_cast<int64_t>(n));
-  auto rows = db_.Query(sql, params);
-  if (!rows.ok()) return rows.status();
-  for (const auto& r : *rows) out.emplace_back(r.Int(0), -r.Real(1));
-  return out;
-}
-
-Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Reader& reader,
-                                                                      const SearchQuery& q,
-                                                                      size_t n) {
-  auto query = Embed(q.text);
-  if (!query.ok()) return query.status();
-  auto vectors = Vectors(reader.tenant_id);
-  if (!vectors.ok()) return vectors.status();
-  // Only the chunks the reader may see are scored at all.
-  std::vector<store::Value> params;
-  std::string sql = "SELECT c.chunk_id FROM kn_chunks c WHERE " + Visible(reader, "c", params);
-  if (!q.collection.empty()) {
-    sql += " AND c.collection_id = ?";
-    params.emplace_back(q.collection);
-  }
-  auto visible = db_.Query(sql, params);
-  if (!visible.ok()) return visible.status();
-  std::vector<std::pair<int64_t, double>> scored;
-  for (const auto& r : *visible) {
-    const auto it = (*vectors)->find(r.Int(0));
-    if (it == (*vectors)->end() || it->second.size() != query->size()) continue;
-    double dot = 0;
-    for (size_t i = 0; i < query->size(); ++i) dot += (*query)[i] * it->second[i];
-    // Nearest is not relevant: below this similarity a chunk is no match at all.
-    if (dot >= kMinSimilarity) scored.emplace_back(it->first, dot);
-  }
-  const size_t keep = std::min(n, scored.size());
-  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep),
-                    scored.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  scored.resize(keep);
-  return scored;
-}
-
-Result<std::vector<SearchHit>> Library::HitsFor(
-    const Reader& reader, const std::vector<std::pair<int64_t, double>>& ranked) {
-  std::vector<SearchHit> out;
-  for (const auto& [chunk_id, score] : ranked) {
-    std::vector<store::Value> params;
-    const std::string where = Visible(reader, "c", params);
-    params.emplace_back(chunk_id);
-    auto rows = db_.Query(
-        "SELECT c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
-        "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c "
-        "JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id "
-        "WHERE " +
-            where + " AND c.chunk_id = ?",
-        params);
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) continue;
-    const auto& r = (*rows)[0];
-    SearchHit h;
-    h.document_id = r.Text(0);
-    h.document_title = r.Text(1);
-    h.collection = r.Text(2);
-    h.source_name = r.Text(3);
-    h.chunk = r.Int(4);
-    h.text = r.Text(5);
-    h.heading_path = r.Text(6);
-    h.page = static_cast<int>(r.Int(7));
-    h.char_start = r.Int(8);
-    h.char_end = r.Int(9);
-    h.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(10), 0, 4));
-    h.score = score;
-    out.push_back(std::move(h));
-  }
-  return out;
-}
-
-Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
-  if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
-  if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
-  const size_t depth = std::max<size_t>(50, q.top_k);
-  auto text = TextSearch(reader, q, embed_ ? depth : q.top_k);
-  if (!text.ok()) return text.status();
-  if (!embed_) return HitsFor(reader, *text);
-  auto vector = VectorSearch(reader, q, depth);
-  if (!vector.ok()) return vector.status();
-  // Reciprocal-rank fusion: each list contributes 1 / (60 + rank).
-  std::unordered_map<int64_t, double> fused;
-  for (const auto* list : {&*text, &*vector}) {
-    for (size_t rank = 0; rank < list->size(); ++rank)
-      fused[(*list)[rank].first] += 1.0 / (60.0 + static_cast<double>(rank + 1));
-  }
-  std::vector<std::pair<int64_t, double>> ranked(fused.begin(), fused.end());
-  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
-  if (ranked.size() > q.top_k) ranked.resize(q.top_k);
-  return HitsFor(reader, ranked);
 }
 
 }  // namespace daulat::knowledge

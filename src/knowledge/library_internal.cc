@@ -1,0 +1,43 @@
+#include "knowledge/library_internal.h"
+
+#include "common/sha256.h"
+#include "knowledge/text_analyzer.h"
+
+namespace daulat::knowledge::internal {
+namespace {
+
+std::string LikeEscaped(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+// The rows `alias` refers to that the reader may see: tenant, clearance, ACL.
+std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params) {
+  std::string sql = alias + ".tenant_id = ? AND " + alias + ".classification_rank <= ? AND (" +
+                    alias + ".acl = ''";
+  params.emplace_back(r.tenant_id);
+  params.emplace_back(static_cast<int64_t>(r.clearance));
+  for (size_t i = 0; i < r.groups.size() && i < 64; ++i) {
+    sql += " OR " + alias + ".acl LIKE ? ESCAPE '\\'";
+    params.emplace_back("% " + LikeEscaped(r.groups[i]) + " %");
+  }
+  return sql + ")";
+}
+
+std::string TermToken(const std::string& term) {
+  return "t" + Sha256Hex(term).substr(0, 16);
+}
+
+std::string IndexTerms(const std::string& text) {
+  std::string out;
+  for (const auto& t : TextAnalyzer::Terms(text)) out += (out.empty() ? "" : " ") + TermToken(t);
+  return out;
+}
+
+}  // namespace daulat::knowledge::internal

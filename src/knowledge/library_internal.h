@@ -1,0 +1,22 @@
+#pragma once
+
+// Helpers shared by the files that implement Library; not a public API.
+
+#include <string>
+#include <vector>
+
+#include "knowledge/library.h"
+#include "store/database.h"
+
+namespace daulat::knowledge::internal {
+
+// The SQL condition (with its parameters appended to `params`) selecting the
+// rows of table alias `alias` that the reader may see: tenant, clearance, ACL.
+std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params);
+
+// The opaque index token of one analysed term ("t" + 16 hex of its SHA-256).
+std::string TermToken(const std::string& term);
+// Every term of `text` as index tokens, space-separated (what the FTS table stores).
+std::string IndexTerms(const std::string& text);
+
+}  // namespace daulat::knowledge::internal

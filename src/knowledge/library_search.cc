@@ -1,0 +1,186 @@
+// Library: retrieval (BM25, vectors, reciprocal-rank fusion).
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "knowledge/library.h"
+#include "knowledge/library_internal.h"
+#include "knowledge/text_analyzer.h"
+
+namespace daulat::knowledge {
+namespace {
+
+// Cosine similarity under which a vector match is noise (sentence-embedding
+// models put unrelated sentences around 0..0.15).
+constexpr double kMinSimilarity = 0.2;
+
+}  // namespace
+
+void Library::SetEmbedder(std::string model, EmbedFn embed,
+                          std::function<size_t(std::string_view)> count_tokens) {
+  embed_model_ = std::move(model);
+  embed_ = std::move(embed);
+  count_tokens_ = std::move(count_tokens);
+}
+
+Result<std::vector<float>> Library::Embed(std::string_view text) {
+  // Chunks are sized for 256 tokens; the cap keeps any input inside the model's window.
+  std::string_view cut = text.substr(0, 1500);
+  while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80)
+    cut.remove_suffix(1);
+  if (!cut.empty() && static_cast<unsigned char>(cut.back()) >= 0xC0) cut.remove_suffix(1);
+  std::lock_guard lock(embed_mu_);
+  return embed_(cut.empty() ? std::string_view(" ") : cut);
+}
+
+Result<std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>> Library::Vectors(
+    const std::string& tenant_id) {
+  {
+    std::lock_guard lock(vectors_mu_);
+    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) return it->second;
+  }
+  auto rows = db_.Query("SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ?",
+                        {tenant_id, embed_model_});
+  if (!rows.ok()) return rows.status();
+  auto map = std::make_shared<std::unordered_map<int64_t, std::vector<float>>>();
+  for (const auto& r : *rows) {
+    const std::string bytes = r.Text(1);
+    std::vector<float> v(bytes.size() / sizeof(float));
+    std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+    (*map)[r.Int(0)] = std::move(v);
+  }
+  std::lock_guard lock(vectors_mu_);
+  vectors_[tenant_id] = map;
+  return std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>(map);
+}
+
+Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader& reader,
+                                                                    const SearchQuery& q,
+                                                                    size_t n) {
+  std::vector<std::pair<int64_t, double>> out;
+  std::string match;
+  size_t terms = 0;
+  for (const auto& t : TextAnalyzer::QueryTerms(q.text)) {
+    if (++terms > 64) break;
+    match += (match.empty() ? "" : " OR ") + internal::TermToken(t);
+  }
+  if (match.empty()) return out;
+  auto index = IndexTable(reader.tenant_id);
+  if (!index.ok()) return index.status();
+  std::vector<store::Value> params = {match};
+  std::string sql = "SELECT c.chunk_id, bm25(" + *index + ") AS score FROM " + *index +
+                    " JOIN kn_chunks c ON c.chunk_id = " + *index + ".rowid WHERE " + *index +
+                    " MATCH ? AND " + internal::Visible(reader, "c", params);
+  if (!q.collection.empty()) {
+    sql += " AND c.collection_id = ?";
+    params.emplace_back(q.collection);
+  }
+  sql += " ORDER BY score LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(n));
+  auto rows = db_.Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  for (const auto& r : *rows) out.emplace_back(r.Int(0), -r.Real(1));
+  return out;
+}
+
+Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Reader& reader,
+                                                                      const SearchQuery& q,
+                                                                      size_t n) {
+  auto query = Embed(q.text);
+  if (!query.ok()) return query.status();
+  auto vectors = Vectors(reader.tenant_id);
+  if (!vectors.ok()) return vectors.status();
+  // Only the chunks the reader may see are scored at all.
+  std::vector<store::Value> params;
+  std::string sql =
+      "SELECT c.chunk_id FROM kn_chunks c WHERE " + internal::Visible(reader, "c", params);
+  if (!q.collection.empty()) {
+    sql += " AND c.collection_id = ?";
+    params.emplace_back(q.collection);
+  }
+  auto visible = db_.Query(sql, params);
+  if (!visible.ok()) return visible.status();
+  std::vector<std::pair<int64_t, double>> scored;
+  for (const auto& r : *visible) {
+    const auto it = (*vectors)->find(r.Int(0));
+    if (it == (*vectors)->end() || it->second.size() != query->size()) continue;
+    double dot = 0;
+    for (size_t i = 0; i < query->size(); ++i) dot += (*query)[i] * it->second[i];
+    // Nearest is not relevant: below this similarity a chunk is no match at all.
+    if (dot >= kMinSimilarity) scored.emplace_back(it->first, dot);
+  }
+  const size_t keep = std::min(n, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep),
+                    scored.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  scored.resize(keep);
+  return scored;
+}
+
+Result<std::vector<SearchHit>> Library::HitsFor(
+    const Reader& reader, const std::vector<std::pair<int64_t, double>>& ranked) {
+  if (ranked.empty()) return std::vector<SearchHit>{};
+  // One query for every ranked chunk (still filtered), then back into rank order.
+  std::vector<store::Value> params;
+  const std::string where = internal::Visible(reader, "c", params);
+  std::string ids;
+  for (const auto& [chunk_id, score] : ranked) {
+    ids += ids.empty() ? "?" : ", ?";
+    params.emplace_back(chunk_id);
+  }
+  auto rows = db_.Query(
+      "SELECT c.chunk_id, c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
+      "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c "
+      "JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id WHERE " +
+          where + " AND c.chunk_id IN (" + ids + ")",
+      params);
+  if (!rows.ok()) return rows.status();
+  std::unordered_map<int64_t, const store::Row*> by_id;
+  for (const auto& r : *rows) by_id[r.Int(0)] = &r;
+  std::vector<SearchHit> out;
+  for (const auto& [chunk_id, score] : ranked) {
+    const auto it = by_id.find(chunk_id);
+    if (it == by_id.end()) continue;
+    const store::Row& r = *it->second;
+    SearchHit h;
+    h.document_id = r.Text(1);
+    h.document_title = r.Text(2);
+    h.collection = r.Text(3);
+    h.source_name = r.Text(4);
+    h.chunk = r.Int(5);
+    h.text = r.Text(6);
+    h.heading_path = r.Text(7);
+    h.page = static_cast<int>(r.Int(8));
+    h.char_start = r.Int(9);
+    h.char_end = r.Int(10);
+    h.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(11), 0, 4));
+    h.score = score;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
+  if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
+  if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
+  const size_t depth = std::max<size_t>(50, q.top_k);
+  auto text = TextSearch(reader, q, embed_ ? depth : q.top_k);
+  if (!text.ok()) return text.status();
+  if (!embed_) return HitsFor(reader, *text);
+  auto vector = VectorSearch(reader, q, depth);
+  if (!vector.ok()) return vector.status();
+  // Reciprocal-rank fusion: each list contributes 1 / (60 + rank).
+  std::unordered_map<int64_t, double> fused;
+  for (const auto* list : {&*text, &*vector}) {
+    for (size_t rank = 0; rank < list->size(); ++rank)
+      fused[(*list)[rank].first] += 1.0 / (60.0 + static_cast<double>(rank + 1));
+  }
+  std::vector<std::pair<int64_t, double>> ranked(fused.begin(), fused.end());
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (ranked.size() > q.top_k) ranked.resize(q.top_k);
+  return HitsFor(reader, ranked);
+}
+
+}  // namespace daulat::knowledge
