@@ -21,6 +21,8 @@ void AddAdminCommands(CLI::App& app, const GlobalOptions& global, int* exit_code
 void AddGovernanceCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // collections, ingest, documents, search (Lumin)
 void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// ask, summarize (Lumin's model-backed answers)
+void AddAssistantCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace daulat::cli

@@ -6,14 +6,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "cli/admin_stores.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/generation_flags.h"
+#include "cli/lumin_library.h"
 #include "cli/progress_bar.h"
-#include "engine/embedder.h"
-#include "engine/model.h"
-#include "knowledge/grounded_answer.h"
 #include "knowledge/library.h"
 #include "knowledge/library_json.h"
 
@@ -21,11 +17,6 @@ namespace daulat::cli {
 namespace {
 
 using nlohmann::json;
-
-struct AskFlags {
-  GenerationFlags gen;
-  std::string question, language;
-};
 
 struct KnowledgeFlags {
   std::string tenant = "default";
@@ -36,44 +27,8 @@ struct KnowledgeFlags {
   bool recursive = false;
 };
 
-struct Opened {
-  AdminStores admin;
-  std::unique_ptr<store::BlobStore> blobs;
-  std::unique_ptr<knowledge::Library> library;
-  std::unique_ptr<engine::Embedder> embedder;
-};
-
-Result<Opened> Open(const GlobalOptions& g) {
-  auto admin = AdminStores::Open(g.DataDir());
-  if (!admin.ok()) return admin.status();
-  Opened o{std::move(admin).value(), nullptr, nullptr, nullptr};
-  auto blobs = store::BlobStore::Open(g.DataDir() / "blobs");
-  if (!blobs.ok()) return blobs.status();
-  o.blobs = std::move(blobs).value();
-  auto lib = knowledge::Library::Open(*o.admin.db, *o.blobs);
-  if (!lib.ok()) return lib.status();
-  o.library = std::move(lib).value();
-  // Hybrid retrieval with the first installed embedding-only model, as the server does.
-  const auto registry = g.Registry();
-  for (const auto& m : registry.List().models) {
-    if (m.manifest.capabilities != std::vector<std::string>{"embeddings"}) continue;
-    auto model = engine::Model::Load(m.dir / m.manifest.file);
-    if (!model.ok()) break;
-    auto embedder = engine::Embedder::Create(*model, {512, 0});
-    if (!embedder.ok()) break;
-    o.embedder = std::move(embedder).value();
-    o.library->SetEmbedder(
-        m.manifest.name, [e = o.embedder.get()](std::string_view text) { return e->Embed(text); },
-        [counter = *model](std::string_view text) { return counter->CountTokens(text); });
-    break;
-  }
-  return o;
-}
-
 Result<knowledge::Reader> ReaderFrom(const KnowledgeFlags& f) {
-  const auto c = ParseClassification(f.clearance);
-  if (!c) return InvalidArgument("--clearance must be a classification level");
-  return knowledge::Reader{f.tenant, *c, f.groups};
+  return ParseReader(f.tenant, f.clearance, f.groups);
 }
 
 // Files named on the command line; folders are walked (with --recursive, all the way down).
@@ -102,7 +57,7 @@ int Ingest(const GlobalOptions& g, const KnowledgeFlags& f) {
   if (!level)
     return ReportError(InvalidArgument(
         "--classification is required: TERBUKA, TERHAD, SULIT, RAHSIA or RAHSIA BESAR"));
-  auto o = Open(g);
+  auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
   const auto files = Expand(f.paths, f.recursive);
   if (files.empty()) return ReportError(InvalidArgument("no files to ingest"));
@@ -176,7 +131,7 @@ int Ingest(const GlobalOptions& g, const KnowledgeFlags& f) {
 int Search(const GlobalOptions& g, const KnowledgeFlags& f) {
   auto reader = ReaderFrom(f);
   if (!reader.ok()) return ReportError(reader.status());
-  auto o = Open(g);
+  auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
   auto hits = o->library->Search(*reader, {f.query, f.collection, f.top_k});
   if (!hits.ok()) return ReportError(hits.status());
@@ -194,7 +149,7 @@ int Search(const GlobalOptions& g, const KnowledgeFlags& f) {
 }
 
 int Collections(const GlobalOptions& g, const std::string& action, const KnowledgeFlags& f) {
-  auto o = Open(g);
+  auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
   if (action == "create") {
     if (Status st = o->library->CreateCollection(f.tenant, f.id, f.name.empty() ? f.id : f.name,
@@ -224,7 +179,7 @@ int Collections(const GlobalOptions& g, const std::string& action, const Knowled
 int Documents(const GlobalOptions& g, const std::string& action, const KnowledgeFlags& f) {
   auto reader = ReaderFrom(f);
   if (!reader.ok()) return ReportError(reader.status());
-  auto o = Open(g);
+  auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
   if (action == "delete") {
     if (Status st = o->library->DeleteDocument(*reader, f.id); !st.ok()) return ReportError(st);
@@ -244,57 +199,6 @@ int Documents(const GlobalOptions& g, const std::string& action, const Knowledge
                   std::string(ClassificationName(d.classification)).c_str(), d.collection.c_str());
   }
   if (f.json) std::puts(j.dump(2).c_str());
-  return kExitOk;
-}
-
-int Ask(const GlobalOptions& g, const KnowledgeFlags& f, AskFlags& a) {
-  auto reader = ReaderFrom(f);
-  if (!reader.ok()) return ReportError(reader.status());
-  if (!a.language.empty() && a.language != "ms" && a.language != "en")
-    return ReportError(InvalidArgument("--language is ms or en"));
-  const std::string language = !a.language.empty()
-                                   ? a.language
-                                   : (knowledge::DetectLanguage(a.question) == "ms" ? "ms" : "en");
-  auto o = Open(g);
-  if (!o.ok()) return ReportError(o.status());
-  auto hits = o->library->Search(*reader, {a.question, f.collection, f.top_k > 20 ? 5 : f.top_k});
-  if (!hits.ok()) return ReportError(hits.status());
-  std::string draft;
-  if (!hits->empty()) {
-    auto loaded = LoadForGeneration(g, a.gen);
-    if (!loaded.ok()) return ReportError(loaded.status());
-    const auto prompt = knowledge::BuildGroundedPrompt(a.question, *hits, language);
-    auto rendered =
-        loaded->chat_template->Apply({{"system", prompt.system}, {"user", prompt.user}});
-    if (!rendered.ok()) return ReportError(rendered.status());
-    engine::SamplingParams params;
-    params.temperature = 0;
-    params.max_tokens = 400;
-    params.stop = rendered->stops;
-    params.stop.insert(params.stop.end(), loaded->template_stops.begin(),
-                       loaded->template_stops.end());
-    const auto tokens = loaded->model->Tokenize(rendered->text, true, true);
-    auto result = loaded->session->Generate(tokens, params, nullptr, nullptr);
-    if (!result.ok()) return ReportError(result.status());
-    draft = result->text;
-    draft.erase(0, std::min(draft.find_first_not_of(" \t\r\n"), draft.size()));
-  }
-  const auto answer = knowledge::FinishAnswer(draft, !hits->empty(), *hits, language);
-  if (f.json) {
-    std::puts(knowledge::ToJson(answer, *hits, language).dump(2).c_str());
-    return kExitOk;
-  }
-  std::printf("%s\n", answer.answer.c_str());
-  for (const int n : answer.cited) {
-    const auto& h = (*hits)[static_cast<size_t>(n - 1)];
-    std::printf("  [%d] %s%s%s\n", n, h.source_name.c_str(),
-                h.page > 0 ? (", p. " + std::to_string(h.page)).c_str() : "",
-                h.heading_path.empty() ? "" : (", " + h.heading_path).c_str());
-  }
-  std::printf("  (%s)\n", std::string(ClassificationName(answer.classification)).c_str());
-  for (const auto& [n, excerpt] : answer.flags)
-    std::fprintf(stderr, "daulat: source [%d] contains instruction-like text: %s\n", n,
-                 excerpt.c_str());
   return kExitOk;
 }
 
@@ -357,21 +261,6 @@ void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_
   common(search);
   reader(search);
   search->callback([&global, exit_code, f] { *exit_code = Search(global, *f); });
-
-  auto a = std::make_shared<AskFlags>();
-  auto* ask = app.add_subcommand(
-      "ask", "Answer a question from your documents, with numbered citations (or say it cannot)");
-  ask->add_option("question", a->question, "The question")->required();
-  ask->add_option("--collection,-c", f->collection, "Only this collection");
-  ask->add_option("--language", a->language, "ms or en (default: the question's)");
-  ask->add_option("--top-k,-k", f->top_k, "Sources to give the model (1-20, default 5)")
-      ->check(CLI::Range(1, 20));
-  ask->add_option("-m,--model", a->gen.model, "Chat model (default gemma3-270m)")
-      ->envname("DAULAT_MODEL");
-  ask->add_option("-t,--threads", a->gen.threads, "CPU threads, 0 = all");
-  common(ask);
-  reader(ask);
-  ask->callback([&global, exit_code, f, a] { *exit_code = Ask(global, *f, *a); });
 }
 
 }  // namespace daulat::cli

@@ -14,11 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-knowledge::Reader ReaderOf(const ApiCall& call) {
-  const auto& p = call.ctx.caller.principal;
-  return {p.tenant_id, p.clearance, p.groups};
-}
-
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> out;
   size_t pos = 0;
@@ -35,6 +30,11 @@ std::vector<std::string> SplitList(std::string_view text) {
 }
 
 }  // namespace
+
+knowledge::Reader ReaderOf(const ApiCall& call) {
+  const auto& p = call.ctx.caller.principal;
+  return {p.tenant_id, p.clearance, p.groups};
+}
 
 void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
   using V = boost::beast::http::verb;
@@ -59,6 +59,8 @@ void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
   routes.push_back(
       {V::post, "/api/v1/search", P::kReadDocuments, true, bind(&KnowledgeApi::Search)});
   routes.push_back({V::post, "/api/v1/ask", P::kReadDocuments, true, bind(&KnowledgeApi::Ask)});
+  routes.push_back(
+      {V::post, "/api/v1/summarize", P::kReadDocuments, true, bind(&KnowledgeApi::Summarize)});
 }
 
 void KnowledgeApi::ListCollections(const CallPtr& call) {
@@ -197,129 +199,6 @@ void KnowledgeApi::Search(const CallPtr& call) {
           reply["note"] = "no embedding model installed: text (BM25) retrieval only";
         call->ReplyJson(200, reply);
       });
-}
-
-void KnowledgeApi::Ask(const CallPtr& call) {
-  RequestFields f(call->body, {"question", "collection", "top_k", "model", "language", "stream"});
-  const auto question = f.String("question", true, 4000);
-  const auto collection = f.String("collection", false, 64);
-  const auto top_k = f.Int("top_k", 1, 20);
-  const auto model = f.String("model", false, 64);
-  const auto language = f.String("language", false, 2);
-  const auto stream = f.Bool("stream");
-  if (!f.status().ok()) return call->Fail(f.status());
-  if (language && *language != "ms" && *language != "en")
-    return call->Fail(InvalidArgument("'language' is \"ms\" or \"en\""), "language");
-  call->ctx.audit_action = "ask";
-  const std::string lang =
-      language ? *language : (knowledge::DetectLanguage(*question) == "ms" ? "ms" : "en");
-  knowledge::SearchQuery q{*question, collection.value_or(""),
-                           static_cast<size_t>(top_k.value_or(5))};
-  boost::asio::post(blocking_,
-                    [this, call, question = *question, q, m = model.value_or(""), lang,
-                     s = stream.value_or(false)] { Answer(call, question, q, m, lang, s); });
-}
-
-void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
-                          const knowledge::SearchQuery& q, const std::string& model_name,
-                          const std::string& language, bool stream) {
-  auto hits = s_.library->Search(ReaderOf(*call), q);
-  if (!hits.ok()) return call->Fail(hits.status());
-  // The final JSON: the answer, its citations (document, page, offsets), its
-  // label, and any instruction-like text found in the sources.
-  const auto result = [hits = *hits, language](const std::string& draft, bool model_used) {
-    return knowledge::ToJson(knowledge::FinishAnswer(draft, model_used, hits, language), hits,
-                             language);
-  };
-  const auto send = [call, stream](const json& final_json) {
-    call->ctx.output_text = final_json.value("answer", "");
-    if (!stream) return call->ReplyJson(200, final_json);
-    call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
-    call->responder->SendEvent(JsonText(final_json));
-    call->Finish(200);
-    call->responder->SendEvent("[DONE]");
-    call->responder->EndEvents();
-  };
-  if (hits->empty()) {
-    call->ctx.decision_reason = "no source the caller may see matches: answered with the refusal";
-    return send(result(knowledge::RefusalText(language), false));
-  }
-  gateway::HostedModel* m = nullptr;
-  for (const auto& hosted : s_.models->models()) {
-    if ((model_name.empty() && hosted->installed.manifest.HasCapability("chat")) ||
-        hosted->installed.manifest.name == model_name) {
-      m = hosted.get();
-      break;
-    }
-  }
-  if (m == nullptr || !m->installed.manifest.HasCapability("chat"))
-    return call->Fail(NotFound(model_name.empty() ? "no chat model is served"
-                                                  : "the model '" + model_name + "' does not chat"),
-                      "model");
-  // The answer carries the highest label of its sources: the tenant's policy
-  // for that level must allow the model.
-  const Classification level = knowledge::AnswerClassification(*hits, {});
-  call->ctx.model = m->installed.manifest.name;
-  call->ctx.classified = true;
-  call->ctx.classification = level;
-  if (s_.policies != nullptr) {
-    auto policy = s_.policies->Current(call->ctx.caller.principal.tenant_id);
-    if (!policy.ok()) return call->Fail(policy.status());
-    const auto d = governance::DecideModel(*policy, level, call->ctx.model,
-                                           m->installed.manifest.max_classification, "local",
-                                           Classification::kRahsiaBesar);
-    call->ctx.decision_reason = d.reason;
-    if (!d.allowed) return call->Fail(PermissionDenied(d.reason));
-  }
-  const auto prompt = knowledge::BuildGroundedPrompt(question, *hits, language);
-  auto rendered = m->chat_template->Apply({{"system", prompt.system}, {"user", prompt.user}});
-  if (!rendered.ok()) return call->Fail(rendered.status());
-  engine::InferenceRequest req;
-  req.partition = "tenant:" + call->ctx.caller.principal.tenant_id + "|" +
-                  std::string(ClassificationName(level));
-  req.prompt = m->model->Tokenize(rendered->text, /*add_special=*/true, /*parse_special=*/true);
-  req.params.temperature = 0;  // grounded answers: no sampling noise
-  req.params.max_tokens = 400;
-  req.params.stop = rendered->stops;
-  req.params.stop.insert(req.params.stop.end(), m->template_stops.begin(), m->template_stops.end());
-  if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
-  auto text = std::make_shared<std::string>();
-  auto ticket = m->scheduler->Submit(
-      std::move(req), [call, text, stream, result](engine::InferenceUpdate&& u) {
-        std::string piece = u.text;
-        if (text->empty()) piece.erase(0, std::min(piece.find_first_not_of(" \n"), piece.size()));
-        *text += piece;
-        if (stream && !piece.empty())
-          call->responder->SendEvent(JsonText({{"object", "answer.delta"}, {"text", piece}}));
-        if (!u.finished) return;
-        call->ctx.prompt_tokens = u.stats.prompt_tokens;
-        call->ctx.completion_tokens = u.stats.completion_tokens;
-        if (!u.status.ok()) {
-          if (!stream) return call->Fail(u.status);
-          call->ctx.error_message = u.status.message();
-          call->Finish(ErrorFor(u.status).status);
-          call->responder->SendEvent(JsonText(ErrorBody(u.status)));
-          call->responder->SendEvent("[DONE]");
-          return call->responder->EndEvents();
-        }
-        const json final_json = result(*text, true);
-        call->ctx.output_text = *text;
-        if (!stream) return call->ReplyJson(200, final_json);
-        call->Finish(200);
-        call->responder->SendEvent(JsonText(final_json));
-        call->responder->SendEvent("[DONE]");
-        call->responder->EndEvents();
-      });
-  if (!ticket.ok()) {
-    if (stream) {
-      call->Finish(ErrorFor(ticket.status()).status);
-      call->responder->SendEvent(JsonText(ErrorBody(ticket.status())));
-      call->responder->SendEvent("[DONE]");
-      return call->responder->EndEvents();
-    }
-    return call->Fail(ticket.status());
-  }
-  call->responder->OnDisconnect([t = *ticket] { t->Cancel(); });
 }
 
 }  // namespace daulat::http

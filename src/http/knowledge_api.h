@@ -6,6 +6,7 @@
 
 #include "http/api_call.h"
 #include "http/api_server.h"
+#include "knowledge/library.h"
 
 namespace daulat::http {
 
@@ -14,6 +15,9 @@ namespace daulat::http {
 // tenant, clearance and ACL groups filter inside the library's queries, so a
 // document the caller may not see answers 404 exactly like one that does not
 // exist. Parsing and indexing run off the I/O threads.
+// The reader a call reads as: its tenant, clearance and ACL groups.
+knowledge::Reader ReaderOf(const ApiCall& call);
+
 class KnowledgeApi {
  public:
   KnowledgeApi(const ApiServices& services, boost::asio::thread_pool& blocking)
@@ -33,6 +37,11 @@ class KnowledgeApi {
   // The answer from the retrieved sources (runs on the blocking pool).
   void Answer(const CallPtr& call, const std::string& question, const knowledge::SearchQuery& q,
               const std::string& model, const std::string& language, bool stream);
+  void Summarize(const CallPtr& call);
+  struct SummaryState;
+  // Runs the summary's next model call, or replies when there is none.
+  void SummaryStep(const CallPtr& call, gateway::HostedModel* m,
+                   const std::shared_ptr<SummaryState>& state);
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;

@@ -18,7 +18,9 @@ HttpError ErrorFor(const Status& st) {
 
 nlohmann::json ErrorBody(const Status& st, const std::string& param) {
   using nlohmann::json;
-  const HttpError e = ErrorFor(st);
+  HttpError e = ErrorFor(st);
+  // OpenAI's code names a missing model; other missing things (documents, keys) are plain.
+  if (st.code() == StatusCode::kNotFound && param != "model") e.code = "not_found";
   return {{"error",
            {{"message", st.message()},
             {"type", e.type},

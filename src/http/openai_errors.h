@@ -15,7 +15,8 @@ struct HttpError {
 };
 HttpError ErrorFor(const Status& st);
 
-// {"error": {"message", "type", "param", "code"}}; `param` names the field at fault.
+// {"error": {"message", "type", "param", "code"}}; `param` names the field at
+// fault. A 404 is code "model_not_found" when `param` is "model", else "not_found".
 nlohmann::json ErrorBody(const Status& st, const std::string& param = "");
 
 // Serialises a response. Model output can hold invalid UTF-8 (a byte-level

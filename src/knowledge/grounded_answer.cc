@@ -50,6 +50,14 @@ bool IsRefusal(std::string_view answer, const std::string& language) {
   return a.find(r.substr(0, r.size() - 1)) != std::string::npos;
 }
 
+std::string SourceAsData(const SearchHit& s, size_t n) {
+  std::string out =
+      "<source n=\"" + std::to_string(n) + "\" title=\"" + Attr(s.document_title) + "\"";
+  if (s.page > 0) out += " page=\"" + std::to_string(s.page) + "\"";
+  if (!s.heading_path.empty()) out += " section=\"" + Attr(s.heading_path) + "\"";
+  return out + ">\n" + AsData(s.text) + "\n</source>\n";
+}
+
 GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<SearchHit>& sources,
                                    const std::string& language) {
   GroundedPrompt p;
@@ -65,13 +73,7 @@ GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<
             "the sources do not contain the answer, reply exactly: ") +
       RefusalText(language);
   std::string body;
-  for (size_t i = 0; i < sources.size(); ++i) {
-    const auto& s = sources[i];
-    body += "<source n=\"" + std::to_string(i + 1) + "\" title=\"" + Attr(s.document_title) + "\"";
-    if (s.page > 0) body += " page=\"" + std::to_string(s.page) + "\"";
-    if (!s.heading_path.empty()) body += " section=\"" + Attr(s.heading_path) + "\"";
-    body += ">\n" + AsData(s.text) + "\n</source>\n";
-  }
+  for (size_t i = 0; i < sources.size(); ++i) body += SourceAsData(sources[i], i + 1);
   p.user = body + "\n" + (ms ? "Soalan: " : "Question: ") + std::string(question);
   return p;
 }

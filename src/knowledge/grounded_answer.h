@@ -18,6 +18,10 @@ struct GroundedPrompt {
   std::string user;
 };
 
+// One retrieved passage as delimited data, numbered `n`: its own text can
+// neither close nor open a <source> tag.
+std::string SourceAsData(const SearchHit& source, size_t n);
+
 // "ms" or "en": the language of the answer and of the refusal.
 GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<SearchHit>& sources,
                                    const std::string& language);

@@ -73,6 +73,19 @@ struct SearchHit {
   double score = 0;  // BM25: higher is better
 };
 
+// Which passages to read whole, in document order (summaries): one document
+// or every document of a collection the reader may see.
+struct PassageScope {
+  std::string document_id;
+  std::string collection;
+  size_t max_passages = 400;
+};
+
+struct Passages {
+  std::vector<SearchHit> passages;  // document order; score 0
+  bool truncated = false;           // there were more than max_passages
+};
+
 // Lumin's document library: collections, documents with their original bytes
 // (encrypted in the blob store), structure-following chunks and a BM25 text
 // index, per tenant. Every read filters by the reader's tenant, clearance and
@@ -121,6 +134,9 @@ class Library {
   Status DeleteDocument(const Reader& reader, const std::string& id);
 
   Result<std::vector<SearchHit>> Search(const Reader& reader, const SearchQuery& query);
+  // The passages of a document or collection the reader may see, in order.
+  // NOT_FOUND for a document the reader may not see or an unknown collection.
+  Result<Passages> PassagesOf(const Reader& reader, const PassageScope& scope);
 
  private:
   Library(store::Database& db, store::BlobStore& blobs) : db_(db), blobs_(blobs) {}

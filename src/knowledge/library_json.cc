@@ -1,5 +1,7 @@
 #include "knowledge/library_json.h"
 
+#include <algorithm>
+
 namespace daulat::knowledge {
 
 nlohmann::json ToJson(const DocumentInfo& d) {
@@ -39,10 +41,11 @@ nlohmann::json ToJson(const SearchHit& h) {
           {"text", h.text}};
 }
 
-nlohmann::json ToJson(const FinishedAnswer& a, const std::vector<SearchHit>& sources,
-                      const std::string& language) {
+namespace {
+
+nlohmann::json Citations(const std::vector<int>& cited, const std::vector<SearchHit>& sources) {
   nlohmann::json citations = nlohmann::json::array();
-  for (const int n : a.cited) {
+  for (const int n : cited) {
     const auto& h = sources.at(static_cast<size_t>(n - 1));
     citations.push_back({{"n", n},
                          {"document_id", h.document_id},
@@ -53,13 +56,52 @@ nlohmann::json ToJson(const FinishedAnswer& a, const std::vector<SearchHit>& sou
                          {"char_end", h.char_end},
                          {"classification", ClassificationName(h.classification)}});
   }
-  nlohmann::json flags = nlohmann::json::array();
-  for (const auto& [n, excerpt] : a.flags) flags.push_back({{"source", n}, {"excerpt", excerpt}});
-  return {{"object", "answer"},        {"answer", a.answer},
-          {"grounded", a.grounded},    {"no_answer", a.refused},
-          {"citations", citations},    {"citations_inferred", a.inferred},
-          {"sources", sources.size()}, {"classification", ClassificationName(a.classification)},
-          {"injection_flags", flags},  {"language", language}};
+  return citations;
+}
+
+nlohmann::json Flags(const std::vector<std::pair<int, std::string>>& flags) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [n, excerpt] : flags) out.push_back({{"source", n}, {"excerpt", excerpt}});
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const FinishedAnswer& a, const std::vector<SearchHit>& sources,
+                      const std::string& language) {
+  return {{"object", "answer"},
+          {"answer", a.answer},
+          {"grounded", a.grounded},
+          {"no_answer", a.refused},
+          {"citations", Citations(a.cited, sources)},
+          {"citations_inferred", a.inferred},
+          {"sources", sources.size()},
+          {"classification", ClassificationName(a.classification)},
+          {"injection_flags", Flags(a.flags)},
+          {"language", language}};
+}
+
+nlohmann::json ToJson(const Summary& s, const Passages& read, const std::string& language) {
+  nlohmann::json points = nlohmann::json::array();
+  std::vector<int> cited;
+  for (const auto& p : s.points) {
+    points.push_back({{"text", p.text}, {"citations", p.cited}, {"inferred", p.inferred}});
+    cited.insert(cited.end(), p.cited.begin(), p.cited.end());
+  }
+  std::sort(cited.begin(), cited.end());
+  cited.erase(std::unique(cited.begin(), cited.end()), cited.end());
+  return {{"object", "summary"},
+          {"summary", s.text},
+          {"key_points", points},
+          {"citations", Citations(cited, read.passages)},
+          {"passages", read.passages.size()},
+          {"truncated", read.truncated},
+          {"classification", ClassificationName(s.classification)},
+          {"map_calls", s.map_calls},
+          {"reduce_calls", s.reduce_calls},
+          {"dropped_points", s.dropped_points},
+          {"injection_flags", Flags(s.flags)},
+          {"language", language}};
 }
 
 }  // namespace daulat::knowledge

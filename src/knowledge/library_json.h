@@ -4,6 +4,7 @@
 
 #include "knowledge/grounded_answer.h"
 #include "knowledge/library.h"
+#include "knowledge/summarizer.h"
 
 namespace daulat::knowledge {
 
@@ -13,5 +14,7 @@ nlohmann::json ToJson(const SearchHit& h);
 // An answer with its citations resolved against the sources it was given.
 nlohmann::json ToJson(const FinishedAnswer& a, const std::vector<SearchHit>& sources,
                       const std::string& language);
+// A summary with its citations resolved against the passages it read.
+nlohmann::json ToJson(const Summary& s, const Passages& read, const std::string& language);
 
 }  // namespace daulat::knowledge

@@ -117,6 +117,32 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
   return scored;
 }
 
+namespace {
+
+constexpr const char* kHitColumns =
+    "SELECT c.chunk_id, c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
+    "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c "
+    "JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id WHERE ";
+
+SearchHit HitFrom(const store::Row& r, double score) {
+  SearchHit h;
+  h.document_id = r.Text(1);
+  h.document_title = r.Text(2);
+  h.collection = r.Text(3);
+  h.source_name = r.Text(4);
+  h.chunk = r.Int(5);
+  h.text = r.Text(6);
+  h.heading_path = r.Text(7);
+  h.page = static_cast<int>(r.Int(8));
+  h.char_start = r.Int(9);
+  h.char_end = r.Int(10);
+  h.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(11), 0, 4));
+  h.score = score;
+  return h;
+}
+
+}  // namespace
+
 Result<std::vector<SearchHit>> Library::HitsFor(
     const Reader& reader, const std::vector<std::pair<int64_t, double>>& ranked) {
   if (ranked.empty()) return std::vector<SearchHit>{};
@@ -128,34 +154,56 @@ Result<std::vector<SearchHit>> Library::HitsFor(
     ids += ids.empty() ? "?" : ", ?";
     params.emplace_back(chunk_id);
   }
-  auto rows = db_.Query(
-      "SELECT c.chunk_id, c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
-      "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c "
-      "JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id WHERE " +
-          where + " AND c.chunk_id IN (" + ids + ")",
-      params);
+  auto rows =
+      db_.Query(std::string(kHitColumns) + where + " AND c.chunk_id IN (" + ids + ")", params);
   if (!rows.ok()) return rows.status();
   std::unordered_map<int64_t, const store::Row*> by_id;
   for (const auto& r : *rows) by_id[r.Int(0)] = &r;
   std::vector<SearchHit> out;
   for (const auto& [chunk_id, score] : ranked) {
     const auto it = by_id.find(chunk_id);
-    if (it == by_id.end()) continue;
-    const store::Row& r = *it->second;
-    SearchHit h;
-    h.document_id = r.Text(1);
-    h.document_title = r.Text(2);
-    h.collection = r.Text(3);
-    h.source_name = r.Text(4);
-    h.chunk = r.Int(5);
-    h.text = r.Text(6);
-    h.heading_path = r.Text(7);
-    h.page = static_cast<int>(r.Int(8));
-    h.char_start = r.Int(9);
-    h.char_end = r.Int(10);
-    h.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(11), 0, 4));
-    h.score = score;
-    out.push_back(std::move(h));
+    if (it != by_id.end()) out.push_back(HitFrom(*it->second, score));
+  }
+  return out;
+}
+
+Result<Passages> Library::PassagesOf(const Reader& reader, const PassageScope& scope) {
+  if (scope.document_id.empty() == scope.collection.empty())
+    return InvalidArgument("give a document or a collection");
+  if (scope.max_passages < 1) return InvalidArgument("max_passages is at least 1");
+  std::vector<store::Value> params;
+  std::string sql = std::string(kHitColumns) + internal::Visible(reader, "c", params);
+  if (!scope.document_id.empty()) {
+    sql += " AND c.document_id = ?";
+    params.emplace_back(scope.document_id);
+  } else {
+    sql += " AND c.collection_id = ?";
+    params.emplace_back(scope.collection);
+  }
+  sql += " ORDER BY d.created_at, c.document_id, c.seq LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(scope.max_passages) + 1);
+  auto rows = db_.Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  Passages out;
+  for (const auto& r : *rows) {
+    if (out.passages.size() == scope.max_passages) {
+      out.truncated = true;
+      break;
+    }
+    out.passages.push_back(HitFrom(r, 0));
+  }
+  if (out.passages.empty()) {
+    if (!scope.document_id.empty()) {
+      // A visible document without text is not the same as one the reader may not see.
+      auto doc = GetDocument(reader, scope.document_id);
+      if (!doc.ok()) return doc.status();
+      return out;
+    }
+    auto collections = ListCollections(reader.tenant_id);
+    if (!collections.ok()) return collections.status();
+    if (std::none_of(collections->begin(), collections->end(),
+                     [&](const CollectionInfo& c) { return c.id == scope.collection; }))
+      return NotFound("no collection '" + scope.collection + "'");
   }
   return out;
 }

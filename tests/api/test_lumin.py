@@ -193,3 +193,66 @@ def test_ask_refuses_bad_input_and_auditors(base_url, lib):
             assert r.status_code in (200, 404), r.text
             continue
         assert r.status_code == 400 and needle in r.json()["error"]["message"], r.text
+
+
+def summarize(base, key, **body):
+    return api(base, "POST", "/api/v1/summarize", key, body)
+
+
+def check_summary(s, visible_ids):
+    assert s["object"] == "summary"
+    assert len(s["key_points"]) <= 8
+    numbers = {c["n"] for c in s["citations"]}
+    for p in s["key_points"]:
+        assert p["text"] and p["citations"], p  # a point without a source is never kept
+        assert set(p["citations"]) <= numbers
+    for c in s["citations"]:
+        assert 1 <= c["n"] <= s["passages"] and c["document_id"] in visible_ids
+    assert s["map_calls"] >= 1
+
+
+def test_summarize_a_document_and_a_collection_reads_only_what_the_caller_may_see(base_url, lib):
+    owner, member = lib["owner"], lib["member"]
+    lesen = lib["docs"]["lesen.md"]
+    r = summarize(base_url, owner, document_id=lesen["id"], language="en", max_points=3)
+    assert r.status_code == 200, r.text
+    s = r.json()
+    check_summary(s, {lesen["id"]})
+    assert s["passages"] == lesen["chunks"] and s["language"] == "en"
+    assert s["classification"] == "TERBUKA" and not s["truncated"]
+
+    visible = api(base_url, "GET", "/api/v1/documents?collection=pekeliling", member).json()["data"]
+    ids = {d["id"] for d in visible}
+    assert lib["docs"]["pelan.html"]["id"] not in ids and lib["docs"]["kewangan.docx"]["id"] not in ids
+    r = summarize(base_url, member, collection="pekeliling", stream=True)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
+    events = [line[6:] for line in r.text.splitlines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    progress = [json.loads(e) for e in events[:-2]]
+    assert progress and all(p["object"] == "summary.progress" for p in progress)
+    s = json.loads(events[-2])
+    check_summary(s, ids)
+    # Every passage read was one the member may see: the count matches, the label stays within clearance.
+    assert s["passages"] == sum(d["chunks"] for d in visible)
+    assert s["classification"] in ("TERBUKA", "TERHAD")
+    assert s["language"] == "ms"  # the documents' language
+
+
+def test_summarize_hides_what_the_caller_may_not_see_and_refuses_bad_input(base_url, lib):
+    owner, member = lib["owner"], lib["member"]
+    for doc_id in (lib["docs"]["pelan.html"]["id"], lib["docs"]["kewangan.docx"]["id"], lib["other_doc"]["id"], "doc_nope"):
+        r = summarize(base_url, member, document_id=doc_id)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", r.text
+        assert r.json()["error"]["message"] == f"no document '{doc_id}'"
+    assert summarize(base_url, owner, collection="tiada").status_code == 404
+    assert summarize(base_url, lib["auditor"], collection="pekeliling").status_code == 403
+    lesen = lib["docs"]["lesen.md"]["id"]
+    for body, needle in [({}, "either"), ({"document_id": lesen, "collection": "pekeliling"}, "either"),
+                         ({"document_id": lesen, "language": "fr"}, "language"),
+                         ({"document_id": lesen, "max_points": 0}, "max_points"),
+                         ({"document_id": lesen, "max_points": 21}, "max_points"),
+                         ({"document_id": 7}, "document_id"), ({"document_id": lesen, "extra": 1}, "extra")]:
+        r = summarize(base_url, owner, **body)
+        assert r.status_code == 400 and needle in r.json()["error"]["message"], (body, r.text)
+    r = summarize(base_url, owner, document_id=lesen, model="nope")
+    assert r.status_code == 404 and r.json()["error"]["param"] == "model"

@@ -48,7 +48,9 @@ TEST_F(CliTest, HelpEverywhere) {
                                                                 {"keys", "create", "--help"},
                                                                 {"policy", "set", "--help"},
                                                                 {"audit", "export", "--help"},
-                                                                {"usage", "--help"}}) {
+                                                                {"usage", "--help"},
+                                                                {"ask", "--help"},
+                                                                {"summarize", "--help"}}) {
     auto r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.back();
@@ -398,6 +400,39 @@ TEST_F(CliTest, AskAnswersOrRefusesAsJson) {
   EXPECT_EQ(a["sources"], 1);
   EXPECT_TRUE(a["grounded"].get<bool>() || a["no_answer"].get<bool>()) << some.out;
   EXPECT_EQ(Run({"ask", "x", "--language", "fr"}).exit_code, 5);
+}
+
+TEST_F(CliTest, SummarizeReadsOnlyWhatTheReaderMaySee) {
+  const auto docs = data_ / "docs";
+  std::filesystem::create_directories(docs);
+  std::ofstream(docs / "lesen.md")
+      << "# Lesen\n\nYuran pemprosesan lesen ialah RM50.\n\n# Rayuan\n\n"
+         "Rayuan dibuat dalam tempoh 14 hari.\n";
+  ASSERT_EQ(Run({"collections", "create", "c"}).exit_code, 0);
+  ASSERT_EQ(Run({"ingest", docs.string(), "-c", "c", "--classification", "SULIT"}).exit_code, 0);
+  const auto listed =
+      nlohmann::json::parse(Run({"documents", "list", "--clearance", "SULIT", "--json"}).out);
+  ASSERT_EQ(listed.size(), 1u);
+  const std::string id = listed[0]["id"];
+  // Above the reader's clearance: not found, before any model is loaded.
+  EXPECT_EQ(Run({"summarize", "-d", id}).exit_code, 3);
+  EXPECT_EQ(Run({"summarize", "-c", "tiada"}).exit_code, 3);
+  auto run =
+      Run({"summarize", "-d", id, "--clearance", "SULIT", "-m", "tiny", "-t", "1", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto s = nlohmann::json::parse(run.out);
+  EXPECT_EQ(s["passages"], 2);
+  EXPECT_EQ(s["classification"], "SULIT");
+  EXPECT_GE(s["map_calls"].get<int>(), 1);
+  for (const auto& p : s["key_points"]) EXPECT_FALSE(p["citations"].empty());  // or dropped
+  // A collection summary at TERBUKA reads nothing and needs no model.
+  auto empty = Run({"summarize", "-c", "c", "-m", "no-such-model", "--json"});
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(nlohmann::json::parse(empty.out)["passages"], 0);
+  EXPECT_EQ(Run({"summarize"}).exit_code, 5);
+  EXPECT_EQ(Run({"summarize", "-d", id, "-c", "c"}).exit_code, 5);
+  EXPECT_EQ(Run({"summarize", "-c", "c", "--language", "fr"}).exit_code, 5);
+  EXPECT_EQ(Run({"summarize", "-c", "c", "--max-points", "0"}).exit_code, 2);
 }
 
 }  // namespace daulat

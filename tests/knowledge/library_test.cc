@@ -113,6 +113,40 @@ TEST_F(LibraryTest, RetrievalNeverReturnsWhatTheReaderMayNotSee) {
   EXPECT_TRUE(lib_->GetDocument(cleared, rahsia->id).ok());
 }
 
+TEST_F(LibraryTest, PassagesForSummariesFollowTheSameRules) {
+  const auto open = Add("jpn", "terbuka.md", "# A\n\nSatu dua tiga.\n\n# B\n\nEmpat lima enam.\n");
+  const auto secret = Add("jpn", "rahsia.md", "Pelan rahsia.", Classification::kRahsia);
+  const auto acl =
+      Add("jpn", "kewangan.md", "Bajet kewangan.", Classification::kTerbuka, {"kewangan"});
+  const Reader member{"jpn", Classification::kTerhad, {}};
+  auto doc = lib_->PassagesOf(member, {open.id, "", 400});
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->passages.size(), 2u);
+  EXPECT_EQ(doc->passages[0].heading_path, "A");  // document order
+  EXPECT_EQ(doc->passages[1].heading_path, "B");
+  EXPECT_FALSE(doc->truncated);
+  auto one = lib_->PassagesOf(member, {open.id, "", 1});
+  EXPECT_EQ(one->passages.size(), 1u);
+  EXPECT_TRUE(one->truncated);
+  // Hidden documents answer exactly like missing ones; a collection gives only what may be seen.
+  for (const auto& id : {secret.id, acl.id, std::string("doc_missing")})
+    EXPECT_EQ(lib_->PassagesOf(member, {id, "", 400}).status().code(), StatusCode::kNotFound);
+  auto all = lib_->PassagesOf(member, {"", "pekeliling", 400});
+  ASSERT_TRUE(all.ok());
+  for (const auto& p : all->passages) EXPECT_EQ(p.document_id, open.id);
+  EXPECT_EQ(
+      lib_->PassagesOf({"kkm", Classification::kRahsiaBesar, {"kewangan"}}, {open.id, "", 400})
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+  EXPECT_TRUE(lib_->PassagesOf({"kkm", Classification::kTerbuka, {}}, {"", "pekeliling", 9})
+                  ->passages.empty());
+  EXPECT_EQ(lib_->PassagesOf(member, {"", "tiada", 400}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(lib_->PassagesOf(member, {open.id, "pekeliling", 400}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(lib_->PassagesOf(member, {"", "", 400}).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LibraryTest, DuplicatesVersionsAndDeletion) {
   const auto first = Add("jpn", "surat.txt", "Versi pertama surat pekeliling.");
   EXPECT_EQ(first.version, 1);

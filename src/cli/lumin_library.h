@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/admin_stores.h"
+#include "cli/global_options.h"
+#include "engine/embedder.h"
+#include "knowledge/library.h"
+#include "store/blob_store.h"
+
+namespace daulat::cli {
+
+// Lumin's library opened on the data folder, hybrid when an embedding model
+// is installed (the first embedding-only model, as the server picks it).
+struct LuminLibrary {
+  AdminStores admin;
+  std::unique_ptr<store::BlobStore> blobs;
+  std::unique_ptr<knowledge::Library> library;
+  std::unique_ptr<engine::Embedder> embedder;
+};
+
+Result<LuminLibrary> OpenLumin(const GlobalOptions& g);
+
+// The reader for --tenant, --clearance and --group.
+Result<knowledge::Reader> ParseReader(const std::string& tenant, const std::string& clearance,
+                                      const std::vector<std::string>& groups);
+
+}  // namespace daulat::cli
