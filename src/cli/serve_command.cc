@@ -14,6 +14,7 @@
 #include "gateway/stages.h"
 #include "governance/pii_guard.h"
 #include "http/api_server.h"
+#include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 
 namespace daulat::cli {
@@ -75,6 +76,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (!blobs.ok()) return ReportError(blobs.status());
   auto library = knowledge::Library::Open(**db, **blobs);
   if (!library.ok()) return ReportError(library.status());
+  auto jobs = knowledge::IngestionJobs::Open(**db);
+  if (!jobs.ok()) return ReportError(jobs.status());
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
   gateway::QuotaBook quotas(UnixSecondsFractional);
@@ -113,6 +116,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.db = db->get();
   services.remote = &remote;
   services.library = library->get();
+  services.jobs = jobs->get();
   // Lumin's hybrid retrieval uses the first served model that only embeds
   // (all-minilm-l6-v2 after scripts/bootstrap); without one it is BM25 alone.
   for (const auto& m : (*host)->models()) {

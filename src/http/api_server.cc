@@ -87,6 +87,7 @@ void ApiServer::Shutdown(std::chrono::milliseconds grace,
                          const std::function<void()>& cancel_work) {
   ready_ = false;
   if (http_) http_->Shutdown(grace, cancel_work);
+  if (knowledge_) knowledge_->Stop();
   blocking_.join();
 }
 

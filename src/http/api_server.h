@@ -17,6 +17,7 @@
 #include "http/http_server.h"
 #include "http/metrics.h"
 #include "identity/identity_store.h"
+#include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 
 namespace daulat::http {
@@ -34,6 +35,7 @@ struct ApiServices {
   store::Database* db = nullptr;
   const gateway::RemoteBackends* remote = nullptr;  // models served by remote engines
   knowledge::Library* library = nullptr;            // Lumin: collections, documents, search
+  knowledge::IngestionJobs* jobs = nullptr;         // Lumin: background upload jobs
   int64_t session_ttl_seconds = int64_t{12} * 3600;
 };
 

@@ -51,6 +51,10 @@ void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
   upload.raw_body = true;
   routes.push_back(upload);
   routes.push_back(
+      {V::get, "/api/v1/jobs", P::kManageDocuments, false, bind(&KnowledgeApi::ListJobs)});
+  routes.push_back(
+      {V::get, "/api/v1/jobs/{id}", P::kManageDocuments, false, bind(&KnowledgeApi::GetJob)});
+  routes.push_back(
       {V::get, "/api/v1/documents", P::kReadDocuments, false, bind(&KnowledgeApi::ListDocuments)});
   routes.push_back({V::get, "/api/v1/documents/{id}", P::kReadDocuments, false,
                     bind(&KnowledgeApi::GetDocument)});
@@ -99,13 +103,15 @@ void KnowledgeApi::Upload(const CallPtr& call) {
   call->ctx.audit_action = "document_added";
   auto parts = ParseMultipart(call->request_content_type, call->raw_body);
   if (!parts.ok()) return call->Fail(parts.status());
-  const FormPart* file = nullptr;
+  std::vector<const FormPart*> files;
   knowledge::DocumentOptions o;
   o.collection = call->params.at(0);
   std::string classification;
   for (const auto& p : *parts) {
     if (p.name == "file") {
-      file = &p;
+      if (p.filename.empty())
+        return call->Fail(InvalidArgument("every 'file' field needs a file name"), "file");
+      files.push_back(&p);
     } else if (p.name == "classification") {
       classification = std::string(p.data);
     } else if (p.name == "acl") {
@@ -119,7 +125,7 @@ void KnowledgeApi::Upload(const CallPtr& call) {
                                         "' (known: file, classification, acl, title, language)"));
     }
   }
-  if (file == nullptr || file->filename.empty())
+  if (files.empty())
     return call->Fail(InvalidArgument("the form needs a 'file' field with a file name"), "file");
   const auto level = ParseClassification(classification);
   if (!level)
@@ -131,12 +137,24 @@ void KnowledgeApi::Upload(const CallPtr& call) {
     return call->Fail(PermissionDenied("cannot add a " + std::string(ClassificationName(*level)) +
                                        " document above your clearance (" +
                                        std::string(ClassificationName(caller.clearance)) + ")"));
+  const std::string async = call->Query("async");
+  if (!async.empty() && async != "true" && async != "false")
+    return call->Fail(InvalidArgument("'async' is true or false"), "async");
   o.classification = *level;
-  o.source_name = file->filename.substr(0, 512);
   o.actor = caller.subject;
   call->ctx.classified = true;
   call->ctx.classification = *level;
-  boost::asio::post(blocking_, [this, call, o, data = std::string(file->data)] {
+  if (files.size() > 1 || async == "true") {
+    if (files.size() > 1 && !o.title.empty())
+      return call->Fail(InvalidArgument("'title' names one file: upload several without it"),
+                        "title");
+    std::vector<std::pair<std::string, std::string>> named;
+    for (const auto* f : files)
+      named.emplace_back(f->filename.substr(0, 512), std::string(f->data));
+    return StartJob(call, o, std::move(named));
+  }
+  o.source_name = files[0]->filename.substr(0, 512);
+  boost::asio::post(blocking_, [this, call, o, data = std::string(files[0]->data)] {
     auto doc = s_.library->AddDocument(call->ctx.caller.principal.tenant_id, data, o);
     if (!doc.ok()) return call->Fail(doc.status());
     call->ctx.resource = "document:" + doc->id;
@@ -170,6 +188,12 @@ void KnowledgeApi::DeleteDocument(const CallPtr& call) {
   boost::asio::post(blocking_, [this, call] {
     if (Status st = s_.library->DeleteDocument(ReaderOf(*call), call->params.at(0)); !st.ok())
       return call->Fail(st);
+    if (s_.jobs != nullptr) {
+      if (Status st =
+              s_.jobs->ForgetDocument(call->ctx.caller.principal.tenant_id, call->params.at(0));
+          !st.ok())
+        return call->Fail(st);
+    }
     call->ctx.decision_reason = "original, chunks and index entries erased";
     call->ReplyJson(200, {{"id", call->params.at(0)}, {"deleted", true}});
   });

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <vector>
 
 #include "http/api_call.h"
 #include "http/api_server.h"
+#include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 
 namespace daulat::http {
@@ -22,7 +24,11 @@ class KnowledgeApi {
  public:
   KnowledgeApi(const ApiServices& services, boost::asio::thread_pool& blocking)
       : s_(services), blocking_(blocking) {}
+  ~KnowledgeApi();
   void AddRoutes(std::vector<ApiRoute>& routes);
+  // Upload jobs stop between files; the files not read yet fail as
+  // "interrupted" (the job says so). Waits for the file being read.
+  void Stop();
 
  private:
   using CallPtr = std::shared_ptr<ApiCall>;
@@ -37,6 +43,13 @@ class KnowledgeApi {
   // The answer from the retrieved sources (runs on the blocking pool).
   void Answer(const CallPtr& call, const std::string& question, const knowledge::SearchQuery& q,
               const std::string& model, const std::string& language, bool stream);
+  // Several files, or ?async=true: a job read in the background (202).
+  void StartJob(const CallPtr& call, const knowledge::DocumentOptions& o,
+                std::vector<std::pair<std::string, std::string>> files);
+  void RunJob(knowledge::IngestionJob job, knowledge::DocumentOptions o,
+              const std::vector<std::pair<std::string, std::string>>& files);
+  void GetJob(const CallPtr& call);
+  void ListJobs(const CallPtr& call);
   void Summarize(const CallPtr& call);
   struct SummaryState;
   // Runs the summary's next model call, or replies when there is none.
@@ -45,6 +58,9 @@ class KnowledgeApi {
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;
+  boost::asio::thread_pool ingest_{1};  // upload jobs: searches never wait behind them
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> queued_bytes_{0};
 };
 
 }  // namespace daulat::http

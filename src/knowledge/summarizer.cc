@@ -139,9 +139,9 @@ GroundedPrompt SummaryRun::MapPrompt(size_t batch) const {
   const auto [first, last] = batches_[batch];
   for (size_t i = first; i < last; ++i) p.user += SourceAsData(passages_[i], i + 1);
   p.user += ms ? "\nSoalan: Apakah perkara utama dalam sumber di atas? Senaraikan setiap satu pada "
-                "baris sendiri bermula dengan \"- \" dan nyatakan sumbernya seperti [1]."
-              : "\nQuestion: What are the key points of the sources above? List each on its own "
-                "line starting with \"- \" and cite its source like [1].";
+                 "baris sendiri bermula dengan \"- \" dan nyatakan sumbernya seperti [1]."
+               : "\nQuestion: What are the key points of the sources above? List each on its own "
+                 "line starting with \"- \" and cite its source like [1].";
   return p;
 }
 
@@ -169,10 +169,11 @@ GroundedPrompt SummaryRun::ReducePrompt(const std::vector<std::vector<KeyPoint>>
       p.user += line + "\n";
     }
   }
-  p.user += ms ? "</notes>\nGabungkan nota di atas menjadi perkara utama, satu setiap baris bermula "
-                "dengan \"- \", dengan nombor sumbernya seperti [1]."
-              : "</notes>\nMerge the notes above into key points, one per line starting with "
-                "\"- \", keeping their source numbers like [1].";
+  p.user +=
+      ms ? "</notes>\nGabungkan nota di atas menjadi perkara utama, satu setiap baris bermula "
+           "dengan \"- \", dengan nombor sumbernya seperti [1]."
+         : "</notes>\nMerge the notes above into key points, one per line starting with "
+           "\"- \", keeping their source numbers like [1].";
   return p;
 }
 

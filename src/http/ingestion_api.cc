@@ -1,0 +1,133 @@
+// Lumin's upload jobs over HTTP: several files (or ?async=true) are read in
+// the background; /api/v1/jobs tells each file's outcome.
+
+#include <boost/asio/post.hpp>
+
+#include "common/log.h"
+#include "http/knowledge_api.h"
+#include "knowledge/library_json.h"
+
+namespace daulat::http {
+namespace {
+
+// Upload bytes waiting in memory for the ingestion worker, all jobs together.
+constexpr size_t kMaxQueuedBytes = size_t{512} << 20;
+
+}  // namespace
+
+KnowledgeApi::~KnowledgeApi() {
+  Stop();
+}
+
+void KnowledgeApi::Stop() {
+  stopping_ = true;
+  ingest_.join();
+}
+
+void KnowledgeApi::StartJob(const CallPtr& call, const knowledge::DocumentOptions& o,
+                            std::vector<std::pair<std::string, std::string>> files) {
+  call->ctx.audit_action = "ingestion_job_created";
+  if (s_.jobs == nullptr) return call->Fail(FailedPrecondition("upload jobs are not available"));
+  size_t bytes = 0;
+  for (const auto& f : files) bytes += f.second.size();
+  if (queued_bytes_.fetch_add(bytes) + bytes > kMaxQueuedBytes) {
+    queued_bytes_ -= bytes;
+    return call->Fail(ResourceExhausted("too many uploads are waiting to be read: retry shortly"));
+  }
+  boost::asio::post(blocking_, [this, call, o, files = std::move(files), bytes]() mutable {
+    const auto& caller = call->ctx.caller.principal;
+    auto collections = s_.library->ListCollections(caller.tenant_id);
+    Status st = collections.status();
+    if (st.ok() && std::none_of(collections->begin(), collections->end(),
+                                [&](const auto& c) { return c.id == o.collection; }))
+      st = NotFound("no collection '" + o.collection + "'");
+    std::vector<std::string> names;
+    for (const auto& f : files) names.push_back(f.first);
+    auto job = st.ok() ? s_.jobs->Create(caller.tenant_id, caller.subject, o.collection, names)
+                       : Result<knowledge::IngestionJob>(st);
+    if (!job.ok()) {
+      queued_bytes_ -= bytes;
+      return call->Fail(job.status());
+    }
+    call->ctx.resource = "job:" + job->id;
+    call->ctx.decision_reason = std::to_string(files.size()) + " files queued";
+    call->ReplyJson(202, knowledge::ToJson(*job), {{"Location", "/api/v1/jobs/" + job->id}});
+    boost::asio::post(ingest_, [this, job = std::move(job).value(), o, files = std::move(files),
+                                bytes]() mutable {
+      RunJob(std::move(job), o, files);
+      queued_bytes_ -= bytes;
+    });
+  });
+}
+
+void KnowledgeApi::RunJob(knowledge::IngestionJob job, knowledge::DocumentOptions o,
+                          const std::vector<std::pair<std::string, std::string>>& files) {
+  const auto save = [this, &job] {
+    if (Status st = s_.jobs->Save(job); !st.ok())
+      spdlog::warn("upload job {}: cannot save its progress: {}", job.id, st.ToString());
+  };
+  job.status = "running";
+  save();
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto& file = job.files[i];
+    if (stopping_) {
+      file.status = "failed";
+      file.error = "the server stopped before this file was read: upload it again";
+      job.status = "interrupted";
+      continue;
+    }
+    file.status = "running";
+    save();
+    o.source_name = files[i].first;
+    auto doc = s_.library->AddDocument(job.tenant_id, files[i].second, o);
+    if (!doc.ok()) {
+      file.status = "failed";
+      file.error = doc.status().message();
+    } else {
+      file.status = doc->duplicate ? "duplicate" : "added";
+      file.document_id = doc->id;
+      file.version = doc->version;
+      file.chunks = doc->chunks;
+      if (!doc->duplicate && s_.audit_writer != nullptr) {
+        governance::AuditRecord r;
+        r.tenant_id = job.tenant_id;
+        r.actor = o.actor;
+        r.action = "document_added";
+        r.resource = "document:" + doc->id;
+        r.classification = std::string(ClassificationName(o.classification));
+        r.decision = "allow";
+        r.reason = "version " + std::to_string(doc->version) + ", " + std::to_string(doc->chunks) +
+                   " chunks, upload job " + job.id;
+        r.content_hash = doc->content_hash;
+        s_.audit_writer->Submit(std::move(r));
+      }
+    }
+    save();
+  }
+  if (job.status != "interrupted") job.status = "completed";
+  save();
+}
+
+void KnowledgeApi::GetJob(const CallPtr& call) {
+  call->ctx.audit_action = "job_read";
+  call->ctx.resource = "job:" + call->params.at(0);
+  if (s_.jobs == nullptr) return call->Fail(NotFound("no job '" + call->params.at(0) + "'"));
+  const auto& caller = call->ctx.caller.principal;
+  auto job = s_.jobs->Get(caller.tenant_id, caller.subject, call->params.at(0));
+  if (!job.ok()) return call->Fail(job.status());
+  call->ReplyJson(200, knowledge::ToJson(*job));
+}
+
+void KnowledgeApi::ListJobs(const CallPtr& call) {
+  call->ctx.audit_action = "jobs_read";
+  nlohmann::json data = nlohmann::json::array();
+  if (s_.jobs != nullptr) {
+    const auto& caller = call->ctx.caller.principal;
+    auto jobs = s_.jobs->List(caller.tenant_id, caller.subject, 50);
+    if (!jobs.ok()) return call->Fail(jobs.status());
+    for (const auto& j : *jobs) data.push_back(knowledge::ToJson(j));
+  }
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+}  // namespace daulat::http

@@ -1,0 +1,191 @@
+#include "knowledge/ingestion_jobs.h"
+
+#include <sodium.h>
+
+#include "common/clock.h"
+
+namespace daulat::knowledge {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kRetentionSeconds = int64_t{30} * 86400;
+
+const std::vector<store::Migration> kMigrations = {
+    {1, "upload jobs",
+     "CREATE TABLE kn_jobs (tenant_id TEXT NOT NULL, job_id TEXT NOT NULL, created_by TEXT NOT "
+     "NULL, collection_id TEXT NOT NULL, status TEXT NOT NULL, files TEXT NOT NULL, created_at "
+     "INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (tenant_id, job_id));"
+     "CREATE INDEX kn_jobs_by_creator ON kn_jobs (tenant_id, created_by, created_at);"},
+};
+
+json FilesJson(const std::vector<JobFile>& files) {
+  json out = json::array();
+  for (const auto& f : files) {
+    json j = {{"name", f.name}, {"status", f.status}};
+    if (!f.error.empty()) j["error"] = f.error;
+    if (!f.document_id.empty()) {
+      j["document_id"] = f.document_id;
+      j["version"] = f.version;
+      j["chunks"] = f.chunks;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<JobFile> FilesFrom(const std::string& text) {
+  std::vector<JobFile> out;
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& f : j) {
+    JobFile file;
+    file.name = f.value("name", "");
+    file.status = f.value("status", "failed");
+    file.error = f.value("error", "");
+    file.document_id = f.value("document_id", "");
+    file.version = f.value("version", int64_t{0});
+    file.chunks = f.value("chunks", int64_t{0});
+    out.push_back(std::move(file));
+  }
+  return out;
+}
+
+IngestionJob JobFrom(const store::Row& r) {
+  IngestionJob job;
+  job.tenant_id = r.Text(0);
+  job.id = r.Text(1);
+  job.created_by = r.Text(2);
+  job.collection = r.Text(3);
+  job.status = r.Text(4);
+  job.files = FilesFrom(r.Text(5));
+  job.created_at = r.Int(6);
+  job.updated_at = r.Int(7);
+  return job;
+}
+
+constexpr const char* kColumns =
+    "SELECT tenant_id, job_id, created_by, collection_id, status, files, created_at, updated_at "
+    "FROM kn_jobs ";
+
+}  // namespace
+
+json ToJson(const IngestionJob& job) {
+  size_t added = 0, duplicates = 0, failed = 0, pending = 0;
+  for (const auto& f : job.files) {
+    if (f.status == "added") ++added;
+    if (f.status == "duplicate") ++duplicates;
+    if (f.status == "failed") ++failed;
+    if (f.status == "queued" || f.status == "running") ++pending;
+  }
+  return {{"id", job.id},
+          {"object", "ingestion.job"},
+          {"collection", job.collection},
+          {"status", job.status},
+          {"created_at", job.created_at},
+          {"updated_at", job.updated_at},
+          {"counts",
+           {{"files", job.files.size()},
+            {"added", added},
+            {"duplicates", duplicates},
+            {"failed", failed},
+            {"pending", pending}}},
+          {"files", FilesJson(job.files)}};
+}
+
+Result<std::unique_ptr<IngestionJobs>> IngestionJobs::Open(store::Database& db) {
+  DAULAT_RETURN_IF_ERROR(db.Migrate("knowledge_jobs", kMigrations));
+  std::unique_ptr<IngestionJobs> jobs(new IngestionJobs(db));
+  DAULAT_RETURN_IF_ERROR(
+      db.Execute("DELETE FROM kn_jobs WHERE created_at < ?", {UnixSeconds() - kRetentionSeconds}));
+  auto stale = db.Query(std::string(kColumns) + "WHERE status IN ('queued', 'running')");
+  if (!stale.ok()) return stale.status();
+  for (const auto& r : *stale) {
+    IngestionJob job = JobFrom(r);
+    job.status = "interrupted";
+    for (auto& f : job.files) {
+      if (f.status != "queued" && f.status != "running") continue;
+      f.status = "failed";
+      f.error = "the server stopped before this file was read: upload it again";
+    }
+    DAULAT_RETURN_IF_ERROR(jobs->Save(job));
+  }
+  return jobs;
+}
+
+Result<IngestionJob> IngestionJobs::Create(const std::string& tenant_id,
+                                           const std::string& created_by,
+                                           const std::string& collection,
+                                           const std::vector<std::string>& file_names) {
+  unsigned char raw[10];
+  randombytes_buf(raw, sizeof raw);
+  IngestionJob job;
+  job.id = "job_";
+  for (const unsigned char b : raw) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    job.id += kHex[b >> 4];
+    job.id += kHex[b & 15];
+  }
+  job.tenant_id = tenant_id;
+  job.created_by = created_by;
+  job.collection = collection;
+  job.created_at = job.updated_at = UnixSeconds();
+  for (const auto& name : file_names) {
+    JobFile f;
+    f.name = name;
+    job.files.push_back(std::move(f));
+  }
+  DAULAT_RETURN_IF_ERROR(db_.Execute(
+      "INSERT INTO kn_jobs (tenant_id, job_id, created_by, collection_id, status, files, "
+      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      {job.tenant_id, job.id, job.created_by, job.collection, job.status,
+       FilesJson(job.files).dump(), job.created_at, job.updated_at}));
+  return job;
+}
+
+Status IngestionJobs::Save(const IngestionJob& job) {
+  return db_.Execute(
+      "UPDATE kn_jobs SET status = ?, files = ?, updated_at = ? WHERE tenant_id = ? AND job_id = ?",
+      {job.status, FilesJson(job.files).dump(), UnixSeconds(), job.tenant_id, job.id});
+}
+
+Result<IngestionJob> IngestionJobs::Get(const std::string& tenant_id, const std::string& created_by,
+                                        const std::string& id) {
+  auto rows =
+      db_.Query(std::string(kColumns) + "WHERE tenant_id = ? AND job_id = ? AND created_by = ?",
+                {tenant_id, id, created_by});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no job '" + id + "'");
+  return JobFrom(rows->front());
+}
+
+Result<std::vector<IngestionJob>> IngestionJobs::List(const std::string& tenant_id,
+                                                      const std::string& created_by, size_t limit) {
+  auto rows = db_.Query(std::string(kColumns) +
+                            "WHERE tenant_id = ? AND created_by = ? ORDER BY created_at DESC, "
+                            "rowid DESC LIMIT ?",
+                        {tenant_id, created_by, static_cast<int64_t>(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<IngestionJob> out;
+  for (const auto& r : *rows) out.push_back(JobFrom(r));
+  return out;
+}
+
+Status IngestionJobs::ForgetDocument(const std::string& tenant_id, const std::string& document_id) {
+  auto rows = db_.Query(std::string(kColumns) + "WHERE tenant_id = ? AND files LIKE ?",
+                        {tenant_id, "%\"" + document_id + "\"%"});
+  if (!rows.ok()) return rows.status();
+  for (const auto& r : *rows) {
+    IngestionJob job = JobFrom(r);
+    for (auto& f : job.files) {
+      if (f.document_id != document_id) continue;
+      f.name = "(erased)";
+      f.document_id.clear();
+      f.status = "erased";
+    }
+    DAULAT_RETURN_IF_ERROR(Save(job));
+  }
+  return Status::Ok();
+}
+
+}  // namespace daulat::knowledge
