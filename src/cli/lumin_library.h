@@ -7,6 +7,8 @@
 #include "cli/admin_stores.h"
 #include "cli/global_options.h"
 #include "engine/embedder.h"
+#include "knowledge/conversations.h"
+#include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 #include "store/blob_store.h"
 
@@ -19,7 +21,14 @@ struct LuminLibrary {
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<knowledge::Library> library;
   std::unique_ptr<engine::Embedder> embedder;
+  std::unique_ptr<knowledge::IngestionJobs> jobs;
+  std::unique_ptr<knowledge::Conversations> conversations;
 };
+
+// Erasing a document also erases the conversation turns that drew on it and
+// its entries in upload jobs (server and CLI alike).
+void ForgetErasedDocuments(knowledge::Library& library, knowledge::IngestionJobs& jobs,
+                           knowledge::Conversations& conversations);
 
 Result<LuminLibrary> OpenLumin(const GlobalOptions& g);
 

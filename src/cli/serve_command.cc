@@ -7,6 +7,7 @@
 #include "cli/bootstrap_admin.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/lumin_library.h"
 #include "cli/serve_config.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -14,6 +15,7 @@
 #include "gateway/stages.h"
 #include "governance/pii_guard.h"
 #include "http/api_server.h"
+#include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 
@@ -78,6 +80,9 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (!library.ok()) return ReportError(library.status());
   auto jobs = knowledge::IngestionJobs::Open(**db);
   if (!jobs.ok()) return ReportError(jobs.status());
+  auto conversations = knowledge::Conversations::Open(**db);
+  if (!conversations.ok()) return ReportError(conversations.status());
+  ForgetErasedDocuments(**library, **jobs, **conversations);
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
   gateway::QuotaBook quotas(UnixSecondsFractional);
@@ -117,6 +122,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.remote = &remote;
   services.library = library->get();
   services.jobs = jobs->get();
+  services.conversations = conversations->get();
   // Lumin's hybrid retrieval uses the first served model that only embeds
   // (all-minilm-l6-v2 after scripts/bootstrap); without one it is BM25 alone.
   for (const auto& m : (*host)->models()) {

@@ -17,6 +17,7 @@
 #include "http/http_server.h"
 #include "http/metrics.h"
 #include "identity/identity_store.h"
+#include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 
@@ -33,9 +34,10 @@ struct ApiServices {
   governance::AuditWriter* audit_writer = nullptr;  // flushed before audit reads
   gateway::UsageMeter* usage = nullptr;
   store::Database* db = nullptr;
-  const gateway::RemoteBackends* remote = nullptr;  // models served by remote engines
-  knowledge::Library* library = nullptr;            // Lumin: collections, documents, search
-  knowledge::IngestionJobs* jobs = nullptr;         // Lumin: background upload jobs
+  const gateway::RemoteBackends* remote = nullptr;    // models served by remote engines
+  knowledge::Library* library = nullptr;              // Lumin: collections, documents, search
+  knowledge::IngestionJobs* jobs = nullptr;           // Lumin: background upload jobs
+  knowledge::Conversations* conversations = nullptr;  // Lumin: ask with context
   int64_t session_ttl_seconds = int64_t{12} * 3600;
 };
 

@@ -65,6 +65,14 @@ void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
   routes.push_back({V::post, "/api/v1/ask", P::kReadDocuments, true, bind(&KnowledgeApi::Ask)});
   routes.push_back(
       {V::post, "/api/v1/summarize", P::kReadDocuments, true, bind(&KnowledgeApi::Summarize)});
+  routes.push_back({V::get, "/api/v1/conversations", P::kReadDocuments, false,
+                    bind(&KnowledgeApi::ListConversations)});
+  routes.push_back({V::post, "/api/v1/conversations", P::kReadDocuments, true,
+                    bind(&KnowledgeApi::CreateConversation)});
+  routes.push_back({V::get, "/api/v1/conversations/{id}", P::kReadDocuments, false,
+                    bind(&KnowledgeApi::GetConversation)});
+  routes.push_back({V::delete_, "/api/v1/conversations/{id}", P::kReadDocuments, false,
+                    bind(&KnowledgeApi::DeleteConversation)});
 }
 
 void KnowledgeApi::ListCollections(const CallPtr& call) {
@@ -188,13 +196,8 @@ void KnowledgeApi::DeleteDocument(const CallPtr& call) {
   boost::asio::post(blocking_, [this, call] {
     if (Status st = s_.library->DeleteDocument(ReaderOf(*call), call->params.at(0)); !st.ok())
       return call->Fail(st);
-    if (s_.jobs != nullptr) {
-      if (Status st =
-              s_.jobs->ForgetDocument(call->ctx.caller.principal.tenant_id, call->params.at(0));
-          !st.ok())
-        return call->Fail(st);
-    }
-    call->ctx.decision_reason = "original, chunks and index entries erased";
+    call->ctx.decision_reason =
+        "original, chunks, index entries, answers and job entries drawn from it erased";
     call->ReplyJson(200, {{"id", call->params.at(0)}, {"deleted", true}});
   });
 }

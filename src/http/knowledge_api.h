@@ -7,6 +7,7 @@
 
 #include "http/api_call.h"
 #include "http/api_server.h"
+#include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 
@@ -40,9 +41,20 @@ class KnowledgeApi {
   void DeleteDocument(const CallPtr& call);
   void Search(const CallPtr& call);
   void Ask(const CallPtr& call);
+  // What an answer in a conversation carries: the conversation and the
+  // turns (within the caller's clearance) the model sees as context.
+  struct AskContext {
+    std::string conversation_id;
+    std::vector<knowledge::Turn> history;
+  };
   // The answer from the retrieved sources (runs on the blocking pool).
   void Answer(const CallPtr& call, const std::string& question, const knowledge::SearchQuery& q,
-              const std::string& model, const std::string& language, bool stream);
+              const std::string& model, const std::string& language, bool stream,
+              const AskContext& context);
+  void ListConversations(const CallPtr& call);
+  void CreateConversation(const CallPtr& call);
+  void GetConversation(const CallPtr& call);
+  void DeleteConversation(const CallPtr& call);
   // Several files, or ?async=true: a job read in the background (202).
   void StartJob(const CallPtr& call, const knowledge::DocumentOptions& o,
                 std::vector<std::pair<std::string, std::string>> files);

@@ -15,6 +15,7 @@ namespace daulat::knowledge {
 // its tag). Retrieved text is never instructions (OWASP LLM01).
 struct GroundedPrompt {
   std::string system;
+  std::vector<std::pair<std::string, std::string>> history;  // earlier (question, answer)s
   std::string user;
 };
 

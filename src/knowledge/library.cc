@@ -326,7 +326,9 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
     std::lock_guard lock(vectors_mu_);
     vectors_.erase(reader.tenant_id);
   }
-  return blobs_.Delete(reader.tenant_id, id);
+  DAULAT_RETURN_IF_ERROR(blobs_.Delete(reader.tenant_id, id));
+  for (const auto& hook : erase_hooks_) DAULAT_RETURN_IF_ERROR(hook(reader.tenant_id, id));
+  return Status::Ok();
 }
 
 }  // namespace daulat::knowledge

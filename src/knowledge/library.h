@@ -130,8 +130,13 @@ class Library {
   // NOT_FOUND also when the reader may not see it.
   Result<DocumentInfo> GetDocument(const Reader& reader, const std::string& id);
   Result<std::string> OriginalBytes(const Reader& reader, const std::string& id);
-  // Deletes the document, its chunks, index entries and original bytes.
+  // Deletes the document, its chunks, index entries and original bytes, then
+  // runs every erase hook (answers and job entries derived from it).
   Status DeleteDocument(const Reader& reader, const std::string& id);
+  // What else must forget an erased document (tenant, document id). Set
+  // before serving; not thread-safe with DeleteDocument.
+  using EraseHook = std::function<Status(const std::string&, const std::string&)>;
+  void AddEraseHook(EraseHook hook) { erase_hooks_.push_back(std::move(hook)); }
 
   Result<std::vector<SearchHit>> Search(const Reader& reader, const SearchQuery& query);
   // The passages of a document or collection the reader may see, in order.
@@ -160,6 +165,7 @@ class Library {
   EmbedFn embed_;
   std::function<size_t(std::string_view)> count_tokens_;
   std::mutex embed_mu_;  // one embedding at a time
+  std::vector<EraseHook> erase_hooks_;
   std::mutex vectors_mu_;
   std::unordered_map<std::string,
                      std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>>

@@ -256,3 +256,60 @@ def test_summarize_hides_what_the_caller_may_not_see_and_refuses_bad_input(base_
         assert r.status_code == 400 and needle in r.json()["error"]["message"], (body, r.text)
     r = summarize(base_url, owner, document_id=lesen, model="nope")
     assert r.status_code == 404 and r.json()["error"]["param"] == "model"
+
+
+def test_conversations_keep_context_for_their_owner_and_forget_erased_sources(base_url, lib):
+    owner, member = lib["owner"], lib["member"]
+    r = api(base_url, "POST", "/api/v1/conversations", member, {})
+    assert r.status_code == 201, r.text
+    conv = r.json()
+    assert conv["object"] == "conversation" and conv["id"].startswith("conv_") and conv["turns"] == 0
+    first = api(base_url, "POST", "/api/v1/ask", member,
+                {"question": "Berapakah yuran pemprosesan lesen perniagaan?", "conversation_id": conv["id"]})
+    assert first.status_code == 200, first.text
+    assert first.json()["conversation_id"] == conv["id"]
+    # A short follow-up is searched with the question before it, and streamed.
+    second = api(base_url, "POST", "/api/v1/ask", member,
+                 {"question": "Dan dalam talian?", "conversation_id": conv["id"], "stream": True})
+    assert second.status_code == 200
+    final = json.loads([l[6:] for l in second.text.splitlines() if l.startswith("data: ")][-2])
+    assert final["object"] == "answer" and final["sources"] >= 1 and final["conversation_id"] == conv["id"]
+    got = api(base_url, "GET", f"/api/v1/conversations/{conv['id']}", member).json()
+    assert got["turns"] == 2 and got["withheld"] == 0
+    assert got["title"] == "Berapakah yuran pemprosesan lesen perniagaan?"
+    assert [m["question"] for m in got["messages"]] == ["Berapakah yuran pemprosesan lesen perniagaan?", "Dan dalam talian?"]
+    assert got["messages"][0]["answer"] == first.json()["answer"]
+    assert got["messages"][0]["classification"] in ("TERBUKA", "TERHAD")
+    assert any(c["id"] == conv["id"] for c in api(base_url, "GET", "/api/v1/conversations", member).json()["data"])
+    # Another credential of the tenant, or another tenant, is told it does not exist.
+    for key in (owner, lib["other_owner"]):
+        assert api(base_url, "GET", f"/api/v1/conversations/{conv['id']}", key).status_code == 404
+        r = api(base_url, "POST", "/api/v1/ask", key, {"question": "yuran?", "conversation_id": conv["id"]})
+        assert r.status_code == 404 and r.json()["error"]["param"] == "conversation_id"
+        assert api(base_url, "DELETE", f"/api/v1/conversations/{conv['id']}", key).status_code == 404
+        assert all(c["id"] != conv["id"] for c in api(base_url, "GET", "/api/v1/conversations", key).json()["data"])
+    # Erasing a source erases the answers drawn from it (cached answers go with the document).
+    r = upload(base_url, owner, "pekeliling", "sementara.md", b"# Elaun\n\nElaun perjalanan ialah RM0.70 sekilometer.")
+    doc = r.json()
+    conv2 = api(base_url, "POST", "/api/v1/conversations", member, {"title": "Elaun"}).json()
+    r = api(base_url, "POST", "/api/v1/ask", member, {"question": "Berapakah elaun perjalanan sekilometer?",
+                                                      "conversation_id": conv2["id"]})
+    assert r.status_code == 200 and r.json()["sources"] >= 1
+    assert api(base_url, "GET", f"/api/v1/conversations/{conv2['id']}", member).json()["turns"] == 1
+    assert api(base_url, "DELETE", f"/api/v1/documents/{doc['id']}", owner).status_code == 200
+    after = api(base_url, "GET", f"/api/v1/conversations/{conv2['id']}", member).json()
+    assert after["turns"] == 0 and after["messages"] == [] and after["title"] == "Elaun"
+    assert api(base_url, "DELETE", f"/api/v1/conversations/{conv['id']}", member).status_code == 200
+    assert api(base_url, "GET", f"/api/v1/conversations/{conv['id']}", member).status_code == 404
+
+
+def test_conversations_refuse_bad_input(base_url, lib):
+    member = lib["member"]
+    for body, needle in [({"title": 5}, "'title'"), ({"title": "x" * 201}, "'title'"), ({"topic": "x"}, "topic")]:
+        r = api(base_url, "POST", "/api/v1/conversations", member, body)
+        assert r.status_code == 400 and needle in r.json()["error"]["message"], r.text
+    r = api(base_url, "POST", "/api/v1/ask", member, {"question": "x", "conversation_id": 7})
+    assert r.status_code == 400 and "conversation_id" in r.json()["error"]["message"]
+    r = api(base_url, "POST", "/api/v1/ask", member, {"question": "x", "conversation_id": "conv_nope"})
+    assert r.status_code == 404
+    assert api(base_url, "GET", "/api/v1/conversations", lib["auditor"]).status_code == 403

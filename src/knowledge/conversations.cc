@@ -1,0 +1,189 @@
+#include "knowledge/conversations.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "common/clock.h"
+
+namespace daulat::knowledge {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<store::Migration> kMigrations = {
+    {1, "conversations and their turns",
+     "CREATE TABLE kn_conversations (tenant_id TEXT NOT NULL, conversation_id TEXT NOT NULL, "
+     "owner TEXT NOT NULL, title TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER "
+     "NOT NULL, PRIMARY KEY (tenant_id, conversation_id));"
+     "CREATE INDEX kn_conversations_by_owner ON kn_conversations (tenant_id, owner, updated_at);"
+     "CREATE TABLE kn_turns (tenant_id TEXT NOT NULL, conversation_id TEXT NOT NULL, seq INTEGER "
+     "NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL, citations TEXT NOT NULL, documents "
+     "TEXT NOT NULL, classification_rank INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY "
+     "KEY (tenant_id, conversation_id, seq));"},
+};
+
+constexpr const char* kColumns =
+    "SELECT c.conversation_id, c.tenant_id, c.owner, c.title, c.created_at, c.updated_at, (SELECT "
+    "COUNT(*) FROM kn_turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = "
+    "c.conversation_id) FROM kn_conversations c ";
+
+Conversation ConversationFrom(const store::Row& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), r.Int(5), r.Int(6)};
+}
+
+std::string Clip(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  size_t cut = n;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Conversations>> Conversations::Open(store::Database& db) {
+  DAULAT_RETURN_IF_ERROR(db.Migrate("knowledge_conversations", kMigrations));
+  return std::unique_ptr<Conversations>(new Conversations(db));
+}
+
+Result<Conversation> Conversations::Create(const std::string& tenant_id, const std::string& owner,
+                                           const std::string& title) {
+  if (title.size() > 200) return InvalidArgument("a title is at most 200 bytes");
+  unsigned char raw[10];
+  randombytes_buf(raw, sizeof raw);
+  Conversation c;
+  c.id = "conv_";
+  for (const unsigned char b : raw) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    c.id += kHex[b >> 4];
+    c.id += kHex[b & 15];
+  }
+  c.tenant_id = tenant_id;
+  c.owner = owner;
+  c.title = title;
+  c.created_at = c.updated_at = UnixSeconds();
+  DAULAT_RETURN_IF_ERROR(db_.Execute(
+      "INSERT INTO kn_conversations (tenant_id, conversation_id, owner, title, created_at, "
+      "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+      {tenant_id, c.id, owner, title, c.created_at, c.updated_at}));
+  return c;
+}
+
+Result<std::vector<Conversation>> Conversations::List(const std::string& tenant_id,
+                                                      const std::string& owner, size_t limit) {
+  auto rows = db_.Query(std::string(kColumns) +
+                            "WHERE c.tenant_id = ? AND c.owner = ? ORDER BY c.updated_at DESC, "
+                            "c.rowid DESC LIMIT ?",
+                        {tenant_id, owner, static_cast<int64_t>(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<Conversation> out;
+  for (const auto& r : *rows) out.push_back(ConversationFrom(r));
+  return out;
+}
+
+Result<Conversation> Conversations::Get(const std::string& tenant_id, const std::string& owner,
+                                        const std::string& id) {
+  auto rows = db_.Query(
+      std::string(kColumns) + "WHERE c.tenant_id = ? AND c.owner = ? AND c.conversation_id = ?",
+      {tenant_id, owner, id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no conversation '" + id + "'");
+  return ConversationFrom(rows->front());
+}
+
+Result<Conversations::Turns> Conversations::Read(const std::string& tenant_id,
+                                                 const std::string& owner, const std::string& id,
+                                                 Classification clearance, size_t limit) {
+  auto c = Get(tenant_id, owner, id);
+  if (!c.ok()) return c.status();
+  auto rows = db_.Query(
+      "SELECT seq, question, answer, citations, documents, classification_rank, created_at FROM "
+      "kn_turns WHERE tenant_id = ? AND conversation_id = ? ORDER BY seq DESC",
+      {tenant_id, id});
+  if (!rows.ok()) return rows.status();
+  Turns out;
+  for (const auto& r : *rows) {
+    if (r.Int(5) > static_cast<int64_t>(clearance)) {
+      ++out.withheld;
+      continue;
+    }
+    if (out.turns.size() == limit) continue;
+    Turn t;
+    t.seq = r.Int(0);
+    t.question = r.Text(1);
+    t.answer = r.Text(2);
+    t.citations = json::parse(r.Text(3), nullptr, false);
+    if (!t.citations.is_array()) t.citations = json::array();
+    const json docs = json::parse(r.Text(4), nullptr, false);
+    if (docs.is_array()) {
+      for (const auto& d : docs) {
+        if (d.is_string()) t.document_ids.push_back(d.get<std::string>());
+      }
+    }
+    t.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(5), 0, 4));
+    t.created_at = r.Int(6);
+    out.turns.push_back(std::move(t));
+  }
+  std::reverse(out.turns.begin(), out.turns.end());
+  return out;
+}
+
+Status Conversations::Append(const std::string& tenant_id, const std::string& owner,
+                             const std::string& id, const Turn& turn) {
+  auto tx = db_.Begin();
+  if (!tx.ok()) return tx.status();
+  auto rows = (*tx)->Query(
+      "SELECT title, (SELECT COALESCE(MAX(seq), 0) FROM kn_turns WHERE tenant_id = ? AND "
+      "conversation_id = ?) FROM kn_conversations WHERE tenant_id = ? AND owner = ? AND "
+      "conversation_id = ?",
+      {tenant_id, id, tenant_id, owner, id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no conversation '" + id + "'");
+  const std::string title = rows->front().Text(0);
+  const int64_t seq = rows->front().Int(1) + 1;
+  const int64_t now = UnixSeconds();
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "INSERT INTO kn_turns (tenant_id, conversation_id, seq, question, answer, citations, "
+      "documents, classification_rank, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {tenant_id, id, seq, turn.question, turn.answer, turn.citations.dump(),
+       json(turn.document_ids).dump(), static_cast<int64_t>(turn.classification), now}));
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "UPDATE kn_conversations SET updated_at = ?, title = ? WHERE tenant_id = ? AND "
+      "conversation_id = ?",
+      {now, title.empty() ? Clip(turn.question, 80) : title, tenant_id, id}));
+  return (*tx)->Commit();
+}
+
+Status Conversations::Delete(const std::string& tenant_id, const std::string& owner,
+                             const std::string& id) {
+  auto c = Get(tenant_id, owner, id);
+  if (!c.ok()) return c.status();
+  auto tx = db_.Begin();
+  if (!tx.ok()) return tx.status();
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "DELETE FROM kn_turns WHERE tenant_id = ? AND conversation_id = ?", {tenant_id, id}));
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "DELETE FROM kn_conversations WHERE tenant_id = ? AND conversation_id = ?", {tenant_id, id}));
+  return (*tx)->Commit();
+}
+
+Status Conversations::ForgetDocument(const std::string& tenant_id, const std::string& document_id) {
+  return db_.Execute("DELETE FROM kn_turns WHERE tenant_id = ? AND documents LIKE ?",
+                     {tenant_id, "%\"" + document_id + "\"%"});
+}
+
+json ToJson(const Conversation& c) {
+  return {{"id", c.id},       {"object", "conversation"},   {"title", c.title},
+          {"turns", c.turns}, {"created_at", c.created_at}, {"updated_at", c.updated_at}};
+}
+
+json ToJson(const Turn& t) {
+  return {{"seq", t.seq},
+          {"question", t.question},
+          {"answer", t.answer},
+          {"citations", t.citations},
+          {"classification", ClassificationName(t.classification)},
+          {"created_at", t.created_at}};
+}
+
+}  // namespace daulat::knowledge
