@@ -121,6 +121,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.db = db->get();
   services.remote = &remote;
   services.library = library->get();
+  services.pii_scan = [&pii_guard](std::string_view text) { return pii_guard.Scan(text); };
   services.jobs = jobs->get();
   services.conversations = conversations->get();
   // Lumin's hybrid retrieval uses the first served model that only embeds

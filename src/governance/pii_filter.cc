@@ -148,4 +148,38 @@ Result<std::string> OutputGuard::Release(bool final) {
   return originals_.empty() ? released : Unmask(released, originals_);
 }
 
+Result<GuardedModelInput> GuardModelInput(const PiiScanFn& scan, PiiMode mode,
+                                          std::string_view question,
+                                          const std::vector<std::string_view>& passages) {
+  GuardedModelInput out;
+  if (!scan || mode == PiiMode::kAllow) {
+    out.question = std::string(question);
+    for (size_t i = 0; i < passages.size(); ++i) {
+      out.passages.emplace_back(passages[i]);
+      out.kept.push_back(i);
+    }
+    return out;
+  }
+  try {
+    PiiMasker masker(scan);
+    std::string masked = masker.Mask(question, &out.findings);
+    if (!out.findings.empty() && mode == PiiMode::kBlock)
+      return PermissionDenied("the question contains personal data and the policy blocks it");
+    out.question = mode == PiiMode::kMask ? std::move(masked) : std::string(question);
+    for (size_t i = 0; i < passages.size(); ++i) {
+      const size_t before = out.findings.size();
+      std::string text = masker.Mask(passages[i], &out.findings);
+      if (mode == PiiMode::kBlock && out.findings.size() > before) continue;
+      out.passages.push_back(mode == PiiMode::kMask ? std::move(text) : std::string(passages[i]));
+      out.kept.push_back(i);
+    }
+    if (mode == PiiMode::kMask) out.originals = masker.originals();
+  } catch (const std::exception& e) {
+    return Internal(std::string("the PII guard failed (") + e.what() + "); nothing was sent");
+  } catch (...) {
+    return Internal("the PII guard failed; nothing was sent");
+  }
+  return out;
+}
+
 }  // namespace daulat::governance

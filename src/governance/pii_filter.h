@@ -32,6 +32,23 @@ class PiiMasker {
   std::map<std::string, std::string> originals_;
 };
 
+// What a model may read of a question and the passages retrieved for it,
+// under a level's prompt rule: everything (allow); everything masked with one
+// numbering, originals kept to restore in the answer (mask); or, for block,
+// the passages without personal data only (`kept` lists them by index), and
+// PERMISSION_DENIED when the question itself holds some. INTERNAL when the
+// scan fails: nothing reaches the model.
+struct GuardedModelInput {
+  std::string question;
+  std::vector<std::string> passages;  // the kept ones, in order
+  std::vector<size_t> kept;           // their indices in the input
+  std::map<std::string, std::string> originals;
+  std::vector<PiiFinding> findings;
+};
+Result<GuardedModelInput> GuardModelInput(const PiiScanFn& scan, PiiMode mode,
+                                          std::string_view question,
+                                          const std::vector<std::string_view>& passages);
+
 // Guards one request's model output, whole or streamed: personal data the
 // model produced is allowed, masked (<EMAIL_REDACTED>) or blocked as the
 // policy's output mode says, and the caller's own masked values are put back

@@ -12,6 +12,7 @@
 #include "gateway/usage_meter.h"
 #include "governance/audit_log.h"
 #include "governance/audit_writer.h"
+#include "governance/pii_filter.h"
 #include "governance/policy.h"
 #include "http/api_call.h"
 #include "http/http_server.h"
@@ -36,6 +37,7 @@ struct ApiServices {
   store::Database* db = nullptr;
   const gateway::RemoteBackends* remote = nullptr;    // models served by remote engines
   knowledge::Library* library = nullptr;              // Lumin: collections, documents, search
+  governance::PiiScanFn pii_scan;  // Lumin: sources and answers pass the policy's PII rules
   knowledge::IngestionJobs* jobs = nullptr;           // Lumin: background upload jobs
   knowledge::Conversations* conversations = nullptr;  // Lumin: ask with context
   int64_t session_ttl_seconds = int64_t{12} * 3600;

@@ -31,9 +31,11 @@ void FailStream(const CallPtr& call, const Status& st) {
 }
 
 // The chat model named (or the first one served) when the tenant's policy
-// for `level` allows it; records the choice and the decision on the call.
+// for `level` allows it; records the choice and the decision on the call,
+// and the level's rules in `rules`.
 Result<gateway::HostedModel*> ChooseModel(const ApiServices& s, ApiCall& call,
-                                          const std::string& name, Classification level) {
+                                          const std::string& name, Classification level,
+                                          governance::LevelRules* rules) {
   gateway::HostedModel* m = nullptr;
   for (const auto& hosted : s.models->models()) {
     if ((name.empty() && hosted->installed.manifest.HasCapability("chat")) ||
@@ -48,9 +50,12 @@ Result<gateway::HostedModel*> ChooseModel(const ApiServices& s, ApiCall& call,
   call.ctx.model = m->installed.manifest.name;
   call.ctx.classified = true;
   call.ctx.classification = level;
+  *rules = governance::DefaultPolicy().at(level);
   if (s.policies != nullptr) {
     auto policy = s.policies->Current(call.ctx.caller.principal.tenant_id);
     if (!policy.ok()) return policy.status();
+    *rules = policy->at(level);
+    call.ctx.policy_version = policy->version;
     const auto d = governance::DecideModel(*policy, level, call.ctx.model,
                                            m->installed.manifest.max_classification, "local",
                                            Classification::kRahsiaBesar);
@@ -58,6 +63,43 @@ Result<gateway::HostedModel*> ChooseModel(const ApiServices& s, ApiCall& call,
     if (!d.allowed) return PermissionDenied(d.reason);
   }
   return m;
+}
+
+// What reaches the model after the level's prompt rule for personal data:
+// as it is (allow); masked with one numbering across the question and every
+// passage, the originals kept to restore in the answer (mask); or, for block,
+// passages with personal data withheld from the model and a question with it
+// refused. The findings are counted on the call for the audit record.
+struct GuardedInput {
+  std::string question;
+  std::vector<knowledge::SearchHit> sources;
+  std::map<std::string, std::string> originals;
+  size_t withheld = 0;
+};
+
+Result<GuardedInput> GuardInput(const governance::PiiScanFn& scan, governance::PiiMode mode,
+                                const std::string& question,
+                                const std::vector<knowledge::SearchHit>& hits, ApiCall& call) {
+  std::vector<std::string_view> texts;
+  for (const auto& h : hits) texts.emplace_back(h.text);
+  auto g = governance::GuardModelInput(scan, mode, question, texts);
+  if (!g.ok()) {
+    call.ctx.decision_reason += "; " + g.status().message();
+    return g.status();
+  }
+  GuardedInput out{g->question, {}, std::move(g->originals), hits.size() - g->kept.size()};
+  for (size_t i = 0; i < g->kept.size(); ++i) {
+    out.sources.push_back(hits[g->kept[i]]);
+    out.sources.back().text = std::move(g->passages[i]);
+  }
+  for (const auto& f : g->findings)
+    ++call.ctx.pii_counts[std::string(governance::PiiTypeName(f.type))];
+  if (!g->findings.empty())
+    call.ctx.decision_reason +=
+        mode == governance::PiiMode::kMask
+            ? "; personal data in the question and sources masked before the model"
+            : "; " + std::to_string(out.withheld) + " passages with personal data withheld";
+  return out;
 }
 
 // A grounded prompt as an inference request, greedy, in the tenant's and
@@ -82,6 +124,29 @@ Result<engine::InferenceRequest> GroundedRequest(const gateway::HostedModel& m, 
   req.params.stop = rendered->stops;
   req.params.stop.insert(req.params.stop.end(), m.template_stops.begin(), m.template_stops.end());
   return req;
+}
+
+// Each key point passes the level's output rule, masked values restored;
+// a point the rule blocks is dropped. INTERNAL when the guard fails.
+Status GuardPoints(const governance::PiiScanFn& scan, governance::PiiMode mode,
+                   const std::map<std::string, std::string>& originals, knowledge::Summary& s) {
+  if (!scan) return Status::Ok();
+  std::vector<knowledge::KeyPoint> kept;
+  for (auto& p : s.points) {
+    governance::OutputGuard guard(scan, mode, originals);
+    auto head = guard.Push(p.text);
+    auto tail = head.ok() ? guard.Finish() : head;
+    if (!tail.ok() && tail.status().code() == StatusCode::kPermissionDenied) {
+      ++s.dropped_points;
+      continue;
+    }
+    if (!tail.ok()) return tail.status();
+    p.text = *head + *tail;
+    kept.push_back(std::move(p));
+  }
+  s.points = std::move(kept);
+  s.text = knowledge::SummaryText(s.points);
+  return Status::Ok();
 }
 
 std::string LanguageOf(const std::optional<std::string>& asked, const std::string& text) {
@@ -135,15 +200,18 @@ void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
   // Earlier answers the model sees as context lend their labels to this one.
   Classification history_level = Classification::kTerbuka;
   for (const auto& t : context.history) history_level = std::max(history_level, t.classification);
+  // The sources as the model saw them (after the PII rule), numbered [1]...
+  auto sources = std::make_shared<std::vector<knowledge::SearchHit>>(*hits);
   // The reply: the answer, its citations (document, page, offsets), its
   // label, and any instruction-like text found in the sources; in a
   // conversation it is kept as the next turn before the caller sees it.
-  const auto reply = [this, call, stream, hits = *hits, language, question, context, history_level](
-                         const std::string& draft, bool model_used) {
-    auto finished = knowledge::FinishAnswer(draft, model_used, hits, language);
+  const auto reply = [this, call, stream, sources, language, question, context, history_level](
+                         const std::string& draft, bool model_used, size_t withheld) {
+    auto finished = knowledge::FinishAnswer(draft, model_used, *sources, language);
     if (model_used && !context.history.empty())
       finished.classification = std::max(finished.classification, history_level);
-    json result = knowledge::ToJson(finished, hits, language);
+    json result = knowledge::ToJson(finished, *sources, language);
+    if (withheld > 0) result["pii_withheld"] = withheld;
     call->ctx.output_text = finished.answer;
     const auto send = [call, stream](const json& final_json) {
       if (!stream) return call->ReplyJson(200, final_json);
@@ -156,7 +224,7 @@ void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
     turn.answer = finished.answer;
     turn.citations = result["citations"];
     turn.classification = finished.classification;
-    for (const auto& h : hits) turn.document_ids.push_back(h.document_id);
+    for (const auto& h : *sources) turn.document_ids.push_back(h.document_id);
     boost::asio::post(blocking_, [this, call, turn, result, send, stream] {
       const auto& p = call->ctx.caller.principal;
       Status st = s_.conversations->Append(p.tenant_id, p.subject, result["conversation_id"], turn);
@@ -167,32 +235,57 @@ void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
   if (hits->empty()) {
     call->ctx.decision_reason = "no source the caller may see matches: answered with the refusal";
     if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
-    return reply(knowledge::RefusalText(language), false);
+    return reply(knowledge::RefusalText(language), false, 0);
   }
   // The answer carries the highest label of its sources (and of the earlier
   // turns it sees): the tenant's policy for that level must allow the model.
   const Classification level = std::max(knowledge::AnswerClassification(*hits, {}), history_level);
-  auto m = ChooseModel(s_, *call, model_name, level);
+  governance::LevelRules rules;
+  auto m = ChooseModel(s_, *call, model_name, level, &rules);
   if (!m.ok())
     return call->Fail(m.status(), m.status().code() == StatusCode::kNotFound ? "model" : "");
-  auto prompt = knowledge::BuildGroundedPrompt(question, *hits, language);
+  auto guarded = GuardInput(s_.pii_scan, rules.pii_prompt, question, *hits, *call);
+  if (!guarded.ok()) return call->Fail(guarded.status());
+  *sources = guarded->sources;
+  if (sources->empty()) {  // every passage held personal data the policy keeps from the model
+    if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
+    return reply(knowledge::RefusalText(language), false, guarded->withheld);
+  }
+  auto prompt = knowledge::BuildGroundedPrompt(guarded->question, *sources, language);
   for (const auto& t : context.history) prompt.history.emplace_back(t.question, t.answer);
   auto req = GroundedRequest(**m, *call, prompt, level, 400);
   if (!req.ok()) return call->Fail(req.status());
+  // The answer passes the level's output rule; masked values come back as the originals.
+  governance::PiiScanFn scan = s_.pii_scan;
+  if (!scan) scan = [](std::string_view) { return std::vector<governance::PiiFinding>{}; };
+  auto guard =
+      std::make_shared<governance::OutputGuard>(scan, rules.pii_output, guarded->originals);
   if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
   auto text = std::make_shared<std::string>();
   auto ticket = (*m)->scheduler->Submit(
-      std::move(*req), [call, text, stream, reply](engine::InferenceUpdate&& u) {
+      std::move(*req), [call, text, stream, reply, guard,
+                        withheld = guarded->withheld](engine::InferenceUpdate&& u) {
         std::string piece = u.text;
         if (text->empty()) piece.erase(0, std::min(piece.find_first_not_of(" \n"), piece.size()));
-        *text += piece;
-        if (stream && !piece.empty())
-          call->responder->SendEvent(JsonText({{"object", "answer.delta"}, {"text", piece}}));
+        auto released = guard->Push(piece);
+        if (released.ok() && u.finished) {
+          auto rest = guard->Finish();
+          released = rest.ok() ? Result<std::string>(*released + *rest) : rest;
+        }
+        if (!released.ok()) {
+          // Blocked or failed guard: nothing more of this answer leaves.
+          if (u.finished)
+            return stream ? FailStream(call, released.status()) : call->Fail(released.status());
+          return;
+        }
+        *text += *released;
+        if (stream && !released->empty())
+          call->responder->SendEvent(JsonText({{"object", "answer.delta"}, {"text", *released}}));
         if (!u.finished) return;
         call->ctx.prompt_tokens = u.stats.prompt_tokens;
         call->ctx.completion_tokens = u.stats.completion_tokens;
         if (!u.status.ok()) return stream ? FailStream(call, u.status) : call->Fail(u.status);
-        reply(*text, true);
+        reply(*text, true, withheld);
       });
   if (!ticket.ok()) return stream ? FailStream(call, ticket.status()) : call->Fail(ticket.status());
   call->responder->OnDisconnect([t = *ticket] { t->Cancel(); });
@@ -206,6 +299,9 @@ struct KnowledgeApi::SummaryState {
   std::string language;
   bool stream = false;
   Classification level = Classification::kTerbuka;
+  governance::LevelRules rules;
+  std::map<std::string, std::string> originals;  // masked values, restored in the points
+  size_t withheld = 0;                           // passages kept from the model (PII, block)
   std::mutex mu;
   bool cancelled = false;                           // GUARDED_BY(mu)
   std::shared_ptr<engine::InferenceTicket> ticket;  // GUARDED_BY(mu): the call running now
@@ -238,18 +334,28 @@ void KnowledgeApi::Summarize(const CallPtr& call) {
     knowledge::SummaryOptions options;
     options.language = LanguageOf(language, sample);
     options.max_points = static_cast<size_t>(points);
-    auto state = std::make_shared<SummaryState>(std::move(read).value(), options);
-    state->stream = s;
-    for (const auto& p : state->read.passages)
-      state->level = std::max(state->level, p.classification);
+    Classification level = Classification::kTerbuka;
+    for (const auto& p : read->passages) level = std::max(level, p.classification);
     gateway::HostedModel* hosted = nullptr;
-    if (!state->read.passages.empty()) {
-      auto chosen = ChooseModel(s_, *call, m, state->level);
+    governance::LevelRules rules;
+    GuardedInput guarded{"", read->passages, {}, 0};
+    if (!read->passages.empty()) {
+      auto chosen = ChooseModel(s_, *call, m, level, &rules);
       if (!chosen.ok())
         return call->Fail(chosen.status(),
                           chosen.status().code() == StatusCode::kNotFound ? "model" : "");
       hosted = *chosen;
+      auto g = GuardInput(s_.pii_scan, rules.pii_prompt, "", read->passages, *call);
+      if (!g.ok()) return call->Fail(g.status());
+      guarded = std::move(g).value();
     }
+    auto state = std::make_shared<SummaryState>(
+        knowledge::Passages{std::move(guarded.sources), read->truncated}, options);
+    state->stream = s;
+    state->level = level;
+    state->rules = rules;
+    state->originals = std::move(guarded.originals);
+    state->withheld = guarded.withheld;
     if (s) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
     call->responder->OnDisconnect([state] {
       std::lock_guard lock(state->mu);
@@ -268,8 +374,12 @@ void KnowledgeApi::SummaryStep(const CallPtr& call, gateway::HostedModel* m,
   }
   auto prompt = state->run.Next();
   if (!prompt) {
-    const auto summary = state->run.Finish();
-    const json result = knowledge::ToJson(summary, state->read, state->language);
+    auto summary = state->run.Finish();
+    if (Status st = GuardPoints(s_.pii_scan, state->rules.pii_output, state->originals, summary);
+        !st.ok())
+      return state->stream ? FailStream(call, st) : call->Fail(st);
+    json result = knowledge::ToJson(summary, state->read, state->language);
+    if (state->withheld > 0) result["pii_withheld"] = state->withheld;
     call->ctx.output_text = summary.text;
     call->ctx.decision_reason += (call->ctx.decision_reason.empty() ? "" : "; ") +
                                  std::to_string(state->read.passages.size()) + " passages, " +

@@ -93,6 +93,12 @@ std::string PointLine(const KeyPoint& p) {
 
 }  // namespace
 
+std::string SummaryText(const std::vector<KeyPoint>& points) {
+  std::string out;
+  for (const auto& p : points) out += PointLine(p) + "\n";
+  return out;
+}
+
 SummaryRun::SummaryRun(std::vector<SearchHit> passages, SummaryOptions options)
     : passages_(std::move(passages)), options_(std::move(options)) {
   options_.max_points = std::clamp<size_t>(options_.max_points, 1, 20);
@@ -306,7 +312,7 @@ Summary SummaryRun::Finish() const {
       s.points.push_back(p);
     }
   }
-  for (const auto& p : s.points) s.text += PointLine(p) + "\n";
+  s.text = SummaryText(s.points);
   for (const auto& h : passages_) s.classification = std::max(s.classification, h.classification);
   s.map_calls = map_calls_;
   s.reduce_calls = reduce_calls_;

@@ -33,6 +33,9 @@ struct Summary {
   std::vector<std::pair<int, std::string>> flags;  // passage number, instruction-like excerpt
 };
 
+// The points as "- text [n]" lines.
+std::string SummaryText(const std::vector<KeyPoint>& points);
+
 // Map-reduce summary of passages in document order. The caller drives the
 // model: while Next() gives a prompt, run it and hand the output to Accept();
 // then Finish(). Map: each batch of passages (numbered globally, delimited as

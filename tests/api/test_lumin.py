@@ -313,3 +313,31 @@ def test_conversations_refuse_bad_input(base_url, lib):
     r = api(base_url, "POST", "/api/v1/ask", member, {"question": "x", "conversation_id": "conv_nope"})
     assert r.status_code == 404
     assert api(base_url, "GET", "/api/v1/conversations", lib["auditor"]).status_code == 403
+
+
+def test_personal_data_in_sources_follows_the_policy_for_the_answers_level(base_url):
+    _, owner = new_tenant(base_url, "pii")
+    assert api(base_url, "POST", "/api/v1/collections", owner, {"id": "kes"}).status_code == 201
+    for name, text in [("awam.md", b"# Permit\n\nPermit pasar malam diluluskan dalam 14 hari bekerja."),
+                       ("kes.md", b"# Permit\n\nPermit pasar malam untuk pemohon KP 900101-14-5678 diluluskan.")]:
+        assert upload(base_url, owner, "kes", name, text).status_code == 201
+    question = {"question": "Bilakah permit pasar malam diluluskan?", "top_k": 5}
+    # Default policy (mask): both passages reach the model, the identifier masked; the audit counts it.
+    r = api(base_url, "POST", "/api/v1/ask", owner, question)
+    assert r.status_code == 200 and r.json()["sources"] == 2 and "pii_withheld" not in r.json()
+    assert "<MYKAD_" not in r.json()["answer"]  # placeholders never reach the caller
+    asks = [a for a in api(base_url, "GET", "/api/v1/audit?action=ask", owner).json()["data"]]
+    assert asks and asks[-1]["pii_counts"].get("MYKAD") == 1 and "masked" in asks[-1]["reason"]
+    # Block at TERBUKA: the passage with personal data never reaches the model.
+    policy = api(base_url, "GET", "/api/v1/policy", owner).json()
+    policy["levels"]["TERBUKA"]["pii_prompt"] = "block"
+    assert api(base_url, "PUT", "/api/v1/policy", owner, policy).status_code == 200
+    r = api(base_url, "POST", "/api/v1/ask", owner, question)
+    assert r.status_code == 200 and r.json()["sources"] == 1 and r.json()["pii_withheld"] == 1
+    for c in r.json()["citations"]:
+        assert c["title"] == "Permit" and c["char_end"] > 0
+    r = api(base_url, "POST", "/api/v1/ask", owner, {"question": "Status permohonan KP 900101-14-5678?"})
+    assert r.status_code == 403 and "personal data" in r.json()["error"]["message"]
+    docs = {d["source_name"]: d["id"] for d in api(base_url, "GET", "/api/v1/documents", owner).json()["data"]}
+    r = summarize(base_url, owner, document_id=docs["kes.md"])
+    assert r.status_code == 200 and r.json()["passages"] == 0 and r.json()["pii_withheld"] == 1

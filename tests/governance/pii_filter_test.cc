@@ -36,6 +36,36 @@ TEST(PiiMaskerTest, OneNumberingAcrossTheTextsOfARequest) {
   EXPECT_EQ(m.originals().at("<EMAIL_2>"), "siti@contoh.my");
 }
 
+TEST(GuardModelInputTest, EachPromptRuleDecidesWhatTheModelReads) {
+  const std::string question = "Apakah status permohonan ali@contoh.com.my?";
+  const std::vector<std::string_view> passages = {"Permohonan diluluskan.",
+                                                  "Pemohon: ali@contoh.com.my, KP 900101-14-5678."};
+  auto allow = GuardModelInput(RealScan(), PiiMode::kAllow, "soalan", passages);
+  ASSERT_TRUE(allow.ok());
+  EXPECT_EQ(allow->passages[1], passages[1]);
+  EXPECT_EQ(allow->kept, (std::vector<size_t>{0, 1}));
+
+  auto mask = GuardModelInput(RealScan(), PiiMode::kMask, question, passages);
+  ASSERT_TRUE(mask.ok());
+  EXPECT_EQ(mask->question, "Apakah status permohonan <EMAIL_1>?");
+  EXPECT_EQ(mask->passages[1], "Pemohon: <EMAIL_1>, KP <MYKAD_1>.");  // one numbering
+  EXPECT_EQ(mask->originals.at("<MYKAD_1>"), "900101-14-5678");
+  EXPECT_EQ(mask->findings.size(), 3u);
+
+  EXPECT_EQ(GuardModelInput(RealScan(), PiiMode::kBlock, question, passages).status().code(),
+            StatusCode::kPermissionDenied);
+  auto block = GuardModelInput(RealScan(), PiiMode::kBlock, "Apakah status permohonan?", passages);
+  ASSERT_TRUE(block.ok());
+  EXPECT_EQ(block->kept, std::vector<size_t>{0});  // the passage with personal data is withheld
+  EXPECT_EQ(block->passages, std::vector<std::string>{"Permohonan diluluskan."});
+
+  const PiiScanFn broken = [](std::string_view) -> std::vector<PiiFinding> {
+    throw std::runtime_error("scanner down");
+  };
+  EXPECT_EQ(GuardModelInput(broken, PiiMode::kMask, "q", passages).status().code(),
+            StatusCode::kInternal);
+}
+
 TEST(OutputGuardTest, IdentifiersSplitAcrossChunksAreStillMasked) {
   const std::string answer =
       "Nombor MyKad pemohon ialah 900101-14-5678 dan telefon 012-345 6789. Terima kasih.";
