@@ -35,8 +35,8 @@ struct ApiServices {
   governance::AuditWriter* audit_writer = nullptr;  // flushed before audit reads
   gateway::UsageMeter* usage = nullptr;
   store::Database* db = nullptr;
-  const gateway::RemoteBackends* remote = nullptr;    // models served by remote engines
-  knowledge::Library* library = nullptr;              // Lumin: collections, documents, search
+  const gateway::RemoteBackends* remote = nullptr;  // models served by remote engines
+  knowledge::Library* library = nullptr;            // Lumin: collections, documents, search
   governance::PiiScanFn pii_scan;  // Lumin: sources and answers pass the policy's PII rules
   knowledge::IngestionJobs* jobs = nullptr;           // Lumin: background upload jobs
   knowledge::Conversations* conversations = nullptr;  // Lumin: ask with context
