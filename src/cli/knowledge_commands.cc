@@ -25,6 +25,7 @@ struct KnowledgeFlags {
   std::vector<std::string> paths, acl, groups;
   size_t top_k = 10;
   bool recursive = false;
+  std::string retrieval = "auto";
 };
 
 Result<knowledge::Reader> ReaderFrom(const KnowledgeFlags& f) {
@@ -133,7 +134,9 @@ int Search(const GlobalOptions& g, const KnowledgeFlags& f) {
   if (!reader.ok()) return ReportError(reader.status());
   auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
-  auto hits = o->library->Search(*reader, {f.query, f.collection, f.top_k});
+  const auto mode = knowledge::ParseRetrieval(f.retrieval);
+  if (!mode) return ReportError(InvalidArgument("--retrieval is hybrid, bm25 or vector"));
+  auto hits = o->library->Search(*reader, {f.query, f.collection, f.top_k, *mode});
   if (!hits.ok()) return ReportError(hits.status());
   json j = json::array();
   for (const auto& h : *hits) {
@@ -253,11 +256,14 @@ void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_
     c->callback([&global, exit_code, f, action] { *exit_code = Documents(global, action, *f); });
   }
 
-  auto* search = app.add_subcommand("search", "Ranked passages for a query (BM25)");
+  auto* search =
+      app.add_subcommand("search", "Ranked passages for a query (hybrid: BM25 and vectors)");
   search->add_option("query", f->query, "What to look for")->required();
   search->add_option("--collection,-c", f->collection, "Only this collection");
   search->add_option("--top-k,-k", f->top_k, "How many passages (1-100)")
       ->check(CLI::Range(1, 100));
+  search->add_option("--retrieval", f->retrieval,
+                     "hybrid, bm25 or vector (default: hybrid with an embedding model)");
   common(search);
   reader(search);
   search->callback([&global, exit_code, f] { *exit_code = Search(global, *f); });

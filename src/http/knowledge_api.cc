@@ -203,29 +203,38 @@ void KnowledgeApi::DeleteDocument(const CallPtr& call) {
 }
 
 void KnowledgeApi::Search(const CallPtr& call) {
-  RequestFields f(call->body, {"query", "collection", "top_k"});
+  RequestFields f(call->body, {"query", "collection", "top_k", "retrieval"});
   const auto query = f.String("query", true, 4000);
   const auto collection = f.String("collection", false, 64);
   const auto top_k = f.Int("top_k", 1, 100);
+  const auto retrieval = f.String("retrieval", false, 16);
   if (!f.status().ok()) return call->Fail(f.status());
+  knowledge::SearchQuery q{*query, collection.value_or(""),
+                           static_cast<size_t>(top_k.value_or(10))};
+  if (retrieval) {
+    const auto mode = knowledge::ParseRetrieval(*retrieval);
+    if (!mode)
+      return call->Fail(InvalidArgument("'retrieval' is \"hybrid\", \"bm25\" or \"vector\""),
+                        "retrieval");
+    q.retrieval = *mode;
+  }
   call->ctx.audit_action = "search";
-  boost::asio::post(
-      blocking_, [this, call,
-                  q = knowledge::SearchQuery{*query, collection.value_or(""),
-                                             static_cast<size_t>(top_k.value_or(10))}] {
-        auto hits = s_.library->Search(ReaderOf(*call), q);
-        if (!hits.ok()) return call->Fail(hits.status());
-        json data = json::array();
-        for (const auto& h : *hits) {
-          data.push_back(knowledge::ToJson(h));
-        }
-        call->ctx.decision_reason = std::to_string(hits->size()) +
-                                    " passages, query sha256:" + Sha256Hex(q.text).substr(0, 16);
-        json reply = {{"object", "list"}, {"data", data}, {"retrieval", s_.library->retrieval()}};
-        if (s_.library->retrieval() == "bm25")
-          reply["note"] = "no embedding model installed: text (BM25) retrieval only";
-        call->ReplyJson(200, reply);
-      });
+  boost::asio::post(blocking_, [this, call, q] {
+    auto hits = s_.library->Search(ReaderOf(*call), q);
+    if (!hits.ok())
+      return call->Fail(
+          hits.status(),
+          hits.status().message().find("embedding model") != std::string::npos ? "retrieval" : "");
+    json data = json::array();
+    for (const auto& h : *hits) data.push_back(knowledge::ToJson(h));
+    call->ctx.decision_reason =
+        std::to_string(hits->size()) + " passages, query sha256:" + Sha256Hex(q.text).substr(0, 16);
+    const std::string used = s_.library->RetrievalFor(q.retrieval);
+    json reply = {{"object", "list"}, {"data", data}, {"retrieval", used}};
+    if (s_.library->retrieval() == "bm25")
+      reply["note"] = "no embedding model installed: text (BM25) retrieval only";
+    call->ReplyJson(200, reply);
+  });
 }
 
 }  // namespace daulat::http

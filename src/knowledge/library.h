@@ -57,10 +57,18 @@ struct Reader {
   std::vector<std::string> groups;
 };
 
+// Which index ranks the passages: both fused (hybrid, the default when an
+// embedding model is installed, else BM25 alone), or one of them.
+enum class Retrieval { kAuto, kText, kVector, kHybrid };
+
+// "hybrid", "bm25", "vector" (also "auto").
+std::optional<Retrieval> ParseRetrieval(std::string_view name);
+
 struct SearchQuery {
   std::string text;
   std::string collection;  // empty: every collection
   size_t top_k = 10;       // 1..100
+  Retrieval retrieval = Retrieval::kAuto;
 };
 
 struct SearchHit {
@@ -112,6 +120,11 @@ class Library {
                    std::function<size_t(std::string_view)> count_tokens = nullptr);
   // "hybrid" or "bm25".
   std::string retrieval() const { return embed_ ? "hybrid" : "bm25"; }
+  // What a query asking for `r` is ranked by: "hybrid", "bm25" or "vector".
+  std::string RetrievalFor(Retrieval r) const {
+    if (r == Retrieval::kAuto) return retrieval();
+    return r == Retrieval::kText ? "bm25" : r == Retrieval::kVector ? "vector" : "hybrid";
+  }
 
   // Collection ids: 1-64 of [a-z0-9_-]. FAILED_PRECONDITION if it exists.
   Status CreateCollection(const std::string& tenant_id, const std::string& id,

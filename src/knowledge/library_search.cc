@@ -17,6 +17,14 @@ constexpr double kMinSimilarity = 0.2;
 
 }  // namespace
 
+std::optional<Retrieval> ParseRetrieval(std::string_view name) {
+  if (name == "auto") return Retrieval::kAuto;
+  if (name == "bm25") return Retrieval::kText;
+  if (name == "vector") return Retrieval::kVector;
+  if (name == "hybrid") return Retrieval::kHybrid;
+  return std::nullopt;
+}
+
 void Library::SetEmbedder(std::string model, EmbedFn embed,
                           std::function<size_t(std::string_view)> count_tokens) {
   embed_model_ = std::move(model);
@@ -211,10 +219,19 @@ Result<Passages> Library::PassagesOf(const Reader& reader, const PassageScope& s
 Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
   if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
   if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
+  if ((q.retrieval == Retrieval::kVector || q.retrieval == Retrieval::kHybrid) && !embed_)
+    return InvalidArgument("vector retrieval needs an embedding model: none is installed");
+  if (q.retrieval == Retrieval::kVector) {
+    auto vector = VectorSearch(reader, q, q.top_k);
+    if (!vector.ok()) return vector.status();
+    return HitsFor(reader, *vector);
+  }
+  const bool hybrid =
+      q.retrieval == Retrieval::kHybrid || (q.retrieval == Retrieval::kAuto && embed_);
   const size_t depth = std::max<size_t>(50, q.top_k);
-  auto text = TextSearch(reader, q, embed_ ? depth : q.top_k);
+  auto text = TextSearch(reader, q, hybrid ? depth : q.top_k);
   if (!text.ok()) return text.status();
-  if (!embed_) return HitsFor(reader, *text);
+  if (!hybrid) return HitsFor(reader, *text);
   auto vector = VectorSearch(reader, q, depth);
   if (!vector.ok()) return vector.status();
   // Reciprocal-rank fusion: each list contributes 1 / (60 + rank).

@@ -220,6 +220,9 @@ TEST_F(LibraryTest, HybridSearchAddsVectorsWithTheSameFilters) {
   ASSERT_TRUE(model.ok());
   auto embedder = std::move(engine::Embedder::Create(*model, {512, 1})).value();
   EXPECT_EQ(lib_->retrieval(), "bm25");
+  const Reader nobody{"jpn", Classification::kTerbuka, {}};
+  EXPECT_EQ(lib_->Search(nobody, {"x", "", 5, Retrieval::kVector}).status().code(),
+            StatusCode::kInvalidArgument);  // no embedding model yet
   lib_->SetEmbedder("tiny-bert", [&embedder](std::string_view t) { return embedder->Embed(t); });
   EXPECT_EQ(lib_->retrieval(), "hybrid");
   Add("jpn", "open.txt", "the capital of malaysia is kuala lumpur");
@@ -235,6 +238,14 @@ TEST_F(LibraryTest, HybridSearchAddsVectorsWithTheSameFilters) {
     for (const auto& h : *hits) EXPECT_EQ(h.source_name, "open.txt") << q;
   }
   EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors")->at(0).Int(0), 3);
+  // Each index on its own: BM25 finds no shared word, vectors still only what may be seen.
+  EXPECT_TRUE(lib_->Search(member, {"zzz", "", 10, Retrieval::kText})->empty());
+  auto vector_only = lib_->Search(member, {"zzz", "", 10, Retrieval::kVector});
+  ASSERT_EQ(vector_only->size(), 1u);
+  EXPECT_EQ((*vector_only)[0].source_name, "open.txt");
+  EXPECT_EQ(lib_->Search(member, {"kuala", "", 10, Retrieval::kText})->size(), 1u);
+  EXPECT_EQ(ParseRetrieval("bm25"), Retrieval::kText);
+  EXPECT_FALSE(ParseRetrieval("dense").has_value());
   const Reader cleared{"jpn", Classification::kRahsia, {}};
   EXPECT_EQ(Titles(cleared, "zzz").size(), 2u);
   // Deleting a document removes its vectors too.
