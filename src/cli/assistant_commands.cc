@@ -44,6 +44,8 @@ Result<std::string> Generate(LoadedModel& m, const knowledge::GroundedPrompt& pr
   params.max_tokens = max_tokens;
   params.stop = rendered->stops;
   params.stop.insert(params.stop.end(), m.template_stops.begin(), m.template_stops.end());
+  const auto& grounded = knowledge::GroundedStops();
+  params.stop.insert(params.stop.end(), grounded.begin(), grounded.end());
   const auto tokens = m.model->Tokenize(rendered->text, true, true);
   auto result = m.session->Generate(tokens, params, nullptr, nullptr);
   if (!result.ok()) return result.status();

@@ -123,6 +123,8 @@ Result<engine::InferenceRequest> GroundedRequest(const gateway::HostedModel& m, 
   req.params.max_tokens = max_tokens;
   req.params.stop = rendered->stops;
   req.params.stop.insert(req.params.stop.end(), m.template_stops.begin(), m.template_stops.end());
+  const auto& grounded = knowledge::GroundedStops();
+  req.params.stop.insert(req.params.stop.end(), grounded.begin(), grounded.end());
   return req;
 }
 

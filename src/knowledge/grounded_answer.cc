@@ -39,6 +39,11 @@ std::string Attr(std::string_view s) {
 
 }  // namespace
 
+const std::vector<std::string>& GroundedStops() {
+  static const std::vector<std::string> kStops = {"<source", "</source", "<notes", "</notes"};
+  return kStops;
+}
+
 std::string RefusalText(const std::string& language) {
   return language == "ms" ? "Saya tidak menemui jawapan dalam dokumen anda."
                           : "I could not find the answer in your documents.";

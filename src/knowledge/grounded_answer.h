@@ -27,6 +27,10 @@ std::string SourceAsData(const SearchHit& source, size_t n);
 GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<SearchHit>& sources,
                                    const std::string& language);
 
+// Stop strings for grounded generation: a model that starts writing source
+// tags of its own has finished answering.
+const std::vector<std::string>& GroundedStops();
+
 // What the assistant says when the sources do not hold the answer.
 std::string RefusalText(const std::string& language);
 // True when the answer is (or starts with) the refusal.

@@ -61,6 +61,11 @@ struct Reader {
 // embedding model is installed, else BM25 alone), or one of them.
 enum class Retrieval { kAuto, kText, kVector, kHybrid };
 
+// How hybrid search merges the two rankings: each list's scores scaled to
+// 0..1 and averaged (the default), or reciprocal ranks (k = 60), kept to
+// compare them in bench/rag.
+enum class Fusion { kRelativeScore, kReciprocalRank };
+
 // "hybrid", "bm25", "vector" (also "auto").
 std::optional<Retrieval> ParseRetrieval(std::string_view name);
 
@@ -69,6 +74,7 @@ struct SearchQuery {
   std::string collection;  // empty: every collection
   size_t top_k = 10;       // 1..100
   Retrieval retrieval = Retrieval::kAuto;
+  Fusion fusion = Fusion::kRelativeScore;
 };
 
 struct SearchHit {
@@ -110,7 +116,7 @@ class Library {
 
   // With an embedding model, documents added from now on get one vector per
   // chunk and search becomes hybrid: BM25 and exact cosine similarity over
-  // the vectors the reader may see, fused by reciprocal rank (k = 60).
+  // the vectors the reader may see, fused (see Fusion).
   // Without one, search is BM25 alone and says so. `embed` must be callable
   // from any thread (the library serialises calls). Set before serving.
   // `count_tokens` (the embedding model's tokenizer) sizes chunks when the

@@ -234,11 +234,28 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
   if (!hybrid) return HitsFor(reader, *text);
   auto vector = VectorSearch(reader, q, depth);
   if (!vector.ok()) return vector.status();
-  // Reciprocal-rank fusion: each list contributes 1 / (60 + rank).
   std::unordered_map<int64_t, double> fused;
-  for (const auto* list : {&*text, &*vector}) {
-    for (size_t rank = 0; rank < list->size(); ++rank)
-      fused[(*list)[rank].first] += 1.0 / (60.0 + static_cast<double>(rank + 1));
+  if (q.fusion == Fusion::kReciprocalRank) {
+    // Each list contributes 1 / (60 + rank).
+    for (const auto* list : {&*text, &*vector}) {
+      for (size_t rank = 0; rank < list->size(); ++rank)
+        fused[(*list)[rank].first] += 1.0 / (60.0 + static_cast<double>(rank + 1));
+    }
+  } else {
+    // Relative scores: each list's scores scaled to 0..1 between its lowest
+    // and highest, then averaged. A strong match in one index keeps its
+    // lead, where rank fusion lets middling matches found by both overtake it
+    // (bench/rag: recall@5 0.98 against 0.91 for rank fusion).
+    for (const auto* list : {&*text, &*vector}) {
+      if (list->empty()) continue;
+      double hi = list->front().second, lo = list->front().second;
+      for (const auto& [id, score] : *list) {
+        hi = std::max(hi, score);
+        lo = std::min(lo, score);
+      }
+      for (const auto& [id, score] : *list)
+        fused[id] += 0.5 * (hi > lo ? (score - lo) / (hi - lo) : 1.0);
+    }
   }
   std::vector<std::pair<int64_t, double>> ranked(fused.begin(), fused.end());
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {

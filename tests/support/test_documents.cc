@@ -75,16 +75,27 @@ std::string MakePdf(const std::vector<std::string>& pages, const std::string& ti
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
         "<< /F1 3 0 R >> >> /Contents " +
         std::to_string(6 + 2 * i) + " 0 R >>");
-    const std::string content =
-        pages[i].empty() ? "" : "BT /F1 12 Tf 72 720 Td (" + Escape(pages[i]) + ") Tj ET";
+    // One text line per '\n'-separated line of the page, 14 points apart.
+    std::string content;
+    if (!pages[i].empty()) {
+      content = "BT /F1 12 Tf 14 TL 72 720 Td";
+      size_t pos = 0;
+      while (pos <= pages[i].size()) {
+        size_t nl = pages[i].find('\n', pos);
+        if (nl == std::string::npos) nl = pages[i].size();
+        content += (pos == 0 ? " (" : " T* (") + Escape(pages[i].substr(pos, nl - pos)) + ") Tj";
+        pos = nl + 1;
+      }
+      content += " ET";
+    }
     objects.emplace_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" +
                          content + "\nendstream");
   }
   return AssemblePdf(objects, " /Info 4 0 R");
 }
 
-std::string MakeScannedPdf(const std::string& line) {
-  const std::string text_pdf = MakePdf({line});
+std::string MakeScannedPdf(const std::string& text) {
+  const std::string text_pdf = MakePdf({text});
   std::unique_ptr<poppler::document> doc(
       poppler::document::load_from_raw_data(text_pdf.data(), static_cast<int>(text_pdf.size())));
   std::unique_ptr<poppler::page> page(doc->create_page(0));
