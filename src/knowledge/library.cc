@@ -147,6 +147,9 @@ Result<std::string> Library::IndexTable(const std::string& tenant_id) {
   const std::string name = "kn_index_" + Sha256Hex(tenant_id).substr(0, 16);
   DAULAT_RETURN_IF_ERROR(
       db_.Execute("CREATE VIRTUAL TABLE IF NOT EXISTS " + name + " USING fts5(terms)"));
+  // Document frequencies, for leaving near-universal terms out of big searches.
+  DAULAT_RETURN_IF_ERROR(db_.Execute("CREATE VIRTUAL TABLE IF NOT EXISTS " + name +
+                                     "_vocab USING fts5vocab(" + name + ", 'row')"));
   return name;
 }
 
@@ -276,6 +279,7 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
   {
     std::lock_guard lock(vectors_mu_);
     vectors_.erase(tenant_id);
+    chunk_counts_.erase(tenant_id);
   }
   return d;
 }
@@ -325,6 +329,7 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   {
     std::lock_guard lock(vectors_mu_);
     vectors_.erase(reader.tenant_id);
+    chunk_counts_.erase(reader.tenant_id);
   }
   DAULAT_RETURN_IF_ERROR(blobs_.Delete(reader.tenant_id, id));
   for (const auto& hook : erase_hooks_) DAULAT_RETURN_IF_ERROR(hook(reader.tenant_id, id));

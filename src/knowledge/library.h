@@ -170,6 +170,10 @@ class Library {
   // chunk id -> similarity for the reader's visible chunks, best first.
   Result<std::vector<std::pair<int64_t, double>>> VectorSearch(const Reader& reader,
                                                                const SearchQuery& q, size_t n);
+  // The query's index tokens worth matching (see kPruneFrom).
+  Result<std::vector<std::string>> SelectiveTerms(const std::string& index,
+                                                  const std::string& tenant_id,
+                                                  const std::vector<std::string>& tokens);
   Result<std::vector<std::pair<int64_t, double>>> TextSearch(const Reader& reader,
                                                              const SearchQuery& q, size_t n);
   Result<std::vector<SearchHit>> HitsFor(const Reader& reader,
@@ -189,6 +193,7 @@ class Library {
   std::unordered_map<std::string,
                      std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>>
       vectors_;  // GUARDED_BY(vectors_mu_); dropped on change, reloaded on use
+  std::unordered_map<std::string, int64_t> chunk_counts_;  // GUARDED_BY(vectors_mu_); likewise
 };
 
 // "ms", "en", "zh", "ta" from the text's script and common words.

@@ -15,6 +15,13 @@ namespace {
 // models put unrelated sentences around 0..0.15).
 constexpr double kMinSimilarity = 0.2;
 
+// In libraries of at least kPruneFrom chunks, query terms found in more than
+// kCommonShare of them are left out of the match (the three rarest stay):
+// near-universal terms add almost nothing to BM25 but would make nearly every
+// chunk a candidate to score.
+constexpr int64_t kPruneFrom = 5000;
+constexpr double kCommonShare = 0.2;
+
 }  // namespace
 
 std::optional<Retrieval> ParseRetrieval(std::string_view name) {
@@ -63,32 +70,94 @@ Result<std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>> L
   return std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>(map);
 }
 
+Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& index,
+                                                         const std::string& tenant_id,
+                                                         const std::vector<std::string>& tokens) {
+  int64_t chunks = 0;
+  {
+    std::lock_guard lock(vectors_mu_);
+    if (auto it = chunk_counts_.find(tenant_id); it != chunk_counts_.end()) chunks = it->second;
+  }
+  if (chunks == 0) {
+    auto rows = db_.Query("SELECT COUNT(*) FROM kn_chunks WHERE tenant_id = ?", {tenant_id});
+    if (!rows.ok()) return rows.status();
+    chunks = rows->front().Int(0);
+    std::lock_guard lock(vectors_mu_);
+    chunk_counts_[tenant_id] = chunks;
+  }
+  if (chunks < kPruneFrom) return tokens;
+  std::vector<store::Value> params;
+  std::string in;
+  for (const auto& t : tokens) {
+    in += in.empty() ? "?" : ", ?";
+    params.emplace_back(t);
+  }
+  auto rows =
+      db_.Query("SELECT term, doc FROM " + index + "_vocab WHERE term IN (" + in + ")", params);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<int64_t, std::string>> by_df;
+  for (const auto& r : *rows) by_df.emplace_back(r.Int(1), r.Text(0));
+  std::sort(by_df.begin(), by_df.end());
+  std::vector<std::string> out;
+  for (const auto& [df, term] : by_df) {
+    // A term in most chunks barely moves BM25 but makes every chunk a match.
+    if (static_cast<double>(df) <= kCommonShare * static_cast<double>(chunks) || out.size() < 3)
+      out.push_back(term);
+  }
+  return out;
+}
+
 Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader& reader,
                                                                     const SearchQuery& q,
                                                                     size_t n) {
   std::vector<std::pair<int64_t, double>> out;
-  std::string match;
-  size_t terms = 0;
+  std::vector<std::string> tokens;
   for (const auto& t : TextAnalyzer::QueryTerms(q.text)) {
-    if (++terms > 64) break;
-    match += (match.empty() ? "" : " OR ") + internal::TermToken(t);
+    if (tokens.size() == 64) break;
+    const std::string token = internal::TermToken(t);
+    if (std::find(tokens.begin(), tokens.end(), token) == tokens.end()) tokens.push_back(token);
   }
-  if (match.empty()) return out;
+  if (tokens.empty()) return out;
   auto index = IndexTable(reader.tenant_id);
   if (!index.ok()) return index.status();
-  std::vector<store::Value> params = {match};
-  std::string sql = "SELECT c.chunk_id, bm25(" + *index + ") AS score FROM " + *index +
-                    " JOIN kn_chunks c ON c.chunk_id = " + *index + ".rowid WHERE " + *index +
-                    " MATCH ? AND " + internal::Visible(reader, "c", params);
-  if (!q.collection.empty()) {
-    sql += " AND c.collection_id = ?";
-    params.emplace_back(q.collection);
+  auto selective = SelectiveTerms(*index, reader.tenant_id, tokens);
+  if (!selective.ok()) return selective.status();
+  std::string match;
+  for (const auto& t : *selective) match += (match.empty() ? "" : " OR ") + t;
+  // First the best `depth` matches of the whole index, then the visibility
+  // filter on those alone: when at least n of them are visible they are
+  // exactly the reader's top n. Otherwise (a reader who sees little) the
+  // filter runs inside the ranking over every match.
+  const size_t depth = std::max<size_t>(4 * n, 200);
+  for (const bool filter_first : {false, true}) {
+    std::vector<store::Value> params = {match};
+    std::string ranked = "SELECT rowid AS id, bm25(" + *index + ") AS score FROM " + *index +
+                         " WHERE " + *index + " MATCH ?";
+    if (!filter_first) {
+      ranked += " ORDER BY score LIMIT ?";
+      params.emplace_back(static_cast<int64_t>(depth));
+    }
+    std::string sql = "SELECT c.chunk_id, f.score FROM (" + ranked +
+                      ") f JOIN kn_chunks c ON c.chunk_id = f.id WHERE " +
+                      internal::Visible(reader, "c", params);
+    if (!q.collection.empty()) {
+      sql += " AND c.collection_id = ?";
+      params.emplace_back(q.collection);
+    }
+    sql += " ORDER BY f.score LIMIT ?";
+    params.emplace_back(static_cast<int64_t>(n));
+    auto rows = db_.Query(sql, params);
+    if (!rows.ok()) return rows.status();
+    out.clear();
+    for (const auto& r : *rows) out.emplace_back(r.Int(0), -r.Real(1));
+    if (filter_first || out.size() == n) break;
+    // Fewer than n visible among the best `depth`: exact only if the index had no more.
+    auto total = db_.Query(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM " + *index + " WHERE " + *index + " MATCH ? LIMIT ?)",
+        {match, static_cast<int64_t>(depth) + 1});
+    if (!total.ok()) return total.status();
+    if (total->front().Int(0) <= static_cast<int64_t>(depth)) break;
   }
-  sql += " ORDER BY score LIMIT ?";
-  params.emplace_back(static_cast<int64_t>(n));
-  auto rows = db_.Query(sql, params);
-  if (!rows.ok()) return rows.status();
-  for (const auto& r : *rows) out.emplace_back(r.Int(0), -r.Real(1));
   return out;
 }
 
