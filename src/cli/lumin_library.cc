@@ -14,6 +14,7 @@ Result<LuminLibrary> OpenLumin(const GlobalOptions& g) {
   auto lib = knowledge::Library::Open(*o.admin.db, *o.blobs);
   if (!lib.ok()) return lib.status();
   o.library = std::move(lib).value();
+  o.library->SetIndexDir(g.DataDir() / "vectors");
   auto jobs = knowledge::IngestionJobs::Open(*o.admin.db);
   if (!jobs.ok()) return jobs.status();
   o.jobs = std::move(jobs).value();

@@ -78,6 +78,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (!blobs.ok()) return ReportError(blobs.status());
   auto library = knowledge::Library::Open(**db, **blobs);
   if (!library.ok()) return ReportError(library.status());
+  (*library)->SetIndexDir(global.DataDir() / "vectors");
   auto jobs = knowledge::IngestionJobs::Open(**db);
   if (!jobs.ok()) return ReportError(jobs.status());
   auto conversations = knowledge::Conversations::Open(**db);

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "common/clock.h"
@@ -98,9 +99,14 @@ std::vector<std::string> AclGroups(const std::string& text) {
   return out;
 }
 
-// Removes a document's vectors, index entries, chunks and row (not its original bytes).
+// Removes a document's vectors, index entries, chunks and row (not its
+// original bytes); the removed chunk ids go to `removed`.
 Status Erase(store::Transaction& tx, const std::string& index, const std::string& tenant_id,
-             const std::string& id) {
+             const std::string& id, std::vector<int64_t>& removed) {
+  auto chunks = tx.Query("SELECT chunk_id FROM kn_chunks WHERE tenant_id = ? AND document_id = ?",
+                         {tenant_id, id});
+  if (!chunks.ok()) return chunks.status();
+  for (const auto& r : *chunks) removed.push_back(r.Int(0));
   DAULAT_RETURN_IF_ERROR(tx.Execute(
       "DELETE FROM kn_vectors WHERE chunk_id IN (SELECT chunk_id FROM kn_chunks WHERE tenant_id = "
       "? AND document_id = ?)",
@@ -246,7 +252,9 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
   DAULAT_RETURN_IF_ERROR(blobs_.Put(tenant_id, d.id, bytes));
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
-  if (replaces) DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, tenant_id, d.id));
+  std::vector<int64_t> removed;
+  std::vector<std::pair<int64_t, std::vector<float>>> added;
+  if (replaces) DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, tenant_id, d.id, removed));
   std::string pages_without_text;
   for (const int p : d.pages_without_text) pages_without_text += std::to_string(p) + " ";
   const std::string acl = AclText(d.acl);
@@ -273,12 +281,15 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
       DAULAT_RETURN_IF_ERROR((*tx)->Execute(
           "INSERT INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES (?, ?, ?, ?)",
           {(*id)[0].Int(0), tenant_id, embed_model_, vectors[i]}));
+      std::vector<float> v(vectors[i].size() / sizeof(float));
+      std::memcpy(v.data(), vectors[i].data(), v.size() * sizeof(float));
+      added.emplace_back((*id)[0].Int(0), std::move(v));
     }
   }
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  UpdateVectors(tenant_id, removed, added);
   {
     std::lock_guard lock(vectors_mu_);
-    vectors_.erase(tenant_id);
     chunk_counts_.erase(tenant_id);
   }
   return d;
@@ -324,11 +335,12 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   if (!index.ok()) return index.status();
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
-  DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, reader.tenant_id, id));
+  std::vector<int64_t> removed;
+  DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, reader.tenant_id, id, removed));
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  UpdateVectors(reader.tenant_id, removed, {});
   {
     std::lock_guard lock(vectors_mu_);
-    vectors_.erase(reader.tenant_id);
     chunk_counts_.erase(reader.tenant_id);
   }
   DAULAT_RETURN_IF_ERROR(blobs_.Delete(reader.tenant_id, id));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "common/status.h"
 #include "knowledge/chunker.h"
 #include "knowledge/document_parser.h"
+#include "knowledge/vector_index.h"
 #include "store/blob_store.h"
 #include "store/database.h"
 
@@ -75,6 +77,9 @@ struct SearchQuery {
   size_t top_k = 10;       // 1..100
   Retrieval retrieval = Retrieval::kAuto;
   Fusion fusion = Fusion::kRelativeScore;
+  // Score every visible vector instead of asking the approximate index
+  // first: the reference the index is measured against (bench/ingest).
+  bool exact_vectors = false;
 };
 
 struct SearchHit {
@@ -158,6 +163,12 @@ class Library {
   void AddEraseHook(EraseHook hook) { erase_hooks_.push_back(std::move(hook)); }
 
   Result<std::vector<SearchHit>> Search(const Reader& reader, const SearchQuery& query);
+  // Where each tenant's vector index is saved (when the library closes) and
+  // loaded from, when its record still matches the database; without one the
+  // indexes are rebuilt from the database on first use.
+  void SetIndexDir(std::filesystem::path dir);
+  Status SaveVectorIndexes();
+  ~Library();
   // The passages of a document or collection the reader may see, in order.
   // NOT_FOUND for a document the reader may not see or an unknown collection.
   Result<Passages> PassagesOf(const Reader& reader, const PassageScope& scope);
@@ -178,9 +189,19 @@ class Library {
                                                              const SearchQuery& q, size_t n);
   Result<std::vector<SearchHit>> HitsFor(const Reader& reader,
                                          const std::vector<std::pair<int64_t, double>>& ranked);
-  // The tenant's chunk vectors, loaded once and kept in step with changes.
-  Result<std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>> Vectors(
-      const std::string& tenant_id);
+  // The tenant's vector index (null without vectors), loaded once and kept
+  // in step with changes.
+  Result<std::shared_ptr<VectorIndex>> Vectors(const std::string& tenant_id);
+  void UpdateVectors(const std::string& tenant_id, const std::vector<int64_t>& removed,
+                     const std::vector<std::pair<int64_t, std::vector<float>>>& added);
+  // What a tenant's vectors are (model, count, order-free sums of the ids),
+  // to tell whether a saved graph holds what the database does.
+  struct VectorRecord {
+    int64_t count = 0, sum = 0, square_sum = 0;
+    std::string Text(const std::string& model) const;
+  };
+  Result<VectorRecord> DatabaseVectorRecord(const std::string& tenant_id);
+  std::filesystem::path IndexFile(const std::string& tenant_id) const;
 
   store::Database& db_;
   store::BlobStore& blobs_;
@@ -189,11 +210,16 @@ class Library {
   std::function<size_t(std::string_view)> count_tokens_;
   std::mutex embed_mu_;  // one embedding at a time
   std::vector<EraseHook> erase_hooks_;
+  std::filesystem::path index_dir_;
+  struct TenantVectors {
+    std::shared_ptr<VectorIndex> index;
+    VectorRecord record;   // of what `index` holds
+    bool changed = false;  // differs from the saved file
+  };
+  std::mutex index_build_mu_;
   std::mutex vectors_mu_;
-  std::unordered_map<std::string,
-                     std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>>
-      vectors_;  // GUARDED_BY(vectors_mu_); dropped on change, reloaded on use
-  std::unordered_map<std::string, int64_t> chunk_counts_;  // GUARDED_BY(vectors_mu_); likewise
+  std::unordered_map<std::string, TenantVectors> vectors_;  // GUARDED_BY(vectors_mu_)
+  std::unordered_map<std::string, int64_t> chunk_counts_;   // GUARDED_BY(vectors_mu_); likewise
 };
 
 // "ms", "en", "zh", "ta" from the text's script and common words.

@@ -11,10 +11,6 @@
 namespace daulat::knowledge {
 namespace {
 
-// Cosine similarity under which a vector match is noise (sentence-embedding
-// models put unrelated sentences around 0..0.15).
-constexpr double kMinSimilarity = 0.2;
-
 // In libraries of at least kPruneFrom chunks, query terms found in more than
 // kCommonShare of them are left out of the match (the three rarest stay):
 // near-universal terms add almost nothing to BM25 but would make nearly every
@@ -47,27 +43,6 @@ Result<std::vector<float>> Library::Embed(std::string_view text) {
   if (!cut.empty() && static_cast<unsigned char>(cut.back()) >= 0xC0) cut.remove_suffix(1);
   std::lock_guard lock(embed_mu_);
   return embed_(cut.empty() ? std::string_view(" ") : cut);
-}
-
-Result<std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>> Library::Vectors(
-    const std::string& tenant_id) {
-  {
-    std::lock_guard lock(vectors_mu_);
-    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) return it->second;
-  }
-  auto rows = db_.Query("SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ?",
-                        {tenant_id, embed_model_});
-  if (!rows.ok()) return rows.status();
-  auto map = std::make_shared<std::unordered_map<int64_t, std::vector<float>>>();
-  for (const auto& r : *rows) {
-    const std::string bytes = r.Text(1);
-    std::vector<float> v(bytes.size() / sizeof(float));
-    std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
-    (*map)[r.Int(0)] = std::move(v);
-  }
-  std::lock_guard lock(vectors_mu_);
-  vectors_[tenant_id] = map;
-  return std::shared_ptr<const std::unordered_map<int64_t, std::vector<float>>>(map);
 }
 
 Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& index,
@@ -159,39 +134,6 @@ Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader
     if (total->front().Int(0) <= static_cast<int64_t>(depth)) break;
   }
   return out;
-}
-
-Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Reader& reader,
-                                                                      const SearchQuery& q,
-                                                                      size_t n) {
-  auto query = Embed(q.text);
-  if (!query.ok()) return query.status();
-  auto vectors = Vectors(reader.tenant_id);
-  if (!vectors.ok()) return vectors.status();
-  // Only the chunks the reader may see are scored at all.
-  std::vector<store::Value> params;
-  std::string sql =
-      "SELECT c.chunk_id FROM kn_chunks c WHERE " + internal::Visible(reader, "c", params);
-  if (!q.collection.empty()) {
-    sql += " AND c.collection_id = ?";
-    params.emplace_back(q.collection);
-  }
-  auto visible = db_.Query(sql, params);
-  if (!visible.ok()) return visible.status();
-  std::vector<std::pair<int64_t, double>> scored;
-  for (const auto& r : *visible) {
-    const auto it = (*vectors)->find(r.Int(0));
-    if (it == (*vectors)->end() || it->second.size() != query->size()) continue;
-    double dot = 0;
-    for (size_t i = 0; i < query->size(); ++i) dot += (*query)[i] * it->second[i];
-    // Nearest is not relevant: below this similarity a chunk is no match at all.
-    if (dot >= kMinSimilarity) scored.emplace_back(it->first, dot);
-  }
-  const size_t keep = std::min(n, scored.size());
-  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(keep),
-                    scored.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  scored.resize(keep);
-  return scored;
 }
 
 namespace {

@@ -255,6 +255,61 @@ TEST_F(LibraryTest, HybridSearchAddsVectorsWithTheSameFilters) {
   EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors")->at(0).Int(0), 1);  // kkm's
 }
 
+TEST_F(LibraryTest, TheVectorIndexIsSavedReloadedAndRebuiltWhenStale) {
+  testing::WriteTinyBert(dir_ / "hf");
+  engine::ImportOptions io;
+  io.name = "tiny-bert";
+  auto manifest = engine::ImportHuggingFaceModel(dir_ / "hf", dir_ / "models", io);
+  ASSERT_TRUE(manifest.ok());
+  auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
+  auto embedder = std::move(engine::Embedder::Create(*model, {512, 1})).value();
+  const auto embed = [&embedder](std::string_view t) { return embedder->Embed(t); };
+  const auto index_dir = dir_ / "vectors";
+  lib_->SetIndexDir(index_dir);
+  lib_->SetEmbedder("tiny-bert", embed);
+  const auto open = Add("jpn", "open.txt", "the capital of malaysia is kuala lumpur");
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  const auto vector_titles = [&] {
+    std::vector<std::string> out;
+    auto hits = lib_->Search(member, {"zzz", "", 10, Retrieval::kVector});
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    if (!hits.ok()) return out;
+    const std::vector<SearchHit> list = std::move(hits).value();
+    for (const auto& h : list) out.push_back(h.source_name);
+    return out;
+  };
+  EXPECT_EQ(vector_titles(), std::vector<std::string>{"open.txt"});
+  // Kept in step: a document added after the index was built is found too.
+  Add("jpn", "second.txt", "putrajaya is the administrative centre");
+  EXPECT_EQ(vector_titles().size(), 2u);
+  ASSERT_TRUE(lib_->SaveVectorIndexes().ok());
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(index_dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 2u);  // the graph and its record
+
+  // Reopened: the saved graph matches the database and is used.
+  lib_ = std::move(Library::Open(*db_, *blobs_)).value();
+  lib_->SetIndexDir(index_dir);
+  lib_->SetEmbedder("tiny-bert", embed);
+  EXPECT_EQ(vector_titles().size(), 2u);
+  Add("jpn", "third.txt", "kuching is in sarawak");
+  // Changed behind its back (another process erased a document) and then
+  // saved: the saved graph's record says what it holds, which no longer
+  // matches the database, so it is rebuilt, and the erased one is gone.
+  {
+    auto other = std::move(Library::Open(*db_, *blobs_)).value();
+    other->SetEmbedder("tiny-bert", embed);
+    ASSERT_TRUE(other->DeleteDocument(member, open.id).ok());
+  }
+  ASSERT_TRUE(lib_->SaveVectorIndexes().ok());
+  lib_ = std::move(Library::Open(*db_, *blobs_)).value();
+  lib_->SetIndexDir(index_dir);
+  lib_->SetEmbedder("tiny-bert", embed);
+  auto titles = vector_titles();
+  std::sort(titles.begin(), titles.end());
+  EXPECT_EQ(titles, (std::vector<std::string>{"second.txt", "third.txt"}));
+}
+
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
   EXPECT_EQ(DetectLanguage("Permohonan ini akan diproses dalam tempoh tujuh hari."), "ms");
   EXPECT_EQ(DetectLanguage("The application will be processed within seven days."), "en");

@@ -1,0 +1,229 @@
+// Library: chunk vectors. SQLite (kn_vectors) holds them; each tenant's HNSW
+// index is built from there on first use (or loaded from the index folder
+// when its record matches the database), kept in step with every change, and
+// saved when the library closes.
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/sha256.h"
+#include "knowledge/library.h"
+#include "knowledge/library_internal.h"
+
+namespace daulat::knowledge {
+namespace {
+
+// Cosine similarity under which a vector match is noise (sentence-embedding
+// models put unrelated sentences around 0..0.15).
+constexpr double kMinSimilarity = 0.2;
+
+std::vector<float> FloatsOf(const std::string& bytes) {
+  std::vector<float> v(bytes.size() / sizeof(float));
+  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+  return v;
+}
+
+}  // namespace
+
+Library::~Library() {
+  (void)SaveVectorIndexes();
+}
+
+void Library::SetIndexDir(std::filesystem::path dir) {
+  index_dir_ = std::move(dir);
+}
+
+std::filesystem::path Library::IndexFile(const std::string& tenant_id) const {
+  return index_dir_ / ("hnsw_" + Sha256Hex(tenant_id + "\n" + embed_model_).substr(0, 24));
+}
+
+namespace {
+
+// Order-free sums over the ids, kept up to date as ids come and go.
+constexpr int64_t kP = 1000003;
+int64_t IdSum(int64_t id) {
+  return id % kP;
+}
+int64_t IdSquareSum(int64_t id) {
+  return (id % kP) * (id % kP) % kP;
+}
+
+}  // namespace
+
+std::string Library::VectorRecord::Text(const std::string& model) const {
+  return nlohmann::json{
+      {"model", model}, {"count", count}, {"sum", sum}, {"square_sum", square_sum}}
+      .dump();
+}
+
+Result<Library::VectorRecord> Library::DatabaseVectorRecord(const std::string& tenant_id) {
+  auto rows = db_.Query(
+      "SELECT COUNT(*), COALESCE(SUM(chunk_id % 1000003), 0), COALESCE(SUM((chunk_id % 1000003) "
+      "* (chunk_id % 1000003) % 1000003), 0) FROM kn_vectors WHERE tenant_id = ? AND model = ?",
+      {tenant_id, embed_model_});
+  if (!rows.ok()) return rows.status();
+  const auto& r = rows->front();
+  return VectorRecord{r.Int(0), r.Int(1) % kP, r.Int(2) % kP};
+}
+
+Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_id) {
+  std::lock_guard build(index_build_mu_);  // one build at a time, not twice for one tenant
+  {
+    std::lock_guard lock(vectors_mu_);
+    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) return it->second.index;
+  }
+  auto record = DatabaseVectorRecord(tenant_id);
+  if (!record.ok()) return record.status();
+  std::shared_ptr<VectorIndex> index;
+  if (!index_dir_.empty()) {
+    std::ifstream meta(IndexFile(tenant_id).string() + ".json");
+    std::string saved((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+    const auto j = nlohmann::json::parse(saved, nullptr, false);
+    if (j.is_object() && j.value("record", "") == record->Text(embed_model_) &&
+        j.value("dim", 0) > 0) {
+      auto loaded = VectorIndex::Load(IndexFile(tenant_id), j.value("dim", size_t{0}));
+      if (loaded.ok()) index = std::move(loaded).value();
+    }
+  }
+  bool built = false;
+  if (!index) {
+    auto rows =
+        db_.Query("SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ?",
+                  {tenant_id, embed_model_});
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      const auto v = FloatsOf(r.Text(1));
+      if (!index) index = std::make_shared<VectorIndex>(v.size(), rows->size());
+      DAULAT_RETURN_IF_ERROR(index->Add(r.Int(0), v));
+    }
+    built = index != nullptr;
+  }
+  TenantVectors entry{index, *record, built};
+  std::lock_guard lock(vectors_mu_);
+  vectors_[tenant_id] = entry;
+  return index;
+}
+
+void Library::UpdateVectors(const std::string& tenant_id, const std::vector<int64_t>& removed,
+                            const std::vector<std::pair<int64_t, std::vector<float>>>& added) {
+  std::lock_guard lock(vectors_mu_);
+  const auto it = vectors_.find(tenant_id);
+  if (it == vectors_.end()) return;  // not loaded: built from the database when first searched
+  auto& entry = it->second;
+  if (!entry.index && !added.empty())
+    entry.index = std::make_shared<VectorIndex>(added.front().second.size());
+  for (const int64_t id : removed) {
+    if (!entry.index || !entry.index->Remove(id)) continue;
+    --entry.record.count;
+    entry.record.sum = (entry.record.sum - IdSum(id) + kP) % kP;
+    entry.record.square_sum = (entry.record.square_sum - IdSquareSum(id) + kP) % kP;
+  }
+  for (const auto& [id, v] : added) {
+    const bool present = !entry.index->Get(id).empty();
+    if (!entry.index->Add(id, v).ok()) {  // a vector of another size: rebuild on use
+      vectors_.erase(it);
+      return;
+    }
+    if (present) continue;
+    ++entry.record.count;
+    entry.record.sum = (entry.record.sum + IdSum(id)) % kP;
+    entry.record.square_sum = (entry.record.square_sum + IdSquareSum(id)) % kP;
+  }
+  entry.changed = true;
+}
+
+Status Library::SaveVectorIndexes() {
+  if (index_dir_.empty()) return Status::Ok();
+  std::vector<std::pair<std::string, TenantVectors>> dirty;
+  {
+    std::lock_guard lock(vectors_mu_);
+    for (auto& [tenant, entry] : vectors_) {
+      if (entry.changed && entry.index) dirty.emplace_back(tenant, entry);
+      entry.changed = false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(index_dir_, ec);
+  if (ec) return Internal("cannot create " + index_dir_.string() + ": " + ec.message());
+  // Each graph is saved with the record of what it holds (not of what the
+  // database holds now: another process may have changed that since).
+  for (const auto& [tenant, entry] : dirty) {
+    DAULAT_RETURN_IF_ERROR(entry.index->Save(IndexFile(tenant)));
+    std::ofstream meta(IndexFile(tenant).string() + ".json", std::ios::trunc);
+    meta << nlohmann::json{{"record", entry.record.Text(embed_model_)}, {"dim", entry.index->dim()}}
+                .dump();
+    if (!meta) return Internal("cannot write " + IndexFile(tenant).string() + ".json");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Reader& reader,
+                                                                      const SearchQuery& q,
+                                                                      size_t n) {
+  auto query = Embed(q.text);
+  if (!query.ok()) return query.status();
+  auto index = Vectors(reader.tenant_id);
+  if (!index.ok()) return index.status();
+  std::vector<std::pair<int64_t, double>> out;
+  if (!*index || (*index)->size() == 0 || (*index)->dim() != query->size()) return out;
+  // Approximate first: the nearest chunks of the whole tenant, then the
+  // reader's filter on those alone. When too few pass, look wider; when
+  // the reader sees only a sliver, score exactly what they may see.
+  for (const size_t k : {std::max<size_t>(4 * n, 100), std::max<size_t>(16 * n, 1000)}) {
+    if (q.exact_vectors) break;
+    auto near = (*index)->Nearest(*query, k);
+    const bool exhausted =
+        near.size() < k || (!near.empty() && near.back().second < kMinSimilarity);
+    std::erase_if(near, [](const auto& p) { return p.second < kMinSimilarity; });
+    if (near.empty()) return out;
+    std::vector<store::Value> params;
+    std::string sql =
+        "SELECT c.chunk_id FROM kn_chunks c WHERE " + internal::Visible(reader, "c", params);
+    if (!q.collection.empty()) {
+      sql += " AND c.collection_id = ?";
+      params.emplace_back(q.collection);
+    }
+    std::string ids;
+    for (const auto& [id, sim] : near) {
+      ids += ids.empty() ? "?" : ", ?";
+      params.emplace_back(id);
+    }
+    auto rows = db_.Query(sql + " AND c.chunk_id IN (" + ids + ")", params);
+    if (!rows.ok()) return rows.status();
+    std::set<int64_t> visible;
+    for (const auto& r : *rows) visible.insert(r.Int(0));
+    out.clear();
+    for (const auto& p : near) {
+      if (visible.count(p.first) > 0 && out.size() < n) out.push_back(p);
+    }
+    if (out.size() == n || exhausted) return out;
+  }
+  std::vector<store::Value> params;
+  std::string sql =
+      "SELECT c.chunk_id FROM kn_chunks c WHERE " + internal::Visible(reader, "c", params);
+  if (!q.collection.empty()) {
+    sql += " AND c.collection_id = ?";
+    params.emplace_back(q.collection);
+  }
+  auto visible = db_.Query(sql, params);
+  if (!visible.ok()) return visible.status();
+  out.clear();
+  for (const auto& r : *visible) {
+    const auto v = (*index)->Get(r.Int(0));
+    if (v.size() != query->size()) continue;
+    double dot = 0;
+    for (size_t i = 0; i < v.size(); ++i) dot += (*query)[i] * v[i];
+    // Nearest is not relevant: below this similarity a chunk is no match at all.
+    if (dot >= kMinSimilarity) out.emplace_back(r.Int(0), dot);
+  }
+  const size_t keep = std::min(n, out.size());
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                    [](const auto& a, const auto& b) { return a.second > b.second; });
+  out.resize(keep);
+  return out;
+}
+
+}  // namespace daulat::knowledge
