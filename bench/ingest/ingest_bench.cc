@@ -122,12 +122,18 @@ int main(int argc, char** argv) {
   int pages = 200;
   size_t chunks = 100000;
   int queries = 200;
+  std::string keep;
   app.add_option("--pages", pages, "Pages in the generated PDF")->check(CLI::Range(1, 5000));
   app.add_option("--chunks", chunks, "Chunks in the retrieval library (0 skips part 2)");
   app.add_option("--queries", queries, "Queries per retrieval mode")->check(CLI::Range(10, 10000));
+  app.add_option("--keep", keep,
+                 "Keep the library in this folder and reuse it on the next run (same --chunks)");
   CLI11_PARSE(app, argc, argv);
 
-  const auto dir = testing::MakeTempDir("ingest_bench");
+  const auto dir =
+      keep.empty() ? testing::MakeTempDir("ingest_bench") : std::filesystem::path(keep);
+  const bool reuse = !keep.empty() && std::filesystem::exists(dir / "daulat.db");
+  std::filesystem::create_directories(dir);
   auto db = std::move(store::OpenSqlite((dir / "daulat.db").string())).value();
   auto blobs = std::move(store::BlobStore::Open(dir / "blobs")).value();
   auto lib = std::move(knowledge::Library::Open(*db, *blobs)).value();
@@ -151,13 +157,16 @@ int main(int argc, char** argv) {
     if (bytes == 0) return 1;
   }
   const double extract_s = Seconds(start);
-  if (!lib->CreateCollection("t", "c", "c", "").ok()) return 1;
+  // A tenant of its own each run, so a reused library (--keep) reads it anew.
+  const std::string tenant =
+      "t" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  if (!lib->CreateCollection(tenant, "c", "c", "").ok()) return 1;
   knowledge::DocumentOptions o;
   o.collection = "c";
   o.source_name = "generated.pdf";
   o.actor = "bench";
   start = Clock::now();
-  auto added = lib->AddDocument("t", pdf, o);
+  auto added = lib->AddDocument(tenant, pdf, o);
   const double ingest_s = Seconds(start);
   if (!added.ok()) {
     std::fprintf(stderr, "ingest_bench: %s\n", added.status().ToString().c_str());
@@ -176,9 +185,10 @@ int main(int argc, char** argv) {
   lib->SetEmbedder("synthetic", [](std::string_view t) -> Result<std::vector<float>> {
     return SyntheticEmbedding(t);
   });
-  if (!lib->CreateCollection("big", "c", "c", "").ok()) return 1;
+  lib->SetIndexDir(dir / "vectors");
+  if (!reuse && !lib->CreateCollection("big", "c", "c", "").ok()) return 1;
   start = Clock::now();
-  size_t made = 0;
+  size_t made = reuse ? chunks : 0;
   for (size_t d = 0; made < chunks; ++d) {
     std::string md;
     const int topic = static_cast<int>(rng() % 100);
@@ -249,6 +259,6 @@ int main(int argc, char** argv) {
               overlap / queries, strict / queries);
   lib.reset();
   db.reset();
-  std::filesystem::remove_all(dir);
+  if (keep.empty()) std::filesystem::remove_all(dir);
   return 0;
 }

@@ -141,7 +141,8 @@ RetrievalScore ScoreRetrieval(knowledge::Library& lib, const knowledge::Reader& 
       s.mrr += 1.0 / static_cast<double>(rank + 1);
       break;
     }
-    if (std::none_of(hits->begin(), hits->begin() + std::min<size_t>(5, hits->size()),
+    const auto top5 = static_cast<std::ptrdiff_t>(std::min<size_t>(5, hits->size()));
+    if (std::none_of(hits->begin(), hits->begin() + top5,
                      [&](const auto& h) { return Relevant(h, q); })) {
       s.misses.push_back(q.id);
       if (verbose) {

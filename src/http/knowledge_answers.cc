@@ -294,7 +294,7 @@ void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
 }
 
 struct KnowledgeApi::SummaryState {
-  SummaryState(knowledge::Passages p, knowledge::SummaryOptions o)
+  SummaryState(knowledge::Passages p, const knowledge::SummaryOptions& o)
       : read(std::move(p)), run(read.passages, o), language(o.language) {}
   knowledge::Passages read;
   knowledge::SummaryRun run;
