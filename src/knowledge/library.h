@@ -219,7 +219,12 @@ class Library {
   std::mutex index_build_mu_;
   std::mutex vectors_mu_;
   std::unordered_map<std::string, TenantVectors> vectors_;  // GUARDED_BY(vectors_mu_)
-  std::unordered_map<std::string, int64_t> chunk_counts_;   // GUARDED_BY(vectors_mu_); likewise
+  struct TermStats {
+    int64_t chunks = 0;                           // the library's size when counted
+    std::unordered_map<std::string, int64_t> df;  // index token -> chunks holding it
+  };
+  std::unordered_map<std::string, TermStats> term_stats_;  // GUARDED_BY(vectors_mu_)
+  std::unordered_map<std::string, int64_t> chunk_counts_;  // GUARDED_BY(vectors_mu_); likewise
 };
 
 // "ms", "en", "zh", "ta" from the text's script and common words.

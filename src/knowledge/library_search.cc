@@ -1,6 +1,7 @@
 // Library: retrieval (BM25, vectors, reciprocal-rank fusion).
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
@@ -12,7 +13,7 @@ namespace daulat::knowledge {
 namespace {
 
 // In libraries of at least kPruneFrom chunks, query terms found in more than
-// kCommonShare of them are left out of the match (the three rarest stay):
+// kCommonShare of them are left out of the match (the rarest one stays):
 // near-universal terms add almost nothing to BM25 but would make nearly every
 // chunk a candidate to score.
 constexpr int64_t kPruneFrom = 5000;
@@ -61,22 +62,49 @@ Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& inde
     chunk_counts_[tenant_id] = chunks;
   }
   if (chunks < kPruneFrom) return tokens;
-  std::vector<store::Value> params;
-  std::string in;
-  for (const auto& t : tokens) {
-    in += in.empty() ? "?" : ", ?";
-    params.emplace_back(t);
+  // Document frequencies cost a walk of each term's postings: they are kept
+  // per tenant until the library has grown or shrunk by a tenth (pruning is
+  // a heuristic; slightly old counts choose the same terms).
+  std::unordered_map<std::string, int64_t> df;
+  std::vector<std::string> unknown;
+  {
+    std::lock_guard lock(vectors_mu_);
+    auto& stats = term_stats_[tenant_id];
+    if (std::abs(stats.chunks - chunks) * 10 > stats.chunks) stats = {chunks, {}};
+    for (const auto& t : tokens) {
+      if (auto it = stats.df.find(t); it != stats.df.end()) {
+        df[t] = it->second;
+      } else {
+        unknown.push_back(t);
+      }
+    }
   }
-  auto rows =
-      db_.Query("SELECT term, doc FROM " + index + "_vocab WHERE term IN (" + in + ")", params);
-  if (!rows.ok()) return rows.status();
+  if (!unknown.empty()) {
+    std::vector<store::Value> params;
+    std::string in;
+    for (const auto& t : unknown) {
+      in += in.empty() ? "?" : ", ?";
+      params.emplace_back(t);
+      df[t] = 0;  // absent from the vocabulary: in no chunk
+    }
+    auto rows =
+        db_.Query("SELECT term, doc FROM " + index + "_vocab WHERE term IN (" + in + ")", params);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) df[r.Text(0)] = r.Int(1);
+    std::lock_guard lock(vectors_mu_);
+    auto& stats = term_stats_[tenant_id];
+    if (stats.df.size() > 100000) stats.df.clear();
+    for (const auto& t : unknown) stats.df[t] = df[t];
+  }
   std::vector<std::pair<int64_t, std::string>> by_df;
-  for (const auto& r : *rows) by_df.emplace_back(r.Int(1), r.Text(0));
+  for (const auto& [term, n] : df) {
+    if (n > 0) by_df.emplace_back(n, term);
+  }
   std::sort(by_df.begin(), by_df.end());
   std::vector<std::string> out;
-  for (const auto& [df, term] : by_df) {
+  for (const auto& [count, term] : by_df) {
     // A term in most chunks barely moves BM25 but makes every chunk a match.
-    if (static_cast<double>(df) <= kCommonShare * static_cast<double>(chunks) || out.size() < 3)
+    if (static_cast<double>(count) <= kCommonShare * static_cast<double>(chunks) || out.empty())
       out.push_back(term);
   }
   return out;
@@ -140,7 +168,11 @@ namespace {
 
 constexpr const char* kHitColumns =
     "SELECT c.chunk_id, c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
-    "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c "
+    "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c ";
+// Chunks picked by id are looked up by id: an index on the tenant would
+// have SQLite walk every chunk of the tenant instead.
+constexpr const char* kById = "NOT INDEXED ";
+constexpr const char* kWithDocument =
     "JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id WHERE ";
 
 SearchHit HitFrom(const store::Row& r, double score) {
@@ -173,8 +205,9 @@ Result<std::vector<SearchHit>> Library::HitsFor(
     ids += ids.empty() ? "?" : ", ?";
     params.emplace_back(chunk_id);
   }
-  auto rows =
-      db_.Query(std::string(kHitColumns) + where + " AND c.chunk_id IN (" + ids + ")", params);
+  auto rows = db_.Query(
+      std::string(kHitColumns) + kById + kWithDocument + where + " AND c.chunk_id IN (" + ids + ")",
+      params);
   if (!rows.ok()) return rows.status();
   std::unordered_map<int64_t, const store::Row*> by_id;
   for (const auto& r : *rows) by_id[r.Int(0)] = &r;
@@ -191,7 +224,8 @@ Result<Passages> Library::PassagesOf(const Reader& reader, const PassageScope& s
     return InvalidArgument("give a document or a collection");
   if (scope.max_passages < 1) return InvalidArgument("max_passages is at least 1");
   std::vector<store::Value> params;
-  std::string sql = std::string(kHitColumns) + internal::Visible(reader, "c", params);
+  std::string sql =
+      std::string(kHitColumns) + kWithDocument + internal::Visible(reader, "c", params);
   if (!scope.document_id.empty()) {
     sql += " AND c.document_id = ?";
     params.emplace_back(scope.document_id);

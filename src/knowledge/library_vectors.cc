@@ -180,8 +180,9 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
     std::erase_if(near, [](const auto& p) { return p.second < kMinSimilarity; });
     if (near.empty()) return out;
     std::vector<store::Value> params;
-    std::string sql =
-        "SELECT c.chunk_id FROM kn_chunks c WHERE " + internal::Visible(reader, "c", params);
+    // By id (NOT INDEXED): an index on the tenant would walk all its chunks.
+    std::string sql = "SELECT c.chunk_id FROM kn_chunks c NOT INDEXED WHERE " +
+                      internal::Visible(reader, "c", params);
     if (!q.collection.empty()) {
       sql += " AND c.collection_id = ?";
       params.emplace_back(q.collection);
