@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -199,8 +200,13 @@ class Library {
   struct VectorRecord {
     int64_t count = 0, sum = 0, square_sum = 0;
     std::string Text(const std::string& model) const;
+    bool operator==(const VectorRecord&) const = default;
   };
   Result<VectorRecord> DatabaseVectorRecord(const std::string& tenant_id);
+  static VectorRecord RecordOf(const VectorIndex* index);
+  // Brings a loaded index level with the database (vectors another process
+  // added or erased).
+  Status CatchUp(const std::string& tenant_id, VectorIndex& index);
   std::filesystem::path IndexFile(const std::string& tenant_id) const;
 
   store::Database& db_;
@@ -213,8 +219,8 @@ class Library {
   std::filesystem::path index_dir_;
   struct TenantVectors {
     std::shared_ptr<VectorIndex> index;
-    VectorRecord record;   // of what `index` holds
-    bool changed = false;  // differs from the saved file
+    bool changed = false;                           // differs from the saved file
+    std::chrono::steady_clock::time_point checked;  // last compared with the database
   };
   std::mutex index_build_mu_;
   std::mutex vectors_mu_;

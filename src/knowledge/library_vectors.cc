@@ -4,10 +4,12 @@
 // saved when the library closes.
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_set>
 
 #include "common/sha256.h"
 #include "knowledge/library.h"
@@ -19,6 +21,10 @@ namespace {
 // Cosine similarity under which a vector match is noise (sentence-embedding
 // models put unrelated sentences around 0..0.15).
 constexpr double kMinSimilarity = 0.2;
+
+// How often a loaded index is compared with the database for changes made by
+// other processes.
+constexpr auto kRecheck = std::chrono::seconds(2);
 
 std::vector<float> FloatsOf(const std::string& bytes) {
   std::vector<float> v(bytes.size() / sizeof(float));
@@ -53,6 +59,17 @@ int64_t IdSquareSum(int64_t id) {
 
 }  // namespace
 
+Library::VectorRecord Library::RecordOf(const VectorIndex* index) {
+  VectorRecord r;
+  if (index == nullptr) return r;
+  for (const int64_t id : index->Ids()) {
+    ++r.count;
+    r.sum = (r.sum + IdSum(id)) % kP;
+    r.square_sum = (r.square_sum + IdSquareSum(id)) % kP;
+  }
+  return r;
+}
+
 std::string Library::VectorRecord::Text(const std::string& model) const {
   return nlohmann::json{
       {"model", model}, {"count", count}, {"sum", sum}, {"square_sum", square_sum}}
@@ -71,12 +88,28 @@ Result<Library::VectorRecord> Library::DatabaseVectorRecord(const std::string& t
 
 Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_id) {
   std::lock_guard build(index_build_mu_);  // one build at a time, not twice for one tenant
+  const auto now = std::chrono::steady_clock::now();
+  std::shared_ptr<VectorIndex> cached;
   {
     std::lock_guard lock(vectors_mu_);
-    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) return it->second.index;
+    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) {
+      // Another process (the CLI, a second server) may have changed the
+      // tenant's vectors: compared with the database every few seconds.
+      if (now - it->second.checked < kRecheck) return it->second.index;
+      it->second.checked = now;
+      cached = it->second.index;
+      if (!cached) vectors_.erase(it);
+    }
   }
   auto record = DatabaseVectorRecord(tenant_id);
   if (!record.ok()) return record.status();
+  if (cached) {
+    if (RecordOf(cached.get()) == *record) return cached;
+    DAULAT_RETURN_IF_ERROR(CatchUp(tenant_id, *cached));
+    std::lock_guard lock(vectors_mu_);
+    if (auto it = vectors_.find(tenant_id); it != vectors_.end()) it->second.changed = true;
+    return cached;
+  }
   std::shared_ptr<VectorIndex> index;
   if (!index_dir_.empty()) {
     std::ifstream meta(IndexFile(tenant_id).string() + ".json");
@@ -101,10 +134,37 @@ Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_
     }
     built = index != nullptr;
   }
-  TenantVectors entry{index, *record, built};
   std::lock_guard lock(vectors_mu_);
-  vectors_[tenant_id] = entry;
+  vectors_[tenant_id] = TenantVectors{index, built, now};
   return index;
+}
+
+Status Library::CatchUp(const std::string& tenant_id, VectorIndex& index) {
+  auto rows = db_.Query("SELECT chunk_id FROM kn_vectors WHERE tenant_id = ? AND model = ?",
+                        {tenant_id, embed_model_});
+  if (!rows.ok()) return rows.status();
+  std::unordered_set<int64_t> in_db;
+  for (const auto& r : *rows) in_db.insert(r.Int(0));
+  for (const int64_t id : index.Ids()) {
+    if (in_db.erase(id) == 0) index.Remove(id);  // erased elsewhere
+  }
+  std::vector<int64_t> missing(in_db.begin(), in_db.end());
+  for (size_t at = 0; at < missing.size(); at += 500) {
+    std::vector<store::Value> params = {tenant_id, embed_model_};
+    std::string ids;
+    for (size_t i = at; i < missing.size() && i < at + 500; ++i) {
+      ids += ids.empty() ? "?" : ", ?";
+      params.emplace_back(missing[i]);
+    }
+    auto added = db_.Query(
+        "SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ? AND chunk_id "
+        "IN (" +
+            ids + ")",
+        params);
+    if (!added.ok()) return added.status();
+    for (const auto& r : *added) DAULAT_RETURN_IF_ERROR(index.Add(r.Int(0), FloatsOf(r.Text(1))));
+  }
+  return Status::Ok();
 }
 
 void Library::UpdateVectors(const std::string& tenant_id, const std::vector<int64_t>& removed,
@@ -116,21 +176,13 @@ void Library::UpdateVectors(const std::string& tenant_id, const std::vector<int6
   if (!entry.index && !added.empty())
     entry.index = std::make_shared<VectorIndex>(added.front().second.size());
   for (const int64_t id : removed) {
-    if (!entry.index || !entry.index->Remove(id)) continue;
-    --entry.record.count;
-    entry.record.sum = (entry.record.sum - IdSum(id) + kP) % kP;
-    entry.record.square_sum = (entry.record.square_sum - IdSquareSum(id) + kP) % kP;
+    if (entry.index) entry.index->Remove(id);
   }
   for (const auto& [id, v] : added) {
-    const bool present = !entry.index->Get(id).empty();
     if (!entry.index->Add(id, v).ok()) {  // a vector of another size: rebuild on use
       vectors_.erase(it);
       return;
     }
-    if (present) continue;
-    ++entry.record.count;
-    entry.record.sum = (entry.record.sum + IdSum(id)) % kP;
-    entry.record.square_sum = (entry.record.square_sum + IdSquareSum(id)) % kP;
   }
   entry.changed = true;
 }
@@ -153,7 +205,8 @@ Status Library::SaveVectorIndexes() {
   for (const auto& [tenant, entry] : dirty) {
     DAULAT_RETURN_IF_ERROR(entry.index->Save(IndexFile(tenant)));
     std::ofstream meta(IndexFile(tenant).string() + ".json", std::ios::trunc);
-    meta << nlohmann::json{{"record", entry.record.Text(embed_model_)}, {"dim", entry.index->dim()}}
+    meta << nlohmann::json{{"record", RecordOf(entry.index.get()).Text(embed_model_)},
+                           {"dim", entry.index->dim()}}
                 .dump();
     if (!meta) return Internal("cannot write " + IndexFile(tenant).string() + ".json");
   }

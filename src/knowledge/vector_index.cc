@@ -74,6 +74,16 @@ std::vector<std::pair<int64_t, double>> VectorIndex::Nearest(const std::vector<f
   return out;
 }
 
+std::vector<int64_t> VectorIndex::Ids() const {
+  std::shared_lock lock(mu_);
+  std::vector<int64_t> out;
+  out.reserve(live_);
+  for (const auto& [label, internal] : hnsw_->label_lookup_) {
+    if (!hnsw_->isMarkedDeleted(internal)) out.push_back(static_cast<int64_t>(label));
+  }
+  return out;
+}
+
 std::vector<float> VectorIndex::Get(int64_t id) const {
   std::shared_lock lock(mu_);
   try {

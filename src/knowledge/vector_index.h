@@ -38,6 +38,8 @@ class VectorIndex {
   bool Remove(int64_t id);
   // Up to k ids, most similar first, with their similarity.
   std::vector<std::pair<int64_t, double>> Nearest(const std::vector<float>& query, size_t k) const;
+  // Every live id, in no particular order.
+  std::vector<int64_t> Ids() const;
   // The stored vector, or empty when the id is absent.
   std::vector<float> Get(int64_t id) const;
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "engine/embedder.h"
 #include "engine/model.h"
@@ -308,6 +310,40 @@ TEST_F(LibraryTest, TheVectorIndexIsSavedReloadedAndRebuiltWhenStale) {
   auto titles = vector_titles();
   std::sort(titles.begin(), titles.end());
   EXPECT_EQ(titles, (std::vector<std::string>{"second.txt", "third.txt"}));
+}
+
+TEST_F(LibraryTest, AServingLibraryCatchesUpWithAnotherProcessesChanges) {
+  testing::WriteTinyBert(dir_ / "hf");
+  engine::ImportOptions io;
+  io.name = "tiny-bert";
+  auto manifest = engine::ImportHuggingFaceModel(dir_ / "hf", dir_ / "models", io);
+  ASSERT_TRUE(manifest.ok());
+  auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
+  auto embedder = std::move(engine::Embedder::Create(*model, {512, 1})).value();
+  const auto embed = [&embedder](std::string_view t) { return embedder->Embed(t); };
+  lib_->SetEmbedder("tiny-bert", embed);
+  const auto first = Add("jpn", "first.txt", "the capital of malaysia is kuala lumpur");
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  const auto count = [&] {
+    auto hits = lib_->Search(member, {"zzz", "", 10, Retrieval::kVector});
+    return hits.ok() ? hits->size() : size_t{999};
+  };
+  EXPECT_EQ(count(), 1u);  // the index is loaded now
+  // Another process (the CLI) adds one document and erases the other.
+  {
+    auto other = std::move(Library::Open(*db_, *blobs_)).value();
+    other->SetEmbedder("tiny-bert", embed);
+    DocumentOptions o;
+    o.collection = "pekeliling";
+    o.source_name = "second.txt";
+    ASSERT_TRUE(other->AddDocument("jpn", "putrajaya is the administrative centre", o).ok());
+    ASSERT_TRUE(other->DeleteDocument(member, first.id).ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto hits = lib_->Search(member, {"zzz", "", 10, Retrieval::kVector});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].source_name, "second.txt");
 }
 
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
