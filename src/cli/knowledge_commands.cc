@@ -25,7 +25,7 @@ struct KnowledgeFlags {
   std::vector<std::string> paths, acl, groups;
   size_t top_k = 10;
   bool recursive = false;
-  std::string retrieval = "auto";
+  std::string retrieval = "auto", fusion = "relative";
 };
 
 Result<knowledge::Reader> ReaderFrom(const KnowledgeFlags& f) {
@@ -136,7 +136,11 @@ int Search(const GlobalOptions& g, const KnowledgeFlags& f) {
   if (!o.ok()) return ReportError(o.status());
   const auto mode = knowledge::ParseRetrieval(f.retrieval);
   if (!mode) return ReportError(InvalidArgument("--retrieval is hybrid, bm25 or vector"));
-  auto hits = o->library->Search(*reader, {f.query, f.collection, f.top_k, *mode});
+  if (f.fusion != "relative" && f.fusion != "rrf")
+    return ReportError(InvalidArgument("--fusion is relative or rrf"));
+  auto hits = o->library->Search(*reader, {f.query, f.collection, f.top_k, *mode,
+                                           f.fusion == "rrf" ? knowledge::Fusion::kReciprocalRank
+                                                             : knowledge::Fusion::kRelativeScore});
   if (!hits.ok()) return ReportError(hits.status());
   json j = json::array();
   for (const auto& h : *hits) {
@@ -264,6 +268,8 @@ void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_
       ->check(CLI::Range(1, 100));
   search->add_option("--retrieval", f->retrieval,
                      "hybrid, bm25 or vector (default: hybrid with an embedding model)");
+  search->add_option("--fusion", f->fusion,
+                     "How hybrid merges the two: relative (scores, default) or rrf (ranks)");
   common(search);
   reader(search);
   search->callback([&global, exit_code, f] { *exit_code = Search(global, *f); });

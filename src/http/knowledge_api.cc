@@ -203,11 +203,12 @@ void KnowledgeApi::DeleteDocument(const CallPtr& call) {
 }
 
 void KnowledgeApi::Search(const CallPtr& call) {
-  RequestFields f(call->body, {"query", "collection", "top_k", "retrieval"});
+  RequestFields f(call->body, {"query", "collection", "top_k", "retrieval", "fusion"});
   const auto query = f.String("query", true, 4000);
   const auto collection = f.String("collection", false, 64);
   const auto top_k = f.Int("top_k", 1, 100);
   const auto retrieval = f.String("retrieval", false, 16);
+  const auto fusion = f.String("fusion", false, 16);
   if (!f.status().ok()) return call->Fail(f.status());
   knowledge::SearchQuery q{*query, collection.value_or(""),
                            static_cast<size_t>(top_k.value_or(10))};
@@ -217,6 +218,12 @@ void KnowledgeApi::Search(const CallPtr& call) {
       return call->Fail(InvalidArgument("'retrieval' is \"hybrid\", \"bm25\" or \"vector\""),
                         "retrieval");
     q.retrieval = *mode;
+  }
+  if (fusion) {
+    if (*fusion != "relative" && *fusion != "rrf")
+      return call->Fail(InvalidArgument("'fusion' is \"relative\" or \"rrf\""), "fusion");
+    q.fusion =
+        *fusion == "rrf" ? knowledge::Fusion::kReciprocalRank : knowledge::Fusion::kRelativeScore;
   }
   call->ctx.audit_action = "search";
   boost::asio::post(blocking_, [this, call, q] {

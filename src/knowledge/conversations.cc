@@ -1,10 +1,9 @@
 #include "knowledge/conversations.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 
 #include "common/clock.h"
+#include "knowledge/library_internal.h"
 
 namespace daulat::knowledge {
 namespace {
@@ -49,15 +48,8 @@ Result<std::unique_ptr<Conversations>> Conversations::Open(store::Database& db) 
 Result<Conversation> Conversations::Create(const std::string& tenant_id, const std::string& owner,
                                            const std::string& title) {
   if (title.size() > 200) return InvalidArgument("a title is at most 200 bytes");
-  unsigned char raw[10];
-  randombytes_buf(raw, sizeof raw);
   Conversation c;
-  c.id = "conv_";
-  for (const unsigned char b : raw) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    c.id += kHex[b >> 4];
-    c.id += kHex[b & 15];
-  }
+  c.id = internal::NewId("conv_");
   c.tenant_id = tenant_id;
   c.owner = owner;
   c.title = title;

@@ -1,8 +1,7 @@
 #include "knowledge/ingestion_jobs.h"
 
-#include <sodium.h>
-
 #include "common/clock.h"
+#include "knowledge/library_internal.h"
 
 namespace daulat::knowledge {
 namespace {
@@ -117,15 +116,8 @@ Result<IngestionJob> IngestionJobs::Create(const std::string& tenant_id,
                                            const std::string& created_by,
                                            const std::string& collection,
                                            const std::vector<std::string>& file_names) {
-  unsigned char raw[10];
-  randombytes_buf(raw, sizeof raw);
   IngestionJob job;
-  job.id = "job_";
-  for (const unsigned char b : raw) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    job.id += kHex[b >> 4];
-    job.id += kHex[b & 15];
-  }
+  job.id = internal::NewId("job_");
   job.tenant_id = tenant_id;
   job.created_by = created_by;
   job.collection = collection;

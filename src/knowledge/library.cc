@@ -1,6 +1,5 @@
 #include "knowledge/library.h"
 
-#include <sodium.h>
 
 #include <algorithm>
 #include <cstring>
@@ -65,18 +64,6 @@ bool ValidId(const std::string& id) {
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
   });
-}
-
-std::string NewId(const char* prefix) {
-  unsigned char raw[10];
-  randombytes_buf(raw, sizeof raw);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = prefix;
-  for (const unsigned char b : raw) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
 }
 
 // ACL groups stored padded (" a b "), so "% a %" finds a whole group name.
@@ -235,7 +222,7 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
                    "collection_id = ? AND source_name = ?", {o.collection, o.source_name});
   if (!previous.ok()) return previous.status();
   const bool replaces = !previous->empty();
-  d.id = replaces ? (*previous)[0].Text(0) : NewId("doc_");
+  d.id = replaces ? (*previous)[0].Text(0) : internal::NewId("doc_");
   d.version = replaces ? (*previous)[0].Int(1) + 1 : 1;
 
   auto index = IndexTable(tenant_id);

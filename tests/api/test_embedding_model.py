@@ -3,6 +3,7 @@ import math
 import os
 import signal
 import subprocess
+import tempfile
 
 import contextlib
 
@@ -14,8 +15,9 @@ from conftest import BINARY
 @contextlib.contextmanager
 def serve_every_model(env):
     """`daulat serve` with every installed model (the demo model and the embedding model)."""
-    proc = subprocess.Popen([BINARY, "serve", "--port", "0", "--threads", "1", "--parallel", "1",
-                             "--context-length", "1024"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([BINARY, "--verbose", "serve", "--port", "0", "--threads", "1", "--parallel", "1",
+                             "--context-length", "1024"], stdout=subprocess.PIPE, stderr=log,
                             env=env, text=True)
     try:
         line = proc.stdout.readline()
@@ -23,7 +25,16 @@ def serve_every_model(env):
         yield line.split("listening on ")[1].split(" ")[0]
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        try:
+            # The server gives in-flight work up to 30 s; on a loaded machine
+            # closing down can take a little longer than that.
+            code = proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            log.seek(0)
+            raise AssertionError("daulat serve did not stop after SIGTERM:\n" + log.read()[-3000:])
+        log.seek(0)
+        assert code == 0, log.read()[-3000:]
 
 
 def test_imported_minilm_ranks_a_paraphrase_above_an_unrelated_sentence():
@@ -64,3 +75,13 @@ def test_lumin_search_is_hybrid_with_the_embedding_model():
         assert r.json()["data"][0]["source_name"] == "fees.txt"
         r = api(base, "POST", "/api/v1/search", owner, {"query": "when is the office shut"})
         assert r.json()["data"][0]["source_name"] == "holiday.txt"
+        # Each index alone, and rank fusion on request; bad values are named.
+        r = api(base, "POST", "/api/v1/search", owner, {"query": "how much does a permit cost", "retrieval": "vector"})
+        assert r.json()["retrieval"] == "vector" and r.json()["data"][0]["source_name"] == "fees.txt"
+        r = api(base, "POST", "/api/v1/search", owner, {"query": "how much does a permit cost", "retrieval": "bm25"})
+        assert r.json()["retrieval"] == "bm25" and r.json()["data"] == []  # no word in common
+        r = api(base, "POST", "/api/v1/search", owner, {"query": "when is the office shut", "fusion": "rrf"})
+        assert r.status_code == 200 and r.json()["data"][0]["source_name"] == "holiday.txt"
+        for body, param in [({"query": "x", "retrieval": "dense"}, "retrieval"), ({"query": "x", "fusion": "max"}, "fusion")]:
+            r = api(base, "POST", "/api/v1/search", owner, body)
+            assert r.status_code == 400 and r.json()["error"]["param"] == param, r.text

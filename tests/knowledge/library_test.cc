@@ -44,6 +44,18 @@ class LibraryTest : public ::testing::Test {
     EXPECT_TRUE(d.ok()) << d.status().ToString();
     return d.ok() ? *d : DocumentInfo{};
   }
+  // A tiny BERT imported the way `daulat models import` does, as the embedder.
+  Library::EmbedFn TinyBertEmbedder() {
+    testing::WriteTinyBert(dir_ / "hf");
+    engine::ImportOptions io;
+    io.name = "tiny-bert";
+    auto manifest = engine::ImportHuggingFaceModel(dir_ / "hf", dir_ / "models", io);
+    EXPECT_TRUE(manifest.ok()) << manifest.status().ToString();
+    auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
+    EXPECT_TRUE(model.ok());
+    embedder_ = std::move(engine::Embedder::Create(*model, {512, 1})).value();
+    return [e = embedder_.get()](std::string_view t) { return e->Embed(t); };
+  }
   std::vector<std::string> Titles(const Reader& r, const std::string& q) {
     auto hits = lib_->Search(r, {q, "", 10});
     EXPECT_TRUE(hits.ok()) << hits.status().ToString();
@@ -56,6 +68,7 @@ class LibraryTest : public ::testing::Test {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::BlobStore> blobs_;
   std::unique_ptr<Library> lib_;
+  std::unique_ptr<engine::Embedder> embedder_;
 };
 
 TEST_F(LibraryTest, SearchFindsMalayMorphologyWithLocations) {
@@ -213,19 +226,12 @@ TEST_F(LibraryTest, BadInputIsRefusedAndChangesNothing) {
 // vector side finds chunks without any shared word, and it filters exactly
 // like the text side.
 TEST_F(LibraryTest, HybridSearchAddsVectorsWithTheSameFilters) {
-  testing::WriteTinyBert(dir_ / "hf");
-  engine::ImportOptions io;
-  io.name = "tiny-bert";
-  auto manifest = engine::ImportHuggingFaceModel(dir_ / "hf", dir_ / "models", io);
-  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
-  auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
-  ASSERT_TRUE(model.ok());
-  auto embedder = std::move(engine::Embedder::Create(*model, {512, 1})).value();
+  const auto embed = TinyBertEmbedder();
   EXPECT_EQ(lib_->retrieval(), "bm25");
   const Reader nobody{"jpn", Classification::kTerbuka, {}};
   EXPECT_EQ(lib_->Search(nobody, {"x", "", 5, Retrieval::kVector}).status().code(),
             StatusCode::kInvalidArgument);  // no embedding model yet
-  lib_->SetEmbedder("tiny-bert", [&embedder](std::string_view t) { return embedder->Embed(t); });
+  lib_->SetEmbedder("tiny-bert", embed);
   EXPECT_EQ(lib_->retrieval(), "hybrid");
   Add("jpn", "open.txt", "the capital of malaysia is kuala lumpur");
   Add("jpn", "secret.txt", "ibu negara", Classification::kRahsia);
@@ -258,14 +264,7 @@ TEST_F(LibraryTest, HybridSearchAddsVectorsWithTheSameFilters) {
 }
 
 TEST_F(LibraryTest, TheVectorIndexIsSavedReloadedAndRebuiltWhenStale) {
-  testing::WriteTinyBert(dir_ / "hf");
-  engine::ImportOptions io;
-  io.name = "tiny-bert";
-  auto manifest = engine::ImportHuggingFaceModel(dir_ / "hf", dir_ / "models", io);
-  ASSERT_TRUE(manifest.ok());
-  auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
-  auto embedder = std::move(engine::Embedder::Create(*model, {512, 1})).value();
-  const auto embed = [&embedder](std::string_view t) { return embedder->Embed(t); };
+  const auto embed = TinyBertEmbedder();
   const auto index_dir = dir_ / "vectors";
   lib_->SetIndexDir(index_dir);
   lib_->SetEmbedder("tiny-bert", embed);
@@ -313,14 +312,7 @@ TEST_F(LibraryTest, TheVectorIndexIsSavedReloadedAndRebuiltWhenStale) {
 }
 
 TEST_F(LibraryTest, AServingLibraryCatchesUpWithAnotherProcessesChanges) {
-  testing::WriteTinyBert(dir_ / "hf");
-  engine::ImportOptions io;
-  io.name = "tiny-bert";
-  auto manifest = engine::ImportHuggingFaceModel(dir_ / "hf", dir_ / "models", io);
-  ASSERT_TRUE(manifest.ok());
-  auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
-  auto embedder = std::move(engine::Embedder::Create(*model, {512, 1})).value();
-  const auto embed = [&embedder](std::string_view t) { return embedder->Embed(t); };
+  const auto embed = TinyBertEmbedder();
   lib_->SetEmbedder("tiny-bert", embed);
   const auto first = Add("jpn", "first.txt", "the capital of malaysia is kuala lumpur");
   const Reader member{"jpn", Classification::kTerbuka, {}};
