@@ -1,6 +1,5 @@
 #include "knowledge/library.h"
 
-
 #include <algorithm>
 #include <cstring>
 #include <set>
