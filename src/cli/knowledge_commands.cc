@@ -188,6 +188,19 @@ int Documents(const GlobalOptions& g, const std::string& action, const Knowledge
   if (!reader.ok()) return ReportError(reader.status());
   auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
+  if (action == "reindex") {
+    ProgressBar bar("embedding");
+    auto added = o->library->AddMissingVectors(
+        f.tenant, [&bar](size_t done, size_t total) { bar.Update(done, total); });
+    bar.Finish();
+    if (!added.ok()) return ReportError(added.status());
+    if (f.json) {
+      std::puts(json{{"embedded", *added}}.dump().c_str());
+    } else {
+      std::printf("%zu chunks embedded\n", *added);
+    }
+    return kExitOk;
+  }
   if (action == "delete") {
     if (Status st = o->library->DeleteDocument(*reader, f.id); !st.ok()) return ReportError(st);
     (void)o->admin.Record(f.tenant, "document_deleted", "document:" + f.id,
@@ -253,7 +266,9 @@ void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_
   dl->add_option("--collection,-c", f->collection, "Only this collection");
   auto* dd = documents->add_subcommand("delete", "Erase a document (original, chunks, index)");
   dd->add_option("id", f->id, "Document id (doc_...)")->required();
-  for (auto* c : {dl, dd}) {
+  auto* dr = documents->add_subcommand(
+      "reindex", "Embed the chunks that have no vector from the installed embedding model");
+  for (auto* c : {dl, dd, dr}) {
     common(c);
     reader(c);
     const std::string action = c->get_name();

@@ -168,6 +168,11 @@ class Library {
   // loaded from, when its record still matches the database; without one the
   // indexes are rebuilt from the database on first use.
   void SetIndexDir(std::filesystem::path dir);
+  // Embeds every chunk of the tenant that has no vector from the current
+  // embedding model (documents added before it was installed, or under
+  // another model); returns how many. FAILED_PRECONDITION without a model.
+  Result<size_t> AddMissingVectors(const std::string& tenant_id,
+                                   const std::function<void(size_t, size_t)>& progress = nullptr);
   Status SaveVectorIndexes();
   ~Library();
   // The passages of a document or collection the reader may see, in order.

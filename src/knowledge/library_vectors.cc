@@ -280,4 +280,42 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
   return out;
 }
 
+Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
+                                          const std::function<void(size_t, size_t)>& progress) {
+  if (!embed_) return FailedPrecondition("no embedding model is installed");
+  // Chunks without a vector from the current model: added before a model was
+  // installed, or embedded by another model since replaced.
+  auto rows = db_.Query(
+      "SELECT c.chunk_id, c.heading_path, c.text FROM kn_chunks c LEFT JOIN kn_vectors v ON "
+      "v.chunk_id = c.chunk_id AND v.model = ? WHERE c.tenant_id = ? AND v.chunk_id IS NULL "
+      "ORDER BY c.chunk_id",
+      {embed_model_, tenant_id});
+  if (!rows.ok()) return rows.status();
+  size_t done = 0;
+  for (size_t at = 0; at < rows->size(); at += 64) {
+    std::vector<std::pair<int64_t, std::vector<float>>> batch;
+    for (size_t i = at; i < rows->size() && i < at + 64; ++i) {
+      const auto& r = (*rows)[i];
+      auto v = Embed(r.Text(1) + "\n" + r.Text(2));
+      if (!v.ok()) return v.status();
+      batch.emplace_back(r.Int(0), std::move(v).value());
+    }
+    auto tx = db_.Begin();
+    if (!tx.ok()) return tx.status();
+    for (const auto& [id, v] : batch) {
+      // A chunk still holding another model's vector gets this one instead.
+      DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+          "INSERT OR REPLACE INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES (?, ?, "
+          "?, ?)",
+          {id, tenant_id, embed_model_,
+           std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float))}));
+    }
+    DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+    UpdateVectors(tenant_id, {}, batch);
+    done += batch.size();
+    if (progress) progress(done, rows->size());
+  }
+  return done;
+}
+
 }  // namespace daulat::knowledge

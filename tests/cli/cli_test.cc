@@ -35,22 +35,24 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, HelpEverywhere) {
-  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
-                                                                {"models", "--help"},
-                                                                {"models", "list", "--help"},
-                                                                {"models", "show", "--help"},
-                                                                {"models", "verify", "--help"},
-                                                                {"run", "--help"},
-                                                                {"chat", "--help"},
-                                                                {"version", "--help"},
-                                                                {"tenants", "create", "--help"},
-                                                                {"users", "create", "--help"},
-                                                                {"keys", "create", "--help"},
-                                                                {"policy", "set", "--help"},
-                                                                {"audit", "export", "--help"},
-                                                                {"usage", "--help"},
-                                                                {"ask", "--help"},
-                                                                {"summarize", "--help"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--help"},
+                                             {"models", "--help"},
+                                             {"models", "list", "--help"},
+                                             {"models", "show", "--help"},
+                                             {"models", "verify", "--help"},
+                                             {"run", "--help"},
+                                             {"chat", "--help"},
+                                             {"version", "--help"},
+                                             {"tenants", "create", "--help"},
+                                             {"users", "create", "--help"},
+                                             {"keys", "create", "--help"},
+                                             {"policy", "set", "--help"},
+                                             {"audit", "export", "--help"},
+                                             {"usage", "--help"},
+                                             {"ask", "--help"},
+                                             {"summarize", "--help"},
+                                             {"documents", "reindex", "--help"}}) {
     auto r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.back();
@@ -430,6 +432,10 @@ TEST_F(CliTest, SummarizeReadsOnlyWhatTheReaderMaySee) {
   ASSERT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_EQ(nlohmann::json::parse(empty.out)["passages"], 0);
   EXPECT_EQ(Run({"summarize"}).exit_code, 5);
+  // No embedding model here: reindex says so instead of doing nothing quietly.
+  auto reindex = Run({"documents", "reindex"});
+  EXPECT_EQ(reindex.exit_code, 6);
+  EXPECT_NE(reindex.err.find("no embedding model"), std::string::npos) << reindex.err;
   EXPECT_EQ(Run({"summarize", "-d", id, "-c", "c"}).exit_code, 5);
   EXPECT_EQ(Run({"summarize", "-c", "c", "--language", "fr"}).exit_code, 5);
   EXPECT_EQ(Run({"summarize", "-c", "c", "--max-points", "0"}).exit_code, 2);

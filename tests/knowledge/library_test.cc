@@ -46,6 +46,7 @@ class LibraryTest : public ::testing::Test {
   }
   // A tiny BERT imported the way `daulat models import` does, as the embedder.
   Library::EmbedFn TinyBertEmbedder() {
+    std::filesystem::remove_all(dir_ / "models");
     testing::WriteTinyBert(dir_ / "hf");
     engine::ImportOptions io;
     io.name = "tiny-bert";
@@ -336,6 +337,26 @@ TEST_F(LibraryTest, AServingLibraryCatchesUpWithAnotherProcessesChanges) {
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].source_name, "second.txt");
+}
+
+TEST_F(LibraryTest, ChunksFromBeforeTheEmbeddingModelGetVectorsOnReindex) {
+  Add("jpn", "old.txt", "the capital of malaysia is kuala lumpur");
+  Add("kkm", "other.txt", "the capital of malaysia");
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  EXPECT_EQ(lib_->AddMissingVectors("jpn").status().code(), StatusCode::kFailedPrecondition);
+  lib_->SetEmbedder("tiny-bert", TinyBertEmbedder());
+  EXPECT_TRUE(lib_->Search(member, {"zzz", "", 10, Retrieval::kVector})->empty());
+  size_t calls = 0;
+  auto added = lib_->AddMissingVectors("jpn", [&calls](size_t, size_t) { ++calls; });
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(*added, 1u);  // only this tenant's
+  EXPECT_EQ(calls, 1u);
+  EXPECT_EQ(lib_->Search(member, {"zzz", "", 10, Retrieval::kVector})->size(), 1u);
+  EXPECT_EQ(*lib_->AddMissingVectors("jpn"), 0u);
+  // Another embedding model: every chunk is embedded again, replacing the old vectors.
+  lib_->SetEmbedder("tiny-bert-2", TinyBertEmbedder());
+  EXPECT_EQ(*lib_->AddMissingVectors("jpn"), 1u);
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors WHERE tenant_id = 'jpn'")->at(0).Int(0), 1);
 }
 
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
