@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
         if (out.ok()) draft = out->text;
         draft.erase(0, std::min(draft.find_first_not_of(" \n"), draft.size()));
       }
-      const auto a = knowledge::FinishAnswer(draft, !hits.empty(), hits, q.lang);
+      const auto a = knowledge::FinishAnswer(draft, !hits.empty(), hits, q.lang, q.text);
       if (!q.answerable) {
         ++unanswerable;
         if (a.refused) {

@@ -84,7 +84,7 @@ int Ask(const GlobalOptions& g, const AssistantFlags& a) {
     if (!text.ok()) return ReportError(text.status());
     draft = *text;
   }
-  const auto answer = knowledge::FinishAnswer(draft, !hits->empty(), *hits, *language);
+  const auto answer = knowledge::FinishAnswer(draft, !hits->empty(), *hits, *language, a.question);
   if (a.json) {
     std::puts(knowledge::ToJson(answer, *hits, *language).dump(2).c_str());
     return kExitOk;

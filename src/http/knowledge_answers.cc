@@ -209,7 +209,7 @@ void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
   // conversation it is kept as the next turn before the caller sees it.
   const auto reply = [this, call, stream, sources, language, question, context, history_level](
                          const std::string& draft, bool model_used, size_t withheld) {
-    auto finished = knowledge::FinishAnswer(draft, model_used, *sources, language);
+    auto finished = knowledge::FinishAnswer(draft, model_used, *sources, language, question);
     if (model_used && !context.history.empty())
       finished.classification = std::max(finished.classification, history_level);
     json result = knowledge::ToJson(finished, *sources, language);

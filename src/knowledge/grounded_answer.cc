@@ -151,10 +151,24 @@ Classification AnswerClassification(const std::vector<SearchHit>& sources,
   return c;
 }
 
+namespace {
+
+bool RestatesQuestion(std::string_view answer, std::string_view question) {
+  if (question.empty()) return false;
+  const auto asked = TextAnalyzer::QueryTerms(question);
+  const std::set<std::string> in(asked.begin(), asked.end());
+  const auto said = TextAnalyzer::QueryTerms(answer);
+  return !said.empty() && std::all_of(said.begin(), said.end(),
+                                      [&](const std::string& t) { return in.count(t) > 0; });
+}
+
+}  // namespace
+
 FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
-                            const std::vector<SearchHit>& sources, const std::string& language) {
+                            const std::vector<SearchHit>& sources, const std::string& language,
+                            std::string_view question) {
   FinishedAnswer f;
-  f.answer = model_used ? draft : RefusalText(language);
+  f.answer = model_used && !RestatesQuestion(draft, question) ? draft : RefusalText(language);
   f.cited = CitedSources(f.answer, sources.size());
   if (model_used && f.cited.empty() && !IsRefusal(f.answer, language)) {
     const auto support = SourceSupport(f.answer, sources);
@@ -166,7 +180,7 @@ FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
       f.answer = RefusalText(language);
     }
   }
-  f.refused = !model_used || IsRefusal(f.answer, language);
+  f.refused = IsRefusal(f.answer, language);
   f.grounded = !f.refused && !f.cited.empty();
   f.classification =
       sources.empty() ? Classification::kTerbuka : AnswerClassification(sources, f.cited);

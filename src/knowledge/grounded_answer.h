@@ -65,8 +65,11 @@ struct FinishedAnswer {
   Classification classification = Classification::kTerbuka;
   std::vector<std::pair<int, std::string>> flags;  // source number, instruction-like excerpt
 };
-// `model_used` false: there were no sources, the answer is the refusal.
+// `model_used` false: there were no sources, the answer is the refusal. A
+// draft that only restates `question` (every term of it is the question's)
+// answers nothing and becomes the refusal too.
 FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
-                            const std::vector<SearchHit>& sources, const std::string& language);
+                            const std::vector<SearchHit>& sources, const std::string& language,
+                            std::string_view question = {});
 
 }  // namespace daulat::knowledge

@@ -65,5 +65,20 @@ TEST(GroundedAnswerTest, InstructionLikeContentIsFlaggedOncePerPassage) {
   EXPECT_TRUE(InstructionLikeContent("Yuran pemprosesan ialah RM50.").empty());
 }
 
+TEST(GroundedAnswerTest, ADraftThatOnlyRestatesTheQuestionIsNoAnswer) {
+  const std::vector<SearchHit> hits = {
+      Hit("Cuti", "Gantian tunai cuti rehat semasa bersara sehingga maksimum 150 hari.",
+          Classification::kTerbuka)};
+  const std::string q = "Berapakah had gantian tunai cuti rehat semasa bersara?";
+  const auto echo = FinishAnswer(q, true, hits, "ms", q);
+  EXPECT_TRUE(echo.refused);
+  EXPECT_EQ(echo.answer, RefusalText("ms"));
+  const auto real = FinishAnswer("Had gantian tunai ialah 150 hari [1].", true, hits, "ms", q);
+  EXPECT_FALSE(real.refused);
+  EXPECT_EQ(real.cited, std::vector<int>{1});
+  // Without the question (older callers) nothing changes.
+  EXPECT_FALSE(FinishAnswer(q, true, hits, "ms").refused);
+}
+
 }  // namespace
 }  // namespace daulat::knowledge
