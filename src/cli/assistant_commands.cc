@@ -27,11 +27,11 @@ struct AssistantFlags {
   bool json = false;
 };
 
-Result<std::string> LanguageFlag(const AssistantFlags& a, const std::string& text) {
-  if (!a.language.empty() && a.language != "ms" && a.language != "en")
-    return InvalidArgument("--language is ms or en");
-  if (!a.language.empty()) return a.language;
-  return std::string(knowledge::DetectLanguage(text) == "ms" ? "ms" : "en");
+// --language, or `detected` when it is not given.
+Result<std::string> LanguageFlag(const AssistantFlags& a, const std::string& detected) {
+  if (a.language.empty()) return detected;
+  if (a.language != "ms" && a.language != "en") return InvalidArgument("--language is ms or en");
+  return a.language;
 }
 
 // One greedy model call for a grounded prompt.
@@ -69,7 +69,7 @@ void WarnFlags(const std::vector<std::pair<int, std::string>>& flags) {
 int Ask(const GlobalOptions& g, const AssistantFlags& a) {
   auto reader = ParseReader(a.tenant, a.clearance, a.groups);
   if (!reader.ok()) return ReportError(reader.status());
-  auto language = LanguageFlag(a, a.question);
+  auto language = LanguageFlag(a, knowledge::DetectLanguage(a.question) == "ms" ? "ms" : "en");
   if (!language.ok()) return ReportError(language.status());
   auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
@@ -105,10 +105,7 @@ int Summarize(const GlobalOptions& g, const AssistantFlags& a) {
   if (!o.ok()) return ReportError(o.status());
   auto read = o->library->PassagesOf(*reader, {a.document, a.collection, 400});
   if (!read.ok()) return ReportError(read.status());
-  std::string sample;
-  for (size_t i = 0; i < read->passages.size() && sample.size() < 4000; ++i)
-    sample += read->passages[i].text + "\n";
-  auto language = LanguageFlag(a, sample);
+  auto language = LanguageFlag(a, knowledge::PassagesLanguage(read->passages));
   if (!language.ok()) return ReportError(language.status());
   knowledge::SummaryOptions options;
   options.language = *language;

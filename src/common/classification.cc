@@ -38,6 +38,10 @@ constexpr std::array<std::pair<std::string_view, Classification>, 10> kNames{{
 
 }  // namespace
 
+Classification ClassificationFromRank(int64_t rank) {
+  return static_cast<Classification>(rank < 0 ? 0 : rank > 4 ? 4 : rank);
+}
+
 std::optional<Classification> ParseClassification(std::string_view text) {
   const std::string key = Normalise(text);
   for (const auto& [name, value] : kNames) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ enum class Classification {
 // Accepts the Malay names and the English aliases, case-insensitively, with
 // spaces, hyphens or underscores between words ("rahsia_besar", "Top Secret").
 std::optional<Classification> ParseClassification(std::string_view text);
+
+// The level stored as its ladder position (0..4); out-of-range values clamp
+// to the nearest end, so a damaged row never reads as an unknown level.
+Classification ClassificationFromRank(int64_t rank);
 
 // The canonical Malay label, e.g. "RAHSIA BESAR".
 std::string_view ClassificationName(Classification c);

@@ -112,7 +112,7 @@ Result<Conversations::Turns> Conversations::Read(const std::string& tenant_id,
         if (d.is_string()) t.document_ids.push_back(d.get<std::string>());
       }
     }
-    t.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(5), 0, 4));
+    t.classification = ClassificationFromRank(r.Int(5));
     t.created_at = r.Int(6);
     out.turns.push_back(std::move(t));
   }

@@ -115,7 +115,7 @@ DocumentInfo DocumentFrom(const store::Row& r) {
   d.source_name = r.Text(3);
   d.format = r.Text(4);
   d.language = r.Text(5);
-  d.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(6), 0, 4));
+  d.classification = ClassificationFromRank(r.Int(6));
   d.acl = AclGroups(r.Text(7));
   d.content_hash = r.Text(8);
   d.version = r.Int(9);
@@ -275,7 +275,7 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   UpdateVectors(tenant_id, removed, added);
   {
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     chunk_counts_.erase(tenant_id);
   }
   return d;
@@ -326,7 +326,7 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   UpdateVectors(reader.tenant_id, removed, {});
   {
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     chunk_counts_.erase(reader.tenant_id);
   }
   DAULAT_RETURN_IF_ERROR(blobs_.Delete(reader.tenant_id, id));

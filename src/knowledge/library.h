@@ -227,15 +227,16 @@ class Library {
     bool changed = false;                           // differs from the saved file
     std::chrono::steady_clock::time_point checked;  // last compared with the database
   };
-  std::mutex index_build_mu_;
-  std::mutex vectors_mu_;
-  std::unordered_map<std::string, TenantVectors> vectors_;  // GUARDED_BY(vectors_mu_)
+  std::mutex index_build_mu_;                               // one index load or build at a time
+  std::mutex cache_mu_;                                     // the per-tenant caches below
+  std::unordered_map<std::string, TenantVectors> vectors_;  // GUARDED_BY(cache_mu_)
   struct TermStats {
     int64_t chunks = 0;                           // the library's size when counted
     std::unordered_map<std::string, int64_t> df;  // index token -> chunks holding it
   };
-  std::unordered_map<std::string, TermStats> term_stats_;  // GUARDED_BY(vectors_mu_)
-  std::unordered_map<std::string, int64_t> chunk_counts_;  // GUARDED_BY(vectors_mu_); likewise
+  std::unordered_map<std::string, TermStats> term_stats_;  // GUARDED_BY(cache_mu_)
+  // Chunks per tenant; dropped on every change, counted again on use.
+  std::unordered_map<std::string, int64_t> chunk_counts_;  // GUARDED_BY(cache_mu_)
 };
 
 // "ms", "en", "zh", "ta" from the text's script and common words.

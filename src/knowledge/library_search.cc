@@ -51,14 +51,14 @@ Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& inde
                                                          const std::vector<std::string>& tokens) {
   int64_t chunks = 0;
   {
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     if (auto it = chunk_counts_.find(tenant_id); it != chunk_counts_.end()) chunks = it->second;
   }
   if (chunks == 0) {
     auto rows = db_.Query("SELECT COUNT(*) FROM kn_chunks WHERE tenant_id = ?", {tenant_id});
     if (!rows.ok()) return rows.status();
     chunks = rows->front().Int(0);
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     chunk_counts_[tenant_id] = chunks;
   }
   if (chunks < kPruneFrom) return tokens;
@@ -68,7 +68,7 @@ Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& inde
   std::unordered_map<std::string, int64_t> df;
   std::vector<std::string> unknown;
   {
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     auto& stats = term_stats_[tenant_id];
     if (std::abs(stats.chunks - chunks) * 10 > stats.chunks) stats = {chunks, {}};
     for (const auto& t : tokens) {
@@ -91,7 +91,7 @@ Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& inde
         db_.Query("SELECT term, doc FROM " + index + "_vocab WHERE term IN (" + in + ")", params);
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) df[r.Text(0)] = r.Int(1);
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     auto& stats = term_stats_[tenant_id];
     if (stats.df.size() > 100000) stats.df.clear();
     for (const auto& t : unknown) stats.df[t] = df[t];
@@ -187,7 +187,7 @@ SearchHit HitFrom(const store::Row& r, double score) {
   h.page = static_cast<int>(r.Int(8));
   h.char_start = r.Int(9);
   h.char_end = r.Int(10);
-  h.classification = static_cast<Classification>(std::clamp<int64_t>(r.Int(11), 0, 4));
+  h.classification = ClassificationFromRank(r.Int(11));
   h.score = score;
   return h;
 }

@@ -91,7 +91,7 @@ Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_
   const auto now = std::chrono::steady_clock::now();
   std::shared_ptr<VectorIndex> cached;
   {
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     if (auto it = vectors_.find(tenant_id); it != vectors_.end()) {
       // Another process (the CLI, a second server) may have changed the
       // tenant's vectors: compared with the database every few seconds.
@@ -106,7 +106,7 @@ Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_
   if (cached) {
     if (RecordOf(cached.get()) == *record) return cached;
     DAULAT_RETURN_IF_ERROR(CatchUp(tenant_id, *cached));
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     if (auto it = vectors_.find(tenant_id); it != vectors_.end()) it->second.changed = true;
     return cached;
   }
@@ -134,7 +134,7 @@ Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_
     }
     built = index != nullptr;
   }
-  std::lock_guard lock(vectors_mu_);
+  std::lock_guard lock(cache_mu_);
   vectors_[tenant_id] = TenantVectors{index, built, now};
   return index;
 }
@@ -169,7 +169,7 @@ Status Library::CatchUp(const std::string& tenant_id, VectorIndex& index) {
 
 void Library::UpdateVectors(const std::string& tenant_id, const std::vector<int64_t>& removed,
                             const std::vector<std::pair<int64_t, std::vector<float>>>& added) {
-  std::lock_guard lock(vectors_mu_);
+  std::lock_guard lock(cache_mu_);
   const auto it = vectors_.find(tenant_id);
   if (it == vectors_.end()) return;  // not loaded: built from the database when first searched
   auto& entry = it->second;
@@ -191,7 +191,7 @@ Status Library::SaveVectorIndexes() {
   if (index_dir_.empty()) return Status::Ok();
   std::vector<std::pair<std::string, TenantVectors>> dirty;
   {
-    std::lock_guard lock(vectors_mu_);
+    std::lock_guard lock(cache_mu_);
     for (auto& [tenant, entry] : vectors_) {
       if (entry.changed && entry.index) dirty.emplace_back(tenant, entry);
       entry.changed = false;

@@ -93,6 +93,13 @@ std::string PointLine(const KeyPoint& p) {
 
 }  // namespace
 
+std::string PassagesLanguage(const std::vector<SearchHit>& passages) {
+  std::string sample;
+  for (size_t i = 0; i < passages.size() && sample.size() < 4000; ++i)
+    sample += passages[i].text + "\n";
+  return DetectLanguage(sample) == "ms" ? "ms" : "en";
+}
+
 std::string SummaryText(const std::vector<KeyPoint>& points) {
   std::string out;
   for (const auto& p : points) out += PointLine(p) + "\n";

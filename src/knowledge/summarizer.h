@@ -33,6 +33,10 @@ struct Summary {
   std::vector<std::pair<int, std::string>> flags;  // passage number, instruction-like excerpt
 };
 
+// "ms" or "en": the language the passages are mostly written in (from their
+// first 4,000 bytes), the default language of their summary.
+std::string PassagesLanguage(const std::vector<SearchHit>& passages);
+
 // The points as "- text [n]" lines.
 std::string SummaryText(const std::vector<KeyPoint>& points);
 
