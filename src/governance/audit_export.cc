@@ -1,19 +1,44 @@
 #include "governance/audit_export.h"
 
+#include <sodium.h>
+
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace daulat::governance {
+namespace {
+
+// The note's second line is the tree size it commits to, its third the root.
+uint64_t NoteTreeSize(const std::string& note) {
+  const size_t nl = note.find('\n');
+  return nl == std::string::npos ? 0 : std::strtoull(note.c_str() + nl + 1, nullptr, 10);
+}
+
+// The root hash on the note's third line (base64); all zeroes when unreadable.
+Hash NoteRoot(const std::string& note) {
+  Hash root{};
+  size_t at = note.find('\n');
+  if (at != std::string::npos) at = note.find('\n', at + 1);
+  if (at == std::string::npos) return root;
+  const size_t end = note.find('\n', at + 1);
+  const std::string b64 =
+      note.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+  size_t len = 0;
+  if (sodium_base642bin(root.data(), root.size(), b64.data(), b64.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      len != root.size())
+    root.fill(0);
+  return root;
+}
+
+}  // namespace
 
 Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant_id,
                    const std::function<void(const std::string& line)>& write) {
   using nlohmann::json;
   auto note = log.Checkpoint();
   if (!note.ok()) return note.status();
-  // The note's second line is the tree size it commits to.
-  const size_t nl = note->find('\n');
-  const uint64_t size =
-      nl == std::string::npos ? 0 : std::strtoull(note->c_str() + nl + 1, nullptr, 10);
+  const uint64_t size = NoteTreeSize(*note);
   write(json{{"type", "checkpoint"},
              {"note", *note},
              {"tree_size", size},
@@ -42,6 +67,40 @@ Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant
     }
     if (rows->size() < 1000) return Status::Ok();
   }
+}
+
+Result<nlohmann::json> ProveAuditRecord(AuditLog& log, store::Database& db,
+                                        const std::string& tenant_id, uint64_t seq) {
+  using nlohmann::json;
+  store::TenantScope scope(db, tenant_id);
+  auto rows = scope.Select("audit_records", {"seq", "record", "leaf_hash"}, "seq = ?",
+                           {static_cast<int64_t>(seq)}, "seq", 1);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no audit record " + std::to_string(seq));
+  auto note = log.Checkpoint();
+  if (!note.ok()) return note.status();
+  const uint64_t size = NoteTreeSize(*note);
+  auto proof = log.InclusionProof(seq, size);
+  if (!proof.ok()) return proof.status();
+  json hashes = json::array();
+  for (const auto& h : *proof) hashes.push_back(ToHex(h));
+  const auto& row = rows->front();
+  const Hash root = NoteRoot(*note);
+  auto leaf_hash = HashFromHex(row.Text(2));
+  const bool verified = leaf_hash.ok() && LeafHash(row.Text(1)) == *leaf_hash &&
+                        VerifyInclusion(*leaf_hash, static_cast<size_t>(seq),
+                                        static_cast<size_t>(size), *proof, root);
+  return json{{"checkpoint",
+               {{"note", *note},
+                {"tree_size", size},
+                {"root", ToHex(root)},
+                {"verifier_key", log.verifier_key()}}},
+              {"seq", seq},
+              {"record", json::parse(row.Text(1), nullptr, false)},
+              {"leaf", row.Text(1)},
+              {"leaf_hash", row.Text(2)},
+              {"inclusion_proof", hashes},
+              {"proof_verified", verified}};
 }
 
 }  // namespace daulat::governance

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/status.h"
@@ -18,5 +19,12 @@ namespace daulat::governance {
 // `write` receives each line with its newline.
 Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant_id,
                    const std::function<void(const std::string& line)>& write);
+
+// One record of the tenant with the proof that the log holds it: a freshly
+// signed checkpoint {"note", "tree_size", "root", "verifier_key"} and the
+// record {"seq", "record" (parsed), "leaf", "leaf_hash", "inclusion_proof"}
+// as in the export. NOT_FOUND when the tenant has no record `seq`.
+Result<nlohmann::json> ProveAuditRecord(AuditLog& log, store::Database& db,
+                                        const std::string& tenant_id, uint64_t seq);
 
 }  // namespace daulat::governance

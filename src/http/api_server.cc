@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "engine/structured_output.h"
 #include "gateway/tool_calls.h"
+#include "http/console_assets.h"
 #include "http/generation_relay.h"
 #include "http/knowledge_api.h"
 #include "http/management_api.h"
@@ -100,6 +101,10 @@ void ApiServer::BuildRoutes() {
       {V::post, "/v1/chat/completions", P::kInfer, true, [this](auto c) { Chat(std::move(c)); }},
       {V::post, "/v1/completions", P::kInfer, true, [this](auto c) { Completions(std::move(c)); }},
       {V::post, "/v1/embeddings", P::kInfer, true, [this](auto c) { Embeddings(std::move(c)); }},
+      {V::get, "/api/v1/models", P::kListModels, false,
+       [this](auto c) { ModelRegistry(std::move(c)); }},
+      {V::get, "/api/v1/models/{id}", P::kListModels, false,
+       [this](auto c) { ModelRegistry(std::move(c)); }},
   };
   if (services_.identity != nullptr) {
     management_ = std::make_unique<ManagementApi>(services_, blocking_);
@@ -141,6 +146,8 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
   if (path == "/metrics" && get) return call->Reply(200, "text/plain; version=0.0.4", Metrics());
   if (path == "/api/openapi.json" && get)
     return call->Reply(200, "application/json", std::string(OpenApiDocument()));
+  if (get && (path == "/" || path.rfind("/console/", 0) == 0))
+    return ServeConsole(req, path, *call);
 
   const ApiRoute* route = nullptr;
   bool path_known = false;
@@ -246,47 +253,6 @@ void ApiServer::WriteBackContents(Call& call) {
   const auto refs = ContentRefs(call.body, call.ctx.route);
   for (size_t i = 0; i < refs.size() && i < call.ctx.contents.size(); ++i)
     *refs[i] = call.ctx.contents[i];
-}
-
-void ApiServer::Models(const std::shared_ptr<Call>& call) {
-  const auto card = [](const gateway::HostedModel& m) {
-    return json{{"id", m.installed.manifest.name},
-                {"object", "model"},
-                {"created", m.created},
-                {"owned_by", "daulat"},
-                {"max_classification",
-                 std::string(ClassificationName(m.installed.manifest.max_classification))}};
-  };
-  if (!call->params.empty()) {
-    const std::string& id = call->params[0];
-    if (const auto* m = models_.Find(id)) return call->ReplyJson(200, card(*m));
-    for (const auto& remote : RemoteModelCards()) {
-      if (remote["id"] == id) return call->ReplyJson(200, remote);
-    }
-    return call->Fail(NotFound("the model '" + id + "' does not exist"), "model");
-  }
-  json data = json::array();
-  for (const auto& m : models_.models()) data.push_back(card(*m));
-  for (const auto& card_json : RemoteModelCards()) data.push_back(card_json);
-  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
-}
-
-std::vector<json> ApiServer::RemoteModelCards() const {
-  std::vector<json> out;
-  if (services_.remote == nullptr) return out;
-  for (const auto& b : services_.remote->backends()) {
-    for (const auto& name : b.models) {
-      out.push_back(
-          {{"id", name},
-           {"object", "model"},
-           {"created", 0},
-           {"owned_by", b.name},
-           {"backend", b.name},
-           {"jurisdiction", b.jurisdiction},
-           {"max_classification", std::string(ClassificationName(b.max_classification))}});
-    }
-  }
-  return out;
 }
 
 gateway::HostedModel* ApiServer::FindModel(Call& call, const std::string& name) {

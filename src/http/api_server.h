@@ -84,6 +84,8 @@ class ApiServer {
               engine::InferenceRequest request, bool stream, bool include_usage, bool chat,
               const std::string& echo, bool tools);
   void Models(const std::shared_ptr<Call>& call);
+  // The registry for people: each model's manifest, model card and where it runs.
+  void ModelRegistry(const std::shared_ptr<Call>& call);
   // A request for a model a remote backend serves: through the egress guard,
   // answer guarded like a local one.
   void Remote(const std::shared_ptr<Call>& call);

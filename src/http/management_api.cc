@@ -105,6 +105,7 @@ void ManagementApi::AddRoutes(std::vector<ApiRoute>& routes) {
       {V::get, "/api/v1/audit", P::kReadAudit, false, bind(&ManagementApi::ListAudit)},
       {V::get, "/api/v1/audit/verify", P::kReadAudit, false, bind(&ManagementApi::VerifyAudit)},
       {V::get, "/api/v1/audit/export", P::kReadAudit, false, bind(&ManagementApi::ExportAudit)},
+      {V::get, "/api/v1/audit/{seq}", P::kReadAudit, false, bind(&ManagementApi::ProveAudit)},
       {V::get, "/api/v1/usage", P::kReadUsage, false, bind(&ManagementApi::Usage)},
   };
   routes.insert(routes.end(), mine.begin(), mine.end());

@@ -43,6 +43,8 @@ class ManagementApi {
   void ListAuditNow(const CallPtr& call);
   void VerifyAudit(const CallPtr& call);
   void ExportAudit(const CallPtr& call);
+  // One record with its inclusion proof against a freshly signed checkpoint.
+  void ProveAudit(const CallPtr& call);
   void Usage(const CallPtr& call);
 
   ApiServices s_;

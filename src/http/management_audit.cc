@@ -33,8 +33,17 @@ void ManagementApi::GetPolicy(const CallPtr& call) {
 }
 
 void ManagementApi::PutPolicy(const CallPtr& call) {
-  call->ctx.audit_action = "policy_changed";
   const auto& caller = call->ctx.caller.principal;
+  // ?dry_run=true checks a draft (the console's editor) and stores nothing.
+  if (call->Query("dry_run") == "true") {
+    call->ctx.audit_action = "policy_validated";
+    auto draft = governance::ParsePolicy(call->body.dump());
+    if (!draft.ok()) return call->Fail(draft.status(), "levels");
+    json shown = PolicyJson(*draft);
+    shown["valid"] = true;
+    return call->ReplyJson(200, shown);
+  }
+  call->ctx.audit_action = "policy_changed";
   auto p = s_.policies->Put(caller.tenant_id, call->body.dump(), caller.subject);
   if (!p.ok()) return call->Fail(p.status(), "levels");
   call->ctx.resource = "policy:v" + std::to_string(p->version);
@@ -110,6 +119,22 @@ void ManagementApi::VerifyAudit(const CallPtr& call) {
                           {"error", v.status.ok() ? json(nullptr) : json(v.status.message())},
                           {"checkpoint", *note},
                           {"verifier_key", s_.audit->verifier_key()}});
+  });
+}
+
+void ManagementApi::ProveAudit(const CallPtr& call) {
+  call->ctx.audit_action = "audit_read";
+  const std::string& text = call->params.at(0);
+  char* end = nullptr;
+  const long long seq = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || seq < 0)
+    return call->Fail(InvalidArgument("the audit record id must be a sequence number"), "seq");
+  boost::asio::post(blocking_, [this, call, seq] {
+    if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
+    auto proved = governance::ProveAuditRecord(
+        *s_.audit, *s_.db, call->ctx.caller.principal.tenant_id, static_cast<uint64_t>(seq));
+    if (!proved.ok()) return call->Fail(proved.status());
+    call->ReplyJson(200, *proved);
   });
 }
 

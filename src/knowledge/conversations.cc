@@ -174,6 +174,8 @@ json ToJson(const Turn& t) {
           {"question", t.question},
           {"answer", t.answer},
           {"citations", t.citations},
+          // A kept answer always cites (FinishAnswer refuses otherwise).
+          {"no_answer", t.citations.empty()},
           {"classification", ClassificationName(t.classification)},
           {"created_at", t.created_at}};
 }

@@ -54,7 +54,8 @@ nlohmann::json Citations(const std::vector<int>& cited, const std::vector<Search
                          {"heading_path", h.heading_path},
                          {"char_start", h.char_start},
                          {"char_end", h.char_end},
-                         {"classification", ClassificationName(h.classification)}});
+                         {"classification", ClassificationName(h.classification)},
+                         {"text", h.text}});
   }
   return citations;
 }

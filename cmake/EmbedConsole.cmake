@@ -1,0 +1,23 @@
+# Writes OUT, a C++ file defining the console's files (every file under DIR)
+# as `daulat::http::EmbeddedConsoleFiles()`: a list of {path, bytes} with
+# paths relative to DIR ("index.html", "js/app.js"). Run with cmake -P (see
+# src/http/CMakeLists.txt) whenever a console file changes.
+file(GLOB_RECURSE files RELATIVE "${DIR}" "${DIR}/*")
+list(SORT files)
+set(body "// Generated from ${DIR}; do not edit.\n#include \"http/console_assets.h\"\nnamespace daulat::http {\nnamespace {\n")
+set(table "")
+set(i 0)
+foreach(f IN LISTS files)
+  if(f MATCHES "(^|/)\\." OR f MATCHES "~$")
+    continue()
+  endif()
+  file(READ "${DIR}/${f}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "constexpr unsigned char kFile${i}[] = {${bytes} 0};\n")
+  string(APPEND table "      {\"${f}\", {reinterpret_cast<const char*>(kFile${i}), sizeof kFile${i} - 1}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "}  // namespace\nconst std::vector<EmbeddedFile>& EmbeddedConsoleFiles() {\n  static const std::vector<EmbeddedFile> kFiles = {\n${table}  };\n  return kFiles;\n}\n}  // namespace daulat::http\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")

@@ -1,0 +1,119 @@
+// Audit (auditor, admin, owner): search and filter the tenant's audit log,
+// an entry's details with its inclusion proof (checked again here in the
+// browser), "verify chain" with the signed checkpoint, and export.
+// Endpoints: /api/v1/audit, /api/v1/audit/{seq}, /api/v1/audit/verify, /api/v1/audit/export.
+import { api } from '../api.js';
+import { h, clear, badge, toast, download, fmtTime } from '../dom.js';
+import { t } from '../i18n.js';
+
+export async function render(root) {
+  const action = h('input', { name: 'action', list: 'audit-actions', placeholder: 'login_failed', 'aria-label': t('audit.action') });
+  const actor = h('input', { name: 'actor', placeholder: 'user:siti', 'aria-label': t('audit.actor') });
+  const text = h('input', { type: 'search', name: 'q', placeholder: t('audit.contains'), 'aria-label': t('audit.contains') });
+  const rows = h('tbody');
+  const more = h('button', { type: 'button', hidden: true, onclick: () => load(false) }, t('audit.more'));
+  const detail = h('aside', { class: 'detail', hidden: true, 'aria-live': 'polite' });
+  const verifyOut = h('div', { class: 'verify', 'aria-live': 'polite' });
+  const actions = ['login', 'login_failed', 'logout', 'inference', 'document_added', 'document_deleted', 'search', 'ask', 'key_created', 'key_revoked',
+    'user_created', 'user_updated', 'policy_changed', 'tenant_created', 'audit_verified', 'audit_exported'];
+  let cursor = -1;
+
+  clear(root, h('div', { class: 'audit' }, h('section', {},
+    h('h1', {}, t('nav.audit')),
+    h('div', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'primary', onclick: verify }, t('audit.verify')),
+      h('button', { type: 'button', onclick: exportAll }, t('audit.export'))),
+    verifyOut,
+    h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); load(true); } },
+      h('datalist', { id: 'audit-actions' }, actions.map((a) => h('option', { value: a }))),
+      action, actor, text, h('button', { type: 'submit' }, t('audit.filter'))),
+    h('table', { class: 'audit-table' }, h('thead', {}, h('tr', {}, ['#', t('audit.time'), t('audit.actor'), t('audit.action'), t('audit.resource'), t('audit.decision'), t('audit.level')].map((x) => h('th', { scope: 'col' }, x)))), rows),
+    more), detail));
+
+  async function load(reset) {
+    if (reset) { cursor = -1; clear(rows); }
+    const q = new URLSearchParams({ limit: '100', after: String(cursor) });
+    if (action.value.trim()) q.set('action', action.value.trim());
+    if (actor.value.trim()) q.set('actor', actor.value.trim());
+    const r = await api('GET', '/api/v1/audit?' + q);
+    const needle = text.value.trim().toLowerCase();
+    for (const rec of r.data) {
+      if (needle && !JSON.stringify(rec).toLowerCase().includes(needle)) continue;
+      rows.append(h('tr', { class: rec.decision === 'deny' ? 'deny' : '' },
+        h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => open(rec.seq) }, rec.seq)),
+        h('td', {}, fmtTime(rec.time)), h('td', {}, rec.actor), h('td', {}, rec.action), h('td', {}, rec.resource || ''),
+        h('td', {}, rec.decision), h('td', {}, rec.classification ? badge(rec.classification) : '')));
+    }
+    more.hidden = r.data.length < 100;
+    cursor = r.next_after;
+    if (!rows.children.length) rows.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('empty'))));
+  }
+
+  async function open(seq) {
+    detail.hidden = false;
+    clear(detail, h('p', { class: 'muted' }, t('loading')));
+    const p = await api('GET', '/api/v1/audit/' + seq);
+    const local = await checkProof(p);
+    clear(detail, h('div', { class: 'passage-head' }, h('h2', {}, t('audit.entry', { n: seq })),
+      h('button', { type: 'button', class: 'icon', 'aria-label': t('close'), onclick: () => { detail.hidden = true; } }, '×')),
+    h('pre', { class: 'code' }, JSON.stringify(p.record, null, 2)),
+    h('h3', {}, t('audit.proof')),
+    h('p', { class: p.proof_verified ? 'ok' : 'error' }, p.proof_verified ? t('audit.proof_ok_server', { size: p.checkpoint.tree_size }) : t('audit.proof_bad')),
+    h('p', { class: local === true ? 'ok' : local === false ? 'error' : 'muted' },
+      local === true ? t('audit.proof_ok_browser') : local === false ? t('audit.proof_bad_browser') : t('audit.proof_no_crypto')),
+    h('dl', { class: 'facts' }, h('dt', {}, t('audit.leaf_hash')), h('dd', { class: 'mono' }, p.leaf_hash), h('dt', {}, t('audit.root')), h('dd', { class: 'mono' }, p.checkpoint.root)),
+    h('ol', { class: 'proof mono' }, p.inclusion_proof.map((x) => h('li', {}, x))),
+    h('h3', {}, t('audit.checkpoint')), h('pre', { class: 'code' }, p.checkpoint.note));
+  }
+
+  async function verify() {
+    clear(verifyOut, h('p', { class: 'muted' }, t('audit.verifying')));
+    try {
+      const v = await api('GET', '/api/v1/audit/verify');
+      clear(verifyOut, h('p', { class: v.ok ? 'ok big' : 'error big', role: 'status' }, v.ok ? t('audit.chain_ok', { records: v.records, checkpoints: v.checkpoints }) : t('audit.chain_bad', { error: v.error })),
+        h('details', { open: true }, h('summary', {}, t('audit.signed_checkpoint')), h('pre', { class: 'code' }, v.checkpoint), h('p', { class: 'small' }, t('audit.verifier_key'), ' ', h('code', {}, v.verifier_key))));
+    } catch (e) { clear(verifyOut, h('p', { class: 'error' }, e.message)); }
+  }
+
+  async function exportAll() {
+    try {
+      const res = await api('GET', '/api/v1/audit/export', undefined, { raw: true });
+      download('daulat-audit-' + new Date().toISOString().slice(0, 10) + '.jsonl', await res.blob());
+      toast(t('audit.exported'));
+    } catch (e) { toast(e.message, 'error'); }
+  }
+
+  await load(true);
+}
+
+// RFC 9162 2.1.3.2 inclusion check with WebCrypto: true, false, or null when
+// the page has no crypto.subtle (plain HTTP to a host other than localhost).
+async function checkProof(p) {
+  if (!(window.crypto && crypto.subtle)) return null;
+  const sha = async (...parts) => new Uint8Array(await crypto.subtle.digest('SHA-256', concat(parts)));
+  const hex = (b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  const unhex = (s) => new Uint8Array(s.match(/../g).map((x) => parseInt(x, 16)));
+  const leaf = await sha(new Uint8Array([0]), new TextEncoder().encode(p.leaf));
+  if (hex(leaf) !== p.leaf_hash) return false;
+  let fn = BigInt(p.seq), sn = BigInt(p.checkpoint.tree_size) - 1n, r = leaf;
+  if (fn > sn) return false;
+  for (const x of p.inclusion_proof) {
+    if (sn === 0n) return false;
+    const node = unhex(x);
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = await sha(new Uint8Array([1]), node, r);
+      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      r = await sha(new Uint8Array([1]), r, node);
+    }
+    fn >>= 1n; sn >>= 1n;
+  }
+  return sn === 0n && hex(r) === p.checkpoint.root;
+}
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
+  let at = 0;
+  for (const x of parts) { out.set(x, at); at += x.length; }
+  return out;
+}
