@@ -49,7 +49,7 @@ export default {
   'models.temperature': 'Temperature', 'models.top_p': 'Top p', 'models.max_tokens': 'Max tokens', 'models.seed': 'Seed', 'models.seed_random': 'random', 'models.run': 'Run',
   'models.usage': '{prompt} prompt + {completion} completion tokens',
 
-  'admin.tenants': 'Tenants', 'admin.users': 'Users', 'admin.keys': 'API keys', 'admin.policy': 'Policy', 'admin.usage': 'Usage',
+  'admin.tenant': 'Tenant', 'admin.tenants': 'Tenants', 'admin.users': 'Users', 'admin.keys': 'API keys', 'admin.policy': 'Policy', 'admin.usage': 'Usage',
   'admin.new_tenant': 'New tenant', 'admin.tenant_id': 'Tenant id', 'admin.name': 'Name', 'admin.rpm': 'Requests per minute', 'admin.tpd': 'Tokens per day',
   'admin.zero_unlimited': '0 = unlimited', 'admin.created': 'Created', 'admin.create': 'Create', 'admin.tenant_created': 'Tenant {id} created: its owner key',
   'admin.new_user': 'New user', 'admin.password_hint': 'At least 12 characters.', 'admin.role': 'Role', 'admin.clearance': 'Clearance', 'admin.groups': 'Groups',

@@ -49,7 +49,7 @@ export default {
   'models.temperature': 'Suhu', 'models.top_p': 'Top p', 'models.max_tokens': 'Token maksimum', 'models.seed': 'Benih', 'models.seed_random': 'rawak', 'models.run': 'Jalankan',
   'models.usage': '{prompt} token gesaan + {completion} token jawapan',
 
-  'admin.tenants': 'Penyewa', 'admin.users': 'Pengguna', 'admin.keys': 'Kunci API', 'admin.policy': 'Dasar', 'admin.usage': 'Penggunaan',
+  'admin.tenant': 'Penyewa', 'admin.tenants': 'Penyewa', 'admin.users': 'Pengguna', 'admin.keys': 'Kunci API', 'admin.policy': 'Dasar', 'admin.usage': 'Penggunaan',
   'admin.new_tenant': 'Penyewa baharu', 'admin.tenant_id': 'Id penyewa', 'admin.name': 'Nama', 'admin.rpm': 'Permintaan seminit', 'admin.tpd': 'Token sehari',
   'admin.zero_unlimited': '0 = tanpa had', 'admin.created': 'Dicipta', 'admin.create': 'Cipta', 'admin.tenant_created': 'Penyewa {id} dicipta: kunci pemiliknya',
   'admin.new_user': 'Pengguna baharu', 'admin.password_hint': 'Sekurang-kurangnya 12 aksara.', 'admin.role': 'Peranan', 'admin.clearance': 'Kebenaran', 'admin.groups': 'Kumpulan',

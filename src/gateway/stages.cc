@@ -94,7 +94,8 @@ Status QuotaStage::OnRequest(RequestContext& ctx) {
 }
 
 void QuotaStage::OnComplete(const RequestContext& ctx) {
-  if (ctx.permission != Permission::kInfer || !ctx.caller.authenticated) return;
+  // Any request that ran a model spends the token budget, not only /v1.
+  if (!ctx.caller.authenticated) return;
   const auto tokens = static_cast<int64_t>(ctx.prompt_tokens + ctx.completion_tokens);
   if (tokens > 0)
     book_.Charge(ctx.caller.principal.subject, ctx.caller.principal.tenant_id, tokens);

@@ -61,8 +61,11 @@ UsageMeter::~UsageMeter() {
 }
 
 void UsageMeter::OnComplete(const RequestContext& ctx) {
-  if (ctx.permission != Permission::kInfer || ctx.http_status == 0) return;
-  if (ctx.http_status >= 400 && ctx.prompt_tokens + ctx.completion_tokens == 0) return;
+  // Inference, and any other request that ran a model (Lumin's answers and
+  // summaries): tokens are metered whatever the endpoint.
+  const size_t tokens = ctx.prompt_tokens + ctx.completion_tokens;
+  if (ctx.http_status == 0 || (ctx.permission != Permission::kInfer && tokens == 0)) return;
+  if (ctx.http_status >= 400 && tokens == 0) return;
   const auto& p = ctx.caller.principal;
   Record(p.tenant_id, UtcDay(), ctx.caller.key_id.empty() ? "anonymous" : ctx.caller.key_id,
          ctx.model, static_cast<int64_t>(ctx.prompt_tokens),

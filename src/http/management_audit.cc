@@ -164,7 +164,19 @@ void ManagementApi::Usage(const CallPtr& call) {
   if (!group.empty()) {
     if (Status st = gateway::ParseGroupBy(group, q); !st.ok()) return call->Fail(st, "group_by");
   }
-  auto rows = s_.usage->Query(call->ctx.caller.principal.tenant_id, q);
+  // ?tenant= reads another tenant's usage: only the operator tenant's owners
+  // (who create tenants) may; for anyone else other tenants do not exist.
+  const auto& caller = call->ctx.caller.principal;
+  std::string tenant = call->Query("tenant");
+  if (tenant.empty()) tenant = caller.tenant_id;
+  if (tenant != caller.tenant_id) {
+    const bool operator_owner =
+        caller.tenant_id == gateway::kOperatorTenant && caller.role == identity::Role::kOwner;
+    if (!operator_owner || !s_.identity->GetTenant(tenant).ok())
+      return call->Fail(NotFound("no tenant '" + tenant.substr(0, 64) + "'"), "tenant");
+    call->ctx.resource = "tenant:" + tenant;
+  }
+  auto rows = s_.usage->Query(tenant, q);
   if (!rows.ok()) return call->Fail(rows.status());
   json data = json::array();
   for (const auto& r : *rows) {

@@ -59,8 +59,8 @@ export async function seed(base) {
   const tenant = 'kementerian';
   const created = await call(base, 'POST', '/api/v1/tenants', OPERATOR_KEY, { id: tenant, name: 'Kementerian Contoh' });
   const owner = created.owner_key.key;
-  for (const [username, role, clearance] of [['aminah', 'admin', 'RAHSIA'], ['ravi', 'member', 'TERHAD'], ['wong', 'auditor', 'TERBUKA']])
-    await call(base, 'POST', '/api/v1/users', owner, { username, password: PASSWORD, role, clearance });
+  for (const [username, role, clearance, groups] of [['aminah', 'admin', 'RAHSIA', ['kewangan']], ['ravi', 'member', 'TERHAD', []], ['wong', 'auditor', 'TERBUKA', []]])
+    await call(base, 'POST', '/api/v1/users', owner, { username, password: PASSWORD, role, clearance, groups });
   await call(base, 'POST', '/api/v1/collections', owner, { id: 'pekeliling', name: 'Pekeliling' });
   const docs = {};
   for (const [name, text, level] of [['lesen.md', NOTICE, 'TERBUKA'], ['pelan-siber.md', SECRET, 'RAHSIA']]) {
@@ -90,7 +90,7 @@ export async function openPage(browser, base, { language = 'en' } = {}) {
   page.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.addInitScript((lang) => localStorage.setItem('daulat.language', lang), language);
+  await page.addInitScript((lang) => { if (!localStorage.getItem('daulat.language')) localStorage.setItem('daulat.language', lang); }, language);
   await page.goto(base + '/');
   return { page, context, requests, errors };
 }

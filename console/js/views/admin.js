@@ -169,17 +169,24 @@ export async function render(root, { me, route }) {
     const group = select([['model', t('admin.by_model')], ['key', t('admin.by_key')]], 'model', { 'aria-label': t('admin.group_by') });
     const days = select([['7', t('admin.days', { n: 7 })], ['30', t('admin.days', { n: 30 })], ['90', t('admin.days', { n: 90 })]], '30', { 'aria-label': t('admin.period') });
     const out = h('div');
+    // The operator tenant's owners read every tenant's usage; others their own.
+    let tenant = null;
+    if (me.role === 'owner' && me.tenant === 'default') {
+      const list = await api('GET', '/api/v1/tenants');
+      tenant = select(list.data.map((x) => [x.id, x.name + ' (' + x.id + ')']), me.tenant, { 'aria-label': t('admin.tenant') });
+    }
     const load = async () => {
       const from = new Date(Date.now() - (Number(days.value) - 1) * 86400000).toISOString().slice(0, 10);
-      const r = await api('GET', '/api/v1/usage?group_by=day,' + group.value + '&from=' + from);
-      const totals = await api('GET', '/api/v1/usage?group_by=' + group.value + '&from=' + from);
+      const which = tenant ? '&tenant=' + encodeURIComponent(tenant.value) : '';
+      const r = await api('GET', '/api/v1/usage?group_by=day,' + group.value + '&from=' + from + which);
+      const totals = await api('GET', '/api/v1/usage?group_by=' + group.value + '&from=' + from + which);
       clear(out, usageChart(r.data, group.value, from, Number(days.value)),
         table([group.value === 'model' ? t('admin.model') : t('admin.key'), t('admin.requests'), t('admin.prompt_tokens'), t('admin.completion_tokens'), t('admin.total_tokens')],
           totals.data.map((x) => [x[group.value] || '—', x.requests, x.prompt_tokens, x.completion_tokens, x.total_tokens])));
     };
-    group.addEventListener('change', load);
-    days.addEventListener('change', load);
-    clear(panel, h('div', { class: 'row-actions' }, h('label', {}, t('admin.group_by'), ' ', group), h('label', {}, t('admin.period'), ' ', days)), out);
+    for (const control of [group, days, tenant]) if (control) control.addEventListener('change', load);
+    clear(panel, h('div', { class: 'row-actions' }, tenant ? h('label', {}, t('admin.tenant'), ' ', tenant) : null,
+      h('label', {}, t('admin.group_by'), ' ', group), h('label', {}, t('admin.period'), ' ', days)), out);
     await load();
   }
 }

@@ -18,7 +18,7 @@ export async function render(root, { me, route }) {
   const progress = h('ul', { class: 'upload-progress', 'aria-live': 'polite' });
   const level = select(levels, levels[0], { name: 'classification' });
   const acl = h('input', { name: 'acl', placeholder: t('documents.acl_placeholder') });
-  const files = h('input', { type: 'file', multiple: true, class: 'sr-only', id: 'file-input', onchange: () => sendFiles(files.files) });
+  const files = h('input', { type: 'file', multiple: true, class: 'sr-only', id: 'file-input', tabindex: '-1', 'aria-label': t('documents.drop'), onchange: () => sendFiles(files.files) });
   const drop = h('div', { class: 'dropzone', tabindex: '0', role: 'button', 'aria-label': t('documents.drop'),
     onclick: () => files.click(), onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); files.click(); } } },
   h('strong', {}, t('documents.drop')), h('span', { class: 'muted' }, t('documents.formats')));

@@ -1,0 +1,300 @@
+// The web console in Debian's chromium, driven by playwright-core, against a
+// live `daulat serve` with the demo model. Screenshots of each main page go
+// to test-output/console/ (DAULAT_TEST_OUTPUT overrides).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopServer, seed, launchBrowser, openPage, signIn, shot, call, PASSWORD, NOTICE } from './harness.mjs';
+
+let server, seeded, browser;
+const pages = [];
+
+before(async () => {
+  server = await startServer();
+  seeded = await seed(server.base);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const p of pages) await p.context.close().catch(() => {});
+  if (browser) await browser.close();
+  if (server) await stopServer(server);
+});
+
+async function open(opts) {
+  const p = await openPage(browser, server.base, opts);
+  pages.push(p);
+  return p;
+}
+
+// No request may leave the server's origin (no CDN, no fonts, no telemetry),
+// and the page may not log errors.
+function assertClean({ requests, errors }) {
+  const origin = new URL(server.base).origin;
+  const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(foreign, [], 'requests to another origin');
+  assert.deepEqual(errors.filter((e) => !/status of 4\d\d/.test(e)), [], 'page errors');
+}
+
+// Every form control has an accessible name (a label, aria-label or title).
+async function assertLabelled(page) {
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+    .filter((el) => el.offsetParent !== null || el.closest('dialog[open]'))
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.title && !(el.textContent || '').trim() && !el.placeholder)
+    .map((el) => el.outerHTML.slice(0, 120)));
+  assert.deepEqual(unnamed, []);
+}
+
+test('the console is served from the binary behind a same-origin CSP, compressed and cacheable', async () => {
+  const res = await fetch(server.base + '/', { headers: { 'Accept-Encoding': 'gzip' } });
+  assert.equal(res.status, 200);
+  const csp = res.headers.get('content-security-policy');
+  for (const d of ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"]) assert.ok(csp.includes(d), csp);
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  const etag = res.headers.get('etag');
+  const again = await fetch(server.base + '/', { headers: { 'If-None-Match': etag } });
+  assert.equal(again.status, 304);
+  assert.equal((await fetch(server.base + '/console/nope.js')).status, 404);
+  assert.equal((await fetch(server.base + '/console/js/app.js')).headers.get('content-type'), 'text/javascript; charset=utf-8');
+});
+
+test('sign-in: a wrong password is refused, sign-out ends the session, an expired session returns to sign-in', async () => {
+  const p = await open();
+  const { page } = p;
+  await page.getByLabel('Organisation (tenant)').fill('kementerian');
+  await page.getByLabel('User name').fill('ravi');
+  await page.getByLabel(/^Password$/).fill('salah-sama-sekali');
+  await page.getByLabel(/^Password$/).press('Enter');
+  await page.getByRole('alert').filter({ hasText: 'Sign-in failed' }).waitFor();
+  await shot(page, 'signin');
+  await signIn(page, 'ravi');
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('daulat.session')).token);
+  assert.equal((await call(server.base, 'GET', '/api/v1/me', token)).authenticated, true);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const after = await fetch(server.base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + token } });
+  assert.equal(after.status, 401, 'the signed-out session token no longer works');
+  await signIn(page, 'ravi');
+  await page.evaluate(() => { const s = JSON.parse(sessionStorage.getItem('daulat.session')); s.expires_at = 1; sessionStorage.setItem('daulat.session', JSON.stringify(s)); });
+  await page.reload();
+  await page.getByText('Your session has ended').waitFor();
+  assertClean(p);
+});
+
+test('documents: upload by file chooser and by drag and drop with per-file outcomes, open, delete with confirmation', async () => {
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'aminah');
+  await page.getByRole('link', { name: 'Documents' }).click();
+  await page.getByText('Lesen Perniagaan').first().waitFor();
+  await page.getByLabel('Classification').selectOption('TERHAD');
+  await page.getByLabel('Groups allowed (optional)').fill('kewangan');
+  await page.locator('#file-input').setInputFiles([
+    { name: 'elaun.md', mimeType: 'text/markdown', buffer: Buffer.from('# Elaun Perjalanan\n\nElaun harian pegawai ialah RM120 sehari.\n') },
+    { name: 'rosak.bin', mimeType: 'application/octet-stream', buffer: Buffer.from([0, 1, 2, 3, 255]) },
+  ]);
+  await page.locator('.upload-progress li.added').filter({ hasText: 'elaun.md' }).waitFor({ timeout: 60000 });
+  await page.locator('.upload-progress li.failed').filter({ hasText: 'rosak.bin' }).waitFor();
+  // Drag and drop: a real drop event carrying a file.
+  const dt = await page.evaluateHandle(() => {
+    const d = new DataTransfer();
+    d.items.add(new File(['# Cuti Umum\n\nCuti umum negeri diumumkan oleh kerajaan negeri.\n'], 'cuti.md', { type: 'text/markdown' }));
+    return d;
+  });
+  await page.locator('.dropzone').dispatchEvent('drop', { dataTransfer: dt });
+  await page.locator('.upload-progress li.added').filter({ hasText: 'cuti.md' }).waitFor({ timeout: 60000 });
+  const row = page.locator('tr').filter({ hasText: 'Elaun Perjalanan' });
+  await row.waitFor();
+  assert.match(await row.innerText(), /TERHAD/);
+  await row.getByRole('button', { name: 'Elaun Perjalanan' }).click();
+  await page.locator('.detail').getByText('kewangan').waitFor();
+  await shot(page, 'documents');
+  await page.getByRole('searchbox').fill('elaun harian');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.locator('.hit mark').first().waitFor();
+  const cuti = page.locator('tr').filter({ hasText: 'Cuti Umum' });
+  await cuti.getByRole('button', { name: 'Delete' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('audit log').waitFor();
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await page.getByText('Deleted. The audit log records it.').waitFor();
+  await cuti.waitFor({ state: 'detached' });
+  const audit = await call(server.base, 'GET', '/api/v1/audit?action=document_deleted', seeded.owner);
+  assert.equal(audit.data.length, 1);
+  await assertLabelled(page);
+  assertClean(p);
+});
+
+test('assistant: a streamed answer with its label, a citation that opens the passage, copy and a plain "no answer"', async () => {
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'ravi');
+  await page.getByLabel('Your question').fill('Berapakah yuran pemprosesan lesen perniagaan?');
+  await page.getByRole('button', { name: 'Ask' }).click();
+  const answer = page.locator('.msg-assistant').last();
+  await answer.locator('.msg-actions button').first().waitFor({ timeout: 120000 });
+  assert.match(await answer.locator('.banner').innerText(), /TERBUKA/);
+  assert.match(await answer.locator('.answer-text').innerText(), /RM50/);
+  await answer.locator('.citations .chip').first().click();
+  const passage = page.locator('aside.passage');
+  await passage.getByText('Lesen Perniagaan').first().waitFor();
+  assert.ok((await passage.locator('blockquote').innerText()).includes(NOTICE.split('\n')[2].slice(0, 40)));
+  assert.ok(await passage.locator('mark').count() > 0, 'the question\'s words are highlighted');
+  await shot(page, 'assistant');
+  await p.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+  await answer.getByRole('button', { name: 'Copy' }).click();
+  await page.getByText('Copied to the clipboard.').waitFor();
+  assert.match(await page.evaluate(() => navigator.clipboard.readText()), /RM50/);
+  await page.getByLabel('Your question').fill('Siapakah juara piala dunia bola sepak tahun 1966?');
+  await page.getByLabel('Your question').press('Enter');
+  const refusal = page.locator('.msg-assistant').last();
+  await refusal.locator('.no-answer').waitFor({ timeout: 120000 });
+  assert.match(await refusal.innerText(), /No answer in your documents/);
+  // The conversation is kept: reopening it shows both turns.
+  await page.getByRole('button', { name: '+ New conversation' }).click();
+  await page.locator('.conv-list .conv').first().click();
+  await page.locator('.msg-assistant .no-answer').waitFor();
+  assert.equal(await page.locator('.msg-assistant').count(), 2);
+  await assertLabelled(page);
+  assertClean(p);
+});
+
+test('a member without clearance never sees the RAHSIA document: not listed, not found, not cited, not opened', async () => {
+  const secretId = seeded.docs['pelan-siber.md'].id;
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'ravi');
+  await page.getByLabel('Your question').fill('Apakah kod operasi pelan keselamatan siber pusat data Cyberjaya?');
+  await page.getByRole('button', { name: 'Ask' }).click();
+  const answer = page.locator('.msg-assistant').last();
+  await answer.locator('.msg-actions button').first().waitFor({ timeout: 120000 });
+  assert.doesNotMatch(await answer.innerText(), /HARIMAU|Pelan Siber|RAHSIA/);
+  await page.getByRole('link', { name: 'Documents' }).click();
+  await page.getByText('Lesen Perniagaan').first().waitFor();
+  await page.getByRole('searchbox').fill('pelan keselamatan siber HARIMAU Cyberjaya');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.locator('.results h2').waitFor();
+  assert.doesNotMatch(await page.locator('main').innerText(), /HARIMAU|Pelan Siber/);
+  await page.goto(server.base + '/#/documents/' + secretId);
+  await page.locator('.toast-error').waitFor();
+  assert.doesNotMatch(await page.locator('body').innerText(), /HARIMAU|Pelan Siber/);
+  // The admin cleared to RAHSIA does see it: the filter, not a missing file, hid it.
+  const admin = await open();
+  await signIn(admin.page, 'aminah');
+  await admin.page.getByRole('link', { name: 'Documents' }).click();
+  await admin.page.getByText('Pelan Siber Rahsia').waitFor();
+  assertClean(p);
+  assertClean(admin);
+});
+
+test('models: the registry with its manifest and model card, and the playground', async () => {
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'ravi');
+  await page.getByRole('link', { name: 'Models' }).click();
+  const card = page.locator('.model-card');
+  await card.getByText('gemma3-270m').first().waitFor();
+  for (const s of ['Gemma Terms of Use', 'pypi:gemma3-270m', 'a5fd3b62230aa5ec', 'RAHSIA BESAR', 'demo model']) await card.getByText(s, { exact: false }).first().waitFor();
+  await page.getByLabel('Message').fill('Ibu negara Malaysia ialah');
+  await page.getByLabel('Max tokens').fill('8');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.locator('.playground .small').filter({ hasText: 'completion tokens' }).waitFor({ timeout: 120000 });
+  assert.ok((await page.locator('.playground-output').innerText()).length > 0);
+  await shot(page, 'models');
+  // Stop generation: the stream ends at once and the output stops growing.
+  await page.getByLabel('Max tokens').fill('600');
+  await page.getByLabel('Message').fill('Tulis sebuah cerita yang sangat panjang tentang Kuala Lumpur.');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.locator('.playground-output').filter({ hasText: /\S/ }).waitFor({ timeout: 60000 });
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await page.getByRole('button', { name: 'Run' }).waitFor();
+  const stopped = (await page.locator('.playground-output').innerText()).length;
+  await page.waitForTimeout(1500);
+  assert.equal((await page.locator('.playground-output').innerText()).length, stopped);
+  assert.equal(await page.locator('.playground .small').innerText(), '', 'a stopped stream reports no final usage');
+  await assertLabelled(page);
+  assertClean(p);
+});
+
+test('administration: an admin creates a user and an API key shown once, edits a policy draft, sees usage', async () => {
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'aminah');
+  await page.getByRole('link', { name: 'Administration' }).click();
+  await page.getByRole('tab', { name: 'Users' }).waitFor();
+  await page.getByLabel('User name').fill('siti');
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.locator('form').getByLabel('Clearance').selectOption('SULIT');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.locator('td').filter({ hasText: /^siti$/ }).waitFor();
+  await shot(page, 'admin-users');
+  await page.getByRole('tab', { name: 'API keys' }).click();
+  await page.getByLabel('Name').fill('sistem-aduan');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('shown once').waitFor();
+  const key = await dialog.getByLabel('API key').inputValue();
+  assert.ok(key.length > 20);
+  const me = await call(server.base, 'GET', '/api/v1/me', key);
+  assert.equal(me.tenant, 'kementerian');
+  await shot(page, 'admin-key-once');
+  await dialog.getByRole('button', { name: 'I have stored it' }).click();
+  await page.locator('td').filter({ hasText: /^sistem-aduan$/ }).waitFor();
+  assert.ok(!(await page.locator('main').innerText()).includes(key), 'the key is never shown again');
+  await page.getByRole('tab', { name: 'Policy' }).click();
+  const editor = page.getByLabel('Policy', { exact: true });
+  await editor.waitFor();
+  await editor.fill('{"levels": {"TERBUKA": {"models": ["gemma3-270m"], "pii_prompt": "sometimes"}}}');
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.locator('p.error').filter({ hasText: 'pii' }).waitFor();
+  await editor.fill('{ not json');
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.getByText('Not valid JSON').waitFor();
+  await page.getByRole('tab', { name: 'Usage' }).click();
+  await page.locator('svg.chart').waitFor();
+  await shot(page, 'admin-usage');
+  await assertLabelled(page);
+  assertClean(p);
+});
+
+test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proof and verifies the chain', async () => {
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'wong');
+  assert.equal(await page.getByRole('link', { name: 'Assistant' }).count(), 0, 'auditors never read content');
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await page.getByText(/Chain verified: \d+ records/).waitFor({ timeout: 60000 });
+  await page.getByLabel('Action').fill('login_failed');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.locator('.audit-table tbody tr').filter({ hasText: 'login_failed' }).first();
+  await row.waitFor();
+  assert.match(await row.innerText(), /user:ravi/);
+  await row.getByRole('button').click();
+  await page.getByText('Checked again in this browser').waitFor();
+  await shot(page, 'audit');
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export (JSON lines)' }).click();
+  assert.match((await download).suggestedFilename(), /^daulat-audit-.*\.jsonl$/);
+  await assertLabelled(page);
+  assertClean(p);
+});
+
+test('Bahasa Melayu: every page switches, and the choice is remembered', async () => {
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'aminah');
+  await page.getByLabel('Language').selectOption('ms');
+  for (const label of ['Pembantu', 'Dokumen', 'Model', 'Pentadbiran', 'Audit']) await page.getByRole('link', { name: label, exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Tanya' }).waitFor();
+  await page.getByRole('link', { name: 'Dokumen' }).click();
+  await page.getByText('Muat naik dokumen').waitFor();
+  await page.getByRole('link', { name: 'Pentadbiran' }).click();
+  await page.getByRole('tab', { name: 'Kunci API' }).waitFor();
+  await shot(page, 'ms-admin');
+  await page.reload();
+  await page.getByRole('link', { name: 'Pembantu' }).waitFor();
+  await page.getByRole('button', { name: 'Log keluar' }).click();
+  await page.getByRole('button', { name: 'Log masuk' }).waitFor();
+  await shot(page, 'ms-signin');
+  assertClean(p);
+});
