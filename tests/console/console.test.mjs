@@ -35,6 +35,35 @@ function assertClean({ requests, errors }) {
   assert.deepEqual(errors.filter((e) => !/status of 4\d\d/.test(e)), [], 'page errors');
 }
 
+// WCAG AA contrast for every visible text: 4.5:1, or 3:1 for large text.
+async function assertContrast(page) {
+  const poor = await page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (!el.offsetParent && !el.closest('dialog[open]')) continue;
+      if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      const st = getComputedStyle(el);
+      if (st.visibility === 'hidden' || Number(st.opacity) < 0.9 || el.closest('[disabled], svg, option')) continue;
+      const [l1, l2] = [lum(rgb(st.color)), lum(background(el))].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && Number(st.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+    }
+    return out;
+  });
+  assert.deepEqual(poor, []);
+}
+
 // Every form control has an accessible name (a label, aria-label or title).
 async function assertLabelled(page) {
   const unnamed = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
@@ -111,6 +140,11 @@ test('documents: upload by file chooser and by drag and drop with per-file outco
   await page.getByRole('searchbox').fill('elaun harian');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await page.locator('.hit mark').first().waitFor();
+  await page.locator('tr').filter({ hasText: 'Elaun Perjalanan' }).getByRole('button', { name: 'Summarise' }).click();
+  const summary = page.getByRole('dialog');
+  await summary.locator('.summary .badge, .summary .error').first().waitFor({ timeout: 120000 });
+  assert.match(await summary.innerText(), /TERHAD/);
+  await summary.getByRole('button', { name: 'Close' }).click();
   const cuti = page.locator('tr').filter({ hasText: 'Cuti Umum' });
   await cuti.getByRole('button', { name: 'Delete' }).click();
   const dialog = page.getByRole('dialog');
@@ -121,6 +155,7 @@ test('documents: upload by file chooser and by drag and drop with per-file outco
   const audit = await call(server.base, 'GET', '/api/v1/audit?action=document_deleted', seeded.owner);
   assert.equal(audit.data.length, 1);
   await assertLabelled(page);
+  await assertContrast(page);
   assertClean(p);
 });
 
@@ -144,6 +179,9 @@ test('assistant: a streamed answer with its label, a citation that opens the pas
   await answer.getByRole('button', { name: 'Copy' }).click();
   await page.getByText('Copied to the clipboard.').waitFor();
   assert.match(await page.evaluate(() => navigator.clipboard.readText()), /RM50/);
+  await answer.getByRole('button', { name: 'Retry' }).click();
+  await page.locator('.msg-assistant').nth(1).locator('.msg-actions button').first().waitFor({ timeout: 120000 });
+  assert.match(await page.locator('.msg-assistant').nth(1).locator('.answer-text').innerText(), /RM50/, 'retry asks again (answers are deterministic)');
   await page.getByLabel('Your question').fill('Siapakah juara piala dunia bola sepak tahun 1966?');
   await page.getByLabel('Your question').press('Enter');
   const refusal = page.locator('.msg-assistant').last();
@@ -153,8 +191,9 @@ test('assistant: a streamed answer with its label, a citation that opens the pas
   await page.getByRole('button', { name: '+ New conversation' }).click();
   await page.locator('.conv-list .conv').first().click();
   await page.locator('.msg-assistant .no-answer').waitFor();
-  assert.equal(await page.locator('.msg-assistant').count(), 2);
+  assert.equal(await page.locator('.msg-assistant').count(), 3);
   await assertLabelled(page);
+  await assertContrast(page);
   assertClean(p);
 });
 
@@ -212,6 +251,7 @@ test('models: the registry with its manifest and model card, and the playground'
   assert.equal((await page.locator('.playground-output').innerText()).length, stopped);
   assert.equal(await page.locator('.playground .small').innerText(), '', 'a stopped stream reports no final usage');
   await assertLabelled(page);
+  await assertContrast(page);
   assertClean(p);
 });
 
@@ -240,6 +280,13 @@ test('administration: an admin creates a user and an API key shown once, edits a
   await dialog.getByRole('button', { name: 'I have stored it' }).click();
   await page.locator('td').filter({ hasText: /^sistem-aduan$/ }).waitFor();
   assert.ok(!(await page.locator('main').innerText()).includes(key), 'the key is never shown again');
+  // A service user signs in with that key.
+  const svc = await open();
+  await svc.page.getByRole('tab', { name: 'API key' }).click();
+  await svc.page.getByLabel('API key').fill(key);
+  await svc.page.getByLabel('API key').press('Enter');
+  await svc.page.locator('header.top').getByText('service').waitFor();
+  assertClean(svc);
   await page.getByRole('tab', { name: 'Policy' }).click();
   const editor = page.getByLabel('Policy', { exact: true });
   await editor.waitFor();
@@ -253,6 +300,7 @@ test('administration: an admin creates a user and an API key shown once, edits a
   await page.locator('svg.chart').waitFor();
   await shot(page, 'admin-usage');
   await assertLabelled(page);
+  await assertContrast(page);
   assertClean(p);
 });
 
@@ -276,6 +324,7 @@ test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proo
   await page.getByRole('button', { name: 'Export (JSON lines)' }).click();
   assert.match((await download).suggestedFilename(), /^daulat-audit-.*\.jsonl$/);
   await assertLabelled(page);
+  await assertContrast(page);
   assertClean(p);
 });
 
@@ -297,4 +346,20 @@ test('Bahasa Melayu: every page switches, and the choice is remembered', async (
   await page.getByRole('button', { name: 'Log masuk' }).waitFor();
   await shot(page, 'ms-signin');
   assertClean(p);
+});
+
+// The console has no private API: every call it made is in the OpenAPI document.
+test('every API call the console made is a documented endpoint', async () => {
+  const doc = await (await fetch(server.base + '/api/openapi.json')).json();
+  const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => [m.toUpperCase(), new RegExp('^' + p.replace(/\{[^}]+\}/g, '[^/]+') + '$')]));
+  const made = new Set();
+  for (const p of pages) {
+    for (const [method, url] of p.calls) {
+      const { pathname } = new URL(url);
+      if (pathname.startsWith('/api/') || pathname.startsWith('/v1/')) made.add(method + ' ' + pathname);
+    }
+  }
+  assert.ok(made.size >= 20, [...made].join(', '));
+  const undocumented = [...made].filter((c) => { const [m, path] = c.split(' '); return !routes.some(([rm, re]) => rm === m && re.test(path)); });
+  assert.deepEqual(undocumented, []);
 });

@@ -86,13 +86,14 @@ export async function openPage(browser, base, { language = 'en' } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: language === 'ms' ? 'ms-MY' : 'en-GB' });
   const page = await context.newPage();
   const requests = [];
+  const calls = [];
   const errors = [];
-  page.on('request', (r) => requests.push(r.url()));
+  page.on('request', (r) => { requests.push(r.url()); calls.push([r.method(), r.url()]); });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.addInitScript((lang) => { if (!localStorage.getItem('daulat.language')) localStorage.setItem('daulat.language', lang); }, language);
   await page.goto(base + '/');
-  return { page, context, requests, errors };
+  return { page, context, requests, calls, errors };
 }
 
 export async function signIn(page, username, { tenant = 'kementerian', password = PASSWORD } = {}) {
