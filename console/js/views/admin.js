@@ -12,7 +12,7 @@ const SCOPES = ['models', 'inference', 'documents.read', 'documents', 'collectio
 
 export async function render(root, { me, route }) {
   const tabs = [['users', 'admin.users'], ['keys', 'admin.keys'], ['policy', 'admin.policy'], ['usage', 'admin.usage']];
-  if (me.role === 'owner') tabs.unshift(['tenants', 'admin.tenants']);
+  if (me.role === 'owner' && me.tenant === 'default') tabs.unshift(['tenants', 'admin.tenants']);
   const wanted = (route.match(/^#\/admin\/(\w+)/) || [])[1];
   let active = tabs.some(([id]) => id === wanted) ? wanted : tabs[0][0];
   const panel = h('section', { class: 'tab-panel', role: 'tabpanel' });
