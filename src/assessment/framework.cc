@@ -1,0 +1,444 @@
+#include "assessment/framework.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace daulat::assessment {
+namespace {
+
+using nlohmann::json;
+
+// YAML 1.2 core schema for plain scalars; anything else is a string.
+json PlainScalar(const std::string& s) {
+  static const std::regex kInt("[-+]?[0-9]+");
+  static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (std::regex_match(s, kInt)) {
+    try {
+      return std::stoll(s);
+    } catch (const std::out_of_range&) {
+      return s;
+    }
+  }
+  if (std::regex_match(s, kFloat)) return std::stod(s);
+  return s;
+}
+
+json ToJson(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return nullptr;
+    case YAML::NodeType::Scalar: return n.Tag() == "!" ? json(n.Scalar()) : PlainScalar(n.Scalar());
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : n) out.push_back(ToJson(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : n) out[kv.first.as<std::string>()] = ToJson(kv.second);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+// Reads fields of one object, remembering the first problem with its path.
+class Reader {
+ public:
+  Reader(const json& j, std::string path, Status& st) : j_(j), path_(std::move(path)), st_(st) {
+    if (!j_.is_object()) Fail("must be a mapping");
+  }
+  bool ok() const { return st_.ok(); }
+  const std::string& path() const { return path_; }
+  void Fail(const std::string& what) {
+    if (st_.ok()) st_ = InvalidArgument("framework: " + path_ + " " + what);
+  }
+  const json& Get(const std::string& key) const {
+    static const json kNull;
+    return j_.is_object() && j_.contains(key) ? j_.at(key) : kNull;
+  }
+  std::string Id(const std::string& key) {
+    static const std::regex kId("[a-z0-9][a-z0-9_.-]{0,63}");
+    const json& v = Get(key);
+    if (!v.is_string() || !std::regex_match(v.get<std::string>(), kId)) {
+      Fail(key + " must be an id (a-z, 0-9, _ . -)");
+      return {};
+    }
+    return v.get<std::string>();
+  }
+  std::string String(const std::string& key) {
+    const json& v = Get(key);
+    if (!v.is_string() || v.get<std::string>().empty()) {
+      Fail(key + " must be a non-empty string");
+      return {};
+    }
+    return v.get<std::string>();
+  }
+  double Positive(const std::string& key, double fallback) {
+    const json& v = Get(key);
+    if (v.is_null()) return fallback;
+    if (!v.is_number() || !(v.get<double>() > 0) || !std::isfinite(v.get<double>())) {
+      Fail(key + " must be a number above 0");
+      return fallback;
+    }
+    return v.get<double>();
+  }
+  // {en, ms} in place (the object itself) or under `key`.
+  Text TextOf(const std::string& key = "") {
+    const json& src = key.empty() ? j_ : Get(key);
+    Text t;
+    if (!src.is_object() || !src.contains("en") || !src["en"].is_string() ||
+        src["en"].get<std::string>().empty()) {
+      Fail((key.empty() ? std::string("") : key + ".") + "en must be a non-empty string");
+      return t;
+    }
+    t.en = src["en"].get<std::string>();
+    if (src.contains("ms")) {
+      if (!src["ms"].is_string())
+        Fail((key.empty() ? "" : key + ".") + std::string("ms must be a string"));
+      else
+        t.ms = src["ms"].get<std::string>();
+    }
+    return t;
+  }
+  std::vector<std::string> Ids(const std::string& key) {
+    std::vector<std::string> out;
+    const json& v = Get(key);
+    if (v.is_null()) return out;
+    if (!v.is_array()) {
+      Fail(key + " must be a list");
+      return out;
+    }
+    for (const auto& x : v) {
+      if (!x.is_string())
+        Fail(key + " must list strings");
+      else
+        out.push_back(x.get<std::string>());
+    }
+    return out;
+  }
+  const json& List(const std::string& key, bool required = true) {
+    const json& v = Get(key);
+    if ((required || !v.is_null()) && (!v.is_array() || (required && v.empty())))
+      Fail(key + " must be a non-empty list");
+    return v;
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  Status& st_;
+};
+
+std::string At(const std::string& base, const std::string& key, size_t i) {
+  return base + (base.empty() ? "" : ".") + key + "[" + std::to_string(i) + "]";
+}
+
+std::array<Text, 5> FiveTexts(Reader& r, const std::string& key) {
+  std::array<Text, 5> out;
+  const json& v = r.List(key);
+  if (!r.ok()) return out;
+  if (v.size() != 5) {
+    r.Fail(key + " must have exactly 5 entries (levels 1 to 5)");
+    return out;
+  }
+  for (size_t i = 0; i < 5; ++i) {
+    Status st;
+    Reader item(v[i], r.path() + "." + At("", key, i), st);
+    out[i] = item.TextOf();
+    if (!st.ok()) r.Fail(key + "[" + std::to_string(i) + "]: " + st.message());
+  }
+  return out;
+}
+
+std::optional<EvidenceSpec> EvidenceOf(Reader& q) {
+  const json& e = q.Get("evidence");
+  if (e.is_null()) return std::nullopt;
+  Status st;
+  Reader r(e, q.path() + ".evidence", st);
+  EvidenceSpec spec;
+  spec.signal = r.Id("signal");
+  const json& rules = r.List("map");
+  for (size_t i = 0; r.ok() && i < rules.size(); ++i) {
+    Reader rule(rules[i], At(r.path(), "map", i), st);
+    EvidenceRule out;
+    const json& level = rule.Get("level");
+    if (!level.is_number_integer() || level.get<int>() < 1 || level.get<int>() > 5)
+      rule.Fail("level must be 1 to 5");
+    else
+      out.level = level.get<int>();
+    if (rule.Get("eq").is_boolean() || rule.Get("eq").is_number() || rule.Get("eq").is_string())
+      out.eq = rule.Get("eq");
+    else if (rule.Get("min").is_number()) {
+      out.min = rule.Get("min").get<double>();
+      out.has_min = true;
+    } else {
+      rule.Fail("needs eq (a value) or min (a number)");
+    }
+    spec.rules.push_back(out);
+  }
+  if (!st.ok()) q.Fail(st.message().substr(std::string("framework: ").size()));
+  return spec;
+}
+
+Status CheckCondition(const json& c, const std::string& path, const std::set<std::string>& facts,
+                      int depth) {
+  const auto bad = [&](const std::string& what) {
+    return InvalidArgument("framework: " + path + " " + what);
+  };
+  if (depth > 16) return bad("is nested too deeply");
+  if (!c.is_object() || c.size() != (c.contains("fact") ? 2u : 1u))
+    return bad("must be {fact, eq|gt|ge|lt|le: value} or one of all/any/not");
+  if (c.contains("all") || c.contains("any")) {
+    const json& list = c.contains("all") ? c["all"] : c["any"];
+    if (!list.is_array() || list.empty()) return bad("all/any must be a non-empty list");
+    for (size_t i = 0; i < list.size(); ++i) {
+      DAULAT_RETURN_IF_ERROR(
+          CheckCondition(list[i], path + "[" + std::to_string(i) + "]", facts, depth + 1));
+    }
+    return Status::Ok();
+  }
+  if (c.contains("not")) return CheckCondition(c["not"], path + ".not", facts, depth + 1);
+  if (!c["fact"].is_string() || facts.count(c["fact"].get<std::string>()) == 0)
+    return bad("names an unknown fact");
+  for (const char* op : {"eq", "gt", "ge", "lt", "le"}) {
+    if (!c.contains(op)) continue;
+    if (std::string(op) != "eq" && !c[op].is_number())
+      return bad(std::string(op) + " needs a number");
+    return Status::Ok();
+  }
+  return bad("needs one of eq, gt, ge, lt, le");
+}
+
+}  // namespace
+
+const std::string& Text::In(std::string_view language) const {
+  return language == "ms" && !ms.empty() ? ms : en;
+}
+
+Result<json> ParseYaml(const std::string& text) {
+  try {
+    return ToJson(YAML::Load(text));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("not valid YAML or JSON: " + std::string(e.what()));
+  }
+}
+
+const Question* Framework::FindQuestion(std::string_view qid) const {
+  for (const auto& q : questions) {
+    if (q.id == qid) return &q;
+  }
+  return nullptr;
+}
+const Fact* Framework::FindFact(std::string_view fid) const {
+  for (const auto& f : facts) {
+    if (f.id == fid) return &f;
+  }
+  return nullptr;
+}
+const Pillar* Framework::FindPillar(std::string_view pid) const {
+  for (const auto& p : pillars) {
+    if (p.id == pid) return &p;
+  }
+  return nullptr;
+}
+const Stage* Framework::FindStage(std::string_view sid) const {
+  for (const auto& s : stages) {
+    if (s.id == sid) return &s;
+  }
+  return nullptr;
+}
+
+namespace {
+
+void ReadHead(Reader& r, Framework& f) {
+  f.id = r.Id("id");
+  f.version = r.String("version");
+  f.title = r.TextOf("title");
+  const json& target = r.Get("target_level");
+  if (!target.is_null()) {
+    if (!target.is_number_integer() || target.get<int>() < 2 || target.get<int>() > 5)
+      r.Fail("target_level must be 2 to 5");
+    else
+      f.target_level = target.get<int>();
+  }
+  f.level_names = FiveTexts(r, "levels");
+  f.principles = r.Get("principles").is_object() ? r.Get("principles") : json::object();
+}
+
+void ReadTiersAndStages(Reader& r, Framework& f, Status& st) {
+  const json& tiers = r.List("tiers");
+  for (size_t i = 0; r.ok() && i < tiers.size(); ++i) {
+    Reader t(tiers[i], At("", "tiers", i), st);
+    Tier tier{t.Id("id"), 0, t.TextOf()};
+    const json& min = t.Get("min");
+    if (!min.is_number() || min.get<double>() < 0 || min.get<double>() > 100)
+      t.Fail("min must be a score from 0 to 100");
+    else
+      tier.min = min.get<double>();
+    if (i == 0 && tier.min != 0) t.Fail("min must be 0 for the first tier");
+    if (i > 0 && tier.min <= f.tiers.back().min) t.Fail("min must rise from tier to tier");
+    f.tiers.push_back(tier);
+  }
+  const json& stages = r.List("stages");
+  for (size_t i = 0; r.ok() && st.ok() && i < stages.size(); ++i) {
+    Reader s(stages[i], At("", "stages", i), st);
+    f.stages.push_back({s.Id("id"), s.TextOf()});
+  }
+}
+
+void ReadQuestion(const json& j, const std::string& path, const Pillar& p, Dimension& d,
+                  Framework& f, Status& st) {
+  Reader r(j, path, st);
+  Question q;
+  q.id = r.Id("id");
+  q.pillar = p.id;
+  q.dimension = d.id;
+  q.weight = r.Positive("weight", 1);
+  q.stage = r.Id("stage");
+  if (r.ok() && f.FindStage(q.stage) == nullptr) r.Fail("stage '" + q.stage + "' is not a stage");
+  q.text = r.TextOf();
+  q.levels = FiveTexts(r, "levels");
+  q.action = r.TextOf("action");
+  q.aige = r.Ids("aige");
+  q.nist = r.Ids("nist");
+  q.evidence = EvidenceOf(r);
+  if (r.ok() && f.FindQuestion(q.id) != nullptr) r.Fail("repeats the question id '" + q.id + "'");
+  d.questions.push_back(q.id);
+  f.questions.push_back(std::move(q));
+}
+
+void ReadPillars(Reader& r, Framework& f, Status& st) {
+  const json& pillars = r.List("pillars");
+  for (size_t i = 0; st.ok() && i < pillars.size(); ++i) {
+    const std::string ppath = At("", "pillars", i);
+    Reader pr(pillars[i], ppath, st);
+    Pillar p{pr.Id("id"), pr.Positive("weight", 1), pr.TextOf(), {}};
+    if (pr.ok() && f.FindPillar(p.id) != nullptr) pr.Fail("repeats the pillar id '" + p.id + "'");
+    const json& dims = pr.List("dimensions");
+    for (size_t k = 0; st.ok() && k < dims.size(); ++k) {
+      const std::string dpath = At(ppath, "dimensions", k);
+      Reader dr(dims[k], dpath, st);
+      Dimension d{dr.Id("id"), dr.TextOf(), {}};
+      const json& qs = dr.List("questions");
+      for (size_t n = 0; st.ok() && n < qs.size(); ++n)
+        ReadQuestion(qs[n], At(dpath, "questions", n), p, d, f, st);
+      p.dimensions.push_back(std::move(d));
+    }
+    f.pillars.push_back(std::move(p));
+  }
+}
+
+void ReadFactsAndGates(Reader& r, Framework& f, Status& st) {
+  const json& facts = r.List("facts", false);
+  for (size_t i = 0; st.ok() && facts.is_array() && i < facts.size(); ++i) {
+    Reader fr(facts[i], At("", "facts", i), st);
+    Fact fact{fr.Id("id"), fr.String("type"), fr.TextOf()};
+    if (fr.ok() && fact.type != "integer" && fact.type != "number" && fact.type != "boolean")
+      fr.Fail("type must be integer, number or boolean");
+    if (fr.ok() && (f.FindFact(fact.id) != nullptr || f.FindQuestion(fact.id) != nullptr))
+      fr.Fail("repeats the id '" + fact.id + "'");
+    f.facts.push_back(std::move(fact));
+  }
+  std::set<std::string> fact_ids;
+  for (const auto& fact : f.facts) fact_ids.insert(fact.id);
+  const json& gates = r.List("gates", false);
+  for (size_t i = 0; st.ok() && gates.is_array() && i < gates.size(); ++i) {
+    const std::string gpath = At("", "gates", i);
+    Reader gr(gates[i], gpath, st);
+    Gate g{gr.Id("id"), gr.Id("blocks"), gr.TextOf(), gr.TextOf("action"), gr.Get("when")};
+    if (gr.ok() && f.FindStage(g.blocks) == nullptr) gr.Fail("blocks an unknown stage");
+    if (gr.ok()) st = CheckCondition(g.when, gpath + ".when", fact_ids, 0);
+    f.gates.push_back(std::move(g));
+  }
+}
+
+}  // namespace
+
+Result<Framework> ParseFramework(const std::string& text) {
+  auto doc = ParseYaml(text);
+  if (!doc.ok()) return InvalidArgument("framework: " + doc.status().message());
+  Status st;
+  Framework f;
+  Reader r(*doc, "(top)", st);
+  if (st.ok()) ReadHead(r, f);
+  if (st.ok()) ReadTiersAndStages(r, f, st);
+  if (st.ok()) ReadPillars(r, f, st);
+  if (st.ok()) ReadFactsAndGates(r, f, st);
+  if (!st.ok()) return st;
+  return f;
+}
+
+Result<Framework> LoadFramework(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read the framework file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > size_t{4} << 20)
+    return InvalidArgument("framework file over 4 MiB: " + path);
+  return ParseFramework(text.str());
+}
+
+const Framework& DefaultFramework() {
+  // The built-in file is checked by tests; a broken build fails loudly here.
+  static const Framework kDefault = [] {
+    auto f = ParseFramework(std::string(DefaultFrameworkText()));
+    if (!f.ok()) throw std::runtime_error(f.status().message());
+    return std::move(f).value();
+  }();
+  return kDefault;
+}
+
+namespace {
+
+Truth Compare(const json& c, const json& v) {
+  for (const char* op : {"eq", "gt", "ge", "lt", "le"}) {
+    if (!c.contains(op)) continue;
+    const json& want = c[op];
+    if (std::string(op) == "eq") {
+      if (want.is_number() && v.is_number())
+        return want.get<double>() == v.get<double>() ? Truth::kTrue : Truth::kFalse;
+      return want == v ? Truth::kTrue : Truth::kFalse;
+    }
+    if (!v.is_number()) return Truth::kUnknown;
+    const double a = v.get<double>(), b = want.get<double>();
+    const std::string o = op;
+    const bool r = o == "gt" ? a > b : o == "ge" ? a >= b : o == "lt" ? a < b : a <= b;
+    return r ? Truth::kTrue : Truth::kFalse;
+  }
+  return Truth::kUnknown;
+}
+
+}  // namespace
+
+Truth Evaluate(const json& c, const std::map<std::string, json>& facts) {
+  if (c.contains("all") || c.contains("any")) {
+    const bool all = c.contains("all");
+    bool unknown = false;
+    for (const auto& sub : all ? c["all"] : c["any"]) {
+      const Truth t = Evaluate(sub, facts);
+      if (t == Truth::kUnknown)
+        unknown = true;
+      else if ((t == Truth::kTrue) != all)
+        return t;  // all: a false decides; any: a true decides
+    }
+    return unknown ? Truth::kUnknown : (all ? Truth::kTrue : Truth::kFalse);
+  }
+  if (c.contains("not")) {
+    const Truth t = Evaluate(c["not"], facts);
+    return t == Truth::kUnknown ? t : (t == Truth::kTrue ? Truth::kFalse : Truth::kTrue);
+  }
+  const auto it = facts.find(c.value("fact", ""));
+  if (it == facts.end() || it->second.is_null()) return Truth::kUnknown;
+  return Compare(c, it->second);
+}
+
+}  // namespace daulat::assessment

@@ -1,0 +1,56 @@
+#include "assessment/platform_evidence.h"
+
+#include <ctime>
+
+#include "common/clock.h"
+#include "governance/audit_log.h"
+
+namespace daulat::assessment {
+namespace {
+
+std::string DayAgo(int days) {
+  const std::time_t t = static_cast<std::time_t>(UnixSeconds() - int64_t{days} * 86400);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::map<std::string, nlohmann::json> CollectEvidence(const PlatformSources& s,
+                                                      const std::string& tenant_id) {
+  std::map<std::string, nlohmann::json> out;
+  if (s.policies != nullptr) {
+    if (auto p = s.policies->Current(tenant_id); p.ok()) {
+      out["policy_per_level"] = p->version > 0;
+      bool masked = true;
+      for (const auto& level : p->levels)
+        masked = masked && level.pii_prompt != governance::PiiMode::kAllow;
+      out["pii_guard_on"] = masked;
+    }
+  }
+  if (s.db != nullptr && !s.audit_verifier_key.empty())
+    out["audit_chain_verified"] =
+        governance::AuditLog::Verify(*s.db, s.audit_verifier_key).status.ok();
+  if (!s.models.empty()) {
+    bool documented = true;
+    for (const auto& m : s.models)
+      documented = documented && !m.model_card.empty() && !m.licence.empty() && !m.origin.empty();
+    out["model_cards"] = documented;
+  }
+  if (s.usage != nullptr) {
+    gateway::UsageQuery q;
+    q.from_day = DayAgo(29);
+    q.by_day = false;
+    if (auto rows = s.usage->Query(tenant_id, q); rows.ok()) {
+      int64_t requests = 0;
+      for (const auto& r : *rows) requests += r.requests;
+      out["requests_30d"] = requests;
+    }
+  }
+  return out;
+}
+
+}  // namespace daulat::assessment

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "assessment/assessments.h"
+#include "assessment/framework.h"
+#include "common/status.h"
+
+namespace daulat::assessment {
+
+// What a report shows: one scored version of an assessment, the baseline it
+// is compared with (if any), in one language ("en" or "ms").
+struct ReportInput {
+  const Framework* framework = nullptr;
+  const Assessment* assessment = nullptr;
+  const ScoredVersion* version = nullptr;
+  const ScoredVersion* baseline = nullptr;  // may be null
+  std::string language = "en";
+};
+
+// A self-contained HTML document: no script, no external resource; the
+// radar chart is inline SVG. Every text from answers is escaped.
+std::string ReportHtml(const ReportInput& in);
+
+// The same report as a PDF (A4, vector radar chart, DejaVu Sans), made with cairo.
+Result<std::string> ReportPdf(const ReportInput& in);
+
+// Corners of a radar chart of `values` (0..100) around (cx, cy) with
+// radius r; the first axis points up, then clockwise.
+std::vector<std::pair<double, double>> RadarPoints(const std::vector<double>& values, double cx,
+                                                   double cy, double r);
+
+// "2026-11-29" (UTC).
+std::string FormatUtcDay(int64_t unix_seconds);
+
+// Report labels in the report's language.
+const std::string& ReportLabel(const std::string& key, const std::string& language);
+
+}  // namespace daulat::assessment
