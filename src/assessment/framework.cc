@@ -354,7 +354,8 @@ void ReadFactsAndGates(Reader& r, Framework& f, Status& st) {
   for (size_t i = 0; st.ok() && gates.is_array() && i < gates.size(); ++i) {
     const std::string gpath = At("", "gates", i);
     Reader gr(gates[i], gpath, st);
-    Gate g{gr.Id("id"), gr.Id("blocks"), gr.TextOf(), gr.TextOf("action"), gr.Get("when")};
+    Gate g{gr.Id("id"), gr.Id("blocks"), {}, gr.TextOf(), gr.TextOf("action"), gr.Get("when")};
+    g.title = gr.Get("title").is_null() ? Text{g.id, ""} : gr.TextOf("title");
     if (gr.ok() && f.FindStage(g.blocks) == nullptr) gr.Fail("blocks an unknown stage");
     if (gr.ok()) st = CheckCondition(g.when, gpath + ".when", fact_ids, 0);
     f.gates.push_back(std::move(g));

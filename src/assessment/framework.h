@@ -60,8 +60,9 @@ struct Fact {
 
 struct Gate {
   std::string id, blocks;  // the stage it blocks
-  Text text, action;
-  nlohmann::json when;  // validated condition: the gate is NOT met when it holds
+  Text title;              // the obligation's name (the id when the file gives none)
+  Text text, action;       // what is wrong when it is not met, and what to do
+  nlohmann::json when;     // validated condition: the gate is NOT met when it holds
 };
 
 struct Tier {

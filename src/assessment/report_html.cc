@@ -267,8 +267,10 @@ std::string GateSection(const ReportInput& in) {
     const std::string status = g.value("status", "unknown");
     const Stage* stage = in.framework->FindStage(g.value("blocks", ""));
     h += Row({"<span class=\"" + status + "\">" + Escape(ReportLabel(status, L)) + "</span>",
-              Escape(g.value("text", "")) +
-                  (status == "met" ? "" : "<br><em>" + Escape(g.value("action", "")) + "</em>"),
+              "<strong>" + Escape(g.value("title", "")) + "</strong>" +
+                  (status == "met" ? ""
+                                   : "<br>" + Escape(g.value("text", "")) + "<br><em>" +
+                                         Escape(g.value("action", "")) + "</em>"),
               Escape(stage ? stage->title.In(L) : g.value("blocks", ""))});
   }
   return h + "</table>";

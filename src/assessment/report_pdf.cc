@@ -253,9 +253,11 @@ void GatesAndGaps(PdfWriter& w, const ReportInput& in) {
   w.Heading(ReportLabel("gates", L));
   for (const auto& g : in.version->score.value("gates", json::array())) {
     const std::string status = g.value("status", "unknown");
-    w.Text("[" + ReportLabel(status, L) + "] " + g.value("text", ""), 10, status != "met",
+    w.Text("[" + ReportLabel(status, L) + "] " + g.value("title", ""), 10, status != "met",
            status == "met" ? kGreen : kRed);
-    if (status != "met") w.Text(g.value("action", ""), 9, false, kInk, 14);
+    if (status == "met") continue;
+    w.Text(g.value("text", ""), 9, false, kInk, 14);
+    w.Text(g.value("action", ""), 9, false, kBrand, 14);
   }
   w.Heading(ReportLabel("gaps", L));
   int n = 0;

@@ -97,12 +97,13 @@ Status MergeAnswers(const Framework& f, const json& patch, Answers& answers) {
   return Status::Ok();
 }
 
-Result<AnswersFile> ParseAnswersFile(const Framework& f, const std::string& text) {
+Result<AnswersFile> ParseAnswersFile(const Framework& f, const std::string& text, Answers start) {
   auto doc = ParseYaml(text);
   if (!doc.ok()) return doc.status();
   if (!doc->is_object())
     return InvalidArgument("the answers file must be a mapping {answers, facts}");
   AnswersFile out;
+  out.answers = std::move(start);
   json patch = json::object();
   for (const auto& [k, v] : doc->items()) {
     if (k == "answers" || k == "facts") {
@@ -338,11 +339,8 @@ json GapJson(const Framework& f, const Gap& g, const std::string& lang) {
 }
 
 json GateJson(const Gate& g, GateStatus st, const std::string& lang) {
-  return {{"id", g.id},
-          {"status", GateStatusName(st)},
-          {"blocks", g.blocks},
-          {"text", g.text.In(lang)},
-          {"action", g.action.In(lang)}};
+  return {{"id", g.id},         {"title", g.title.In(lang)}, {"status", GateStatusName(st)},
+          {"blocks", g.blocks}, {"text", g.text.In(lang)},   {"action", g.action.In(lang)}};
 }
 
 }  // namespace

@@ -39,9 +39,12 @@ struct AnswersFile {
   std::string framework, organisation, title;
   Answers answers;
 };
-// INVALID_ARGUMENT for syntax errors, unknown fields, a file written for
-// another framework id, and everything MergeAnswers refuses.
-Result<AnswersFile> ParseAnswersFile(const Framework& f, const std::string& text);
+// Its answers are merged onto `start` (for example evidence already filled
+// in, which the file may then override only with a reason). INVALID_ARGUMENT
+// for syntax errors, unknown fields, a file written for another framework
+// id, and everything MergeAnswers refuses.
+Result<AnswersFile> ParseAnswersFile(const Framework& f, const std::string& text,
+                                     Answers start = {});
 
 // Fills questions the platform can observe from `signals` (name -> value):
 // unanswered or evidence-sourced questions take the evidence level; a user's

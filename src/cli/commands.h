@@ -23,6 +23,8 @@ void AddGovernanceCommands(CLI::App& app, const GlobalOptions& global, int* exit
 void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // ask, summarize (Lumin's model-backed answers)
 void AddAssistantCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// assess (the STAR readiness assessment)
+void AddAssessCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace daulat::cli
