@@ -443,3 +443,54 @@ Truth Evaluate(const json& c, const std::map<std::string, json>& facts) {
 }
 
 }  // namespace daulat::assessment
+
+namespace daulat::assessment {
+
+nlohmann::json FrameworkToJson(const Framework& f, const std::string& L) {
+  using nlohmann::json;
+  json levels = json::array(), tiers = json::array(), stages = json::array(),
+       pillars = json::array();
+  for (const auto& l : f.level_names) levels.push_back(l.In(L));
+  for (const auto& t : f.tiers)
+    tiers.push_back({{"id", t.id}, {"min", t.min}, {"title", t.title.In(L)}});
+  for (const auto& s : f.stages) stages.push_back({{"id", s.id}, {"title", s.title.In(L)}});
+  for (const auto& p : f.pillars) {
+    json dims = json::array();
+    for (const auto& d : p.dimensions) {
+      json qs = json::array();
+      for (const auto& id : d.questions) {
+        const Question& q = *f.FindQuestion(id);
+        json anchors = json::array();
+        for (const auto& l : q.levels) anchors.push_back(l.In(L));
+        json jq = {{"id", q.id},       {"text", q.text.In(L)}, {"weight", q.weight},
+                   {"stage", q.stage}, {"levels", anchors},    {"action", q.action.In(L)},
+                   {"aige", q.aige},   {"nist", q.nist}};
+        if (q.evidence) jq["evidence_signal"] = q.evidence->signal;
+        qs.push_back(jq);
+      }
+      dims.push_back({{"id", d.id}, {"title", d.title.In(L)}, {"questions", qs}});
+    }
+    pillars.push_back(
+        {{"id", p.id}, {"title", p.title.In(L)}, {"weight", p.weight}, {"dimensions", dims}});
+  }
+  json facts = json::array(), gates = json::array();
+  for (const auto& x : f.facts)
+    facts.push_back({{"id", x.id}, {"type", x.type}, {"text", x.text.In(L)}});
+  for (const auto& g : f.gates)
+    gates.push_back(
+        {{"id", g.id}, {"title", g.title.In(L)}, {"text", g.text.In(L)}, {"blocks", g.blocks}});
+  return {{"object", "assessment.framework"},
+          {"id", f.id},
+          {"version", f.version},
+          {"title", f.title.In(L)},
+          {"language", L},
+          {"target_level", f.target_level},
+          {"levels", levels},
+          {"tiers", tiers},
+          {"stages", stages},
+          {"pillars", pillars},
+          {"facts", facts},
+          {"gates", gates}};
+}
+
+}  // namespace daulat::assessment

@@ -113,6 +113,9 @@ Result<Framework> LoadFramework(const std::string& path);
 const Framework& DefaultFramework();
 std::string_view DefaultFrameworkText();
 
+// The framework in one language, for questionnaires (the console's).
+nlohmann::json FrameworkToJson(const Framework& f, const std::string& language);
+
 // Kleene logic over the facts answered so far: a condition over an
 // unanswered fact may be unknown.
 enum class Truth { kFalse, kTrue, kUnknown };

@@ -20,6 +20,15 @@ struct ReportInput {
   std::string language = "en";
 };
 
+// `v` with its scorecard re-rendered in `language` from its own answers and
+// target level (the numbers are the same; the stored scorecard is English).
+ScoredVersion InLanguage(const Framework& f, ScoredVersion v, const std::string& language);
+
+// A prompt asking a local model for a short narrative of a scorecard (in
+// the scorecard's language): {system, user}. The narrative is shown marked
+// as generated and never replaces the rule-based roadmap.
+std::pair<std::string, std::string> NarrativePrompt(const nlohmann::json& score);
+
 // A self-contained HTML document: no script, no external resource; the
 // radar chart is inline SVG. Every text from answers is escaped.
 std::string ReportHtml(const ReportInput& in);

@@ -386,3 +386,41 @@ std::string ReportHtml(const ReportInput& in) {
 }
 
 }  // namespace daulat::assessment
+
+namespace daulat::assessment {
+
+ScoredVersion InLanguage(const Framework& f, ScoredVersion v, const std::string& language) {
+  const Answers answers = AnswersFor(f, StoredAnswers(v.answers));
+  const int target = v.score.value("target_level", 0);
+  v.score = ScoreToJson(f, answers, ScoreAnswers(f, answers, target), language);
+  return v;
+}
+
+std::pair<std::string, std::string> NarrativePrompt(const nlohmann::json& s) {
+  const bool ms = s.value("language", "en") == "ms";
+  std::string facts = (ms ? "Skor keseluruhan: " : "Overall score: ") +
+                      Num(s.value("overall", 0.0)) + " / 100 (" + s["tier"].value("title", "") +
+                      ")\n";
+  for (const auto& p : s["pillars"])
+    facts += "- " + p.value("title", "") + ": " + Num(p.value("score", 0.0)) + "\n";
+  for (const auto& g : s["gates"]) {
+    if (g.value("status", "") != "met")
+      facts += (ms ? "Kewajipan belum dipenuhi: " : "Obligation not met: ") + g.value("title", "") +
+               "\n";
+  }
+  int n = 0;
+  for (const auto& g : s["gaps"]) {
+    if (++n > 5) break;
+    facts += (ms ? "Jurang: " : "Gap: ") + g.value("text", "") + "\n";
+  }
+  const std::string system =
+      ms ? "Anda menulis ringkasan eksekutif yang ringkas dan tepat tentang kesediaan AI sesebuah "
+           "organisasi. "
+           "Gunakan hanya fakta yang diberi. Tulis satu perenggan dalam Bahasa Melayu."
+         : "You write short, accurate executive summaries of an organisation's AI readiness. Use "
+           "only the "
+           "facts given. Write one paragraph in English.";
+  return {system, (ms ? "Fakta:\n" : "Facts:\n") + facts + (ms ? "\nRingkasan:" : "\nSummary:")};
+}
+
+}  // namespace daulat::assessment

@@ -207,8 +207,10 @@ int Assess(const GlobalOptions& g, const AssessFlags& f) {
   }
   if (!f.report.empty()) {
     version.assessment_id = a.id.empty() ? "-" : a.id;
-    const assessment::ReportInput in{&framework, &a, &version, baseline ? &*baseline : nullptr,
-                                     f.language};
+    const assessment::ScoredVersion shown_version =
+        assessment::InLanguage(framework, version, f.language);
+    const assessment::ReportInput in{&framework, &a, &shown_version,
+                                     baseline ? &*baseline : nullptr, f.language};
     if (Status st = WriteReport(f, in); !st.ok()) return ReportError(st);
   }
   json shown = assessment::ScoreToJson(framework, a.answers, score, f.language);

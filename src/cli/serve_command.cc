@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "assessment/assessments.h"
 #include "cli/audit_store.h"
 #include "cli/bootstrap_admin.h"
 #include "cli/commands.h"
@@ -84,6 +85,16 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   auto conversations = knowledge::Conversations::Open(**db);
   if (!conversations.ok()) return ReportError(conversations.status());
   ForgetErasedDocuments(**library, **jobs, **conversations);
+  auto assessments = assessment::Assessments::Open(**db);
+  if (!assessments.ok()) return ReportError(assessments.status());
+  std::unique_ptr<assessment::Framework> framework;
+  if (const char* env = std::getenv("DAULAT_ASSESSMENT_FRAMEWORK"); env != nullptr && *env != '\0')
+    c.assessment_framework = env;
+  if (!c.assessment_framework.empty()) {
+    auto fw = assessment::LoadFramework(c.assessment_framework);
+    if (!fw.ok()) return ReportError(fw.status());
+    framework = std::make_unique<assessment::Framework>(std::move(fw).value());
+  }
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
   gateway::QuotaBook quotas(UnixSecondsFractional);
@@ -125,6 +136,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.pii_scan = [&pii_guard](std::string_view text) { return pii_guard.Scan(text); };
   services.jobs = jobs->get();
   services.conversations = conversations->get();
+  services.assessments = assessments->get();
+  services.framework = framework.get();
   // Lumin's hybrid retrieval uses the first served model that only embeds
   // (all-minilm-l6-v2 after scripts/bootstrap); without one it is BM25 alone.
   for (const auto& m : (*host)->models()) {

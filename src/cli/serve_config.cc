@@ -174,7 +174,17 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
     return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
                            std::string(e.description()));
   }
-  DAULAT_RETURN_IF_ERROR(CheckKeys(root, path, {"server", "models", "backends", "residency"}));
+  DAULAT_RETURN_IF_ERROR(
+      CheckKeys(root, path, {"server", "models", "backends", "residency", "assessment"}));
+  if (const auto* assessment = root.get("assessment")) {
+    if (!assessment->is_table()) return InvalidArgument("[assessment] must be a table");
+    DAULAT_RETURN_IF_ERROR(CheckKeys(*assessment->as_table(), "[assessment]", {"framework"}));
+    if (const auto* fw = assessment->as_table()->get("framework")) {
+      if (!fw->is_string() || fw->as_string()->get().empty())
+        return InvalidArgument("[assessment] framework must be the path of a framework file");
+      c.assessment_framework = fw->as_string()->get();
+    }
+  }
   if (const auto* backends = root.get("backends")) {
     if (!backends->is_array_of_tables())
       return InvalidArgument("backends must be a list of [[backends]] tables");

@@ -27,6 +27,9 @@ struct ServeConfig {
   std::vector<governance::RemoteBackendConfig> backends;  // [[backends]]
   // [residency] allowed_jurisdictions: where data may go. Default: Malaysia only.
   std::vector<std::string> allowed_jurisdictions = {"MY"};
+  // [assessment] framework: a readiness framework file replacing the built-in
+  // one (DAULAT_ASSESSMENT_FRAMEWORK also sets it). Empty: star@1.0.0.
+  std::string assessment_framework;
 };
 
 // Parses a TOML config file (see docs/serve.md). Unknown keys and wrong types

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "engine/structured_output.h"
 #include "gateway/tool_calls.h"
+#include "http/assessment_api.h"
 #include "http/console_assets.h"
 #include "http/generation_relay.h"
 #include "http/knowledge_api.h"
@@ -114,6 +115,10 @@ void ApiServer::BuildRoutes() {
     knowledge_ = std::make_unique<KnowledgeApi>(services_, blocking_);
     knowledge_->AddRoutes(routes_);
   }
+  if (services_.assessments != nullptr) {
+    assessment_ = std::make_unique<AssessmentApi>(services_, blocking_);
+    assessment_->AddRoutes(routes_);
+  }
 }
 
 std::vector<std::string> ApiServer::Endpoints() const {
@@ -182,7 +187,12 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
       call->request_content_type = std::string(ct->value());
   }
   if (route->json_body) {
-    call->body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+    // No body at all is null on /api (endpoints whose fields are all optional
+    // accept it; the others say a JSON object is needed); anything else must parse.
+    const bool optional_body = route->permission != gateway::Permission::kInfer;
+    call->body = req.body().empty() && optional_body
+                     ? json(nullptr)
+                     : json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
     body_ok = !call->body.is_discarded();
     if (body_ok && route->permission == gateway::Permission::kInfer) PrepareInference(*call);
   }

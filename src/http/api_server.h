@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "assessment/assessments.h"
 #include "gateway/model_host.h"
 #include "gateway/pipeline.h"
 #include "gateway/remote_backends.h"
@@ -40,11 +41,14 @@ struct ApiServices {
   governance::PiiScanFn pii_scan;  // Lumin: sources and answers pass the policy's PII rules
   knowledge::IngestionJobs* jobs = nullptr;           // Lumin: background upload jobs
   knowledge::Conversations* conversations = nullptr;  // Lumin: ask with context
+  assessment::Assessments* assessments = nullptr;     // STAR readiness assessments
+  const assessment::Framework* framework = nullptr;   // null: the built-in one
   int64_t session_ttl_seconds = int64_t{12} * 3600;
 };
 
 class ManagementApi;
 class KnowledgeApi;
+class AssessmentApi;
 
 // daulat's HTTP face: the OpenAI-compatible API under /v1, the management
 // API under /api/v1 (described at /api/openapi.json), and /healthz, /readyz,
@@ -101,6 +105,7 @@ class ApiServer {
   const gateway::Pipeline& pipeline_;
   std::unique_ptr<ManagementApi> management_;
   std::unique_ptr<KnowledgeApi> knowledge_;
+  std::unique_ptr<AssessmentApi> assessment_;
   std::vector<ApiRoute> routes_;
   RequestMetrics metrics_;
   std::chrono::seconds request_timeout_{0};

@@ -1,0 +1,359 @@
+#include "http/assessment_api.h"
+
+#include <boost/asio/post.hpp>
+
+#include "assessment/platform_evidence.h"
+#include "assessment/report.h"
+#include "http/grounded_calls.h"
+#include "http/openai_errors.h"
+#include "http/request_fields.h"
+
+namespace daulat::http {
+namespace {
+
+using nlohmann::json;
+
+// "en" or "ms" from ?language= (default en); empty after answering 400.
+std::string LanguageOf(ApiCall& call) {
+  std::string lang = call.Query("language");
+  if (lang.empty()) return "en";
+  if (lang == "en" || lang == "ms") return lang;
+  call.Fail(InvalidArgument("'language' must be en or ms"), "language");
+  return {};
+}
+
+json VersionSummary(const assessment::ScoredVersion& v) {
+  return {{"version", v.version},
+          {"scored_at", v.scored_at},
+          {"scored_by", v.scored_by},
+          {"overall", v.score.value("overall", 0.0)},
+          {"tier", v.score.value("tier", json::object()).value("id", "")},
+          {"blocked_stages", v.score.value("blocked_stages", json::array())},
+          {"narrative", !v.narrative.empty()}};
+}
+
+}  // namespace
+
+void AssessmentApi::AddRoutes(std::vector<ApiRoute>& routes) {
+  using V = boost::beast::http::verb;
+  using P = gateway::Permission;
+  const auto bind = [this](void (AssessmentApi::*fn)(const CallPtr&)) {
+    return [this, fn](const CallPtr& c) { (this->*fn)(c); };
+  };
+  const std::vector<ApiRoute> mine = {
+      // Before /{id}: "framework" is not an assessment id.
+      {V::get, "/api/v1/assessments/framework", P::kReadPolicy, false,
+       bind(&AssessmentApi::GetFramework)},
+      {V::get, "/api/v1/assessments", P::kReadPolicy, false, bind(&AssessmentApi::List)},
+      {V::post, "/api/v1/assessments", P::kManagePolicy, true, bind(&AssessmentApi::Create)},
+      {V::get, "/api/v1/assessments/{id}", P::kReadPolicy, false, bind(&AssessmentApi::Get)},
+      {V::delete_, "/api/v1/assessments/{id}", P::kManagePolicy, false,
+       bind(&AssessmentApi::Delete)},
+      {V::patch, "/api/v1/assessments/{id}/answers", P::kManagePolicy, true,
+       bind(&AssessmentApi::Answer)},
+      {V::post, "/api/v1/assessments/{id}/score", P::kManagePolicy, true,
+       bind(&AssessmentApi::Score)},
+      {V::get, "/api/v1/assessments/{id}/versions", P::kReadPolicy, false,
+       bind(&AssessmentApi::Versions)},
+      {V::get, "/api/v1/assessments/{id}/report", P::kReadPolicy, false,
+       bind(&AssessmentApi::Report)},
+      {V::post, "/api/v1/assessments/{id}/narrative", P::kManagePolicy, true,
+       bind(&AssessmentApi::Narrative)},
+  };
+  routes.insert(routes.end(), mine.begin(), mine.end());
+}
+
+const assessment::Framework& AssessmentApi::framework() const {
+  return s_.framework != nullptr ? *s_.framework : assessment::DefaultFramework();
+}
+
+Result<assessment::Assessment> AssessmentApi::Load(const ApiCall& call, const std::string& id) {
+  auto a = s_.assessments->Get(call.ctx.caller.principal.tenant_id, id);
+  if (!a.ok()) return a.status();
+  a->answers = assessment::AnswersFor(framework(), std::move(a->answers));
+  return a;
+}
+
+std::map<std::string, json> AssessmentApi::Evidence(const std::string& tenant_id) const {
+  assessment::PlatformSources src;
+  src.db = s_.db;
+  src.policies = s_.policies;
+  if (s_.audit != nullptr) src.audit_verifier_key = s_.audit->verifier_key();
+  if (s_.models != nullptr) {
+    for (const auto& m : s_.models->models()) src.models.push_back(m->installed.manifest);
+  }
+  if (s_.usage != nullptr) {
+    (void)s_.usage->Flush();
+    src.usage = s_.usage;
+  }
+  if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
+  return assessment::CollectEvidence(src, tenant_id);
+}
+
+json AssessmentApi::ToJson(const assessment::Assessment& a) {
+  return {{"id", a.id},
+          {"object", "assessment"},
+          {"title", a.title},
+          {"organisation", a.organisation},
+          {"framework", a.framework},
+          {"target_level", a.target_level == 0 ? framework().target_level : a.target_level},
+          {"created_by", a.created_by},
+          {"created_at", a.created_at},
+          {"updated_at", a.updated_at},
+          {"versions", a.versions},
+          {"answers", assessment::AnswersToJson(a.answers)}};
+}
+
+void AssessmentApi::GetFramework(const CallPtr& call) {
+  call->ctx.audit_action = "assessment_read";
+  const std::string lang = LanguageOf(*call);
+  if (lang.empty()) return;
+  call->ReplyJson(200, assessment::FrameworkToJson(framework(), lang));
+}
+
+void AssessmentApi::List(const CallPtr& call) {
+  call->ctx.audit_action = "assessment_read";
+  auto list = s_.assessments->List(call->ctx.caller.principal.tenant_id);
+  if (!list.ok()) return call->Fail(list.status());
+  json data = json::array();
+  for (const auto& a : *list) {
+    json j = ToJson(a);
+    j.erase("answers");
+    auto versions = s_.assessments->Versions(a.tenant_id, a.id);
+    if (versions.ok()) {
+      j["versions"] = versions->size();
+      if (!versions->empty()) j["latest"] = VersionSummary(versions->back());
+    }
+    data.push_back(j);
+  }
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+void AssessmentApi::Create(const CallPtr& call) {
+  RequestFields f(call->body, {"title", "organisation", "target_level", "evidence"});
+  const auto title = f.String("title", true, 200);
+  const auto organisation = f.String("organisation", true, 200);
+  const int target = static_cast<int>(f.Int("target_level", 2, 5).value_or(0));
+  const bool evidence = f.Bool("evidence").value_or(true);
+  if (!f.status().ok()) return call->Fail(f.status());
+  call->ctx.audit_action = "assessment_created";
+  boost::asio::post(
+      blocking_, [this, call, title = *title, organisation = *organisation, target, evidence] {
+        const auto& p = call->ctx.caller.principal;
+        auto a = s_.assessments->Create(p.tenant_id, p.subject, title, organisation, framework(),
+                                        target);
+        if (!a.ok()) return call->Fail(a.status());
+        call->ctx.resource = "assessment:" + a->id;
+        if (evidence) {
+          assessment::ApplyEvidence(framework(), Evidence(p.tenant_id), a->answers);
+          if (Status st = s_.assessments->SaveAnswers(*a); !st.ok()) return call->Fail(st);
+        }
+        call->ReplyJson(201, ToJson(*a), {{"Location", "/api/v1/assessments/" + a->id}});
+      });
+}
+
+void AssessmentApi::Get(const CallPtr& call) {
+  call->ctx.audit_action = "assessment_read";
+  auto a = Load(*call, call->params.at(0));
+  if (!a.ok()) return call->Fail(a.status());
+  call->ReplyJson(200, ToJson(*a));
+}
+
+void AssessmentApi::Delete(const CallPtr& call) {
+  call->ctx.audit_action = "assessment_deleted";
+  call->ctx.resource = "assessment:" + call->params.at(0);
+  if (Status st = s_.assessments->Delete(call->ctx.caller.principal.tenant_id, call->params.at(0));
+      !st.ok())
+    return call->Fail(st);
+  call->ReplyJson(200, {{"id", call->params.at(0)}, {"deleted", true}});
+}
+
+void AssessmentApi::Answer(const CallPtr& call) {
+  call->ctx.audit_action = "assessment_answered";
+  call->ctx.resource = "assessment:" + call->params.at(0);
+  auto a = Load(*call, call->params.at(0));
+  if (!a.ok()) return call->Fail(a.status());
+  if (Status st = assessment::MergeAnswers(framework(), call->body, a->answers); !st.ok())
+    return call->Fail(st);
+  if (Status st = s_.assessments->SaveAnswers(*a); !st.ok()) return call->Fail(st);
+  call->ReplyJson(200, ToJson(*a));
+}
+
+void AssessmentApi::Score(const CallPtr& call) {
+  const json body = call->body.is_null() ? json::object() : call->body;  // no body: all defaults
+  RequestFields f(body, {"language", "evidence"});
+  const std::string lang = f.String("language", false, 2).value_or("en");
+  const bool evidence = f.Bool("evidence").value_or(true);
+  if (!f.status().ok()) return call->Fail(f.status());
+  if (lang != "en" && lang != "ms")
+    return call->Fail(InvalidArgument("'language' must be en or ms"), "language");
+  call->ctx.audit_action = "assessment_scored";
+  call->ctx.resource = "assessment:" + call->params.at(0);
+  boost::asio::post(blocking_, [this, call, lang, evidence] {
+    auto a = Load(*call, call->params.at(0));
+    if (!a.ok()) return call->Fail(a.status());
+    // What the platform sees now; people's overrides keep their levels.
+    if (evidence) assessment::ApplyEvidence(framework(), Evidence(a->tenant_id), a->answers);
+    if (Status st = s_.assessments->SaveAnswers(*a); !st.ok()) return call->Fail(st);
+    const auto score = assessment::ScoreAnswers(framework(), a->answers, a->target_level);
+    auto v =
+        s_.assessments->AddVersion(*a, call->ctx.caller.principal.subject,
+                                   assessment::ScoreToJson(framework(), a->answers, score, "en"));
+    if (!v.ok()) return call->Fail(v.status());
+    json out = assessment::ScoreToJson(framework(), a->answers, score, lang);
+    out["object"] = "assessment.score";
+    out["assessment_id"] = a->id;
+    out["version"] = v->version;
+    out["scored_at"] = v->scored_at;
+    call->ctx.resource += "@v" + std::to_string(v->version);
+    call->ctx.decision_reason =
+        "overall " + out["overall"].dump() + ", tier " + out["tier"]["id"].get<std::string>();
+    call->ReplyJson(200, out);
+  });
+}
+
+void AssessmentApi::Versions(const CallPtr& call) {
+  call->ctx.audit_action = "assessment_read";
+  auto a = Load(*call, call->params.at(0));
+  if (!a.ok()) return call->Fail(a.status());
+  auto versions = s_.assessments->Versions(a->tenant_id, a->id);
+  if (!versions.ok()) return call->Fail(versions.status());
+  json data = json::array();
+  for (const auto& v : *versions) data.push_back(VersionSummary(v));
+  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+}
+
+void AssessmentApi::Report(const CallPtr& call) {
+  call->ctx.audit_action = "assessment_report";
+  const std::string lang = LanguageOf(*call);
+  if (lang.empty()) return;
+  const std::string format = call->Query("format").empty() ? "json" : call->Query("format");
+  if (format != "json" && format != "html" && format != "pdf")
+    return call->Fail(InvalidArgument("'format' must be json, html or pdf"), "format");
+  const std::string version_text = call->Query("version");
+  int64_t wanted = 0;
+  if (!version_text.empty()) {
+    char* end = nullptr;
+    wanted = std::strtoll(version_text.c_str(), &end, 10);
+    if (*end != '\0' || wanted < 1)
+      return call->Fail(InvalidArgument("'version' must be a version number"), "version");
+  }
+  boost::asio::post(blocking_, [this, call, lang, format, wanted] {
+    auto a = Load(*call, call->params.at(0));
+    if (!a.ok()) return call->Fail(a.status());
+    auto versions = s_.assessments->Versions(a->tenant_id, a->id);
+    if (!versions.ok()) return call->Fail(versions.status());
+    if (versions->empty())
+      return call->Fail(
+          InvalidArgument("the assessment has not been scored yet: POST .../score first"));
+    const assessment::ScoredVersion* picked = &versions->back();
+    for (const auto& v : *versions) {
+      if (v.version == wanted) picked = &v;
+    }
+    if (wanted != 0 && picked->version != wanted)
+      return call->Fail(NotFound("no version " + std::to_string(wanted)), "version");
+    const auto shown = assessment::InLanguage(framework(), *picked, lang);
+    auto base = s_.assessments->Baseline(*a, picked->version);
+    if (!base.ok()) return call->Fail(base.status());
+    const assessment::ReportInput in{&framework(), &*a, &shown, *base ? &**base : nullptr, lang};
+    call->ctx.resource = "assessment:" + a->id + "@v" + std::to_string(picked->version);
+    if (format == "json") {
+      json out = shown.score;
+      out["object"] = "assessment.report";
+      out["assessment_id"] = a->id;
+      out["version"] = shown.version;
+      out["scored_at"] = shown.scored_at;
+      out["answers"] = shown.answers;
+      out["narrative"] = shown.narrative.empty() ? json(nullptr)
+                                                 : json({{"text", shown.narrative},
+                                                         {"model", shown.narrative_model},
+                                                         {"generated", true}});
+      out["baseline"] = *base ? json({{"assessment_id", (*base)->assessment_id},
+                                      {"version", (*base)->version},
+                                      {"scored_at", (*base)->scored_at},
+                                      {"overall", (*base)->score.value("overall", 0.0)},
+                                      {"pillars", (*base)->score.value("pillars", json::array())}})
+                              : json(nullptr);
+      return call->ReplyJson(200, out);
+    }
+    const std::string name =
+        "daulat-assessment-" + a->id + "-v" + std::to_string(picked->version) + "." + format;
+    Headers headers = {
+        {"Content-Disposition", "attachment; filename=\"" + name + "\""},
+        {"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
+        {"X-Content-Type-Options", "nosniff"}};
+    std::string body;
+    if (format == "pdf") {
+      auto pdf = assessment::ReportPdf(in);
+      if (!pdf.ok()) return call->Fail(pdf.status());
+      body = std::move(pdf).value();
+    } else {
+      body = assessment::ReportHtml(in);
+    }
+    call->Finish(200);
+    call->responder->Reply(200, format == "pdf" ? "application/pdf" : "text/html; charset=utf-8",
+                           std::move(body), std::move(headers));
+  });
+}
+
+// A narrative of the latest version by a local chat model the tenant's
+// policy allows at TERHAD (an assessment is internal, not public). Stored
+// with the model's name, shown as generated; the roadmap stays rule-based.
+void AssessmentApi::Narrative(const CallPtr& call) {
+  const json body = call->body.is_null() ? json::object() : call->body;  // no body: all defaults
+  RequestFields f(body, {"model", "language"});
+  const std::string model = f.String("model", false, 64).value_or("");
+  const std::string lang = f.String("language", false, 2).value_or("en");
+  if (!f.status().ok()) return call->Fail(f.status());
+  if (lang != "en" && lang != "ms")
+    return call->Fail(InvalidArgument("'language' must be en or ms"), "language");
+  call->ctx.audit_action = "assessment_narrative";
+  call->ctx.resource = "assessment:" + call->params.at(0);
+  auto a = Load(*call, call->params.at(0));
+  if (!a.ok()) return call->Fail(a.status());
+  auto versions = s_.assessments->Versions(a->tenant_id, a->id);
+  if (!versions.ok()) return call->Fail(versions.status());
+  if (versions->empty())
+    return call->Fail(
+        InvalidArgument("the assessment has not been scored yet: POST .../score first"));
+  const Classification level = Classification::kTerhad;
+  governance::LevelRules rules;
+  auto m = ChooseModel(s_, *call, model, level, &rules);
+  if (!m.ok()) return call->Fail(m.status(), "model");
+  const auto shown = assessment::InLanguage(framework(), versions->back(), lang);
+  const auto [system, user] = assessment::NarrativePrompt(shown.score);
+  auto req = GroundedRequest(**m, *call, {system, {}, user}, level, 320);
+  if (!req.ok()) return call->Fail(req.status());
+  auto text = std::make_shared<std::string>();
+  const std::string tenant = a->tenant_id, id = a->id, model_name = (*m)->installed.manifest.name;
+  const int64_t version = shown.version;
+  auto ticket = (*m)->scheduler->Submit(std::move(*req), [this, call, text, tenant, id, version,
+                                                          model_name](engine::InferenceUpdate&& u) {
+    *text += u.text;
+    if (!u.finished) return;
+    call->ctx.prompt_tokens += u.stats.prompt_tokens;
+    call->ctx.completion_tokens += u.stats.completion_tokens;
+    if (!u.status.ok()) return call->Fail(u.status);
+    boost::asio::post(blocking_, [this, call, text, tenant, id, version, model_name] {
+      std::string narrative = *text;
+      const auto b = narrative.find_first_not_of(" \n\t");
+      narrative = b == std::string::npos
+                      ? ""
+                      : narrative.substr(b, narrative.find_last_not_of(" \n\t") - b + 1);
+      if (narrative.empty())
+        return call->Fail(Unavailable("the model wrote nothing; try another model"));
+      if (Status st = s_.assessments->SetNarrative(tenant, id, version, narrative, model_name);
+          !st.ok())
+        return call->Fail(st);
+      call->ReplyJson(200, {{"object", "assessment.narrative"},
+                            {"assessment_id", id},
+                            {"version", version},
+                            {"text", narrative},
+                            {"model", model_name},
+                            {"generated", true}});
+    });
+  });
+  if (!ticket.ok()) return call->Fail(ticket.status());
+}
+
+}  // namespace daulat::http
