@@ -14,6 +14,7 @@ const PAGES = [
   { id: 'models', label: 'nav.models', roles: ['owner', 'admin', 'member', 'service', 'auditor'], load: () => import('./views/models.js') },
   { id: 'admin', label: 'nav.admin', roles: ['owner', 'admin'], load: () => import('./views/admin.js') },
   { id: 'audit', label: 'nav.audit', roles: ['owner', 'admin', 'auditor'], load: () => import('./views/audit.js') },
+  { id: 'readiness', label: 'nav.readiness', roles: ['owner', 'admin', 'auditor'], load: () => import('./views/readiness.js') },
 ];
 
 let me = null;

@@ -2,9 +2,11 @@
 // change since the baseline), gates, gaps, roadmap, the model's narrative
 // (marked as generated) and every answer as an appendix.
 
+#include <array>
 #include <cmath>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "assessment/report.h"
@@ -396,7 +398,16 @@ ScoredVersion InLanguage(const Framework& f, ScoredVersion v, const std::string&
   return v;
 }
 
-std::pair<std::string, std::string> NarrativePrompt(const nlohmann::json& s) {
+std::optional<std::pair<std::string, std::string>> NarrativePrompt(const nlohmann::json& s,
+                                                                   int attempt) {
+  // Small models answer a question more reliably than they follow an
+  // instruction; the second attempt asks differently.
+  static const std::array<std::pair<const char*, const char*>, 2> kAsk = {{
+      {"\nWhat is the state of this organisation's AI readiness?",
+       "\nApakah tahap kesediaan AI organisasi ini?"},
+      {"\nSummary:", "\nRingkasan:"},
+  }};
+  if (attempt < 0 || attempt >= static_cast<int>(kAsk.size())) return std::nullopt;
   const bool ms = s.value("language", "en") == "ms";
   std::string facts = (ms ? "Skor keseluruhan: " : "Overall score: ") +
                       Num(s.value("overall", 0.0)) + " / 100 (" + s["tier"].value("title", "") +
@@ -415,12 +426,19 @@ std::pair<std::string, std::string> NarrativePrompt(const nlohmann::json& s) {
   }
   const std::string system =
       ms ? "Anda menulis ringkasan eksekutif yang ringkas dan tepat tentang kesediaan AI sesebuah "
-           "organisasi. "
-           "Gunakan hanya fakta yang diberi. Tulis satu perenggan dalam Bahasa Melayu."
+           "organisasi. Gunakan hanya fakta yang diberi. Tulis satu perenggan dalam Bahasa Melayu."
          : "You write short, accurate executive summaries of an organisation's AI readiness. Use "
-           "only the "
-           "facts given. Write one paragraph in English.";
-  return {system, (ms ? "Fakta:\n" : "Facts:\n") + facts + (ms ? "\nRingkasan:" : "\nSummary:")};
+           "only the facts given. Write one paragraph in English.";
+  const auto& ask = kAsk[static_cast<size_t>(attempt)];
+  return std::make_pair(system,
+                        (ms ? "Fakta:\n" : "Facts:\n") + facts + (ms ? ask.second : ask.first));
+}
+
+bool UsableNarrative(const std::string& text, const std::string& prompt) {
+  const auto b = text.find_first_not_of(" \n\t");
+  if (b == std::string::npos) return false;
+  const std::string t = text.substr(b, text.find_last_not_of(" \n\t") - b + 1);
+  return t.size() >= 20 && prompt.find(t) == std::string::npos;  // not an echo of the prompt
 }
 
 }  // namespace daulat::assessment

@@ -320,39 +320,49 @@ void AssessmentApi::Narrative(const CallPtr& call) {
   governance::LevelRules rules;
   auto m = ChooseModel(s_, *call, model, level, &rules);
   if (!m.ok()) return call->Fail(m.status(), "model");
-  const auto shown = assessment::InLanguage(framework(), versions->back(), lang);
-  const auto [system, user] = assessment::NarrativePrompt(shown.score);
-  auto req = GroundedRequest(**m, *call, {system, {}, user}, level, 320);
+  auto job = std::make_shared<NarrativeJob>();
+  job->model = *m;
+  job->tenant = a->tenant_id;
+  job->id = a->id;
+  job->shown = assessment::InLanguage(framework(), versions->back(), lang);
+  NarrativeAttempt(call, job, 0);
+}
+
+void AssessmentApi::NarrativeAttempt(const CallPtr& call, const std::shared_ptr<NarrativeJob>& job,
+                                     int attempt) {
+  const auto prompt = assessment::NarrativePrompt(job->shown.score, attempt);
+  if (!prompt)
+    return call->Fail(Unavailable("the model wrote nothing usable; try another model"), "model");
+  auto req = GroundedRequest(*job->model, *call, {prompt->first, {}, prompt->second},
+                             Classification::kTerhad, 320);
   if (!req.ok()) return call->Fail(req.status());
   auto text = std::make_shared<std::string>();
-  const std::string tenant = a->tenant_id, id = a->id, model_name = (*m)->installed.manifest.name;
-  const int64_t version = shown.version;
-  auto ticket = (*m)->scheduler->Submit(std::move(*req), [this, call, text, tenant, id, version,
-                                                          model_name](engine::InferenceUpdate&& u) {
-    *text += u.text;
-    if (!u.finished) return;
-    call->ctx.prompt_tokens += u.stats.prompt_tokens;
-    call->ctx.completion_tokens += u.stats.completion_tokens;
-    if (!u.status.ok()) return call->Fail(u.status);
-    boost::asio::post(blocking_, [this, call, text, tenant, id, version, model_name] {
-      std::string narrative = *text;
-      const auto b = narrative.find_first_not_of(" \n\t");
-      narrative = b == std::string::npos
-                      ? ""
-                      : narrative.substr(b, narrative.find_last_not_of(" \n\t") - b + 1);
-      if (narrative.empty())
-        return call->Fail(Unavailable("the model wrote nothing; try another model"));
-      if (Status st = s_.assessments->SetNarrative(tenant, id, version, narrative, model_name);
-          !st.ok())
-        return call->Fail(st);
-      call->ReplyJson(200, {{"object", "assessment.narrative"},
-                            {"assessment_id", id},
-                            {"version", version},
-                            {"text", narrative},
-                            {"model", model_name},
-                            {"generated", true}});
-    });
-  });
+  auto ticket = job->model->scheduler->Submit(
+      std::move(*req),
+      [this, call, job, attempt, text, user = prompt->second](engine::InferenceUpdate&& u) {
+        *text += u.text;
+        if (!u.finished) return;
+        call->ctx.prompt_tokens += u.stats.prompt_tokens;
+        call->ctx.completion_tokens += u.stats.completion_tokens;
+        if (!u.status.ok()) return call->Fail(u.status);
+        boost::asio::post(blocking_, [this, call, job, attempt, text, user] {
+          if (!assessment::UsableNarrative(*text, user))
+            return NarrativeAttempt(call, job, attempt + 1);
+          const auto b = text->find_first_not_of(" \n\t");
+          const std::string narrative = text->substr(b, text->find_last_not_of(" \n\t") - b + 1);
+          const std::string model_name = job->model->installed.manifest.name;
+          if (Status st = s_.assessments->SetNarrative(job->tenant, job->id, job->shown.version,
+                                                       narrative, model_name);
+              !st.ok())
+            return call->Fail(st);
+          call->ReplyJson(200, {{"object", "assessment.narrative"},
+                                {"assessment_id", job->id},
+                                {"version", job->shown.version},
+                                {"text", narrative},
+                                {"model", model_name},
+                                {"generated", true}});
+        });
+      });
   if (!ticket.ok()) return call->Fail(ticket.status());
 }
 
