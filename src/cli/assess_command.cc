@@ -2,6 +2,7 @@
 // answers file, scored, optionally stored for a tenant (with the platform's
 // evidence and versions over time), and written as an HTML or PDF report.
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -79,7 +80,7 @@ void PrintScorecard(const json& s, const std::string& L) {
               ms ? "peringkat" : "tier", s["tier"]["title"].get<std::string>().c_str(),
               s["answered"].get<int>(), s["total"].get<int>(), ms ? "dijawab" : "answered");
   for (const auto& p : s["pillars"]) {
-    const int filled = static_cast<int>(p["score"].get<double>() / 5 + 0.5);
+    const auto filled = std::lround(p["score"].get<double>() / 5);
     std::string bar;
     for (int i = 0; i < 20; ++i) bar += i < filled ? "#" : ".";
     std::printf("  %-32s %5.1f  %s\n", p["title"].get<std::string>().c_str(),
@@ -88,7 +89,7 @@ void PrintScorecard(const json& s, const std::string& L) {
   std::printf("\n%s\n", ms ? "Get (kewajipan)" : "Gates (obligations)");
   for (const auto& gte : s["gates"]) {
     const std::string st = gte["status"];
-    const char* label = st == "met"     ? (ms ? "ok" : "ok")
+    const char* label = st == "met"     ? "ok"
                         : st == "unmet" ? (ms ? "TIDAK DIPENUHI" : "NOT MET")
                                         : (ms ? "TIDAK DIKETAHUI" : "UNKNOWN");
     std::printf("  %-15s %s\n", label, gte["title"].get<std::string>().c_str());

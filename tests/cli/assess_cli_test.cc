@@ -53,6 +53,15 @@ TEST_F(AssessCliTest, AnAnswersFileGivesTheScorecardAndAReport) {
   EXPECT_NE(ms.out.find("Skor keseluruhan 37.1"), std::string::npos) << ms.out;
   EXPECT_NE(ms.out.find("TIDAK DIPENUHI  Pegawai perlindungan data (PDPA)"), std::string::npos)
       << ms.out;
+  ASSERT_EQ(Run({"assess", "--answers", kAnswers, "--language", "ms", "--report",
+                 (data_ / "r-ms.html").string()})
+                .exit_code,
+            0);
+  std::ifstream ms_html(data_ / "r-ms.html");
+  const std::string ms_text((std::istreambuf_iterator<char>(ms_html)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_NE(ms_text.find("Strategi dan kepimpinan"), std::string::npos);
+  EXPECT_EQ(ms_text.find("Strategy and leadership"), std::string::npos);
   std::ifstream pdf(data_ / "r.pdf", std::ios::binary);
   std::string head(5, '\0');
   pdf.read(head.data(), 5);
