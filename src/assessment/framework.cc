@@ -1,54 +1,17 @@
 #include "assessment/framework.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "assessment/gate_conditions.h"
+
 namespace daulat::assessment {
 namespace {
 
 using nlohmann::json;
-
-// YAML 1.2 core schema for plain scalars; anything else is a string.
-json PlainScalar(const std::string& s) {
-  static const std::regex kInt("[-+]?[0-9]+");
-  static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (std::regex_match(s, kInt)) {
-    try {
-      return std::stoll(s);
-    } catch (const std::out_of_range&) {
-      return s;
-    }
-  }
-  if (std::regex_match(s, kFloat)) return std::stod(s);
-  return s;
-}
-
-json ToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar: return n.Tag() == "!" ? json(n.Scalar()) : PlainScalar(n.Scalar());
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : n) out.push_back(ToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : n) out[kv.first.as<std::string>()] = ToJson(kv.second);
-      return out;
-    }
-  }
-  return nullptr;
-}
 
 // Reads fields of one object, remembering the first problem with its path.
 class Reader {
@@ -189,47 +152,10 @@ std::optional<EvidenceSpec> EvidenceOf(Reader& q) {
   return spec;
 }
 
-Status CheckCondition(const json& c, const std::string& path, const std::set<std::string>& facts,
-                      int depth) {
-  const auto bad = [&](const std::string& what) {
-    return InvalidArgument("framework: " + path + " " + what);
-  };
-  if (depth > 16) return bad("is nested too deeply");
-  if (!c.is_object() || c.size() != (c.contains("fact") ? 2u : 1u))
-    return bad("must be {fact, eq|gt|ge|lt|le: value} or one of all/any/not");
-  if (c.contains("all") || c.contains("any")) {
-    const json& list = c.contains("all") ? c["all"] : c["any"];
-    if (!list.is_array() || list.empty()) return bad("all/any must be a non-empty list");
-    for (size_t i = 0; i < list.size(); ++i) {
-      DAULAT_RETURN_IF_ERROR(
-          CheckCondition(list[i], path + "[" + std::to_string(i) + "]", facts, depth + 1));
-    }
-    return Status::Ok();
-  }
-  if (c.contains("not")) return CheckCondition(c["not"], path + ".not", facts, depth + 1);
-  if (!c["fact"].is_string() || facts.count(c["fact"].get<std::string>()) == 0)
-    return bad("names an unknown fact");
-  for (const char* op : {"eq", "gt", "ge", "lt", "le"}) {
-    if (!c.contains(op)) continue;
-    if (std::string(op) != "eq" && !c[op].is_number())
-      return bad(std::string(op) + " needs a number");
-    return Status::Ok();
-  }
-  return bad("needs one of eq, gt, ge, lt, le");
-}
-
 }  // namespace
 
 const std::string& Text::In(std::string_view language) const {
   return language == "ms" && !ms.empty() ? ms : en;
-}
-
-Result<json> ParseYaml(const std::string& text) {
-  try {
-    return ToJson(YAML::Load(text));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("not valid YAML or JSON: " + std::string(e.what()));
-  }
 }
 
 const Question* Framework::FindQuestion(std::string_view qid) const {
@@ -396,50 +322,6 @@ const Framework& DefaultFramework() {
     return std::move(f).value();
   }();
   return kDefault;
-}
-
-namespace {
-
-Truth Compare(const json& c, const json& v) {
-  for (const char* op : {"eq", "gt", "ge", "lt", "le"}) {
-    if (!c.contains(op)) continue;
-    const json& want = c[op];
-    if (std::string(op) == "eq") {
-      if (want.is_number() && v.is_number())
-        return want.get<double>() == v.get<double>() ? Truth::kTrue : Truth::kFalse;
-      return want == v ? Truth::kTrue : Truth::kFalse;
-    }
-    if (!v.is_number()) return Truth::kUnknown;
-    const double a = v.get<double>(), b = want.get<double>();
-    const std::string o = op;
-    const bool r = o == "gt" ? a > b : o == "ge" ? a >= b : o == "lt" ? a < b : a <= b;
-    return r ? Truth::kTrue : Truth::kFalse;
-  }
-  return Truth::kUnknown;
-}
-
-}  // namespace
-
-Truth Evaluate(const json& c, const std::map<std::string, json>& facts) {
-  if (c.contains("all") || c.contains("any")) {
-    const bool all = c.contains("all");
-    bool unknown = false;
-    for (const auto& sub : all ? c["all"] : c["any"]) {
-      const Truth t = Evaluate(sub, facts);
-      if (t == Truth::kUnknown)
-        unknown = true;
-      else if ((t == Truth::kTrue) != all)
-        return t;  // all: a false decides; any: a true decides
-    }
-    return unknown ? Truth::kUnknown : (all ? Truth::kTrue : Truth::kFalse);
-  }
-  if (c.contains("not")) {
-    const Truth t = Evaluate(c["not"], facts);
-    return t == Truth::kUnknown ? t : (t == Truth::kTrue ? Truth::kFalse : Truth::kTrue);
-  }
-  const auto it = facts.find(c.value("fact", ""));
-  if (it == facts.end() || it->second.is_null()) return Truth::kUnknown;
-  return Compare(c, it->second);
 }
 
 }  // namespace daulat::assessment

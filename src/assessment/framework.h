@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "assessment/gate_conditions.h"
 #include "common/status.h"
 
 namespace daulat::assessment {
@@ -115,10 +116,5 @@ std::string_view DefaultFrameworkText();
 
 // The framework in one language, for questionnaires (the console's).
 nlohmann::json FrameworkToJson(const Framework& f, const std::string& language);
-
-// Kleene logic over the facts answered so far: a condition over an
-// unanswered fact may be unknown.
-enum class Truth { kFalse, kTrue, kUnknown };
-Truth Evaluate(const nlohmann::json& condition, const std::map<std::string, nlohmann::json>& facts);
 
 }  // namespace daulat::assessment

@@ -24,15 +24,6 @@ struct ReportInput {
 // target level (the numbers are the same; the stored scorecard is English).
 ScoredVersion InLanguage(const Framework& f, ScoredVersion v, const std::string& language);
 
-// A prompt asking a local model for a short narrative of a scorecard (in
-// the scorecard's language): {system, user}, for attempt 0, 1, ...; nullopt
-// when there is no further way to ask. The narrative is shown marked as
-// generated and never replaces the rule-based roadmap.
-std::optional<std::pair<std::string, std::string>> NarrativePrompt(const nlohmann::json& score,
-                                                                   int attempt);
-// False for text too short to be a narrative or copied from the prompt.
-bool UsableNarrative(const std::string& text, const std::string& prompt);
-
 // A self-contained HTML document: no script, no external resource; the
 // radar chart is inline SVG. Every text from answers is escaped.
 std::string ReportHtml(const ReportInput& in);

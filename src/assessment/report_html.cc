@@ -2,11 +2,9 @@
 // change since the baseline), gates, gaps, roadmap, the model's narrative
 // (marked as generated) and every answer as an appendix.
 
-#include <array>
 #include <cmath>
 #include <ctime>
 #include <map>
-#include <optional>
 #include <sstream>
 
 #include "assessment/report.h"
@@ -396,49 +394,6 @@ ScoredVersion InLanguage(const Framework& f, ScoredVersion v, const std::string&
   const int target = v.score.value("target_level", 0);
   v.score = ScoreToJson(f, answers, ScoreAnswers(f, answers, target), language);
   return v;
-}
-
-std::optional<std::pair<std::string, std::string>> NarrativePrompt(const nlohmann::json& s,
-                                                                   int attempt) {
-  // Small models answer a question more reliably than they follow an
-  // instruction; the second attempt asks differently.
-  static const std::array<std::pair<const char*, const char*>, 2> kAsk = {{
-      {"\nWhat is the state of this organisation's AI readiness?",
-       "\nApakah tahap kesediaan AI organisasi ini?"},
-      {"\nSummary:", "\nRingkasan:"},
-  }};
-  if (attempt < 0 || attempt >= static_cast<int>(kAsk.size())) return std::nullopt;
-  const bool ms = s.value("language", "en") == "ms";
-  std::string facts = (ms ? "Skor keseluruhan: " : "Overall score: ") +
-                      Num(s.value("overall", 0.0)) + " / 100 (" + s["tier"].value("title", "") +
-                      ")\n";
-  for (const auto& p : s["pillars"])
-    facts += "- " + p.value("title", "") + ": " + Num(p.value("score", 0.0)) + "\n";
-  for (const auto& g : s["gates"]) {
-    if (g.value("status", "") != "met")
-      facts += (ms ? "Kewajipan belum dipenuhi: " : "Obligation not met: ") + g.value("title", "") +
-               "\n";
-  }
-  int n = 0;
-  for (const auto& g : s["gaps"]) {
-    if (++n > 5) break;
-    facts += (ms ? "Jurang: " : "Gap: ") + g.value("text", "") + "\n";
-  }
-  const std::string system =
-      ms ? "Anda menulis ringkasan eksekutif yang ringkas dan tepat tentang kesediaan AI sesebuah "
-           "organisasi. Gunakan hanya fakta yang diberi. Tulis satu perenggan dalam Bahasa Melayu."
-         : "You write short, accurate executive summaries of an organisation's AI readiness. Use "
-           "only the facts given. Write one paragraph in English.";
-  const auto& ask = kAsk[static_cast<size_t>(attempt)];
-  return std::make_pair(system,
-                        (ms ? "Fakta:\n" : "Facts:\n") + facts + (ms ? ask.second : ask.first));
-}
-
-bool UsableNarrative(const std::string& text, const std::string& prompt) {
-  const auto b = text.find_first_not_of(" \n\t");
-  if (b == std::string::npos) return false;
-  const std::string t = text.substr(b, text.find_last_not_of(" \n\t") - b + 1);
-  return t.size() >= 20 && prompt.find(t) == std::string::npos;  // not an echo of the prompt
 }
 
 }  // namespace daulat::assessment

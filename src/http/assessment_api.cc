@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "assessment/narrative.h"
 #include "assessment/platform_evidence.h"
 #include "assessment/report.h"
 #include "http/grounded_calls.h"

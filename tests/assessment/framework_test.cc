@@ -46,7 +46,9 @@ TEST(FrameworkTest, PdpaGatesFollowTheThresholds) {
     if (g.id == "pdpa.dpo") dpo = &g;
   }
   ASSERT_NE(dpo, nullptr);
-  const auto unmet = [&](std::map<std::string, json> facts) { return Evaluate(dpo->when, facts); };
+  const auto unmet = [&](const std::map<std::string, json>& facts) {
+    return Evaluate(dpo->when, facts);
+  };
   EXPECT_EQ(unmet({{"data_subjects", 25000}, {"sensitive_data", false}, {"dpo_appointed", false}}),
             Truth::kTrue);
   EXPECT_EQ(unmet({{"data_subjects", 15000}, {"sensitive_data", true}, {"dpo_appointed", false}}),

@@ -126,7 +126,7 @@ TEST(ReportTest, PdfHasItsSectionsAndDrawsTheRadarChart) {
     const auto* row = reinterpret_cast<const unsigned char*>(img.const_data()) +
                       static_cast<ptrdiff_t>(y) * img.bytes_per_row();
     for (int x = 0; x < img.width(); ++x) {
-      const unsigned char* p = row + x * 4;  // BGRA
+      const unsigned char* p = row + static_cast<ptrdiff_t>(x) * 4;  // BGRA
       if (std::abs(p[2] - 0x1f) < 24 && std::abs(p[1] - 0x6f) < 24 && std::abs(p[0] - 0x8b) < 24)
         ++chart;
     }

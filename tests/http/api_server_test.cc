@@ -211,8 +211,10 @@ TEST_F(ApiServerTest, TheOpenApiDocumentMatchesTheRoutes) {
   auto usage = std::move(gateway::UsageMeter::Open(*db)).value();
   auto blobs = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
   auto library = std::move(knowledge::Library::Open(*db, *blobs)).value();
+  auto assessments = std::move(assessment::Assessments::Open(*db)).value();
   ApiServices services;
   services.library = library.get();
+  services.assessments = assessments.get();
   services.models = host_.get();
   services.pipeline = pipeline_.get();
   services.identity = ids.get();
