@@ -3,17 +3,9 @@
 #include <array>
 #include <cstdio>
 
+#include "assessment/report.h"
+
 namespace daulat::assessment {
-namespace {
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
-}  // namespace
-
 std::optional<std::pair<std::string, std::string>> NarrativePrompt(const nlohmann::json& s,
                                                                    int attempt) {
   // Small models answer a question more reliably than they follow an
@@ -26,10 +18,10 @@ std::optional<std::pair<std::string, std::string>> NarrativePrompt(const nlohman
   if (attempt < 0 || attempt >= static_cast<int>(kAsk.size())) return std::nullopt;
   const bool ms = s.value("language", "en") == "ms";
   std::string facts = (ms ? "Skor keseluruhan: " : "Overall score: ") +
-                      Num(s.value("overall", 0.0)) + " / 100 (" + s["tier"].value("title", "") +
-                      ")\n";
+                      OneDecimal(s.value("overall", 0.0)) + " / 100 (" +
+                      s["tier"].value("title", "") + ")\n";
   for (const auto& p : s["pillars"])
-    facts += "- " + p.value("title", "") + ": " + Num(p.value("score", 0.0)) + "\n";
+    facts += "- " + p.value("title", "") + ": " + OneDecimal(p.value("score", 0.0)) + "\n";
   for (const auto& g : s["gates"]) {
     if (g.value("status", "") != "met")
       facts += (ms ? "Kewajipan belum dipenuhi: " : "Obligation not met: ") + g.value("title", "") +

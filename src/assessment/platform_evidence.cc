@@ -1,24 +1,9 @@
 #include "assessment/platform_evidence.h"
 
-#include <ctime>
-
 #include "common/clock.h"
 #include "governance/audit_log.h"
 
 namespace daulat::assessment {
-namespace {
-
-std::string DayAgo(int days) {
-  const std::time_t t = static_cast<std::time_t>(UnixSeconds() - int64_t{days} * 86400);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-}  // namespace
-
 std::map<std::string, nlohmann::json> CollectEvidence(const PlatformSources& s,
                                                       const std::string& tenant_id) {
   std::map<std::string, nlohmann::json> out;
@@ -42,7 +27,7 @@ std::map<std::string, nlohmann::json> CollectEvidence(const PlatformSources& s,
   }
   if (s.usage != nullptr) {
     gateway::UsageQuery q;
-    q.from_day = DayAgo(29);
+    q.from_day = UtcDay(UnixSeconds() - int64_t{29} * 86400);
     q.by_day = false;
     if (auto rows = s.usage->Query(tenant_id, q); rows.ok()) {
       int64_t requests = 0;

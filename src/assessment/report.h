@@ -36,8 +36,8 @@ Result<std::string> ReportPdf(const ReportInput& in);
 std::vector<std::pair<double, double>> RadarPoints(const std::vector<double>& values, double cx,
                                                    double cy, double r);
 
-// "2026-11-29" (UTC).
-std::string FormatUtcDay(int64_t unix_seconds);
+// "37.1": scores as reports print them.
+std::string OneDecimal(double v);
 
 // Report labels in the report's language.
 const std::string& ReportLabel(const std::string& key, const std::string& language);

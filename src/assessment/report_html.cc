@@ -3,11 +3,12 @@
 // (marked as generated) and every answer as an appendix.
 
 #include <cmath>
-#include <ctime>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
 #include "assessment/report.h"
+#include "common/clock.h"
 
 namespace daulat::assessment {
 namespace {
@@ -88,14 +89,6 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-std::string Num(double v) {
-  std::ostringstream o;
-  o.setf(std::ios::fixed);
-  o.precision(1);
-  o << v;
-  return o.str();
-}
-
 std::string Fill(std::string s, const std::map<std::string, std::string>& params) {
   for (const auto& [k, v] : params) {
     const std::string key = "{" + k + "}";
@@ -120,12 +113,9 @@ const char* kStyle =
 
 }  // namespace
 
-std::string FormatUtcDay(int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+std::string OneDecimal(double v) {
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  std::snprintf(buf, sizeof buf, "%.1f", v);
   return buf;
 }
 
@@ -152,7 +142,7 @@ namespace {
 
 std::string Polygon(const std::vector<std::pair<double, double>>& pts, const std::string& attrs) {
   std::string s = "<polygon points=\"";
-  for (const auto& [x, y] : pts) s += Num(x) + "," + Num(y) + " ";
+  for (const auto& [x, y] : pts) s += OneDecimal(x) + "," + OneDecimal(y) + " ";
   return s + "\" " + attrs + "/>";
 }
 
@@ -176,13 +166,13 @@ std::string RadarSvg(const ReportInput& in) {
   const auto corners = RadarPoints(std::vector<double>(pillars.size(), 100.0), cx, cy, r);
   for (size_t i = 0; i < corners.size(); ++i) {
     const auto [x, y] = corners[i];
-    svg += "<line x1=\"" + Num(cx) + "\" y1=\"" + Num(cy) + "\" x2=\"" + Num(x) + "\" y2=\"" +
-           Num(y) + "\" stroke=\"#d8dde4\"/>";
+    svg += "<line x1=\"" + OneDecimal(cx) + "\" y1=\"" + OneDecimal(cy) + "\" x2=\"" +
+           OneDecimal(x) + "\" y2=\"" + OneDecimal(y) + "\" stroke=\"#d8dde4\"/>";
     const double lx = cx + (x - cx) * 1.18, ly = cy + (y - cy) * 1.12 + 4;
     const char* anchor = std::abs(lx - cx) < 10 ? "middle" : (lx < cx ? "end" : "start");
-    svg += "<text x=\"" + Num(lx) + "\" y=\"" + Num(ly) + "\" text-anchor=\"" + anchor + "\">" +
-           Escape(pillars[i].value("title", "")) + " " + Num(pillars[i].value("score", 0.0)) +
-           "</text>";
+    svg += "<text x=\"" + OneDecimal(lx) + "\" y=\"" + OneDecimal(ly) + "\" text-anchor=\"" +
+           anchor + "\">" + Escape(pillars[i].value("title", "")) + " " +
+           OneDecimal(pillars[i].value("score", 0.0)) + "</text>";
   }
   if (in.baseline != nullptr && in.baseline->score.contains("pillars") &&
       in.baseline->score["pillars"].size() == pillars.size())
@@ -210,7 +200,7 @@ std::string SummarySection(const ReportInput& in) {
   const std::string& L = in.language;
   std::string h = "<h2 id=\"summary\">" + Escape(ReportLabel("summary", L)) + "</h2><table>";
   h += Row({Escape(ReportLabel("overall", L)),
-            "<span class=\"big\">" + Num(s.value("overall", 0.0)) + "</span> / 100"});
+            "<span class=\"big\">" + OneDecimal(s.value("overall", 0.0)) + "</span> / 100"});
   h += Row({Escape(ReportLabel("tier", L)),
             "<strong>" + Escape(s["tier"].value("title", "")) + "</strong>"});
   h += Row({Escape(ReportLabel("answered", L)),
@@ -227,8 +217,8 @@ std::string SummarySection(const ReportInput& in) {
   if (in.baseline != nullptr) {
     h += Row({Escape(ReportLabel("baseline", L)),
               Escape(in.baseline->assessment_id) + " v" + std::to_string(in.baseline->version) +
-                  " (" + Escape(FormatUtcDay(in.baseline->scored_at)) +
-                  "): " + Num(in.baseline->score.value("overall", 0.0))});
+                  " (" + Escape(UtcDay(in.baseline->scored_at)) +
+                  "): " + OneDecimal(in.baseline->score.value("overall", 0.0))});
   }
   return h + "</table>";
 }
@@ -250,10 +240,10 @@ std::string PillarSection(const ReportInput& in) {
     if (const auto it = before.find(p.value("id", "")); it != before.end()) {
       const double d = p.value("score", 0.0) - it->second;
       change = "<span class=\"" + std::string(d >= 0 ? "up" : "down") + "\">" +
-               (d >= 0 ? "+" : "") + Num(d) + "</span>";
+               (d >= 0 ? "+" : "") + OneDecimal(d) + "</span>";
     }
     h +=
-        Row({Escape(p.value("title", "")), Num(p.value("score", 0.0)), change,
+        Row({Escape(p.value("title", "")), OneDecimal(p.value("score", 0.0)), change,
              std::to_string(p.value("answered", 0)) + " / " + std::to_string(p.value("total", 0))});
   }
   return h + "</table>";
@@ -288,7 +278,7 @@ std::string GapSection(const ReportInput& in) {
     h += Row({std::to_string(++n),
               Escape(g.value("pillar_title", "")) + ": " + Escape(g.value("text", "")),
               level == 0 ? Escape(ReportLabel("unanswered", L)) : std::to_string(level),
-              std::to_string(g.value("target", 0)), Num(g.value("priority", 0.0))});
+              std::to_string(g.value("target", 0)), OneDecimal(g.value("priority", 0.0))});
   }
   return h + "</table>";
 }
@@ -371,8 +361,7 @@ std::string ReportHtml(const ReportInput& in) {
   h += "<p class=\"muted\">" + Escape(a.title) + " · " + Escape(ReportLabel("framework", L)) + " " +
        Escape(in.framework->title.In(L)) + " (" + Escape(in.framework->Name()) + ") · " +
        Escape(ReportLabel("version", L)) + " " + std::to_string(in.version->version) + " · " +
-       Escape(ReportLabel("scored", L)) + " " + Escape(FormatUtcDay(in.version->scored_at)) +
-       "</p>";
+       Escape(ReportLabel("scored", L)) + " " + Escape(UtcDay(in.version->scored_at)) + "</p>";
   h += SummarySection(in) + PillarSection(in) + GateSection(in) + GapSection(in) +
        RoadmapSection(in);
   if (!in.version->narrative.empty()) {

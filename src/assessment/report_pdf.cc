@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "assessment/report.h"
+#include "common/clock.h"
 
 namespace daulat::assessment {
 namespace {
@@ -23,14 +24,6 @@ constexpr Rgb kMuted{0.353, 0.392, 0.447};
 constexpr Rgb kRed{0.702, 0.149, 0.118};
 constexpr Rgb kGreen{0.118, 0.42, 0.208};
 constexpr Rgb kChart{0.122, 0.435, 0.545};
-
-std::string Num(double v) {
-  std::ostringstream o;
-  o.setf(std::ios::fixed);
-  o.precision(1);
-  o << v;
-  return o.str();
-}
 
 // A top-to-bottom writer: text wraps to the page width and flows onto new pages.
 class PdfWriter {
@@ -199,7 +192,8 @@ void Summary(PdfWriter& w, const ReportInput& in) {
   const std::string& L = in.language;
   const json& s = in.version->score;
   w.Heading(ReportLabel("summary", L));
-  w.Text(ReportLabel("overall", L) + ": " + Num(s.value("overall", 0.0)) + " / 100", 16, true);
+  w.Text(ReportLabel("overall", L) + ": " + OneDecimal(s.value("overall", 0.0)) + " / 100", 16,
+         true);
   w.Text(ReportLabel("tier", L) + ": " + s["tier"].value("title", ""), 11, true);
   w.Text(ReportLabel("answered", L) + ": " + std::to_string(s.value("answered", 0)) + " / " +
          std::to_string(s.value("total", 0)));
@@ -214,8 +208,8 @@ void Summary(PdfWriter& w, const ReportInput& in) {
     w.Text(ReportLabel("blocked", L) + ": " + blocked, 10, true, kRed);
   if (in.baseline != nullptr)
     w.Text(ReportLabel("baseline", L) + ": " + in.baseline->assessment_id + " v" +
-               std::to_string(in.baseline->version) + " (" + FormatUtcDay(in.baseline->scored_at) +
-               "): " + Num(in.baseline->score.value("overall", 0.0)),
+               std::to_string(in.baseline->version) + " (" + UtcDay(in.baseline->scored_at) +
+               "): " + OneDecimal(in.baseline->score.value("overall", 0.0)),
            9, false, kMuted);
 }
 
@@ -233,16 +227,16 @@ void Pillars(PdfWriter& w, const ReportInput& in) {
   }
   for (const auto& p : in.version->score["pillars"]) {
     current.push_back(p.value("score", 0.0));
-    labels.push_back(p.value("title", "") + " " + Num(p.value("score", 0.0)));
+    labels.push_back(p.value("title", "") + " " + OneDecimal(p.value("score", 0.0)));
   }
   w.Radar(current, baseline, labels);
   for (const auto& p : in.version->score["pillars"]) {
-    std::string line = p.value("title", "") + ": " + Num(p.value("score", 0.0)) + " (" +
+    std::string line = p.value("title", "") + ": " + OneDecimal(p.value("score", 0.0)) + " (" +
                        std::to_string(p.value("answered", 0)) + "/" +
                        std::to_string(p.value("total", 0)) + ")";
     if (const auto it = before.find(p.value("id", "")); it != before.end()) {
       const double d = p.value("score", 0.0) - it->second;
-      line += "  " + ReportLabel("change", L) + " " + (d >= 0 ? "+" : "") + Num(d);
+      line += "  " + ReportLabel("change", L) + " " + (d >= 0 ? "+" : "") + OneDecimal(d);
     }
     w.Text(line);
   }
@@ -267,7 +261,7 @@ void GatesAndGaps(PdfWriter& w, const ReportInput& in) {
            " (" + ReportLabel("level", L) + " " +
            (level == 0 ? ReportLabel("unanswered", L) : std::to_string(level)) + " → " +
            std::to_string(g.value("target", 0)) + ", " + ReportLabel("priority", L) + " " +
-           Num(g.value("priority", 0.0)) + ")");
+           OneDecimal(g.value("priority", 0.0)) + ")");
   }
 }
 
@@ -332,7 +326,7 @@ Result<std::string> ReportPdf(const ReportInput& in) {
   w.Text(ReportLabel("report", L) + ": " + in.assessment->organisation, 20, true, kBrand);
   w.Text(in.assessment->title + " · " + in.framework->title.In(L) + " (" + in.framework->Name() +
              ") · " + ReportLabel("version", L) + " " + std::to_string(in.version->version) +
-             " · " + ReportLabel("scored", L) + " " + FormatUtcDay(in.version->scored_at),
+             " · " + ReportLabel("scored", L) + " " + UtcDay(in.version->scored_at),
          9, false, kMuted);
   Summary(w, in);
   Pillars(w, in);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace daulat::gateway {
@@ -14,15 +15,6 @@ const std::vector<store::Migration> kMigrations = {
      "model TEXT NOT NULL, requests INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, "
      "completion_tokens INTEGER NOT NULL, PRIMARY KEY (tenant_id, day, key_id, model));"},
 };
-
-std::string UtcDay() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -67,9 +59,9 @@ void UsageMeter::OnComplete(const RequestContext& ctx) {
   if (ctx.http_status == 0 || (ctx.permission != Permission::kInfer && tokens == 0)) return;
   if (ctx.http_status >= 400 && tokens == 0) return;
   const auto& p = ctx.caller.principal;
-  Record(p.tenant_id, UtcDay(), ctx.caller.key_id.empty() ? "anonymous" : ctx.caller.key_id,
-         ctx.model, static_cast<int64_t>(ctx.prompt_tokens),
-         static_cast<int64_t>(ctx.completion_tokens));
+  Record(p.tenant_id, UtcDay(UnixSeconds()),
+         ctx.caller.key_id.empty() ? "anonymous" : ctx.caller.key_id, ctx.model,
+         static_cast<int64_t>(ctx.prompt_tokens), static_cast<int64_t>(ctx.completion_tokens));
 }
 
 void UsageMeter::Record(const std::string& tenant_id, const std::string& day,

@@ -75,6 +75,14 @@ Result<assessment::Assessment> AssessmentApi::Load(const ApiCall& call, const st
   return a;
 }
 
+Result<std::vector<assessment::ScoredVersion>> AssessmentApi::ScoredVersions(
+    const assessment::Assessment& a) {
+  auto versions = s_.assessments->Versions(a.tenant_id, a.id);
+  if (versions.ok() && versions->empty())
+    return InvalidArgument("the assessment has not been scored yet: POST .../score first");
+  return versions;
+}
+
 std::map<std::string, json> AssessmentApi::Evidence(const std::string& tenant_id) const {
   assessment::PlatformSources src;
   src.db = s_.db;
@@ -242,11 +250,8 @@ void AssessmentApi::Report(const CallPtr& call) {
   boost::asio::post(blocking_, [this, call, lang, format, wanted] {
     auto a = Load(*call, call->params.at(0));
     if (!a.ok()) return call->Fail(a.status());
-    auto versions = s_.assessments->Versions(a->tenant_id, a->id);
+    auto versions = ScoredVersions(*a);
     if (!versions.ok()) return call->Fail(versions.status());
-    if (versions->empty())
-      return call->Fail(
-          InvalidArgument("the assessment has not been scored yet: POST .../score first"));
     const assessment::ScoredVersion* picked = &versions->back();
     for (const auto& v : *versions) {
       if (v.version == wanted) picked = &v;
@@ -312,11 +317,8 @@ void AssessmentApi::Narrative(const CallPtr& call) {
   call->ctx.resource = "assessment:" + call->params.at(0);
   auto a = Load(*call, call->params.at(0));
   if (!a.ok()) return call->Fail(a.status());
-  auto versions = s_.assessments->Versions(a->tenant_id, a->id);
+  auto versions = ScoredVersions(*a);
   if (!versions.ok()) return call->Fail(versions.status());
-  if (versions->empty())
-    return call->Fail(
-        InvalidArgument("the assessment has not been scored yet: POST .../score first"));
   const Classification level = Classification::kTerhad;
   governance::LevelRules rules;
   auto m = ChooseModel(s_, *call, model, level, &rules);

@@ -47,6 +47,8 @@ class AssessmentApi {
   const assessment::Framework& framework() const;
   // The stored assessment of the caller's tenant, read against the framework.
   Result<assessment::Assessment> Load(const ApiCall& call, const std::string& id);
+  // Its versions, oldest first; INVALID_ARGUMENT when it was never scored.
+  Result<std::vector<assessment::ScoredVersion>> ScoredVersions(const assessment::Assessment& a);
   std::map<std::string, nlohmann::json> Evidence(const std::string& tenant_id) const;
   nlohmann::json ToJson(const assessment::Assessment& a);
 

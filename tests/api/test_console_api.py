@@ -7,7 +7,7 @@ import pathlib
 
 from conftest import API_KEY, MODEL, REPO, http
 from test_lumin import upload
-from test_management import api, audit, create_key, new_tenant
+from test_management import api, audit, create_key, new_tenant, verify_inclusion
 
 CONSOLE = REPO / "console"
 
@@ -53,26 +53,6 @@ def test_model_registry_shows_manifests_and_model_cards(base_url):
     assert api(base_url, "GET", "/api/v1/models").status_code in (200, 401)  # loopback may be open; never a crash
 
 
-def verify_inclusion(leaf_hash, index, size, proof, root):
-    """RFC 9162 2.1.3.2, independently of the server's code."""
-    if index >= size:
-        return False
-    fn, sn, r = index, size - 1, leaf_hash
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = hashlib.sha256(b"\x01" + p + r).digest()
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = hashlib.sha256(b"\x01" + r + p).digest()
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
 def test_audit_record_with_inclusion_proof(base_url):
     tid, owner = new_tenant(base_url, "proof")
     _, other = new_tenant(base_url, "proof-other")
@@ -85,7 +65,7 @@ def test_audit_record_with_inclusion_proof(base_url):
     assert p["seq"] == seq and p["record"]["tenant_id"] == tid and p["proof_verified"]
     leaf = hashlib.sha256(b"\x00" + p["leaf"].encode()).digest()
     assert leaf.hex() == p["leaf_hash"]
-    assert verify_inclusion(leaf, seq, p["checkpoint"]["tree_size"], [bytes.fromhex(x) for x in p["inclusion_proof"]],
+    assert verify_inclusion(seq, p["checkpoint"]["tree_size"], leaf, [bytes.fromhex(x) for x in p["inclusion_proof"]],
                             bytes.fromhex(p["checkpoint"]["root"]))
     assert p["checkpoint"]["note"].startswith("daulat/audit\n" + str(p["checkpoint"]["tree_size"]) + "\n")
     # Another tenant's record, a missing one and garbage.
