@@ -1,8 +1,7 @@
 #include "assessment/assessments.h"
 
-#include <sodium.h>
-
 #include "common/clock.h"
+#include "common/random_id.h"
 
 namespace daulat::assessment {
 namespace {
@@ -27,18 +26,6 @@ const std::vector<std::string> kColumns = {"assessment_id", "title",        "org
 const std::vector<std::string> kVersionColumns = {"assessment_id", "version",        "scored_at",
                                                   "scored_by",     "score",          "answers",
                                                   "narrative",     "narrative_model"};
-
-std::string NewId() {
-  unsigned char raw[10];
-  randombytes_buf(raw, sizeof raw);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "asm_";
-  for (const unsigned char b : raw) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
 
 // Answers are kept as stored JSON and read back against the current
 // framework by the caller (questions a newer framework dropped disappear).
@@ -82,7 +69,7 @@ Result<Assessment> Assessments::Create(const std::string& tenant_id, const std::
                                        const std::string& title, const std::string& organisation,
                                        const Framework& framework, int target_level) {
   Assessment a;
-  a.id = NewId();
+  a.id = NewId("asm_");
   a.tenant_id = tenant_id;
   a.title = title;
   a.organisation = organisation;

@@ -1,7 +1,5 @@
 #include "knowledge/library_internal.h"
 
-#include <sodium.h>
-
 #include "common/sha256.h"
 #include "knowledge/text_analyzer.h"
 
@@ -30,18 +28,6 @@ std::string Visible(const Reader& r, const std::string& alias, std::vector<store
     params.emplace_back("% " + LikeEscaped(r.groups[i]) + " %");
   }
   return sql + ")";
-}
-
-std::string NewId(const char* prefix) {
-  unsigned char raw[10];
-  randombytes_buf(raw, sizeof raw);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = prefix;
-  for (const unsigned char b : raw) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
 }
 
 std::string TermToken(const std::string& term) {

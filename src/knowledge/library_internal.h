@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/random_id.h"
 #include "knowledge/library.h"
 #include "store/database.h"
 
@@ -14,8 +15,7 @@ namespace daulat::knowledge::internal {
 // rows of table alias `alias` that the reader may see: tenant, clearance, ACL.
 std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params);
 
-// A new random id: `prefix` and 20 hex digits (80 bits).
-std::string NewId(const char* prefix);
+using daulat::NewId;  // common/random_id.h
 
 // The opaque index token of one analysed term ("t" + 16 hex of its SHA-256).
 std::string TermToken(const std::string& term);
