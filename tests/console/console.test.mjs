@@ -405,6 +405,43 @@ test('readiness: an admin answers the questionnaire step by step, scores it and 
   assertClean(a);
 });
 
+test('keyboard only: sign in, skip to content, ask, open a citation and close it', async () => {
+  const p = await open();
+  const { page } = p;
+  const focused = () => page.evaluate(() => { const e = document.activeElement; return `${e.tagName} ${e.getAttribute('aria-label') || e.textContent.trim().slice(0, 40)}`; });
+  // The sign-in form starts on the user name; Enter in a field submits.
+  await page.keyboard.type('ravi');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.type('kementerian');
+  await page.keyboard.press('Enter');
+  await page.locator('header.top').waitFor();
+  await page.keyboard.press('Tab');
+  assert.match(await focused(), /^A Skip to content/);
+  await page.keyboard.press('Enter');
+  assert.match(await focused(), /^MAIN/);
+  const tabTo = async (pattern, most = 30) => {
+    for (let i = 0; i < most; i++) {
+      await page.keyboard.press('Tab');
+      if (pattern.test(await focused())) return;
+    }
+    assert.fail(`never reached ${pattern} by Tab`);
+  };
+  await tabTo(/^TEXTAREA Your question/);
+  await page.keyboard.type('Berapakah yuran pemprosesan lesen perniagaan?');
+  await page.keyboard.press('Enter');
+  await page.locator('.msg-assistant .msg-actions button').first().waitFor({ timeout: 120000 });
+  await tabTo(/^BUTTON 1/);
+  await page.keyboard.press('Enter');
+  await page.locator('aside.passage blockquote').waitFor();
+  assert.match(await focused(), /^BUTTON Close/);
+  await page.keyboard.press('Enter');
+  await page.locator('aside.passage').waitFor({ state: 'hidden' });
+  assertClean(p);
+});
+
 // The console has no private API: every call it made is in the OpenAPI document.
 test('every API call the console made is a documented endpoint', async () => {
   const doc = await (await fetch(server.base + '/api/openapi.json')).json();
