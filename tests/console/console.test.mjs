@@ -442,6 +442,24 @@ test('keyboard only: sign in, skip to content, ask, open a citation and close it
   assertClean(p);
 });
 
+test('assistant: stop ends an answer in progress', async () => {
+  const p = await open();
+  const { page, context } = p;
+  await signIn(page, 'ravi');
+  // A slow network keeps the answer in flight long enough to stop it.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 1500, downloadThroughput: -1, uploadThroughput: -1 });
+  await page.getByLabel('Your question').fill('Bagaimanakah permohonan lesen perniagaan dibuat?');
+  await page.getByRole('button', { name: 'Ask' }).click();
+  await page.getByRole('button', { name: 'Stop' }).click();
+  const answer = page.locator('.msg-assistant').last();
+  await answer.getByText('Stopped.').waitFor();
+  await page.getByRole('button', { name: 'Ask' }).waitFor();
+  assert.equal(await answer.locator('.banner').count(), 0, 'a stopped answer claims no label');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  assertClean(p);
+});
+
 // The console has no private API: every call it made is in the OpenAPI document.
 test('every API call the console made is a documented endpoint', async () => {
   const doc = await (await fetch(server.base + '/api/openapi.json')).json();
