@@ -93,4 +93,5 @@ export default {
   'readiness.generated': 'Dijana oleh model tempatan {model} daripada skor. Ia tidak menggantikan peta hala tuju di atas.',
   'readiness.download_html': 'Muat turun HTML', 'readiness.download_pdf': 'Muat turun PDF', 'readiness.narrate': 'Tulis naratif (model tempatan)',
   'readiness.radar': 'Skor setiap tonggak', yes: 'ya', no: 'tidak',
+  'documents.text': 'Teks', 'documents.text_truncated': '(400 petikan pertama)',
 };

@@ -60,6 +60,8 @@ void KnowledgeApi::AddRoutes(std::vector<ApiRoute>& routes) {
                     bind(&KnowledgeApi::GetDocument)});
   routes.push_back({V::delete_, "/api/v1/documents/{id}", P::kManageDocuments, false,
                     bind(&KnowledgeApi::DeleteDocument)});
+  routes.push_back({V::get, "/api/v1/documents/{id}/passages", P::kReadDocuments, false,
+                    bind(&KnowledgeApi::DocumentPassages)});
   routes.push_back(
       {V::post, "/api/v1/search", P::kReadDocuments, true, bind(&KnowledgeApi::Search)});
   routes.push_back({V::post, "/api/v1/ask", P::kReadDocuments, true, bind(&KnowledgeApi::Ask)});
@@ -188,6 +190,36 @@ void KnowledgeApi::GetDocument(const CallPtr& call) {
   auto d = s_.library->GetDocument(ReaderOf(*call), call->params.at(0));
   if (!d.ok()) return call->Fail(d.status());
   call->ReplyJson(200, knowledge::ToJson(*d));
+}
+
+// The document's text as the reader may read it: its passages in order,
+// each with page, heading path and offsets (what citations point into).
+void KnowledgeApi::DocumentPassages(const CallPtr& call) {
+  call->ctx.audit_action = "document_read";
+  call->ctx.resource = "document:" + call->params.at(0);
+  const std::string limit_text = call->Query("limit");
+  char* end = nullptr;
+  const long long limit = limit_text.empty() ? 400 : std::strtoll(limit_text.c_str(), &end, 10);
+  if (!limit_text.empty() && (*end != '\0' || limit < 1 || limit > 2000))
+    return call->Fail(InvalidArgument("'limit' must be from 1 to 2000"), "limit");
+  knowledge::PassageScope scope;
+  scope.document_id = call->params.at(0);
+  scope.max_passages = static_cast<size_t>(limit);
+  boost::asio::post(blocking_, [this, call, scope] {
+    auto read = s_.library->PassagesOf(ReaderOf(*call), scope);
+    if (!read.ok()) return call->Fail(read.status());
+    json data = json::array();
+    for (const auto& h : read->passages) {
+      json j = knowledge::ToJson(h);
+      j.erase("score");
+      j["object"] = "document.passage";
+      data.push_back(std::move(j));
+    }
+    call->ReplyJson(200, {{"object", "list"},
+                          {"document_id", scope.document_id},
+                          {"data", data},
+                          {"truncated", read->truncated}});
+  });
 }
 
 void KnowledgeApi::DeleteDocument(const CallPtr& call) {

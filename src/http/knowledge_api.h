@@ -39,6 +39,7 @@ class KnowledgeApi {
   void ListDocuments(const CallPtr& call);
   void GetDocument(const CallPtr& call);
   void DeleteDocument(const CallPtr& call);
+  void DocumentPassages(const CallPtr& call);
   void Search(const CallPtr& call);
   void Ask(const CallPtr& call);
   // What an answer in a conversation carries: the conversation and the

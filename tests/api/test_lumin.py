@@ -341,3 +341,23 @@ def test_personal_data_in_sources_follows_the_policy_for_the_answers_level(base_
     docs = {d["source_name"]: d["id"] for d in api(base_url, "GET", "/api/v1/documents", owner).json()["data"]}
     r = summarize(base_url, owner, document_id=docs["kes.md"])
     assert r.status_code == 200 and r.json()["passages"] == 0 and r.json()["pii_withheld"] == 1
+
+
+def test_document_passages_are_read_in_order_only_by_those_who_may(base_url, lib):
+    doc = lib["docs"]["lesen.md"]["id"]
+    r = api(base_url, "GET", f"/api/v1/documents/{doc}/passages", lib["member"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["document_id"] == doc and not body["truncated"] and body["data"]
+    starts = [p["char_start"] for p in body["data"]]
+    assert starts == sorted(starts) and "RM50" in " ".join(p["text"] for p in body["data"])
+    assert all("score" not in p for p in body["data"])
+    one = api(base_url, "GET", f"/api/v1/documents/{doc}/passages?limit=1", lib["member"]).json()
+    assert len(one["data"]) == 1 and one["truncated"] == (len(body["data"]) > 1)
+    secret = lib["docs"]["pelan.html"]["id"]
+    hidden = api(base_url, "GET", f"/api/v1/documents/{secret}/passages", lib["member"])
+    assert hidden.status_code == 404 and "siber" not in hidden.text
+    assert api(base_url, "GET", f"/api/v1/documents/{secret}/passages", lib["owner"]).status_code == 200
+    assert api(base_url, "GET", f"/api/v1/documents/{doc}/passages", lib["auditor"]).status_code == 403
+    for bad in ("0", "2001", "x"):
+        assert api(base_url, "GET", f"/api/v1/documents/{doc}/passages?limit={bad}", lib["member"]).status_code == 400

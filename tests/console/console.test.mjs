@@ -175,6 +175,13 @@ test('assistant: a streamed answer with its label, a citation that opens the pas
   assert.ok((await passage.locator('blockquote').innerText()).includes(NOTICE.split('\n')[2].slice(0, 40)));
   assert.ok(await passage.locator('mark').count() > 0, 'the question\'s words are highlighted');
   await shot(page, 'assistant');
+  // The passage's document opens with the cited passage marked.
+  await passage.getByRole('link', { name: 'Open the document' }).click();
+  await page.locator('.detail .doc-passage.passage-cited').filter({ hasText: 'RM50' }).waitFor();
+  await page.goBack();
+  await page.getByLabel('Your question').waitFor();
+  await page.locator('.conv-list .conv').first().click();
+  await page.locator('.msg-assistant .citations .chip').first().waitFor();
   await p.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
   await answer.getByRole('button', { name: 'Copy' }).click();
   await page.getByText('Copied to the clipboard.').waitFor();

@@ -182,7 +182,7 @@ export async function render(root) {
       h('p', { class: 'meta' }, badge(c.classification), c.page ? ' ' + t('page', { n: c.page }) : '',
         c.heading_path ? ' · ' + c.heading_path : '', ' · ', t('assistant.chars', { from: c.char_start, to: c.char_end })),
       h('blockquote', { class: 'passage-text' }, highlight(c.text || '', q)),
-      h('a', { href: '#/documents/' + encodeURIComponent(c.document_id) }, t('assistant.open_document')));
+      h('a', { href: '#/documents/' + encodeURIComponent(c.document_id) + '/' + c.char_start }, t('assistant.open_document')));
     close.focus();
   }
 

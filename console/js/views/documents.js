@@ -144,9 +144,14 @@ export async function render(root, { me, route }) {
       h('p', { class: 'snippet' }, highlight(hit.text.length > 400 ? hit.text.slice(0, 400) + '…' : hit.text, q)))));
   }
 
-  async function openDocument(id) {
-    let d;
-    try { d = await api('GET', '/api/v1/documents/' + encodeURIComponent(id)); } catch (e) { return toast(e.message, 'error'); }
+  // The document's details and its text; `cited` (a passage's first
+  // character) is highlighted and scrolled to when a citation led here.
+  async function openDocument(id, cited = null) {
+    let d, text;
+    try {
+      [d, text] = await Promise.all([api('GET', '/api/v1/documents/' + encodeURIComponent(id)),
+        api('GET', '/api/v1/documents/' + encodeURIComponent(id) + '/passages')]);
+    } catch (e) { return toast(e.message, 'error'); }
     detail.hidden = false;
     const rows = [['documents.title', d.title], ['documents.source', d.source_name], ['documents.collection', d.collection], ['documents.format', d.format],
       ['documents.language', d.language], ['documents.pages', d.pages], ['documents.chunks', d.chunks], ['documents.size', fmtBytes(d.size_bytes)],
@@ -157,7 +162,12 @@ export async function render(root, { me, route }) {
     h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, t(k)), h('dd', {}, String(v ?? ''))])),
     h('div', { class: 'row-actions' },
       h('button', { type: 'button', onclick: () => summarise(d) }, t('documents.summarise')),
-      h('button', { type: 'button', class: 'danger', onclick: () => remove(d) }, t('delete'))));
+      h('button', { type: 'button', class: 'danger', onclick: () => remove(d) }, t('delete'))),
+    h('details', { class: 'doc-text', open: cited !== null }, h('summary', {}, t('documents.text'), text.truncated ? ' ' + t('documents.text_truncated') : ''),
+      text.data.map((p) => h('div', { class: 'doc-passage' + (p.char_start === cited ? ' passage-cited' : ''), dataset: { start: p.char_start } },
+        h('div', { class: 'muted small' }, p.page ? t('page', { n: p.page }) : '', p.heading_path ? ' · ' + p.heading_path : ''), h('p', {}, p.text)))));
+    const target = detail.querySelector('.passage-cited');
+    if (target) target.scrollIntoView({ block: 'center' });
   }
 
   async function summarise(d) {
@@ -192,7 +202,7 @@ export async function render(root, { me, route }) {
   }
 
   await loadCollections();
-  const wanted = (route.match(/^#\/documents\/(.+)$/) || [])[1];
-  if (wanted) openDocument(decodeURIComponent(wanted));
+  const [, wanted, at] = route.match(/^#\/documents\/([^/]+)(?:\/(\d+))?$/) || [];
+  if (wanted) openDocument(decodeURIComponent(wanted), at === undefined ? null : Number(at));
   return () => { for (const x of state.timers) clearTimeout(x); };
 }
