@@ -50,6 +50,15 @@ export function toast(message, kind = 'info') {
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
 }
 
+// An onsubmit handler: no page reload, the form's controls passed to `fn`,
+// and any error it throws shown as a toast.
+export function submitting(fn) {
+  return async (e) => {
+    e.preventDefault();
+    try { await fn(e.target.elements, e.target); } catch (err) { toast(err.message, 'error'); }
+  };
+}
+
 // A modal dialog (native <dialog>: focus is trapped and Escape closes it).
 // `body` is a node; `buttons` [{label, value, kind}] resolve the promise.
 export function modal(title, body, buttons) {

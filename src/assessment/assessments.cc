@@ -166,6 +166,21 @@ Result<std::vector<ScoredVersion>> Assessments::Versions(const std::string& tena
   return out;
 }
 
+Result<std::map<std::string, Assessments::LatestVersion>> Assessments::Latest(
+    const std::string& tenant_id) {
+  auto rows = db_.Query(
+      "SELECT v.assessment_id, v.version, v.scored_at, v.scored_by, v.score, v.answers, "
+      "v.narrative, v.narrative_model, c.n FROM as_versions v JOIN (SELECT assessment_id, "
+      "MAX(version) AS m, COUNT(*) AS n FROM as_versions WHERE tenant_id = ? GROUP BY "
+      "assessment_id) c ON c.assessment_id = v.assessment_id AND c.m = v.version WHERE "
+      "v.tenant_id = ?",
+      {tenant_id, tenant_id});
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, Assessments::LatestVersion> out;
+  for (const auto& r : *rows) out[r.Text(0)] = {r.Int(8), VersionFrom(r)};
+  return out;
+}
+
 Result<std::optional<ScoredVersion>> Assessments::Baseline(const Assessment& a, int64_t version) {
   store::TenantScope scope(db_, a.tenant_id);
   auto rows = scope.Select("as_versions", kVersionColumns, "assessment_id = ? AND version < ?",
@@ -174,12 +189,12 @@ Result<std::optional<ScoredVersion>> Assessments::Baseline(const Assessment& a, 
   if (!rows->empty()) return std::optional<ScoredVersion>(VersionFrom(rows->front()));
   // The most recent earlier assessment on the same framework (any version of it).
   const std::string framework_id = a.framework.substr(0, a.framework.find('@'));
-  auto earlier = scope.Select("as_assessments", {"assessment_id"},
-                              "created_at <= ? AND assessment_id <> ? AND framework LIKE ?",
-                              {a.created_at, a.id, framework_id + "@%"},
-                              "created_at DESC, assessment_id DESC", 20);
+  auto earlier = scope.Select("as_assessments", {"assessment_id", "framework"},
+                              "created_at <= ? AND assessment_id <> ?", {a.created_at, a.id},
+                              "created_at DESC, assessment_id DESC", 50);
   if (!earlier.ok()) return earlier.status();
   for (const auto& e : *earlier) {
+    if (e.Text(1).rfind(framework_id + "@", 0) != 0) continue;
     auto v = scope.Select("as_versions", kVersionColumns, "assessment_id = ?", {e.Text(0)},
                           "version DESC", 1);
     if (!v.ok()) return v.status();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -55,6 +56,12 @@ class Assessments {
   Status SetNarrative(const std::string& tenant_id, const std::string& id, int64_t version,
                       const std::string& text, const std::string& model);
   Result<std::vector<ScoredVersion>> Versions(const std::string& tenant_id, const std::string& id);
+  // Every scored assessment's latest version and version count, in one query.
+  struct LatestVersion {
+    int64_t versions = 0;
+    ScoredVersion latest;
+  };
+  Result<std::map<std::string, LatestVersion>> Latest(const std::string& tenant_id);
   // What a report compares with: the version before `version` of the same
   // assessment, else the latest version of the tenant's most recent earlier
   // assessment on the same framework id. nullopt when there is none.

@@ -1,8 +1,18 @@
 #include "http/api_call.h"
 
+#include <charconv>
+
 #include "http/openai_errors.h"
 
 namespace daulat::http {
+
+std::optional<int64_t> ParseWholeNumber(const std::string& text, int64_t min, int64_t max) {
+  int64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || v < min || v > max) return std::nullopt;
+  return v;
+}
 
 void ApiCall::Finish(unsigned status) {
   if (completed_.exchange(true)) return;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "gateway/pipeline.h"
@@ -54,6 +55,10 @@ struct ApiRoute {
   std::function<void(std::shared_ptr<ApiCall>)> handler;
   bool raw_body = false;  // keep the body as bytes (multipart uploads)
 };
+
+// A whole number from a query or path parameter: digits with an optional
+// '-', within [min, max]; nullopt for anything else (empty, "1e3", overflow).
+std::optional<int64_t> ParseWholeNumber(const std::string& text, int64_t min, int64_t max);
 
 // Matches a path against a pattern, collecting "{...}" segments (1-200
 // characters, no '/') into `params`.

@@ -122,17 +122,18 @@ void AssessmentApi::GetFramework(const CallPtr& call) {
 
 void AssessmentApi::List(const CallPtr& call) {
   call->ctx.audit_action = "assessment_read";
-  auto list = s_.assessments->List(call->ctx.caller.principal.tenant_id);
+  const std::string& tenant = call->ctx.caller.principal.tenant_id;
+  auto list = s_.assessments->List(tenant);
   if (!list.ok()) return call->Fail(list.status());
+  auto latest = s_.assessments->Latest(tenant);
+  if (!latest.ok()) return call->Fail(latest.status());
   json data = json::array();
   for (const auto& a : *list) {
     json j = ToJson(a);
     j.erase("answers");
-    auto versions = s_.assessments->Versions(a.tenant_id, a.id);
-    if (versions.ok()) {
-      j["versions"] = versions->size();
-      if (!versions->empty()) j["latest"] = VersionSummary(versions->back());
-    }
+    const auto it = latest->find(a.id);
+    j["versions"] = it == latest->end() ? 0 : it->second.versions;
+    if (it != latest->end()) j["latest"] = VersionSummary(it->second.latest);
     data.push_back(j);
   }
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
@@ -240,14 +241,10 @@ void AssessmentApi::Report(const CallPtr& call) {
   if (format != "json" && format != "html" && format != "pdf")
     return call->Fail(InvalidArgument("'format' must be json, html or pdf"), "format");
   const std::string version_text = call->Query("version");
-  int64_t wanted = 0;
-  if (!version_text.empty()) {
-    char* end = nullptr;
-    wanted = std::strtoll(version_text.c_str(), &end, 10);
-    if (*end != '\0' || wanted < 1)
-      return call->Fail(InvalidArgument("'version' must be a version number"), "version");
-  }
-  boost::asio::post(blocking_, [this, call, lang, format, wanted] {
+  const auto wanted =
+      version_text.empty() ? int64_t{0} : ParseWholeNumber(version_text, 1, INT64_MAX);
+  if (!wanted) return call->Fail(InvalidArgument("'version' must be a version number"), "version");
+  boost::asio::post(blocking_, [this, call, lang, format, wanted = *wanted] {
     auto a = Load(*call, call->params.at(0));
     if (!a.ok()) return call->Fail(a.status());
     auto versions = ScoredVersions(*a);

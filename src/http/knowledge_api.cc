@@ -198,13 +198,11 @@ void KnowledgeApi::DocumentPassages(const CallPtr& call) {
   call->ctx.audit_action = "document_read";
   call->ctx.resource = "document:" + call->params.at(0);
   const std::string limit_text = call->Query("limit");
-  char* end = nullptr;
-  const long long limit = limit_text.empty() ? 400 : std::strtoll(limit_text.c_str(), &end, 10);
-  if (!limit_text.empty() && (*end != '\0' || limit < 1 || limit > 2000))
-    return call->Fail(InvalidArgument("'limit' must be from 1 to 2000"), "limit");
+  const auto limit = limit_text.empty() ? int64_t{400} : ParseWholeNumber(limit_text, 1, 2000);
+  if (!limit) return call->Fail(InvalidArgument("'limit' must be from 1 to 2000"), "limit");
   knowledge::PassageScope scope;
   scope.document_id = call->params.at(0);
-  scope.max_passages = static_cast<size_t>(limit);
+  scope.max_passages = static_cast<size_t>(*limit);
   boost::asio::post(blocking_, [this, call, scope] {
     auto read = s_.library->PassagesOf(ReaderOf(*call), scope);
     if (!read.ok()) return call->Fail(read.status());

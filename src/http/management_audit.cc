@@ -75,20 +75,17 @@ void ManagementApi::ListAuditNow(const CallPtr& call) {
   const std::string limit_text = call->Query("limit");
   const std::string action = call->Query("action");
   const std::string actor = call->Query("actor");
-  char* end = nullptr;
-  const long long after = after_text.empty() ? -1 : std::strtoll(after_text.c_str(), &end, 10);
-  if (!after_text.empty() && (*end != '\0' || after < -1))
+  const auto after = after_text.empty() ? int64_t{-1} : ParseWholeNumber(after_text, -1, INT64_MAX);
+  if (!after)
     return call->Fail(InvalidArgument("'after' must be a record sequence number"), "after");
-  const long long limit = limit_text.empty() ? 100 : std::strtoll(limit_text.c_str(), &end, 10);
-  if (!limit_text.empty() && (*end != '\0' || limit < 1 || limit > 1000))
-    return call->Fail(InvalidArgument("'limit' must be from 1 to 1000"), "limit");
+  const auto limit = limit_text.empty() ? int64_t{100} : ParseWholeNumber(limit_text, 1, 1000);
+  if (!limit) return call->Fail(InvalidArgument("'limit' must be from 1 to 1000"), "limit");
   store::TenantScope scope(*s_.db, call->ctx.caller.principal.tenant_id);
   json data = json::array();
-  long long cursor = after;
+  int64_t cursor = *after;
   // Filters apply to the record's fields, so read in pages until enough match.
-  while (static_cast<long long>(data.size()) < limit) {
-    auto rows =
-        scope.Select("audit_records", {"seq", "record"}, "seq > ?", {int64_t{cursor}}, "seq", 500);
+  while (static_cast<int64_t>(data.size()) < *limit) {
+    auto rows = scope.Select("audit_records", {"seq", "record"}, "seq > ?", {cursor}, "seq", 500);
     if (!rows.ok()) return call->Fail(rows.status());
     for (const auto& r : *rows) {
       cursor = r.Int(0);
@@ -97,7 +94,7 @@ void ManagementApi::ListAuditNow(const CallPtr& call) {
       if (!action.empty() && rec.value("action", "") != action) continue;
       if (!actor.empty() && rec.value("actor", "") != actor) continue;
       data.push_back(std::move(rec));
-      if (static_cast<long long>(data.size()) >= limit) break;
+      if (static_cast<int64_t>(data.size()) >= *limit) break;
     }
     if (rows->size() < 500) break;
   }
@@ -124,12 +121,10 @@ void ManagementApi::VerifyAudit(const CallPtr& call) {
 
 void ManagementApi::ProveAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_read";
-  const std::string& text = call->params.at(0);
-  char* end = nullptr;
-  const long long seq = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || seq < 0)
+  const auto seq = ParseWholeNumber(call->params.at(0), 0, INT64_MAX);
+  if (!seq)
     return call->Fail(InvalidArgument("the audit record id must be a sequence number"), "seq");
-  boost::asio::post(blocking_, [this, call, seq] {
+  boost::asio::post(blocking_, [this, call, seq = *seq] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     auto proved = governance::ProveAuditRecord(
         *s_.audit, *s_.db, call->ctx.caller.principal.tenant_id, static_cast<uint64_t>(seq));

@@ -3,7 +3,7 @@
 // validation, and usage over time.
 // Endpoints: /api/v1/tenants, /api/v1/users, /api/v1/keys, /api/v1/policy, /api/v1/usage.
 import { api } from '../api.js';
-import { h, clear, badge, LEVELS, toast, modal, field, select, fmtTime } from '../dom.js';
+import { h, clear, badge, LEVELS, toast, modal, field, select, fmtTime, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { usageChart } from './usage_chart.js';
 
@@ -34,15 +34,11 @@ export async function render(root, { me, route }) {
     const r = await api('GET', '/api/v1/tenants');
     const form = h('form', {
       class: 'card-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const f = e.target.elements;
-        try {
-          const created = await api('POST', '/api/v1/tenants', { id: f.id.value.trim(), name: f.name.value.trim(), requests_per_minute: Number(f.rpm.value || 0), tokens_per_day: Number(f.tpd.value || 0) });
-          await showSecret(t('admin.tenant_created', { id: created.id || f.id.value }), created.owner_key && created.owner_key.key);
-          draw();
-        } catch (err) { toast(err.message, 'error'); }
-      },
+      onsubmit: submitting(async (f) => {
+        const created = await api('POST', '/api/v1/tenants', { id: f.id.value.trim(), name: f.name.value.trim(), requests_per_minute: Number(f.rpm.value || 0), tokens_per_day: Number(f.tpd.value || 0) });
+        await showSecret(t('admin.tenant_created', { id: created.id || f.id.value }), created.owner_key && created.owner_key.key);
+        draw();
+      }),
     }, h('h2', {}, t('admin.new_tenant')),
     h('div', { class: 'grid2' }, field(t('admin.tenant_id'), h('input', { name: 'id', required: true, pattern: '[a-z0-9][a-z0-9_-]{0,63}' })), field(t('admin.name'), h('input', { name: 'name', required: true })),
       field(t('admin.rpm'), h('input', { name: 'rpm', type: 'number', min: 0, value: 0 }), t('admin.zero_unlimited')), field(t('admin.tpd'), h('input', { name: 'tpd', type: 'number', min: 0, value: 0 }), t('admin.zero_unlimited'))),
@@ -55,15 +51,11 @@ export async function render(root, { me, route }) {
     const r = await api('GET', '/api/v1/users');
     const form = h('form', {
       class: 'card-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const f = e.target.elements;
-        try {
-          await api('POST', '/api/v1/users', { username: f.username.value.trim(), password: f.password.value, role: f.role.value, clearance: f.clearance.value, groups: groups(f.groups.value) });
-          toast(t('admin.user_created'));
-          draw();
-        } catch (err) { toast(err.message, 'error'); }
-      },
+      onsubmit: submitting(async (f) => {
+        await api('POST', '/api/v1/users', { username: f.username.value.trim(), password: f.password.value, role: f.role.value, clearance: f.clearance.value, groups: groups(f.groups.value) });
+        toast(t('admin.user_created'));
+        draw();
+      }),
     }, h('h2', {}, t('admin.new_user')),
     h('div', { class: 'grid2' }, field(t('signin.username'), h('input', { name: 'username', required: true, autocomplete: 'off' })),
       field(t('signin.password'), h('input', { name: 'password', type: 'password', required: true, minlength: 12, autocomplete: 'new-password' }), t('admin.password_hint')),
@@ -95,21 +87,17 @@ export async function render(root, { me, route }) {
     const scopeBoxes = SCOPES.map((s) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'scope', value: s }), ' ', s));
     const form = h('form', {
       class: 'card-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const f = e.target.elements;
+      onsubmit: submitting(async (f) => {
         const body = { name: f.name.value.trim(), role: f.role.value, clearance: f.clearance.value, groups: groups(f.groups.value) };
         const scopes = scopeBoxes.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value);
         if (scopes.length) body.scopes = scopes;
         if (f.days.value) body.expires_in_days = Number(f.days.value);
         if (f.rpm.value) body.requests_per_minute = Number(f.rpm.value);
         if (f.tpd.value) body.tokens_per_day = Number(f.tpd.value);
-        try {
-          const k = await api('POST', '/api/v1/keys', body);
-          await showSecret(t('admin.key_created', { name: k.name }), k.key);
-          draw();
-        } catch (err) { toast(err.message, 'error'); }
-      },
+        const k = await api('POST', '/api/v1/keys', body);
+        await showSecret(t('admin.key_created', { name: k.name }), k.key);
+        draw();
+      }),
     }, h('h2', {}, t('admin.new_key')),
     h('div', { class: 'grid2' }, field(t('admin.name'), h('input', { name: 'name', required: true })), field(t('admin.role'), select(roles, 'service', { name: 'role' })),
       field(t('admin.clearance'), select(levels, 'TERBUKA', { name: 'clearance' })), field(t('admin.groups'), h('input', { name: 'groups' })),

@@ -4,7 +4,7 @@
 // Endpoints: /api/v1/collections, /api/v1/collections/{id}/documents,
 // /api/v1/jobs/{id}, /api/v1/documents, /api/v1/search, /api/v1/summarize.
 import { api, stream, upload } from '../api.js';
-import { h, clear, badge, LEVELS, toast, modal, field, select, fmtTime, fmtBytes } from '../dom.js';
+import { h, clear, badge, LEVELS, toast, modal, field, select, fmtTime, fmtBytes, submitting } from '../dom.js';
 import { t } from '../i18n.js';
 import { highlight } from './assistant.js';
 
@@ -30,16 +30,13 @@ export async function render(root, { me, route }) {
 
   const newCollection = manage ? h('form', {
     class: 'inline-form',
-    onsubmit: async (e) => {
-      e.preventDefault();
-      const id = e.target.elements.id.value.trim();
-      try {
-        await api('POST', '/api/v1/collections', { id, name: e.target.elements.name.value.trim() || id });
-        e.target.reset();
-        state.collection = id;
-        loadCollections();
-      } catch (err) { toast(err.message, 'error'); }
-    },
+    onsubmit: submitting(async (f, form) => {
+      const id = f.id.value.trim();
+      await api('POST', '/api/v1/collections', { id, name: f.name.value.trim() || id });
+      form.reset();
+      state.collection = id;
+      loadCollections();
+    }),
   }, h('input', { name: 'id', required: true, placeholder: t('documents.collection_id'), 'aria-label': t('documents.collection_id'), pattern: '[a-z0-9][a-z0-9_-]*' }),
   h('input', { name: 'name', placeholder: t('documents.collection_name'), 'aria-label': t('documents.collection_name') }),
   h('button', { type: 'submit' }, t('documents.create_collection'))) : null;

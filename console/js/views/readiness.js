@@ -4,7 +4,7 @@
 // narrative marked as such, and HTML/PDF downloads.
 // Endpoints: /api/v1/assessments (framework, create, answers, score, versions, report, narrative).
 import { api } from '../api.js';
-import { h, clear, toast, field, download, fmtTime } from '../dom.js';
+import { h, clear, toast, field, download, fmtTime, submitting } from '../dom.js';
 import { t, language } from '../i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -20,14 +20,10 @@ export async function render(root, { me, route }) {
     const list = await api('GET', '/api/v1/assessments');
     const form = canEdit ? h('form', {
       class: 'card-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const f = e.target.elements;
-        try {
-          const a = await api('POST', '/api/v1/assessments', { title: f.title.value.trim(), organisation: f.organisation.value.trim() });
-          location.hash = '#/readiness/' + a.id;
-        } catch (err) { toast(err.message, 'error'); }
-      },
+      onsubmit: submitting(async (f) => {
+        const a = await api('POST', '/api/v1/assessments', { title: f.title.value.trim(), organisation: f.organisation.value.trim() });
+        location.hash = '#/readiness/' + a.id;
+      }),
     }, h('h2', {}, t('readiness.new')),
     h('div', { class: 'grid2' }, field(t('readiness.organisation'), h('input', { name: 'organisation', required: true, maxlength: 200 })),
       field(t('readiness.title'), h('input', { name: 'title', required: true, maxlength: 200 }))),
