@@ -7,8 +7,12 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/generation_flags.h"
+#include "cli/local_generation.h"
 #include "cli/lumin_library.h"
 #include "cli/progress_bar.h"
+#include "http/governed_generator.h"
+#include "http/openai_errors.h"
+#include "knowledge/assistant.h"
 #include "knowledge/grounded_answer.h"
 #include "knowledge/library_json.h"
 #include "knowledge/summarizer.h"
@@ -34,25 +38,45 @@ Result<std::string> LanguageFlag(const AssistantFlags& a, const std::string& det
   return a.language;
 }
 
-// One greedy model call for a grounded prompt.
-Result<std::string> Generate(LoadedModel& m, const knowledge::GroundedPrompt& prompt,
-                             int max_tokens) {
-  auto rendered = m.chat_template->Apply({{"system", prompt.system}, {"user", prompt.user}});
-  if (!rendered.ok()) return rendered.status();
-  engine::SamplingParams params;
-  params.temperature = 0;
-  params.max_tokens = max_tokens;
-  params.stop = rendered->stops;
-  params.stop.insert(params.stop.end(), m.template_stops.begin(), m.template_stops.end());
-  const auto& grounded = knowledge::GroundedStops();
-  params.stop.insert(params.stop.end(), grounded.begin(), grounded.end());
-  const auto tokens = m.model->Tokenize(rendered->text, true, true);
-  auto result = m.session->Generate(tokens, params, nullptr, nullptr);
-  if (!result.ok()) return result.status();
-  std::string text = result->text;
-  text.erase(0, std::min(text.find_first_not_of(" \t\r\n"), text.size()));
-  return text;
-}
+// The tenant's governed model for Lumin (policy at the sources' level, PII
+// rules, audit), loaded only when an answer needs it.
+class CliModel : public knowledge::TextGenerator {
+ public:
+  CliModel(const GlobalOptions& g, const AssistantFlags& a, const knowledge::Reader& reader,
+           std::string action)
+      : g_(g), a_(a), reader_(reader), action_(std::move(action)) {}
+  Status Open(Classification level) override {
+    auto local = LocalGeneration::Open(
+        g_, a_.gen, {reader_.tenant_id, reader_.clearance, reader_.groups}, action_);
+    if (!local.ok()) return local.status();
+    local_ = std::move(local).value();
+    generator_ = std::make_unique<http::GovernedGenerator>(local_->service(), local_->context(),
+                                                           a_.gen.model);
+    return generator_->Open(level);
+  }
+  Result<knowledge::GuardedSources> Guard(std::string_view question,
+                                          const std::vector<std::string_view>& passages) override {
+    return generator_->Guard(question, passages);
+  }
+  Result<std::string> Generate(const knowledge::GroundedPrompt& prompt, int max_tokens,
+                               const std::function<void(const std::string&)>& on_text) override {
+    return generator_->Generate(prompt, max_tokens, on_text);
+  }
+  // The command's audit record, when a model was used.
+  Status Record(const Status& outcome, const std::string& answer) {
+    if (!local_) return Status::Ok();
+    local_->context().output_text = answer;
+    return local_->Record(outcome.ok() ? 200 : http::ErrorFor(outcome).status, outcome.message());
+  }
+
+ private:
+  const GlobalOptions& g_;
+  const AssistantFlags& a_;
+  knowledge::Reader reader_;
+  std::string action_;
+  std::unique_ptr<LocalGeneration> local_;
+  std::unique_ptr<http::GovernedGenerator> generator_;
+};
 
 void PrintSource(int n, const knowledge::SearchHit& h) {
   std::printf("  [%d] %s%s%s\n", n, h.source_name.c_str(),
@@ -73,74 +97,67 @@ int Ask(const GlobalOptions& g, const AssistantFlags& a) {
   if (!language.ok()) return ReportError(language.status());
   auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
-  auto hits = o->library->Search(*reader, {a.question, a.collection, a.top_k});
-  if (!hits.ok()) return ReportError(hits.status());
-  std::string draft;
-  if (!hits->empty()) {
-    auto loaded = LoadForGeneration(g, a.gen);
-    if (!loaded.ok()) return ReportError(loaded.status());
-    auto text =
-        Generate(*loaded, knowledge::BuildGroundedPrompt(a.question, *hits, *language), 400);
-    if (!text.ok()) return ReportError(text.status());
-    draft = *text;
-  }
-  const auto answer = knowledge::FinishAnswer(draft, !hits->empty(), *hits, *language, a.question);
+  const knowledge::Assistant assistant(*o->library, o->conversations.get());
+  CliModel model(g, a, *reader, "ask");
+  knowledge::AskRequest request;
+  request.question = a.question;
+  request.collection = a.collection;
+  request.top_k = a.top_k;
+  request.language = *language;
+  auto result = assistant.Ask(*reader, request, model);
+  if (Status st = model.Record(result.status(), result.ok() ? result->answer.answer : ""); !st.ok())
+    return ReportError(st);
+  if (!result.ok()) return ReportError(result.status());
   if (a.json) {
-    std::puts(knowledge::ToJson(answer, *hits, *language).dump(2).c_str());
+    std::puts(knowledge::ToJson(*result).dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%s\n", answer.answer.c_str());
-  for (const int n : answer.cited) PrintSource(n, (*hits)[static_cast<size_t>(n - 1)]);
-  std::printf("  (%s)\n", std::string(ClassificationName(answer.classification)).c_str());
-  WarnFlags(answer.flags);
+  std::printf("%s\n", result->answer.answer.c_str());
+  for (const int n : result->answer.cited)
+    PrintSource(n, result->sources[static_cast<size_t>(n - 1)]);
+  std::printf("  (%s)\n", std::string(ClassificationName(result->answer.classification)).c_str());
+  WarnFlags(result->answer.flags);
   return kExitOk;
 }
 
 int Summarize(const GlobalOptions& g, const AssistantFlags& a) {
   if (a.document.empty() == a.collection.empty())
     return ReportError(InvalidArgument("give either --document or --collection"));
+  if (!a.language.empty() && a.language != "ms" && a.language != "en")
+    return ReportError(InvalidArgument("--language is ms or en"));
   auto reader = ParseReader(a.tenant, a.clearance, a.groups);
   if (!reader.ok()) return ReportError(reader.status());
   auto o = OpenLumin(g);
   if (!o.ok()) return ReportError(o.status());
-  auto read = o->library->PassagesOf(*reader, {a.document, a.collection, 400});
-  if (!read.ok()) return ReportError(read.status());
-  auto language = LanguageFlag(a, knowledge::PassagesLanguage(read->passages));
-  if (!language.ok()) return ReportError(language.status());
-  knowledge::SummaryOptions options;
-  options.language = *language;
-  options.max_points = a.max_points;
-  knowledge::SummaryRun run(read->passages, options);
-  std::optional<LoadedModel> loaded;
+  const knowledge::Assistant assistant(*o->library, o->conversations.get());
+  CliModel model(g, a, *reader, "summarize");
+  knowledge::SummarizeRequest request;
+  request.scope = {a.document, a.collection, 400};
+  request.language = a.language;
+  request.max_points = a.max_points;
   ProgressBar bar("summarising");
-  while (auto prompt = run.Next()) {
-    if (!loaded) {
-      auto m = LoadForGeneration(g, a.gen);
-      if (!m.ok()) return ReportError(m.status());
-      loaded = std::move(m).value();
-    }
-    bar.Update(run.calls_done(), run.calls_planned());
-    auto text = Generate(*loaded, *prompt, 400);
-    if (!text.ok()) return ReportError(text.status());
-    run.Accept(*text);
-  }
+  auto result = assistant.Summarize(*reader, request, model,
+                                    [&bar](size_t done, size_t total) { bar.Update(done, total); });
   bar.Finish();
-  const auto summary = run.Finish();
+  if (Status st = model.Record(result.status(), result.ok() ? result->summary.text : ""); !st.ok())
+    return ReportError(st);
+  if (!result.ok()) return ReportError(result.status());
   if (a.json) {
-    std::puts(knowledge::ToJson(summary, *read, *language).dump(2).c_str());
+    std::puts(knowledge::ToJson(*result).dump(2).c_str());
     return kExitOk;
   }
+  const auto& summary = result->summary;
   if (summary.points.empty())
-    std::printf("%s\n", *language == "ms" ? "Tiada perkara utama yang disokong oleh dokumen."
-                                          : "No key point the documents support.");
+    std::printf("%s\n", result->language == "ms" ? "Tiada perkara utama yang disokong oleh dokumen."
+                                                 : "No key point the documents support.");
   std::fputs(summary.text.c_str(), stdout);
   std::vector<int> cited;
   for (const auto& p : summary.points) cited.insert(cited.end(), p.cited.begin(), p.cited.end());
   std::sort(cited.begin(), cited.end());
   cited.erase(std::unique(cited.begin(), cited.end()), cited.end());
-  for (const int n : cited) PrintSource(n, read->passages[static_cast<size_t>(n - 1)]);
+  for (const int n : cited) PrintSource(n, result->read.passages[static_cast<size_t>(n - 1)]);
   std::printf("  (%s%s)\n", std::string(ClassificationName(summary.classification)).c_str(),
-              read->truncated ? "; only the first 400 passages were read" : "");
+              result->read.truncated ? "; only the first 400 passages were read" : "");
   WarnFlags(summary.flags);
   return kExitOk;
 }

@@ -8,6 +8,8 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/generation_flags.h"
+#include "cli/local_generation.h"
+#include "http/openai_errors.h"
 
 namespace daulat::cli {
 namespace {
@@ -28,8 +30,10 @@ bool DropOldestTurn(std::vector<engine::ChatMessage>& messages) {
 
 int Chat(const GlobalOptions& global, const GenerationFlags& flags) {
   InterruptGuard guard;
-  auto loaded = LoadForGeneration(global, flags);
-  if (!loaded.ok()) return ReportError(loaded.status());
+  auto local = LocalGeneration::Open(global, flags, {}, "inference");
+  if (!local.ok()) return ReportError(local.status());
+  auto& m = (*local)->model();
+  const uint32_t context_length = m.scheduler->options().per_sequence_limit();
   const bool tty = ::isatty(STDIN_FILENO) == 1;
   if (tty) std::fprintf(stderr, "daulat chat with %s. %s", flags.model.c_str(), kHelp);
 
@@ -46,7 +50,6 @@ int Chat(const GlobalOptions& global, const GenerationFlags& flags) {
     if (line == "/exit" || line == "/quit") return kExitOk;
     if (line == "/reset") {
       messages.resize(flags.system.empty() ? 0 : 1);
-      loaded->session->Reset();
       std::fputs("(conversation cleared)\n", stderr);
       continue;
     }
@@ -55,22 +58,16 @@ int Chat(const GlobalOptions& global, const GenerationFlags& flags) {
       continue;
     }
     messages.push_back({"user", line});
-    std::vector<engine::Token> tokens;
-    engine::SamplingParams params = flags.sampling;
-    params.seed = flags.seed;
+    // Measured with the model's own template, so the turn fits before it is sent.
     Status fit;
     while (true) {
-      auto prompt = loaded->chat_template->Apply(messages);
+      auto prompt = m.chat_template->Apply(messages);
       if (!prompt.ok()) return ReportError(prompt.status());
-      tokens = loaded->model->Tokenize(prompt->text, true, true);
-      params.stop = flags.sampling.stop;
-      params.stop.insert(params.stop.end(), prompt->stops.begin(), prompt->stops.end());
-      params.stop.insert(params.stop.end(), loaded->template_stops.begin(),
-                         loaded->template_stops.end());
-      if (tokens.size() + 1 < loaded->session->context_length()) break;
+      const size_t tokens = m.model->CountTokens(prompt->text);
+      if (tokens + 1 < context_length) break;
       if (!DropOldestTurn(messages)) {
         fit = InvalidArgument("this message alone does not fit the context window of " +
-                              std::to_string(loaded->session->context_length()) + " tokens");
+                              std::to_string(context_length) + " tokens");
         break;
       }
     }
@@ -79,15 +76,27 @@ int Chat(const GlobalOptions& global, const GenerationFlags& flags) {
       messages.pop_back();
       continue;
     }
-    AnswerPrinter print(/*trim_leading=*/true);
-    auto result = loaded->session->Generate(
-        tokens, params, [&print](std::string_view text) { print(text); }, guard.Arm());
-    if (!result.ok()) return ReportError(result.status());
+    guard.Arm();
+    (*local)->NextRequest();
+    auto g = (*local)->service().Begin((*local)->context(), flags.model, Classification::kTerbuka);
+    if (!g.ok()) return ReportError(g.status());
+    gateway::GenerationRequest request;
+    request.messages = messages;
+    request.params = flags.sampling;
+    request.params.seed = flags.seed;
+    auto result =
+        LocalGeneration::RunInterruptible(**g, std::move(request), [](const std::string& text) {
+          std::fwrite(text.data(), 1, text.size(), stdout);
+          std::fflush(stdout);
+        });
+    const Status recorded = (*local)->Record(
+        result.status.ok() ? 200 : http::ErrorFor(result.status).status, result.status.message());
+    if (!result.status.ok()) return ReportError(result.status);
+    if (!recorded.ok()) return ReportError(recorded);
     std::fputc('\n', stdout);
     std::fflush(stdout);
-    if (result->finish_reason == engine::FinishReason::kCancelled)
-      std::fputs("(stopped)\n", stderr);
-    messages.push_back({"assistant", result->text});
+    if (result.finish == engine::FinishReason::kCancelled) std::fputs("(stopped)\n", stderr);
+    messages.push_back({"assistant", result.text});
   }
 }
 

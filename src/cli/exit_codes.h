@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitIntegrity = 4,     // checksum mismatch, corrupt or truncated model
   kExitBadInput = 5,      // empty prompt, prompt longer than the context, bad parameter value
   kExitUnavailable = 6,   // not set up (e.g. no models installed), or a resource is exhausted
+  kExitRefused = 7,       // the tenant's policy, a clearance or the personal-data rule refused it
   kExitInterrupted = 130  // stopped by Ctrl-C / SIGINT
 };
 

@@ -11,8 +11,8 @@ int ExitCodeFor(const Status& status) {
   switch (status.code()) {
     case StatusCode::kOk: return kExitOk;
     case StatusCode::kInvalidArgument: return kExitBadInput;
-    case StatusCode::kUnauthenticated:
-    case StatusCode::kPermissionDenied: return kExitUsage;
+    case StatusCode::kUnauthenticated: return kExitUsage;
+    case StatusCode::kPermissionDenied: return kExitRefused;
     case StatusCode::kNotFound: return kExitNotFound;
     case StatusCode::kDataLoss: return kExitIntegrity;
     case StatusCode::kDeadlineExceeded:

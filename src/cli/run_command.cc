@@ -7,6 +7,8 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/generation_flags.h"
+#include "cli/local_generation.h"
+#include "http/openai_errors.h"
 
 namespace daulat::cli {
 namespace {
@@ -18,13 +20,14 @@ struct RunFlags {
   bool json = false;
 };
 
-nlohmann::json ResultJson(const std::string& model, const engine::GenerationResult& r) {
+nlohmann::json ResultJson(const std::string& model, const gateway::GenerationOutcome& r) {
   const double tps = r.stats.generation_ms > 0 ? static_cast<double>(r.stats.completion_tokens) *
                                                      1000.0 / r.stats.generation_ms
                                                : 0.0;
   return {{"model", model},
           {"text", r.text},
-          {"finish_reason", std::string(engine::FinishReasonName(r.finish_reason))},
+          {"finish_reason", r.content_filtered ? std::string("content_filter")
+                                               : std::string(engine::FinishReasonName(r.finish))},
           {"usage",
            {{"prompt_tokens", r.stats.prompt_tokens},
             {"completion_tokens", r.stats.completion_tokens},
@@ -43,41 +46,42 @@ int Run(const GlobalOptions& global, RunFlags& flags) {
     return ReportError(InvalidArgument("the prompt is empty"));
   }
   InterruptGuard guard;
-  auto loaded = LoadForGeneration(global, flags.gen);
-  if (!loaded.ok()) return ReportError(loaded.status());
-
-  engine::SamplingParams params = flags.gen.sampling;
-  params.seed = flags.gen.seed;
-  std::vector<engine::Token> tokens;
+  guard.Arm();
+  auto local = LocalGeneration::Open(global, flags.gen, {}, "inference");
+  if (!local.ok()) return ReportError(local.status());
+  auto& ctx = (*local)->context();
+  auto g = (*local)->service().Begin(ctx, flags.gen.model, Classification::kTerbuka);
+  if (!g.ok()) return ReportError(g.status());
+  gateway::GenerationRequest request;
+  request.params = flags.gen.sampling;
+  request.params.seed = flags.gen.seed;
   if (flags.raw) {
-    tokens = loaded->model->Tokenize(flags.prompt, /*add_special=*/true, /*parse_special=*/false);
+    request.chat = false;
+    request.prompt = flags.prompt;
   } else {
-    std::vector<engine::ChatMessage> messages;
-    if (!flags.gen.system.empty()) messages.push_back({"system", flags.gen.system});
-    messages.push_back({"user", flags.prompt});
-    auto prompt = loaded->chat_template->Apply(messages);
-    if (!prompt.ok()) return ReportError(prompt.status());
-    params.stop.insert(params.stop.end(), prompt->stops.begin(), prompt->stops.end());
-    params.stop.insert(params.stop.end(), loaded->template_stops.begin(),
-                       loaded->template_stops.end());
-    tokens = loaded->model->Tokenize(prompt->text, /*add_special=*/true, /*parse_special=*/true);
+    if (!flags.gen.system.empty()) request.messages.push_back({"system", flags.gen.system});
+    request.messages.push_back({"user", flags.prompt});
   }
-
-  AnswerPrinter print(/*trim_leading=*/!flags.raw);
-  engine::TextCallback on_text;
-  if (!flags.json) on_text = [&print](std::string_view text) { print(text); };
-  auto result = loaded->session->Generate(tokens, params, on_text, guard.Arm());
-  if (!result.ok()) return ReportError(result.status());
-  if (!flags.raw) {
-    const size_t first = result->text.find_first_not_of(" \t\r\n");
-    result->text.erase(0, first == std::string::npos ? result->text.size() : first);
-  }
+  std::function<void(const std::string&)> on_text;
+  if (!flags.json)
+    on_text = [](const std::string& text) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    };
+  auto result = LocalGeneration::RunInterruptible(**g, std::move(request), on_text);
+  const Status recorded = (*local)->Record(
+      result.status.ok() ? 200 : http::ErrorFor(result.status).status, result.status.message());
+  if (!result.status.ok()) return ReportError(result.status);
+  if (!recorded.ok()) return ReportError(recorded);
   if (flags.json) {
-    std::puts(ResultJson(flags.gen.model, *result).dump(2).c_str());
-  } else if (!result->text.empty() && result->text.back() != '\n') {
+    std::puts(ResultJson(flags.gen.model, result).dump(2).c_str());
+  } else if (!result.text.empty() && result.text.back() != '\n') {
     std::fputc('\n', stdout);
   }
-  if (result->finish_reason == engine::FinishReason::kCancelled) {
+  if (result.content_filtered)
+    std::fprintf(stderr,
+                 "daulat: the answer was stopped: it held personal data the policy keeps back\n");
+  if (result.finish == engine::FinishReason::kCancelled) {
     std::fprintf(stderr, "daulat: interrupted\n");
     return kExitInterrupted;
   }

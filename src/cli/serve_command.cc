@@ -111,10 +111,6 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::vector<std::unique_ptr<gateway::Stage>> stages;
   stages.push_back(std::make_unique<gateway::KeyAuthenticator>(**ids, anonymous));
   stages.push_back(std::make_unique<gateway::Authoriser>());
-  stages.push_back(std::make_unique<gateway::QuotaStage>(quotas));
-  stages.push_back(std::make_unique<gateway::PolicyStage>(**policies));
-  stages.push_back(std::make_unique<gateway::PiiStage>(
-      [&pii_guard](std::string_view text) { return pii_guard.Scan(text); }));
   stages.push_back(std::make_unique<gateway::AuditStage>(audit_writer));
   auto* contents = content_log->get();
   stages.push_back(std::move(content_log).value());
@@ -122,9 +118,22 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   stages.push_back(std::move(usage).value());
   auto* meter = static_cast<gateway::UsageMeter*>(stages.back().get());
   const gateway::Pipeline pipeline(std::move(stages));
+  // The one path to every model (DESIGN.md): policy, PII rules, quotas, engine, output rules.
+  gateway::GenerationServiceOptions generation_options;
+  generation_options.models = host->get();
+  generation_options.remote = &remote;
+  generation_options.policies = policies->get();
+  generation_options.pii_scan = [&pii_guard](std::string_view text) {
+    return pii_guard.Scan(text);
+  };
+  generation_options.quotas = &quotas;
+  generation_options.request_timeout =
+      std::chrono::duration_cast<std::chrono::seconds>(c.http.request_timeout);
+  gateway::GenerationService generation(std::move(generation_options));
   http::ApiServices services;
   services.models = host->get();
   services.pipeline = &pipeline;
+  services.generation = &generation;
   services.identity = ids->get();
   services.policies = policies->get();
   services.audit = audit_log->get();
@@ -133,7 +142,6 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.db = db->get();
   services.remote = &remote;
   services.library = library->get();
-  services.pii_scan = [&pii_guard](std::string_view text) { return pii_guard.Scan(text); };
   services.jobs = jobs->get();
   services.conversations = conversations->get();
   services.assessments = assessments->get();

@@ -34,8 +34,10 @@ ContentLog::~ContentLog() {
 }
 
 void ContentLog::OnComplete(const RequestContext& ctx) {
-  if (ctx.permission != Permission::kInfer || ctx.policy_version < 0 ||
-      ctx.rules.content_logging != governance::ContentLogging::kFull || ctx.http_status == 0)
+  // Whatever the route: a request that reached a model under a policy that
+  // keeps its content.
+  if (ctx.policy_version < 0 || ctx.rules.content_logging != governance::ContentLogging::kFull ||
+      ctx.http_status == 0 || (ctx.contents.empty() && ctx.output_text.empty()))
     return;
   Entry e;
   e.tenant_id = ctx.caller.principal.tenant_id;

@@ -9,7 +9,6 @@
 #include "common/classification.h"
 #include "common/status.h"
 #include "governance/audit_writer.h"
-#include "governance/pii_filter.h"
 #include "governance/policy.h"
 #include "identity/identity_store.h"
 
@@ -58,25 +57,22 @@ struct RequestContext {
   Permission permission = Permission::kInfer;
   Caller caller;
 
-  // Set by the handler before the pipeline runs, for inference.
+  // Set by the handler (the level a /v1 request declares) and by the
+  // generation service for requests that reach a model.
   std::string model;
-  bool model_known = false;
-  Classification model_max = Classification::kTerbuka;
-  std::string backend = "local";
-  Classification backend_max = Classification::kRahsiaBesar;
   std::string declared_classification;  // X-Daulat-Classification, raw
-  // The request's texts (messages, prompt, inputs). The PII stage may mask
-  // them; the handler writes them back into the request before the engine.
-  std::vector<std::string> contents;
-
-  // Set by the policy and PII stages.
-  bool classified = false;  // the classification below is known
+  bool classified = false;              // the classification below is known
   Classification classification = Classification::kTerbuka;
   governance::LevelRules rules;
-  int64_t policy_version = -1;
+  int64_t policy_version = -1;  // >= 0: the rules above are the tenant's policy
   std::string decision_reason;
-  std::map<std::string, int64_t> pii_counts;  // prompt findings by type
-  std::shared_ptr<governance::OutputGuard> output_guard;
+  // Personal data found, by type: in what the model read, and ("output_" +
+  // type) in what it wrote.
+  std::map<std::string, int64_t> pii_counts;
+  // The texts the model read, as it read them (after masking), for the
+  // content hash and the content log.
+  std::vector<std::string> contents;
+  bool quota_admitted = false;  // the request counted against the caller's quotas
 
   // Filled in as the request is served, for the completion stages.
   std::string audit_action;  // overrides the action derived from the route
@@ -90,10 +86,11 @@ struct RequestContext {
   double duration_ms = 0;
 };
 
-// One step of the request chain: authenticate → authorise → quotas → policy →
-// PII guard → engine → output guard → audit → metering. OnRequest runs before
-// the engine (in order; the first error ends the request with that error),
-// OnComplete after the response (in reverse order) for audit and metering.
+// One step of the request chain around every request: authenticate →
+// authorise before the handler (in order; the first error ends the request
+// with that error), audit, content log and metering after the response (in
+// reverse order). What lies between for a model (policy, PII guard, quotas,
+// engine, output guard) is the generation service's, for every route alike.
 class Stage {
  public:
   virtual ~Stage() = default;

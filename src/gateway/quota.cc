@@ -97,6 +97,52 @@ void QuotaBook::Charge(const std::string& key_id, const std::string& tenant_id, 
   ChargeOne(accounts_["tenant:" + tenant_id], tokens, now);
 }
 
+int64_t QuotaBook::Left(Account& a, double now) {
+  RollDay(a, now);
+  if (a.limits.tokens_per_day <= 0) return INT64_MAX;
+  return std::max<int64_t>(0, a.limits.tokens_per_day - a.tokens - a.reserved);
+}
+
+std::string QuotaBook::RetryTomorrow(double now) {
+  const double tomorrow = (std::floor(now / 86400.0) + 1) * 86400.0;
+  return std::to_string(static_cast<int64_t>(std::ceil(tomorrow - now)));
+}
+
+Result<int64_t> QuotaBook::Reserve(const std::string& key_id, const std::string& tenant_id,
+                                   int64_t prompt, int64_t completion) {
+  const double now = clock_();
+  std::lock_guard lock(mu_);
+  Account& key = accounts_["key:" + key_id];
+  Account& tenant = accounts_["tenant:" + tenant_id];
+  const int64_t left = std::min(Left(key, now), Left(tenant, now));
+  if (left != INT64_MAX && left < prompt + 1) {
+    const bool key_short = Left(key, now) <= Left(tenant, now);
+    const std::string who = key_short ? "API key " + key_id : "tenant " + tenant_id;
+    const int64_t limit = key_short ? key.limits.tokens_per_day : tenant.limits.tokens_per_day;
+    return ResourceExhausted(
+        who + " has " + std::to_string(left) + " of its " + std::to_string(limit) +
+        " tokens for today left, and this call needs " + std::to_string(prompt) +
+        " for its prompt and one to answer; retry after " + RetryTomorrow(now) + " s");
+  }
+  int64_t granted = completion;
+  if (left != INT64_MAX)
+    granted = completion < 0 ? left - prompt : std::min(completion, left - prompt);
+  const int64_t hold = prompt + std::max<int64_t>(granted, 0);
+  key.reserved += hold;
+  tenant.reserved += hold;
+  return granted;
+}
+
+void QuotaBook::Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
+                       int64_t used) {
+  const double now = clock_();
+  std::lock_guard lock(mu_);
+  for (Account* a : {&accounts_["key:" + key_id], &accounts_["tenant:" + tenant_id]}) {
+    a->reserved = std::max<int64_t>(0, a->reserved - reserved);
+    ChargeOne(*a, used, now);
+  }
+}
+
 int64_t QuotaBook::TokensToday(const std::string& scope_id) {
   const double now = clock_();
   std::lock_guard lock(mu_);

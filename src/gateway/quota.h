@@ -50,6 +50,20 @@ class QuotaBook {
   // used one of the key's requests for the minute.
   Status Admit(const std::string& key_id, const std::string& tenant_id);
   void Charge(const std::string& key_id, const std::string& tenant_id, int64_t tokens);
+
+  // Reserves today's tokens for one model call before it runs: its prompt
+  // and up to `completion` more (-1: as many as the budget allows). Returns
+  // the completion tokens granted: `completion` when the key's and tenant's
+  // budgets (less what running calls reserved) allow it, else what is left
+  // (the call is cut short with finish_reason "length"); -1 when both are
+  // unlimited and -1 was asked. RESOURCE_EXHAUSTED, with when to retry, when
+  // not even the prompt and one token fit.
+  Result<int64_t> Reserve(const std::string& key_id, const std::string& tenant_id, int64_t prompt,
+                          int64_t completion);
+  // Ends a reservation: `reserved` (prompt + granted, as Reserve counted it)
+  // is released and `used` tokens charged.
+  void Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
+              int64_t used);
   int64_t TokensToday(const std::string& scope_id);
 
  private:
@@ -58,12 +72,16 @@ class QuotaBook {
     std::unique_ptr<TokenBucket> requests;
     int64_t day = -1;
     int64_t tokens = 0;
+    int64_t reserved = 0;  // held by calls still running (any day)
   };
   void SetLimits(const std::string& account, QuotaLimits limits);
   // Starts a new day's token count when the UTC day changed; returns the day number.
   static int64_t RollDay(Account& a, double now);
   Status AdmitOne(Account& a, const std::string& what, double now);
   void ChargeOne(Account& a, int64_t tokens, double now);
+  // Tokens `a` may still reserve today (INT64_MAX when unlimited).
+  static int64_t Left(Account& a, double now);
+  static std::string RetryTomorrow(double now);
 
   Clock clock_;
   std::mutex mu_;

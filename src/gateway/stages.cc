@@ -1,7 +1,6 @@
 #include "gateway/stages.h"
 
 #include <algorithm>
-#include <exception>
 
 #include "common/sha256.h"
 
@@ -9,14 +8,6 @@ namespace daulat::gateway {
 namespace {
 
 constexpr std::string_view kBearer = "Bearer ";
-
-std::string CountsText(const std::map<std::string, int64_t>& counts) {
-  std::string out;
-  for (const auto& [type, n] : counts) {
-    out += (out.empty() ? "" : ", ") + type + " x" + std::to_string(n);
-  }
-  return out;
-}
 
 std::string DefaultAction(const RequestContext& ctx) {
   if (ctx.http_status == 401) return "auth_failed";
@@ -84,94 +75,6 @@ Status Authoriser::OnRequest(RequestContext& ctx) {
   return Status::Ok();
 }
 
-Status QuotaStage::OnRequest(RequestContext& ctx) {
-  if (ctx.permission != Permission::kInfer || !ctx.caller.authenticated) return Status::Ok();
-  const auto& p = ctx.caller.principal;
-  book_.SetKeyLimits(p.subject, {p.key_limits.requests_per_minute, p.key_limits.tokens_per_day});
-  book_.SetTenantLimits(p.tenant_id,
-                        {p.tenant_limits.requests_per_minute, p.tenant_limits.tokens_per_day});
-  return book_.Admit(p.subject, p.tenant_id);
-}
-
-void QuotaStage::OnComplete(const RequestContext& ctx) {
-  // Any request that ran a model spends the token budget, not only /v1.
-  if (!ctx.caller.authenticated) return;
-  const auto tokens = static_cast<int64_t>(ctx.prompt_tokens + ctx.completion_tokens);
-  if (tokens > 0)
-    book_.Charge(ctx.caller.principal.subject, ctx.caller.principal.tenant_id, tokens);
-}
-
-Status PolicyStage::OnRequest(RequestContext& ctx) {
-  if (ctx.permission != Permission::kInfer) return Status::Ok();
-  const auto& p = ctx.caller.principal;
-  Classification level = p.clearance;
-  if (!ctx.declared_classification.empty()) {
-    const auto declared = ParseClassification(ctx.declared_classification);
-    if (!declared)
-      return InvalidArgument("X-Daulat-Classification '" +
-                             ctx.declared_classification.substr(0, 40) +
-                             "' is not a classification level (TERBUKA, TERHAD, SULIT, RAHSIA, "
-                             "RAHSIA BESAR, or PUBLIC .. TOP SECRET)");
-    level = *declared;
-  }
-  ctx.classification = level;
-  ctx.classified = true;
-  ctx.caller.partition = "tenant:" + p.tenant_id + "|" + std::string(ClassificationName(level));
-  if (level > p.clearance) {
-    ctx.decision_reason = "the request is declared " + std::string(ClassificationName(level)) +
-                          " but the caller's clearance is " +
-                          std::string(ClassificationName(p.clearance));
-    return PermissionDenied(ctx.decision_reason);
-  }
-  auto policy = policies_.Current(p.tenant_id);
-  if (!policy.ok())
-    return Unavailable("the tenant policy cannot be read: " + policy.status().message());
-  ctx.policy_version = policy->version;
-  ctx.rules = policy->at(level);
-  if (!ctx.model_known) return Status::Ok();  // the handler answers 404
-  const auto d = governance::DecideModel(*policy, level, ctx.model, ctx.model_max, ctx.backend,
-                                         ctx.backend_max);
-  ctx.decision_reason = d.reason;
-  return d.allowed ? Status::Ok() : PermissionDenied(d.reason);
-}
-
-Status PiiStage::OnRequest(RequestContext& ctx) {
-  if (ctx.permission != Permission::kInfer || ctx.policy_version < 0) return Status::Ok();
-  const auto mode = ctx.rules.pii_prompt;
-  try {
-    governance::PiiMasker masker(scan_);
-    std::vector<governance::PiiFinding> findings;
-    for (auto& text : ctx.contents) {
-      std::string masked = masker.Mask(text, &findings);
-      if (mode == governance::PiiMode::kMask) text = std::move(masked);
-    }
-    for (const auto& f : findings) ++ctx.pii_counts[std::string(governance::PiiTypeName(f.type))];
-    if (!findings.empty() && mode == governance::PiiMode::kBlock) {
-      ctx.decision_reason = "the prompt contains personal data (" + CountsText(ctx.pii_counts) +
-                            ") and policy v" + std::to_string(ctx.policy_version) +
-                            " blocks personal data in " +
-                            std::string(ClassificationName(ctx.classification)) + " prompts";
-      return PermissionDenied(ctx.decision_reason);
-    }
-    ctx.output_guard = std::make_shared<governance::OutputGuard>(
-        scan_, ctx.rules.pii_output,
-        mode == governance::PiiMode::kMask ? masker.originals()
-                                           : std::map<std::string, std::string>{});
-  } catch (const std::exception& e) {
-    ctx.decision_reason = std::string("the PII guard failed (") + e.what() + "); request blocked";
-    return Internal(ctx.decision_reason);
-  } catch (...) {
-    ctx.decision_reason = "the PII guard failed; request blocked";
-    return Internal(ctx.decision_reason);
-  }
-  if (!ctx.pii_counts.empty()) {
-    ctx.decision_reason += "; PII in prompt " +
-                           std::string(mode == governance::PiiMode::kMask ? "masked" : "allowed") +
-                           " (" + CountsText(ctx.pii_counts) + ")";
-  }
-  return Status::Ok();
-}
-
 governance::AuditRecord AuditRecordFor(const RequestContext& ctx) {
   governance::AuditRecord r;
   const auto& p = ctx.caller.principal;
@@ -189,13 +92,10 @@ governance::AuditRecord AuditRecordFor(const RequestContext& ctx) {
   std::string reason = ok ? ctx.decision_reason : ctx.error_message;
   if (reason.empty()) reason = ctx.decision_reason;
   r.reason = "HTTP " + std::to_string(ctx.http_status) + (reason.empty() ? "" : ": " + reason);
-  if (ctx.permission == Permission::kInfer)
+  if (!ctx.model.empty() && (ctx.prompt_tokens > 0 || ctx.permission == Permission::kInfer))
     r.reason += "; " + std::to_string(ctx.prompt_tokens) + " prompt and " +
                 std::to_string(ctx.completion_tokens) + " completion tokens";
   r.pii_counts = ctx.pii_counts;
-  if (ctx.output_guard) {
-    for (const auto& [type, n] : ctx.output_guard->counts()) r.pii_counts["output_" + type] = n;
-  }
   if (ctx.policy_version >= 0 && ctx.rules.content_logging != governance::ContentLogging::kNone &&
       (!ctx.contents.empty() || !ctx.output_text.empty())) {
     std::string all;

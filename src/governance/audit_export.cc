@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
+
 namespace daulat::governance {
 namespace {
 
@@ -23,11 +25,9 @@ Hash NoteRoot(const std::string& note) {
   const size_t end = note.find('\n', at + 1);
   const std::string b64 =
       note.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
-  size_t len = 0;
-  if (sodium_base642bin(root.data(), root.size(), b64.data(), b64.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      len != root.size())
-    root.fill(0);
+  std::vector<uint8_t> bytes;
+  if (Unbase64(b64, bytes) && bytes.size() == root.size())
+    std::copy(bytes.begin(), bytes.end(), root.begin());
   return root;
 }
 

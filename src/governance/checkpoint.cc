@@ -7,29 +7,13 @@
 #include <cstring>
 #include <vector>
 
+#include "common/base64.h"
+
 namespace daulat::governance {
 namespace {
 
 constexpr std::string_view kSignaturePrefix = "\xe2\x80\x94 ";  // "— " (U+2014, space)
 constexpr uint8_t kAlgEd25519 = 0x01;
-
-std::string Base64(const uint8_t* data, size_t n) {
-  std::string out(sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), data, n, sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-bool Unbase64(std::string_view text, std::vector<uint8_t>& out) {
-  out.assign(text.size(), 0);
-  size_t len = 0;
-  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
-    return false;
-  }
-  out.resize(len);
-  return true;
-}
 
 bool ValidKeyName(std::string_view name) {
   if (name.empty()) return false;

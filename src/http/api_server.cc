@@ -35,7 +35,18 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const HttpServerOptions& opt
   if (services.models == nullptr || services.pipeline == nullptr)
     return InvalidArgument("the API needs a model host and a pipeline");
   auto api = std::unique_ptr<ApiServer>(new ApiServer(services));
-  api->request_timeout_ = options.request_timeout;
+  if (services.generation == nullptr) {
+    gateway::GenerationServiceOptions o;
+    o.models = services.models;
+    o.remote = services.remote;
+    o.policies = services.policies;
+    o.request_timeout = options.request_timeout;
+    api->own_generation_ = std::make_unique<gateway::GenerationService>(std::move(o));
+    api->generation_ = api->own_generation_.get();
+    api->services_.generation = api->generation_;
+  } else {
+    api->generation_ = services.generation;
+  }
   api->BuildRoutes();
   auto http =
       HttpServer::Start(options, [raw = api.get()](Request& req, std::shared_ptr<Responder> r) {
@@ -160,16 +171,11 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
                      ? json(nullptr)
                      : json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
     body_ok = !call->body.is_discarded();
-    if (body_ok && route->permission == gateway::Permission::kInfer) PrepareInference(*call);
   }
   // Authentication comes before any complaint about the body, so callers
   // without a key learn nothing from error messages.
   if (Status st = pipeline_.Admit(call->ctx); !st.ok()) return call->Fail(st);
   if (!body_ok) return call->Fail(InvalidArgument("the request body is not valid JSON"));
-  if (route->permission == gateway::Permission::kInfer) {
-    WriteBackContents(*call);
-    if (call->ctx.model_known && call->ctx.backend != "local") return Remote(call);
-  }
   route->handler(call);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "assessment/assessments.h"
+#include "gateway/generation_service.h"
 #include "gateway/model_host.h"
 #include "gateway/pipeline.h"
 #include "gateway/remote_backends.h"
@@ -30,15 +31,16 @@ namespace daulat::http {
 struct ApiServices {
   gateway::ModelHost* models = nullptr;
   const gateway::Pipeline* pipeline = nullptr;
+  // Every model call; null: one with the built-in policy and no quotas.
+  gateway::GenerationService* generation = nullptr;
   identity::IdentityStore* identity = nullptr;
   governance::PolicyStore* policies = nullptr;
   governance::AuditLog* audit = nullptr;
   governance::AuditWriter* audit_writer = nullptr;  // flushed before audit reads
   gateway::UsageMeter* usage = nullptr;
   store::Database* db = nullptr;
-  const gateway::RemoteBackends* remote = nullptr;  // models served by remote engines
-  knowledge::Library* library = nullptr;            // Lumin: collections, documents, search
-  governance::PiiScanFn pii_scan;  // Lumin: sources and answers pass the policy's PII rules
+  const gateway::RemoteBackends* remote = nullptr;    // models served by remote engines
+  knowledge::Library* library = nullptr;              // Lumin: collections, documents, search
   knowledge::IngestionJobs* jobs = nullptr;           // Lumin: background upload jobs
   knowledge::Conversations* conversations = nullptr;  // Lumin: ask with context
   assessment::Assessments* assessments = nullptr;     // STAR readiness assessments
@@ -77,25 +79,15 @@ class ApiServer {
   explicit ApiServer(const ApiServices& services);
   using Call = ApiCall;
   void Handle(Request& req, std::shared_ptr<Responder> responder);
-  // Reads the model, texts and classification of an inference request into
-  // the pipeline context; writes the (possibly masked) texts back after it.
-  void PrepareInference(Call& call);
-  static void WriteBackContents(Call& call);
+  // The generation for a /v1 request at its declared level, or null after
+  // answering the error (bad level, unknown model, policy, quota).
+  std::shared_ptr<gateway::Generation> BeginInference(Call& call, const std::string& model);
   void Chat(const std::shared_ptr<Call>& call);
   void Completions(const std::shared_ptr<Call>& call);
   void Embeddings(const std::shared_ptr<Call>& call);
-  void Submit(const std::shared_ptr<Call>& call, gateway::HostedModel* model,
-              engine::InferenceRequest request, bool stream, bool include_usage, bool chat,
-              const std::string& echo, bool tools);
   void Models(const std::shared_ptr<Call>& call);
   // The registry for people: each model's manifest, model card and where it runs.
   void ModelRegistry(const std::shared_ptr<Call>& call);
-  // A request for a model a remote backend serves: through the egress guard,
-  // answer guarded like a local one.
-  void Remote(const std::shared_ptr<Call>& call);
-  // The named model, or null after answering 404.
-  gateway::HostedModel* FindModel(Call& call, const std::string& name);
-  engine::InferenceRequest NewInferenceRequest(const Call& call) const;
   std::string Metrics() const;
   std::vector<nlohmann::json> RemoteModelCards() const;
   void BuildRoutes();
@@ -103,12 +95,13 @@ class ApiServer {
   ApiServices services_;
   gateway::ModelHost& models_;
   const gateway::Pipeline& pipeline_;
+  std::unique_ptr<gateway::GenerationService> own_generation_;  // when none was given
+  gateway::GenerationService* generation_ = nullptr;
   std::unique_ptr<ManagementApi> management_;
   std::unique_ptr<KnowledgeApi> knowledge_;
   std::unique_ptr<AssessmentApi> assessment_;
   std::vector<ApiRoute> routes_;
   RequestMetrics metrics_;
-  std::chrono::seconds request_timeout_{0};
   std::atomic<bool> ready_{false};
   boost::asio::thread_pool blocking_{1};  // embeddings: keeps I/O threads free
   std::unique_ptr<HttpServer> http_;

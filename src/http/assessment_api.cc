@@ -5,7 +5,7 @@
 #include "assessment/narrative.h"
 #include "assessment/platform_evidence.h"
 #include "assessment/report.h"
-#include "http/grounded_calls.h"
+#include "http/governed_generator.h"
 #include "http/openai_errors.h"
 #include "http/request_fields.h"
 
@@ -299,9 +299,12 @@ void AssessmentApi::Report(const CallPtr& call) {
   });
 }
 
-// A narrative of the latest version by a local chat model the tenant's
-// policy allows at TERHAD (an assessment is internal, not public). Stored
-// with the model's name, shown as generated; the roadmap stays rule-based.
+// A narrative of the latest version by a chat model the tenant's policy
+// allows at TERHAD (an assessment is internal, not public), through the
+// governed path (quotas, PII rules, audit). Stored with the model's name,
+// shown as generated; the roadmap stays rule-based. Small models answer a
+// question more reliably than they follow an instruction: a second prompt
+// asks differently before giving up.
 void AssessmentApi::Narrative(const CallPtr& call) {
   const json body = call->body.is_null() ? json::object() : call->body;  // no body: all defaults
   RequestFields f(body, {"model", "language"});
@@ -312,58 +315,41 @@ void AssessmentApi::Narrative(const CallPtr& call) {
     return call->Fail(InvalidArgument("'language' must be en or ms"), "language");
   call->ctx.audit_action = "assessment_narrative";
   call->ctx.resource = "assessment:" + call->params.at(0);
-  auto a = Load(*call, call->params.at(0));
-  if (!a.ok()) return call->Fail(a.status());
-  auto versions = ScoredVersions(*a);
-  if (!versions.ok()) return call->Fail(versions.status());
-  const Classification level = Classification::kTerhad;
-  governance::LevelRules rules;
-  auto m = ChooseModel(s_, *call, model, level, &rules);
-  if (!m.ok()) return call->Fail(m.status(), "model");
-  auto job = std::make_shared<NarrativeJob>();
-  job->model = *m;
-  job->tenant = a->tenant_id;
-  job->id = a->id;
-  job->shown = assessment::InLanguage(framework(), versions->back(), lang);
-  NarrativeAttempt(call, job, 0);
-}
-
-void AssessmentApi::NarrativeAttempt(const CallPtr& call, const std::shared_ptr<NarrativeJob>& job,
-                                     int attempt) {
-  const auto prompt = assessment::NarrativePrompt(job->shown.score, attempt);
-  if (!prompt)
-    return call->Fail(Unavailable("the model wrote nothing usable; try another model"), "model");
-  auto req = GroundedRequest(*job->model, *call, {prompt->first, {}, prompt->second},
-                             Classification::kTerhad, 320);
-  if (!req.ok()) return call->Fail(req.status());
-  auto text = std::make_shared<std::string>();
-  auto ticket = job->model->scheduler->Submit(
-      std::move(*req),
-      [this, call, job, attempt, text, user = prompt->second](engine::InferenceUpdate&& u) {
-        *text += u.text;
-        if (!u.finished) return;
-        call->ctx.prompt_tokens += u.stats.prompt_tokens;
-        call->ctx.completion_tokens += u.stats.completion_tokens;
-        if (!u.status.ok()) return call->Fail(u.status);
-        boost::asio::post(blocking_, [this, call, job, attempt, text, user] {
-          if (!assessment::UsableNarrative(*text, user))
-            return NarrativeAttempt(call, job, attempt + 1);
-          const auto b = text->find_first_not_of(" \n\t");
-          const std::string narrative = text->substr(b, text->find_last_not_of(" \n\t") - b + 1);
-          const std::string model_name = job->model->installed.manifest.name;
-          if (Status st = s_.assessments->SetNarrative(job->tenant, job->id, job->shown.version,
-                                                       narrative, model_name);
-              !st.ok())
-            return call->Fail(st);
-          call->ReplyJson(200, {{"object", "assessment.narrative"},
-                                {"assessment_id", job->id},
-                                {"version", job->shown.version},
-                                {"text", narrative},
-                                {"model", model_name},
-                                {"generated", true}});
-        });
-      });
-  if (!ticket.ok()) return call->Fail(ticket.status());
+  if (Status st = s_.generation->Admit(call->ctx); !st.ok()) return call->Fail(st);
+  boost::asio::post(narratives_, [this, call, model, lang] {
+    auto a = Load(*call, call->params.at(0));
+    if (!a.ok()) return call->Fail(a.status());
+    auto versions = ScoredVersions(*a);
+    if (!versions.ok()) return call->Fail(versions.status());
+    const auto shown = assessment::InLanguage(framework(), versions->back(), lang);
+    auto generator = std::make_shared<GovernedGenerator>(*s_.generation, call->ctx, model);
+    call->responder->OnDisconnect([generator] { generator->Cancel(); });
+    if (Status st = generator->Open(Classification::kTerhad); !st.ok())
+      return call->Fail(st, "model");
+    std::string narrative;
+    for (int attempt = 0; narrative.empty(); ++attempt) {
+      const auto prompt = assessment::NarrativePrompt(shown.score, attempt);
+      if (!prompt)
+        return call->Fail(Unavailable("the model wrote nothing usable; try another model"),
+                          "model");
+      auto text = generator->Generate({prompt->first, {}, prompt->second}, 320, nullptr);
+      if (!text.ok()) return call->Fail(text.status());
+      if (!assessment::UsableNarrative(*text, prompt->second)) continue;
+      narrative = text->substr(0, text->find_last_not_of(" \n\t") + 1);
+    }
+    const std::string model_name = generator->model();
+    if (Status st =
+            s_.assessments->SetNarrative(a->tenant_id, a->id, shown.version, narrative, model_name);
+        !st.ok())
+      return call->Fail(st);
+    call->ctx.output_text = narrative;
+    call->ReplyJson(200, {{"object", "assessment.narrative"},
+                          {"assessment_id", a->id},
+                          {"version", shown.version},
+                          {"text", narrative},
+                          {"model", model_name},
+                          {"generated", true}});
+  });
 }
 
 }  // namespace daulat::http

@@ -36,13 +36,6 @@ class AssessmentApi {
   void Versions(const CallPtr& call);
   void Report(const CallPtr& call);
   void Narrative(const CallPtr& call);
-  struct NarrativeJob {
-    gateway::HostedModel* model = nullptr;
-    std::string tenant, id;
-    assessment::ScoredVersion shown;  // the latest version, in the asked language
-  };
-  // Asks the model (attempt 0, 1, ...) until it writes something usable.
-  void NarrativeAttempt(const CallPtr& call, const std::shared_ptr<NarrativeJob>& job, int attempt);
 
   const assessment::Framework& framework() const;
   // The stored assessment of the caller's tenant, read against the framework.
@@ -54,6 +47,7 @@ class AssessmentApi {
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;
+  boost::asio::thread_pool narratives_{2};  // they wait for the model
 };
 
 }  // namespace daulat::http

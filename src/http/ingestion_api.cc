@@ -22,6 +22,7 @@ KnowledgeApi::~KnowledgeApi() {
 void KnowledgeApi::Stop() {
   stopping_ = true;
   ingest_.join();
+  assistant_pool_.join();
 }
 
 void KnowledgeApi::StartJob(const CallPtr& call, const knowledge::DocumentOptions& o,

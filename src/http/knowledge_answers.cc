@@ -1,26 +1,85 @@
-// Lumin's answers over HTTP: /api/v1/ask, alone or in a conversation.
+// Lumin's answers and summaries over HTTP: /api/v1/ask and /api/v1/summarize.
+// Parse, run the assistant (knowledge/assistant.h) with the governed model
+// on Lumin's own workers, serialise.
 
 #include <boost/asio/post.hpp>
 
-#include "http/grounded_calls.h"
+#include "http/governed_generator.h"
 #include "http/knowledge_api.h"
 #include "http/openai_errors.h"
 #include "http/request_fields.h"
-#include "knowledge/grounded_answer.h"
-#include "knowledge/library_json.h"
-#include "knowledge/text_analyzer.h"
+#include "knowledge/assistant.h"
 
 namespace daulat::http {
 namespace {
 
 using nlohmann::json;
+using CallPtr = std::shared_ptr<ApiCall>;
 
-std::string LanguageOf(const std::optional<std::string>& asked, const std::string& text) {
-  if (asked) return *asked;
-  return knowledge::DetectLanguage(text) == "ms" ? "ms" : "en";
+// A reply that may stream: events begin with the first one, so a failure
+// before it is still a plain HTTP error. One thread at a time.
+class LuminReply {
+ public:
+  LuminReply(CallPtr call, bool stream) : call_(std::move(call)), stream_(stream) {}
+
+  void Event(const json& event) {
+    if (!stream_) return;
+    Begin();
+    call_->responder->SendEvent(JsonText(event));
+  }
+  void Done(const json& result) {
+    if (!stream_) return call_->ReplyJson(200, result);
+    Begin();
+    End(200, result);
+  }
+  void Fail(const Status& st, const std::string& param = "") {
+    if (st.code() == StatusCode::kCancelled && call_->responder->disconnected())
+      return call_->Finish(499);  // nobody left to tell
+    const Status shown = st.code() == StatusCode::kCancelled
+                             ? Unavailable("the server is shutting down; the answer was cancelled")
+                             : st;
+    if (!begun_) return call_->Fail(shown, param);
+    call_->ctx.error_message = shown.message();
+    End(ErrorFor(shown).status, ErrorBody(shown, param));
+  }
+
+ private:
+  void Begin() {
+    if (begun_) return;
+    call_->responder->BeginEvents({{"X-Request-Id", call_->ctx.request_id}});
+    begun_ = true;
+  }
+  // A stream ends with one final JSON event (the result or an error).
+  void End(unsigned status, const json& final_json) {
+    call_->Finish(status);
+    call_->responder->SendEvent(JsonText(final_json));
+    call_->responder->SendEvent("[DONE]");
+    call_->responder->EndEvents();
+  }
+
+  CallPtr call_;
+  bool stream_;
+  bool begun_ = false;
+};
+
+// The field a NOT_FOUND is about, for the error's `param`: the model, the
+// conversation, or (a document, a collection) none.
+std::string ParamOf(const Status& st) {
+  if (st.code() != StatusCode::kNotFound) return "";
+  const std::string& m = st.message();
+  if (m.rfind("the model", 0) == 0 || m.rfind("no chat model", 0) == 0) return "model";
+  if (m.find("conversation") != std::string::npos) return "conversation_id";
+  return "";
 }
 
 }  // namespace
+
+std::shared_ptr<GovernedGenerator> KnowledgeApi::ModelFor(const CallPtr& call,
+                                                          const std::string& model) {
+  auto generator = std::make_shared<GovernedGenerator>(*s_.generation, call->ctx, model);
+  call->responder->OnDisconnect([generator] { generator->Cancel(); });
+  return generator;
+}
 
 void KnowledgeApi::Ask(const CallPtr& call) {
   RequestFields f(call->body, {"question", "collection", "top_k", "model", "language", "stream",
@@ -36,125 +95,71 @@ void KnowledgeApi::Ask(const CallPtr& call) {
   if (language && *language != "ms" && *language != "en")
     return call->Fail(InvalidArgument("'language' is \"ms\" or \"en\""), "language");
   call->ctx.audit_action = "ask";
-  knowledge::SearchQuery q{*question, collection.value_or(""),
-                           static_cast<size_t>(top_k.value_or(5))};
-  boost::asio::post(blocking_, [this, call, question = *question, q, m = model.value_or(""),
-                                lang = LanguageOf(language, *question), s = stream.value_or(false),
-                                conversation]() mutable {
-    AskContext context;
-    if (conversation) {
-      if (s_.conversations == nullptr)
-        return call->Fail(NotFound("no conversation '" + *conversation + "'"), "conversation_id");
-      const auto& p = call->ctx.caller.principal;
-      call->ctx.resource = "conversation:" + *conversation;
-      auto turns = s_.conversations->Read(p.tenant_id, p.subject, *conversation, p.clearance, 3);
-      if (!turns.ok()) return call->Fail(turns.status(), "conversation_id");
-      context = {*conversation, std::move(turns->turns)};
-      // A short follow-up ("and the fee?") is searched together with the question before it.
-      if (!context.history.empty() && knowledge::TextAnalyzer::QueryTerms(question).size() < 5)
-        q.text = context.history.back().question + "\n" + question;
-    }
-    Answer(call, question, q, m, lang, s, context);
-  });
+  if (conversation) call->ctx.resource = "conversation:" + *conversation;
+  if (Status st = s_.generation->Admit(call->ctx); !st.ok()) return call->Fail(st);
+  knowledge::AskRequest request;
+  request.question = *question;
+  request.collection = collection.value_or("");
+  request.top_k = static_cast<size_t>(top_k.value_or(5));
+  request.language = language.value_or("");
+  request.conversation_id = conversation.value_or("");
+  request.owner = call->ctx.caller.principal.subject;
+  boost::asio::post(
+      assistant_pool_, [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
+        auto generator = ModelFor(call, m);
+        LuminReply reply(call, s);
+        auto answer = assistant_.Ask(ReaderOf(*call), request, *generator,
+                                     [&reply](const std::string& piece) {
+                                       reply.Event({{"object", "answer.delta"}, {"text", piece}});
+                                     });
+        if (!answer.ok()) return reply.Fail(answer.status(), ParamOf(answer.status()));
+        if (!answer->model_used)
+          call->ctx.decision_reason +=
+              (call->ctx.decision_reason.empty() ? "" : "; ") +
+              std::string(answer->sources.empty() && answer->withheld == 0
+                              ? "no source the caller may see matches: answered with the refusal"
+                              : "every source held personal data the policy keeps from the model");
+        call->ctx.output_text = answer->answer.answer;
+        reply.Done(knowledge::ToJson(*answer));
+      });
 }
 
-void KnowledgeApi::Answer(const CallPtr& call, const std::string& question,
-                          const knowledge::SearchQuery& q, const std::string& model_name,
-                          const std::string& language, bool stream, const AskContext& context) {
-  auto hits = s_.library->Search(ReaderOf(*call), q);
-  if (!hits.ok()) return call->Fail(hits.status());
-  // Earlier answers the model sees as context lend their labels to this one.
-  Classification history_level = Classification::kTerbuka;
-  for (const auto& t : context.history) history_level = std::max(history_level, t.classification);
-  // The sources as the model saw them (after the PII rule), numbered [1]...
-  auto sources = std::make_shared<std::vector<knowledge::SearchHit>>(*hits);
-  // The reply: the answer, its citations (document, page, offsets), its
-  // label, and any instruction-like text found in the sources; in a
-  // conversation it is kept as the next turn before the caller sees it.
-  const auto reply = [this, call, stream, sources, language, question, context, history_level](
-                         const std::string& draft, bool model_used, size_t withheld) {
-    auto finished = knowledge::FinishAnswer(draft, model_used, *sources, language, question);
-    if (model_used && !context.history.empty())
-      finished.classification = std::max(finished.classification, history_level);
-    json result = knowledge::ToJson(finished, *sources, language);
-    if (withheld > 0) result["pii_withheld"] = withheld;
-    call->ctx.output_text = finished.answer;
-    const auto send = [call, stream](const json& final_json) {
-      if (!stream) return call->ReplyJson(200, final_json);
-      EndStream(call, 200, final_json);
-    };
-    if (context.conversation_id.empty()) return send(result);
-    result["conversation_id"] = context.conversation_id;
-    knowledge::Turn turn;
-    turn.question = question;
-    turn.answer = finished.answer;
-    turn.citations = result["citations"];
-    turn.classification = finished.classification;
-    for (const auto& h : *sources) turn.document_ids.push_back(h.document_id);
-    boost::asio::post(blocking_, [this, call, turn, result, send, stream] {
-      const auto& p = call->ctx.caller.principal;
-      Status st = s_.conversations->Append(p.tenant_id, p.subject, result["conversation_id"], turn);
-      if (!st.ok()) return stream ? FailStream(call, st) : call->Fail(st);
-      send(result);
-    });
-  };
-  if (hits->empty()) {
-    call->ctx.decision_reason = "no source the caller may see matches: answered with the refusal";
-    if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
-    return reply(knowledge::RefusalText(language), false, 0);
-  }
-  // The answer carries the highest label of its sources (and of the earlier
-  // turns it sees): the tenant's policy for that level must allow the model.
-  const Classification level = std::max(knowledge::AnswerClassification(*hits, {}), history_level);
-  governance::LevelRules rules;
-  auto m = ChooseModel(s_, *call, model_name, level, &rules);
-  if (!m.ok())
-    return call->Fail(m.status(), m.status().code() == StatusCode::kNotFound ? "model" : "");
-  auto guarded = GuardInput(s_.pii_scan, rules.pii_prompt, question, *hits, *call);
-  if (!guarded.ok()) return call->Fail(guarded.status());
-  *sources = guarded->sources;
-  if (sources->empty()) {  // every passage held personal data the policy keeps from the model
-    if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
-    return reply(knowledge::RefusalText(language), false, guarded->withheld);
-  }
-  auto prompt = knowledge::BuildGroundedPrompt(guarded->question, *sources, language);
-  for (const auto& t : context.history) prompt.history.emplace_back(t.question, t.answer);
-  auto req = GroundedRequest(**m, *call, prompt, level, 400);
-  if (!req.ok()) return call->Fail(req.status());
-  // The answer passes the level's output rule; masked values come back as the originals.
-  governance::PiiScanFn scan = s_.pii_scan;
-  if (!scan) scan = [](std::string_view) { return std::vector<governance::PiiFinding>{}; };
-  auto guard =
-      std::make_shared<governance::OutputGuard>(scan, rules.pii_output, guarded->originals);
-  if (stream) call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
-  auto text = std::make_shared<std::string>();
-  auto ticket = (*m)->scheduler->Submit(
-      std::move(*req), [call, text, stream, reply, guard,
-                        withheld = guarded->withheld](engine::InferenceUpdate&& u) {
-        std::string piece = u.text;
-        if (text->empty()) piece.erase(0, std::min(piece.find_first_not_of(" \n"), piece.size()));
-        auto released = guard->Push(piece);
-        if (released.ok() && u.finished) {
-          auto rest = guard->Finish();
-          released = rest.ok() ? Result<std::string>(*released + *rest) : rest;
-        }
-        if (!released.ok()) {
-          // Blocked or failed guard: nothing more of this answer leaves.
-          if (u.finished)
-            return stream ? FailStream(call, released.status()) : call->Fail(released.status());
-          return;
-        }
-        *text += *released;
-        if (stream && !released->empty())
-          call->responder->SendEvent(JsonText({{"object", "answer.delta"}, {"text", *released}}));
-        if (!u.finished) return;
-        call->ctx.prompt_tokens = u.stats.prompt_tokens;
-        call->ctx.completion_tokens = u.stats.completion_tokens;
-        if (!u.status.ok()) return stream ? FailStream(call, u.status) : call->Fail(u.status);
-        reply(*text, true, withheld);
+void KnowledgeApi::Summarize(const CallPtr& call) {
+  RequestFields f(call->body,
+                  {"document_id", "collection", "language", "model", "max_points", "stream"});
+  const auto document = f.String("document_id", false, 64);
+  const auto collection = f.String("collection", false, 64);
+  const auto language = f.String("language", false, 2);
+  const auto model = f.String("model", false, 64);
+  const auto max_points = f.Int("max_points", 1, 20);
+  const auto stream = f.Bool("stream");
+  if (!f.status().ok()) return call->Fail(f.status());
+  if (document.has_value() == collection.has_value())
+    return call->Fail(InvalidArgument("give either 'document_id' or 'collection'"), "document_id");
+  if (language && *language != "ms" && *language != "en")
+    return call->Fail(InvalidArgument("'language' is \"ms\" or \"en\""), "language");
+  call->ctx.audit_action = "summarize";
+  call->ctx.resource = document ? "document:" + *document : "collection:" + *collection;
+  if (Status st = s_.generation->Admit(call->ctx); !st.ok()) return call->Fail(st);
+  knowledge::SummarizeRequest request;
+  request.scope = {document.value_or(""), collection.value_or(""), 400};
+  request.language = language.value_or("");
+  request.max_points = static_cast<size_t>(max_points.value_or(8));
+  boost::asio::post(
+      assistant_pool_, [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
+        auto generator = ModelFor(call, m);
+        LuminReply reply(call, s);
+        auto summary = assistant_.Summarize(
+            ReaderOf(*call), request, *generator, [&reply](size_t done, size_t total) {
+              reply.Event({{"object", "summary.progress"}, {"done", done}, {"total", total}});
+            });
+        if (!summary.ok()) return reply.Fail(summary.status(), ParamOf(summary.status()));
+        call->ctx.output_text = summary->summary.text;
+        call->ctx.decision_reason += (call->ctx.decision_reason.empty() ? "" : "; ") +
+                                     std::to_string(summary->read.passages.size()) + " passages, " +
+                                     std::to_string(summary->summary.points.size()) + " key points";
+        reply.Done(knowledge::ToJson(*summary));
       });
-  if (!ticket.ok()) return stream ? FailStream(call, ticket.status()) : call->Fail(ticket.status());
-  call->responder->OnDisconnect([t = *ticket] { t->Cancel(); });
 }
 
 }  // namespace daulat::http

@@ -7,6 +7,8 @@
 
 #include "http/api_call.h"
 #include "http/api_server.h"
+#include "http/governed_generator.h"
+#include "knowledge/assistant.h"
 #include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
@@ -24,7 +26,7 @@ knowledge::Reader ReaderOf(const ApiCall& call);
 class KnowledgeApi {
  public:
   KnowledgeApi(const ApiServices& services, boost::asio::thread_pool& blocking)
-      : s_(services), blocking_(blocking) {}
+      : s_(services), blocking_(blocking), assistant_(*services.library, services.conversations) {}
   ~KnowledgeApi();
   void AddRoutes(std::vector<ApiRoute>& routes);
   // Upload jobs stop between files; the files not read yet fail as
@@ -42,16 +44,6 @@ class KnowledgeApi {
   void DocumentPassages(const CallPtr& call);
   void Search(const CallPtr& call);
   void Ask(const CallPtr& call);
-  // What an answer in a conversation carries: the conversation and the
-  // turns (within the caller's clearance) the model sees as context.
-  struct AskContext {
-    std::string conversation_id;
-    std::vector<knowledge::Turn> history;
-  };
-  // The answer from the retrieved sources (runs on the blocking pool).
-  void Answer(const CallPtr& call, const std::string& question, const knowledge::SearchQuery& q,
-              const std::string& model, const std::string& language, bool stream,
-              const AskContext& context);
   void ListConversations(const CallPtr& call);
   void CreateConversation(const CallPtr& call);
   void GetConversation(const CallPtr& call);
@@ -64,14 +56,17 @@ class KnowledgeApi {
   void GetJob(const CallPtr& call);
   void ListJobs(const CallPtr& call);
   void Summarize(const CallPtr& call);
-  struct SummaryState;
-  // Runs the summary's next model call, or replies when there is none.
-  void SummaryStep(const CallPtr& call, gateway::HostedModel* m,
-                   const std::shared_ptr<SummaryState>& state);
+  // The governed model for one call's request; the call's client leaving cancels it.
+  std::shared_ptr<GovernedGenerator> ModelFor(const CallPtr& call, const std::string& model);
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;
   boost::asio::thread_pool ingest_{1};  // upload jobs: searches never wait behind them
+  knowledge::Assistant assistant_;
+  // Answers and summaries wait for the model here, never on the I/O or the
+  // blocking pool's thread; more than the schedulers' slots, so queued
+  // model calls are what waits.
+  boost::asio::thread_pool assistant_pool_{8};
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> queued_bytes_{0};
 };

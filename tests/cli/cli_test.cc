@@ -411,20 +411,31 @@ TEST_F(CliTest, SummarizeReadsOnlyWhatTheReaderMaySee) {
       << "# Lesen\n\nYuran pemprosesan lesen ialah RM50.\n\n# Rayuan\n\n"
          "Rayuan dibuat dalam tempoh 14 hari.\n";
   ASSERT_EQ(Run({"collections", "create", "c"}).exit_code, 0);
-  ASSERT_EQ(Run({"ingest", docs.string(), "-c", "c", "--classification", "SULIT"}).exit_code, 0);
+  ASSERT_EQ(Run({"ingest", docs.string(), "-c", "c", "--classification", "TERHAD"}).exit_code, 0);
   const auto listed =
-      nlohmann::json::parse(Run({"documents", "list", "--clearance", "SULIT", "--json"}).out);
+      nlohmann::json::parse(Run({"documents", "list", "--clearance", "TERHAD", "--json"}).out);
   ASSERT_EQ(listed.size(), 1u);
   const std::string id = listed[0]["id"];
   // Above the reader's clearance: not found, before any model is loaded.
   EXPECT_EQ(Run({"summarize", "-d", id}).exit_code, 3);
   EXPECT_EQ(Run({"summarize", "-c", "tiada"}).exit_code, 3);
   auto run =
-      Run({"summarize", "-d", id, "--clearance", "SULIT", "-m", "tiny", "-t", "1", "--json"});
+      Run({"summarize", "-d", id, "--clearance", "TERHAD", "-m", "tiny", "-t", "1", "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto s = nlohmann::json::parse(run.out);
   EXPECT_EQ(s["passages"], 2);
-  EXPECT_EQ(s["classification"], "SULIT");
+  EXPECT_EQ(s["classification"], "TERHAD");
+  // The terminal takes the same governed path as the API: a SULIT document
+  // never reaches a model whose manifest stops at TERHAD.
+  const auto sulit = data_ / "sulit";
+  std::filesystem::create_directories(sulit);
+  std::ofstream(sulit / "pelan.md") << "# Pelan\n\nPelan pemindahan pejabat ke Putrajaya.\n";
+  ASSERT_EQ(Run({"ingest", sulit.string(), "-c", "c", "--classification", "SULIT"}).exit_code, 0);
+  auto refused =
+      Run({"ask", "Pelan pemindahan pejabat?", "--clearance", "SULIT", "-m", "tiny", "-t", "1"});
+  EXPECT_EQ(refused.exit_code, 7);
+  EXPECT_NE(refused.err.find("may process at most TERHAD, not SULIT"), std::string::npos)
+      << refused.err;
   EXPECT_GE(s["map_calls"].get<int>(), 1);
   for (const auto& p : s["key_points"]) EXPECT_FALSE(p["citations"].empty());  // or dropped
   // A collection summary at TERBUKA reads nothing and needs no model.
