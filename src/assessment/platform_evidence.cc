@@ -25,16 +25,7 @@ std::map<std::string, nlohmann::json> CollectEvidence(const PlatformSources& s,
       documented = documented && !m.model_card.empty() && !m.licence.empty() && !m.origin.empty();
     out["model_cards"] = documented;
   }
-  if (s.usage != nullptr) {
-    gateway::UsageQuery q;
-    q.from_day = UtcDay(UnixSeconds() - int64_t{29} * 86400);
-    q.by_day = false;
-    if (auto rows = s.usage->Query(tenant_id, q); rows.ok()) {
-      int64_t requests = 0;
-      for (const auto& r : *rows) requests += r.requests;
-      out["requests_30d"] = requests;
-    }
-  }
+  if (s.requests_30d) out["requests_30d"] = *s.requests_30d;
   return out;
 }
 

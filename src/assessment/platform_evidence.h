@@ -2,11 +2,11 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/model_manifest.h"
-#include "gateway/usage_meter.h"
 #include "governance/policy.h"
 #include "store/database.h"
 
@@ -20,7 +20,7 @@ struct PlatformSources {
   governance::PolicyStore* policies = nullptr;
   std::string audit_verifier_key;  // empty: the audit chain is not checked
   std::vector<engine::ModelManifest> models;
-  gateway::UsageMeter* usage = nullptr;
+  std::optional<int64_t> requests_30d;  // the tenant's requests in the last 30 days, if known
 };
 
 // Signals (the framework's `evidence.signal` names):

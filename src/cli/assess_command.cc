@@ -17,6 +17,7 @@
 #include "cli/exit_codes.h"
 #include "common/clock.h"
 #include "engine/model_registry.h"
+#include "gateway/usage_meter.h"
 
 namespace daulat::cli {
 namespace {
@@ -68,7 +69,7 @@ std::map<std::string, json> Evidence(const GlobalOptions& g, TenantSide& t,
   src.audit_verifier_key = t.admin.audit->verifier_key();
   for (const auto& m : engine::ModelRegistry(g.ModelsDir()).List().models)
     src.models.push_back(m.manifest);
-  src.usage = t.usage.get();
+  if (auto n = t.usage->RequestsInLastDays(tenant, 30); n.ok()) src.requests_30d = *n;
   return assessment::CollectEvidence(src, tenant);
 }
 

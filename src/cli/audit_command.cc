@@ -65,17 +65,9 @@ struct ListFlags {
 int List(const GlobalOptions& global, const ListFlags& f) {
   auto s = AdminStores::Open(global.DataDir());
   if (!s.ok()) return ReportError(s.status());
-  store::TenantScope scope(*s->db, f.tenant);
-  auto rows = scope.Select("audit_records", {"record"}, "seq > ?", {f.after}, "seq");
-  if (!rows.ok()) return ReportError(rows.status());
-  int64_t shown = 0;
-  for (const auto& r : *rows) {
-    if (shown >= f.limit) break;
-    const auto rec = nlohmann::json::parse(r.Text(0), nullptr, false);
-    if (rec.is_discarded()) continue;
-    if (!f.action.empty() && rec.value("action", "") != f.action) continue;
-    if (!f.actor.empty() && rec.value("actor", "") != f.actor) continue;
-    ++shown;
+  auto page = governance::ListAudit(*s->db, f.tenant, {f.after, f.limit, f.action, f.actor});
+  if (!page.ok()) return ReportError(page.status());
+  for (const auto& rec : page->records) {
     if (f.json) {
       std::puts(rec.dump().c_str());
     } else {

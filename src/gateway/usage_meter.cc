@@ -173,4 +173,15 @@ Result<std::vector<UsageRow>> UsageMeter::Query(const std::string& tenant_id, co
   return out;
 }
 
+Result<int64_t> UsageMeter::RequestsInLastDays(const std::string& tenant_id, int days) {
+  UsageQuery q;
+  q.from_day = UtcDay(UnixSeconds() - int64_t{days - 1} * 86400);
+  q.by_day = false;
+  auto rows = Query(tenant_id, q);
+  if (!rows.ok()) return rows.status();
+  int64_t requests = 0;
+  for (const auto& r : *rows) requests += r.requests;
+  return requests;
+}
+
 }  // namespace daulat::gateway

@@ -46,6 +46,9 @@ class UsageMeter : public Stage {
               const std::string& model, int64_t prompt_tokens, int64_t completion_tokens);
   Status Flush();
   void Stop();
+  // Requests the tenant made in the last `days` UTC days, today included
+  // (flushes first): the readiness assessment's evidence.
+  Result<int64_t> RequestsInLastDays(const std::string& tenant_id, int days);
   // Usage of one tenant (flushes first, so the answer includes every finished request).
   Result<std::vector<UsageRow>> Query(const std::string& tenant_id, const UsageQuery& q);
 

@@ -33,6 +33,30 @@ Hash NoteRoot(const std::string& note) {
 
 }  // namespace
 
+Result<AuditPage> ListAudit(store::Database& db, const std::string& tenant_id,
+                            const AuditQuery& query) {
+  store::TenantScope scope(db, tenant_id);
+  AuditPage page;
+  page.next_after = query.after;
+  const auto full = [&] { return static_cast<int64_t>(page.records.size()) >= query.limit; };
+  while (!full()) {
+    auto rows =
+        scope.Select("audit_records", {"seq", "record"}, "seq > ?", {page.next_after}, "seq", 500);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      page.next_after = r.Int(0);
+      auto rec = nlohmann::json::parse(r.Text(1), nullptr, false);
+      if (rec.is_discarded()) continue;
+      if (!query.action.empty() && rec.value("action", "") != query.action) continue;
+      if (!query.actor.empty() && rec.value("actor", "") != query.actor) continue;
+      page.records.push_back(std::move(rec));
+      if (full()) break;
+    }
+    if (rows->size() < 500) break;
+  }
+  return page;
+}
+
 Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant_id,
                    const std::function<void(const std::string& line)>& write) {
   using nlohmann::json;

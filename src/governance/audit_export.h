@@ -10,6 +10,23 @@
 
 namespace daulat::governance {
 
+// Which of a tenant's audit records to list: after a sequence number, at
+// most `limit`, optionally only one action or actor.
+struct AuditQuery {
+  int64_t after = -1;
+  int64_t limit = 100;  // 1..1000
+  std::string action, actor;
+};
+struct AuditPage {
+  std::vector<nlohmann::json> records;  // oldest first
+  int64_t next_after = -1;              // where the next page starts
+};
+// One page of the tenant's records (the API's /api/v1/audit and `daulat
+// audit list`). Filters apply to the records' fields, so rows are read in
+// batches until the page is full or the log ends.
+Result<AuditPage> ListAudit(store::Database& db, const std::string& tenant_id,
+                            const AuditQuery& query);
+
 // Writes one tenant's audit records as JSON lines, each provable on its own:
 // first a freshly signed checkpoint {"type":"checkpoint","note","tree_size",
 // "verifier_key"}, then for each record of the tenant inside that checkpoint

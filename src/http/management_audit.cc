@@ -80,25 +80,11 @@ void ManagementApi::ListAuditNow(const CallPtr& call) {
     return call->Fail(InvalidArgument("'after' must be a record sequence number"), "after");
   const auto limit = limit_text.empty() ? int64_t{100} : ParseWholeNumber(limit_text, 1, 1000);
   if (!limit) return call->Fail(InvalidArgument("'limit' must be from 1 to 1000"), "limit");
-  store::TenantScope scope(*s_.db, call->ctx.caller.principal.tenant_id);
-  json data = json::array();
-  int64_t cursor = *after;
-  // Filters apply to the record's fields, so read in pages until enough match.
-  while (static_cast<int64_t>(data.size()) < *limit) {
-    auto rows = scope.Select("audit_records", {"seq", "record"}, "seq > ?", {cursor}, "seq", 500);
-    if (!rows.ok()) return call->Fail(rows.status());
-    for (const auto& r : *rows) {
-      cursor = r.Int(0);
-      json rec = json::parse(r.Text(1), nullptr, false);
-      if (rec.is_discarded()) continue;
-      if (!action.empty() && rec.value("action", "") != action) continue;
-      if (!actor.empty() && rec.value("actor", "") != actor) continue;
-      data.push_back(std::move(rec));
-      if (static_cast<int64_t>(data.size()) >= *limit) break;
-    }
-    if (rows->size() < 500) break;
-  }
-  call->ReplyJson(200, {{"object", "list"}, {"data", data}, {"next_after", cursor}});
+  auto page = governance::ListAudit(*s_.db, call->ctx.caller.principal.tenant_id,
+                                    {*after, *limit, action, actor});
+  if (!page.ok()) return call->Fail(page.status());
+  call->ReplyJson(200,
+                  {{"object", "list"}, {"data", page->records}, {"next_after", page->next_after}});
 }
 
 void ManagementApi::VerifyAudit(const CallPtr& call) {

@@ -178,9 +178,13 @@ def test_policy_versions_decisions_and_their_audit(base_url, tenants):
     assert all(MYKAD not in json.dumps(a) for a in records)
 
 
-def mykad_schema(value):
+def mykad_schema(value=None):
+    """A schema whose only answer is `value`; without one, any MyKad born on 1 Jan 1990 in
+    Selangor, so that the model writes the last four digits itself."""
+    field = {"type": "string", "enum": [value]} if value else \
+        {"type": "string", "pattern": "^900101-14-[0-9]{4}$"}
     return {"type": "json_schema", "json_schema": {"name": "r", "strict": True, "schema": {
-        "type": "object", "properties": {"id": {"type": "string", "enum": [value]}},
+        "type": "object", "properties": {"id": field},
         "required": ["id"], "additionalProperties": False}}}
 
 
@@ -192,16 +196,22 @@ def test_pii_masked_in_prompts_restored_in_answers_and_guarded_in_output(base_ur
              max_tokens=40, response_format=mykad_schema("<MYKAD_1>"))
     assert r.status_code == 200, r.text
     assert json.loads(r.json()["choices"][0]["message"]["content"]) == {"id": MYKAD}
-    # A MyKad the model produces on its own is masked at TERHAD and above (default policy) ...
+    # A MyKad in the response format is the caller's too: the model only reads its
+    # placeholder (the schema is masked like every text it reads) and the caller gets it back.
     r = chat(base_url, t["owner"], "Beri satu contoh.", classification="TERHAD", max_tokens=40,
              response_format=mykad_schema(MYKAD))
+    assert r.status_code == 200, r.text
+    assert json.loads(r.json()["choices"][0]["message"]["content"]) == {"id": MYKAD}
+    # A MyKad the model produces on its own is masked at TERHAD and above (default policy) ...
+    r = chat(base_url, t["owner"], "Beri satu contoh.", classification="TERHAD", max_tokens=40,
+             response_format=mykad_schema())
     assert r.status_code == 200, r.text
     assert json.loads(r.json()["choices"][0]["message"]["content"]) == {"id": "<MYKAD_REDACTED>"}
     # ... also when streamed, in whatever chunks it arrives.
     client = openai.OpenAI(base_url=base_url + "/v1", api_key=t["owner"], max_retries=0)
     chunks = list(client.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "Beri satu contoh."}], max_tokens=40, temperature=0,
-        stream=True, response_format=mykad_schema(MYKAD), extra_headers={"X-Daulat-Classification": "TERHAD"}))
+        stream=True, response_format=mykad_schema(), extra_headers={"X-Daulat-Classification": "TERHAD"}))
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert json.loads(text) == {"id": "<MYKAD_REDACTED>"}
     assert all("900101" not in (c.choices[0].delta.content or "") for c in chunks if c.choices)
@@ -210,7 +220,7 @@ def test_pii_masked_in_prompts_restored_in_answers_and_guarded_in_output(base_ur
     policy["levels"]["SULIT"]["pii_output"] = "block"
     assert api(base_url, "PUT", "/api/v1/policy", t["owner"], policy).status_code == 200
     r = chat(base_url, t["owner"], "Beri satu contoh.", classification="SULIT", max_tokens=40,
-             response_format=mykad_schema(MYKAD))
+             response_format=mykad_schema())
     assert r.status_code == 200, r.text
     assert r.json()["choices"][0]["finish_reason"] == "content_filter"
     assert "900101" not in r.text

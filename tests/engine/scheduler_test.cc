@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -115,10 +116,31 @@ TEST_F(SchedulerTest, LongPromptsArePrefilledInChunksWithoutStallingStreams) {
   auto s = Start(/*parallel=*/2, 64, /*step=*/16);
   std::string long_text;
   for (int i = 0; i < 60; ++i) long_text += "panjang ";
+  const auto long_request = Request(long_text, 4);
+  const size_t prefill_steps = long_request.prompt.size() / 16;
+  ASSERT_GE(prefill_steps, 6u);
   Collector streaming, long_prompt;
-  ASSERT_TRUE(s->Submit(Request("short", 40), streaming.Sink()).ok());
-  ASSERT_TRUE(s->Submit(Request(long_text, 4), long_prompt.Sink()).ok());
+  // Updates arrive on the scheduler's one thread: how many the stream had
+  // when the long prompt's first token came out is how many steps it kept
+  // decoding while the long prompt was prefilled.
+  std::atomic<int> streamed{0};
+  std::atomic<int> streamed_before_long{-1};
+  auto stream_sink = streaming.Sink();
+  auto long_sink = long_prompt.Sink();
+  ASSERT_TRUE(s->Submit(Request("short", 40), [&, stream_sink](InferenceUpdate&& u) mutable {
+                 if (!u.text.empty()) ++streamed;
+                 stream_sink(std::move(u));
+               }).ok());
+  ASSERT_TRUE(s->Submit(long_request, [&, long_sink](InferenceUpdate&& u) mutable {
+                 int none = -1;
+                 streamed_before_long.compare_exchange_strong(none, streamed.load());
+                 long_sink(std::move(u));
+               }).ok());
   ASSERT_TRUE(streaming.Wait() && long_prompt.Wait());
+  // Prefilled in one go, the long prompt would have held the stream for all
+  // its steps: it got at most one token out meanwhile.
+  EXPECT_GE(streamed_before_long.load(), static_cast<int>(prefill_steps) / 2)
+      << "the stream stalled while " << long_request.prompt.size() << " prompt tokens were read";
   EXPECT_EQ(streaming.text, SessionAnswer("short", 40));
   EXPECT_EQ(long_prompt.text, SessionAnswer(long_text, 4));
 }
