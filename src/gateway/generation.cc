@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <exception>
 #include <future>
+#include <optional>
 
 #include "engine/structured_output.h"
 #include "gateway/generation_call.h"
@@ -200,11 +201,12 @@ Result<GuardedPassages> Generation::GuardPassages(std::string_view question,
 Generation::Started Generation::Start(GenerationRequest request, GenerationCallbacks callbacks) {
   if (cancelled_->load()) return {Cancelled("the request was cancelled"), ""};
   if (Status st = GuardPrompt(request); !st.ok()) return {st, ""};
-  return local_ != nullptr ? StartLocal(std::move(request), std::move(callbacks))
+  return local_ != nullptr ? StartLocal(std::move(request), std::move(callbacks), nullptr)
                            : StartRemote(std::move(request), std::move(callbacks));
 }
 
-Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallbacks callbacks) {
+Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallbacks callbacks,
+                                           const std::shared_ptr<Inbox>& inbox) {
   HostedModel& m = *local_;
   auto call = std::make_shared<Call>(service_.workers_);
   call->owner = this;
@@ -255,10 +257,18 @@ Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallba
     req.deadline = std::chrono::steady_clock::now() + service_.options_.request_timeout;
   call->callbacks = std::move(callbacks);
   const int64_t reserved = call->reserved;
+  if (inbox) inbox->call = call;
   // The scheduler's thread only hands the update over.
-  auto ticket = m.scheduler->Submit(std::move(req), [call](engine::InferenceUpdate&& u) {
+  auto sink = [call, inbox](engine::InferenceUpdate&& u) {
+    if (inbox) {
+      std::lock_guard lock(inbox->mu);
+      inbox->updates.push_back(std::move(u));
+      inbox->ready.notify_one();
+      return;
+    }
     boost::asio::post(call->strand, [call, u = std::move(u)]() mutable { call->OnUpdate(u); });
-  });
+  };
+  auto ticket = m.scheduler->Submit(std::move(req), std::move(sink));
   if (!ticket.ok()) {
     Settle(reserved, {});
     call->callbacks = {};
@@ -273,19 +283,41 @@ Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallba
 
 GenerationOutcome Generation::Run(GenerationRequest request,
                                   const std::function<void(const std::string&)>& on_text) {
-  std::promise<GenerationOutcome> done;
-  auto future = done.get_future();
+  std::optional<GenerationOutcome> outcome;
+  std::promise<GenerationOutcome> remote_done;
   GenerationCallbacks callbacks;
   callbacks.on_text = on_text;
-  callbacks.on_done = [&done](GenerationOutcome&& o) { done.set_value(std::move(o)); };
-  const auto started = Start(std::move(request), std::move(callbacks));
-  if (!started.status.ok()) {
+  const auto fail = [](const Started& s) {
     GenerationOutcome failed;
-    failed.status = started.status;
-    failed.param = started.param;
+    failed.status = s.status;
+    failed.param = s.param;
     return failed;
+  };
+  if (local_ == nullptr || cancelled_->load()) {
+    callbacks.on_done = [&remote_done](GenerationOutcome&& o) {
+      remote_done.set_value(std::move(o));
+    };
+    const auto started = Start(std::move(request), std::move(callbacks));
+    if (!started.status.ok()) return fail(started);
+    return remote_done.get_future().get();
   }
-  return future.get();
+  if (Status st = GuardPrompt(request); !st.ok()) return fail({st, ""});
+  callbacks.on_done = [&outcome](GenerationOutcome&& o) { outcome = std::move(o); };
+  auto inbox = std::make_shared<Inbox>();
+  const auto started = StartLocal(std::move(request), std::move(callbacks), inbox);
+  if (!started.status.ok()) return fail(started);
+  // This thread guards the updates as they come; the call ends with the final one.
+  while (!outcome) {
+    engine::InferenceUpdate u;
+    {
+      std::unique_lock lock(inbox->mu);
+      inbox->ready.wait(lock, [&] { return !inbox->updates.empty(); });
+      u = std::move(inbox->updates.front());
+      inbox->updates.pop_front();
+    }
+    inbox->call->OnUpdate(u);
+  }
+  return std::move(*outcome);
 }
 
 }  // namespace daulat::gateway

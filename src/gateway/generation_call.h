@@ -3,7 +3,10 @@
 // Internal to the gateway: one model call of a Generation in flight.
 
 #include <boost/asio/strand.hpp>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "gateway/generation_service.h"
@@ -24,6 +27,14 @@ class LeadingTrim {
 
  private:
   bool at_start_ = true;
+};
+
+// Updates for a caller that waits in Generation::Run and handles them itself.
+struct Generation::Inbox {
+  std::mutex mu;
+  std::condition_variable ready;
+  std::deque<engine::InferenceUpdate> updates;  // GUARDED_BY(mu)
+  std::shared_ptr<Call> call;                   // the call they belong to
 };
 
 // One model call in flight: lives until its outcome is delivered. Everything

@@ -103,7 +103,9 @@ class Generation {
   };
   Started Start(GenerationRequest request, GenerationCallbacks callbacks);
   // Start and wait: for threads that may block (the CLI, Lumin's workers).
-  // `on_text` as in GenerationCallbacks.
+  // `on_text` as in GenerationCallbacks, but called on this thread: a local
+  // model's updates are handed from the scheduler's thread to this one, which
+  // guards them itself (one thread hop, as for a caller of the bare scheduler).
   GenerationOutcome Run(GenerationRequest request,
                         const std::function<void(const std::string&)>& on_text = nullptr);
 
@@ -113,10 +115,14 @@ class Generation {
  private:
   friend class GenerationService;
   struct Call;
+  struct Inbox;
   Generation(GenerationService& service, RequestContext& ctx);
   // The PII rule over every text the model will read, in place.
   Status GuardPrompt(GenerationRequest& request);
-  Started StartLocal(GenerationRequest request, GenerationCallbacks callbacks);
+  // `inbox` null: updates go to the call's strand on the service's workers;
+  // else into `inbox`, for the thread in Run to take.
+  Started StartLocal(GenerationRequest request, GenerationCallbacks callbacks,
+                     const std::shared_ptr<Inbox>& inbox);
   Started StartRemote(GenerationRequest request, GenerationCallbacks callbacks);
   void Settle(int64_t reserved, const engine::GenerationStats& stats);
 

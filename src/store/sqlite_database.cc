@@ -3,6 +3,8 @@
 #include <chrono>
 #include <ctime>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "store/database.h"
 
@@ -44,67 +46,99 @@ class Connection {
     DAULAT_RETURN_IF_ERROR(conn->Run("PRAGMA mmap_size = 1073741824", {}, nullptr));
     return conn;
   }
-  ~Connection() { sqlite3_close_v2(db_); }
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   // Runs every statement in `sql`; `params` bind to the single statement when given.
   Status Run(const std::string& sql, const std::vector<Value>& params, std::vector<Row>* rows) {
+    // A single statement is prepared once per connection and kept: the
+    // queries on the request path (key lookup, policy, audit) skip SQLite's
+    // parser and planner after their first use.
+    if (auto it = cache_.find(sql); it != cache_.end()) {
+      const Status st = Step(it->second, params, rows);
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return st;
+    }
     const char* tail = sql.c_str();
     const char* end = tail + sql.size();
     while (tail < end) {
       sqlite3_stmt* stmt = nullptr;
+      const char* start = tail;
       int rc = sqlite3_prepare_v2(db_, tail, static_cast<int>(end - tail), &stmt, &tail);
       if (rc != SQLITE_OK) return SqliteError(db_, rc, "invalid SQL");
       if (stmt == nullptr) continue;  // whitespace or a comment
+      const bool whole = start == sql.c_str() &&
+                         std::string_view(tail, end - tail).find_first_not_of(" \t\r\n;") ==
+                             std::string_view::npos;
+      if (whole && cache_.size() < kCachedStatements) {
+        cache_.emplace(sql, stmt);
+        const Status st = Step(stmt, params, rows);
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return st;
+      }
       std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
-      if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size() &&
-          !(params.empty() && sqlite3_bind_parameter_count(stmt) == 0)) {
-        return InvalidArgument(
-            "statement has " + std::to_string(sqlite3_bind_parameter_count(stmt)) +
-            " placeholders but " + std::to_string(params.size()) + " values were given");
-      }
-      for (size_t i = 0; i < params.size(); ++i) {
-        const int idx = static_cast<int>(i + 1);
-        const Value& v = params[i];
-        if (std::holds_alternative<std::nullptr_t>(v)) {
-          rc = sqlite3_bind_null(stmt, idx);
-        } else if (const auto* n = std::get_if<int64_t>(&v)) {
-          rc = sqlite3_bind_int64(stmt, idx, *n);
-        } else if (const auto* d = std::get_if<double>(&v)) {
-          rc = sqlite3_bind_double(stmt, idx, *d);
-        } else {
-          const auto& s = std::get<std::string>(v);
-          rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-        }
-        if (rc != SQLITE_OK) return SqliteError(db_, rc, "cannot bind parameter");
-      }
-      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (rows == nullptr) continue;
-        Row row;
-        const int n = sqlite3_column_count(stmt);
-        for (int c = 0; c < n; ++c) {
-          switch (sqlite3_column_type(stmt, c)) {
-            case SQLITE_NULL: row.values.emplace_back(nullptr); break;
-            case SQLITE_INTEGER:
-              row.values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
-              break;
-            case SQLITE_FLOAT: row.values.emplace_back(sqlite3_column_double(stmt, c)); break;
-            default: {
-              const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-              row.values.emplace_back(
-                  std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
-            }
-          }
-        }
-        rows->push_back(std::move(row));
-      }
-      if (rc != SQLITE_DONE) return SqliteError(db_, rc, "statement failed");
+      DAULAT_RETURN_IF_ERROR(Step(stmt, params, rows));
     }
     return Status::Ok();
   }
 
  private:
+  static constexpr size_t kCachedStatements = 256;
+
+  Status Step(sqlite3_stmt* stmt, const std::vector<Value>& params, std::vector<Row>* rows) {
+    int rc = SQLITE_OK;
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size() &&
+        !(params.empty() && sqlite3_bind_parameter_count(stmt) == 0)) {
+      return InvalidArgument("statement has " + std::to_string(sqlite3_bind_parameter_count(stmt)) +
+                             " placeholders but " + std::to_string(params.size()) +
+                             " values were given");
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int idx = static_cast<int>(i + 1);
+      const Value& v = params[i];
+      if (std::holds_alternative<std::nullptr_t>(v)) {
+        rc = sqlite3_bind_null(stmt, idx);
+      } else if (const auto* n = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, idx, *n);
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt, idx, *d);
+      } else {
+        const auto& s = std::get<std::string>(v);
+        rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, "cannot bind parameter");
+    }
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (rows == nullptr) continue;
+      Row row;
+      const int n = sqlite3_column_count(stmt);
+      for (int c = 0; c < n; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_NULL: row.values.emplace_back(nullptr); break;
+          case SQLITE_INTEGER:
+            row.values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
+            break;
+          case SQLITE_FLOAT: row.values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+            row.values.emplace_back(
+                std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+          }
+        }
+      }
+      rows->push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "statement failed");
+    return Status::Ok();
+  }
+
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;  // prepared single statements
 };
 
 class SqliteDatabase;
