@@ -70,7 +70,7 @@ struct Timing {
   double p50, p99;
 };
 
-Timing Summarise(std::vector<double> ms) {
+Timing Summarise(const std::vector<double>& ms) {
   return {Percentile(ms, 0.5), Percentile(ms, 0.99)};
 }
 
@@ -93,7 +93,7 @@ Timing RunAnchor(gateway::HostedModel& m, const std::string& prompt, int n) {
     done.get_future().wait();
     ms.push_back(Ms(Clock::now() - t0));
   }
-  return Summarise(std::move(ms));
+  return Summarise(ms);
 }
 
 // The governed path: the same call as a /v1 request through the pipeline
@@ -138,7 +138,7 @@ Timing RunGoverned(const gateway::Pipeline& pipeline, gateway::GenerationService
       parts->complete.push_back(Ms(t4 - t3));
     }
   }
-  return Summarise(std::move(ms));
+  return Summarise(ms);
 }
 
 }  // namespace
@@ -218,10 +218,11 @@ int main(int argc, char** argv) {
   std::printf("  added: median of pair differences %.3f ms (target < 0.1 ms); ratio %.2f\n",
               Percentile(added_ms, 0.5),
               Percentile(governed_ms, 0.5) / std::max(Percentile(anchor_ms, 0.5), 1e-6));
-  std::printf("  parts p50: authenticate+authorise %.3f, policy+quota %.3f, model call %.3f, "
-              "audit+metering %.3f ms\n",
-              Percentile(parts.admit, 0.5), Percentile(parts.begin, 0.5),
-              Percentile(parts.run, 0.5), Percentile(parts.complete, 0.5));
+  std::printf(
+      "  parts p50: authenticate+authorise %.3f, policy+quota %.3f, model call %.3f, "
+      "audit+metering %.3f ms\n",
+      Percentile(parts.admit, 0.5), Percentile(parts.begin, 0.5), Percentile(parts.run, 0.5),
+      Percentile(parts.complete, 0.5));
   host->Stop(false);
 
   // 2. Audit appends through the writer, 4 threads.

@@ -3,8 +3,6 @@
 #include <csignal>
 #include <cstring>
 
-#include "cli/progress_bar.h"
-
 namespace daulat::cli {
 namespace {
 
@@ -48,50 +46,6 @@ void AddGenerationFlags(CLI::App& cmd, GenerationFlags& f) {
   cmd.add_option("-c,--ctx-size", f.context_length, "Context window in tokens")
       ->capture_default_str();
   cmd.add_option("-t,--threads", f.threads, "CPU threads (0 = all)")->capture_default_str();
-}
-
-Result<LoadedModel> LoadForGeneration(const GlobalOptions& global, const GenerationFlags& flags) {
-  auto sampling = flags.sampling;
-  sampling.seed = flags.seed;
-  DAULAT_RETURN_IF_ERROR(sampling.Validate());
-  const auto registry = global.Registry();
-  auto installed = registry.Find(flags.model);
-  if (!installed.ok()) return installed.status();
-  {
-    ProgressBar bar("verifying " + flags.model);
-    DAULAT_RETURN_IF_ERROR(registry.EnsureVerified(*installed, [&](uint64_t done, uint64_t total) {
-      bar.Update(done, total);
-      return !InterruptGuard::interrupted();
-    }));
-  }
-  LoadedModel out;
-  auto model = engine::Model::Load(installed->gguf_path());
-  if (!model.ok()) return model.status();
-  out.model = std::move(model).value();
-  engine::SessionOptions options;
-  options.context_length = flags.context_length;
-  options.threads = flags.threads;
-  auto session = engine::Session::Create(out.model, options);
-  if (!session.ok()) return session.status();
-  out.session = std::move(session).value();
-  auto template_source = installed->ReadChatTemplate();
-  if (!template_source.ok()) return template_source.status();
-  auto tmpl = engine::ChatTemplate::ForModel(*out.model, *template_source);
-  if (!tmpl.ok()) return tmpl.status();
-  out.chat_template = std::move(tmpl).value();
-  out.template_stops = installed->manifest.stop;
-  return out;
-}
-
-void AnswerPrinter::operator()(std::string_view text) {
-  if (at_start_) {
-    const size_t first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return;
-    text.remove_prefix(first);
-    at_start_ = false;
-  }
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
 }
 
 InterruptGuard::InterruptGuard() {

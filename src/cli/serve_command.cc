@@ -180,6 +180,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace),
                    [&host] { (*host)->Stop(/*drain=*/false); });
   (*host)->Stop(/*drain=*/false);
+  generation.Drain();  // the last answers' audit records, before the writer stops
   meter->Stop();
   contents->Stop();
   audit_writer.Stop();  // the last records and a final signed checkpoint

@@ -1,7 +1,8 @@
 // Generation: one request's model calls under governance: the prompt rule
 // on every text the model reads, a token reservation per call, the local
 // scheduler, and the output rule on everything that comes back. Scheduler
-// updates are posted to a strand on the service's workers at once.
+// updates leave the scheduler's thread at once: to a strand on the service's
+// workers, or to the thread waiting in Run.
 
 #include <boost/asio/post.hpp>
 #include <exception>
@@ -110,24 +111,30 @@ void Generation::Settle(int64_t reserved, const engine::GenerationStats& stats) 
 
 Status Generation::GuardPrompt(GenerationRequest& r) {
   const auto mode = rules_.pii_prompt;
+  // Every text the model reads, or that leaves for a remote engine.
   std::vector<std::string*> texts;
   if (r.chat) {
     for (auto& m : r.messages) texts.push_back(&m.content);
     for (auto& t : r.tools.tools) {
+      texts.push_back(&t.name);
       texts.push_back(&t.description);
       texts.push_back(&t.parameters_schema);
     }
+    if (!r.tools.named.empty()) texts.push_back(&r.tools.named);
     if (!r.json_schema.empty()) texts.push_back(&r.json_schema);
   } else {
     texts.push_back(&r.prompt);
   }
+  for (auto& stop : r.params.stop) texts.push_back(&stop);
   std::map<std::string, int64_t> counts;
+  std::vector<std::string>
+      seen;  // as the model will read them; kept only if the rule lets them pass
   try {
     std::vector<governance::PiiFinding> findings;
     for (std::string* text : texts) {
       std::string masked = masker_.Mask(*text, &findings);
       if (mode == governance::PiiMode::kMask) *text = std::move(masked);
-      ctx_.contents.push_back(*text);
+      seen.push_back(*text);
     }
     for (const auto& f : findings) ++counts[std::string(governance::PiiTypeName(f.type))];
   } catch (const std::exception& e) {
@@ -138,7 +145,13 @@ Status Generation::GuardPrompt(GenerationRequest& r) {
     return Internal(ctx_.decision_reason);
   }
   for (const auto& [type, n] : counts) ctx_.pii_counts[type] += n;
-  if (counts.empty()) return Status::Ok();
+  const auto keep = [&] {
+    for (auto& text : seen) ctx_.contents.push_back(std::move(text));
+  };
+  if (counts.empty()) {
+    keep();
+    return Status::Ok();
+  }
   if (mode == governance::PiiMode::kBlock) {
     ctx_.decision_reason = "the prompt contains personal data (" + CountsText(counts) +
                            ") and policy v" + std::to_string(ctx_.policy_version) +
@@ -149,6 +162,7 @@ Status Generation::GuardPrompt(GenerationRequest& r) {
   ctx_.decision_reason += "; PII in prompt " +
                           std::string(mode == governance::PiiMode::kMask ? "masked" : "allowed") +
                           " (" + CountsText(counts) + ")";
+  keep();
   return Status::Ok();
 }
 
@@ -187,7 +201,9 @@ Result<GuardedPassages> Generation::GuardPassages(std::string_view question,
     ctx_.decision_reason += std::string("; the PII guard failed (") + e.what() + ")";
     return Internal(std::string("the PII guard failed (") + e.what() + "); request blocked");
   }
-  for (const auto& [type, n] : counts) ctx_.pii_counts[type] += n;
+  // Allowed texts reach the prompt as they are and are counted there.
+  if (mode != governance::PiiMode::kAllow)
+    for (const auto& [type, n] : counts) ctx_.pii_counts[type] += n;
   if (counts.empty()) return out;
   ctx_.decision_reason +=
       mode == governance::PiiMode::kBlock
@@ -244,12 +260,17 @@ Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallba
   call->guard = std::make_unique<governance::OutputGuard>(service_.options_.pii_scan,
                                                           rules_.pii_output, originals);
   if (auto* quotas = service_.options_.quotas; quotas != nullptr && ctx_.caller.authenticated) {
-    const auto& p = ctx_.caller.principal;
+    // What the call can really use: the model's room for an answer, or less.
     const auto prompt_tokens = static_cast<int64_t>(req.prompt.size());
-    auto granted = quotas->Reserve(p.subject, p.tenant_id, prompt_tokens, params.max_tokens);
+    const int64_t room = std::max<int64_t>(
+        1, static_cast<int64_t>(m.scheduler->options().per_sequence_limit()) - prompt_tokens);
+    const int64_t wanted =
+        params.max_tokens > 0 ? std::min<int64_t>(params.max_tokens, room) : room;
+    const auto& p = ctx_.caller.principal;
+    auto granted = quotas->Reserve(p.subject, p.tenant_id, prompt_tokens, wanted);
     if (!granted.ok()) return {granted.status(), ""};
-    if (*granted >= 0) params.max_tokens = static_cast<int32_t>(*granted);
-    call->reserved = prompt_tokens + std::max<int64_t>(*granted, 0);
+    if (*granted < wanted) params.max_tokens = static_cast<int32_t>(*granted);
+    call->reserved = prompt_tokens + *granted;
   }
   req.params = std::move(params);
   req.partition = ctx_.caller.partition;
@@ -272,8 +293,8 @@ Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallba
   if (!ticket.ok()) {
     Settle(reserved, {});
     call->callbacks = {};
-    return {ticket.status(),
-            ticket.status().code() == StatusCode::kInvalidArgument ? "messages" : ""};
+    const bool about_prompt = ticket.status().code() == StatusCode::kInvalidArgument;
+    return {ticket.status(), about_prompt ? (r.chat ? "messages" : "prompt") : ""};
   }
   std::lock_guard lock(mu_);
   ticket_ = *ticket;

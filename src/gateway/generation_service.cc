@@ -13,13 +13,19 @@ namespace {
 // The KV/prefix cache is shared only by requests of one tenant, level,
 // caller and set of ACL groups: nothing one of them sent can shape, or be
 // read back from, another's answer.
+// Each part is length-prefixed, so no name (a user called "a|g:hr") can
+// make two different callers' partitions equal.
 std::string CachePartition(const Caller& caller, Classification level) {
   const auto& p = caller.principal;
   std::vector<std::string> groups = p.groups;
   std::sort(groups.begin(), groups.end());
-  std::string out = "tenant:" + p.tenant_id + "|" + std::string(ClassificationName(level)) + "|" +
-                    (caller.authenticated ? p.subject : "anonymous");
-  for (const auto& g : groups) out += "|g:" + g;
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  std::string out = "tenant:" + p.tenant_id + "|" + std::string(ClassificationName(level)) + "|";
+  const auto add = [&out](const std::string& part) {
+    out += std::to_string(part.size()) + ":" + part + ";";
+  };
+  add(caller.authenticated ? p.subject : "anonymous");
+  for (const auto& g : groups) add(g);
   return out;
 }
 
@@ -36,7 +42,11 @@ GenerationService::GenerationService(GenerationServiceOptions options)
 }
 
 GenerationService::~GenerationService() {
-  remote_calls_.join();
+  Drain();
+}
+
+void GenerationService::Drain() {
+  remote_calls_.join();  // remote answers are handed to the workers: join them first
   workers_.join();
 }
 

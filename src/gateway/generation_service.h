@@ -191,6 +191,12 @@ class GenerationService {
                          const std::vector<std::string>& inputs,
                          const std::function<bool()>& abandoned = nullptr);
 
+  // Waits for every model call's results to be delivered (their audit
+  // records written through the callers' completion stages); call after the
+  // schedulers have stopped and before the audit writer does. No calls may
+  // start afterwards.
+  void Drain();
+
   ModelHost& models() const { return *options_.models; }
   const RemoteBackends* remote() const { return options_.remote; }
 

@@ -117,12 +117,16 @@ Result<int64_t> QuotaBook::Reserve(const std::string& key_id, const std::string&
   const int64_t left = std::min(Left(key, now), Left(tenant, now));
   if (left != INT64_MAX && left < prompt + 1) {
     const bool key_short = Left(key, now) <= Left(tenant, now);
+    Account& a = key_short ? key : tenant;
     const std::string who = key_short ? "API key " + key_id : "tenant " + tenant_id;
-    const int64_t limit = key_short ? key.limits.tokens_per_day : tenant.limits.tokens_per_day;
-    return ResourceExhausted(
-        who + " has " + std::to_string(left) + " of its " + std::to_string(limit) +
-        " tokens for today left, and this call needs " + std::to_string(prompt) +
-        " for its prompt and one to answer; retry after " + RetryTomorrow(now) + " s");
+    // Held by calls still running: back within seconds; spent: tomorrow.
+    const bool held = a.limits.tokens_per_day - a.tokens >= prompt + 1;
+    return ResourceExhausted(who + " has " + std::to_string(left) + " of its " +
+                             std::to_string(a.limits.tokens_per_day) + " tokens for today " +
+                             (held ? "free while other calls run" : "left") +
+                             ", and this call needs " + std::to_string(prompt) +
+                             " for its prompt and one to answer; retry after " +
+                             (held ? std::string("1") : RetryTomorrow(now)) + " s");
   }
   int64_t granted = completion;
   if (left != INT64_MAX)

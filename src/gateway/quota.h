@@ -56,8 +56,11 @@ class QuotaBook {
   // the completion tokens granted: `completion` when the key's and tenant's
   // budgets (less what running calls reserved) allow it, else what is left
   // (the call is cut short with finish_reason "length"); -1 when both are
-  // unlimited and -1 was asked. RESOURCE_EXHAUSTED, with when to retry, when
-  // not even the prompt and one token fit.
+  // unlimited and -1 was asked. Callers ask for what the call can really use
+  // (at most the model's room for an answer), since the grant is held until
+  // the call ends. RESOURCE_EXHAUSTED, with when to retry (1 s when running
+  // calls hold the rest, else the next UTC day), when not even the prompt and
+  // one token fit.
   Result<int64_t> Reserve(const std::string& key_id, const std::string& tenant_id, int64_t prompt,
                           int64_t completion);
   // Ends a reservation: `reserved` (prompt + granted, as Reserve counted it)

@@ -64,56 +64,60 @@ json RemoteBody(const std::string& model, const GenerationRequest& r) {
   return body;
 }
 
+// A string member of a JSON object, or `fallback` when it is absent or not a
+// string (a remote engine's answer is untrusted input).
+std::string StringAt(const json& object, const char* key, const std::string& fallback = "") {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+size_t CountAt(const json& object, const char* key) {
+  if (!object.is_object()) return 0;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_number_unsigned() ? it->get<size_t>() : 0;
+}
+
 // The answer's first choice: text, tool calls, finish reason and usage.
-// UNAVAILABLE when the engine did not answer like an OpenAI server.
+// UNAVAILABLE when the engine did not answer like an OpenAI server. The
+// engine's own error text is not passed on (it may echo the prompt).
 Status ReadAnswer(const std::string& backend, const RemoteReply& reply, bool chat,
                   std::string* text, std::vector<ToolCall>* calls, engine::FinishReason* finish,
                   engine::GenerationStats* stats) {
   const json answer = json::parse(reply.body, nullptr, false);
-  if (reply.status != 200 || answer.is_discarded() || !answer.is_object()) {
-    std::string why = "HTTP " + std::to_string(reply.status);
-    if (!answer.is_discarded() && answer.is_object() && answer.contains("error") &&
-        answer["error"].is_object())
-      why += ": " + answer["error"].value("message", "");
-    return Unavailable("backend '" + backend + "' answered " + why);
-  }
-  if (answer.contains("usage") && answer["usage"].is_object()) {
-    const auto& u = answer["usage"];
-    if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_unsigned())
-      stats->prompt_tokens = u["prompt_tokens"].get<size_t>();
-    if (u.contains("completion_tokens") && u["completion_tokens"].is_number_unsigned())
-      stats->completion_tokens = u["completion_tokens"].get<size_t>();
+  if (reply.status != 200 || answer.is_discarded() || !answer.is_object())
+    return Unavailable("backend '" + backend + "' answered HTTP " + std::to_string(reply.status) +
+                       (reply.status == 200 ? " without a JSON object" : ""));
+  if (answer.contains("usage")) {
+    stats->prompt_tokens = CountAt(answer["usage"], "prompt_tokens");
+    stats->completion_tokens = CountAt(answer["usage"], "completion_tokens");
   }
   if (!answer.contains("choices") || !answer["choices"].is_array() || answer["choices"].empty() ||
       !answer["choices"][0].is_object())
     return Unavailable("backend '" + backend + "' answered without choices");
   const json& choice = answer["choices"][0];
-  const json* content = nullptr;
   if (chat && choice.contains("message") && choice["message"].is_object()) {
     const json& message = choice["message"];
-    if (message.contains("content")) content = &message["content"];
+    *text = StringAt(message, "content");
     if (message.contains("tool_calls") && message["tool_calls"].is_array()) {
       for (const auto& tc : message["tool_calls"]) {
         if (!tc.is_object() || !tc.contains("function") || !tc["function"].is_object()) continue;
-        const json& f = tc["function"];
-        ToolCall call;
-        call.id = tc.value("id", "");
-        call.name = f.contains("name") && f["name"].is_string() ? f["name"].get<std::string>() : "";
-        call.arguments = f.contains("arguments") && f["arguments"].is_string()
-                             ? f["arguments"].get<std::string>()
-                             : "{}";
-        calls->push_back(std::move(call));
+        calls->push_back({StringAt(tc, "id"), StringAt(tc["function"], "name"),
+                          StringAt(tc["function"], "arguments", "{}")});
       }
     }
-  } else if (!chat && choice.contains("text")) {
-    content = &choice["text"];
+  } else if (!chat) {
+    *text = StringAt(choice, "text");
   }
-  if (content != nullptr && content->is_string()) *text = content->get<std::string>();
-  const std::string reason = choice.contains("finish_reason") && choice["finish_reason"].is_string()
-                                 ? choice["finish_reason"].get<std::string>()
-                                 : "stop";
-  *finish = reason == "length" ? engine::FinishReason::kLength : engine::FinishReason::kStop;
+  *finish = StringAt(choice, "finish_reason", "stop") == "length" ? engine::FinishReason::kLength
+                                                                  : engine::FinishReason::kStop;
   return Status::Ok();
+}
+
+// About four bytes a token: the reservation for a model whose tokenizer is
+// not here, and the charge when its engine reports no usage.
+int64_t EstimatedTokens(size_t bytes) {
+  return static_cast<int64_t>(bytes / 4 + 1);
 }
 
 }  // namespace
@@ -128,42 +132,56 @@ Generation::Started Generation::StartRemote(GenerationRequest r, GenerationCallb
   call->chat = r.chat;
   call->guard = std::make_unique<governance::OutputGuard>(service_.options_.pii_scan,
                                                           rules_.pii_output, originals);
-  // No tokenizer for a remote model: about four bytes a token for the reservation.
-  int64_t prompt_bytes = static_cast<int64_t>(r.prompt.size());
-  for (const auto& m : r.messages) prompt_bytes += static_cast<int64_t>(m.content.size());
+  // Invalid UTF-8 in a text becomes U+FFFD rather than an exception.
+  std::string body = RemoteBody(model_, r).dump(-1, ' ', false, json::error_handler_t::replace);
+  const int64_t prompt = EstimatedTokens(body.size());
   if (auto* quotas = service_.options_.quotas; quotas != nullptr && ctx_.caller.authenticated) {
+    constexpr int64_t kDefaultAnswer = 4096;  // what an answer without max_tokens may hold
+    const int64_t wanted = r.params.max_tokens > 0 ? r.params.max_tokens : kDefaultAnswer;
     const auto& p = ctx_.caller.principal;
-    auto granted = quotas->Reserve(p.subject, p.tenant_id, prompt_bytes / 4, r.params.max_tokens);
+    auto granted = quotas->Reserve(p.subject, p.tenant_id, prompt, wanted);
     if (!granted.ok()) return {granted.status(), ""};
-    if (*granted >= 0) r.params.max_tokens = static_cast<int32_t>(*granted);
-    call->reserved = prompt_bytes / 4 + std::max<int64_t>(*granted, 0);
+    if (*granted < wanted) {
+      r.params.max_tokens = static_cast<int32_t>(std::min<int64_t>(*granted, INT32_MAX));
+      body = RemoteBody(model_, r).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    call->reserved = prompt + *granted;
   }
   call->callbacks = std::move(callbacks);
   const std::string path = r.chat ? "/chat/completions" : "/completions";
-  std::string body = RemoteBody(model_, r).dump();
   const auto* remote = service_.options_.remote;
   boost::asio::post(service_.remote_calls_, [call, backend, remote, path, body = std::move(body),
-                                             cancelled = cancelled_] {
+                                             prompt, cancelled = cancelled_] {
     GenerationOutcome out;
+    std::string raw;
+    bool egress_refused = false;
     if (cancelled->load()) {
       out.finish = engine::FinishReason::kCancelled;
-      return boost::asio::post(
-          call->strand, [call, out = std::move(out)]() mutable { call->Deliver(std::move(out)); });
-    }
-    auto reply = remote->Post(*backend, path, body);
-    std::string raw;
-    if (!reply.ok()) {
-      out.status = reply.status();
     } else {
-      out.status = ReadAnswer(backend->name, *reply, call->chat, &raw, &out.tool_calls, &out.finish,
-                              &out.stats);
+      try {
+        auto reply = remote->Post(*backend, path, body);
+        if (!reply.ok()) {
+          out.status = reply.status();
+          egress_refused = reply.status().code() == StatusCode::kPermissionDenied;
+        } else {
+          out.status = ReadAnswer(backend->name, *reply, call->chat, &raw, &out.tool_calls,
+                                  &out.finish, &out.stats);
+        }
+      } catch (const std::exception& e) {
+        out.status = Internal(std::string("reading the backend's answer failed: ") + e.what());
+      }
+      // An engine that reports no usage is charged by the size of what went and came.
+      if (out.status.ok() && out.stats.prompt_tokens + out.stats.completion_tokens == 0) {
+        out.stats.prompt_tokens = static_cast<size_t>(prompt);
+        size_t answer_bytes = raw.size();
+        for (const auto& tc : out.tool_calls) answer_bytes += tc.arguments.size();
+        out.stats.completion_tokens = static_cast<size_t>(EstimatedTokens(answer_bytes));
+      }
     }
-    const bool egress_refused =
-        !reply.ok() && reply.status().code() == StatusCode::kPermissionDenied;
     boost::asio::post(call->strand, [call, out = std::move(out), raw = std::move(raw),
                                      egress_refused]() mutable {
       if (egress_refused) call->owner->ctx_.audit_action = "egress_refused";
-      if (out.status.ok()) {
+      if (out.status.ok() && out.finish != engine::FinishReason::kCancelled) {
         out.text = call->Guard(raw) + call->GuardFinish();
         for (auto& tc : out.tool_calls) {
           if (!call->guard_status.ok()) break;
@@ -176,7 +194,8 @@ Generation::Started Generation::StartRemote(GenerationRequest r, GenerationCallb
           out.text.clear();
           out.tool_calls.clear();
         }
-        call->Emit(out.text);
+        // Text that goes with tool calls is sent with them, not streamed.
+        if (out.tool_calls.empty()) call->Emit(out.text);
       }
       call->Deliver(std::move(out));
     });

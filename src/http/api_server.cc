@@ -67,6 +67,7 @@ void ApiServer::Shutdown(std::chrono::milliseconds grace,
   ready_ = false;
   if (http_) http_->Shutdown(grace, cancel_work);
   if (knowledge_) knowledge_->Stop();
+  if (assessment_) assessment_->Stop();
   blocking_.join();
 }
 

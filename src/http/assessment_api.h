@@ -23,6 +23,8 @@ class AssessmentApi {
   AssessmentApi(const ApiServices& services, boost::asio::thread_pool& blocking)
       : s_(services), blocking_(blocking) {}
   void AddRoutes(std::vector<ApiRoute>& routes);
+  // Waits for the narratives being written.
+  void Stop() { narratives_.join(); }
 
  private:
   using CallPtr = std::shared_ptr<ApiCall>;

@@ -146,7 +146,7 @@ struct Response : std::enable_shared_from_this<Response> {
 }  // namespace
 
 void RespondOpenAi(const std::shared_ptr<ApiCall>& call,
-                   std::shared_ptr<gateway::Generation> generation,
+                   const std::shared_ptr<gateway::Generation>& generation,
                    gateway::GenerationRequest request, const OpenAiResponseOptions& options) {
   auto response = std::make_shared<Response>(call, generation, options);
   gateway::GenerationCallbacks callbacks;
@@ -154,9 +154,10 @@ void RespondOpenAi(const std::shared_ptr<ApiCall>& call,
   callbacks.on_done = [response](gateway::GenerationOutcome&& o) {
     response->OnDone(std::move(o));
   };
+  // Before the start: a client that leaves at once still cancels the call.
+  call->responder->OnDisconnect([generation] { generation->Cancel(); });
   auto started = generation->Start(std::move(request), std::move(callbacks));
   if (!started.status.ok()) return call->Fail(started.status, started.param);
-  call->responder->OnDisconnect([generation] { generation->Cancel(); });
   if (options.stream) response->Begin();
 }
 

@@ -23,7 +23,7 @@ struct OpenAiResponseOptions {
 // stops ends streams with an error event and whole answers with 503. The
 // call's audit record is written before the final bytes ([DONE]) go out.
 void RespondOpenAi(const std::shared_ptr<ApiCall>& call,
-                   std::shared_ptr<gateway::Generation> generation,
+                   const std::shared_ptr<gateway::Generation>& generation,
                    gateway::GenerationRequest request, const OpenAiResponseOptions& options);
 
 nlohmann::json Usage(const engine::GenerationStats& s);

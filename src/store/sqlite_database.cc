@@ -57,10 +57,8 @@ class Connection {
     // queries on the request path (key lookup, policy, audit) skip SQLite's
     // parser and planner after their first use.
     if (auto it = cache_.find(sql); it != cache_.end()) {
-      const Status st = Step(it->second, params, rows);
-      sqlite3_reset(it->second);
-      sqlite3_clear_bindings(it->second);
-      return st;
+      const Rewind rewind{it->second};
+      return Step(it->second, params, rows);
     }
     const char* tail = sql.c_str();
     const char* end = tail + sql.size();
@@ -75,10 +73,8 @@ class Connection {
                              std::string_view::npos;
       if (whole && cache_.size() < kCachedStatements) {
         cache_.emplace(sql, stmt);
-        const Status st = Step(stmt, params, rows);
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-        return st;
+        const Rewind rewind{stmt};
+        return Step(stmt, params, rows);
       }
       std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
       DAULAT_RETURN_IF_ERROR(Step(stmt, params, rows));
@@ -88,6 +84,19 @@ class Connection {
 
  private:
   static constexpr size_t kCachedStatements = 256;
+
+  // A kept statement is reset whatever happens while it runs, so it never
+  // holds a read snapshot (or stale bindings) between uses.
+  struct Rewind {
+    explicit Rewind(sqlite3_stmt* s) : stmt(s) {}
+    sqlite3_stmt* stmt;
+    Rewind(const Rewind&) = delete;
+    Rewind& operator=(const Rewind&) = delete;
+    ~Rewind() {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    }
+  };
 
   Status Step(sqlite3_stmt* stmt, const std::vector<Value>& params, std::vector<Row>* rows) {
     int rc = SQLITE_OK;

@@ -108,7 +108,22 @@ TEST_F(GenerationServiceTest, ARequestNeverExceedsTheCallersClearance) {
   ASSERT_TRUE(Begin(ctx).ok());
   EXPECT_EQ(ctx.classification, Classification::kTerhad);  // default: the key's clearance
   // The prompt cache is the tenant's, the level's and the caller's own.
-  EXPECT_EQ(ctx.caller.partition.rfind("tenant:jpn|TERHAD|key:", 0), 0u) << ctx.caller.partition;
+  EXPECT_EQ(ctx.caller.partition.rfind("tenant:jpn|TERHAD|", 0), 0u) << ctx.caller.partition;
+  EXPECT_NE(ctx.caller.partition.find(ctx.caller.principal.subject), std::string::npos);
+  // No name can make two callers' partitions equal: a user called
+  // "a|g:hr" is not user "a" in group "hr".
+  const auto partition_of = [this](const std::string& subject, std::vector<std::string> groups) {
+    RequestContext c;
+    c.caller.authenticated = true;
+    c.caller.principal.tenant_id = "jpn";
+    c.caller.principal.subject = subject;
+    c.caller.principal.groups = std::move(groups);
+    EXPECT_TRUE(service_->Begin(c, "tiny", Classification::kTerbuka).ok());
+    return c.caller.partition;
+  };
+  EXPECT_NE(partition_of("user:a|g:hr", {}), partition_of("user:a", {"hr"}));
+  EXPECT_NE(partition_of("user:a", {"hr;2:x"}), partition_of("user:a", {"hr", "x"}));
+  EXPECT_EQ(partition_of("user:a", {"x", "hr"}), partition_of("user:a", {"hr", "x"}));
 
   ctx = Request(terhad, "public");
   ASSERT_TRUE(Begin(ctx).ok());
@@ -172,6 +187,7 @@ TEST_F(GenerationServiceTest, PiiBlockModeAndAFailingGuardBothRefuse) {
   EXPECT_EQ(blocked.status.code(), StatusCode::kPermissionDenied);
   EXPECT_NE(blocked.status.message().find("PHONE x1"), std::string::npos);
   EXPECT_EQ(ctx.completion_tokens, 0u);  // the model never ran
+  EXPECT_TRUE(ctx.contents.empty());     // nor does the content log keep what was blocked
 
   StartService([](std::string_view) -> std::vector<governance::PiiFinding> {
     throw std::runtime_error("recogniser crashed");
@@ -253,6 +269,48 @@ TEST_F(GenerationServiceTest, QuotasAdmitRequestsAndReserveTokensBeforeTheModelR
   clock_ += 86400;  // a new UTC day
   auto tomorrow = Request(key);
   EXPECT_TRUE(Begin(tomorrow).ok());
+}
+
+TEST_F(GenerationServiceTest, AnAnswerWithoutMaxTokensHoldsOnlyWhatItCanUse) {
+  // 5,000 tokens a day for the tenant. A long answer without max_tokens
+  // holds at most the model's room for an answer (2,048 - prompt here), not
+  // the tenant's whole day, so a colleague's call still runs meanwhile.
+  ASSERT_TRUE(ids_->SetTenantLimits("jpn", {0, 5000}).ok());
+  auto ctx_a = Request(Key(Classification::kTerbuka));
+  auto ctx_b = Request(Key(Classification::kTerbuka));
+  auto a = Begin(ctx_a);
+  auto b = Begin(ctx_b);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::promise<GenerationOutcome> a_done;
+  GenerationCallbacks callbacks;
+  callbacks.on_done = [&a_done](GenerationOutcome&& o) { a_done.set_value(std::move(o)); };
+  auto endless = ChatOf("Tell me everything.", -1);
+  endless.params.ignore_eos = true;
+  ASSERT_TRUE((*a)->Start(endless, std::move(callbacks)).status.ok());
+  const auto out = (*b)->Run(ChatOf("Hai", 8));
+  EXPECT_TRUE(out.status.ok()) << out.status.ToString();
+  (*a)->Cancel();
+  a_done.get_future().wait();
+  // The running call's hold is released when it ends: what is left is free again.
+  EXPECT_LE(quotas_->TokensToday("tenant:jpn"), 5000);
+  auto ctx_c = Request(Key(Classification::kTerbuka));
+  EXPECT_TRUE(Begin(ctx_c).ok());
+}
+
+TEST(QuotaReservationTest, TokensHeldByRunningCallsAreBackInASecondNotTomorrow) {
+  QuotaBook book([] { return 1'800'000'000.0; });
+  book.SetTenantLimits("t", {0, 100});
+  ASSERT_EQ(*book.Reserve("k1", "t", 10, 80), 80);
+  const auto held = book.Reserve("k2", "t", 20, 10);  // 10 left while the first call runs
+  ASSERT_EQ(held.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(held.status().message().find("retry after 1 s"), std::string::npos)
+      << held.status().message();
+  book.Settle("k1", "t", 90, 30);  // it used 30
+  EXPECT_EQ(*book.Reserve("k2", "t", 20, 10), 10);
+  book.Settle("k2", "t", 30, 70);
+  const auto spent = book.Reserve("k3", "t", 1, 1);  // 100 used today
+  ASSERT_EQ(spent.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(spent.status().message().find("retry after 1 s"), std::string::npos);
 }
 
 TEST_F(GenerationServiceTest, ASlowConsumerNeverStallsOtherStreams) {
