@@ -8,14 +8,14 @@
 #include "engine/model_registry.h"
 #include "gateway/model_host.h"
 #include "governance/egress_guard.h"
-#include "http/http_server.h"
+#include "server/http_server.h"
 
 namespace daulat::cli {
 
 // Everything `daulat serve` needs, from (lowest to highest precedence) the
 // built-in defaults, the TOML file, DAULAT_* variables, and flags.
 struct ServeConfig {
-  http::HttpServerOptions http;
+  server::HttpServerOptions http;
   std::string api_key;                 // [server] api_key / DAULAT_API_KEY
   bool allow_unauthenticated = false;  // anonymous callers beyond loopback (a proxy authenticates)
   bool anonymous_on_loopback = true;   // anonymous TERBUKA members on loopback without api_key

@@ -9,10 +9,17 @@
 #include <string>
 
 #include "gateway/pipeline.h"
-#include "http/http_server.h"
 #include "http/metrics.h"
+#include "server/http_server.h"
 
 namespace daulat::http {
+
+// The transport the API is served over (server/).
+using server::Headers;
+using server::HttpServer;
+using server::HttpServerOptions;
+using server::Request;
+using server::Responder;
 
 // One API request in flight: the pipeline context, the responder and the
 // parsed body. Finish runs the pipeline's completion stages (audit,

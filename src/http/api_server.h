@@ -17,12 +17,12 @@
 #include "governance/pii_filter.h"
 #include "governance/policy.h"
 #include "http/api_call.h"
-#include "http/http_server.h"
 #include "http/metrics.h"
 #include "identity/identity_store.h"
 #include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
+#include "server/http_server.h"
 
 namespace daulat::http {
 

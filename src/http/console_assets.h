@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/http_server.h"
+#include "server/http_server.h"
 
 namespace daulat::http {
 
@@ -36,6 +36,6 @@ const std::vector<std::pair<std::string, std::string>>& ConsoleSecurityHeaders()
 struct ApiCall;
 // Answers a GET for "/" or "/console/...": the file with the security
 // headers, gzip when accepted, 304 for a matching If-None-Match, else 404.
-void ServeConsole(const Request& req, const std::string& path, ApiCall& call);
+void ServeConsole(const server::Request& req, const std::string& path, ApiCall& call);
 
 }  // namespace daulat::http

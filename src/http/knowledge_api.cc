@@ -3,11 +3,11 @@
 #include <boost/asio/post.hpp>
 
 #include "common/sha256.h"
-#include "http/multipart.h"
 #include "http/openai_errors.h"
 #include "http/request_fields.h"
 #include "knowledge/grounded_answer.h"
 #include "knowledge/library_json.h"
+#include "server/multipart.h"
 
 namespace daulat::http {
 namespace {
@@ -111,9 +111,9 @@ void KnowledgeApi::CreateCollection(const CallPtr& call) {
 
 void KnowledgeApi::Upload(const CallPtr& call) {
   call->ctx.audit_action = "document_added";
-  auto parts = ParseMultipart(call->request_content_type, call->raw_body);
+  auto parts = server::ParseMultipart(call->request_content_type, call->raw_body);
   if (!parts.ok()) return call->Fail(parts.status());
-  std::vector<const FormPart*> files;
+  std::vector<const server::FormPart*> files;
   knowledge::DocumentOptions o;
   o.collection = call->params.at(0);
   std::string classification;

@@ -18,9 +18,9 @@
 #include <type_traits>
 
 #include "common/log.h"
-#include "http/http_server.h"
+#include "server/http_server.h"
 
-namespace daulat::http {
+namespace daulat::server {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -378,4 +378,4 @@ std::shared_ptr<Responder> Connection<Stream>::MakeResponder() {
   return r;
 }
 
-}  // namespace daulat::http
+}  // namespace daulat::server

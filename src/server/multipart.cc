@@ -1,9 +1,9 @@
-#include "http/multipart.h"
+#include "server/multipart.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace daulat::http {
+namespace daulat::server {
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -88,4 +88,4 @@ Result<std::vector<FormPart>> ParseMultipart(std::string_view content_type, std:
   return parts;
 }
 
-}  // namespace daulat::http
+}  // namespace daulat::server

@@ -6,7 +6,7 @@
 
 #include "common/status.h"
 
-namespace daulat::http {
+namespace daulat::server {
 
 // One part of a multipart/form-data body.
 struct FormPart {
@@ -22,4 +22,4 @@ struct FormPart {
 Result<std::vector<FormPart>> ParseMultipart(std::string_view content_type, std::string_view body,
                                              size_t max_parts = 64);
 
-}  // namespace daulat::http
+}  // namespace daulat::server

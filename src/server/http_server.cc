@@ -1,8 +1,8 @@
-#include "http/http_server.h"
+#include "server/http_server.h"
 
-#include "http/connection.h"
+#include "server/connection.h"
 
-namespace daulat::http {
+namespace daulat::server {
 
 Status HttpServerOptions::Validate() const {
   if (io_threads < 1 || io_threads > 64) return InvalidArgument("io_threads must be 1 to 64");
@@ -128,4 +128,4 @@ HttpServer::~HttpServer() {
   Shutdown(std::chrono::milliseconds(0));
 }
 
-}  // namespace daulat::http
+}  // namespace daulat::server

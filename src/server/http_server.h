@@ -18,7 +18,7 @@
 
 #include "common/status.h"
 
-namespace daulat::http {
+namespace daulat::server {
 
 template <class Stream>
 class Connection;
@@ -104,4 +104,4 @@ class HttpServer {
   friend class Connection;
 };
 
-}  // namespace daulat::http
+}  // namespace daulat::server
