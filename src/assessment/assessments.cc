@@ -91,8 +91,7 @@ Result<Assessment> Assessments::Get(const std::string& tenant_id, const std::str
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no assessment '" + id.substr(0, 80) + "'");
   Assessment a = AssessmentFrom(tenant_id, rows->front());
-  auto n = db_.Query("SELECT COUNT(*) FROM as_versions WHERE tenant_id = ? AND assessment_id = ?",
-                     {tenant_id, id});
+  auto n = scope.Select("as_versions", {"COUNT(*)"}, "assessment_id = ?", {id});
   if (!n.ok()) return n.status();
   a.versions = n->empty() ? 0 : n->front().Int(0);
   return a;
@@ -128,9 +127,7 @@ Status Assessments::Delete(const std::string& tenant_id, const std::string& id) 
 Result<ScoredVersion> Assessments::AddVersion(const Assessment& a, const std::string& scored_by,
                                               const json& score) {
   store::TenantScope scope(db_, a.tenant_id);
-  auto last =
-      db_.Query("SELECT MAX(version) FROM as_versions WHERE tenant_id = ? AND assessment_id = ?",
-                {a.tenant_id, a.id});
+  auto last = scope.Select("as_versions", {"MAX(version)"}, "assessment_id = ?", {a.id});
   if (!last.ok()) return last.status();
   ScoredVersion v;
   v.assessment_id = a.id;

@@ -123,10 +123,8 @@ Result<std::vector<TenantInfo>> IdentityStore::ListTenants() {
 }
 
 Result<TenantInfo> IdentityStore::GetTenant(const std::string& id) {
-  auto rows = db_.Query(
-      "SELECT tenant_id, name, created_at, requests_per_minute, tokens_per_day FROM tenants WHERE "
-      "tenant_id = ?",
-      {id});
+  auto rows = store::TenantScope(db_, id).Select(
+      "tenants", {"tenant_id", "name", "created_at", "requests_per_minute", "tokens_per_day"});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no tenant '" + id + "'");
   const auto& r = (*rows)[0];
@@ -142,9 +140,10 @@ Result<Limits> IdentityStore::TenantLimits(const std::string& tenant_id) {
 Status IdentityStore::SetTenantLimits(const std::string& id, Limits limits) {
   DAULAT_RETURN_IF_ERROR(internal::CheckLimits(limits));
   DAULAT_RETURN_IF_ERROR(GetTenant(id).status());
-  return db_.Execute(
-      "UPDATE tenants SET requests_per_minute = ?, tokens_per_day = ? WHERE tenant_id = ?",
-      {limits.requests_per_minute, limits.tokens_per_day, id});
+  return store::TenantScope(db_, id)
+      .Update("tenants", {"requests_per_minute", "tokens_per_day"},
+              {limits.requests_per_minute, limits.tokens_per_day}, "", {})
+      .status();
 }
 
 Status IdentityStore::CreateUser(const std::string& tenant_id, const std::string& username,

@@ -66,6 +66,8 @@ IngestionJob JobFrom(const store::Row& r) {
 constexpr const char* kColumns =
     "SELECT tenant_id, job_id, created_by, collection_id, status, files, created_at, updated_at "
     "FROM kn_jobs ";
+const std::vector<std::string> kColumnList = {"tenant_id", "job_id", "created_by", "collection_id",
+                                              "status",    "files",  "created_at", "updated_at"};
 
 }  // namespace
 
@@ -136,16 +138,17 @@ Result<IngestionJob> IngestionJobs::Create(const std::string& tenant_id,
 }
 
 Status IngestionJobs::Save(const IngestionJob& job) {
-  return db_.Execute(
-      "UPDATE kn_jobs SET status = ?, files = ?, updated_at = ? WHERE tenant_id = ? AND job_id = ?",
-      {job.status, FilesJson(job.files).dump(), UnixSeconds(), job.tenant_id, job.id});
+  return store::TenantScope(db_, job.tenant_id)
+      .Update("kn_jobs", {"status", "files", "updated_at"},
+              {job.status, FilesJson(job.files).dump(), UnixSeconds()}, "job_id = ?", {job.id})
+      .status();
 }
 
 Result<IngestionJob> IngestionJobs::Get(const std::string& tenant_id, const std::string& created_by,
                                         const std::string& id) {
   auto rows =
-      db_.Query(std::string(kColumns) + "WHERE tenant_id = ? AND job_id = ? AND created_by = ?",
-                {tenant_id, id, created_by});
+      store::TenantScope(db_, tenant_id)
+          .Select("kn_jobs", kColumnList, "job_id = ? AND created_by = ?", {id, created_by});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no job '" + id + "'");
   return JobFrom(rows->front());
@@ -153,10 +156,9 @@ Result<IngestionJob> IngestionJobs::Get(const std::string& tenant_id, const std:
 
 Result<std::vector<IngestionJob>> IngestionJobs::List(const std::string& tenant_id,
                                                       const std::string& created_by, size_t limit) {
-  auto rows = db_.Query(std::string(kColumns) +
-                            "WHERE tenant_id = ? AND created_by = ? ORDER BY created_at DESC, "
-                            "rowid DESC LIMIT ?",
-                        {tenant_id, created_by, static_cast<int64_t>(limit)});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Select("kn_jobs", kColumnList, "created_by = ?", {created_by},
+                          "created_at DESC, rowid DESC", static_cast<int64_t>(limit));
   if (!rows.ok()) return rows.status();
   std::vector<IngestionJob> out;
   for (const auto& r : *rows) out.push_back(JobFrom(r));
@@ -164,8 +166,8 @@ Result<std::vector<IngestionJob>> IngestionJobs::List(const std::string& tenant_
 }
 
 Status IngestionJobs::ForgetDocument(const std::string& tenant_id, const std::string& document_id) {
-  auto rows = db_.Query(std::string(kColumns) + "WHERE tenant_id = ? AND files LIKE ?",
-                        {tenant_id, "%\"" + document_id + "\"%"});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Select("kn_jobs", kColumnList, "files LIKE ?", {"%\"" + document_id + "\"%"});
   if (!rows.ok()) return rows.status();
   for (const auto& r : *rows) {
     IngestionJob job = JobFrom(r);

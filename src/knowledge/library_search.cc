@@ -55,7 +55,7 @@ Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& inde
     if (auto it = chunk_counts_.find(tenant_id); it != chunk_counts_.end()) chunks = it->second;
   }
   if (chunks == 0) {
-    auto rows = db_.Query("SELECT COUNT(*) FROM kn_chunks WHERE tenant_id = ?", {tenant_id});
+    auto rows = store::TenantScope(db_, tenant_id).Select("kn_chunks", {"COUNT(*)"});
     if (!rows.ok()) return rows.status();
     chunks = rows->front().Int(0);
     std::lock_guard lock(cache_mu_);

@@ -80,6 +80,7 @@ class TenantScope {
 
   Status Insert(const std::string& table, const std::vector<std::string>& columns,
                 const std::vector<Value>& values);
+  // `columns` are names, or COUNT(*), COUNT(c), MAX(c), MIN(c), SUM(c).
   // `where` is extra conditions ANDed after the tenant filter, e.g. "id = ?".
   // `order_by` is "column [ASC|DESC], ..."; `limit` 0 means all rows.
   Result<std::vector<Row>> Select(const std::string& table, const std::vector<std::string>& columns,
