@@ -52,25 +52,17 @@ std::vector<json> ApiServer::RemoteModelCards() const {
 
 namespace {
 
+// The manifest as the registry wrote it (one writer: engine::ManifestToJson),
+// with where it runs.
 json RegistryEntry(const gateway::HostedModel& m) {
-  const auto& man = m.installed.manifest;
-  return {{"id", man.name},
-          {"object", "model.manifest"},
-          {"backend", "local"},
-          {"runs_on", "this server"},
-          {"loaded_at", m.created},
-          {"file", man.file},
-          {"sha256", man.sha256},
-          {"size_bytes", man.size_bytes},
-          {"licence", man.licence},
-          {"origin", man.origin},
-          {"upstream", man.upstream},
-          {"architecture", man.architecture},
-          {"context_length", man.context_length},
-          {"quantisation", man.quantisation},
-          {"max_classification", std::string(ClassificationName(man.max_classification))},
-          {"capabilities", man.capabilities},
-          {"model_card", man.model_card}};
+  json j = json::parse(engine::ManifestToJson(m.installed.manifest));
+  j.erase("name");
+  j["id"] = m.installed.manifest.name;
+  j["object"] = "model.manifest";
+  j["backend"] = "local";
+  j["runs_on"] = "this server";
+  j["loaded_at"] = m.created;
+  return j;
 }
 
 json RegistryEntry(const governance::RemoteBackendConfig& b, const std::string& name) {
