@@ -35,9 +35,9 @@
 namespace {
 
 using namespace daulat;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
-double Ms(Clock::duration d) {
+double Ms(Steady::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
@@ -78,7 +78,7 @@ Timing Summarise(const std::vector<double>& ms) {
 Timing RunAnchor(gateway::HostedModel& m, const std::string& prompt, int n) {
   std::vector<double> ms;
   for (int i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
+    const auto t0 = Steady::now();
     auto rendered = m.chat_template->Apply({{"user", prompt}});
     engine::InferenceRequest req;
     req.partition = "bench";
@@ -91,7 +91,7 @@ Timing RunAnchor(gateway::HostedModel& m, const std::string& prompt, int n) {
     });
     if (!ticket.ok()) std::exit(1);
     done.get_future().wait();
-    ms.push_back(Ms(Clock::now() - t0));
+    ms.push_back(Ms(Steady::now() - t0));
   }
   return Summarise(ms);
 }
@@ -108,15 +108,15 @@ Timing RunGoverned(const gateway::Pipeline& pipeline, gateway::GenerationService
                    Parts* parts = nullptr) {
   std::vector<double> ms;
   for (int i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
+    const auto t0 = Steady::now();
     auto ctx = Request(key);
     Status st = pipeline.Admit(ctx);
-    const auto t1 = Clock::now();
+    const auto t1 = Steady::now();
     auto level =
         st.ok() ? gateway::GenerationService::DeclaredLevel(ctx) : Result<Classification>(st);
     auto g = level.ok() ? service.Begin(ctx, "tiny", *level)
                         : Result<std::unique_ptr<gateway::Generation>>(level.status());
-    const auto t2 = Clock::now();
+    const auto t2 = Steady::now();
     if (!g.ok()) {
       std::fprintf(stderr, "gateway_bench: refused: %s\n", g.status().ToString().c_str());
       std::exit(1);
@@ -126,10 +126,10 @@ Timing RunGoverned(const gateway::Pipeline& pipeline, gateway::GenerationService
     r.params.temperature = 0;
     r.params.max_tokens = 1;
     const auto out = (*g)->Run(std::move(r));
-    const auto t3 = Clock::now();
+    const auto t3 = Steady::now();
     ctx.http_status = out.status.ok() ? 200 : 500;
     pipeline.Complete(ctx);
-    const auto t4 = Clock::now();
+    const auto t4 = Steady::now();
     ms.push_back(Ms(t4 - t0));
     if (parts != nullptr) {
       parts->admit.push_back(Ms(t1 - t0));
@@ -167,10 +167,7 @@ int main(int argc, char** argv) {
   o.name = "bench";
   o.limits = {1'000'000, 0};
   const std::string key = ids->CreateApiKey("jpn", o)->secret;
-  gateway::QuotaBook quotas([] {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  });
+  gateway::QuotaBook quotas;
   const governance::PiiGuard guard;
   const std::string prompt = Prompt();
 
@@ -227,7 +224,7 @@ int main(int argc, char** argv) {
 
   // 2. Audit appends through the writer, 4 threads.
   const int per_thread = 50000;
-  const auto t0 = Clock::now();
+  const auto t0 = Steady::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&writer, t] {
@@ -249,7 +246,7 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   writer.Flush();
-  const double append_s = Ms(Clock::now() - t0) / 1000.0;
+  const double append_s = Ms(Steady::now() - t0) / 1000.0;
   std::printf("audit appends: %d records in %.2f s = %.0f records/s (target >= 10000)\n",
               4 * per_thread, append_s, 4 * per_thread / append_s);
 
@@ -270,9 +267,9 @@ int main(int argc, char** argv) {
   }
   (void)log->Checkpoint();
   writer.Stop();
-  const auto v0 = Clock::now();
+  const auto v0 = Steady::now();
   const auto v = governance::AuditLog::Verify(*db, log->verifier_key());
-  const double verify_s = Ms(Clock::now() - v0) / 1000.0;
+  const double verify_s = Ms(Steady::now() - v0) / 1000.0;
   std::printf("audit verify: %llu records, %llu checkpoints in %.2f s (%s; target < 10 s for 1M)\n",
               static_cast<unsigned long long>(v.records),
               static_cast<unsigned long long>(v.checkpoints), verify_s,

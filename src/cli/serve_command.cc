@@ -97,7 +97,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   }
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
-  gateway::QuotaBook quotas(UnixSecondsFractional);
+  gateway::QuotaBook quotas;
   const governance::PiiGuard pii_guard;
 
   auto host = gateway::ModelHost::Load(registry, c.models);

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <ctime>
 #include <string>
@@ -18,6 +20,39 @@ inline int64_t UnixSeconds() {
 inline double UnixSecondsFractional() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+// The one clock injected into everything that stamps, expires or counts per
+// day: identity (keys, sessions), policy versions, quotas, usage, the content
+// log. Production uses SystemClock(); tests a ManualClock that moves only
+// when told, so expiry, quotas and retention are tested without sleeping.
+// Implementations are thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual double Now() const = 0;  // unix seconds, fractional
+  int64_t Seconds() const { return static_cast<int64_t>(std::floor(Now())); }
+};
+
+class SystemClockImpl final : public Clock {
+ public:
+  double Now() const override { return UnixSecondsFractional(); }
+};
+// The system's wall clock; lives for the whole program.
+inline const Clock& SystemClock() {
+  static const SystemClockImpl clock;
+  return clock;
+}
+
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(double now) : now_(now) {}
+  double Now() const override { return now_.load(); }
+  void Set(double now) { now_.store(now); }
+  void Advance(double seconds) { now_.store(now_.load() + seconds); }
+
+ private:
+  std::atomic<double> now_;
+};
 
 // "2026-11-29": the UTC calendar day of a unix time (usage days, reports).
 inline std::string UtcDay(int64_t unix_seconds) {

@@ -19,12 +19,9 @@ const std::vector<store::Migration> kMigrations = {
 
 }  // namespace
 
-Result<std::unique_ptr<ContentLog>> ContentLog::Open(store::Database& db, Clock clock) {
+Result<std::unique_ptr<ContentLog>> ContentLog::Open(store::Database& db, const Clock& clock) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("content_log", kMigrations));
-  if (!clock) {
-    clock = UnixSeconds;
-  }
-  auto log = std::unique_ptr<ContentLog>(new ContentLog(db, std::move(clock)));
+  auto log = std::unique_ptr<ContentLog>(new ContentLog(db, clock));
   log->thread_ = std::thread([raw = log.get()] { raw->Run(); });
   return log;
 }
@@ -45,7 +42,7 @@ void ContentLog::OnComplete(const RequestContext& ctx) {
   e.classification = std::string(ClassificationName(ctx.classification));
   for (const auto& c : ctx.contents) e.prompt += (e.prompt.empty() ? "" : "\n") + c;
   e.answer = ctx.output_text;
-  e.time = clock_();
+  e.time = clock_.Seconds();
   e.expires_at = e.time + ctx.rules.retention_days * 86400;
   {
     std::lock_guard lock(mu_);
@@ -70,7 +67,7 @@ Status ContentLog::Flush() {
         {e.tenant_id, e.request_id, e.time, e.classification, e.prompt, e.answer, e.expires_at}));
   }
   DAULAT_RETURN_IF_ERROR(
-      (*tx)->Execute("DELETE FROM content_log WHERE expires_at <= ?", {clock_()}));
+      (*tx)->Execute("DELETE FROM content_log WHERE expires_at <= ?", {clock_.Seconds()}));
   return (*tx)->Commit();
 }
 

@@ -20,8 +20,8 @@ namespace daulat::gateway {
 // thread once a second, which also deletes expired rows. Thread-safe.
 class ContentLog : public Stage {
  public:
-  using Clock = std::function<int64_t()>;  // unix seconds
-  static Result<std::unique_ptr<ContentLog>> Open(store::Database& db, Clock clock = nullptr);
+  static Result<std::unique_ptr<ContentLog>> Open(store::Database& db,
+                                                  const Clock& clock = SystemClock());
   ~ContentLog() override;
   std::string_view name() const override { return "content_log"; }
   Status OnRequest(RequestContext& /*ctx*/) override { return Status::Ok(); }
@@ -32,14 +32,14 @@ class ContentLog : public Stage {
   void Stop();
 
  private:
-  ContentLog(store::Database& db, Clock clock) : db_(db), clock_(std::move(clock)) {}
+  ContentLog(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   void Run();
   struct Entry {
     std::string tenant_id, request_id, classification, prompt, answer;
     int64_t time = 0, expires_at = 0;
   };
   store::Database& db_;
-  Clock clock_;
+  const Clock& clock_;
   std::mutex flush_mu_;
   std::mutex mu_;
   std::condition_variable wake_;

@@ -24,7 +24,7 @@ double TokenBucket::WaitFor(double n, double now) {
   return per_second_ > 0 ? (n - tokens_) / per_second_ : INFINITY;
 }
 
-QuotaBook::QuotaBook(Clock clock) : clock_(std::move(clock)) {}
+QuotaBook::QuotaBook(const Clock& clock) : clock_(clock) {}
 
 void QuotaBook::SetLimits(const std::string& account, QuotaLimits limits) {
   std::lock_guard lock(mu_);
@@ -74,7 +74,7 @@ Status QuotaBook::AdmitOne(Account& a, const std::string& what, double now) {
 }
 
 Status QuotaBook::Admit(const std::string& key_id, const std::string& tenant_id) {
-  const double now = clock_();
+  const double now = clock_.Now();
   std::lock_guard lock(mu_);
   if (auto it = accounts_.find("key:" + key_id); it != accounts_.end()) {
     DAULAT_RETURN_IF_ERROR(AdmitOne(it->second, "API key " + key_id, now));
@@ -91,7 +91,7 @@ void QuotaBook::ChargeOne(Account& a, int64_t tokens, double now) {
 }
 
 void QuotaBook::Charge(const std::string& key_id, const std::string& tenant_id, int64_t tokens) {
-  const double now = clock_();
+  const double now = clock_.Now();
   std::lock_guard lock(mu_);
   ChargeOne(accounts_["key:" + key_id], tokens, now);
   ChargeOne(accounts_["tenant:" + tenant_id], tokens, now);
@@ -110,7 +110,7 @@ std::string QuotaBook::RetryTomorrow(double now) {
 
 Result<int64_t> QuotaBook::Reserve(const std::string& key_id, const std::string& tenant_id,
                                    int64_t prompt, int64_t completion) {
-  const double now = clock_();
+  const double now = clock_.Now();
   std::lock_guard lock(mu_);
   Account& key = accounts_["key:" + key_id];
   Account& tenant = accounts_["tenant:" + tenant_id];
@@ -139,7 +139,7 @@ Result<int64_t> QuotaBook::Reserve(const std::string& key_id, const std::string&
 
 void QuotaBook::Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
                        int64_t used) {
-  const double now = clock_();
+  const double now = clock_.Now();
   std::lock_guard lock(mu_);
   for (Account* a : {&accounts_["key:" + key_id], &accounts_["tenant:" + tenant_id]}) {
     a->reserved = std::max<int64_t>(0, a->reserved - reserved);
@@ -148,7 +148,7 @@ void QuotaBook::Settle(const std::string& key_id, const std::string& tenant_id, 
 }
 
 int64_t QuotaBook::TokensToday(const std::string& scope_id) {
-  const double now = clock_();
+  const double now = clock_.Now();
   std::lock_guard lock(mu_);
   auto it = accounts_.find(scope_id);
   if (it == accounts_.end() || it->second.day != static_cast<int64_t>(std::floor(now / 86400.0)))

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace daulat::gateway {
@@ -38,8 +39,7 @@ struct QuotaLimits {
 // Thread-safe.
 class QuotaBook {
  public:
-  using Clock = std::function<double()>;  // unix seconds, fractional
-  explicit QuotaBook(Clock clock);
+  explicit QuotaBook(const Clock& clock = SystemClock());
 
   void SetKeyLimits(const std::string& key_id, QuotaLimits limits);
   void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits);
@@ -86,7 +86,7 @@ class QuotaBook {
   static int64_t Left(Account& a, double now);
   static std::string RetryTomorrow(double now);
 
-  Clock clock_;
+  const Clock& clock_;
   std::mutex mu_;
   std::map<std::string, Account> accounts_;  // GUARDED_BY(mu_); "key:<id>" / "tenant:<id>"
 };

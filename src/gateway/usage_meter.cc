@@ -39,14 +39,14 @@ Status ParseGroupBy(const std::string& text, UsageQuery& q) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<UsageMeter>> UsageMeter::Open(store::Database& db) {
+Result<std::unique_ptr<UsageMeter>> UsageMeter::Open(store::Database& db, const Clock& clock) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("usage", kMigrations));
-  auto meter = std::unique_ptr<UsageMeter>(new UsageMeter(db));
+  auto meter = std::unique_ptr<UsageMeter>(new UsageMeter(db, clock));
   meter->thread_ = std::thread([m = meter.get()] { m->Run(); });
   return meter;
 }
 
-UsageMeter::UsageMeter(store::Database& db) : db_(db) {}
+UsageMeter::UsageMeter(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
 UsageMeter::~UsageMeter() {
   Stop();
@@ -59,7 +59,7 @@ void UsageMeter::OnComplete(const RequestContext& ctx) {
   if (ctx.http_status == 0 || (ctx.permission != Permission::kInfer && tokens == 0)) return;
   if (ctx.http_status >= 400 && tokens == 0) return;
   const auto& p = ctx.caller.principal;
-  Record(p.tenant_id, UtcDay(UnixSeconds()),
+  Record(p.tenant_id, UtcDay(clock_.Seconds()),
          ctx.caller.key_id.empty() ? "anonymous" : ctx.caller.key_id, ctx.model,
          static_cast<int64_t>(ctx.prompt_tokens), static_cast<int64_t>(ctx.completion_tokens));
 }
@@ -175,7 +175,7 @@ Result<std::vector<UsageRow>> UsageMeter::Query(const std::string& tenant_id, co
 
 Result<int64_t> UsageMeter::RequestsInLastDays(const std::string& tenant_id, int days) {
   UsageQuery q;
-  q.from_day = UtcDay(UnixSeconds() - int64_t{days - 1} * 86400);
+  q.from_day = UtcDay(clock_.Seconds() - int64_t{days - 1} * 86400);
   q.by_day = false;
   auto rows = Query(tenant_id, q);
   if (!rows.ok()) return rows.status();

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/clock.h"
 #include "gateway/pipeline.h"
 #include "store/database.h"
 
@@ -36,7 +37,8 @@ Status ParseGroupBy(const std::string& text, UsageQuery& q);
 // Thread-safe.
 class UsageMeter : public Stage {
  public:
-  static Result<std::unique_ptr<UsageMeter>> Open(store::Database& db);
+  static Result<std::unique_ptr<UsageMeter>> Open(store::Database& db,
+                                                  const Clock& clock = SystemClock());
   ~UsageMeter() override;
   std::string_view name() const override { return "metering"; }
   Status OnRequest(RequestContext& /*ctx*/) override { return Status::Ok(); }
@@ -53,7 +55,7 @@ class UsageMeter : public Stage {
   Result<std::vector<UsageRow>> Query(const std::string& tenant_id, const UsageQuery& q);
 
  private:
-  explicit UsageMeter(store::Database& db);
+  UsageMeter(store::Database& db, const Clock& clock);
   void Run();
 
   using Key =
@@ -62,6 +64,7 @@ class UsageMeter : public Stage {
     int64_t requests = 0, prompt_tokens = 0, completion_tokens = 0;
   };
   store::Database& db_;
+  const Clock& clock_;
   std::mutex flush_mu_;  // one flush at a time
   std::mutex mu_;
   std::condition_variable wake_;

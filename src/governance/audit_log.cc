@@ -1,6 +1,7 @@
 #include "governance/audit_log.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -18,11 +19,10 @@ const std::vector<store::Migration> kMigrations = {
      "TEXT NOT NULL);"},
 };
 
-std::string NowRfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+std::string Rfc3339(double unix_seconds) {
+  const auto whole = static_cast<std::time_t>(std::floor(unix_seconds));
+  const std::time_t t = whole;
+  const auto ms = static_cast<int64_t>((unix_seconds - static_cast<double>(whole)) * 1000) % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[96];
@@ -53,9 +53,10 @@ std::string CanonicalRecord(const AuditRecord& r) {
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(store::Database& db, CheckpointSigner signer,
-                                                 std::string origin) {
+                                                 std::string origin, const Clock& clock) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("audit", kMigrations));
-  auto log = std::unique_ptr<AuditLog>(new AuditLog(db, std::move(signer), std::move(origin)));
+  auto log =
+      std::unique_ptr<AuditLog>(new AuditLog(db, std::move(signer), std::move(origin), clock));
   auto rows = db.Query("SELECT seq, leaf_hash FROM audit_records ORDER BY seq");
   if (!rows.ok()) return rows.status();
   for (const auto& row : *rows) {
@@ -103,7 +104,7 @@ Result<uint64_t> AuditLog::AppendBatch(std::vector<AuditRecord> records) {
   std::vector<Hash> leaves;
   for (auto& record : records) {
     record.seq = first + leaves.size();
-    record.time = NowRfc3339();
+    record.time = Rfc3339(clock_.Now());
     const std::string canonical = CanonicalRecord(record);
     leaves.push_back(LeafHash(canonical));
     DAULAT_RETURN_IF_ERROR(

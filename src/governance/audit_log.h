@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "governance/checkpoint.h"
 #include "governance/merkle_tree.h"
@@ -47,8 +48,10 @@ struct AuditVerification {
 class AuditLog {
  public:
   // Creates the tables if needed and loads the tree from the stored leaves.
+  // Records are stamped with `clock`'s time (milliseconds, UTC).
   static Result<std::unique_ptr<AuditLog>> Open(store::Database& db, CheckpointSigner signer,
-                                                std::string origin = "daulat/audit");
+                                                std::string origin = "daulat/audit",
+                                                const Clock& clock = SystemClock());
 
   // Durable when it returns (committed with synchronous = FULL). Returns the sequence number.
   Result<uint64_t> Append(AuditRecord record);
@@ -69,12 +72,13 @@ class AuditLog {
   static AuditVerification Verify(store::Database& db, const std::string& verifier_key);
 
  private:
-  AuditLog(store::Database& db, CheckpointSigner signer, std::string origin)
-      : db_(db), signer_(std::move(signer)), origin_(std::move(origin)) {}
+  AuditLog(store::Database& db, CheckpointSigner signer, std::string origin, const Clock& clock)
+      : db_(db), clock_(clock), signer_(std::move(signer)), origin_(std::move(origin)) {}
   // Appends leaves other writers stored since this tree was last in step.
   Status CatchUp(store::Transaction& tx);  // REQUIRES(mu_)
 
   store::Database& db_;
+  const Clock& clock_;
   CheckpointSigner signer_;
   std::string origin_;
   mutable std::mutex mu_;

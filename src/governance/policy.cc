@@ -204,16 +204,13 @@ PolicyDecision DecideModel(const Policy& policy, Classification level, const std
   return {true, v + " allows '" + model + "' on " + backend + " for " + lvl};
 }
 
-Result<std::unique_ptr<PolicyStore>> PolicyStore::Open(store::Database& db, Clock clock) {
+Result<std::unique_ptr<PolicyStore>> PolicyStore::Open(store::Database& db, const Clock& clock) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("policy", kMigrations));
-  if (!clock) {
-    clock = UnixSeconds;
-  }
-  return std::unique_ptr<PolicyStore>(new PolicyStore(db, std::move(clock)));
+  return std::unique_ptr<PolicyStore>(new PolicyStore(db, clock));
 }
 
 Result<Policy> PolicyStore::Current(const std::string& tenant_id) {
-  const int64_t now = clock_();
+  const int64_t now = clock_.Seconds();
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(tenant_id);
@@ -252,7 +249,7 @@ Result<Policy> PolicyStore::Put(const std::string& tenant_id, const std::string&
   if (!rows.ok()) return rows.status();
   p.version = (rows->empty() ? 0 : (*rows)[0].Int(0)) + 1;
   p.updated_by = actor;
-  p.updated_at = clock_();
+  p.updated_at = clock_.Seconds();
   DAULAT_RETURN_IF_ERROR((*tx)->Execute(
       "INSERT INTO policies (tenant_id, version, document, updated_by, updated_at) VALUES (?, ?, "
       "?, ?, ?)",

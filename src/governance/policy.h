@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/classification.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "store/database.h"
 
@@ -75,8 +76,8 @@ PolicyDecision DecideModel(const Policy& policy, Classification level, const std
 // Thread-safe.
 class PolicyStore {
  public:
-  using Clock = std::function<int64_t()>;  // unix seconds
-  static Result<std::unique_ptr<PolicyStore>> Open(store::Database& db, Clock clock = nullptr);
+  static Result<std::unique_ptr<PolicyStore>> Open(store::Database& db,
+                                                   const Clock& clock = SystemClock());
 
   Result<Policy> Current(const std::string& tenant_id);
   // Validates, stores as the next version and returns it.
@@ -85,9 +86,9 @@ class PolicyStore {
   Result<std::vector<Policy>> History(const std::string& tenant_id);
 
  private:
-  PolicyStore(store::Database& db, Clock clock) : db_(db), clock_(std::move(clock)) {}
+  PolicyStore(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   store::Database& db_;
-  Clock clock_;
+  const Clock& clock_;
   std::mutex mu_;
   struct Cached {
     Policy policy;

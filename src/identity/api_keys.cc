@@ -105,8 +105,9 @@ Result<NewApiKey> IdentityStore::CreateApiKey(const std::string& tenant_id,
   key.prefix = internal::RandomToken(8);
   key.secret = "dlt_" + key.prefix + "_" + internal::RandomToken(40);
   store::TenantScope scope(db_, tenant_id);
-  DAULAT_RETURN_IF_ERROR(scope.Insert(
-      "api_keys", kKeyColumns, KeyValues(key.id, key.prefix, Sha256Hex(key.secret), o, clock_())));
+  DAULAT_RETURN_IF_ERROR(
+      scope.Insert("api_keys", kKeyColumns,
+                   KeyValues(key.id, key.prefix, Sha256Hex(key.secret), o, clock_.Seconds())));
   return key;
 }
 
@@ -131,7 +132,7 @@ Result<std::string> IdentityStore::ImportApiKey(const std::string& tenant_id,
   const std::string prefix = "sha256:" + hash.substr(0, 8);
   store::TenantScope scope(db_, tenant_id);
   DAULAT_RETURN_IF_ERROR(
-      scope.Insert("api_keys", kKeyColumns, KeyValues(id, prefix, hash, o, clock_())));
+      scope.Insert("api_keys", kKeyColumns, KeyValues(id, prefix, hash, o, clock_.Seconds())));
   return id;
 }
 
@@ -176,7 +177,7 @@ Status IdentityStore::SetApiKeyLimits(const std::string& tenant_id, const std::s
 
 Status IdentityStore::RevokeApiKey(const std::string& tenant_id, const std::string& key_id) {
   store::TenantScope scope(db_, tenant_id);
-  auto changed = scope.Update("api_keys", {"revoked_at"}, {clock_()},
+  auto changed = scope.Update("api_keys", {"revoked_at"}, {clock_.Seconds()},
                               "key_id = ? AND revoked_at IS NULL", {key_id});
   if (!changed.ok()) return changed.status();
   if (*changed == 0) return NotFound("no active API key " + key_id + " in this tenant");
@@ -209,7 +210,7 @@ Result<Principal> IdentityStore::AuthenticateKey(const std::string& secret) {
       sodium_memcmp(stored.data(), given.data(), given.size()) != 0) {
     return Unauthenticated(kBadKey);
   }
-  const int64_t now = clock_();
+  const int64_t now = clock_.Seconds();
   if (!row.IsNull(7) || (!row.IsNull(6) && row.Int(6) <= now)) return Unauthenticated(kBadKey);
   Principal p;
   p.tenant_id = row.Text(0);

@@ -90,13 +90,11 @@ std::optional<Role> ParseRole(std::string_view text) {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(store::Database& db, Clock clock) {
+Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(store::Database& db,
+                                                           const Clock& clock) {
   if (sodium_init() < 0) return Internal("libsodium failed to initialise");
   DAULAT_RETURN_IF_ERROR(db.Migrate("identity", kMigrations));
-  if (!clock) {
-    clock = UnixSeconds;
-  }
-  return std::unique_ptr<IdentityStore>(new IdentityStore(db, std::move(clock)));
+  return std::unique_ptr<IdentityStore>(new IdentityStore(db, clock));
 }
 
 Status IdentityStore::CreateTenant(const std::string& id, const std::string& name) {
@@ -106,7 +104,7 @@ Status IdentityStore::CreateTenant(const std::string& id, const std::string& nam
   if (name.empty() || name.size() > 200)
     return InvalidArgument("a tenant name is 1-200 characters");
   Status st = db_.Execute("INSERT INTO tenants (tenant_id, name, created_at) VALUES (?, ?, ?)",
-                          {id, name, clock_()});
+                          {id, name, clock_.Seconds()});
   if (st.code() == StatusCode::kFailedPrecondition)
     return FailedPrecondition("the tenant '" + id + "' already exists");
   return st;
@@ -157,7 +155,7 @@ Status IdentityStore::CreateUser(const std::string& tenant_id, const std::string
   Status st =
       scope.Insert("users", {"username", "password_hash", "role", "clearance", "created_at"},
                    {username, *hash, std::string(RoleName(role)),
-                    std::string(ClassificationName(clearance)), clock_()});
+                    std::string(ClassificationName(clearance)), clock_.Seconds()});
   if (st.code() == StatusCode::kFailedPrecondition)
     return FailedPrecondition("the user '" + username + "' already exists");
   return st;
@@ -204,7 +202,7 @@ Status IdentityStore::UpdateUser(const std::string& tenant_id, const std::string
   if (u.disabled) {
     columns.emplace_back("disabled_at");
     if (*u.disabled) {
-      values.emplace_back(clock_());
+      values.emplace_back(clock_.Seconds());
     } else {
       values.emplace_back(nullptr);
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/classification.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "store/database.h"
 
@@ -99,8 +100,8 @@ struct UserUpdate {
 // one message that does not tell which part was wrong.
 class IdentityStore {
  public:
-  using Clock = std::function<int64_t()>;  // unix seconds; injected for expiry tests
-  static Result<std::unique_ptr<IdentityStore>> Open(store::Database& db, Clock clock = nullptr);
+  static Result<std::unique_ptr<IdentityStore>> Open(store::Database& db,
+                                                     const Clock& clock = SystemClock());
 
   // Tenant ids are 1-64 of [a-z0-9_-], starting with a letter or digit.
   Status CreateTenant(const std::string& id, const std::string& name);
@@ -137,12 +138,12 @@ class IdentityStore {
   Result<Principal> Authenticate(const std::string& secret);
 
  private:
-  IdentityStore(store::Database& db, Clock clock) : db_(db), clock_(std::move(clock)) {}
+  IdentityStore(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   Result<Principal> AuthenticateKey(const std::string& secret);
   Result<Principal> AuthenticateSession(const std::string& token);
   Result<Limits> TenantLimits(const std::string& tenant_id);
   store::Database& db_;
-  Clock clock_;
+  const Clock& clock_;
 };
 
 }  // namespace daulat::identity

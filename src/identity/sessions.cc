@@ -11,11 +11,11 @@ Result<NewSession> IdentityStore::CreateSession(const Principal& user, int64_t t
   if (ttl_seconds <= 0) return InvalidArgument("a session lives for at least one second");
   NewSession s;
   s.token = "dls_" + internal::RandomToken(43);
-  s.expires_at = clock_() + ttl_seconds;
+  s.expires_at = clock_.Seconds() + ttl_seconds;
   store::TenantScope scope(db_, user.tenant_id);
   DAULAT_RETURN_IF_ERROR(
       scope.Insert("sessions", {"token_hash", "username", "created_at", "expires_at"},
-                   {Sha256Hex(s.token), user.subject.substr(5), clock_(), s.expires_at}));
+                   {Sha256Hex(s.token), user.subject.substr(5), clock_.Seconds(), s.expires_at}));
   return s;
 }
 
@@ -35,7 +35,7 @@ Result<Principal> IdentityStore::AuthenticateSession(const std::string& token) {
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Unauthenticated("invalid or expired session");
   const auto& row = (*rows)[0];
-  if (row.Int(2) <= clock_() || !row.IsNull(5)) {
+  if (row.Int(2) <= clock_.Seconds() || !row.IsNull(5)) {
     (void)EndSession(token);
     return Unauthenticated("invalid or expired session");
   }

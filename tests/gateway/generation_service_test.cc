@@ -27,8 +27,8 @@ class GenerationServiceTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::MakeTempDir("generation");
     db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
-    ids_ = std::move(identity::IdentityStore::Open(*db_, [this] { return now_; })).value();
-    policies_ = std::move(governance::PolicyStore::Open(*db_, [this] { return now_; })).value();
+    ids_ = std::move(identity::IdentityStore::Open(*db_, clock_)).value();
+    policies_ = std::move(governance::PolicyStore::Open(*db_, clock_)).value();
     ASSERT_TRUE(ids_->CreateTenant("jpn", "JPN").ok());
     ASSERT_TRUE(testing::InstallTinyModel(dir_ / "models", "tiny").ok());
     ModelServeConfig config{"tiny", {}, true};
@@ -36,7 +36,7 @@ class GenerationServiceTest : public ::testing::Test {
     config.scheduler.context_length = 4096;
     config.scheduler.threads = 1;
     host_ = std::move(ModelHost::Load(engine::ModelRegistry(dir_ / "models"), {config})).value();
-    quotas_ = std::make_unique<QuotaBook>([this] { return clock_; });
+    quotas_ = std::make_unique<QuotaBook>(clock_);
     StartService([this](std::string_view t) { return guard_.Scan(t); });
   }
   void TearDown() override {
@@ -90,8 +90,7 @@ class GenerationServiceTest : public ::testing::Test {
     return r;
   }
 
-  int64_t now_ = 1'800'000'000;
-  double clock_ = 1'800'000'000.0;
+  ManualClock clock_{1'800'000'000.0};
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<identity::IdentityStore> ids_;
@@ -248,7 +247,7 @@ TEST_F(GenerationServiceTest, QuotasAdmitRequestsAndReserveTokensBeforeTheModelR
   const Status third = admit();
   EXPECT_EQ(third.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(third.message().find("retry after"), std::string::npos) << third.message();
-  clock_ += 30;  // half a minute refills one request
+  clock_.Advance(30);  // half a minute refills one request
   EXPECT_TRUE(admit().ok());
 
   // 60 tokens a day: a call is cut to what is left, and then nothing is.
@@ -266,7 +265,7 @@ TEST_F(GenerationServiceTest, QuotasAdmitRequestsAndReserveTokensBeforeTheModelR
   EXPECT_EQ(quotas_->TokensToday("tenant:jpn"), 60);
   auto next = Request(key);
   EXPECT_EQ(Begin(next).status().code(), StatusCode::kResourceExhausted);
-  clock_ += 86400;  // a new UTC day
+  clock_.Advance(86400);  // a new UTC day
   auto tomorrow = Request(key);
   EXPECT_TRUE(Begin(tomorrow).ok());
 }
@@ -298,7 +297,8 @@ TEST_F(GenerationServiceTest, AnAnswerWithoutMaxTokensHoldsOnlyWhatItCanUse) {
 }
 
 TEST(QuotaReservationTest, TokensHeldByRunningCallsAreBackInASecondNotTomorrow) {
-  QuotaBook book([] { return 1'800'000'000.0; });
+  const ManualClock clock(1'800'000'000.0);
+  QuotaBook book(clock);
   book.SetTenantLimits("t", {0, 100});
   ASSERT_EQ(*book.Reserve("k1", "t", 10, 80), 80);
   const auto held = book.Reserve("k2", "t", 20, 10);  // 10 left while the first call runs
@@ -350,7 +350,7 @@ TEST_F(GenerationServiceTest, FullContentLoggingKeepsTheMaskedQuestionPassagesAn
                             "content_logging": "full", "retention_days": 30}}})",
                         "key:t")
                   .ok());
-  auto log = std::move(ContentLog::Open(*db_, [this] { return now_; })).value();
+  auto log = std::move(ContentLog::Open(*db_, clock_)).value();
   const auto key = Key(Classification::kTerhad);
   auto ctx = Request(key);
   ctx.route = "/api/v1/ask";

@@ -21,8 +21,8 @@ TEST(TokenBucketTest, RefillsOverTime) {
 
 class QuotaBookTest : public ::testing::Test {
  protected:
-  double now_ = 1'800'000'000.0;  // some day, 08:00 UTC
-  QuotaBook book_{[this] { return now_; }};
+  ManualClock clock_{1'800'000'000.0};  // some day, 08:00 UTC
+  QuotaBook book_{clock_};
 };
 
 TEST_F(QuotaBookTest, RequestsPerMinutePerKey) {
@@ -34,7 +34,7 @@ TEST_F(QuotaBookTest, RequestsPerMinutePerKey) {
   EXPECT_NE(third.message().find("2 requests per minute; retry after 30 s"), std::string::npos)
       << third.message();
   EXPECT_TRUE(book_.Admit("k2", "jpn").ok());  // another key is unaffected
-  now_ += 30;
+  clock_.Advance(30);
   EXPECT_TRUE(book_.Admit("k1", "jpn").ok());
 }
 
@@ -58,7 +58,7 @@ TEST_F(QuotaBookTest, TokensPerDayResetAtUtcMidnight) {
   const Status st = book_.Admit("k", "t");
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(st.message().find("1000 tokens for today"), std::string::npos);
-  now_ = std::ceil(now_ / 86400.0) * 86400.0 + 1;  // just after midnight UTC
+  clock_.Set(std::ceil(clock_.Now() / 86400.0) * 86400.0 + 1);  // just after midnight UTC
   EXPECT_TRUE(book_.Admit("k", "t").ok());
   EXPECT_EQ(book_.TokensToday("key:k"), 0);
 }

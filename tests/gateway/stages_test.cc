@@ -18,8 +18,8 @@ class StagesTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::MakeTempDir("stages");
     db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
-    ids_ = std::move(identity::IdentityStore::Open(*db_, [this] { return now_; })).value();
-    policies_ = std::move(governance::PolicyStore::Open(*db_, [this] { return now_; })).value();
+    ids_ = std::move(identity::IdentityStore::Open(*db_, clock_)).value();
+    policies_ = std::move(governance::PolicyStore::Open(*db_, clock_)).value();
     ASSERT_TRUE(ids_->CreateTenant("jpn", "JPN").ok());
     ASSERT_TRUE(ids_->CreateTenant("kkm", "KKM").ok());
   }
@@ -68,7 +68,7 @@ class StagesTest : public ::testing::Test {
     return ctx;
   }
 
-  int64_t now_ = 1'800'000'000;
+  ManualClock clock_{1'800'000'000};
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<identity::IdentityStore> ids_;
@@ -97,9 +97,9 @@ TEST_F(StagesTest, AuthenticatesKeysAndSessionsAndRefusesEverythingElseAlike) {
   EXPECT_EQ(s.caller.principal.subject, "user:aminah");
   EXPECT_EQ(s.caller.principal.role, Role::kAdmin);
   // Sessions expire; signing out ends them; disabling the user ends them.
-  now_ += 3601;
+  clock_.Advance(3601);
   EXPECT_EQ(auth.OnRequest(s).code(), StatusCode::kUnauthenticated);
-  now_ -= 3601;
+  clock_.Advance(-3601);
   auto again = ids_->CreateSession(*user, 3600);
   s.authorization = "Bearer " + again->token;
   ASSERT_TRUE(auth.OnRequest(s).ok());
@@ -238,7 +238,7 @@ TEST_F(StagesTest, UsageIsSummedPerDayKeyAndModelAndSurvivesTheMeter) {
 }
 
 TEST_F(StagesTest, FullContentLoggingKeepsTextsForTheRetentionPeriodOnly) {
-  auto log = std::move(ContentLog::Open(*db_, [this] { return now_; })).value();
+  auto log = std::move(ContentLog::Open(*db_, clock_)).value();
   ASSERT_TRUE(policies_
                   ->Put("jpn", R"({"levels": {
         "TERBUKA": {"models": ["*"], "content_logging": "full", "retention_days": 7},
@@ -261,7 +261,7 @@ TEST_F(StagesTest, FullContentLoggingKeepsTextsForTheRetentionPeriodOnly) {
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].Text(1), "emel <EMAIL_1>");  // what the model saw: masked
   EXPECT_EQ((*rows)[0].Text(2), "Baik.");
-  now_ += int64_t{7} * 86400;
+  clock_.Advance(7 * 86400.0);
   ASSERT_TRUE(log->Flush().ok());
   EXPECT_TRUE(db_->Query("SELECT 1 FROM content_log")->empty());
 }

@@ -199,5 +199,30 @@ TEST_F(AuditLogTest, BackgroundWriterBatchesAndCheckpointsOnStop) {
   EXPECT_EQ(v.checkpoints, 1u);
 }
 
+TEST(AuditClockTest, RecordsAreStampedByTheInjectedClock) {
+  const auto dir = testing::MakeTempDir("audit-clock");
+  auto db = std::move(store::OpenSqlite((dir / "daulat.db").string())).value();
+  ManualClock clock(1'800'000'000.25);  // 2027-01-15 08:00:00.250 UTC
+  auto log = std::move(AuditLog::Open(*db, *CheckpointSigner::FromSeed("a", std::string(32, 'x')),
+                                      "daulat/audit", clock))
+                 .value();
+  AuditRecord r;
+  r.tenant_id = "jpn";
+  r.actor = "key:a";
+  r.action = "inference";
+  r.decision = "allow";
+  ASSERT_TRUE(log->Append(r).ok());
+  clock.Advance(86400);
+  ASSERT_TRUE(log->Append(r).ok());
+  auto rows = db->Query("SELECT time FROM audit_records ORDER BY seq");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Text(0), "2027-01-15T08:00:00.250Z");
+  EXPECT_EQ((*rows)[1].Text(0), "2027-01-16T08:00:00.250Z");
+  log.reset();
+  db.reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace daulat::governance

@@ -75,8 +75,8 @@ TEST(PolicyTest, DecisionsCheckModelBackendAndEachOnesHighestLevel) {
 TEST(PolicyStoreTest, EveryPutIsANewVersionPerTenant) {
   const auto dir = testing::MakeTempDir("policy");
   auto db = std::move(store::OpenSqlite((dir / "daulat.db").string())).value();
-  int64_t now = 1'800'000'000;
-  auto store = std::move(PolicyStore::Open(*db, [&now] { return now; })).value();
+  const ManualClock clock(1'800'000'000);
+  auto store = std::move(PolicyStore::Open(*db, clock)).value();
   auto current = store->Current("jpn");
   ASSERT_TRUE(current.ok());
   EXPECT_EQ(current->version, 0);  // the built-in default

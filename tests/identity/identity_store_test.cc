@@ -12,7 +12,7 @@ class IdentityStoreTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::MakeTempDir("identity");
     db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
-    auto ids = IdentityStore::Open(*db_, [this] { return now_; });
+    auto ids = IdentityStore::Open(*db_, clock_);
     ASSERT_TRUE(ids.ok()) << ids.status().ToString();
     ids_ = std::move(ids).value();
     ASSERT_TRUE(ids_->CreateTenant("jpn", "Jabatan Pendaftaran Negara").ok());
@@ -23,7 +23,7 @@ class IdentityStoreTest : public ::testing::Test {
     db_.reset();
     std::filesystem::remove_all(dir_);
   }
-  int64_t now_ = 1'800'000'000;
+  ManualClock clock_{1'800'000'000};
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<IdentityStore> ids_;
@@ -83,10 +83,10 @@ TEST_F(IdentityStoreTest, ApiKeysAreShownOnceStoredHashedAndAuthenticate) {
 
 TEST_F(IdentityStoreTest, KeysExpireAndCanBeRevokedOnlyByTheirTenant) {
   auto key = ids_->CreateApiKey(
-      "jpn", {"temp", Role::kMember, Classification::kTerbuka, {}, now_ + 60, {}, {}});
+      "jpn", {"temp", Role::kMember, Classification::kTerbuka, {}, clock_.Seconds() + 60, {}, {}});
   ASSERT_TRUE(key.ok());
   EXPECT_TRUE(ids_->Authenticate(key->secret).ok());
-  now_ += 61;
+  clock_.Advance(61);
   EXPECT_EQ(ids_->Authenticate(key->secret).status().code(), StatusCode::kUnauthenticated);
   auto other = ids_->CreateApiKey(
       "jpn", {"ops", Role::kMember, Classification::kTerbuka, {}, std::nullopt, {}, {}});
