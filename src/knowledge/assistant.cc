@@ -1,6 +1,7 @@
 #include "knowledge/assistant.h"
 
 #include <algorithm>
+#include <map>
 
 #include "knowledge/library_json.h"
 #include "knowledge/text_analyzer.h"
@@ -74,13 +75,37 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
     // turns it sees): the policy for that level must allow the model.
     const Classification level = std::max(AnswerClassification(*hits, {}), history_level);
     DAULAT_RETURN_IF_ERROR(model.Open(level));
-    auto guarded = GuardAll(model, request.question, *hits);
+    // The passages, then each earlier turn's question and answer, pass the
+    // personal-data rule together: a turn it withholds is left out of the
+    // context (the rest of the conversation goes on).
+    std::vector<std::string_view> texts;
+    for (const auto& h : *hits) texts.emplace_back(h.text);
+    for (const auto& t : history) {
+      texts.emplace_back(t.question);
+      texts.emplace_back(t.answer);
+    }
+    auto guarded = model.Guard(request.question, texts);
     if (!guarded.ok()) return guarded.status();
-    out.sources = Guarded(*hits, *guarded);
+    GuardedSources passages{guarded->question, {}, {}};
+    std::map<size_t, std::string> turn_texts;  // by index into question, answer, question, ...
+    for (size_t i = 0; i < guarded->kept.size(); ++i) {
+      const size_t at = guarded->kept[i];
+      if (at < hits->size()) {
+        passages.passages.push_back(std::move(guarded->passages[i]));
+        passages.kept.push_back(at);
+      } else {
+        turn_texts[at - hits->size()] = std::move(guarded->passages[i]);
+      }
+    }
+    out.sources = Guarded(*hits, passages);
     out.withheld = hits->size() - out.sources.size();
     if (!out.sources.empty()) {
-      auto prompt = BuildGroundedPrompt(guarded->question, out.sources, out.language);
-      for (const auto& t : history) prompt.history.emplace_back(t.question, t.answer);
+      auto prompt = BuildGroundedPrompt(passages.question, out.sources, out.language);
+      for (size_t t = 0; t < history.size(); ++t) {
+        const auto asked = turn_texts.find(2 * t), said = turn_texts.find(2 * t + 1);
+        if (asked != turn_texts.end() && said != turn_texts.end())
+          prompt.history.emplace_back(asked->second, said->second);
+      }
       auto text = model.Generate(prompt, 400, on_text);
       if (!text.ok()) return text.status();
       draft = std::move(text).value();

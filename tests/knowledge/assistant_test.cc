@@ -193,6 +193,34 @@ TEST_F(AssistantTest, AConversationGivesTheModelItsEarlierTurnsAndKeepsTheNewOne
             StatusCode::kNotFound);
 }
 
+TEST_F(AssistantTest, ATurnThePersonalDataRuleWithholdsLeavesTheContextNotTheConversation) {
+  Add("leave.md", "# Leave\n\nOfficers are entitled to annual leave as the circular sets out.",
+      Classification::kTerbuka);
+  const Assistant assistant(*lib_, conversations_.get());
+  auto c = conversations_->Create("jpn", "key:a", "");
+  ASSERT_TRUE(c.ok());
+  FakeModel plain;
+  plain.answers = {"The fee is RM200 [1]."};
+  AskRequest first = Question("What is the passport renewal fee?");
+  first.conversation_id = c->id;
+  first.owner = "key:a";
+  ASSERT_TRUE(assistant.Ask({"jpn", Classification::kTerbuka, {}}, first, plain).ok());
+  // Now the rule withholds texts with digits: the earlier answer ("RM200")
+  // stays out of the model's context, and the new question is still answered.
+  FakeModel blocking;
+  blocking.block_passages_with_digits = true;
+  blocking.answers = {"Officers get annual leave [1]."};
+  AskRequest next = Question("What annual leave are officers entitled to?");
+  next.conversation_id = c->id;
+  next.owner = "key:a";
+  auto r = assistant.Ask({"jpn", Classification::kTerbuka, {}}, next, blocking);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(blocking.prompts.size(), 1u);
+  EXPECT_TRUE(blocking.prompts[0].history.empty());
+  EXPECT_EQ(blocking.prompts[0].user.find("RM200"), std::string::npos);
+  EXPECT_FALSE(r->answer.refused);
+}
+
 TEST_F(AssistantTest, ASummaryKeepsOnlyPointsItsPassagesSupport) {
   const Assistant assistant(*lib_, conversations_.get());
   FakeModel model;
