@@ -88,10 +88,11 @@ Result<Conversations::Turns> Conversations::Read(const std::string& tenant_id,
                                                  Classification clearance, size_t limit) {
   auto c = Get(tenant_id, owner, id);
   if (!c.ok()) return c.status();
-  auto rows = db_.Query(
-      "SELECT seq, question, answer, citations, documents, classification_rank, created_at FROM "
-      "kn_turns WHERE tenant_id = ? AND conversation_id = ? ORDER BY seq DESC",
-      {tenant_id, id});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Select("kn_turns",
+                          {"seq", "question", "answer", "citations", "documents",
+                           "classification_rank", "created_at"},
+                          "conversation_id = ?", {id}, "seq DESC");
   if (!rows.ok()) return rows.status();
   Turns out;
   for (const auto& r : *rows) {
@@ -160,8 +161,9 @@ Status Conversations::Delete(const std::string& tenant_id, const std::string& ow
 }
 
 Status Conversations::ForgetDocument(const std::string& tenant_id, const std::string& document_id) {
-  return db_.Execute("DELETE FROM kn_turns WHERE tenant_id = ? AND documents LIKE ?",
-                     {tenant_id, "%\"" + document_id + "\"%"});
+  return store::TenantScope(db_, tenant_id)
+      .Delete("kn_turns", "documents LIKE ?", {"%\"" + document_id + "\"%"})
+      .status();
 }
 
 json ToJson(const Conversation& c) {

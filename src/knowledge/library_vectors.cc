@@ -123,9 +123,8 @@ Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_
   }
   bool built = false;
   if (!index) {
-    auto rows =
-        db_.Query("SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ?",
-                  {tenant_id, embed_model_});
+    auto rows = store::TenantScope(db_, tenant_id)
+                    .Select("kn_vectors", {"chunk_id", "vector"}, "model = ?", {embed_model_});
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) {
       const auto v = FloatsOf(r.Text(1));
@@ -140,8 +139,8 @@ Result<std::shared_ptr<VectorIndex>> Library::Vectors(const std::string& tenant_
 }
 
 Status Library::CatchUp(const std::string& tenant_id, VectorIndex& index) {
-  auto rows = db_.Query("SELECT chunk_id FROM kn_vectors WHERE tenant_id = ? AND model = ?",
-                        {tenant_id, embed_model_});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Select("kn_vectors", {"chunk_id"}, "model = ?", {embed_model_});
   if (!rows.ok()) return rows.status();
   std::unordered_set<int64_t> in_db;
   for (const auto& r : *rows) in_db.insert(r.Int(0));
@@ -150,17 +149,15 @@ Status Library::CatchUp(const std::string& tenant_id, VectorIndex& index) {
   }
   std::vector<int64_t> missing(in_db.begin(), in_db.end());
   for (size_t at = 0; at < missing.size(); at += 500) {
-    std::vector<store::Value> params = {tenant_id, embed_model_};
+    std::vector<store::Value> params = {embed_model_};
     std::string ids;
     for (size_t i = at; i < missing.size() && i < at + 500; ++i) {
       ids += ids.empty() ? "?" : ", ?";
       params.emplace_back(missing[i]);
     }
-    auto added = db_.Query(
-        "SELECT chunk_id, vector FROM kn_vectors WHERE tenant_id = ? AND model = ? AND chunk_id "
-        "IN (" +
-            ids + ")",
-        params);
+    auto added = store::TenantScope(db_, tenant_id)
+                     .Select("kn_vectors", {"chunk_id", "vector"},
+                             "model = ? AND chunk_id IN (" + ids + ")", params);
     if (!added.ok()) return added.status();
     for (const auto& r : *added) DAULAT_RETURN_IF_ERROR(index.Add(r.Int(0), FloatsOf(r.Text(1))));
   }
