@@ -302,6 +302,19 @@ Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallba
   return {Status::Ok(), ""};
 }
 
+void Generation::StartOnWorker(GenerationRequest request, GenerationCallbacks callbacks) {
+  boost::asio::post(service_.workers_, [this, request = std::move(request),
+                                        callbacks = std::move(callbacks)]() mutable {
+    auto done = callbacks.on_done;  // keeps the caller's state (and this) alive
+    const auto started = Start(std::move(request), std::move(callbacks));
+    if (started.status.ok()) return;
+    GenerationOutcome refused;
+    refused.status = started.status;
+    refused.param = started.param;
+    done(std::move(refused));
+  });
+}
+
 GenerationOutcome Generation::Run(GenerationRequest request,
                                   const std::function<void(const std::string&)>& on_text) {
   std::optional<GenerationOutcome> outcome;

@@ -102,6 +102,11 @@ class Generation {
     std::string param;
   };
   Started Start(GenerationRequest request, GenerationCallbacks callbacks);
+  // Start on one of the service's workers, so that the prompt rule, the
+  // template and the tokens of a large request never hold the caller's
+  // thread (an HTTP I/O thread). A refusal arrives through on_done, with
+  // `status` and `param` set. The Generation must live until on_done.
+  void StartOnWorker(GenerationRequest request, GenerationCallbacks callbacks);
   // Start and wait: for threads that may block (the CLI, Lumin's workers).
   // `on_text` as in GenerationCallbacks, but called on this thread: a local
   // model's updates are handed from the scheduler's thread to this one, which

@@ -1,7 +1,5 @@
 #include "http/openai_response.h"
 
-#include <mutex>
-
 #include "common/clock.h"
 #include "common/random_id.h"
 #include "http/openai_errors.h"
@@ -29,9 +27,10 @@ json ToolCalls(const std::vector<gateway::ToolCall>& calls, bool indexed) {
   return out;
 }
 
-// One response in the making. A stream's events wait until it has begun:
-// the model's first piece can arrive before Start has returned.
-struct Response : std::enable_shared_from_this<Response> {
+// One response in the making. Its callbacks run one at a time (the call's
+// strand, or a worker for a refusal): a stream begins with its first piece,
+// so a request refused before the model runs gets a plain HTTP error.
+struct Response {
   std::shared_ptr<ApiCall> call;
   std::shared_ptr<gateway::Generation> generation;
   OpenAiResponseOptions options;
@@ -39,24 +38,15 @@ struct Response : std::enable_shared_from_this<Response> {
   int64_t created = UnixSeconds();
   std::string model;
   bool first = true;
-  std::mutex mu;
-  bool begun = false;                          // GUARDED_BY(mu)
-  std::vector<std::function<void()>> pending;  // GUARDED_BY(mu)
+  bool begun = false;
 
   Response(std::shared_ptr<ApiCall> c, std::shared_ptr<gateway::Generation> g,
            const OpenAiResponseOptions& o)
       : call(std::move(c)), generation(std::move(g)), options(o), model(generation->model()) {}
 
-  void WhenBegun(std::function<void()> fn) {
-    std::lock_guard lock(mu);
-    if (begun) return fn();
-    pending.push_back(std::move(fn));
-  }
   void Begin() {
-    std::lock_guard lock(mu);
+    if (begun) return;
     call->responder->BeginEvents({{"X-Request-Id", call->ctx.request_id}});
-    for (auto& fn : pending) fn();
-    pending.clear();
     begun = true;
   }
 
@@ -101,20 +91,20 @@ struct Response : std::enable_shared_from_this<Response> {
 
   void OnText(const std::string& piece) {
     if (!options.stream) return;
-    WhenBegun([self = shared_from_this(), piece] {
-      self->call->responder->SendEvent(JsonText(self->Chunk(piece, nullptr)));
-    });
+    Begin();
+    call->responder->SendEvent(JsonText(Chunk(piece, nullptr)));
   }
   void OnDone(gateway::GenerationOutcome&& o) {
     if (o.finish == engine::FinishReason::kCancelled && o.status.ok()) {
       if (call->responder->disconnected()) return call->Finish(499);  // nobody to tell
       o.status = Unavailable("the server is shutting down; the generation was cancelled");
     }
-    if (!options.stream) {
+    if (!options.stream || (!begun && !o.status.ok())) {
       if (!o.status.ok()) return call->Fail(o.status, o.param);
       return call->ReplyJson(200, Whole(o));
     }
-    WhenBegun([self = shared_from_this(), o = std::move(o)] { self->EndStream(o); });
+    Begin();
+    EndStream(o);
   }
   void EndStream(const gateway::GenerationOutcome& o) {
     auto& r = *call->responder;
@@ -156,9 +146,7 @@ void RespondOpenAi(const std::shared_ptr<ApiCall>& call,
   };
   // Before the start: a client that leaves at once still cancels the call.
   call->responder->OnDisconnect([generation] { generation->Cancel(); });
-  auto started = generation->Start(std::move(request), std::move(callbacks));
-  if (!started.status.ok()) return call->Fail(started.status, started.param);
-  if (options.stream) response->Begin();
+  generation->StartOnWorker(std::move(request), std::move(callbacks));
 }
 
 json Usage(const engine::GenerationStats& s) {
