@@ -84,8 +84,6 @@ class Generation {
   Generation& operator=(const Generation&) = delete;
 
   const std::string& model() const { return model_; }
-  Classification level() const { return level_; }
-  const governance::LevelRules& rules() const { return rules_; }
 
   // Lumin's sources under the level's prompt rule: allow, mask (one
   // numbering with every other text of the request), or block (passages with
@@ -201,9 +199,6 @@ class GenerationService {
   // schedulers have stopped and before the audit writer does. No calls may
   // start afterwards.
   void Drain();
-
-  ModelHost& models() const { return *options_.models; }
-  const RemoteBackends* remote() const { return options_.remote; }
 
  private:
   friend class Generation;

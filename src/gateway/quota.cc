@@ -90,13 +90,6 @@ void QuotaBook::ChargeOne(Account& a, int64_t tokens, double now) {
   a.tokens += tokens;
 }
 
-void QuotaBook::Charge(const std::string& key_id, const std::string& tenant_id, int64_t tokens) {
-  const double now = clock_.Now();
-  std::lock_guard lock(mu_);
-  ChargeOne(accounts_["key:" + key_id], tokens, now);
-  ChargeOne(accounts_["tenant:" + tenant_id], tokens, now);
-}
-
 int64_t QuotaBook::Left(Account& a, double now) {
   RollDay(a, now);
   if (a.limits.tokens_per_day <= 0) return INT64_MAX;

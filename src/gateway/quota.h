@@ -35,7 +35,7 @@ struct QuotaLimits {
 };
 
 // Request-rate and daily token quotas per API key and per tenant. Admit runs
-// before the engine; Charge records the tokens a finished request used.
+// before the engine; Reserve holds a model call's tokens and Settle charges what it used.
 // Thread-safe.
 class QuotaBook {
  public:
@@ -49,7 +49,6 @@ class QuotaBook {
   // The key is checked first: a request its tenant then refuses has still
   // used one of the key's requests for the minute.
   Status Admit(const std::string& key_id, const std::string& tenant_id);
-  void Charge(const std::string& key_id, const std::string& tenant_id, int64_t tokens);
 
   // Reserves today's tokens for one model call before it runs: its prompt
   // and up to `completion` more (-1: as many as the budget allows). Returns

@@ -50,9 +50,9 @@ TEST_F(QuotaBookTest, TenantLimitsCoverAllItsKeys) {
 TEST_F(QuotaBookTest, TokensPerDayResetAtUtcMidnight) {
   book_.SetKeyLimits("k", {0, 1000});
   EXPECT_TRUE(book_.Admit("k", "t").ok());
-  book_.Charge("k", "t", 600);
+  book_.Settle("k", "t", 0, 600);
   EXPECT_TRUE(book_.Admit("k", "t").ok());
-  book_.Charge("k", "t", 500);  // the request that crosses the limit still completes
+  book_.Settle("k", "t", 0, 500);  // the request that crosses the limit still completes
   EXPECT_EQ(book_.TokensToday("key:k"), 1100);
   EXPECT_EQ(book_.TokensToday("tenant:t"), 1100);
   const Status st = book_.Admit("k", "t");
