@@ -165,13 +165,13 @@ Result<std::vector<ScoredVersion>> Assessments::Versions(const std::string& tena
 
 Result<std::map<std::string, Assessments::LatestVersion>> Assessments::Latest(
     const std::string& tenant_id) {
-  auto rows = db_.Query(
-      "SELECT v.assessment_id, v.version, v.scored_at, v.scored_by, v.score, v.answers, "
-      "v.narrative, v.narrative_model, c.n FROM as_versions v JOIN (SELECT assessment_id, "
-      "MAX(version) AS m, COUNT(*) AS n FROM as_versions WHERE tenant_id = ? GROUP BY "
-      "assessment_id) c ON c.assessment_id = v.assessment_id AND c.m = v.version WHERE "
-      "v.tenant_id = ?",
-      {tenant_id, tenant_id});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Query(
+                      "SELECT v.assessment_id, v.version, v.scored_at, v.scored_by, v.score, "
+                      "v.answers, v.narrative, v.narrative_model, c.n FROM as_versions v JOIN "
+                      "(SELECT assessment_id, MAX(version) AS m, COUNT(*) AS n FROM as_versions "
+                      "WHERE {tenant} GROUP BY assessment_id) c ON c.assessment_id = "
+                      "v.assessment_id AND c.m = v.version WHERE {tenant:v}");
   if (!rows.ok()) return rows.status();
   std::map<std::string, Assessments::LatestVersion> out;
   for (const auto& r : *rows) out[r.Text(0)] = {r.Int(8), VersionFrom(r)};

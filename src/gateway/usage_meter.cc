@@ -140,8 +140,8 @@ Result<std::vector<UsageRow>> UsageMeter::Query(const std::string& tenant_id, co
   for (const auto& c : cols) group += (group.empty() ? "" : ", ") + c;
   std::string sql = "SELECT " + (group.empty() ? std::string() : group + ", ") +
                     "SUM(requests), SUM(prompt_tokens), SUM(completion_tokens) FROM usage_daily "
-                    "WHERE tenant_id = ?";
-  std::vector<store::Value> params = {tenant_id};
+                    "WHERE {tenant}";
+  std::vector<store::Value> params;
   if (!q.from_day.empty()) {
     sql += " AND day >= ?";
     params.emplace_back(q.from_day);
@@ -155,7 +155,7 @@ Result<std::vector<UsageRow>> UsageMeter::Query(const std::string& tenant_id, co
     params.emplace_back(q.key_id);
   }
   if (!group.empty()) sql += " GROUP BY " + group + " ORDER BY " + group;
-  auto rows = db_.Query(sql, params);
+  auto rows = store::TenantScope(db_, tenant_id).Query(sql, params);
   if (!rows.ok()) return rows.status();
   std::vector<UsageRow> out;
   for (const auto& r : *rows) {

@@ -245,15 +245,15 @@ Result<Policy> PolicyStore::Put(const std::string& tenant_id, const std::string&
   Policy p = std::move(parsed).value();
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
-  auto rows = (*tx)->Query("SELECT MAX(version) FROM policies WHERE tenant_id = ?", {tenant_id});
+  store::TenantScope scope(**tx, tenant_id);
+  auto rows = scope.Select("policies", {"MAX(version)"});
   if (!rows.ok()) return rows.status();
   p.version = (rows->empty() ? 0 : (*rows)[0].Int(0)) + 1;
   p.updated_by = actor;
   p.updated_at = clock_.Seconds();
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "INSERT INTO policies (tenant_id, version, document, updated_by, updated_at) VALUES (?, ?, "
-      "?, ?, ?)",
-      {tenant_id, p.version, PolicyToJson(p), p.updated_by, p.updated_at}));
+  DAULAT_RETURN_IF_ERROR(scope.Insert("policies",
+                                      {"version", "document", "updated_by", "updated_at"},
+                                      {p.version, PolicyToJson(p), p.updated_by, p.updated_at}));
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   std::lock_guard lock(mu_);
   cache_.erase(tenant_id);

@@ -24,7 +24,7 @@ const std::vector<store::Migration> kMigrations = {
 
 constexpr const char* kColumns =
     "SELECT c.conversation_id, c.tenant_id, c.owner, c.title, c.created_at, c.updated_at, (SELECT "
-    "COUNT(*) FROM kn_turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = "
+    "COUNT(*) FROM kn_turns t WHERE {tenant:t} AND t.conversation_id = "
     "c.conversation_id) FROM kn_conversations c ";
 
 Conversation ConversationFrom(const store::Row& r) {
@@ -54,19 +54,21 @@ Result<Conversation> Conversations::Create(const std::string& tenant_id, const s
   c.owner = owner;
   c.title = title;
   c.created_at = c.updated_at = UnixSeconds();
-  DAULAT_RETURN_IF_ERROR(db_.Execute(
-      "INSERT INTO kn_conversations (tenant_id, conversation_id, owner, title, created_at, "
-      "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-      {tenant_id, c.id, owner, title, c.created_at, c.updated_at}));
+  DAULAT_RETURN_IF_ERROR(
+      store::TenantScope(db_, tenant_id)
+          .Insert("kn_conversations",
+                  {"conversation_id", "owner", "title", "created_at", "updated_at"},
+                  {c.id, owner, title, c.created_at, c.updated_at}));
   return c;
 }
 
 Result<std::vector<Conversation>> Conversations::List(const std::string& tenant_id,
                                                       const std::string& owner, size_t limit) {
-  auto rows = db_.Query(std::string(kColumns) +
-                            "WHERE c.tenant_id = ? AND c.owner = ? ORDER BY c.updated_at DESC, "
-                            "c.rowid DESC LIMIT ?",
-                        {tenant_id, owner, static_cast<int64_t>(limit)});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Query(std::string(kColumns) +
+                             "WHERE {tenant:c} AND c.owner = ? ORDER BY c.updated_at DESC, "
+                             "c.rowid DESC LIMIT ?",
+                         {owner, static_cast<int64_t>(limit)});
   if (!rows.ok()) return rows.status();
   std::vector<Conversation> out;
   for (const auto& r : *rows) out.push_back(ConversationFrom(r));
@@ -75,9 +77,10 @@ Result<std::vector<Conversation>> Conversations::List(const std::string& tenant_
 
 Result<Conversation> Conversations::Get(const std::string& tenant_id, const std::string& owner,
                                         const std::string& id) {
-  auto rows = db_.Query(
-      std::string(kColumns) + "WHERE c.tenant_id = ? AND c.owner = ? AND c.conversation_id = ?",
-      {tenant_id, owner, id});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Query(std::string(kColumns) +
+                             "WHERE {tenant:c} AND c.owner = ? AND c.conversation_id = ?",
+                         {owner, id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no conversation '" + id + "'");
   return ConversationFrom(rows->front());
@@ -125,25 +128,28 @@ Status Conversations::Append(const std::string& tenant_id, const std::string& ow
                              const std::string& id, const Turn& turn) {
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
-  auto rows = (*tx)->Query(
-      "SELECT title, (SELECT COALESCE(MAX(seq), 0) FROM kn_turns WHERE tenant_id = ? AND "
-      "conversation_id = ?) FROM kn_conversations WHERE tenant_id = ? AND owner = ? AND "
-      "conversation_id = ?",
-      {tenant_id, id, tenant_id, owner, id});
+  store::TenantScope scope(**tx, tenant_id);
+  auto rows = scope.Query(
+      "SELECT c.title, (SELECT COALESCE(MAX(t.seq), 0) FROM kn_turns t WHERE {tenant:t} AND "
+      "t.conversation_id = c.conversation_id) FROM kn_conversations c WHERE {tenant:c} AND "
+      "c.owner = ? AND c.conversation_id = ?",
+      {owner, id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no conversation '" + id + "'");
   const std::string title = rows->front().Text(0);
   const int64_t seq = rows->front().Int(1) + 1;
   const int64_t now = UnixSeconds();
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "INSERT INTO kn_turns (tenant_id, conversation_id, seq, question, answer, citations, "
-      "documents, classification_rank, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {tenant_id, id, seq, turn.question, turn.answer, turn.citations.dump(),
-       json(turn.document_ids).dump(), static_cast<int64_t>(turn.classification), now}));
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "UPDATE kn_conversations SET updated_at = ?, title = ? WHERE tenant_id = ? AND "
-      "conversation_id = ?",
-      {now, title.empty() ? Clip(turn.question, 80) : title, tenant_id, id}));
+  DAULAT_RETURN_IF_ERROR(scope.Insert(
+      "kn_turns",
+      {"conversation_id", "seq", "question", "answer", "citations", "documents",
+       "classification_rank", "created_at"},
+      {id, seq, turn.question, turn.answer, turn.citations.dump(), json(turn.document_ids).dump(),
+       static_cast<int64_t>(turn.classification), now}));
+  DAULAT_RETURN_IF_ERROR(scope
+                             .Update("kn_conversations", {"updated_at", "title"},
+                                     {now, title.empty() ? Clip(turn.question, 80) : title},
+                                     "conversation_id = ?", {id})
+                             .status());
   return (*tx)->Commit();
 }
 
@@ -153,10 +159,9 @@ Status Conversations::Delete(const std::string& tenant_id, const std::string& ow
   if (!c.ok()) return c.status();
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "DELETE FROM kn_turns WHERE tenant_id = ? AND conversation_id = ?", {tenant_id, id}));
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "DELETE FROM kn_conversations WHERE tenant_id = ? AND conversation_id = ?", {tenant_id, id}));
+  store::TenantScope scope(**tx, tenant_id);
+  DAULAT_RETURN_IF_ERROR(scope.Delete("kn_turns", "conversation_id = ?", {id}).status());
+  DAULAT_RETURN_IF_ERROR(scope.Delete("kn_conversations", "conversation_id = ?", {id}).status());
   return (*tx)->Commit();
 }
 

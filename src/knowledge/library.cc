@@ -89,22 +89,20 @@ std::vector<std::string> AclGroups(const std::string& text) {
 // original bytes); the removed chunk ids go to `removed`.
 Status Erase(store::Transaction& tx, const std::string& index, const std::string& tenant_id,
              const std::string& id, std::vector<int64_t>& removed) {
-  auto chunks = tx.Query("SELECT chunk_id FROM kn_chunks WHERE tenant_id = ? AND document_id = ?",
-                         {tenant_id, id});
+  store::TenantScope scope(tx, tenant_id);
+  auto chunks = scope.Select("kn_chunks", {"chunk_id"}, "document_id = ?", {id});
   if (!chunks.ok()) return chunks.status();
   for (const auto& r : *chunks) removed.push_back(r.Int(0));
-  DAULAT_RETURN_IF_ERROR(tx.Execute(
-      "DELETE FROM kn_vectors WHERE chunk_id IN (SELECT chunk_id FROM kn_chunks WHERE tenant_id = "
-      "? AND document_id = ?)",
-      {tenant_id, id}));
-  DAULAT_RETURN_IF_ERROR(tx.Execute("DELETE FROM " + index +
-                                        " WHERE rowid IN (SELECT chunk_id FROM kn_chunks WHERE "
-                                        "tenant_id = ? AND document_id = ?)",
-                                    {tenant_id, id}));
-  DAULAT_RETURN_IF_ERROR(
-      tx.Execute("DELETE FROM kn_chunks WHERE tenant_id = ? AND document_id = ?", {tenant_id, id}));
-  return tx.Execute("DELETE FROM kn_documents WHERE tenant_id = ? AND document_id = ?",
-                    {tenant_id, id});
+  DAULAT_RETURN_IF_ERROR(scope.Execute(
+      "DELETE FROM kn_vectors WHERE {tenant} AND chunk_id IN (SELECT chunk_id FROM kn_chunks c "
+      "WHERE {tenant:c} AND c.document_id = ?)",
+      {id}));
+  DAULAT_RETURN_IF_ERROR(scope.Execute("DELETE FROM " + index +
+                                           " WHERE rowid IN (SELECT chunk_id FROM kn_chunks c "
+                                           "WHERE {tenant:c} AND c.document_id = ?)",
+                                       {id}));
+  DAULAT_RETURN_IF_ERROR(scope.Delete("kn_chunks", "document_id = ?", {id}).status());
+  return scope.Delete("kn_documents", "document_id = ?", {id}).status();
 }
 
 DocumentInfo DocumentFrom(const store::Row& r) {
@@ -160,11 +158,12 @@ Status Library::CreateCollection(const std::string& tenant_id, const std::string
 }
 
 Result<std::vector<CollectionInfo>> Library::ListCollections(const std::string& tenant_id) {
-  auto rows = db_.Query(
-      "SELECT c.collection_id, c.name, c.description, c.created_at, (SELECT COUNT(*) FROM "
-      "kn_documents d WHERE d.tenant_id = c.tenant_id AND d.collection_id = c.collection_id) FROM "
-      "kn_collections c WHERE c.tenant_id = ? ORDER BY c.collection_id",
-      {tenant_id});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Query(
+                      "SELECT c.collection_id, c.name, c.description, c.created_at, (SELECT "
+                      "COUNT(*) FROM kn_documents d WHERE {tenant:d} AND d.collection_id = "
+                      "c.collection_id) FROM kn_collections c WHERE {tenant:c} ORDER BY "
+                      "c.collection_id");
   if (!rows.ok()) return rows.status();
   std::vector<CollectionInfo> out;
   for (const auto& r : *rows) out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Int(4)});
@@ -290,7 +289,8 @@ Result<std::vector<DocumentInfo>> Library::ListDocuments(const Reader& reader,
     sql += " AND d.collection_id = ?";
     params.emplace_back(collection);
   }
-  auto rows = db_.Query(sql + " ORDER BY d.created_at DESC, d.document_id", params);
+  auto rows = store::TenantScope(db_, reader.tenant_id)
+                  .Query(sql + " ORDER BY d.created_at DESC, d.document_id", params);
   if (!rows.ok()) return rows.status();
   std::vector<DocumentInfo> out;
   for (const auto& r : *rows) out.push_back(DocumentFrom(r));
@@ -301,9 +301,10 @@ Result<DocumentInfo> Library::GetDocument(const Reader& reader, const std::strin
   std::vector<store::Value> params;
   const std::string where = internal::Visible(reader, "d", params);
   params.emplace_back(id);
-  auto rows = db_.Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + where +
-                            " AND d.document_id = ?",
-                        params);
+  auto rows = store::TenantScope(db_, reader.tenant_id)
+                  .Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + where +
+                             " AND d.document_id = ?",
+                         params);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no document '" + id + "'");
   return DocumentFrom((*rows)[0]);

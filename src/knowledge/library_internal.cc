@@ -17,11 +17,9 @@ std::string LikeEscaped(const std::string& s) {
 
 }  // namespace
 
-// The rows `alias` refers to that the reader may see: tenant, clearance, ACL.
 std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params) {
-  std::string sql = alias + ".tenant_id = ? AND " + alias + ".classification_rank <= ? AND (" +
+  std::string sql = "{tenant:" + alias + "} AND " + alias + ".classification_rank <= ? AND (" +
                     alias + ".acl = ''";
-  params.emplace_back(r.tenant_id);
   params.emplace_back(static_cast<int64_t>(r.clearance));
   for (size_t i = 0; i < r.groups.size() && i < 64; ++i) {
     sql += " OR " + alias + ".acl LIKE ? ESCAPE '\\'";

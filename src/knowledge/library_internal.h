@@ -13,6 +13,8 @@ namespace daulat::knowledge::internal {
 
 // The SQL condition (with its parameters appended to `params`) selecting the
 // rows of table alias `alias` that the reader may see: tenant, clearance, ACL.
+// For a store::TenantScope over the reader's tenant: its tenant filter is the
+// scope's `{tenant:alias}` marker.
 std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params);
 
 using daulat::NewId;  // common/random_id.h

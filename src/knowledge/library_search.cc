@@ -149,7 +149,7 @@ Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader
     }
     sql += " ORDER BY f.score LIMIT ?";
     params.emplace_back(static_cast<int64_t>(n));
-    auto rows = db_.Query(sql, params);
+    auto rows = store::TenantScope(db_, reader.tenant_id).Query(sql, params);
     if (!rows.ok()) return rows.status();
     out.clear();
     for (const auto& r : *rows) out.emplace_back(r.Int(0), -r.Real(1));
@@ -173,7 +173,7 @@ constexpr const char* kHitColumns =
 // have SQLite walk every chunk of the tenant instead.
 constexpr const char* kById = "NOT INDEXED ";
 constexpr const char* kWithDocument =
-    "JOIN kn_documents d ON d.tenant_id = c.tenant_id AND d.document_id = c.document_id WHERE ";
+    "JOIN kn_documents d ON {tenant:d} AND d.document_id = c.document_id WHERE ";
 
 SearchHit HitFrom(const store::Row& r, double score) {
   SearchHit h;
@@ -205,9 +205,10 @@ Result<std::vector<SearchHit>> Library::HitsFor(
     ids += ids.empty() ? "?" : ", ?";
     params.emplace_back(chunk_id);
   }
-  auto rows = db_.Query(
-      std::string(kHitColumns) + kById + kWithDocument + where + " AND c.chunk_id IN (" + ids + ")",
-      params);
+  auto rows = store::TenantScope(db_, reader.tenant_id)
+                  .Query(std::string(kHitColumns) + kById + kWithDocument + where +
+                             " AND c.chunk_id IN (" + ids + ")",
+                         params);
   if (!rows.ok()) return rows.status();
   std::unordered_map<int64_t, const store::Row*> by_id;
   for (const auto& r : *rows) by_id[r.Int(0)] = &r;
@@ -235,7 +236,7 @@ Result<Passages> Library::PassagesOf(const Reader& reader, const PassageScope& s
   }
   sql += " ORDER BY d.created_at, c.document_id, c.seq LIMIT ?";
   params.emplace_back(static_cast<int64_t>(scope.max_passages) + 1);
-  auto rows = db_.Query(sql, params);
+  auto rows = store::TenantScope(db_, reader.tenant_id).Query(sql, params);
   if (!rows.ok()) return rows.status();
   Passages out;
   for (const auto& r : *rows) {

@@ -77,10 +77,12 @@ std::string Library::VectorRecord::Text(const std::string& model) const {
 }
 
 Result<Library::VectorRecord> Library::DatabaseVectorRecord(const std::string& tenant_id) {
-  auto rows = db_.Query(
-      "SELECT COUNT(*), COALESCE(SUM(chunk_id % 1000003), 0), COALESCE(SUM((chunk_id % 1000003) "
-      "* (chunk_id % 1000003) % 1000003), 0) FROM kn_vectors WHERE tenant_id = ? AND model = ?",
-      {tenant_id, embed_model_});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Query(
+                      "SELECT COUNT(*), COALESCE(SUM(chunk_id % 1000003), 0), "
+                      "COALESCE(SUM((chunk_id % 1000003) * (chunk_id % 1000003) % 1000003), 0) "
+                      "FROM kn_vectors WHERE {tenant} AND model = ?",
+                      {embed_model_});
   if (!rows.ok()) return rows.status();
   const auto& r = rows->front();
   return VectorRecord{r.Int(0), r.Int(1) % kP, r.Int(2) % kP};
@@ -242,7 +244,8 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
       ids += ids.empty() ? "?" : ", ?";
       params.emplace_back(id);
     }
-    auto rows = db_.Query(sql + " AND c.chunk_id IN (" + ids + ")", params);
+    auto rows = store::TenantScope(db_, reader.tenant_id)
+                    .Query(sql + " AND c.chunk_id IN (" + ids + ")", params);
     if (!rows.ok()) return rows.status();
     std::set<int64_t> visible;
     for (const auto& r : *rows) visible.insert(r.Int(0));
@@ -259,7 +262,7 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
     sql += " AND c.collection_id = ?";
     params.emplace_back(q.collection);
   }
-  auto visible = db_.Query(sql, params);
+  auto visible = store::TenantScope(db_, reader.tenant_id).Query(sql, params);
   if (!visible.ok()) return visible.status();
   out.clear();
   for (const auto& r : *visible) {
@@ -282,11 +285,12 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
   if (!embed_) return FailedPrecondition("no embedding model is installed");
   // Chunks without a vector from the current model: added before a model was
   // installed, or embedded by another model since replaced.
-  auto rows = db_.Query(
-      "SELECT c.chunk_id, c.heading_path, c.text FROM kn_chunks c LEFT JOIN kn_vectors v ON "
-      "v.chunk_id = c.chunk_id AND v.model = ? WHERE c.tenant_id = ? AND v.chunk_id IS NULL "
-      "ORDER BY c.chunk_id",
-      {embed_model_, tenant_id});
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Query(
+                      "SELECT c.chunk_id, c.heading_path, c.text FROM kn_chunks c LEFT JOIN "
+                      "kn_vectors v ON {tenant:v} AND v.chunk_id = c.chunk_id AND v.model = ? "
+                      "WHERE {tenant:c} AND v.chunk_id IS NULL ORDER BY c.chunk_id",
+                      {embed_model_});
   if (!rows.ok()) return rows.status();
   size_t done = 0;
   for (size_t at = 0; at < rows->size(); at += 64) {

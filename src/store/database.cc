@@ -1,9 +1,13 @@
 #include "store/database.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <set>
+#include <unordered_map>
 
 namespace daulat::store {
 namespace {
@@ -51,6 +55,123 @@ bool IsSelectable(const std::string& s) {
   const std::string arg = s.substr(open + 1, s.size() - open - 2);
   if (fn == "COUNT" && arg == "*") return true;
   return (fn == "COUNT" || fn == "MAX" || fn == "MIN" || fn == "SUM") && IsIdentifier(arg);
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool IsWordChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
+
+// Just past the string literal that opens at `open` ('' inside is a quote);
+// npos when it never closes.
+size_t LiteralEnd(const std::string& sql, size_t open) {
+  for (size_t j = open + 1; j < sql.size(); ++j) {
+    if (sql[j] != '\'') continue;
+    if (j + 1 < sql.size() && sql[j + 1] == '\'') {
+      ++j;
+      continue;
+    }
+    return j + 1;
+  }
+  return std::string::npos;
+}
+
+// One lexical piece of a statement: a word, one punctuation character, a
+// string literal (kept whole) or a tenant marker ("{tenant:alias}").
+struct Token {
+  enum Kind { kWord, kPunct, kLiteral, kMarker } kind;
+  std::string text;  // for a marker: its alias, "" when bare
+};
+
+Result<std::vector<Token>> Tokens(const std::string& sql) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
+      ++i;
+    } else if (c == '\'') {
+      const size_t end = LiteralEnd(sql, i);
+      if (end == std::string::npos)
+        return InvalidArgument("unterminated string literal in a statement");
+      out.push_back({Token::kLiteral, sql.substr(i, end - i)});
+      i = end;
+    } else if (c == '{') {
+      const size_t close = sql.find('}', i);
+      if (close == std::string::npos) return InvalidArgument("unterminated '{' in a statement");
+      const std::string inner = sql.substr(i + 1, close - i - 1);
+      if (inner == "tenant") {
+        out.push_back({Token::kMarker, ""});
+      } else if (inner.rfind("tenant:", 0) == 0 && IsIdentifier(inner.substr(7))) {
+        out.push_back({Token::kMarker, inner.substr(7)});
+      } else {
+        return InvalidArgument("'{" + inner + "}' is not a tenant marker");
+      }
+      i = close + 1;
+    } else if (IsWordChar(c)) {
+      size_t j = i;
+      while (j < sql.size() && IsWordChar(sql[j])) ++j;
+      out.push_back({Token::kWord, sql.substr(i, j - i)});
+      i = j;
+    } else {
+      out.push_back({Token::kPunct, std::string(1, c)});
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Words that may follow a table name and are not its alias.
+bool EndsTableReference(const std::string& word) {
+  static const std::set<std::string> kWords = {
+      "WHERE", "JOIN", "LEFT",  "INNER", "CROSS",  "ON",        "NOT",    "ORDER",    "GROUP",
+      "LIMIT", "SET",  "USING", "UNION", "HAVING", "RETURNING", "EXCEPT", "INTERSECT"};
+  return kWords.count(Upper(word)) > 0;
+}
+
+struct TableReference {
+  std::string table;
+  std::string alias;  // "" when unaliased
+};
+
+// The tables named after FROM, JOIN and UPDATE. Comma joins are refused:
+// the second table would escape the check.
+Result<std::vector<TableReference>> TablesNamed(const std::vector<Token>& tokens) {
+  std::vector<TableReference> out;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (tokens[i].kind != Token::kWord) continue;
+    const std::string w = Upper(tokens[i].text);
+    if (w != "FROM" && w != "JOIN" && w != "UPDATE") continue;
+    if (tokens[i + 1].kind != Token::kWord) continue;  // a subquery: its own FROM is seen later
+    TableReference ref{tokens[i + 1].text, ""};
+    size_t next = i + 2;
+    if (next < tokens.size() && tokens[next].kind == Token::kWord &&
+        Upper(tokens[next].text) == "AS")
+      ++next;
+    if (next < tokens.size() && tokens[next].kind == Token::kWord &&
+        !EndsTableReference(tokens[next].text)) {
+      ref.alias = tokens[next].text;
+      ++next;
+    }
+    if (next < tokens.size() && tokens[next].kind == Token::kPunct && tokens[next].text == ",")
+      return InvalidArgument("join '" + ref.table + "' with JOIN, not a comma");
+    out.push_back(ref);
+  }
+  return out;
+}
+
+// `tenant_id = ?` (or `x.tenant_id = ?`) written by the caller.
+bool FiltersTenantByHand(const std::vector<Token>& tokens) {
+  for (size_t i = 0; i + 2 < tokens.size(); ++i) {
+    if (tokens[i].kind == Token::kWord && tokens[i].text == "tenant_id" &&
+        tokens[i + 1].text == "=" && tokens[i + 2].text == "?")
+      return true;
+  }
+  return false;
 }
 
 std::string UtcNow() {
@@ -149,7 +270,8 @@ Status TenantScope::Insert(const std::string& table, const std::vector<std::stri
   }
   std::vector<Value> params = {tenant_};
   params.insert(params.end(), values.begin(), values.end());
-  return db_.Execute("INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")", params);
+  return runner_.Execute("INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")",
+                         params);
 }
 
 Result<std::vector<Row>> TenantScope::Select(const std::string& table,
@@ -171,7 +293,7 @@ Result<std::vector<Row>> TenantScope::Select(const std::string& table,
   if (limit > 0) sql += " LIMIT " + std::to_string(limit);
   std::vector<Value> all = {tenant_};
   all.insert(all.end(), params.begin(), params.end());
-  return db_.Query(sql, all);
+  return runner_.Query(sql, all);
 }
 
 Result<int64_t> TenantScope::Update(const std::string& table,
@@ -192,7 +314,7 @@ Result<int64_t> TenantScope::Update(const std::string& table,
   std::vector<Value> all = values;
   all.emplace_back(tenant_);
   all.insert(all.end(), params.begin(), params.end());
-  auto rows = db_.Query(sql, all);
+  auto rows = runner_.Query(sql, all);
   if (!rows.ok()) return rows.status();
   return static_cast<int64_t>(rows->size());
 }
@@ -205,9 +327,96 @@ Result<int64_t> TenantScope::Delete(const std::string& table, const std::string&
   sql += " RETURNING 1";
   std::vector<Value> all = {tenant_};
   all.insert(all.end(), params.begin(), params.end());
-  auto rows = db_.Query(sql, all);
+  auto rows = runner_.Query(sql, all);
   if (!rows.ok()) return rows.status();
   return static_cast<int64_t>(rows->size());
+}
+
+Result<bool> TenantScope::HasTenantColumn(const std::string& table) {
+  // Columns are added by migrations and never dropped: an answer about an
+  // existing table stays true for the life of the process.
+  static std::mutex mu;
+  static std::unordered_map<std::string, bool> known;
+  {
+    std::lock_guard lock(mu);
+    if (auto it = known.find(table); it != known.end()) return it->second;
+  }
+  auto columns = runner_.Columns(table);
+  if (!columns.ok()) return columns.status();
+  const bool has = std::find(columns->begin(), columns->end(), "tenant_id") != columns->end();
+  if (!columns->empty()) {
+    std::lock_guard lock(mu);
+    known[table] = has;
+  }
+  return has;
+}
+
+Result<std::string> TenantScope::Bind(const std::string& sql, const std::vector<Value>& params,
+                                      std::vector<Value>& bound) {
+  auto tokens = Tokens(sql);
+  if (!tokens.ok()) return tokens.status();
+  if (FiltersTenantByHand(*tokens))
+    return InvalidArgument("a scoped statement marks its tenant filter with {tenant}");
+  auto tables = TablesNamed(*tokens);
+  if (!tables.ok()) return tables.status();
+  std::set<std::string> marked;
+  for (const auto& t : *tokens) {
+    if (t.kind == Token::kMarker) marked.insert(t.text);
+  }
+  for (const auto& ref : *tables) {
+    auto has = HasTenantColumn(ref.table);
+    if (!has.ok()) return has.status();
+    const bool filtered = ref.alias.empty() ? marked.count("") + marked.count(ref.table) > 0
+                                            : marked.count(ref.alias) > 0;
+    if (*has && !filtered)
+      return InvalidArgument("'" + ref.table + "' is read without its tenant filter");
+  }
+  // Rewritten from the original text, so literals and spacing stay as written.
+  std::string out;
+  size_t next_param = 0;
+  size_t i = 0;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (c == '\'') {
+      const size_t end = LiteralEnd(sql, i);  // Tokens() proved it terminated
+      out += sql.substr(i, end - i);
+      i = end;
+    } else if (c == '{') {
+      const size_t close = sql.find('}', i);
+      const std::string inner = sql.substr(i + 1, close - i - 1);
+      out += inner == "tenant" ? std::string("tenant_id = ?") : inner.substr(7) + ".tenant_id = ?";
+      bound.emplace_back(tenant_);
+      i = close + 1;
+    } else if (c == '?') {
+      if (next_param >= params.size())
+        return InvalidArgument("the statement has more placeholders than parameters");
+      out += '?';
+      bound.push_back(params[next_param++]);
+      ++i;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  if (next_param != params.size())
+    return InvalidArgument("the statement has fewer placeholders than parameters");
+  if (marked.empty()) return InvalidArgument("a scoped statement needs a {tenant} marker");
+  return out;
+}
+
+Result<std::vector<Row>> TenantScope::Query(const std::string& sql,
+                                            const std::vector<Value>& params) {
+  std::vector<Value> bound;
+  auto text = Bind(sql, params, bound);
+  if (!text.ok()) return text.status();
+  return runner_.Query(*text, bound);
+}
+
+Status TenantScope::Execute(const std::string& sql, const std::vector<Value>& params) {
+  std::vector<Value> bound;
+  auto text = Bind(sql, params, bound);
+  if (!text.ok()) return text.status();
+  return runner_.Execute(*text, bound);
 }
 
 }  // namespace daulat::store

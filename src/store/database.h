@@ -31,14 +31,22 @@ struct Migration {
   std::string sql;   // one or more statements
 };
 
-// A unit of work. Rolls back on destruction unless Commit() succeeded.
-// Not thread-safe; belongs to one thread at a time.
-class Transaction {
+// Where statements run: the database itself (each call on its own
+// connection, autocommit) or one transaction.
+class StatementRunner {
  public:
-  virtual ~Transaction() = default;
+  virtual ~StatementRunner() = default;
   virtual Status Execute(const std::string& sql, const std::vector<Value>& params = {}) = 0;
   virtual Result<std::vector<Row>> Query(const std::string& sql,
                                          const std::vector<Value>& params = {}) = 0;
+  // The table's column names; empty when there is no such table.
+  virtual Result<std::vector<std::string>> Columns(const std::string& table) = 0;
+};
+
+// A unit of work. Rolls back on destruction unless Commit() succeeded.
+// Not thread-safe; belongs to one thread at a time.
+class Transaction : public StatementRunner {
+ public:
   virtual Status Commit() = 0;
 };
 
@@ -48,14 +56,11 @@ class Transaction {
 // Errors: INVALID_ARGUMENT for SQL the engine rejects (a bug in the caller),
 // FAILED_PRECONDITION for constraint violations (duplicates), UNAVAILABLE when
 // the database is busy or locked, DATA_LOSS for corruption.
-class Database {
+// Execute and Query outside Begin() run one statement (or script) outside an
+// explicit transaction.
+class Database : public StatementRunner {
  public:
-  virtual ~Database() = default;
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
-  // One statement (or script) outside an explicit transaction.
-  virtual Status Execute(const std::string& sql, const std::vector<Value>& params = {}) = 0;
-  virtual Result<std::vector<Row>> Query(const std::string& sql,
-                                         const std::vector<Value>& params = {}) = 0;
 
   // Applies a component's migrations newer than its stored schema version,
   // each in its own transaction, recording it in schema_migrations. Each
@@ -69,13 +74,15 @@ class Database {
 // keys on and a busy timeout. ":memory:" is refused: use a temp file.
 Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path);
 
-// Every query on tenant data goes through one of these: it adds
-// `tenant_id = ?` to each statement it builds, so no caller can forget it.
-// Table and column names are identifiers from our own code, never user input
-// (checked: letters, digits, '_').
+// Every statement on tenant data goes through one of these: the scope, not
+// the caller, writes `tenant_id = ?` and binds the tenant, so no caller can
+// forget it or pass another tenant's id. Over the database (autocommit) or
+// inside a transaction. Table and column names are identifiers from our own
+// code, never user input (checked: letters, digits, '_').
 class TenantScope {
  public:
-  TenantScope(Database& db, std::string tenant_id) : db_(db), tenant_(std::move(tenant_id)) {}
+  TenantScope(StatementRunner& runner, std::string tenant_id)
+      : runner_(runner), tenant_(std::move(tenant_id)) {}
   const std::string& tenant_id() const { return tenant_; }
 
   Status Insert(const std::string& table, const std::vector<std::string>& columns,
@@ -94,8 +101,24 @@ class TenantScope {
   Result<int64_t> Delete(const std::string& table, const std::string& where,
                          const std::vector<Value>& params);
 
+  // Statements one table's helpers above cannot say: joins, grouping,
+  // ranking subqueries, deletes through another table. Each table the
+  // statement names after FROM, JOIN or UPDATE marks its filter as
+  // `{tenant}` (the statement's one table, unaliased) or `{tenant:alias}`;
+  // the scope writes `alias.tenant_id = ?` there and binds its tenant.
+  // `params` bind the statement's own `?`, in order.
+  // INVALID_ARGUMENT, before anything runs, when a named table that has a
+  // tenant_id column lacks its marker, when the statement filters tenant_id
+  // by hand, or when `params` do not match its placeholders.
+  Result<std::vector<Row>> Query(const std::string& sql, const std::vector<Value>& params = {});
+  Status Execute(const std::string& sql, const std::vector<Value>& params = {});
+
  private:
-  Database& db_;
+  Result<std::string> Bind(const std::string& sql, const std::vector<Value>& params,
+                           std::vector<Value>& bound);
+  Result<bool> HasTenantColumn(const std::string& table);
+
+  StatementRunner& runner_;
   std::string tenant_;
 };
 

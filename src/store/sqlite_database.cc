@@ -150,6 +150,14 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // prepared single statements
 };
 
+Result<std::vector<std::string>> ColumnsOf(StatementRunner& runner, const std::string& table) {
+  auto rows = runner.Query("SELECT name FROM pragma_table_info(?)", {table});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  for (const auto& r : *rows) out.push_back(r.Text(0));
+  return out;
+}
+
 class SqliteDatabase;
 
 class SqliteTransaction : public Transaction {
@@ -165,6 +173,9 @@ class SqliteTransaction : public Transaction {
     std::vector<Row> rows;
     DAULAT_RETURN_IF_ERROR(conn_->Run(sql, params, &rows));
     return rows;
+  }
+  Result<std::vector<std::string>> Columns(const std::string& table) override {
+    return ColumnsOf(*this, table);
   }
   Status Commit() override {
     DAULAT_RETURN_IF_ERROR(conn_->Run("COMMIT", {}, nullptr));
@@ -213,6 +224,9 @@ class SqliteDatabase : public Database {
   Result<std::vector<Row>> Query(const std::string& sql,
                                  const std::vector<Value>& params) override {
     return Autocommit(sql, params, true);
+  }
+  Result<std::vector<std::string>> Columns(const std::string& table) override {
+    return ColumnsOf(*this, table);
   }
 
  private:

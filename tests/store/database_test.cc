@@ -124,6 +124,67 @@ TEST_F(DatabaseTest, IdentifiersAndArityAreChecked) {
             StatusCode::kInvalidArgument);
 }
 
+// Joins and grouping through the scope: every table named gets the scope's
+// tenant, and a statement that leaves one out never runs.
+TEST_F(DatabaseTest, ComposedStatementsFilterEveryTable) {
+  ASSERT_TRUE(db_->Migrate("extra", {{1, "pages",
+                                      "CREATE TABLE pages (tenant_id TEXT NOT NULL, doc TEXT NOT "
+                                      "NULL, n INTEGER NOT NULL);"
+                                      "CREATE TABLE words (word TEXT NOT NULL);"}})
+                  .ok());
+  TenantScope a(*db_, "tenant-a");
+  TenantScope b(*db_, "tenant-b");
+  for (auto* s : {&a, &b}) {
+    ASSERT_TRUE(s->Insert("documents", {"id", "title"}, {std::string("d1"), s->tenant_id()}).ok());
+    for (int64_t n = 1; n <= 3; ++n)
+      ASSERT_TRUE(s->Insert("pages", {"doc", "n"}, {std::string("d1"), n}).ok());
+  }
+  auto rows = a.Query(
+      "SELECT d.title, COUNT(*), MAX(p.n) FROM documents d JOIN pages p ON {tenant:p} AND p.doc = "
+      "d.id WHERE {tenant:d} AND p.n >= ? GROUP BY d.title",
+      {int64_t{2}});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].Text(0), "tenant-a");
+  EXPECT_EQ((*rows)[0].Int(1), 2);
+
+  // Inside a transaction, with a literal holding a '?' and a quote.
+  {
+    auto tx = db_->Begin();
+    ASSERT_TRUE(tx.ok());
+    TenantScope in_tx(**tx, "tenant-a");
+    ASSERT_TRUE(in_tx
+                    .Execute("DELETE FROM pages WHERE {tenant} AND doc IN (SELECT id FROM "
+                             "documents WHERE {tenant:documents} AND title <> 'it''s ?')")
+                    .ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(a.Select("pages", {"doc"})->size(), 0u);
+  EXPECT_EQ(b.Select("pages", {"doc"})->size(), 3u);
+
+  const auto refused = [&](const std::string& sql, const std::vector<Value>& params = {}) {
+    return a.Query(sql, params).status().code() == StatusCode::kInvalidArgument;
+  };
+  // A joined table without its filter would read every tenant's rows.
+  EXPECT_TRUE(
+      refused("SELECT COUNT(*) FROM documents d JOIN pages p ON p.doc = d.id WHERE "
+              "{tenant:d}"));
+  EXPECT_TRUE(
+      refused("SELECT COUNT(*) FROM documents d LEFT JOIN pages AS p ON p.doc = d.id "
+              "WHERE {tenant:d}"));
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE id IN (SELECT doc FROM pages)"));
+  EXPECT_TRUE(refused("SELECT d.id FROM documents d, pages p WHERE {tenant:d} AND {tenant:p}"));
+  EXPECT_TRUE(refused("UPDATE pages SET n = 0"));
+  // The tenant is the scope's, never the caller's.
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE tenant_id = ?", {std::string("tenant-b")}));
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant} AND id = ?"));
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant}", {std::string("x")}));
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant} AND title = 'open"));
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant:d; DROP TABLE documents}"));
+  // A table without a tenant column needs no marker.
+  EXPECT_TRUE(a.Query("SELECT COUNT(*) FROM words w JOIN documents d ON {tenant:d}").ok());
+}
+
 TEST_F(DatabaseTest, ErrorsAreClassified) {
   TenantScope a(*db_, "t");
   ASSERT_TRUE(a.Insert("documents", {"id"}, {std::string("dup")}).ok());
