@@ -22,51 +22,6 @@ std::vector<std::string_view> Pipeline::stage_names() const {
   return names;
 }
 
-std::string_view PermissionScope(Permission p) {
-  switch (p) {
-    case Permission::kPublic: return "public";
-    case Permission::kSelf: return "self";
-    case Permission::kListModels: return "models";
-    case Permission::kInfer: return "inference";
-    case Permission::kReadPolicy: return "policy.read";
-    case Permission::kManagePolicy: return "policy";
-    case Permission::kManageIdentity: return "identity";
-    case Permission::kManageTenants: return "tenants";
-    case Permission::kReadAudit: return "audit";
-    case Permission::kReadUsage: return "usage";
-    case Permission::kReadDocuments: return "documents.read";
-    case Permission::kManageDocuments: return "documents";
-    case Permission::kManageCollections: return "collections";
-  }
-  return "?";
-}
-
-bool RoleAllows(identity::Role role, Permission p) {
-  using identity::Role;
-  switch (p) {
-    case Permission::kPublic:
-    case Permission::kSelf:
-    case Permission::kListModels: return true;
-    // Auditors read audit and usage, never content.
-    case Permission::kInfer: return role != Role::kAuditor;
-    case Permission::kReadPolicy:
-      return role == Role::kOwner || role == Role::kAdmin || role == Role::kAuditor;
-    case Permission::kManagePolicy:
-    case Permission::kManageIdentity: return role == Role::kOwner || role == Role::kAdmin;
-    case Permission::kManageTenants: return role == Role::kOwner;
-    case Permission::kReadAudit:
-    case Permission::kReadUsage:
-      return role == Role::kOwner || role == Role::kAdmin || role == Role::kAuditor;
-    // Documents are content: never auditors. Services read (retrieval for
-    // their apps); people upload; admins shape the library.
-    case Permission::kReadDocuments: return role != Role::kAuditor;
-    case Permission::kManageDocuments:
-      return role == Role::kOwner || role == Role::kAdmin || role == Role::kMember;
-    case Permission::kManageCollections: return role == Role::kOwner || role == Role::kAdmin;
-  }
-  return false;
-}
-
 Caller AnonymousCaller() {
   Caller c;
   c.principal.tenant_id = kOperatorTenant;

@@ -10,29 +10,14 @@
 #include "common/status.h"
 #include "governance/audit_writer.h"
 #include "governance/policy.h"
+#include "identity/access.h"
 #include "identity/identity_store.h"
 
 namespace daulat::gateway {
 
-// What a request wants to do; the authorisation stage checks it against the
-// caller's role and the key's scopes (a scope has the same name).
-enum class Permission {
-  kPublic,             // health, sign-in: no caller needed
-  kSelf,               // who am I, sign out: any caller
-  kListModels,         // "models"
-  kInfer,              // "inference": chat, completions, embeddings
-  kReadPolicy,         // "policy.read"
-  kManagePolicy,       // "policy"
-  kManageIdentity,     // "identity": users and keys of the caller's tenant
-  kManageTenants,      // "tenants": owners of the operator tenant only
-  kReadAudit,          // "audit"
-  kReadUsage,          // "usage"
-  kReadDocuments,      // "documents.read": collections, documents and search (Lumin)
-  kManageDocuments,    // "documents": upload and delete documents
-  kManageCollections,  // "collections": create collections
-};
-std::string_view PermissionScope(Permission p);
-bool RoleAllows(identity::Role role, Permission p);
+using identity::Permission;  // what a request wants to do (identity/access.h)
+using identity::PermissionScope;
+using identity::RoleAllows;
 
 // The tenant created on first start; its owners operate the platform.
 inline constexpr const char* kOperatorTenant = "default";

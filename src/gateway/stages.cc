@@ -64,14 +64,8 @@ Status Authoriser::OnRequest(RequestContext& ctx) {
                             "')");
   if (ctx.permission == Permission::kManageTenants && p.tenant_id != kOperatorTenant)
     return PermissionDenied("only owners of the operator tenant manage tenants");
-  if (!p.scopes.empty() && ctx.permission != Permission::kPublic &&
-      ctx.permission != Permission::kSelf) {
-    // A write scope implies its read scope ("policy" covers "policy.read").
-    const bool held = std::any_of(p.scopes.begin(), p.scopes.end(), [&](const std::string& s) {
-      return s == scope || scope == s + ".read";
-    });
-    if (!held) return PermissionDenied("this API key lacks the scope '" + scope + "'");
-  }
+  if (!identity::MayUse(p, ctx.permission))
+    return PermissionDenied("this API key lacks the scope '" + scope + "'");
   return Status::Ok();
 }
 

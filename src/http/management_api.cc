@@ -7,33 +7,13 @@
 #include "common/clock.h"
 #include "http/openai_errors.h"
 #include "http/request_fields.h"
+#include "identity/administration.h"
 
 namespace daulat::http {
 namespace {
 
 using identity::Role;
 using nlohmann::json;
-
-// An admin may hand out any role but owner; an owner any role.
-int Rank(Role r) {
-  switch (r) {
-    case Role::kOwner: return 2;
-    case Role::kAdmin: return 1;
-    default: return 0;
-  }
-}
-
-Status MayGrant(const identity::Principal& caller, std::optional<Role> role,
-                std::optional<Classification> clearance) {
-  if (role && Rank(*role) > Rank(caller.role))
-    return PermissionDenied("the role " + std::string(identity::RoleName(caller.role)) +
-                            " cannot grant the role " + std::string(identity::RoleName(*role)));
-  if (clearance && *clearance > caller.clearance)
-    return PermissionDenied("cannot grant clearance " +
-                            std::string(ClassificationName(*clearance)) + " above your own (" +
-                            std::string(ClassificationName(caller.clearance)) + ")");
-  return Status::Ok();
-}
 
 json KeyJson(const identity::ApiKeyInfo& k) {
   return {{"id", k.id},
@@ -70,9 +50,6 @@ json TenantJson(const identity::TenantInfo& t) {
 json List(json data) {
   return {{"object", "list"}, {"data", std::move(data)}};
 }
-
-const std::vector<std::string> kScopes = {"models",   "inference", "policy.read", "policy",
-                                          "identity", "tenants",   "audit",       "usage"};
 
 }  // namespace
 
@@ -230,23 +207,16 @@ void ManagementApi::CreateUser(const CallPtr& call) {
   const auto clearance = f.Clearance("clearance", false);
   const auto groups = f.Strings("groups", 64).value_or(std::vector<std::string>{});
   if (!f.status().ok()) return call->Fail(f.status());
-  const auto& caller = call->ctx.caller.principal;
   call->ctx.audit_action = "user_created";
   call->ctx.resource = "user:" + *username;
-  const Role r = role.value_or(Role::kMember);
-  const Classification c = clearance.value_or(Classification::kTerbuka);
-  if (Status st = MayGrant(caller, r, c); !st.ok()) return call->Fail(st);
+  identity::NewUser user{*username, *password, role.value_or(Role::kMember),
+                         clearance.value_or(Classification::kTerbuka), groups};
   // Argon2id takes tens of milliseconds: off the I/O threads.
-  boost::asio::post(blocking_, [this, call, tenant = caller.tenant_id, username = *username,
-                                password = *password, r, c, groups] {
-    if (Status st = s_.identity->CreateUser(tenant, username, password, r, c); !st.ok())
-      return call->Fail(st);
-    if (!groups.empty()) {
-      identity::UserUpdate g;
-      g.groups = groups;
-      if (Status st = s_.identity->UpdateUser(tenant, username, g); !st.ok()) return call->Fail(st);
-    }
-    call->ReplyJson(201, UserJson({username, r, c, groups, UnixSeconds(), false}));
+  boost::asio::post(blocking_, [this, call, user = std::move(user)] {
+    auto created =
+        identity::Administration(*s_.identity).CreateUser(call->ctx.caller.principal, user);
+    if (!created.ok()) return call->Fail(created.status());
+    call->ReplyJson(201, UserJson(*created));
   });
 }
 
@@ -259,26 +229,14 @@ void ManagementApi::UpdateUser(const CallPtr& call) {
   u.password = f.String("password", false, 1024);
   u.disabled = f.Bool("disabled");
   if (!f.status().ok()) return call->Fail(f.status());
-  const auto& caller = call->ctx.caller.principal;
   const std::string username = call->params.at(0);
   call->ctx.audit_action = "user_updated";
   call->ctx.resource = "user:" + username;
-  if (Status st = MayGrant(caller, u.role, u.clearance); !st.ok()) return call->Fail(st);
-  auto users = s_.identity->ListUsers(caller.tenant_id);
-  if (!users.ok()) return call->Fail(users.status());
-  const auto it = std::find_if(users->begin(), users->end(),
-                               [&](const identity::UserInfo& x) { return x.username == username; });
-  if (it == users->end()) return call->Fail(NotFound("no user '" + username + "' in this tenant"));
-  if (Rank(it->role) > Rank(caller.role))
-    return call->Fail(PermissionDenied("an admin cannot change an owner"));
-  boost::asio::post(blocking_, [this, call, tenant = caller.tenant_id, username, u] {
-    if (Status st = s_.identity->UpdateUser(tenant, username, u); !st.ok()) return call->Fail(st);
-    auto after = s_.identity->ListUsers(tenant);
+  boost::asio::post(blocking_, [this, call, username, u] {
+    auto after =
+        identity::Administration(*s_.identity).UpdateUser(call->ctx.caller.principal, username, u);
     if (!after.ok()) return call->Fail(after.status());
-    for (const auto& x : *after) {
-      if (x.username == username) return call->ReplyJson(200, UserJson(x));
-    }
-    call->Fail(NotFound("no user '" + username + "' in this tenant"));
+    call->ReplyJson(200, UserJson(*after));
   });
 }
 
@@ -298,42 +256,24 @@ void ManagementApi::CreateKey(const CallPtr& call) {
   o.name = f.String("name", true, 128).value_or("");
   const auto role = f.Role("role", false);
   const auto clearance = f.Clearance("clearance", false);
-  o.scopes = f.Strings("scopes", kScopes.size()).value_or(std::vector<std::string>{});
+  o.scopes =
+      f.Strings("scopes", identity::KnownScopes().size()).value_or(std::vector<std::string>{});
   o.groups = f.Strings("groups", 64).value_or(std::vector<std::string>{});
   const auto days = f.Int("expires_in_days", 1, 3650);
   o.limits = {f.Int("requests_per_minute", 0, 1'000'000).value_or(0),
               f.Int("tokens_per_day", 0, int64_t{1} << 50).value_or(0)};
   if (!f.status().ok()) return call->Fail(f.status());
-  for (const auto& s : o.scopes) {
-    if (std::find(kScopes.begin(), kScopes.end(), s) == kScopes.end())
-      return call->Fail(InvalidArgument("unknown scope '" + s.substr(0, 64) +
-                                        "' (known: models, inference, policy.read, policy, "
-                                        "identity, tenants, audit, usage, documents.read, "
-                                        "documents, collections)"),
-                        "scopes");
-  }
   o.role = role.value_or(Role::kMember);
   o.clearance = clearance.value_or(Classification::kTerbuka);
   if (days) o.expires_at = UnixSeconds() + *days * 86400;
-  const auto& caller = call->ctx.caller.principal;
   call->ctx.audit_action = "key_created";
-  if (Status st = MayGrant(caller, o.role, o.clearance); !st.ok()) return call->Fail(st);
-  auto key = s_.identity->CreateApiKey(caller.tenant_id, o);
-  if (!key.ok()) return call->Fail(key.status());
-  call->ctx.resource = "key:" + key->id;
-  identity::ApiKeyInfo info;
-  info.id = key->id;
-  info.prefix = key->prefix;
-  info.name = o.name;
-  info.role = o.role;
-  info.clearance = o.clearance;
-  info.scopes = o.scopes;
-  info.groups = o.groups;
-  info.created_at = UnixSeconds();
-  info.expires_at = o.expires_at;
-  info.limits = o.limits;
-  json out = KeyJson(info);
-  out["key"] = key->secret;  // the only time it is shown
+  auto created = identity::Administration(*s_.identity).CreateApiKey(call->ctx.caller.principal, o);
+  if (!created.ok())
+    return call->Fail(created.status(),
+                      created.status().code() == StatusCode::kInvalidArgument ? "scopes" : "");
+  call->ctx.resource = "key:" + created->info.id;
+  json out = KeyJson(created->info);
+  out["key"] = created->key.secret;  // the only time it is shown
   call->ReplyJson(201, out);
 }
 
@@ -345,21 +285,19 @@ void ManagementApi::UpdateKey(const CallPtr& call) {
   const std::string& id = call->params.at(0);
   call->ctx.audit_action = "key_updated";
   call->ctx.resource = "key:" + id;
-  const auto& tenant = call->ctx.caller.principal.tenant_id;
-  if (Status st = s_.identity->SetApiKeyLimits(tenant, id, limits); !st.ok()) return call->Fail(st);
-  auto keys = s_.identity->ListApiKeys(tenant);
-  if (!keys.ok()) return call->Fail(keys.status());
-  for (const auto& k : *keys) {
-    if (k.id == id) return call->ReplyJson(200, KeyJson(k));
-  }
-  call->Fail(NotFound("no API key " + id + " in this tenant"));
+  auto key = identity::Administration(*s_.identity)
+                 .SetApiKeyLimits(call->ctx.caller.principal, id, limits);
+  if (!key.ok()) return call->Fail(key.status());
+  call->ReplyJson(200, KeyJson(*key));
 }
 
 void ManagementApi::RevokeKey(const CallPtr& call) {
   const std::string& id = call->params.at(0);
   call->ctx.audit_action = "key_revoked";
   call->ctx.resource = "key:" + id;
-  if (Status st = s_.identity->RevokeApiKey(call->ctx.caller.principal.tenant_id, id); !st.ok())
+  if (Status st =
+          identity::Administration(*s_.identity).RevokeApiKey(call->ctx.caller.principal, id);
+      !st.ok())
     return call->Fail(st);
   call->ReplyJson(200, {{"id", id}, {"revoked", true}});
 }

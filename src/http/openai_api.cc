@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "gateway/openai_request.h"
 #include "http/api_server.h"
 #include "http/openai_errors.h"
-#include "http/openai_request.h"
 #include "http/openai_response.h"
 
 namespace daulat::http {
@@ -32,7 +32,7 @@ std::shared_ptr<gateway::Generation> ApiServer::BeginInference(Call& call,
 }
 
 void ApiServer::Chat(const std::shared_ptr<Call>& call) {
-  auto parsed = ParseChatCompletion(call->body);
+  auto parsed = gateway::ParseChatCompletion(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   auto& r = parsed.value;
   auto g = BeginInference(*call, r.model);
@@ -47,7 +47,7 @@ void ApiServer::Chat(const std::shared_ptr<Call>& call) {
 }
 
 void ApiServer::Completions(const std::shared_ptr<Call>& call) {
-  auto parsed = ParseCompletion(call->body);
+  auto parsed = gateway::ParseCompletion(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   auto& r = parsed.value;
   auto g = BeginInference(*call, r.model);
@@ -61,7 +61,7 @@ void ApiServer::Completions(const std::shared_ptr<Call>& call) {
 }
 
 void ApiServer::Embeddings(const std::shared_ptr<Call>& call) {
-  auto parsed = ParseEmbedding(call->body);
+  auto parsed = gateway::ParseEmbedding(call->body);
   if (parsed.error) return call->Fail(parsed.error->status, parsed.error->param);
   call->ctx.model = parsed.value.model;
   auto level = gateway::GenerationService::DeclaredLevel(call->ctx);

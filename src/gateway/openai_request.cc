@@ -1,8 +1,8 @@
-#include "http/openai_request.h"
+#include "gateway/openai_request.h"
 
 #include <limits>
 
-namespace daulat::http {
+namespace daulat::gateway {
 namespace {
 
 using nlohmann::json;
@@ -154,7 +154,7 @@ std::optional<RequestError> ParseContent(const json& m, size_t i, std::string& o
   return std::nullopt;
 }
 
-std::optional<RequestError> ParseTools(const json& body, gateway::ToolRequest& out) {
+std::optional<RequestError> ParseTools(const json& body, ToolRequest& out) {
   if (body.contains("tools") && !body["tools"].is_null()) {
     const auto& tools = body["tools"];
     if (!tools.is_array() || tools.size() > 128)
@@ -396,4 +396,4 @@ Parsed<EmbeddingRequest> ParseEmbedding(const json& body) {
   return out;
 }
 
-}  // namespace daulat::http
+}  // namespace daulat::gateway

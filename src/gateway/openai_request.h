@@ -9,19 +9,21 @@
 #include "engine/sampling.h"
 #include "gateway/tool_calls.h"
 
-namespace daulat::http {
+namespace daulat::gateway {
 
-// The parts of an OpenAI request body daulat acts on, validated. Parsing
-// never throws: every problem is INVALID_ARGUMENT naming the parameter.
+// The OpenAI wire format of a request body, read into what the generation
+// service takes. Here rather than in http so that every reader of such bodies
+// (the HTTP API, bulk jobs reading OpenAI batch files) validates them alike.
+// Parsing never throws: every problem is INVALID_ARGUMENT naming the parameter.
 struct ChatCompletionRequest {
   std::string model;
   std::vector<engine::ChatMessage> messages;
   engine::SamplingParams params;
   bool stream = false;
   bool include_usage = false;
-  std::string json_schema;     // response_format json_schema: the schema text
-  bool json_object = false;    // response_format json_object
-  gateway::ToolRequest tools;  // no tools: plain chat
+  std::string json_schema;   // response_format json_schema: the schema text
+  bool json_object = false;  // response_format json_object
+  ToolRequest tools;         // no tools: plain chat
 };
 
 struct CompletionRequest {
@@ -55,4 +57,4 @@ Parsed<ChatCompletionRequest> ParseChatCompletion(const nlohmann::json& body);
 Parsed<CompletionRequest> ParseCompletion(const nlohmann::json& body);
 Parsed<EmbeddingRequest> ParseEmbedding(const nlohmann::json& body);
 
-}  // namespace daulat::http
+}  // namespace daulat::gateway
