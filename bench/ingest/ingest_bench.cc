@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
   o.source_name = "generated.pdf";
   o.actor = "bench";
   start = Clock::now();
-  auto added = lib->AddDocument(tenant, pdf, o);
+  auto added = lib->AddDocument(knowledge::OperatorReader(tenant), pdf, o);
   const double ingest_s = Seconds(start);
   if (!added.ok()) {
     std::fprintf(stderr, "ingest_bench: %s\n", added.status().ToString().c_str());
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     od.source_name = "doc" + std::to_string(d) + ".md";
     od.actor = "bench";
     od.classification = d % 4 == 0 ? Classification::kRahsia : Classification::kTerbuka;
-    auto r = lib->AddDocument("big", md, od);
+    auto r = lib->AddDocument(knowledge::OperatorReader("big"), md, od);
     if (!r.ok()) {
       std::fprintf(stderr, "ingest_bench: %s\n", r.status().ToString().c_str());
       return 1;

@@ -216,7 +216,7 @@ int main(int argc, char** argv) {
     o.collection = "eval";
     o.source_name = name;
     o.actor = "bench";
-    auto doc = lib->AddDocument("eval", bytes, o);
+    auto doc = lib->AddDocument(knowledge::OperatorReader("eval"), bytes, o);
     if (!doc.ok()) {
       std::fprintf(stderr, "rag_bench: %s: %s\n", name.c_str(), doc.status().ToString().c_str());
       return 1;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct ReportInput {
 // `v` with its scorecard re-rendered in `language` from its own answers and
 // target level (the numbers are the same; the stored scorecard is English).
 ScoredVersion InLanguage(const Framework& f, ScoredVersion v, const std::string& language);
+
+// The report as JSON: the scorecard in the report's language, answers,
+// narrative (marked generated) and baseline.
+nlohmann::json ReportJson(const ReportInput& in);
 
 // A self-contained HTML document: no script, no external resource; the
 // radar chart is inline SVG. Every text from answers is escaped.

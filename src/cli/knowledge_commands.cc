@@ -85,7 +85,7 @@ int Ingest(const GlobalOptions& g, const KnowledgeFlags& f) {
       d.classification = *level;
       d.acl = f.acl;
       d.actor = CliActor();
-      auto doc = o->library->AddDocument(f.tenant, bytes, d);
+      auto doc = o->library->AddDocument(knowledge::OperatorReader(f.tenant), bytes, d);
       if (!doc.ok()) {
         r["error"] = doc.status().message();
         if (doc.status().code() == StatusCode::kNotFound) {  // the collection: every file fails

@@ -64,26 +64,15 @@ void AssessmentApi::AddRoutes(std::vector<ApiRoute>& routes) {
   routes.insert(routes.end(), mine.begin(), mine.end());
 }
 
-const assessment::Framework& AssessmentApi::framework() const {
-  return s_.framework != nullptr ? *s_.framework : assessment::DefaultFramework();
-}
+AssessmentApi::AssessmentApi(const ApiServices& services, boost::asio::thread_pool& blocking)
+    : s_(services),
+      blocking_(blocking),
+      readiness_(
+          *services.assessments,
+          services.framework != nullptr ? *services.framework : assessment::DefaultFramework(),
+          [this](const std::string& tenant_id) { return Sources(tenant_id); }) {}
 
-Result<assessment::Assessment> AssessmentApi::Load(const ApiCall& call, const std::string& id) {
-  auto a = s_.assessments->Get(call.ctx.caller.principal.tenant_id, id);
-  if (!a.ok()) return a.status();
-  a->answers = assessment::AnswersFor(framework(), std::move(a->answers));
-  return a;
-}
-
-Result<std::vector<assessment::ScoredVersion>> AssessmentApi::ScoredVersions(
-    const assessment::Assessment& a) {
-  auto versions = s_.assessments->Versions(a.tenant_id, a.id);
-  if (versions.ok() && versions->empty())
-    return InvalidArgument("the assessment has not been scored yet: POST .../score first");
-  return versions;
-}
-
-std::map<std::string, json> AssessmentApi::Evidence(const std::string& tenant_id) const {
+assessment::PlatformSources AssessmentApi::Sources(const std::string& tenant_id) const {
   assessment::PlatformSources src;
   src.db = s_.db;
   src.policies = s_.policies;
@@ -95,28 +84,33 @@ std::map<std::string, json> AssessmentApi::Evidence(const std::string& tenant_id
     if (auto n = s_.usage->RequestsInLastDays(tenant_id, 30); n.ok()) src.requests_30d = *n;
   }
   if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
-  return assessment::CollectEvidence(src, tenant_id);
+  return src;
+}
+
+Result<assessment::Assessment> AssessmentApi::Load(const ApiCall& call, const std::string& id) {
+  return readiness_.Load(call.ctx.caller.principal.tenant_id, id);
 }
 
 json AssessmentApi::ToJson(const assessment::Assessment& a) {
-  return {{"id", a.id},
-          {"object", "assessment"},
-          {"title", a.title},
-          {"organisation", a.organisation},
-          {"framework", a.framework},
-          {"target_level", a.target_level == 0 ? framework().target_level : a.target_level},
-          {"created_by", a.created_by},
-          {"created_at", a.created_at},
-          {"updated_at", a.updated_at},
-          {"versions", a.versions},
-          {"answers", assessment::AnswersToJson(a.answers)}};
+  return {
+      {"id", a.id},
+      {"object", "assessment"},
+      {"title", a.title},
+      {"organisation", a.organisation},
+      {"framework", a.framework},
+      {"target_level", a.target_level == 0 ? readiness_.framework().target_level : a.target_level},
+      {"created_by", a.created_by},
+      {"created_at", a.created_at},
+      {"updated_at", a.updated_at},
+      {"versions", a.versions},
+      {"answers", assessment::AnswersToJson(a.answers)}};
 }
 
 void AssessmentApi::GetFramework(const CallPtr& call) {
   call->ctx.audit_action = "assessment_read";
   const std::string lang = LanguageOf(*call);
   if (lang.empty()) return;
-  call->ReplyJson(200, assessment::FrameworkToJson(framework(), lang));
+  call->ReplyJson(200, assessment::FrameworkToJson(readiness_.framework(), lang));
 }
 
 void AssessmentApi::List(const CallPtr& call) {
@@ -149,14 +143,9 @@ void AssessmentApi::Create(const CallPtr& call) {
   boost::asio::post(
       blocking_, [this, call, title = *title, organisation = *organisation, target, evidence] {
         const auto& p = call->ctx.caller.principal;
-        auto a = s_.assessments->Create(p.tenant_id, p.subject, title, organisation, framework(),
-                                        target);
+        auto a = readiness_.Create(p.tenant_id, p.subject, title, organisation, target, evidence);
         if (!a.ok()) return call->Fail(a.status());
         call->ctx.resource = "assessment:" + a->id;
-        if (evidence) {
-          assessment::ApplyEvidence(framework(), Evidence(p.tenant_id), a->answers);
-          if (Status st = s_.assessments->SaveAnswers(*a); !st.ok()) return call->Fail(st);
-        }
         call->ReplyJson(201, ToJson(*a), {{"Location", "/api/v1/assessments/" + a->id}});
       });
 }
@@ -182,7 +171,8 @@ void AssessmentApi::Answer(const CallPtr& call) {
   call->ctx.resource = "assessment:" + call->params.at(0);
   auto a = Load(*call, call->params.at(0));
   if (!a.ok()) return call->Fail(a.status());
-  if (Status st = assessment::MergeAnswers(framework(), call->body, a->answers); !st.ok())
+  if (Status st = assessment::MergeAnswers(readiness_.framework(), call->body, a->answers);
+      !st.ok())
     return call->Fail(st);
   if (Status st = s_.assessments->SaveAnswers(*a); !st.ok()) return call->Fail(st);
   call->ReplyJson(200, ToJson(*a));
@@ -199,22 +189,15 @@ void AssessmentApi::Score(const CallPtr& call) {
   call->ctx.audit_action = "assessment_scored";
   call->ctx.resource = "assessment:" + call->params.at(0);
   boost::asio::post(blocking_, [this, call, lang, evidence] {
-    auto a = Load(*call, call->params.at(0));
-    if (!a.ok()) return call->Fail(a.status());
-    // What the platform sees now; people's overrides keep their levels.
-    if (evidence) assessment::ApplyEvidence(framework(), Evidence(a->tenant_id), a->answers);
-    if (Status st = s_.assessments->SaveAnswers(*a); !st.ok()) return call->Fail(st);
-    const auto score = assessment::ScoreAnswers(framework(), a->answers, a->target_level);
-    auto v =
-        s_.assessments->AddVersion(*a, call->ctx.caller.principal.subject,
-                                   assessment::ScoreToJson(framework(), a->answers, score, "en"));
-    if (!v.ok()) return call->Fail(v.status());
-    json out = assessment::ScoreToJson(framework(), a->answers, score, lang);
+    const auto& p = call->ctx.caller.principal;
+    auto scored = readiness_.Score(p.tenant_id, call->params.at(0), p.subject, evidence, lang);
+    if (!scored.ok()) return call->Fail(scored.status());
+    json out = std::move(scored->score);
     out["object"] = "assessment.score";
-    out["assessment_id"] = a->id;
-    out["version"] = v->version;
-    out["scored_at"] = v->scored_at;
-    call->ctx.resource += "@v" + std::to_string(v->version);
+    out["assessment_id"] = scored->assessment.id;
+    out["version"] = scored->version.version;
+    out["scored_at"] = scored->version.scored_at;
+    call->ctx.resource += "@v" + std::to_string(scored->version.version);
     call->ctx.decision_reason =
         "overall " + out["overall"].dump() + ", tier " + out["tier"]["id"].get<std::string>();
     call->ReplyJson(200, out);
@@ -246,7 +229,7 @@ void AssessmentApi::Report(const CallPtr& call) {
   boost::asio::post(blocking_, [this, call, lang, format, wanted = *wanted] {
     auto a = Load(*call, call->params.at(0));
     if (!a.ok()) return call->Fail(a.status());
-    auto versions = ScoredVersions(*a);
+    auto versions = readiness_.ScoredVersions(*a);
     if (!versions.ok()) return call->Fail(versions.status());
     const assessment::ScoredVersion* picked = &versions->back();
     for (const auto& v : *versions) {
@@ -254,30 +237,13 @@ void AssessmentApi::Report(const CallPtr& call) {
     }
     if (wanted != 0 && picked->version != wanted)
       return call->Fail(NotFound("no version " + std::to_string(wanted)), "version");
-    const auto shown = assessment::InLanguage(framework(), *picked, lang);
+    const auto shown = assessment::InLanguage(readiness_.framework(), *picked, lang);
     auto base = s_.assessments->Baseline(*a, picked->version);
     if (!base.ok()) return call->Fail(base.status());
-    const assessment::ReportInput in{&framework(), &*a, &shown, *base ? &**base : nullptr, lang};
+    const assessment::ReportInput in{&readiness_.framework(), &*a, &shown,
+                                     *base ? &**base : nullptr, lang};
     call->ctx.resource = "assessment:" + a->id + "@v" + std::to_string(picked->version);
-    if (format == "json") {
-      json out = shown.score;
-      out["object"] = "assessment.report";
-      out["assessment_id"] = a->id;
-      out["version"] = shown.version;
-      out["scored_at"] = shown.scored_at;
-      out["answers"] = shown.answers;
-      out["narrative"] = shown.narrative.empty() ? json(nullptr)
-                                                 : json({{"text", shown.narrative},
-                                                         {"model", shown.narrative_model},
-                                                         {"generated", true}});
-      out["baseline"] = *base ? json({{"assessment_id", (*base)->assessment_id},
-                                      {"version", (*base)->version},
-                                      {"scored_at", (*base)->scored_at},
-                                      {"overall", (*base)->score.value("overall", 0.0)},
-                                      {"pillars", (*base)->score.value("pillars", json::array())}})
-                              : json(nullptr);
-      return call->ReplyJson(200, out);
-    }
+    if (format == "json") return call->ReplyJson(200, assessment::ReportJson(in));
     const std::string name =
         "daulat-assessment-" + a->id + "-v" + std::to_string(picked->version) + "." + format;
     Headers headers = {
@@ -301,9 +267,7 @@ void AssessmentApi::Report(const CallPtr& call) {
 // A narrative of the latest version by a chat model the tenant's policy
 // allows at TERHAD (an assessment is internal, not public), through the
 // governed path (quotas, PII rules, audit). Stored with the model's name,
-// shown as generated; the roadmap stays rule-based. Small models answer a
-// question more reliably than they follow an instruction: a second prompt
-// asks differently before giving up.
+// shown as generated; the roadmap stays rule-based.
 void AssessmentApi::Narrative(const CallPtr& call) {
   const json body = call->body.is_null() ? json::object() : call->body;  // no body: all defaults
   RequestFields f(body, {"model", "language"});
@@ -318,35 +282,22 @@ void AssessmentApi::Narrative(const CallPtr& call) {
   boost::asio::post(narratives_, [this, call, model, lang] {
     auto a = Load(*call, call->params.at(0));
     if (!a.ok()) return call->Fail(a.status());
-    auto versions = ScoredVersions(*a);
-    if (!versions.ok()) return call->Fail(versions.status());
-    const auto shown = assessment::InLanguage(framework(), versions->back(), lang);
     auto generator = std::make_shared<GovernedGenerator>(*s_.generation, call->ctx, model);
     call->responder->OnDisconnect([generator] { generator->Cancel(); });
     if (Status st = generator->Open(Classification::kTerhad); !st.ok())
       return call->Fail(st, "model");
-    std::string narrative;
-    for (int attempt = 0; narrative.empty(); ++attempt) {
-      const auto prompt = assessment::NarrativePrompt(shown.score, attempt);
-      if (!prompt)
-        return call->Fail(Unavailable("the model wrote nothing usable; try another model"),
-                          "model");
-      auto text = generator->Generate({prompt->first, {}, prompt->second}, 320, nullptr);
-      if (!text.ok()) return call->Fail(text.status());
-      if (!assessment::UsableNarrative(*text, prompt->second)) continue;
-      narrative = text->substr(0, text->find_last_not_of(" \n\t") + 1);
-    }
-    const std::string model_name = generator->model();
-    if (Status st =
-            s_.assessments->SetNarrative(a->tenant_id, a->id, shown.version, narrative, model_name);
-        !st.ok())
-      return call->Fail(st);
-    call->ctx.output_text = narrative;
+    const auto ask = [&](const std::string& system, const std::string& user) {
+      return generator->Generate({system, {}, user}, 320, nullptr);
+    };
+    auto v = readiness_.Narrate(*a, lang, ask, generator->model());
+    if (!v.ok())
+      return call->Fail(v.status(), v.status().code() == StatusCode::kUnavailable ? "model" : "");
+    call->ctx.output_text = v->narrative;
     call->ReplyJson(200, {{"object", "assessment.narrative"},
                           {"assessment_id", a->id},
-                          {"version", shown.version},
-                          {"text", narrative},
-                          {"model", model_name},
+                          {"version", v->version},
+                          {"text", v->narrative},
+                          {"model", v->narrative_model},
                           {"generated", true}});
   });
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "assessment/assessments.h"
+#include "assessment/readiness.h"
 #include "http/api_call.h"
 #include "http/api_server.h"
 
@@ -20,8 +21,7 @@ namespace daulat::http {
 // another tenant's assessment answers 404.
 class AssessmentApi {
  public:
-  AssessmentApi(const ApiServices& services, boost::asio::thread_pool& blocking)
-      : s_(services), blocking_(blocking) {}
+  AssessmentApi(const ApiServices& services, boost::asio::thread_pool& blocking);
   void AddRoutes(std::vector<ApiRoute>& routes);
   // Waits for the narratives being written.
   void Stop() { narratives_.join(); }
@@ -39,16 +39,15 @@ class AssessmentApi {
   void Report(const CallPtr& call);
   void Narrative(const CallPtr& call);
 
-  const assessment::Framework& framework() const;
-  // The stored assessment of the caller's tenant, read against the framework.
+  // What the platform holds now, as evidence for `tenant_id`.
+  assessment::PlatformSources Sources(const std::string& tenant_id) const;
+  // The stored assessment of the caller's tenant.
   Result<assessment::Assessment> Load(const ApiCall& call, const std::string& id);
-  // Its versions, oldest first; INVALID_ARGUMENT when it was never scored.
-  Result<std::vector<assessment::ScoredVersion>> ScoredVersions(const assessment::Assessment& a);
-  std::map<std::string, nlohmann::json> Evidence(const std::string& tenant_id) const;
   nlohmann::json ToJson(const assessment::Assessment& a);
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;
+  assessment::Readiness readiness_;
   boost::asio::thread_pool narratives_{2};  // they wait for the model
 };
 

@@ -3,7 +3,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "common/log.h"
 #include "http/knowledge_api.h"
 #include "knowledge/library_json.h"
 
@@ -53,60 +52,33 @@ void KnowledgeApi::StartJob(const CallPtr& call, const knowledge::DocumentOption
     call->ctx.resource = "job:" + job->id;
     call->ctx.decision_reason = std::to_string(files.size()) + " files queued";
     call->ReplyJson(202, knowledge::ToJson(*job), {{"Location", "/api/v1/jobs/" + job->id}});
-    boost::asio::post(ingest_, [this, job = std::move(job).value(), o, files = std::move(files),
-                                bytes]() mutable {
-      RunJob(std::move(job), o, files);
+    boost::asio::post(ingest_, [this, job = std::move(job).value(), reader = ReaderOf(*call), o,
+                                files = std::move(files), bytes]() mutable {
+      RunJob(std::move(job), reader, o, files);
       queued_bytes_ -= bytes;
     });
   });
 }
 
-void KnowledgeApi::RunJob(knowledge::IngestionJob job, knowledge::DocumentOptions o,
+void KnowledgeApi::RunJob(knowledge::IngestionJob job, const knowledge::Reader& uploader,
+                          const knowledge::DocumentOptions& o,
                           const std::vector<std::pair<std::string, std::string>>& files) {
-  const auto save = [this, &job] {
-    if (Status st = s_.jobs->Save(job); !st.ok())
-      spdlog::warn("upload job {}: cannot save its progress: {}", job.id, st.ToString());
-  };
-  job.status = "running";
-  save();
-  for (size_t i = 0; i < files.size(); ++i) {
-    auto& file = job.files[i];
-    if (stopping_) {
-      file.status = "failed";
-      file.error = "the server stopped before this file was read: upload it again";
-      job.status = "interrupted";
-      continue;
-    }
-    file.status = "running";
-    save();
-    o.source_name = files[i].first;
-    auto doc = s_.library->AddDocument(job.tenant_id, files[i].second, o);
-    if (!doc.ok()) {
-      file.status = "failed";
-      file.error = doc.status().message();
-    } else {
-      file.status = doc->duplicate ? "duplicate" : "added";
-      file.document_id = doc->id;
-      file.version = doc->version;
-      file.chunks = doc->chunks;
-      if (!doc->duplicate && s_.audit_writer != nullptr) {
-        governance::AuditRecord r;
-        r.tenant_id = job.tenant_id;
-        r.actor = o.actor;
-        r.action = "document_added";
-        r.resource = "document:" + doc->id;
-        r.classification = std::string(ClassificationName(o.classification));
-        r.decision = "allow";
-        r.reason = "version " + std::to_string(doc->version) + ", " + std::to_string(doc->chunks) +
-                   " chunks, upload job " + job.id;
-        r.content_hash = doc->content_hash;
-        s_.audit_writer->Submit(std::move(r));
-      }
-    }
-    save();
-  }
-  if (job.status != "interrupted") job.status = "completed";
-  save();
+  const std::string job_id = job.id;
+  s_.jobs->Run(std::move(job), *s_.library, uploader, o, files, stopping_,
+               [this, &o, &job_id, &uploader](const knowledge::DocumentInfo& doc) {
+                 if (s_.audit_writer == nullptr) return;
+                 governance::AuditRecord r;
+                 r.tenant_id = uploader.tenant_id;
+                 r.actor = o.actor;
+                 r.action = "document_added";
+                 r.resource = "document:" + doc.id;
+                 r.classification = std::string(ClassificationName(o.classification));
+                 r.decision = "allow";
+                 r.reason = "version " + std::to_string(doc.version) + ", " +
+                            std::to_string(doc.chunks) + " chunks, upload job " + job_id;
+                 r.content_hash = doc.content_hash;
+                 s_.audit_writer->Submit(std::move(r));
+               });
 }
 
 void KnowledgeApi::GetJob(const CallPtr& call) {

@@ -142,16 +142,13 @@ void KnowledgeApi::Upload(const CallPtr& call) {
     return call->Fail(InvalidArgument("'classification' is required: TERBUKA, TERHAD, SULIT, "
                                       "RAHSIA or RAHSIA BESAR"),
                       "classification");
-  const auto& caller = call->ctx.caller.principal;
-  if (*level > caller.clearance)
-    return call->Fail(PermissionDenied("cannot add a " + std::string(ClassificationName(*level)) +
-                                       " document above your clearance (" +
-                                       std::string(ClassificationName(caller.clearance)) + ")"));
   const std::string async = call->Query("async");
   if (!async.empty() && async != "true" && async != "false")
     return call->Fail(InvalidArgument("'async' is true or false"), "async");
   o.classification = *level;
-  o.actor = caller.subject;
+  o.actor = call->ctx.caller.principal.subject;
+  if (Status st = knowledge::Library::MayUpload(ReaderOf(*call), o); !st.ok())
+    return call->Fail(st);
   call->ctx.classified = true;
   call->ctx.classification = *level;
   if (files.size() > 1 || async == "true") {
@@ -165,7 +162,7 @@ void KnowledgeApi::Upload(const CallPtr& call) {
   }
   o.source_name = files[0]->filename.substr(0, 512);
   boost::asio::post(blocking_, [this, call, o, data = std::string(files[0]->data)] {
-    auto doc = s_.library->AddDocument(call->ctx.caller.principal.tenant_id, data, o);
+    auto doc = s_.library->AddDocument(ReaderOf(*call), data, o);
     if (!doc.ok()) return call->Fail(doc.status());
     call->ctx.resource = "document:" + doc->id;
     call->ctx.decision_reason = (doc->duplicate ? "already present as version " : "version ") +

@@ -51,7 +51,8 @@ class KnowledgeApi {
   // Several files, or ?async=true: a job read in the background (202).
   void StartJob(const CallPtr& call, const knowledge::DocumentOptions& o,
                 std::vector<std::pair<std::string, std::string>> files);
-  void RunJob(knowledge::IngestionJob job, knowledge::DocumentOptions o,
+  void RunJob(knowledge::IngestionJob job, const knowledge::Reader& uploader,
+              const knowledge::DocumentOptions& o,
               const std::vector<std::pair<std::string, std::string>>& files);
   void GetJob(const CallPtr& call);
   void ListJobs(const CallPtr& call);

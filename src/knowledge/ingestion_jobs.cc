@@ -1,6 +1,7 @@
 #include "knowledge/ingestion_jobs.h"
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "knowledge/library_internal.h"
 
 namespace daulat::knowledge {
@@ -180,6 +181,45 @@ Status IngestionJobs::ForgetDocument(const std::string& tenant_id, const std::st
     DAULAT_RETURN_IF_ERROR(Save(job));
   }
   return Status::Ok();
+}
+
+void IngestionJobs::Run(IngestionJob job, Library& library, const Reader& uploader,
+                        DocumentOptions options,
+                        const std::vector<std::pair<std::string, std::string>>& files,
+                        const std::atomic<bool>& stopping,
+                        const std::function<void(const DocumentInfo&)>& added) {
+  const auto save = [this, &job] {
+    if (Status st = Save(job); !st.ok())
+      spdlog::warn("upload job {}: cannot save its progress: {}", job.id, st.ToString());
+  };
+  job.status = "running";
+  save();
+  for (size_t i = 0; i < files.size() && i < job.files.size(); ++i) {
+    auto& file = job.files[i];
+    if (stopping) {
+      file.status = "failed";
+      file.error = "the server stopped before this file was read: upload it again";
+      job.status = "interrupted";
+      continue;
+    }
+    file.status = "running";
+    save();
+    options.source_name = files[i].first;
+    auto doc = library.AddDocument(uploader, files[i].second, options);
+    if (!doc.ok()) {
+      file.status = "failed";
+      file.error = doc.status().message();
+    } else {
+      file.status = doc->duplicate ? "duplicate" : "added";
+      file.document_id = doc->id;
+      file.version = doc->version;
+      file.chunks = doc->chunks;
+      if (!doc->duplicate && added) added(*doc);
+    }
+    save();
+  }
+  if (job.status != "interrupted") job.status = "completed";
+  save();
 }
 
 }  // namespace daulat::knowledge

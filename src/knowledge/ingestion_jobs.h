@@ -1,12 +1,15 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "knowledge/library.h"
 #include "store/database.h"
 
 namespace daulat::knowledge {
@@ -53,6 +56,15 @@ class IngestionJobs {
                                          const std::string& created_by, size_t limit);
   // An erased document's file name and id leave every job that named it.
   Status ForgetDocument(const std::string& tenant_id, const std::string& document_id);
+
+  // Reads a created job's files (name, bytes) in order into `library` for
+  // `uploader`, saving each file's outcome as it goes. `added` hears of each
+  // new document (not duplicates). When `stopping` turns true the files not
+  // yet read fail and the job ends "interrupted".
+  void Run(IngestionJob job, Library& library, const Reader& uploader, DocumentOptions options,
+           const std::vector<std::pair<std::string, std::string>>& files,
+           const std::atomic<bool>& stopping,
+           const std::function<void(const DocumentInfo&)>& added);
 
  private:
   explicit IngestionJobs(store::Database& db) : db_(db) {}

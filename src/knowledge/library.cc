@@ -170,8 +170,18 @@ Result<std::vector<CollectionInfo>> Library::ListCollections(const std::string& 
   return out;
 }
 
-Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::string_view bytes,
+Status Library::MayUpload(const Reader& uploader, const DocumentOptions& o) {
+  if (o.classification > uploader.clearance)
+    return PermissionDenied("cannot add a " + std::string(ClassificationName(o.classification)) +
+                            " document above your clearance (" +
+                            std::string(ClassificationName(uploader.clearance)) + ")");
+  return Status::Ok();
+}
+
+Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_view bytes,
                                           const DocumentOptions& o) {
+  const std::string& tenant_id = uploader.tenant_id;
+  DAULAT_RETURN_IF_ERROR(MayUpload(uploader, o));
   store::TenantScope scope(db_, tenant_id);
   auto collection =
       scope.Select("kn_collections", {"collection_id"}, "collection_id = ?", {o.collection});
@@ -185,8 +195,7 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
       return InvalidArgument("an ACL group is 1-64 characters without spaces");
   }
   const std::string hash = "sha256:" + Sha256Hex(bytes);
-  auto same = scope.Select("kn_documents", kDocumentColumnList,
-                           "collection_id = ? AND content_hash = ?", {o.collection, hash});
+  auto same = VisibleDocument(uploader, "d.content_hash = ?", o.collection, hash);
   if (!same.ok()) return same.status();
   if (!same->empty()) {
     DocumentInfo d = DocumentFrom((*same)[0]);
@@ -215,13 +224,11 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
   d.created_by = o.actor;
   d.pages_without_text = parsed->pages_without_text;
   d.ocr_pages = parsed->ocr_pages;
-  auto previous =
-      scope.Select("kn_documents", {"document_id", "version"},
-                   "collection_id = ? AND source_name = ?", {o.collection, o.source_name});
+  auto previous = VisibleDocument(uploader, "d.source_name = ?", o.collection, o.source_name);
   if (!previous.ok()) return previous.status();
   const bool replaces = !previous->empty();
-  d.id = replaces ? (*previous)[0].Text(0) : internal::NewId("doc_");
-  d.version = replaces ? (*previous)[0].Int(1) + 1 : 1;
+  d.id = replaces ? DocumentFrom((*previous)[0]).id : internal::NewId("doc_");
+  d.version = replaces ? DocumentFrom((*previous)[0]).version + 1 : 1;
 
   auto index = IndexTable(tenant_id);
   if (!index.ok()) return index.status();
@@ -278,6 +285,21 @@ Result<DocumentInfo> Library::AddDocument(const std::string& tenant_id, std::str
     chunk_counts_.erase(tenant_id);
   }
   return d;
+}
+
+Result<std::vector<store::Row>> Library::VisibleDocument(const Reader& reader,
+                                                         const std::string& condition,
+                                                         const std::string& collection,
+                                                         const std::string& value) {
+  std::vector<store::Value> params;
+  const std::string visible = internal::Visible(reader, "d", params);
+  params.emplace_back(collection);
+  params.emplace_back(value);
+  return store::TenantScope(db_, reader.tenant_id)
+      .Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + visible +
+                 " AND d.collection_id = ? AND " + condition +
+                 " ORDER BY d.created_at DESC, d.version DESC LIMIT 1",
+             params);
 }
 
 Result<std::vector<DocumentInfo>> Library::ListDocuments(const Reader& reader,

@@ -53,12 +53,18 @@ struct DocumentInfo {
   bool duplicate = false;               // the same bytes were already in the collection
 };
 
-// Who is reading: retrieval filters by all three inside the query.
+// Who is reading (or uploading): retrieval filters by all three inside the query.
 struct Reader {
   std::string tenant_id;
   Classification clearance = Classification::kTerbuka;
   std::vector<std::string> groups;
+  // The operator at the command line, who holds the database itself: ACLs
+  // hide nothing from it. Never set for a request.
+  bool every_group = false;
 };
+inline Reader OperatorReader(std::string tenant_id) {
+  return {std::move(tenant_id), Classification::kRahsiaBesar, {}, true};
+}
 
 // Which index ranks the passages: both fused (hybrid, the default when an
 // embedding model is installed, else BM25 alone), or one of them.
@@ -143,12 +149,18 @@ class Library {
                           const std::string& name, const std::string& description);
   Result<std::vector<CollectionInfo>> ListCollections(const std::string& tenant_id);
 
-  // Parses, chunks, indexes and stores a document. The same bytes in the same
-  // collection return the existing document (duplicate = true); a new file
-  // under an existing source name replaces it as the next version.
-  // NOT_FOUND for an unknown collection; the parser's errors otherwise.
-  Result<DocumentInfo> AddDocument(const std::string& tenant_id, std::string_view bytes,
+  // Parses, chunks, indexes and stores a document for `uploader`. The same
+  // bytes in the same collection return the existing document (duplicate =
+  // true); a new file under an existing source name replaces it as the next
+  // version. Both consider only documents the uploader may see: beside a
+  // hidden document of the same name or bytes the upload is a separate
+  // document, and the answer tells nothing of the hidden one.
+  // PERMISSION_DENIED above the uploader's clearance; NOT_FOUND for an
+  // unknown collection; the parser's errors otherwise.
+  Result<DocumentInfo> AddDocument(const Reader& uploader, std::string_view bytes,
                                    const DocumentOptions& options);
+  // AddDocument's clearance rule alone, to refuse a batch before it is queued.
+  static Status MayUpload(const Reader& uploader, const DocumentOptions& options);
   // The documents the reader may see, newest first.
   Result<std::vector<DocumentInfo>> ListDocuments(const Reader& reader,
                                                   const std::string& collection);
@@ -184,6 +196,12 @@ class Library {
   // Creates the tenant's index table if needed; returns its name.
   Result<std::string> IndexTable(const std::string& tenant_id);
   Result<std::vector<float>> Embed(std::string_view text);
+  // The newest document of `collection` the reader may see whose
+  // `condition` (on alias d, one `?` bound to `value`) holds: 0 or 1 rows.
+  Result<std::vector<store::Row>> VisibleDocument(const Reader& reader,
+                                                  const std::string& condition,
+                                                  const std::string& collection,
+                                                  const std::string& value);
   // chunk id -> similarity for the reader's visible chunks, best first.
   Result<std::vector<std::pair<int64_t, double>>> VectorSearch(const Reader& reader,
                                                                const SearchQuery& q, size_t n);

@@ -18,8 +18,9 @@ std::string LikeEscaped(const std::string& s) {
 }  // namespace
 
 std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params) {
+  // The operator's reader: every ACL group (a condition that always holds).
   std::string sql = "{tenant:" + alias + "} AND " + alias + ".classification_rank <= ? AND (" +
-                    alias + ".acl = ''";
+                    (r.every_group ? std::string("1 = 1") : alias + ".acl = ''");
   params.emplace_back(static_cast<int64_t>(r.clearance));
   for (size_t i = 0; i < r.groups.size() && i < 64; ++i) {
     sql += " OR " + alias + ".acl LIKE ? ESCAPE '\\'";

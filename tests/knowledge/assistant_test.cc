@@ -76,7 +76,7 @@ class AssistantTest : public ::testing::Test {
     o.source_name = name;
     o.classification = c;
     o.actor = "key:test";
-    ASSERT_TRUE(lib_->AddDocument("jpn", text, o).ok());
+    ASSERT_TRUE(lib_->AddDocument(OperatorReader("jpn"), text, o).ok());
   }
 
   std::filesystem::path dir_;

@@ -40,7 +40,7 @@ class LibraryTest : public ::testing::Test {
     o.classification = c;
     o.acl = std::move(acl);
     o.actor = "key:test";
-    auto d = lib_->AddDocument(tenant, text, o);
+    auto d = lib_->AddDocument(OperatorReader(tenant), text, o);
     EXPECT_TRUE(d.ok()) << d.status().ToString();
     return d.ok() ? *d : DocumentInfo{};
   }
@@ -184,6 +184,67 @@ TEST_F(LibraryTest, DuplicatesVersionsAndDeletion) {
   EXPECT_EQ(blobs_->Get("jpn", first.id).status().code(), StatusCode::kNotFound);
 }
 
+// The attacker: a TERHAD member uploading under the name, or with the bytes,
+// of a RAHSIA document (or one of a group they are not in) in the same
+// collection. Their upload must neither replace it nor learn anything of it.
+TEST_F(LibraryTest, UploadsNeverTouchOrRevealDocumentsTheUploaderCannotSee) {
+  const std::string secret_text = "Laporan risikan: operasi bermula 3 Mac di Pelabuhan Klang.";
+  const auto hidden = Add("jpn", "laporan.txt", secret_text, Classification::kRahsia);
+  const auto grouped =
+      Add("jpn", "gaji.txt", "Jadual gaji pegawai kanan.", Classification::kTerbuka, {"kewangan"});
+  const Reader terhad{"jpn", Classification::kTerhad, {}};
+  DocumentOptions o;
+  o.collection = "pekeliling";
+  o.classification = Classification::kTerhad;
+  o.actor = "user:terhad";
+  const auto upload = [&](const std::string& name, const std::string& text) {
+    o.source_name = name;
+    auto d = lib_->AddDocument(terhad, text, o);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? *d : DocumentInfo{};
+  };
+  for (const auto& [victim, name] : {std::pair{hidden, std::string("laporan.txt")},
+                                     std::pair{grouped, std::string("gaji.txt")}}) {
+    // The same name: a separate document, version 1, none of the hidden one's details.
+    const auto mine = upload(name, "Teks saya sendiri tentang " + name);
+    EXPECT_NE(mine.id, victim.id);
+    EXPECT_EQ(mine.version, 1);
+    EXPECT_FALSE(mine.duplicate);
+    EXPECT_EQ(mine.classification, Classification::kTerhad);
+    EXPECT_TRUE(mine.acl.empty());
+    // The same bytes: not matched against the hidden one either.
+    const auto copy =
+        upload("salinan-" + name,
+               name == "laporan.txt" ? secret_text : std::string("Jadual gaji pegawai kanan."));
+    EXPECT_FALSE(copy.duplicate);
+    EXPECT_NE(copy.id, victim.id);
+    EXPECT_EQ(copy.version, 1);
+  }
+  // The hidden documents are as they were.
+  const Reader rahsia{"jpn", Classification::kRahsia, {"kewangan"}};
+  EXPECT_EQ(*lib_->OriginalBytes(rahsia, hidden.id), secret_text);
+  auto still = lib_->GetDocument(rahsia, hidden.id);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->version, 1);
+  EXPECT_EQ(still->classification, Classification::kRahsia);
+  EXPECT_EQ(lib_->GetDocument(rahsia, grouped.id)->version, 1);
+  // Someone who sees a document still replaces it by name, and matches its bytes.
+  const auto memo = Add("jpn", "memo.txt", "Memo sulit pertama.", Classification::kRahsia);
+  o.source_name = "memo.txt";
+  o.classification = Classification::kRahsia;
+  auto next = lib_->AddDocument(rahsia, "Memo sulit kedua.", o);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->id, memo.id);
+  EXPECT_EQ(next->version, 2);
+  o.source_name = "lain.txt";
+  auto dup = lib_->AddDocument(rahsia, "Jadual gaji pegawai kanan.", o);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+  // Nothing above the uploader's clearance.
+  o.classification = Classification::kSulit;
+  EXPECT_EQ(lib_->AddDocument(terhad, "x", o).status().code(), StatusCode::kPermissionDenied);
+}
+
 TEST_F(LibraryTest, OriginalsAreEncryptedAtRestAndBoundToTheirTenant) {
   const auto d =
       Add("jpn", "pdf.pdf", testing::MakePdf({"Dokumen sulit JPN."}), Classification::kSulit);
@@ -210,12 +271,14 @@ TEST_F(LibraryTest, BadInputIsRefusedAndChangesNothing) {
   DocumentOptions o;
   o.collection = "nope";
   o.source_name = "a.txt";
-  EXPECT_EQ(lib_->AddDocument("jpn", "teks", o).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(lib_->AddDocument(OperatorReader("jpn"), "teks", o).status().code(),
+            StatusCode::kNotFound);
   o.collection = "pekeliling";
-  EXPECT_EQ(lib_->AddDocument("jpn", std::string("\x00\x01", 2), o).status().code(),
+  EXPECT_EQ(lib_->AddDocument(OperatorReader("jpn"), std::string("\x00\x01", 2), o).status().code(),
             StatusCode::kInvalidArgument);
   o.acl = {"two words"};
-  EXPECT_EQ(lib_->AddDocument("jpn", "teks", o).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(lib_->AddDocument(OperatorReader("jpn"), "teks", o).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_TRUE(db_->Query("SELECT 1 FROM kn_documents")->empty());
   EXPECT_EQ(lib_->CreateCollection("jpn", "pekeliling", "x", "").code(),
             StatusCode::kFailedPrecondition);
@@ -329,7 +392,9 @@ TEST_F(LibraryTest, AServingLibraryCatchesUpWithAnotherProcessesChanges) {
     DocumentOptions o;
     o.collection = "pekeliling";
     o.source_name = "second.txt";
-    ASSERT_TRUE(other->AddDocument("jpn", "putrajaya is the administrative centre", o).ok());
+    ASSERT_TRUE(
+        other->AddDocument(OperatorReader("jpn"), "putrajaya is the administrative centre", o)
+            .ok());
     ASSERT_TRUE(other->DeleteDocument(member, first.id).ok());
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
