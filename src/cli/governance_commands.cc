@@ -87,13 +87,7 @@ int Usage(const GlobalOptions& g, const GovernanceFlags& f) {
   if (!rows.ok()) return ReportError(rows.status());
   json j = json::array();
   for (const auto& r : *rows) {
-    json row = {{"requests", r.requests},
-                {"prompt_tokens", r.prompt_tokens},
-                {"completion_tokens", r.completion_tokens}};
-    if (q.by_day) row["day"] = r.day;
-    if (q.by_key) row["key"] = r.key_id;
-    if (q.by_model) row["model"] = r.model;
-    j.push_back(row);
+    j.push_back(gateway::UsageRowJson(r, q));
     if (!f.json) {
       std::string label = r.day;
       if (q.by_key) label += (label.empty() ? "" : "\t") + r.key_id;

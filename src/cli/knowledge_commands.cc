@@ -136,11 +136,9 @@ int Search(const GlobalOptions& g, const KnowledgeFlags& f) {
   if (!o.ok()) return ReportError(o.status());
   const auto mode = knowledge::ParseRetrieval(f.retrieval);
   if (!mode) return ReportError(InvalidArgument("--retrieval is hybrid, bm25 or vector"));
-  if (f.fusion != "relative" && f.fusion != "rrf")
-    return ReportError(InvalidArgument("--fusion is relative or rrf"));
-  auto hits = o->library->Search(*reader, {f.query, f.collection, f.top_k, *mode,
-                                           f.fusion == "rrf" ? knowledge::Fusion::kReciprocalRank
-                                                             : knowledge::Fusion::kRelativeScore});
+  const auto fusion = knowledge::ParseFusion(f.fusion);
+  if (!fusion) return ReportError(InvalidArgument("--fusion is relative or rrf"));
+  auto hits = o->library->Search(*reader, {f.query, f.collection, f.top_k, *mode, *fusion});
   if (!hits.ok()) return ReportError(hits.status());
   json j = json::array();
   for (const auto& h : *hits) {

@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/text_list.h"
 
 namespace daulat::gateway {
 namespace {
@@ -16,25 +17,39 @@ const std::vector<store::Migration> kMigrations = {
      "completion_tokens INTEGER NOT NULL, PRIMARY KEY (tenant_id, day, key_id, model));"},
 };
 
+bool IsDay(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+nlohmann::json UsageRowJson(const UsageRow& r, const UsageQuery& q) {
+  nlohmann::json j = {{"requests", r.requests},
+                      {"prompt_tokens", r.prompt_tokens},
+                      {"completion_tokens", r.completion_tokens},
+                      {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+  if (q.by_day) j["day"] = r.day;
+  if (q.by_key) j["key"] = r.key_id;
+  if (q.by_model) j["model"] = r.model;
+  return j;
+}
 
 Status ParseGroupBy(const std::string& text, UsageQuery& q) {
   q.by_day = q.by_key = q.by_model = false;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string::npos) comma = text.size();
-    const std::string part = text.substr(pos, comma - pos);
+  for (const auto& part : SplitList(text)) {
     if (part == "day") {
       q.by_day = true;
     } else if (part == "key") {
       q.by_key = true;
     } else if (part == "model") {
       q.by_model = true;
-    } else if (!part.empty()) {
+    } else {
       return InvalidArgument("group_by is a comma-separated list of day, key and model");
     }
-    pos = comma + 1;
   }
   return Status::Ok();
 }
@@ -131,6 +146,10 @@ void UsageMeter::Stop() {
 }
 
 Result<std::vector<UsageRow>> UsageMeter::Query(const std::string& tenant_id, const UsageQuery& q) {
+  for (const auto* day : {&q.from_day, &q.to_day}) {
+    if (!day->empty() && !IsDay(*day))
+      return InvalidArgument("'from' and 'to' are days as YYYY-MM-DD");
+  }
   DAULAT_RETURN_IF_ERROR(Flush());
   std::string group;
   std::vector<std::string> cols;

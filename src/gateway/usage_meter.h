@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -30,6 +31,10 @@ struct UsageQuery {
 // empty = one total). INVALID_ARGUMENT for anything else.
 Status ParseGroupBy(const std::string& text, UsageQuery& q);
 
+// One row as the API and `daulat usage --json` show it: the counts, and the
+// day, key and model it is grouped by.
+nlohmann::json UsageRowJson(const UsageRow& row, const UsageQuery& q);
+
 // metering: counts requests and tokens per tenant, UTC day, key and model.
 // Completed requests are summed in memory and written to the database once a
 // second by a background thread (one transaction per flush), so requests
@@ -52,6 +57,7 @@ class UsageMeter : public Stage {
   // (flushes first): the readiness assessment's evidence.
   Result<int64_t> RequestsInLastDays(const std::string& tenant_id, int days);
   // Usage of one tenant (flushes first, so the answer includes every finished request).
+  // INVALID_ARGUMENT when a day is not YYYY-MM-DD.
   Result<std::vector<UsageRow>> Query(const std::string& tenant_id, const UsageQuery& q);
 
  private:

@@ -12,11 +12,8 @@
 #include "http/openapi.h"
 
 namespace daulat::http {
-namespace {
 
 using nlohmann::json;
-
-}  // namespace
 
 ApiServer::ApiServer(const ApiServices& services)
     : services_(services), models_(*services.models), pipeline_(*services.pipeline) {}

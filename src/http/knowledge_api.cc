@@ -2,34 +2,17 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/clock.h"
 #include "common/sha256.h"
+#include "common/text_list.h"
 #include "http/openai_errors.h"
 #include "http/request_fields.h"
-#include "knowledge/grounded_answer.h"
 #include "knowledge/library_json.h"
 #include "server/multipart.h"
 
 namespace daulat::http {
-namespace {
 
 using nlohmann::json;
-
-std::vector<std::string> SplitList(std::string_view text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string_view::npos) comma = text.size();
-    std::string item(text.substr(pos, comma - pos));
-    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!item.empty()) out.push_back(item);
-    pos = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 knowledge::Reader ReaderOf(const ApiCall& call) {
   const auto& p = call.ctx.caller.principal;
@@ -82,12 +65,7 @@ void KnowledgeApi::ListCollections(const CallPtr& call) {
   auto list = s_.library->ListCollections(call->ctx.caller.principal.tenant_id);
   if (!list.ok()) return call->Fail(list.status());
   json data = json::array();
-  for (const auto& c : *list)
-    data.push_back({{"id", c.id},
-                    {"object", "collection"},
-                    {"name", c.name},
-                    {"description", c.description},
-                    {"created_at", c.created_at}});
+  for (const auto& c : *list) data.push_back(knowledge::ToJson(c));
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
 
@@ -103,10 +81,8 @@ void KnowledgeApi::CreateCollection(const CallPtr& call) {
                                                name.value_or(*id), description.value_or(""));
       !st.ok())
     return call->Fail(st);
-  call->ReplyJson(201, {{"id", *id},
-                        {"object", "collection"},
-                        {"name", name.value_or(*id)},
-                        {"description", description.value_or("")}});
+  call->ReplyJson(201, knowledge::ToJson(knowledge::CollectionInfo{
+                           *id, name.value_or(*id), description.value_or(""), UnixSeconds(), 0}));
 }
 
 void KnowledgeApi::Upload(const CallPtr& call) {
@@ -247,10 +223,9 @@ void KnowledgeApi::Search(const CallPtr& call) {
     q.retrieval = *mode;
   }
   if (fusion) {
-    if (*fusion != "relative" && *fusion != "rrf")
-      return call->Fail(InvalidArgument("'fusion' is \"relative\" or \"rrf\""), "fusion");
-    q.fusion =
-        *fusion == "rrf" ? knowledge::Fusion::kReciprocalRank : knowledge::Fusion::kRelativeScore;
+    const auto how = knowledge::ParseFusion(*fusion);
+    if (!how) return call->Fail(InvalidArgument("'fusion' is \"relative\" or \"rrf\""), "fusion");
+    q.fusion = *how;
   }
   call->ctx.audit_action = "search";
   boost::asio::post(blocking_, [this, call, q] {

@@ -15,14 +15,6 @@ json PolicyJson(const governance::Policy& p) {
   return json::parse(governance::PolicyToJson(p));
 }
 
-bool IsDay(const std::string& s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void ManagementApi::GetPolicy(const CallPtr& call) {
@@ -137,10 +129,6 @@ void ManagementApi::Usage(const CallPtr& call) {
   q.from_day = call->Query("from");
   q.to_day = call->Query("to");
   q.key_id = call->Query("key");
-  for (const auto* day : {&q.from_day, &q.to_day}) {
-    if (!day->empty() && !IsDay(*day))
-      return call->Fail(InvalidArgument("'from' and 'to' are days as YYYY-MM-DD"));
-  }
   const std::string group = call->Query("group_by");
   if (!group.empty()) {
     if (Status st = gateway::ParseGroupBy(group, q); !st.ok()) return call->Fail(st, "group_by");
@@ -160,16 +148,7 @@ void ManagementApi::Usage(const CallPtr& call) {
   auto rows = s_.usage->Query(tenant, q);
   if (!rows.ok()) return call->Fail(rows.status());
   json data = json::array();
-  for (const auto& r : *rows) {
-    json j = {{"requests", r.requests},
-              {"prompt_tokens", r.prompt_tokens},
-              {"completion_tokens", r.completion_tokens},
-              {"total_tokens", r.prompt_tokens + r.completion_tokens}};
-    if (q.by_day) j["day"] = r.day;
-    if (q.by_key) j["key"] = r.key_id;
-    if (q.by_model) j["model"] = r.model;
-    data.push_back(std::move(j));
-  }
+  for (const auto& r : *rows) data.push_back(gateway::UsageRowJson(r, q));
   call->ReplyJson(200, {{"object", "list"}, {"data", data}});
 }
 

@@ -77,6 +77,8 @@ enum class Fusion { kRelativeScore, kReciprocalRank };
 
 // "hybrid", "bm25", "vector" (also "auto").
 std::optional<Retrieval> ParseRetrieval(std::string_view name);
+// "relative" or "rrf".
+std::optional<Fusion> ParseFusion(std::string_view name);
 
 struct SearchQuery {
   std::string text;

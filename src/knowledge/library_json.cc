@@ -4,6 +4,14 @@
 
 namespace daulat::knowledge {
 
+nlohmann::json ToJson(const CollectionInfo& c) {
+  return {{"id", c.id},
+          {"object", "collection"},
+          {"name", c.name},
+          {"description", c.description},
+          {"created_at", c.created_at}};
+}
+
 nlohmann::json ToJson(const DocumentInfo& d) {
   return {{"id", d.id},
           {"object", "document"},

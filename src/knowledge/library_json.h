@@ -9,6 +9,8 @@
 namespace daulat::knowledge {
 
 // The JSON forms the API and the CLI print (docs/lumin.md).
+// Without the document count: it would count documents the reader may not see.
+nlohmann::json ToJson(const CollectionInfo& c);
 nlohmann::json ToJson(const DocumentInfo& d);
 nlohmann::json ToJson(const SearchHit& h);
 // An answer with its citations resolved against the sources it was given.

@@ -29,6 +29,12 @@ std::optional<Retrieval> ParseRetrieval(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<Fusion> ParseFusion(std::string_view name) {
+  if (name == "relative") return Fusion::kRelativeScore;
+  if (name == "rrf") return Fusion::kReciprocalRank;
+  return std::nullopt;
+}
+
 void Library::SetEmbedder(std::string model, EmbedFn embed,
                           std::function<size_t(std::string_view)> count_tokens) {
   embed_model_ = std::move(model);
