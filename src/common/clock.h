@@ -23,19 +23,27 @@ inline double UnixSecondsFractional() {
 
 // The one clock injected into everything that stamps, expires or counts per
 // day: identity (keys, sessions), policy versions, quotas, usage, the content
-// log. Production uses SystemClock(); tests a ManualClock that moves only
-// when told, so expiry, quotas and retention are tested without sleeping.
+// log, the audit log and the scheduler's request deadlines. Production uses
+// SystemClock(); tests a ManualClock that moves only when told, so expiry,
+// quotas, retention and deadlines are tested without sleeping.
 // Implementations are thread-safe.
 class Clock {
  public:
   virtual ~Clock() = default;
   virtual double Now() const = 0;  // unix seconds, fractional
+  // Seconds on a clock that never jumps back (the system's steady clock):
+  // what deadlines are measured on, so that setting the time moves none.
+  virtual double Monotonic() const = 0;
   int64_t Seconds() const { return static_cast<int64_t>(std::floor(Now())); }
 };
 
 class SystemClockImpl final : public Clock {
  public:
   double Now() const override { return UnixSecondsFractional(); }
+  double Monotonic() const override {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
 };
 // The system's wall clock; lives for the whole program.
 inline const Clock& SystemClock() {
@@ -47,6 +55,7 @@ class ManualClock final : public Clock {
  public:
   explicit ManualClock(double now) : now_(now) {}
   double Now() const override { return now_.load(); }
+  double Monotonic() const override { return now_.load(); }
   void Set(double now) { now_.store(now); }
   void Advance(double seconds) { now_.store(now_.load() + seconds); }
 

@@ -11,9 +11,9 @@
 namespace daulat::engine {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-double MsBetween(Clock::time_point a, Clock::time_point b) {
+double MsBetween(SteadyClock::time_point a, SteadyClock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
@@ -31,7 +31,8 @@ struct Scheduler::Pending {
   UpdateSink sink;
   std::shared_ptr<InferenceTicket> ticket;
   std::unique_ptr<Sampler> sampler;
-  Clock::time_point submitted;
+  SteadyClock::time_point submitted;
+  std::optional<double> deadline;  // on the scheduler's clock
 };
 
 struct Scheduler::Slot {
@@ -47,7 +48,7 @@ struct Scheduler::Slot {
   Token pending = 0;    // sampled, not yet decoded
   size_t in_batch = 0;  // tokens this slot put into the current batch
   int32_t logits_index = -1;
-  Clock::time_point admitted, first_token;
+  SteadyClock::time_point admitted, first_token;
 };
 
 Status SchedulerOptions::Validate() const {
@@ -62,7 +63,9 @@ Status SchedulerOptions::Validate() const {
 }
 
 Scheduler::Scheduler(std::shared_ptr<const Model> model, const SchedulerOptions& options)
-    : model_(std::move(model)), options_(options) {}
+    : model_(std::move(model)),
+      options_(options),
+      clock_(options.clock != nullptr ? *options.clock : SystemClock()) {}
 
 Result<std::unique_ptr<Scheduler>> Scheduler::Start(std::shared_ptr<const Model> model,
                                                     const SchedulerOptions& options) {
@@ -125,8 +128,10 @@ Result<std::shared_ptr<InferenceTicket>> Scheduler::Submit(InferenceRequest requ
       return ResourceExhausted("the request queue is full (" + std::to_string(options_.max_queue) +
                                " waiting)");
     }
+    std::optional<double> deadline;
+    if (request.timeout_seconds) deadline = clock_.Monotonic() + *request.timeout_seconds;
     queue_.push_back(Pending{std::move(request), std::move(sink), ticket,
-                             std::move(sampler).value(), Clock::now()});
+                             std::move(sampler).value(), SteadyClock::now(), deadline});
   }
   wake_.notify_one();
   return ticket;
@@ -164,7 +169,7 @@ void Scheduler::Finish(Slot& slot, Status status, FinishReason reason) {
   last.finished = true;
   last.status = std::move(status);
   last.finish_reason = reason;
-  const auto now = Clock::now();
+  const auto now = SteadyClock::now();
   if (slot.generating) slot.stats.generation_ms = MsBetween(slot.first_token, now);
   last.stats = slot.stats;
   {
@@ -179,7 +184,7 @@ void Scheduler::Finish(Slot& slot, Status status, FinishReason reason) {
   slot.active.reset();
   slot.stream.reset();
   slot.generating = false;
-  slot.last_used = ++clock_;
+  slot.last_used = ++lru_tick_;
 }
 
 Scheduler::Slot* Scheduler::PrepareSlot(const InferenceRequest& request, size_t& reuse) {
@@ -251,7 +256,7 @@ void Scheduler::Admit() {
       slot.stats = GenerationStats{};
       slot.stats.prompt_tokens = prompt.size();
       slot.stats.reused_prompt_tokens = reuse;
-      slot.admitted = Clock::now();
+      slot.admitted = SteadyClock::now();
       slot.stats.queued_ms = MsBetween(next.submitted, slot.admitted);
       slot.prefill_pos = reuse;
       slot.generating = false;
@@ -269,12 +274,11 @@ void Scheduler::Admit() {
 }
 
 bool Scheduler::Step() {
-  const auto now = Clock::now();
   for (auto& slot : slots_) {
     if (!slot.active) continue;
     if (slot.active->ticket->cancelled()) {
       Finish(slot, Status::Ok(), FinishReason::kCancelled);
-    } else if (slot.active->request.deadline && now > *slot.active->request.deadline) {
+    } else if (slot.active->deadline && clock_.Monotonic() > *slot.active->deadline) {
       Finish(slot, DeadlineExceeded("the request's deadline passed"), FinishReason::kCancelled);
     }
   }
@@ -344,7 +348,7 @@ bool Scheduler::Step() {
     Pending& p = *slot.active;
     if (!slot.generating) {
       slot.generating = true;
-      slot.first_token = Clock::now();
+      slot.first_token = SteadyClock::now();
       slot.stats.prompt_ms = MsBetween(slot.admitted, slot.first_token);
     }
     const auto sampled = p.sampler->Sample(ctx_, slot.logits_index);

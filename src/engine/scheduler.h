@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "engine/cancellation.h"
 #include "engine/cpu_threadpool.h"
@@ -31,6 +32,7 @@ struct SchedulerOptions {
       512;                // most tokens per forward pass (prefill chunks + one per generating slot)
   size_t max_queue = 64;  // requests waiting for a slot before Submit refuses
   int threads = 0;        // 0 = all hardware threads
+  const Clock* clock = nullptr;  // request timeouts run on it; null: SystemClock()
 
   Status Validate() const;
   // Longest prompt + answer one request may have: an equal share of the cells,
@@ -45,7 +47,9 @@ struct InferenceRequest {
   std::string partition;
   std::vector<Token> prompt;
   SamplingParams params;
-  std::optional<std::chrono::steady_clock::time_point> deadline;
+  // The longest the request may run from Submit (on the scheduler's clock);
+  // past it the request ends with DEADLINE_EXCEEDED.
+  std::optional<double> timeout_seconds;
 };
 
 // What the scheduler reports about a request, in order: zero or more text
@@ -126,6 +130,7 @@ class Scheduler {
 
   std::shared_ptr<const Model> model_;
   SchedulerOptions options_;
+  const Clock& clock_;
   std::unique_ptr<CpuThreadPool> threads_;
   llama_context* ctx_ = nullptr;
   std::unique_ptr<llama_batch> batch_;
@@ -138,7 +143,7 @@ class Scheduler {
   SchedulerStats stats_;       // GUARDED_BY(mu_)
 
   std::vector<Slot> slots_;  // owned by the loop thread
-  uint64_t clock_ = 0;       // loop thread: LRU ticks
+  uint64_t lru_tick_ = 0;    // loop thread: LRU ticks
   size_t next_prefill_ = 0;  // loop thread: round-robin start for prompt chunks
   std::thread loop_;
 };

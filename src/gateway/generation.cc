@@ -275,7 +275,7 @@ Generation::Started Generation::StartLocal(GenerationRequest r, GenerationCallba
   req.params = std::move(params);
   req.partition = ctx_.caller.partition;
   if (service_.options_.request_timeout.count() > 0)
-    req.deadline = std::chrono::steady_clock::now() + service_.options_.request_timeout;
+    req.timeout_seconds = std::chrono::duration<double>(service_.options_.request_timeout).count();
   call->callbacks = std::move(callbacks);
   const int64_t reserved = call->reserved;
   if (inbox) inbox->call = call;
