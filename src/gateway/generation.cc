@@ -74,7 +74,9 @@ void Generation::Call::Deliver(GenerationOutcome outcome) {
   for (const auto& [type, n] : guard->counts()) g.ctx_.pii_counts["output_" + type] += n;
   if (outcome.content_filtered)
     g.ctx_.decision_reason += "; answer stopped: " + guard_status.message();
-  g.ctx_.output_text = outcome.text;
+  // Every call's text, in order (the choices of an n > 1 request).
+  if (!g.ctx_.output_text.empty()) g.ctx_.output_text += "\n\n";
+  g.ctx_.output_text += outcome.text;
   for (const auto& c : outcome.tool_calls) g.ctx_.output_text += "\n" + c.arguments;
   {
     std::lock_guard lock(g.mu_);

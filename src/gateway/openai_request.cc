@@ -73,7 +73,7 @@ class Fields {
 };
 
 // Sampling fields shared by chat and text completions.
-void ParseSampling(const json& body, Fields& f, engine::SamplingParams& p) {
+void ParseSampling(const json& body, Fields& f, engine::SamplingParams& p, int32_t& n) {
   p.max_tokens = -1;
   f.Number("temperature", p.temperature);
   f.Number("top_p", p.top_p);
@@ -92,10 +92,7 @@ void ParseSampling(const json& body, Fields& f, engine::SamplingParams& p) {
       p.seed = static_cast<uint32_t>(body["seed"].get<int64_t>());
     }
   }
-  if (!f.error && f.Has("n")) {
-    if (!body["n"].is_number_integer() || body["n"].get<int64_t>() != 1)
-      f.error = Bad("n", "only n = 1 is supported");
-  }
+  f.Integer("n", n, 1, kMaxChoices);
   if (!f.error && f.Has("stop")) {
     const auto& stop = body["stop"];
     if (stop.is_string()) {
@@ -298,7 +295,7 @@ Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
       r.messages.push_back(std::move(msg));
     }
   }
-  if (!f.error) ParseSampling(body, f, r.params);
+  if (!f.error) ParseSampling(body, f, r.params, r.n);
   if (!f.error) ParseStreamOptions(body, f, r.stream, r.include_usage);
   if (!f.error && f.Has("response_format")) {
     const auto& rf = body["response_format"];
@@ -350,7 +347,7 @@ Parsed<CompletionRequest> ParseCompletion(const json& body) {
     }
   }
   if (!f.error && r.prompt.empty()) f.error = Bad("prompt", "'prompt' must not be empty");
-  if (!f.error) ParseSampling(body, f, r.params);
+  if (!f.error) ParseSampling(body, f, r.params, r.n);
   if (!f.error) ParseStreamOptions(body, f, r.stream, r.include_usage);
   f.Bool("echo", r.echo);
   out.error = f.error;

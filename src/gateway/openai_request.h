@@ -15,8 +15,12 @@ namespace daulat::gateway {
 // service takes. Here rather than in http so that every reader of such bodies
 // (the HTTP API, bulk jobs reading OpenAI batch files) validates them alike.
 // Parsing never throws: every problem is INVALID_ARGUMENT naming the parameter.
+// Choices one request may ask for (`n`): each is a model call of its own.
+inline constexpr int32_t kMaxChoices = 16;
+
 struct ChatCompletionRequest {
   std::string model;
+  int32_t n = 1;  // choices
   std::vector<engine::ChatMessage> messages;
   engine::SamplingParams params;
   bool stream = false;
@@ -28,6 +32,7 @@ struct ChatCompletionRequest {
 
 struct CompletionRequest {
   std::string model;
+  int32_t n = 1;  // choices
   std::string prompt;
   engine::SamplingParams params;
   bool stream = false;

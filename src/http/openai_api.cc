@@ -43,7 +43,7 @@ void ApiServer::Chat(const std::shared_ptr<Call>& call) {
   req.tools = std::move(r.tools);
   req.json_schema = std::move(r.json_schema);
   req.json_object = r.json_object;
-  RespondOpenAi(call, g, std::move(req), {true, r.stream, r.include_usage});
+  RespondOpenAi(call, g, std::move(req), {true, r.stream, r.include_usage, r.n});
 }
 
 void ApiServer::Completions(const std::shared_ptr<Call>& call) {
@@ -57,7 +57,7 @@ void ApiServer::Completions(const std::shared_ptr<Call>& call) {
   req.prompt = std::move(r.prompt);
   req.params = std::move(r.params);
   req.echo = r.echo;
-  RespondOpenAi(call, g, std::move(req), {false, r.stream, r.include_usage});
+  RespondOpenAi(call, g, std::move(req), {false, r.stream, r.include_usage, r.n});
 }
 
 void ApiServer::Embeddings(const std::shared_ptr<Call>& call) {

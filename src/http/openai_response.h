@@ -14,11 +14,14 @@ struct OpenAiResponseOptions {
   bool chat = true;  // chat.completion(.chunk), else text_completion
   bool stream = false;
   bool include_usage = false;
+  int n = 1;  // choices: model calls one after the other, each guarded alike
 };
 
-// Runs one model call of a begun generation and answers it the OpenAI way:
-// a stream of chunks (SSE) or one JSON body, with finish reasons stop,
-// length, tool_calls or content_filter. Failures before the model runs are
+// Runs the model calls of a begun generation (one per choice) and answers
+// them the OpenAI way: a stream of chunks (SSE, each choice's chunks under its
+// index, one after the other) or one JSON body, with finish reasons stop,
+// length, tool_calls or content_filter. Usage counts the prompt once and
+// every choice's completion. Failures before the model runs are
 // plain HTTP errors; a client that leaves cancels the call; a server that
 // stops ends streams with an error event and whole answers with 503. The
 // call's audit record is written before the final bytes ([DONE]) go out.

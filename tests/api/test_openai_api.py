@@ -31,6 +31,24 @@ def test_chat_answers_in_english_and_malay(client):
     assert u.total_tokens == u.prompt_tokens + u.completion_tokens
 
 
+def test_n_choices_each_answer_and_usage_counts_the_prompt_once(client):
+    args = dict(model=MODEL, messages=QUESTION_MS, seed=7, temperature=0, max_tokens=12)
+    one = client.chat.completions.create(**args)
+    three = client.chat.completions.create(n=3, **args)
+    assert [c.index for c in three.choices] == [0, 1, 2]
+    assert all(c.message.content and c.finish_reason in ("stop", "length") for c in three.choices)
+    assert all(c.message.content == one.choices[0].message.content for c in three.choices)  # greedy: alike
+    assert three.usage.prompt_tokens == one.usage.prompt_tokens
+    assert three.usage.completion_tokens >= 3
+    chunks = list(client.chat.completions.create(n=3, stream=True, stream_options={"include_usage": True}, **args))
+    for c in three.choices:
+        streamed = "".join(k.choices[0].delta.content or "" for k in chunks if k.choices and k.choices[0].index == c.index)
+        assert streamed == c.message.content
+    assert chunks[-1].usage.completion_tokens == three.usage.completion_tokens
+    text = client.completions.create(model=MODEL, prompt="Kuala Lumpur ialah", max_tokens=5, n=2, seed=3)
+    assert [c.index for c in text.choices] == [0, 1] and all(c.text for c in text.choices)
+
+
 def test_stream_joins_to_the_non_stream_answer(client):
     args = dict(model=MODEL, messages=QUESTION_MS, temperature=0, seed=42, max_tokens=40)
     whole = client.chat.completions.create(**args)
@@ -124,7 +142,7 @@ def test_malformed_json_is_400(base_url):
 
 @pytest.mark.parametrize("field,value", [
     ("temperature", "hot"), ("temperature", 7), ("max_tokens", -5), ("max_tokens", 1.5), ("messages", "hi"),
-    ("messages", []), ("stop", 5), ("stream", "yes"), ("n", 2), ("response_format", {"type": "xml"}),
+    ("messages", []), ("stop", 5), ("stream", "yes"), ("n", 0), ("n", 17), ("response_format", {"type": "xml"}),
     ("top_p", 0), ("seed", "abc"),
 ])
 def test_wrong_types_and_ranges_are_400(client, field, value):
