@@ -186,7 +186,8 @@ int main(int argc, char** argv) {
   go.quotas = &quotas;
   gateway::GenerationService service(std::move(go));
   std::vector<std::unique_ptr<gateway::Stage>> stages;
-  stages.push_back(std::make_unique<gateway::KeyAuthenticator>(*ids, false));
+  stages.push_back(
+      std::make_unique<gateway::KeyAuthenticator>(*ids, gateway::AnonymousAccess::kNone));
   stages.push_back(std::make_unique<gateway::Authoriser>());
   stages.push_back(std::make_unique<gateway::AuditStage>(writer));
   stages.push_back(std::make_unique<gateway::UsageLogger>());

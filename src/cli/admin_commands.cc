@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/clock.h"
+#include "identity/identity_json.h"
 
 namespace daulat::cli {
 namespace {
@@ -84,11 +85,7 @@ int Tenants(const GlobalOptions& g, const std::string& action, const AdminFlags&
     json j = json::array();
     std::string text;
     for (const auto& t : *list) {
-      j.push_back({{"id", t.id},
-                   {"name", t.name},
-                   {"created_at", t.created_at},
-                   {"requests_per_minute", t.limits.requests_per_minute},
-                   {"tokens_per_day", t.limits.tokens_per_day}});
+      j.push_back(identity::ToJson(t));
       text += t.id + "\t" + t.name + "\t" + Date(t.created_at) + "\n";
     }
     Print(f, j, text);
@@ -137,10 +134,7 @@ int Users(const GlobalOptions& g, const std::string& action, const AdminFlags& f
     json j = json::array();
     std::string text;
     for (const auto& u : *list) {
-      j.push_back({{"username", u.username},
-                   {"role", identity::RoleName(u.role)},
-                   {"clearance", ClassificationName(u.clearance)},
-                   {"disabled", u.disabled}});
+      j.push_back(identity::ToJson(u));
       text += u.username + "\t" + std::string(identity::RoleName(u.role)) + "\t" +
               std::string(ClassificationName(u.clearance)) + (u.disabled ? "\tdisabled" : "") +
               "\n";
@@ -202,14 +196,7 @@ int Keys(const GlobalOptions& g, const std::string& action, const AdminFlags& f)
     json j = json::array();
     std::string text;
     for (const auto& k : *list) {
-      j.push_back({{"id", k.id},
-                   {"prefix", k.prefix},
-                   {"name", k.name},
-                   {"role", identity::RoleName(k.role)},
-                   {"clearance", ClassificationName(k.clearance)},
-                   {"scopes", k.scopes},
-                   {"revoked", k.revoked_at.has_value()},
-                   {"expires_at", k.expires_at ? json(*k.expires_at) : json(nullptr)}});
+      j.push_back(identity::ToJson(k));
       text += k.id + "\t" + k.prefix + "\t" + k.name + "\t" +
               std::string(identity::RoleName(k.role)) + "\t" +
               std::string(ClassificationName(k.clearance)) + (k.revoked_at ? "\trevoked" : "") +

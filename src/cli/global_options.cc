@@ -17,6 +17,7 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kDataLoss: return kExitIntegrity;
     case StatusCode::kDeadlineExceeded:
     case StatusCode::kFailedPrecondition:
+    case StatusCode::kAlreadyExists:
     case StatusCode::kUnavailable:
     case StatusCode::kResourceExhausted: return kExitUnavailable;
     case StatusCode::kCancelled: return kExitInterrupted;

@@ -107,7 +107,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   const gateway::RemoteBackends remote(egress, c.backends);
   // The request chain, in order (DESIGN.md): OnComplete runs in reverse, so
   // metering and audit see the finished request.
-  const bool anonymous = c.anonymous;
+  const auto anonymous = c.anonymous;
   std::vector<std::unique_ptr<gateway::Stage>> stages;
   stages.push_back(std::make_unique<gateway::KeyAuthenticator>(**ids, anonymous));
   stages.push_back(std::make_unique<gateway::Authoriser>());
@@ -170,7 +170,12 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // The one line scripts wait for (port 0 picks a free port).
   std::printf("daulat listening on %s://%s:%u (models: %s; auth: %s)\n",
               c.tls_certificate.empty() ? "http" : "https", c.http.host.c_str(), (*api)->port(),
-              names.c_str(), anonymous ? "API keys; anonymous allowed" : "API keys");
+              names.c_str(),
+              anonymous == gateway::AnonymousAccess::kLocalClients
+                  ? "API keys; anonymous /v1 from local clients"
+              : anonymous == gateway::AnonymousAccess::kBehindProxy
+                  ? "API keys; anonymous /v1 (a proxy authenticates)"
+                  : "API keys");
   std::fflush(stdout);
 
   int sig = 0;

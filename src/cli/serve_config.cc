@@ -222,8 +222,11 @@ Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) 
   if (ec) return InvalidArgument("host '" + c.http.host + "' is not an IP address");
   // Anonymous callers: only with no static key, and only on loopback (unless
   // something in front authenticates). Everywhere else every request needs a key.
-  c.anonymous = c.api_key.empty() &&
-                ((address.is_loopback() && c.anonymous_on_loopback) || c.allow_unauthenticated);
+  c.anonymous = !c.api_key.empty()        ? gateway::AnonymousAccess::kNone
+                : c.allow_unauthenticated ? gateway::AnonymousAccess::kBehindProxy
+                : address.is_loopback() && c.anonymous_on_loopback
+                    ? gateway::AnonymousAccess::kLocalClients
+                    : gateway::AnonymousAccess::kNone;
   if (c.models.empty()) {
     const auto listing = registry.List();
     if (listing.models.empty()) {

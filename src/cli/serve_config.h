@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "engine/model_registry.h"
 #include "gateway/model_host.h"
+#include "gateway/stages.h"
 #include "governance/egress_guard.h"
 #include "server/http_server.h"
 
@@ -19,8 +20,8 @@ struct ServeConfig {
   std::string api_key;                 // [server] api_key / DAULAT_API_KEY
   bool allow_unauthenticated = false;  // anonymous callers beyond loopback (a proxy authenticates)
   bool anonymous_on_loopback = true;   // anonymous TERBUKA members on loopback without api_key
-  bool anonymous = false;              // computed by FinishServeConfig
-  std::chrono::seconds session_ttl{12 * 3600};  // console sign-in sessions
+  gateway::AnonymousAccess anonymous = gateway::AnonymousAccess::kNone;  // by FinishServeConfig
+  std::chrono::seconds session_ttl{12 * 3600};                           // console sign-in sessions
   std::chrono::seconds shutdown_grace{30};
   std::string tls_certificate, tls_private_key;
   std::vector<gateway::ModelServeConfig> models;          // empty: every installed model, defaults

@@ -18,6 +18,7 @@ enum class StatusCode {
   kNotFound,            // a named thing (model, file) does not exist
   kDataLoss,            // stored data is corrupt or fails its checksum
   kFailedPrecondition,  // the system is not in a state to do this (e.g. not bootstrapped)
+  kAlreadyExists,       // what the caller tried to create exists (HTTP 409)
   kResourceExhausted,   // a limit was hit (context window, queue, quota)
   kCancelled,           // the caller asked to stop
   kDeadlineExceeded,    // the caller's time limit passed before the work finished
@@ -60,6 +61,9 @@ inline Status NotFound(std::string m) {
 }
 inline Status DataLoss(std::string m) {
   return {StatusCode::kDataLoss, std::move(m)};
+}
+inline Status AlreadyExists(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
 }
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};

@@ -40,6 +40,9 @@ struct RequestContext {
   std::string route;          // "/v1/chat/completions"
   std::string authorization;  // raw header value
   Permission permission = Permission::kInfer;
+  // A client on this machine: loopback peer, a Host header naming loopback,
+  // and no Origin but a loopback one (not a web page from elsewhere).
+  bool from_local_client = false;
   Caller caller;
 
   // Set by the handler (the level a /v1 request declares) and by the

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
 #include "gateway/generation_call.h"
 
 namespace daulat::gateway {
@@ -84,7 +85,8 @@ size_t CountAt(const json& object, const char* key) {
 Status ReadAnswer(const std::string& backend, const RemoteReply& reply, bool chat,
                   std::string* text, std::vector<ToolCall>* calls, engine::FinishReason* finish,
                   engine::GenerationStats* stats) {
-  const json answer = json::parse(reply.body, nullptr, false);
+  const json answer = JsonNestedDeeperThan(reply.body) ? json(json::value_t::discarded)
+                                                       : json::parse(reply.body, nullptr, false);
   if (reply.status != 200 || answer.is_discarded() || !answer.is_object())
     return Unavailable("backend '" + backend + "' answered HTTP " + std::to_string(reply.status) +
                        (reply.status == 200 ? " without a JSON object" : ""));

@@ -23,10 +23,15 @@ std::string DefaultAction(const RequestContext& ctx) {
 
 }  // namespace
 
+bool KeyAuthenticator::AnonymousAllowed(const RequestContext& ctx) const {
+  if (anonymous_ == AnonymousAccess::kNone || ctx.route.rfind("/v1/", 0) != 0) return false;
+  return anonymous_ == AnonymousAccess::kBehindProxy || ctx.from_local_client;
+}
+
 Status KeyAuthenticator::OnRequest(RequestContext& ctx) {
   const std::string& h = ctx.authorization;
   if (h.empty()) {
-    if (allow_anonymous_ || ctx.permission == Permission::kPublic) {
+    if (AnonymousAllowed(ctx) || ctx.permission == Permission::kPublic) {
       ctx.caller = AnonymousCaller();
       return Status::Ok();
     }
@@ -41,7 +46,8 @@ Status KeyAuthenticator::OnRequest(RequestContext& ctx) {
     // on ("unused", "sk-no-key") is anonymous too; a daulat-shaped credential
     // that fails is still refused, so a mistyped key shows.
     const bool daulat_shaped = secret.rfind("dlt_", 0) == 0 || secret.rfind("dls_", 0) == 0;
-    if (p.status().code() == StatusCode::kUnauthenticated && allow_anonymous_ && !daulat_shaped) {
+    if (p.status().code() == StatusCode::kUnauthenticated && AnonymousAllowed(ctx) &&
+        !daulat_shaped) {
       ctx.caller = AnonymousCaller();
       return Status::Ok();
     }

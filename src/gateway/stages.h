@@ -9,20 +9,30 @@
 
 namespace daulat::gateway {
 
+// Who may call without a key: nobody; local clients of a loopback server
+// with no static key (the quick start's curl); or anyone, where a proxy in
+// front authenticates (allow_unauthenticated).
+enum class AnonymousAccess { kNone, kLocalClients, kBehindProxy };
+
 // authenticate: "Authorization: Bearer <API key or session token>" checked
-// against the identity store. With `allow_anonymous` (loopback, no key
-// configured) a request without the header is an anonymous TERBUKA member.
+// against the identity store. A request without a key (or with the
+// placeholder OpenAI SDKs send) is an anonymous TERBUKA member only on /v1,
+// and with kLocalClients only from a local client (ctx.from_local_client:
+// loopback peer, loopback Host, no foreign Origin), so a web page open in
+// the operator's browser, DNS rebinding included, gets nothing. Never on /api.
 // Keys are never logged; every failure reads the same.
 class KeyAuthenticator : public Stage {
  public:
-  KeyAuthenticator(identity::IdentityStore& ids, bool allow_anonymous)
-      : ids_(ids), allow_anonymous_(allow_anonymous) {}
+  KeyAuthenticator(identity::IdentityStore& ids, AnonymousAccess anonymous)
+      : ids_(ids), anonymous_(anonymous) {}
   std::string_view name() const override { return "authenticate"; }
   Status OnRequest(RequestContext& ctx) override;
 
  private:
+  bool AnonymousAllowed(const RequestContext& ctx) const;
+
   identity::IdentityStore& ids_;
-  bool allow_anonymous_;
+  AnonymousAccess anonymous_;
 };
 
 // authorise: the caller's role must allow the request's permission, and a key

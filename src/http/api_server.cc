@@ -3,6 +3,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
 #include "common/random_id.h"
 #include "http/assessment_api.h"
 #include "http/console_assets.h"
@@ -10,6 +11,7 @@
 #include "http/management_api.h"
 #include "http/openai_errors.h"
 #include "http/openapi.h"
+#include "server/local_client.h"
 
 namespace daulat::http {
 
@@ -151,6 +153,7 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
                            ErrorBody(InvalidArgument("method not allowed on " + call->ctx.route)));
   }
   call->ctx.permission = route->permission;
+  call->ctx.from_local_client = server::FromLocalClient(req, *call->responder);
   if (const auto auth = req.find(bhttp::field::authorization); auth != req.end())
     call->ctx.authorization = std::string(auth->value());
   if (const auto c = req.find("X-Daulat-Classification"); c != req.end())
@@ -165,15 +168,18 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
     // No body at all is null on /api (endpoints whose fields are all optional
     // accept it; the others say a JSON object is needed); anything else must parse.
     const bool optional_body = route->permission != gateway::Permission::kInfer;
-    call->body = req.body().empty() && optional_body
+    body_ok = !JsonNestedDeeperThan(req.body());  // before anything recurses into it
+    call->body = !body_ok || (req.body().empty() && optional_body)
                      ? json(nullptr)
                      : json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
-    body_ok = !call->body.is_discarded();
+    body_ok = body_ok && !call->body.is_discarded();
   }
   // Authentication comes before any complaint about the body, so callers
   // without a key learn nothing from error messages.
   if (Status st = pipeline_.Admit(call->ctx); !st.ok()) return call->Fail(st);
-  if (!body_ok) return call->Fail(InvalidArgument("the request body is not valid JSON"));
+  if (!body_ok)
+    return call->Fail(InvalidArgument("the request body is not valid JSON, or nests deeper than " +
+                                      std::to_string(kMaxJsonDepth) + " levels"));
   route->handler(call);
 }
 

@@ -89,7 +89,6 @@ class ApiServer {
   // The registry for people: each model's manifest, model card and where it runs.
   void ModelRegistry(const std::shared_ptr<Call>& call);
   std::string Metrics() const;
-  std::vector<nlohmann::json> RemoteModelCards() const;
   void BuildRoutes();
 
   ApiServices services_;

@@ -8,44 +8,13 @@
 #include "http/openai_errors.h"
 #include "http/request_fields.h"
 #include "identity/administration.h"
+#include "identity/identity_json.h"
 
 namespace daulat::http {
 namespace {
 
 using identity::Role;
 using nlohmann::json;
-
-json KeyJson(const identity::ApiKeyInfo& k) {
-  return {{"id", k.id},
-          {"prefix", k.prefix},
-          {"name", k.name},
-          {"role", identity::RoleName(k.role)},
-          {"clearance", ClassificationName(k.clearance)},
-          {"scopes", k.scopes},
-          {"groups", k.groups},
-          {"created_at", k.created_at},
-          {"expires_at", k.expires_at ? json(*k.expires_at) : json(nullptr)},
-          {"revoked_at", k.revoked_at ? json(*k.revoked_at) : json(nullptr)},
-          {"requests_per_minute", k.limits.requests_per_minute},
-          {"tokens_per_day", k.limits.tokens_per_day}};
-}
-
-json UserJson(const identity::UserInfo& u) {
-  return {{"username", u.username},
-          {"role", identity::RoleName(u.role)},
-          {"clearance", ClassificationName(u.clearance)},
-          {"groups", u.groups},
-          {"created_at", u.created_at},
-          {"disabled", u.disabled}};
-}
-
-json TenantJson(const identity::TenantInfo& t) {
-  return {{"id", t.id},
-          {"name", t.name},
-          {"created_at", t.created_at},
-          {"requests_per_minute", t.limits.requests_per_minute},
-          {"tokens_per_day", t.limits.tokens_per_day}};
-}
 
 json List(json data) {
   return {{"object", "list"}, {"data", std::move(data)}};
@@ -143,7 +112,7 @@ void ManagementApi::ListTenants(const CallPtr& call) {
   auto tenants = s_.identity->ListTenants();
   if (!tenants.ok()) return call->Fail(tenants.status());
   json data = json::array();
-  for (const auto& t : *tenants) data.push_back(TenantJson(t));
+  for (const auto& t : *tenants) data.push_back(identity::ToJson(t));
   call->ReplyJson(200, List(data));
 }
 
@@ -167,7 +136,7 @@ void ManagementApi::CreateTenant(const CallPtr& call) {
   if (!key.ok()) return call->Fail(key.status());
   auto t = s_.identity->GetTenant(*id);
   if (!t.ok()) return call->Fail(t.status());
-  json out = TenantJson(*t);
+  json out = identity::ToJson(*t);
   out["owner_key"] = {{"id", key->id}, {"prefix", key->prefix}, {"key", key->secret}};
   call->ReplyJson(201, out);
 }
@@ -187,7 +156,7 @@ void ManagementApi::UpdateTenant(const CallPtr& call) {
   if (tpd) limits.tokens_per_day = *tpd;
   if (Status st = s_.identity->SetTenantLimits(id, limits); !st.ok()) return call->Fail(st);
   t->limits = limits;
-  call->ReplyJson(200, TenantJson(*t));
+  call->ReplyJson(200, identity::ToJson(*t));
 }
 
 void ManagementApi::ListUsers(const CallPtr& call) {
@@ -195,7 +164,7 @@ void ManagementApi::ListUsers(const CallPtr& call) {
   auto users = s_.identity->ListUsers(call->ctx.caller.principal.tenant_id);
   if (!users.ok()) return call->Fail(users.status());
   json data = json::array();
-  for (const auto& u : *users) data.push_back(UserJson(u));
+  for (const auto& u : *users) data.push_back(identity::ToJson(u));
   call->ReplyJson(200, List(data));
 }
 
@@ -216,7 +185,7 @@ void ManagementApi::CreateUser(const CallPtr& call) {
     auto created =
         identity::Administration(*s_.identity).CreateUser(call->ctx.caller.principal, user);
     if (!created.ok()) return call->Fail(created.status());
-    call->ReplyJson(201, UserJson(*created));
+    call->ReplyJson(201, identity::ToJson(*created));
   });
 }
 
@@ -236,7 +205,7 @@ void ManagementApi::UpdateUser(const CallPtr& call) {
     auto after =
         identity::Administration(*s_.identity).UpdateUser(call->ctx.caller.principal, username, u);
     if (!after.ok()) return call->Fail(after.status());
-    call->ReplyJson(200, UserJson(*after));
+    call->ReplyJson(200, identity::ToJson(*after));
   });
 }
 
@@ -245,7 +214,7 @@ void ManagementApi::ListKeys(const CallPtr& call) {
   auto keys = s_.identity->ListApiKeys(call->ctx.caller.principal.tenant_id);
   if (!keys.ok()) return call->Fail(keys.status());
   json data = json::array();
-  for (const auto& k : *keys) data.push_back(KeyJson(k));
+  for (const auto& k : *keys) data.push_back(identity::ToJson(k));
   call->ReplyJson(200, List(data));
 }
 
@@ -272,23 +241,23 @@ void ManagementApi::CreateKey(const CallPtr& call) {
     return call->Fail(created.status(),
                       created.status().code() == StatusCode::kInvalidArgument ? "scopes" : "");
   call->ctx.resource = "key:" + created->info.id;
-  json out = KeyJson(created->info);
+  json out = identity::ToJson(created->info);
   out["key"] = created->key.secret;  // the only time it is shown
   call->ReplyJson(201, out);
 }
 
 void ManagementApi::UpdateKey(const CallPtr& call) {
   RequestFields f(call->body, {"requests_per_minute", "tokens_per_day"});
-  const identity::Limits limits{f.Int("requests_per_minute", 0, 1'000'000).value_or(0),
-                                f.Int("tokens_per_day", 0, int64_t{1} << 50).value_or(0)};
+  const auto rpm = f.Int("requests_per_minute", 0, 1'000'000);
+  const auto tpd = f.Int("tokens_per_day", 0, int64_t{1} << 50);
   if (!f.status().ok()) return call->Fail(f.status());
   const std::string& id = call->params.at(0);
   call->ctx.audit_action = "key_updated";
   call->ctx.resource = "key:" + id;
   auto key = identity::Administration(*s_.identity)
-                 .SetApiKeyLimits(call->ctx.caller.principal, id, limits);
+                 .SetApiKeyLimits(call->ctx.caller.principal, id, rpm, tpd);
   if (!key.ok()) return call->Fail(key.status());
-  call->ReplyJson(200, KeyJson(*key));
+  call->ReplyJson(200, identity::ToJson(*key));
 }
 
 void ManagementApi::RevokeKey(const CallPtr& call) {

@@ -9,6 +9,7 @@ HttpError ErrorFor(const Status& st) {
     case StatusCode::kPermissionDenied: return {403, "permission_error", nullptr};
     case StatusCode::kNotFound: return {404, "invalid_request_error", "model_not_found"};
     case StatusCode::kResourceExhausted: return {429, "rate_limit_error", "queue_full"};
+    case StatusCode::kAlreadyExists: return {409, "invalid_request_error", "already_exists"};
     case StatusCode::kDeadlineExceeded: return {504, "timeout_error", nullptr};
     case StatusCode::kUnavailable:
     case StatusCode::kFailedPrecondition: return {503, "server_error", nullptr};

@@ -145,10 +145,15 @@ Result<CreatedApiKey> Administration::CreateApiKey(const Principal& actor,
 }
 
 Result<ApiKeyInfo> Administration::SetApiKeyLimits(const Principal& actor,
-                                                   const std::string& key_id, Limits limits) {
+                                                   const std::string& key_id,
+                                                   std::optional<int64_t> requests_per_minute,
+                                                   std::optional<int64_t> tokens_per_day) {
   auto target = FindKey(actor.tenant_id, key_id);
   if (!target.ok()) return target.status();
   DAULAT_RETURN_IF_ERROR(MayActOn(actor, target->role, target->clearance, "the API key " + key_id));
+  Limits limits = target->limits;
+  if (requests_per_minute) limits.requests_per_minute = *requests_per_minute;
+  if (tokens_per_day) limits.tokens_per_day = *tokens_per_day;
   DAULAT_RETURN_IF_ERROR(store_.SetApiKeyLimits(actor.tenant_id, key_id, limits));
   return FindKey(actor.tenant_id, key_id);
 }

@@ -42,8 +42,10 @@ class Administration {
   Result<UserInfo> UpdateUser(const Principal& actor, const std::string& username,
                               const UserUpdate& update);
   Result<CreatedApiKey> CreateApiKey(const Principal& actor, const ApiKeyOptions& options);
+  // Changes the quotas given; the others stay as they are (0 = unlimited).
   Result<ApiKeyInfo> SetApiKeyLimits(const Principal& actor, const std::string& key_id,
-                                     Limits limits);
+                                     std::optional<int64_t> requests_per_minute,
+                                     std::optional<int64_t> tokens_per_day);
   Status RevokeApiKey(const Principal& actor, const std::string& key_id);
 
  private:

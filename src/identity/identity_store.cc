@@ -106,7 +106,7 @@ Status IdentityStore::CreateTenant(const std::string& id, const std::string& nam
   Status st = db_.Execute("INSERT INTO tenants (tenant_id, name, created_at) VALUES (?, ?, ?)",
                           {id, name, clock_.Seconds()});
   if (st.code() == StatusCode::kFailedPrecondition)
-    return FailedPrecondition("the tenant '" + id + "' already exists");
+    return AlreadyExists("the tenant '" + id + "' already exists");
   return st;
 }
 
@@ -157,7 +157,7 @@ Status IdentityStore::CreateUser(const std::string& tenant_id, const std::string
                    {username, *hash, std::string(RoleName(role)),
                     std::string(ClassificationName(clearance)), clock_.Seconds()});
   if (st.code() == StatusCode::kFailedPrecondition)
-    return FailedPrecondition("the user '" + username + "' already exists");
+    return AlreadyExists("the user '" + username + "' already exists");
   return st;
 }
 

@@ -153,7 +153,7 @@ Status Library::CreateCollection(const std::string& tenant_id, const std::string
   Status st = scope.Insert("kn_collections", {"collection_id", "name", "description", "created_at"},
                            {id, name, description, UnixSeconds()});
   if (st.code() == StatusCode::kFailedPrecondition)
-    return FailedPrecondition("the collection '" + id + "' already exists");
+    return AlreadyExists("the collection '" + id + "' already exists");
   return st;
 }
 

@@ -60,6 +60,7 @@ class ConnectionBase {
   virtual bool keep_alive() const = 0;
   virtual net::any_io_executor executor() = 0;
   virtual void CloseIfIdle() = 0;  // any thread
+  virtual bool peer_is_loopback() const = 0;
 };
 
 // One connection over `Stream` (beast::tcp_stream, or an ssl_stream over
@@ -71,7 +72,10 @@ class Connection final : public ConnectionBase,
 
  public:
   Connection(HttpServer& server, tcp::socket socket)
-      : server_(server), stream_(MakeStream(server, std::move(socket))) {}
+      : server_(server),
+        peer_is_loopback_(IsLoopbackPeer(socket)),
+        stream_(MakeStream(server, std::move(socket))) {}
+  bool peer_is_loopback() const override { return peer_is_loopback_; }
   ~Connection() override { --server_.connections_; }
 
   void Start() {
@@ -293,7 +297,19 @@ class Connection final : public ConnectionBase,
   std::shared_ptr<Responder> MakeResponder();
   friend class ConnectionResponder;
 
+  static bool IsLoopbackPeer(const tcp::socket& socket) {
+    beast::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return false;
+    const auto a = peer.address();
+    // An IPv4 peer on a dual-stack socket arrives as ::ffff:127.x.y.z.
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+      return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).is_loopback();
+    return a.is_loopback();
+  }
+
   HttpServer& server_;
+  const bool peer_is_loopback_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -357,6 +373,7 @@ class ConnectionResponder : public Responder,
     });
   }
   bool disconnected() const override { return gone_->load(); }
+  bool peer_is_loopback() const override { return conn_->peer_is_loopback(); }
 
   void Watch() {
     OnDisconnect([gone = gone_] { gone->store(true); });

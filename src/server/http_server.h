@@ -41,6 +41,8 @@ class Responder {
   // `fn` runs once if the client disconnects before the response is complete.
   virtual void OnDisconnect(std::function<void()> fn) = 0;
   virtual bool disconnected() const = 0;
+  // The client connected from a loopback address (127.0.0.0/8, ::1).
+  virtual bool peer_is_loopback() const = 0;
 };
 
 using Handler = std::function<void(Request&, std::shared_ptr<Responder>)>;

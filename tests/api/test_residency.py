@@ -6,6 +6,7 @@ SG, not in the allow-list). It echoes what it received, so the test sees
 exactly what left daulat.
 """
 import json
+import os
 import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -125,3 +126,18 @@ def test_remote_models_are_listed_with_their_jurisdiction(residency):
     cards = {m["id"]: m for m in r.json()["data"]}
     assert cards["remote-my"]["jurisdiction"] == "MY" and cards["remote-my"]["max_classification"] == "TERHAD"
     assert cards["remote-sg"]["jurisdiction"] == "SG"
+
+
+def test_backend_addresses_are_shown_to_admins_only(residency):
+    base = residency["base"]
+    owner = http("GET", base + "/api/v1/models/remote-my", headers={"Authorization": f"Bearer {API_KEY}"})
+    assert owner.status_code == 200 and owner.json()["runs_on"].startswith("http://127.0.0.1:")
+    t = http("POST", base + "/api/v1/tenants", {"id": "res-" + os.urandom(3).hex(), "name": "R"},
+             {"Authorization": f"Bearer {API_KEY}"}).json()["owner_key"]["key"]
+    member = http("POST", base + "/api/v1/keys", {"name": "m", "role": "member"},
+                  {"Authorization": f"Bearer {t}"}).json()["key"]
+    seen = http("GET", base + "/api/v1/models", headers={"Authorization": f"Bearer {member}"})
+    assert seen.status_code == 200
+    assert "127.0.0.1" not in seen.text
+    remote = [m for m in seen.json()["data"] if m["id"] == "remote-my"][0]
+    assert remote["runs_on"] == "backend " + remote["backend"] and remote["jurisdiction"] == "MY"

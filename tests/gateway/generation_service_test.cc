@@ -72,7 +72,7 @@ class GenerationServiceTest : public ::testing::Test {
     ctx.permission = Permission::kInfer;
     ctx.authorization = "Bearer " + key;
     ctx.declared_classification = declared;
-    KeyAuthenticator auth(*ids_, false);
+    KeyAuthenticator auth(*ids_, AnonymousAccess::kNone);
     EXPECT_TRUE(auth.OnRequest(ctx).ok());
     return ctx;
   }

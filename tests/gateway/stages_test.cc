@@ -42,7 +42,7 @@ class StagesTest : public ::testing::Test {
   // what the generation service decides (level, the tenant's rules, the
   // texts as the model reads them, masked): what the completion stages read.
   Status Infer(RequestContext& ctx) {
-    KeyAuthenticator auth(*ids_, false);
+    KeyAuthenticator auth(*ids_, AnonymousAccess::kNone);
     Authoriser authorise;
     DAULAT_RETURN_IF_ERROR(auth.OnRequest(ctx));
     DAULAT_RETURN_IF_ERROR(authorise.OnRequest(ctx));
@@ -77,7 +77,7 @@ class StagesTest : public ::testing::Test {
 };
 
 TEST_F(StagesTest, AuthenticatesKeysAndSessionsAndRefusesEverythingElseAlike) {
-  KeyAuthenticator auth(*ids_, false);
+  KeyAuthenticator auth(*ids_, AnonymousAccess::kNone);
   RequestContext ctx;
   ctx.authorization = "Bearer " + Key("jpn", Role::kMember, Classification::kTerhad);
   ASSERT_TRUE(auth.OnRequest(ctx).ok());
@@ -114,19 +114,45 @@ TEST_F(StagesTest, AuthenticatesKeysAndSessionsAndRefusesEverythingElseAlike) {
     b.authorization = bad;
     EXPECT_EQ(auth.OnRequest(b).code(), StatusCode::kUnauthenticated) << bad;
   }
-  // Anonymous only where the server allows it.
-  KeyAuthenticator open(*ids_, true);
-  RequestContext a;
+  // Anonymous only where the server allows it: /v1, from a local client.
+  KeyAuthenticator open(*ids_, AnonymousAccess::kLocalClients);
+  const auto local = [](const char* route, const char* authorization = "") {
+    RequestContext c;
+    c.route = route;
+    c.authorization = authorization;
+    c.from_local_client = true;
+    return c;
+  };
+  RequestContext a = local("/v1/chat/completions");
   ASSERT_TRUE(open.OnRequest(a).ok());
   EXPECT_FALSE(a.caller.authenticated);
   EXPECT_EQ(a.caller.principal.clearance, Classification::kTerbuka);
-  RequestContext placeholder;  // what OpenAI SDKs send when no key is needed
-  placeholder.authorization = "Bearer unused";
+  RequestContext placeholder = local("/v1/models", "Bearer unused");  // what OpenAI SDKs send
   ASSERT_TRUE(open.OnRequest(placeholder).ok());
   EXPECT_FALSE(placeholder.caller.authenticated);
-  RequestContext mistyped;
-  mistyped.authorization = "Bearer dlt_aaaaaaaa_wrong";
+  RequestContext mistyped = local("/v1/chat/completions", "Bearer dlt_aaaaaaaa_wrong");
   EXPECT_EQ(open.OnRequest(mistyped).code(), StatusCode::kUnauthenticated);
+  // Never /api (search, uploads, management), even from a local client.
+  for (const char* route : {"/api/v1/search", "/api/v1/collections/{id}/documents", "/api/v1/me"}) {
+    RequestContext api = local(route);
+    api.permission = Permission::kReadDocuments;
+    EXPECT_EQ(open.OnRequest(api).code(), StatusCode::kUnauthenticated) << route;
+  }
+  // A web page elsewhere (foreign Host or Origin: from_local_client false).
+  RequestContext page = local("/v1/chat/completions");
+  page.from_local_client = false;
+  EXPECT_EQ(open.OnRequest(page).code(), StatusCode::kUnauthenticated);
+  // Behind a proxy that authenticates: /v1 from anywhere, still never /api.
+  KeyAuthenticator proxied(*ids_, AnonymousAccess::kBehindProxy);
+  EXPECT_TRUE(proxied.OnRequest(page).ok());
+  RequestContext api = local("/api/v1/search");
+  api.permission = Permission::kReadDocuments;
+  EXPECT_EQ(proxied.OnRequest(api).code(), StatusCode::kUnauthenticated);
+  // Sign-in needs no caller anywhere.
+  RequestContext login = local("/api/v1/auth/login");
+  login.permission = Permission::kPublic;
+  login.from_local_client = false;
+  EXPECT_TRUE(KeyAuthenticator(*ids_, AnonymousAccess::kNone).OnRequest(login).ok());
 }
 
 TEST_F(StagesTest, RolesAndScopesDecideWhatACallerMayDo) {
@@ -139,7 +165,7 @@ TEST_F(StagesTest, RolesAndScopesDecideWhatACallerMayDo) {
   EXPECT_TRUE(RoleAllows(Role::kAdmin, Permission::kManageIdentity));
   EXPECT_FALSE(RoleAllows(Role::kAdmin, Permission::kManageTenants));
 
-  KeyAuthenticator auth(*ids_, false);
+  KeyAuthenticator auth(*ids_, AnonymousAccess::kNone);
   Authoriser authorise;
   const auto check = [&](const std::string& key, Permission p) {
     RequestContext ctx;

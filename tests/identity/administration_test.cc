@@ -79,7 +79,7 @@ TEST_F(AdministrationTest, AnAdminCannotTakeOverAHigherClearedUser) {
 
 TEST_F(AdministrationTest, AnAdminCannotRevokeOrThrottleAKeyAboveIt) {
   EXPECT_EQ(admin().RevokeApiKey(admin_, owner_key_).code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(admin().SetApiKeyLimits(admin_, owner_key_, {1, 1}).status().code(),
+  EXPECT_EQ(admin().SetApiKeyLimits(admin_, owner_key_, 1, 1).status().code(),
             StatusCode::kPermissionDenied);
   auto keys = ids_->ListApiKeys("jpn");
   ASSERT_EQ(keys->size(), 1u);
@@ -92,7 +92,12 @@ TEST_F(AdministrationTest, AnAdminCannotRevokeOrThrottleAKeyAboveIt) {
   mine.clearance = Classification::kTerhad;
   auto k = admin().CreateApiKey(admin_, mine);
   ASSERT_TRUE(k.ok()) << k.status().ToString();
-  EXPECT_EQ(admin().SetApiKeyLimits(admin_, k->info.id, {5, 0})->limits.requests_per_minute, 5);
+  EXPECT_EQ(admin().SetApiKeyLimits(admin_, k->info.id, 5, 900)->limits.requests_per_minute, 5);
+  // A field not given stays as it was (0 would mean unlimited).
+  auto kept = admin().SetApiKeyLimits(admin_, k->info.id, std::nullopt, 1000);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->limits.requests_per_minute, 5);
+  EXPECT_EQ(kept->limits.tokens_per_day, 1000);
   EXPECT_TRUE(admin().RevokeApiKey(admin_, k->info.id).ok());
 }
 

@@ -52,7 +52,7 @@ TEST_F(IdentityStoreTest, UsersSignInWithArgon2idPasswords) {
   EXPECT_EQ(
       ids_->CreateUser("jpn", "aminah", "another-password", Role::kMember, Classification::kTerbuka)
           .code(),
-      StatusCode::kFailedPrecondition);
+      StatusCode::kAlreadyExists);
   EXPECT_EQ(ids_->CreateUser("jpn", "x", "short", Role::kMember, Classification::kTerbuka).code(),
             StatusCode::kInvalidArgument);
 }
@@ -108,7 +108,7 @@ TEST_F(IdentityStoreTest, UnknownTenantsAndBadInputs) {
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ids_->CreateTenant("jpn", "again").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ids_->CreateTenant("jpn", "again").code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(ParseRole("auditor"), Role::kAuditor);
   EXPECT_FALSE(ParseRole("root"));
 }

@@ -281,7 +281,7 @@ TEST_F(LibraryTest, BadInputIsRefusedAndChangesNothing) {
             StatusCode::kInvalidArgument);
   EXPECT_TRUE(db_->Query("SELECT 1 FROM kn_documents")->empty());
   EXPECT_EQ(lib_->CreateCollection("jpn", "pekeliling", "x", "").code(),
-            StatusCode::kFailedPrecondition);
+            StatusCode::kAlreadyExists);
   EXPECT_EQ(lib_->CreateCollection("jpn", "Bad Id", "x", "").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(lib_->ListCollections("jpn")->size(), 1u);
 }

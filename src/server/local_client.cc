@@ -1,0 +1,70 @@
+#include "server/local_client.h"
+
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <cctype>
+#include <string>
+
+namespace daulat::server {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsPort(std::string_view s) {
+  if (s.empty() || s.size() > 5) return false;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsLoopbackHost(std::string_view host) {
+  std::string h = Lower(host);
+  if (h.empty()) return false;
+  if (h.front() == '[') {  // [v6]:port
+    const size_t close = h.find(']');
+    if (close == std::string::npos) return false;
+    const std::string rest = h.substr(close + 1);
+    if (!rest.empty() && (rest.front() != ':' || !IsPort(rest.substr(1)))) return false;
+    h = h.substr(1, close - 1);
+  } else if (std::count(h.begin(), h.end(), ':') > 1) {
+    return false;  // an IPv6 address in a Host header is bracketed
+  } else if (const size_t colon = h.rfind(':'); colon != std::string::npos) {
+    if (!IsPort(std::string_view(h).substr(colon + 1))) return false;
+    h.resize(colon);
+  }
+  if (h == "localhost" || h == "localhost.") return true;
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(h, ec);
+  return !ec && a.is_loopback();
+}
+
+bool IsLoopbackOrigin(std::string_view origin) {
+  const std::string o = Lower(origin);
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (o.rfind(scheme, 0) == 0) {
+      const std::string rest = o.substr(scheme.size());
+      return rest.find('/') == std::string::npos && IsLoopbackHost(rest);
+    }
+  }
+  return false;
+}
+
+bool FromLocalClient(const Request& request, const Responder& responder) {
+  if (!responder.peer_is_loopback()) return false;
+  const auto host = request.find(boost::beast::http::field::host);
+  if (host == request.end() ||
+      !IsLoopbackHost(std::string_view(host->value().data(), host->value().size())))
+    return false;
+  const auto origin = request.find(boost::beast::http::field::origin);
+  return origin == request.end() ||
+         IsLoopbackOrigin(std::string_view(origin->value().data(), origin->value().size()));
+}
+
+}  // namespace daulat::server

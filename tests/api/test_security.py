@@ -1,0 +1,175 @@
+"""Attacks from outside the trust boundary, each against a running server.
+
+The attackers: a web page open in the operator's browser (cross-site
+requests, DNS rebinding), an anonymous caller reaching for /api on a
+loopback server, and a lower-cleared colleague. Each test failed before its
+defence existed.
+"""
+import os
+import signal
+
+import pytest
+
+from conftest import MODEL, http, start_server
+from test_lumin import multipart
+
+ADMIN = "security-admin-" + os.urandom(16).hex()
+
+
+@pytest.fixture(scope="module")
+def open_server():
+    """A loopback server with no static key: the quick start's anonymous /v1."""
+    old = os.environ.get("DAULAT_ADMIN_KEY")
+    os.environ["DAULAT_ADMIN_KEY"] = ADMIN
+    try:
+        proc, base, log = start_server(api_key="")
+    finally:
+        if old is None:
+            os.environ.pop("DAULAT_ADMIN_KEY", None)
+        else:
+            os.environ["DAULAT_ADMIN_KEY"] = old
+    yield base
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+
+
+def _call(base, method, path, body=None, headers=None, key=None):
+    h = dict(headers or {})
+    if key:
+        h["Authorization"] = f"Bearer {key}"
+    return http(method, base + path, body=body, headers=h)
+
+
+def test_anonymous_callers_get_v1_and_health_only(open_server):
+    base = open_server
+    assert _call(base, "GET", "/v1/models").status_code == 200
+    assert _call(base, "GET", "/healthz").status_code == 200
+    chat = {"model": MODEL, "messages": [{"role": "user", "content": "Hai"}], "max_tokens": 2}
+    assert _call(base, "POST", "/v1/chat/completions", chat).status_code == 200
+    # Set up a collection with a document, as the admin.
+    coll = "awam-" + os.urandom(3).hex()
+    r = _call(base, "POST", "/api/v1/collections", {"id": coll}, key=ADMIN)
+    assert r.status_code == 201, r.text
+    again = _call(base, "POST", "/api/v1/collections", {"id": coll}, key=ADMIN)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_exists"
+    body, ctype = multipart({"classification": "TERBUKA"}, {"file": ("notis.txt", b"Notis dalaman pejabat.")})
+    r = http("POST", f"{base}/api/v1/collections/{coll}/documents", body=body,
+             headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": ctype})
+    assert r.status_code == 201, r.text
+    # Anonymous: no search, no listing, no upload, no management, even from this machine.
+    for method, path, payload in [("POST", "/api/v1/search", {"query": "notis"}),
+                                  ("GET", "/api/v1/collections", None),
+                                  ("GET", "/api/v1/documents", None),
+                                  ("GET", "/api/v1/me", None),
+                                  ("GET", "/api/v1/models", None)]:
+        r = _call(base, method, path, payload)
+        assert r.status_code == 401, (path, r.status_code, r.text)
+    r = http("POST", f"{base}/api/v1/collections/{coll}/documents", body=body, headers={"Content-Type": ctype})
+    assert r.status_code == 401, r.text
+    # The placeholder key OpenAI SDKs send is anonymous too, and gets no further.
+    assert _call(base, "POST", "/api/v1/search", {"query": "notis"}, key="sk-no-key").status_code == 401
+
+
+def test_a_web_page_elsewhere_gets_nothing_anonymously(open_server):
+    base = open_server
+    port = base.rsplit(":", 1)[1]
+    models = "/v1/models"
+    # DNS rebinding: the browser sends the attacker's name as Host.
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}", "localhost.evil"):
+        assert _call(base, "GET", models, headers={"Host": host}).status_code == 401, host
+    # A cross-site request from a page the operator has open carries its origin.
+    for origin in ("http://evil.example", "https://evil.example:8443", "null", "http://localhost.evil.example"):
+        r = _call(base, "POST", "/v1/chat/completions",
+                  {"model": MODEL, "messages": [{"role": "user", "content": "Hai"}], "max_tokens": 2},
+                  headers={"Origin": origin})
+        assert r.status_code == 401, origin
+    # Local names and origins still work: the quick start's curl, a local tool.
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost"):
+        assert _call(base, "GET", models, headers={"Host": host}).status_code == 200, host
+    assert _call(base, "GET", models, headers={"Origin": f"http://localhost:{port}"}).status_code == 200
+    # A key holder is not anonymous: its requests do not depend on the Host it used.
+    assert _call(base, "GET", models, headers={"Host": "daulat.internal"}, key=ADMIN).status_code == 200
+
+
+def _login(base, tenant, username, password):
+    return _call(base, "POST", "/api/v1/auth/login", {"tenant": tenant, "username": username, "password": password})
+
+
+@pytest.fixture(scope="module")
+def agency(open_server):
+    """A tenant with a RAHSIA member, a TERHAD admin and a TERHAD member, signed in."""
+    base = open_server
+    tid = "agensi-" + os.urandom(3).hex()
+    r = _call(base, "POST", "/api/v1/tenants", {"id": tid, "name": "Agensi"}, key=ADMIN)
+    assert r.status_code == 201, r.text
+    owner = r.json()["owner_key"]
+    people = {"rahsia": ("member", "RAHSIA", ["risikan"]), "terhad-admin": ("admin", "TERHAD", []),
+              "terhad": ("member", "TERHAD", [])}
+    for name, (role, clearance, groups) in people.items():
+        r = _call(base, "POST", "/api/v1/users", {"username": name, "password": "kata-laluan-" + name,
+                                                  "role": role, "clearance": clearance, "groups": groups},
+                  key=owner["key"])
+        assert r.status_code == 201, r.text
+    tokens = {n: _login(base, tid, n, "kata-laluan-" + n).json()["token"] for n in people}
+    return {"base": base, "tenant": tid, "owner": owner, "tokens": tokens}
+
+
+def test_a_lower_cleared_admin_cannot_take_over_a_colleague_or_the_owners_key(agency):
+    base, t, admin = agency["base"], agency["tenant"], agency["tokens"]["terhad-admin"]
+    for change in ({"password": "saya-tahu-sekarang-123"}, {"groups": []}, {"disabled": True},
+                   {"clearance": "TERBUKA"}, {"role": "auditor"}):
+        r = _call(base, "PATCH", "/api/v1/users/rahsia", change, key=admin)
+        assert r.status_code == 403, (change, r.text)
+    assert _login(base, t, "rahsia", "saya-tahu-sekarang-123").status_code == 401
+    assert _login(base, t, "rahsia", "kata-laluan-rahsia").status_code == 200
+    owner_key = agency["owner"]["id"]
+    assert _call(base, "DELETE", f"/api/v1/keys/{owner_key}", key=admin).status_code == 403
+    assert _call(base, "PATCH", f"/api/v1/keys/{owner_key}", {"requests_per_minute": 1}, key=admin).status_code == 403
+    # Nor hand out what it does not hold: a group, a higher clearance, a wider key.
+    r = _call(base, "PATCH", "/api/v1/users/terhad", {"groups": ["risikan"]}, key=admin)
+    assert r.status_code == 403, r.text
+    r = _call(base, "POST", "/api/v1/keys", {"name": "x", "clearance": "SULIT"}, key=admin)
+    assert r.status_code == 403, r.text
+    # What it may do still works, and a PATCH leaves the quotas it was not given alone.
+    r = _call(base, "POST", "/api/v1/keys", {"name": "portal", "role": "service", "scopes": ["documents.read"],
+                                             "requests_per_minute": 5, "tokens_per_day": 1000}, key=admin)
+    assert r.status_code == 201, r.text
+    r = _call(base, "PATCH", f"/api/v1/keys/{r.json()['id']}", {"requests_per_minute": 7}, key=admin)
+    assert r.status_code == 200 and r.json()["requests_per_minute"] == 7 and r.json()["tokens_per_day"] == 1000
+
+
+def test_an_upload_never_replaces_or_reveals_a_hidden_document(agency):
+    base, owner = agency["base"], agency["owner"]["key"]
+    rahsia, terhad = agency["tokens"]["rahsia"], agency["tokens"]["terhad"]
+    assert _call(base, "POST", "/api/v1/collections", {"id": "laporan"}, key=owner).status_code == 201  # new tenant
+
+    def upload(key, name, data, level):
+        body, ctype = multipart({"classification": level}, {"file": (name, data)})
+        return http("POST", f"{base}/api/v1/collections/laporan/documents", body=body,
+                    headers={"Authorization": f"Bearer {key}", "Content-Type": ctype})
+
+    secret = b"Operasi bermula 3 Mac di Pelabuhan Klang."
+    hidden = upload(rahsia, "operasi.txt", secret, "RAHSIA").json()
+    for name, data in (("operasi.txt", b"Teks saya sendiri."), ("salinan.txt", secret)):
+        r = upload(terhad, name, data, "TERHAD")  # the same name, then the same bytes
+        assert r.status_code == 201, r.text
+        mine = r.json()
+        assert mine["id"] != hidden["id"] and mine["version"] == 1 and not mine.get("duplicate")
+        assert hidden["id"] not in r.text and "RAHSIA" not in r.text
+    got = _call(base, "GET", f"/api/v1/documents/{hidden['id']}", key=rahsia).json()
+    assert got["version"] == 1 and got["classification"] == "RAHSIA"
+    r = _call(base, "GET", f"/api/v1/documents/{hidden['id']}/passages", key=rahsia)
+    assert "Pelabuhan Klang" in r.text
+
+
+def test_deeply_nested_json_is_refused_and_the_server_lives(open_server):
+    base = open_server
+    deep = "{" * 60000 + '"type": "object"' + "}" * 60000
+    body = ('{"model": "%s", "messages": [{"role": "user", "content": "Hai"}], "tools": [{"type": "function", '
+            '"function": {"name": "f", "parameters": %s}}]}' % (MODEL, deep)).encode()
+    for path in ("/v1/chat/completions", "/api/v1/auth/login"):
+        r = http("POST", base + path, body=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and "nests deeper" in r.text, (path, r.status_code, r.text[:200])
+    assert _call(base, "GET", "/healthz").status_code == 200
+    shallow = {"model": MODEL, "messages": [{"role": "user", "content": "Hai"}], "max_tokens": 2}
+    assert _call(base, "POST", "/v1/chat/completions", shallow).status_code == 200
