@@ -217,13 +217,13 @@ def test_pii_masked_in_prompts_restored_in_answers_and_guarded_in_output(base_ur
     assert all("900101" not in (c.choices[0].delta.content or "") for c in chunks if c.choices)
     # Every choice of an n > 1 request passes the same rule, whole or streamed.
     r = chat(base_url, t["owner"], "Beri satu contoh.", classification="TERHAD", max_tokens=40,
-             response_format=mykad_schema(), n=3, temperature=0.9)
+             response_format=mykad_schema(), n=3)  # greedy: each choice is whole within 40 tokens
     assert r.status_code == 200, r.text
     assert [c["index"] for c in r.json()["choices"]] == [0, 1, 2]
     assert all(json.loads(c["message"]["content"]) == {"id": "<MYKAD_REDACTED>"} for c in r.json()["choices"])
     chunks = list(client.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "Beri satu contoh."}], max_tokens=40, n=3,
-        stream=True, response_format=mykad_schema(), extra_headers={"X-Daulat-Classification": "TERHAD"}))
+        temperature=0, stream=True, response_format=mykad_schema(), extra_headers={"X-Daulat-Classification": "TERHAD"}))
     for i in range(3):
         text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices and c.choices[0].index == i)
         assert json.loads(text) == {"id": "<MYKAD_REDACTED>"}
