@@ -1,5 +1,7 @@
 #include "common/text_list.h"
 
+#include <cctype>
+
 namespace daulat {
 
 std::vector<std::string> SplitList(std::string_view text, char separator) {
@@ -14,6 +16,12 @@ std::vector<std::string> SplitList(std::string_view text, char separator) {
     if (!item.empty()) out.emplace_back(item);
     pos = end + 1;
   }
+  return out;
+}
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 

@@ -11,4 +11,8 @@ namespace daulat {
 // parameters.
 std::vector<std::string> SplitList(std::string_view text, char separator = ',');
 
+// `text` with ASCII letters lower-cased (header names, hosts, media types);
+// other bytes, UTF-8 included, unchanged.
+std::string AsciiLower(std::string_view text);
+
 }  // namespace daulat

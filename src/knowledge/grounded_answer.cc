@@ -4,16 +4,11 @@
 #include <cctype>
 #include <set>
 
+#include "common/text_list.h"
 #include "knowledge/text_analyzer.h"
 
 namespace daulat::knowledge {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A source's text may not close or open the delimiting tag.
 std::string AsData(std::string_view text) {
@@ -50,8 +45,8 @@ std::string RefusalText(const std::string& language) {
 }
 
 bool IsRefusal(std::string_view answer, const std::string& language) {
-  const std::string a = Lower(answer);
-  const std::string r = Lower(RefusalText(language));
+  const std::string a = AsciiLower(answer);
+  const std::string r = AsciiLower(RefusalText(language));
   return a.find(r.substr(0, r.size() - 1)) != std::string::npos;
 }
 
@@ -111,7 +106,7 @@ std::vector<std::string> InstructionLikeContent(std::string_view text) {
                                     "abaikan semua arahan",
                                     "lupakan arahan",
                                     "anda kini ialah"};
-  const std::string lower = Lower(text);
+  const std::string lower = AsciiLower(text);
   std::vector<std::string> out;
   size_t covered = 0;  // one excerpt per stretch of text
   for (const char* p : kPatterns) {

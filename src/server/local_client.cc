@@ -5,14 +5,10 @@
 #include <cctype>
 #include <string>
 
+#include "common/text_list.h"
+
 namespace daulat::server {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool IsPort(std::string_view s) {
   if (s.empty() || s.size() > 5) return false;
@@ -25,7 +21,7 @@ bool IsPort(std::string_view s) {
 }  // namespace
 
 bool IsLoopbackHost(std::string_view host) {
-  std::string h = Lower(host);
+  std::string h = AsciiLower(host);
   if (h.empty()) return false;
   if (h.front() == '[') {  // [v6]:port
     const size_t close = h.find(']');
@@ -46,7 +42,7 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 bool IsLoopbackOrigin(std::string_view origin) {
-  const std::string o = Lower(origin);
+  const std::string o = AsciiLower(origin);
   for (const std::string_view scheme : {"http://", "https://"}) {
     if (o.rfind(scheme, 0) == 0) {
       const std::string rest = o.substr(scheme.size());

@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text_list.h"
+
 namespace daulat::server {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The value of `key=` in a header's parameters (quoted or not).
 std::string Param(std::string_view header, std::string_view key) {
-  const std::string lower = Lower(header);
+  const std::string lower = AsciiLower(header);
   size_t pos = 0;
   while ((pos = lower.find(std::string(key) + "=", pos)) != std::string::npos) {
     const bool boundary = pos == 0 || lower[pos - 1] == ';' || lower[pos - 1] == ' ';
@@ -38,7 +34,7 @@ std::string Param(std::string_view header, std::string_view key) {
 
 Result<std::vector<FormPart>> ParseMultipart(std::string_view content_type, std::string_view body,
                                              size_t max_parts) {
-  if (Lower(content_type).rfind("multipart/form-data", 0) != 0)
+  if (AsciiLower(content_type).rfind("multipart/form-data", 0) != 0)
     return InvalidArgument("the upload must be multipart/form-data");
   const std::string boundary = Param(content_type, "boundary");
   if (boundary.empty() || boundary.size() > 200)
@@ -62,7 +58,7 @@ Result<std::vector<FormPart>> ParseMultipart(std::string_view content_type, std:
       const std::string_view line = headers.substr(0, nl);
       const size_t colon = line.find(':');
       if (colon != std::string_view::npos) {
-        const std::string name = Lower(line.substr(0, colon));
+        const std::string name = AsciiLower(line.substr(0, colon));
         std::string_view value = line.substr(colon + 1);
         while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
         if (name == "content-disposition") {
