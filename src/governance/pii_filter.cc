@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "governance/normalised_text.h"
+
 namespace daulat::governance {
 namespace {
 
@@ -23,17 +25,41 @@ bool IsDigitByte(char c) {
 
 // How many trailing bytes could still be the start of an identifier: the
 // last run of identifier characters, with single spaces between digit
-// groups ("012-345 6789"). Everything before it can be judged now.
+// groups ("012-345 6789", "(03) 2161"). Everything before it can be judged now.
 size_t TrailingRun(const std::string& s) {
   size_t i = s.size();
   while (i > 0) {
     const char c = s[i - 1];
-    const bool digit_group_space =
-        c == ' ' && i >= 2 && IsDigitByte(s[i - 2]) && (i == s.size() || IsDigitByte(s[i]));
+    const bool digit_group_space = c == ' ' && i >= 2 &&
+                                   (IsDigitByte(s[i - 2]) || s[i - 2] == ')') &&
+                                   (i == s.size() || IsDigitByte(s[i]) || s[i] == '(');
     if (!IsIdentifierByte(c) && !digit_group_space) break;
     --i;
   }
   return std::min(s.size() - i, kMaxHoldBack);
+}
+
+// Where a multibyte character cut off by the end of a chunk begins (the
+// text's size when the last character is whole).
+size_t WholeCharactersEnd(const std::string& s) {
+  size_t lead = s.size();
+  while (lead > 0 && s.size() - lead < 4 &&
+         (static_cast<unsigned char>(s[lead - 1]) & 0xC0) == 0x80)
+    --lead;
+  if (lead == 0) return s.size();
+  const auto b = static_cast<unsigned char>(s[lead - 1]);
+  const size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+  return s.size() - (lead - 1) < need ? lead - 1 : s.size();
+}
+
+// The first byte of `pending` that must wait for more text. The run is
+// judged on the normalised view the recognisers read, so full-width digits,
+// Unicode dashes and spaces and invisible characters wait like ASCII ones.
+size_t HoldBackFrom(const std::string& pending) {
+  const size_t whole = WholeCharactersEnd(pending);
+  const NormalisedText view = NormaliseForScan(std::string_view(pending).substr(0, whole));
+  const size_t run = TrailingRun(view.text);
+  return run == 0 ? whole : view.OriginalBegin(view.text.size() - run);
 }
 
 // Moves `pos` back to the start of a UTF-8 sequence.
@@ -86,7 +112,7 @@ Result<std::string> OutputGuard::Finish() {
 }
 
 Result<std::string> OutputGuard::Release(bool final) {
-  size_t cut = final ? pending_.size() : pending_.size() - TrailingRun(pending_);
+  size_t cut = final ? pending_.size() : HoldBackFrom(pending_);
   if (cut == 0 && !final) return std::string();
   std::vector<PiiFinding> findings;
   const std::string window = context_ + pending_;

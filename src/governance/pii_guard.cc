@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 
+#include "governance/normalised_text.h"
 #include "governance/pii_filter.h"
 
 namespace daulat::governance {
@@ -76,11 +77,24 @@ int Num(const std::string& s, size_t pos, size_t len) {
   return std::stoi(s.substr(pos, len));
 }
 
+// A number as people write it: digit groups joined by separators. The
+// recognisers judge the digits and the shape (group lengths, separators).
 struct Candidate {
   size_t begin, end;  // bytes
   std::string digits;
-  std::string raw;
-  bool plus = false;
+  std::vector<size_t> groups;  // digits per group, in order
+  bool plus = false;           // written with a leading '+'
+  bool dots = false;           // some groups joined by '.'
+  bool brackets = false;       // an area code in brackets: "(03) 2161 2345"
+  bool only_dashes = true;     // every separator is a single '-'
+
+  bool Shape(std::initializer_list<size_t> lengths) const {
+    return std::equal(groups.begin(), groups.end(), lengths.begin(), lengths.end());
+  }
+  // Digits set apart one or two at a time ("9 0 0 1 0 1 - 1 4 ...",
+  // "900101-1 4-5 6 7 8"), typed to slip past a guard.
+  bool Spaced() const { return groups.size() > 1 && groups.size() * 2 >= digits.size(); }
+  bool Plain() const { return !plus && !dots && !brackets; }
 };
 
 void Add(std::vector<PiiFinding>& out, PiiType type, size_t b, size_t e, double score,
@@ -95,7 +109,23 @@ void Add(std::vector<PiiFinding>& out, PiiType type, size_t b, size_t e, double 
   out.push_back(std::move(f));
 }
 
-// Runs of digits joined by single '-' or ' ' (and a leading '+'), bounded by
+// The separator starting at `pos` between two digit groups, or 0 bytes when
+// none: a space, '-', '.', " - ", or a bracket around an area code.
+size_t Separator(std::string_view text, size_t pos, bool& open) {
+  for (std::string_view sep : {" - ", ") ", ")-", " (", "-", " ", ".", ")", "("}) {
+    if (text.substr(pos, sep.size()) != sep || pos + sep.size() >= text.size() ||
+        !IsDigit(text[pos + sep.size()]))
+      continue;
+    const bool opens = sep.find('(') != std::string_view::npos;
+    const bool closes = sep.find(')') != std::string_view::npos;
+    if ((opens && open) || (closes && !open)) continue;
+    open = (open || opens) && !closes;
+    return sep.size();
+  }
+  return 0;
+}
+
+// Digit groups joined by separators (and a leading '+' or '('), bounded by
 // non-alphanumerics: the shapes every numeric identifier here takes.
 std::vector<Candidate> NumberRuns(std::string_view text) {
   std::vector<Candidate> out;
@@ -105,37 +135,49 @@ std::vector<Candidate> NumberRuns(std::string_view text) {
       ++i;
       continue;
     }
-    Candidate c{i, i, "", "", i > 0 && text[i - 1] == '+'};
-    if (c.plus) c.begin = i - 1;
+    Candidate c{i, i, "", {}};
+    c.plus = i > 0 && text[i - 1] == '+';
+    const size_t lead = c.plus ? i - 1 : i;
+    bool open = lead > 0 && text[lead - 1] == '(';  // "(03) ..." or "(+60) ..."
+    const bool opened_first = open;
     size_t j = i;
+    size_t last_group = 0;
     while (j < text.size()) {
-      if (IsDigit(text[j])) {
-        c.digits.push_back(text[j]);
-        ++j;
-      } else if ((text[j] == '-' || text[j] == ' ') && j + 1 < text.size() &&
-                 IsDigit(text[j + 1]) && c.digits.size() < 19) {
-        ++j;
-      } else {
-        break;
-      }
+      const size_t group_start = j;
+      while (j < text.size() && IsDigit(text[j])) c.digits.push_back(text[j++]);
+      c.groups.push_back(j - group_start);
+      last_group = j;
+      if (c.digits.size() >= 19) break;
+      const size_t sep = Separator(text, j, open);
+      if (sep == 0) break;
+      c.dots = c.dots || text[j] == '.';
+      c.brackets = c.brackets || text.substr(j, sep).find_first_of("()") != std::string::npos;
+      c.only_dashes = c.only_dashes && sep == 1 && text[j] == '-';
+      j += sep;
     }
-    c.end = j;
-    c.raw = std::string(text.substr(c.begin, c.end - c.begin));
-    if (!(j < text.size() && IsAlpha(text[j]))) out.push_back(c);
-    i = j;
+    // "(900101-14-5678)": a bracket that never closes is the sentence's.
+    c.begin = lead;
+    if (opened_first && !open) {
+      c.begin = lead - 1;
+      c.brackets = true;
+    }
+    c.end = last_group;
+    if (c.groups.size() == 1) c.only_dashes = false;
+    if (!(c.end < text.size() && IsAlpha(text[c.end]))) out.push_back(c);
+    i = std::max(j, i + 1);
   }
   return out;
 }
 
 void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
-  if (c.digits.size() != 12 || c.plus) return;
+  if (c.digits.size() != 12 || !c.Plain()) return;
   const std::string& d = c.digits;
-  const bool dashed = c.raw.size() == 14 && c.raw[6] == '-' && c.raw[9] == '-';
-  if (!dashed && c.raw.size() != 12) return;
+  const bool grouped = c.Shape({6, 2, 4});
+  if (!grouped && !c.Shape({12}) && !c.Spaced()) return;
   if (!ValidDate(Num(d, 0, 2), Num(d, 2, 2), Num(d, 4, 2)) || !ValidBirthPlace(Num(d, 6, 2)))
     return;
-  double score = dashed ? 0.85 : 0.6;
-  std::string why = std::string("12 digits") + (dashed ? " as YYMMDD-PB-###G" : "") +
+  double score = grouped ? (c.only_dashes ? 0.85 : 0.8) : (c.Spaced() ? 0.75 : 0.6);
+  std::string why = std::string("12 digits") + (grouped ? " as YYMMDD-PB-###G" : "") +
                     ", a real birth date and a valid place-of-birth code " + d.substr(6, 2);
   if (HasContext(text, c.begin,
                  {"mykad", "ic", "nric", "kad pengenalan", "no. kp", "no kp", "k/p", "identity"})) {
@@ -145,9 +187,20 @@ void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
   Add(out, PiiType::kMyKad, c.begin, c.end, score, why, text);
 }
 
+// Card numbers as printed: one block, blocks of four (the last may be
+// shorter), American Express and Diners 4-6-5 / 4-6-4, or digit by digit.
+bool CardShape(const Candidate& c) {
+  if (c.groups.size() == 1 || c.Spaced() || c.Shape({4, 6, 5}) || c.Shape({4, 6, 4})) return true;
+  for (size_t g = 0; g < c.groups.size(); ++g) {
+    const bool last = g + 1 == c.groups.size();
+    if (last ? c.groups[g] > 4 : c.groups[g] != 4) return false;
+  }
+  return true;
+}
+
 void PaymentCard(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
   const std::string& d = c.digits;
-  if (d.size() < 13 || d.size() > 19 || c.plus || !Luhn(d)) return;
+  if (d.size() < 13 || d.size() > 19 || !c.Plain() || !CardShape(c) || !Luhn(d)) return;
   const int p2 = Num(d, 0, 2);
   const int p4 = Num(d, 0, 4);
   const bool known = d[0] == '4' || (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720) ||
@@ -163,6 +216,16 @@ void PaymentCard(std::string_view text, const Candidate& c, std::vector<PiiFindi
   Add(out, PiiType::kPaymentCard, c.begin, c.end, score, why, text);
 }
 
+// "03.2161.2345", "012.345.6789", "+60.12.345.6789": an area code of 2+
+// digits (1+ after +60) and groups of 3+, so a decimal ("0.123456789") is
+// not taken for a phone number.
+bool DottedPhoneShape(const Candidate& c) {
+  const bool country = c.plus && c.groups.size() > 2 && c.groups.front() == 2;
+  const auto area = c.groups.begin() + (country ? 1 : 0);
+  return *area >= (country ? 1u : 2u) &&
+         std::all_of(area + 1, c.groups.end(), [](size_t g) { return g >= 3; });
+}
+
 void Phone(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
   std::string d = c.digits;
   bool international = false;
@@ -174,7 +237,8 @@ void Phone(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
   const bool mobile = d[1] == '1' && d.size() >= 10;
   const bool landline = d[1] >= '3' && d[1] <= '9' && d.size() <= 10;
   if (!mobile && !landline) return;
-  const bool formatted = c.raw.find_first_of("- ") != std::string::npos;
+  if (c.dots && !DottedPhoneShape(c) && !c.Spaced()) return;
+  const bool formatted = c.groups.size() > 1;
   double score = (international || formatted) ? 0.7 : 0.5;
   std::string why = std::string("Malaysian ") + (mobile ? "mobile" : "landline") +
                     " number pattern" + (international ? " with +60" : "");
@@ -189,7 +253,7 @@ void Phone(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
 
 void CompanyNumber(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
   const std::string& d = c.digits;
-  if (d.size() != 12 || c.raw.size() != 12) return;
+  if (!c.Shape({12})) return;
   const int year = Num(d, 0, 4);
   const int kind = Num(d, 4, 2);
   if (year < 1900 || year > 2100 || kind < 1 || kind > 6) return;
@@ -206,7 +270,7 @@ void CompanyNumber(std::string_view text, const Candidate& c, std::vector<PiiFin
 }
 
 void BankAccount(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
-  if (c.digits.size() < 8 || c.digits.size() > 17 || c.plus) return;
+  if (c.digits.size() < 8 || c.digits.size() > 17 || !c.Plain()) return;
   if (!HasContext(text, c.begin,
                   {"akaun", "account", "a/c", "acc no", "bank", "maybank", "cimb", "ibg"}))
     return;
@@ -323,7 +387,9 @@ std::string_view PiiTypeName(PiiType type) {
   return "PII";
 }
 
-std::vector<PiiFinding> PiiGuard::Scan(std::string_view text) const {
+std::vector<PiiFinding> PiiGuard::Scan(std::string_view original) const {
+  const NormalisedText view = NormaliseForScan(original);
+  const std::string_view text = view.text;
   std::vector<PiiFinding> all;
   for (const auto& c : NumberRuns(text)) {
     MyKad(text, c, all);
@@ -349,9 +415,13 @@ std::vector<PiiFinding> PiiGuard::Scan(std::string_view text) const {
   }
   std::sort(kept.begin(), kept.end(),
             [](const auto& a, const auto& b) { return a.byte_start < b.byte_start; });
+  // Back from the view to the original text: the span masked is what was written.
   for (auto& f : kept) {
-    f.start = CodePoints(text, f.byte_start);
-    f.end = CodePoints(text, f.byte_end);
+    f.byte_start = view.OriginalBegin(f.byte_start);
+    f.byte_end = view.OriginalEnd(f.byte_end);
+    f.text = std::string(original.substr(f.byte_start, f.byte_end - f.byte_start));
+    f.start = CodePoints(original, f.byte_start);
+    f.end = CodePoints(original, f.byte_end);
   }
   return kept;
 }

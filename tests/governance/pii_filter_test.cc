@@ -82,6 +82,24 @@ TEST(OutputGuardTest, IdentifiersSplitAcrossChunksAreStillMasked) {
   }
 }
 
+// Full-width digits, Unicode dashes and spaces, and invisible characters
+// are held back like ASCII ones, so a disguised identifier split across
+// chunks is still masked whole.
+TEST(OutputGuardTest, DisguisedIdentifiersSplitAcrossChunksAreStillMasked) {
+  const std::string answer =
+      "MyKad \uff19\uff10\uff10\uff11\uff10\uff11\u2011\uff11\uff14\u2011\uff15\uff16\uff17\uff18 "
+      "dan telefon (03)\u00a02161\u200b2345, kad 4111\u2009\u200b1111 1111 1111. Selesai.";
+  for (size_t n : {1, 2, 3, 5, 7, 16, 1000}) {
+    OutputGuard g(RealScan(), PiiMode::kMask, {});
+    auto out = Stream(g, answer, n);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(*out,
+              "MyKad <MYKAD_REDACTED> dan telefon <PHONE_REDACTED>, kad <PAYMENT_CARD_REDACTED>. "
+              "Selesai.")
+        << "chunk size " << n;
+  }
+}
+
 TEST(OutputGuardTest, BlockModeStopsBeforeTheIdentifierIsReleased) {
   const std::string answer = "Kad kredit anda 4111 1111 1111 1111 telah disahkan.";
   for (size_t n : {1, 4, 1000}) {

@@ -104,6 +104,61 @@ TEST(PiiGuardTest, MaskingIsTypedConsistentAndReversible) {
             "Jawapan untuk 900101-14-5678 dan <UNKNOWN_9>");
 }
 
+// Identifiers copied from Word or a PDF, or disguised on purpose, are found
+// in a normalised view and masked as they were written.
+TEST(PiiGuardTest, DisguisedIdentifiersAreFoundAsWritten) {
+  const auto mykad = [](const std::string& value) {
+    return Has("No. KP " + value + " disahkan.", PiiType::kMyKad, value);
+  };
+  EXPECT_TRUE(mykad("900101\u201114\u20115678"));  // non-breaking hyphens
+  EXPECT_TRUE(mykad("900101\u201314\u20135678"));  // en dashes
+  EXPECT_TRUE(mykad("900101\u221214\u22125678"));  // minus signs
+  EXPECT_TRUE(mykad("900101\u00a014\u00a05678"));  // no-break spaces
+  EXPECT_TRUE(mykad("900101 14 5678"));
+  EXPECT_TRUE(
+      mykad("\uff19\uff10\uff10\uff11\uff10\uff11\uff0d\uff11\uff14\uff0d"
+            "\uff15\uff16\uff17\uff18"));  // full-width digits and hyphens
+  EXPECT_TRUE(mykad("9\u200b0\u200b0\u200b1\u200b0\u200b1-14-5678"));  // zero-width spaces
+  EXPECT_TRUE(mykad("900101\u00ad-14-56\u206078"));                    // soft hyphen, joiner
+  EXPECT_TRUE(mykad("9 0 0 1 0 1 - 1 4 - 5 6 7 8"));                   // spaced digits
+  EXPECT_TRUE(mykad("\u0669\u0660\u0660\u0661\u0660\u0661-14-5678"));  // Arabic-Indic digits
+
+  const auto phone = [](const std::string& value) {
+    return Has("Sila hubungi " + value + " esok.", PiiType::kPhone, value);
+  };
+  EXPECT_TRUE(phone("012.345.6789"));
+  EXPECT_TRUE(phone("03.2161.2345"));
+  EXPECT_TRUE(phone("(03) 2161 2345"));
+  EXPECT_TRUE(phone("(012) 345-6789"));
+  EXPECT_TRUE(phone("+60 (3) 2161 2345"));
+  EXPECT_TRUE(phone("012\u2013345\u00a06789"));
+  EXPECT_TRUE(phone("0 1 2 3 4 5 6 7 8 9"));
+
+  EXPECT_TRUE(Has("kad kredit 4111\u00a01111\u00a01111\u00a01111", PiiType::kPaymentCard,
+                  "4111\u00a01111\u00a01111\u00a01111"));
+  EXPECT_TRUE(Has("card \uff14\uff11\uff11\uff11 1111 1111 1111", PiiType::kPaymentCard,
+                  "\uff14\uff11\uff11\uff11 1111 1111 1111"));
+  EXPECT_TRUE(Has("emel ali\uff20contoh.com.my", PiiType::kEmail, "ali\uff20contoh.com.my"));
+  EXPECT_TRUE(Has("emel ali@con\u200btoh.com.my", PiiType::kEmail, "ali@con\u200btoh.com.my"));
+}
+
+TEST(PiiGuardTest, DisguisesDoNotTurnOrdinaryNumbersIntoIdentifiers) {
+  EXPECT_TRUE(None("Nilai 0.123456789 dibundarkan."));    // a decimal, not a dotted phone
+  EXPECT_TRUE(None("Tarikh 01.02.2024 dan bab 3.1.2."));  // dates and section numbers
+  EXPECT_TRUE(None("Ref 901301\u201314\u20135678 (month 13)"));
+  EXPECT_TRUE(None("Harga RM\u00a01\u00a0234 sahaja."));
+  // A MyKad in brackets is the MyKad, not the bracket.
+  EXPECT_TRUE(Has("Ali (900101-14-5678) hadir.", PiiType::kMyKad, "900101-14-5678"));
+}
+
+TEST(PiiGuardTest, MaskingReplacesTheOriginalSpan) {
+  const std::string text =
+      "IC \uff19\uff10\uff10\uff11\uff10\uff11-14-5678\u200b, tel 03.2161.2345.";
+  const auto m = PiiGuard().Mask(text);
+  EXPECT_EQ(m.text, "IC <MYKAD_1>\u200b, tel <PHONE_1>.");
+  EXPECT_EQ(Unmask(m.text, m.originals), text);
+}
+
 TEST(PiiGuardTest, CleanTextAndOddInputsFindNothing) {
   EXPECT_TRUE(None(""));
   EXPECT_TRUE(None("Apakah ibu negara Malaysia? Kuala Lumpur, sejak 1963."));
