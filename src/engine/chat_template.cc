@@ -11,7 +11,8 @@ Result<std::unique_ptr<ChatTemplate>> ChatTemplate::ForModel(const Model& model,
   try {
     common_chat_templates_ptr templates = common_chat_templates_init(model.raw(), override_source);
     if (!templates) return FailedPrecondition("the model's chat template could not be loaded");
-    return std::unique_ptr<ChatTemplate>(new ChatTemplate(templates.release()));
+    return std::unique_ptr<ChatTemplate>(
+        new ChatTemplate(templates.release(), ControlTokenFilter::ForModel(model)));
   } catch (const std::exception& e) {
     return FailedPrecondition(std::string("the model's chat template does not parse: ") + e.what());
   }
@@ -33,7 +34,7 @@ Result<ChatPrompt> ChatTemplate::Apply(const std::vector<ChatMessage>& messages,
     }
     common_chat_msg msg;
     msg.role = m.role;
-    msg.content = m.content;
+    msg.content = filter_.Neutralise(m.content);
     inputs.messages.push_back(std::move(msg));
   }
   try {

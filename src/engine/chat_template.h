@@ -2,9 +2,11 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "engine/control_tokens.h"
 #include "engine/model.h"
 
 struct common_chat_templates;
@@ -23,7 +25,10 @@ struct ChatPrompt {
 
 // The model's own chat template (its GGUF tokenizer.chat_template, run by
 // llama.cpp's Jinja engine in `common`); ChatML when the model has none.
-// Immutable after creation; Apply is safe from many threads.
+// Message contents are data: the model's control tokens written in them are
+// neutralised (ControlTokenFilter) before the template runs, so only the
+// template's own markup becomes control tokens. Immutable after creation;
+// Apply is safe from many threads.
 class ChatTemplate {
  public:
   // `override_source`, when not empty, replaces the GGUF's template.
@@ -41,8 +46,10 @@ class ChatTemplate {
   std::string source() const;
 
  private:
-  explicit ChatTemplate(common_chat_templates* templates) : templates_(templates) {}
+  ChatTemplate(common_chat_templates* templates, ControlTokenFilter filter)
+      : templates_(templates), filter_(std::move(filter)) {}
   common_chat_templates* templates_;
+  ControlTokenFilter filter_;
 };
 
 }  // namespace daulat::engine

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
+#include "engine/control_tokens.h"
 #include "gateway/generation_call.h"
 
 namespace daulat::gateway {
@@ -13,9 +14,12 @@ namespace {
 using nlohmann::json;
 
 // The request as the remote engine reads it: only what the caller asked
-// for, after the prompt rule (the texts are already masked).
+// for, after the prompt rule (the texts are already masked). Texts are data:
+// chat markup in them is neutralised, as the remote engine's vocabulary is
+// not known here.
 json RemoteBody(const std::string& model, const GenerationRequest& r) {
   const auto& p = r.params;
+  const auto& data = engine::ControlTokenFilter::Generic();
   json body = {{"model", model},
                {"stream", false},
                {"temperature", p.temperature},
@@ -26,13 +30,13 @@ json RemoteBody(const std::string& model, const GenerationRequest& r) {
   if (!p.stop.empty()) body["stop"] = p.stop;
   if (p.seed) body["seed"] = *p.seed;
   if (!r.chat) {
-    body["prompt"] = r.prompt;
+    body["prompt"] = data.Neutralise(r.prompt);
     if (r.echo) body["echo"] = true;
     return body;
   }
   body["messages"] = json::array();
   for (const auto& m : r.messages)
-    body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    body["messages"].push_back({{"role", m.role}, {"content", data.Neutralise(m.content)}});
   if (!r.tools.tools.empty()) {
     body["tools"] = json::array();
     for (const auto& t : r.tools.tools) {
@@ -41,7 +45,7 @@ json RemoteBody(const std::string& model, const GenerationRequest& r) {
           {{"type", "function"},
            {"function",
             {{"name", t.name},
-             {"description", t.description},
+             {"description", data.Neutralise(t.description)},
              {"parameters", params.is_discarded() ? json::object() : params}}}});
     }
     switch (r.tools.choice) {

@@ -51,7 +51,10 @@ void KnowledgeApi::GetConversation(const CallPtr& call) {
   const auto& p = call->ctx.caller.principal;
   auto c = s_.conversations->Get(p.tenant_id, p.subject, id);
   if (!c.ok()) return call->Fail(c.status());
-  auto turns = s_.conversations->Read(p.tenant_id, p.subject, id, p.clearance, 500);
+  const knowledge::Reader reader = ReaderOf(*call);
+  auto turns = s_.conversations->Read(
+      p.tenant_id, p.subject, id, p.clearance,
+      [&](const std::string& document) { return s_.library->MaySee(reader, document); }, 500);
   if (!turns.ok()) return call->Fail(turns.status());
   json j = knowledge::ToJson(*c);
   j["messages"] = json::array();

@@ -55,8 +55,9 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
   if (!request.conversation_id.empty()) {
     if (conversations_ == nullptr)
       return NotFound("no conversation '" + request.conversation_id + "'");
-    auto turns = conversations_->Read(reader.tenant_id, request.owner, request.conversation_id,
-                                      reader.clearance, 3);
+    auto turns = conversations_->Read(
+        reader.tenant_id, request.owner, request.conversation_id, reader.clearance,
+        [&](const std::string& document) { return library_.MaySee(reader, document); }, 3);
     if (!turns.ok()) return turns.status();
     history = std::move(turns->turns);
     // A short follow-up ("and the fee?") is searched together with the question before it.
@@ -73,7 +74,7 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
   if (!hits->empty()) {
     // The answer carries the highest label of its sources (and of the
     // turns it sees): the policy for that level must allow the model.
-    const Classification level = std::max(AnswerClassification(*hits, {}), history_level);
+    const Classification level = std::max(AnswerClassification(*hits), history_level);
     DAULAT_RETURN_IF_ERROR(model.Open(level));
     // The passages, then each earlier turn's question and answer, pass the
     // personal-data rule together: a turn it withholds is left out of the

@@ -1,6 +1,7 @@
 #include "knowledge/conversations.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/clock.h"
 #include "knowledge/library_internal.h"
@@ -88,7 +89,8 @@ Result<Conversation> Conversations::Get(const std::string& tenant_id, const std:
 
 Result<Conversations::Turns> Conversations::Read(const std::string& tenant_id,
                                                  const std::string& owner, const std::string& id,
-                                                 Classification clearance, size_t limit) {
+                                                 Classification clearance,
+                                                 const DocumentCheck& may_see, size_t limit) {
   auto c = Get(tenant_id, owner, id);
   if (!c.ok()) return c.status();
   auto rows = store::TenantScope(db_, tenant_id)
@@ -97,25 +99,35 @@ Result<Conversations::Turns> Conversations::Read(const std::string& tenant_id,
                            "classification_rank", "created_at"},
                           "conversation_id = ?", {id}, "seq DESC");
   if (!rows.ok()) return rows.status();
+  std::map<std::string, bool> seen;  // one check per document per read
+  const auto visible = [&](const std::string& document_id) {
+    auto it = seen.find(document_id);
+    if (it == seen.end()) it = seen.emplace(document_id, may_see && may_see(document_id)).first;
+    return it->second;
+  };
   Turns out;
   for (const auto& r : *rows) {
     if (r.Int(5) > static_cast<int64_t>(clearance)) {
       ++out.withheld;
       continue;
     }
-    if (out.turns.size() == limit) continue;
     Turn t;
-    t.seq = r.Int(0);
-    t.question = r.Text(1);
-    t.answer = r.Text(2);
-    t.citations = json::parse(r.Text(3), nullptr, false);
-    if (!t.citations.is_array()) t.citations = json::array();
     const json docs = json::parse(r.Text(4), nullptr, false);
     if (docs.is_array()) {
       for (const auto& d : docs) {
         if (d.is_string()) t.document_ids.push_back(d.get<std::string>());
       }
     }
+    if (!std::all_of(t.document_ids.begin(), t.document_ids.end(), visible)) {
+      ++out.withheld;
+      continue;
+    }
+    if (out.turns.size() == limit) continue;
+    t.seq = r.Int(0);
+    t.question = r.Text(1);
+    t.answer = r.Text(2);
+    t.citations = json::parse(r.Text(3), nullptr, false);
+    if (!t.citations.is_array()) t.citations = json::array();
     t.classification = ClassificationFromRank(r.Int(5));
     t.created_at = r.Int(6);
     out.turns.push_back(std::move(t));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,8 +30,9 @@ struct Conversation {
 };
 
 // Lumin conversations: each belongs to the credential that started it
-// (anyone else is told it does not exist). Reading filters turns by the
-// reader's clearance now, so a lowered clearance also hides old answers.
+// (anyone else is told it does not exist). Reading re-checks every turn
+// against the reader as they are now: a lowered clearance, or a group taken
+// away from them, hides the old answers drawn from what they may no longer see.
 // Erasing a document deletes every turn whose answer drew on it. Thread-safe.
 class Conversations {
  public:
@@ -43,14 +45,16 @@ class Conversations {
                                          size_t limit);
   Result<Conversation> Get(const std::string& tenant_id, const std::string& owner,
                            const std::string& id);
-  // The last `limit` turns (oldest first) whose label is within `clearance`,
-  // and how many were withheld above it.
+  // Whether the reader may see a document now (Library::MaySee).
+  using DocumentCheck = std::function<bool(const std::string& document_id)>;
+  // The last `limit` turns (oldest first) whose label is within `clearance`
+  // and whose every source passes `may_see`, and how many were withheld.
   struct Turns {
     std::vector<Turn> turns;
     int64_t withheld = 0;
   };
   Result<Turns> Read(const std::string& tenant_id, const std::string& owner, const std::string& id,
-                     Classification clearance, size_t limit);
+                     Classification clearance, const DocumentCheck& may_see, size_t limit);
   Status Append(const std::string& tenant_id, const std::string& owner, const std::string& id,
                 const Turn& turn);
   Status Delete(const std::string& tenant_id, const std::string& owner, const std::string& id);

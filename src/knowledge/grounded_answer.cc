@@ -10,18 +10,60 @@
 namespace daulat::knowledge {
 namespace {
 
-// A source's text may not close or open the delimiting tag.
-std::string AsData(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '<' && (text.substr(i, 8) == "</source" || text.substr(i, 7) == "<source")) {
-      out += "&lt;";
-    } else {
-      out += text[i];
+// '<' and its look-alikes a model may read as one: full-width and small.
+size_t OpeningBracket(std::string_view text, size_t pos) {
+  if (text[pos] == '<') return 1;
+  for (std::string_view alike : {"\uff1c", "\ufe64"}) {
+    if (text.substr(pos, alike.size()) == alike) return alike.size();
+  }
+  return 0;
+}
+
+// Spaces, '/' and invisible characters a hostile text puts between '<' and a
+// tag's name ("< /SOURCE", "<\u200b/source").
+size_t TagFiller(std::string_view text, size_t pos) {
+  size_t n = 0;
+  while (pos + n < text.size() && n < 32) {
+    const char c = text[pos + n];
+    if (c == ' ' || c == '/' || c == '\t' || c == '\n' || c == '\r') {
+      ++n;
+      continue;
     }
+    bool invisible = false;
+    for (std::string_view z : {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}) {
+      if (text.substr(pos + n, z.size()) == z) {
+        n += z.size();
+        invisible = true;
+        break;
+      }
+    }
+    if (!invisible) break;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string DelimitedData(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t bracket = OpeningBracket(text, i);
+    if (bracket > 0) {
+      const size_t name = i + bracket + TagFiller(text, i + bracket);
+      const std::string ahead = AsciiLower(text.substr(name, 6));
+      if (ahead.rfind("source", 0) == 0 || ahead.rfind("notes", 0) == 0) {
+        out += "&lt;";
+        i += bracket;
+        continue;
+      }
+    }
+    out += text[i++];
   }
   return out;
 }
+
+namespace {
 
 std::string Attr(std::string_view s) {
   std::string out;
@@ -55,7 +97,7 @@ std::string SourceAsData(const SearchHit& s, size_t n) {
       "<source n=\"" + std::to_string(n) + "\" title=\"" + Attr(s.document_title) + "\"";
   if (s.page > 0) out += " page=\"" + std::to_string(s.page) + "\"";
   if (!s.heading_path.empty()) out += " section=\"" + Attr(s.heading_path) + "\"";
-  return out + ">\n" + AsData(s.text) + "\n</source>\n";
+  return out + ">\n" + DelimitedData(s.text) + "\n</source>\n";
 }
 
 GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<SearchHit>& sources,
@@ -135,14 +177,9 @@ std::vector<double> SourceSupport(std::string_view answer, const std::vector<Sea
   return out;
 }
 
-Classification AnswerClassification(const std::vector<SearchHit>& sources,
-                                    const std::vector<int>& cited) {
+Classification AnswerClassification(const std::vector<SearchHit>& sources) {
   Classification c = Classification::kTerbuka;
-  for (size_t i = 0; i < sources.size(); ++i) {
-    const bool used = cited.empty() ||
-                      std::find(cited.begin(), cited.end(), static_cast<int>(i + 1)) != cited.end();
-    if (used) c = std::max(c, sources[i].classification);
-  }
+  for (const auto& s : sources) c = std::max(c, s.classification);
   return c;
 }
 
@@ -177,8 +214,7 @@ FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
   }
   f.refused = IsRefusal(f.answer, language);
   f.grounded = !f.refused && !f.cited.empty();
-  f.classification =
-      sources.empty() ? Classification::kTerbuka : AnswerClassification(sources, f.cited);
+  f.classification = AnswerClassification(sources);
   for (size_t i = 0; i < sources.size(); ++i) {
     for (auto& excerpt : InstructionLikeContent(sources[i].text))
       f.flags.emplace_back(static_cast<int>(i + 1), std::move(excerpt));

@@ -19,6 +19,11 @@ struct GroundedPrompt {
   std::string user;
 };
 
+// A text to be placed between our <source> or <notes> tags: it can neither
+// close nor open one, in any letter case, with spaces, '/' or invisible
+// characters after the '<', or with a full-width '＜' ('<' becomes "&lt;").
+std::string DelimitedData(std::string_view text);
+
 // One retrieved passage as delimited data, numbered `n`: its own text can
 // neither close nor open a <source> tag.
 std::string SourceAsData(const SearchHit& source, size_t n);
@@ -48,10 +53,10 @@ std::vector<std::string> InstructionLikeContent(std::string_view text);
 // analysed terms found in each source (0..1), by source.
 std::vector<double> SourceSupport(std::string_view answer, const std::vector<SearchHit>& sources);
 
-// The answer's label: the highest among the sources it cites, or among all
-// sources given when it cites none.
-Classification AnswerClassification(const std::vector<SearchHit>& sources,
-                                    const std::vector<int>& cited);
+// The answer's label: the highest among all the sources the model was given,
+// cited or not. A model can repeat what it read without citing it, so a
+// citation is no bound on what an answer may hold.
+Classification AnswerClassification(const std::vector<SearchHit>& sources);
 
 // A model's draft turned into what the caller gets. An answer that cites
 // nothing is kept only when one source supports most of it (that source is

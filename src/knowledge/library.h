@@ -168,6 +168,9 @@ class Library {
                                                   const std::string& collection);
   // NOT_FOUND also when the reader may not see it.
   Result<DocumentInfo> GetDocument(const Reader& reader, const std::string& id);
+  // Whether the reader may see the document now; false when it is gone or
+  // the check fails (a stored answer drawn from it stays hidden).
+  bool MaySee(const Reader& reader, const std::string& id) { return GetDocument(reader, id).ok(); }
   Result<std::string> OriginalBytes(const Reader& reader, const std::string& id);
   // Deletes the document, its chunks, index entries and original bytes, then
   // runs every erase hook (answers and job entries derived from it).

@@ -176,10 +176,7 @@ GroundedPrompt SummaryRun::ReducePrompt(const std::vector<std::vector<KeyPoint>>
   p.user = "<notes>\n";
   for (const auto& list : group) {
     for (const auto& point : list) {
-      std::string line = PointLine(point);
-      for (size_t at = line.find("</notes"); at != std::string::npos; at = line.find("</notes"))
-        line.replace(at, 1, "&lt;");
-      p.user += line + "\n";
+      p.user += DelimitedData(PointLine(point)) + "\n";
     }
   }
   p.user +=

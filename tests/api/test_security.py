@@ -173,3 +173,27 @@ def test_deeply_nested_json_is_refused_and_the_server_lives(open_server):
     assert _call(base, "GET", "/healthz").status_code == 200
     shallow = {"model": MODEL, "messages": [{"role": "user", "content": "Hai"}], "max_tokens": 2}
     assert _call(base, "POST", "/v1/chat/completions", shallow).status_code == 200
+
+
+def test_old_answers_are_rechecked_when_a_reader_loses_a_group(agency):
+    """A member removed from a group must not keep reading, in an old
+    conversation, the answers drawn from that group's documents."""
+    base, owner, rahsia = agency["base"], agency["owner"]["key"], agency["tokens"]["rahsia"]
+    coll = "risikan-" + os.urandom(3).hex()
+    assert _call(base, "POST", "/api/v1/collections", {"id": coll}, key=owner).status_code == 201
+    body, ctype = multipart({"classification": "TERBUKA", "acl": "risikan"},
+                            {"file": ("helang.txt", b"Operasi Helang bermula pada 3 Mac di Pelabuhan Klang.")})
+    r = http("POST", f"{base}/api/v1/collections/{coll}/documents", body=body,
+             headers={"Authorization": f"Bearer {owner}", "Content-Type": ctype})
+    assert r.status_code == 201, r.text
+    conv = _call(base, "POST", "/api/v1/conversations", {}, key=rahsia).json()["id"]
+    r = _call(base, "POST", "/api/v1/ask", {"question": "Bilakah Operasi Helang bermula?",
+                                            "conversation_id": conv, "collection": coll}, key=rahsia)
+    assert r.status_code == 200, r.text
+    assert len(_call(base, "GET", f"/api/v1/conversations/{conv}", key=rahsia).json()["messages"]) == 1
+    try:
+        assert _call(base, "PATCH", "/api/v1/users/rahsia", {"groups": []}, key=owner).status_code == 200
+        got = _call(base, "GET", f"/api/v1/conversations/{conv}", key=rahsia).json()
+        assert got["messages"] == [] and got["withheld"] == 1, got
+    finally:
+        _call(base, "PATCH", "/api/v1/users/rahsia", {"groups": ["risikan"]}, key=owner)

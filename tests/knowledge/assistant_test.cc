@@ -183,7 +183,8 @@ TEST_F(AssistantTest, AConversationGivesTheModelItsEarlierTurnsAndKeepsTheNewOne
   EXPECT_EQ(model.prompts[1].history[0].first, "What is the passport renewal fee?");
   EXPECT_EQ(model.prompts[1].history[0].second, "The fee is RM200 [1].");
   EXPECT_EQ(ToJson(*r)["conversation_id"], c->id);
-  auto turns = conversations_->Read("jpn", "key:a", c->id, Classification::kTerbuka, 10);
+  auto turns = conversations_->Read(
+      "jpn", "key:a", c->id, Classification::kTerbuka, [](const std::string&) { return true; }, 10);
   ASSERT_TRUE(turns.ok());
   EXPECT_EQ(turns->turns.size(), 2u);
   // Someone else's credential cannot continue it.

@@ -8,6 +8,10 @@
 namespace daulat::knowledge {
 namespace {
 
+bool Everything(const std::string& /*document_id*/) {
+  return true;
+}
+
 class ConversationsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -44,7 +48,8 @@ TEST_F(ConversationsTest, TurnsAreKeptInOrderForTheirOwnerOnly) {
                              MakeTurn("soalan " + std::to_string(i), Classification::kTerbuka,
                                       {"doc_" + std::to_string(i)}))
                     .ok());
-  auto read = conversations_->Read("jpn", "user:ali", c->id, Classification::kTerbuka, 3);
+  auto read =
+      conversations_->Read("jpn", "user:ali", c->id, Classification::kTerbuka, Everything, 3);
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->turns.size(), 3u);  // the last three, oldest first
   EXPECT_EQ(read->turns[0].question, "soalan 2");
@@ -67,9 +72,10 @@ TEST_F(ConversationsTest, TurnsAreKeptInOrderForTheirOwnerOnly) {
   EXPECT_EQ(conversations_->Create("jpn", "user:ali", std::string(201, 'x')).status().code(),
             StatusCode::kInvalidArgument);
   ASSERT_TRUE(conversations_->Delete("jpn", "user:ali", c->id).ok());
-  EXPECT_EQ(
-      conversations_->Read("jpn", "user:ali", c->id, Classification::kTerbuka, 3).status().code(),
-      StatusCode::kNotFound);
+  EXPECT_EQ(conversations_->Read("jpn", "user:ali", c->id, Classification::kTerbuka, Everything, 3)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(ConversationsTest, ClearanceWithholdsAndErasureForgets) {
@@ -83,18 +89,49 @@ TEST_F(ConversationsTest, ClearanceWithholdsAndErasureForgets) {
                            MakeTurn("rahsia", Classification::kRahsia, {"doc_b", "doc_a"}))
                   .ok());
   // A clearance lowered since: the RAHSIA answer is withheld, not shown.
-  auto low = conversations_->Read("jpn", "user:ali", c->id, Classification::kSulit, 10);
+  auto low = conversations_->Read("jpn", "user:ali", c->id, Classification::kSulit, Everything, 10);
   ASSERT_EQ(low->turns.size(), 1u);
   EXPECT_EQ(low->turns[0].question, "terbuka");
   EXPECT_EQ(low->withheld, 1);
-  EXPECT_EQ(
-      conversations_->Read("jpn", "user:ali", c->id, Classification::kRahsia, 10)->turns.size(),
-      2u);
+  EXPECT_EQ(conversations_->Read("jpn", "user:ali", c->id, Classification::kRahsia, Everything, 10)
+                ->turns.size(),
+            2u);
   // Erasing doc_a takes both answers that drew on it; the title stays as given.
   ASSERT_TRUE(conversations_->ForgetDocument("jpn", "doc_a").ok());
   EXPECT_TRUE(
-      conversations_->Read("jpn", "user:ali", c->id, Classification::kRahsia, 10)->turns.empty());
+      conversations_->Read("jpn", "user:ali", c->id, Classification::kRahsia, Everything, 10)
+          ->turns.empty());
   EXPECT_EQ(conversations_->Get("jpn", "user:ali", c->id)->title, "Pelan");
+}
+
+// A turn drew on a document of a group the reader has since left: the
+// answer is withheld, like one above their clearance.
+TEST_F(ConversationsTest, ATurnFromADocumentTheReaderNoLongerSeesIsWithheld) {
+  auto c = conversations_->Create("jpn", "user:ali", "");
+  ASSERT_TRUE(conversations_
+                  ->Append("jpn", "user:ali", c->id,
+                           MakeTurn("awam", Classification::kTerbuka, {"doc_awam"}))
+                  .ok());
+  ASSERT_TRUE(
+      conversations_
+          ->Append("jpn", "user:ali", c->id,
+                   MakeTurn("risikan", Classification::kTerbuka, {"doc_awam", "doc_risikan"}))
+          .ok());
+  std::vector<std::string> asked;
+  const auto left_the_group = [&](const std::string& document) {
+    asked.push_back(document);
+    return document != "doc_risikan";
+  };
+  auto read =
+      conversations_->Read("jpn", "user:ali", c->id, Classification::kRahsia, left_the_group, 10);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->turns.size(), 1u);
+  EXPECT_EQ(read->turns[0].question, "awam");
+  EXPECT_EQ(read->withheld, 1);
+  EXPECT_EQ(asked.size(), 2u);  // each document checked once
+  // No check at all shows nothing.
+  EXPECT_TRUE(conversations_->Read("jpn", "user:ali", c->id, Classification::kRahsia, nullptr, 10)
+                  ->turns.empty());
 }
 
 }  // namespace

@@ -46,10 +46,11 @@ std::filesystem::path SharedTinyModelPath() {
 }
 
 Status WriteTinyModel(const TinyModelSpec& spec, const std::filesystem::path& out) {
+  const std::filesystem::path vocab_path = spec.vocab.empty() ? VocabPath() : spec.vocab;
   gguf_init_params vocab_params{/*no_alloc=*/true, /*ctx=*/nullptr};
   std::unique_ptr<gguf_context, GgufDeleter> vocab(
-      gguf_init_from_file(VocabPath().c_str(), vocab_params));
-  if (!vocab) return NotFound("cannot read vocabulary " + VocabPath().string());
+      gguf_init_from_file(vocab_path.c_str(), vocab_params));
+  if (!vocab) return NotFound("cannot read vocabulary " + vocab_path.string());
   const int64_t tokens_key = gguf_find_key(vocab.get(), "tokenizer.ggml.tokens");
   const auto n_vocab = static_cast<int64_t>(gguf_get_arr_n(vocab.get(), tokens_key));
 

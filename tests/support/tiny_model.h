@@ -19,6 +19,7 @@ struct TinyModelSpec {
   int n_ff = 128;
   uint32_t context_length = 512;
   uint32_t seed = 42;
+  std::filesystem::path vocab;  // a llama.cpp vocabulary GGUF; empty: VocabPath()
   std::string chat_template =
       "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
       "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
