@@ -48,6 +48,11 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   if (flags.port >= 0) c.http.port = static_cast<uint16_t>(flags.port);
   if (const char* key = std::getenv("DAULAT_API_KEY"); key != nullptr && *key != '\0')
     c.api_key = key;
+  if (const char* mode = std::getenv("DAULAT_AUDIT_ON_FAILURE"); mode != nullptr && *mode != '\0') {
+    auto parsed = ParseAuditFailure(mode, "DAULAT_AUDIT_ON_FAILURE");
+    if (!parsed.ok()) return ReportError(parsed.status());
+    c.audit_on_failure = *parsed;
+  }
   const auto registry = global.Registry();
   if (Status st = FinishServeConfig(c, registry); !st.ok()) return ReportError(st);
   for (auto& m : c.models) {
@@ -111,7 +116,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::vector<std::unique_ptr<gateway::Stage>> stages;
   stages.push_back(std::make_unique<gateway::KeyAuthenticator>(**ids, anonymous));
   stages.push_back(std::make_unique<gateway::Authoriser>());
-  stages.push_back(std::make_unique<gateway::AuditStage>(audit_writer));
+  stages.push_back(std::make_unique<gateway::AuditStage>(audit_writer, c.audit_on_failure));
   auto* contents = content_log->get();
   stages.push_back(std::move(content_log).value());
   stages.push_back(std::make_unique<gateway::UsageLogger>());

@@ -175,7 +175,18 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
                            std::string(e.description()));
   }
   DAULAT_RETURN_IF_ERROR(
-      CheckKeys(root, path, {"server", "models", "backends", "residency", "assessment"}));
+      CheckKeys(root, path, {"server", "models", "backends", "residency", "assessment", "audit"}));
+  if (const auto* audit = root.get("audit")) {
+    if (!audit->is_table()) return InvalidArgument("[audit] must be a table");
+    DAULAT_RETURN_IF_ERROR(CheckKeys(*audit->as_table(), "[audit]", {"on_failure"}));
+    if (const auto* mode = audit->as_table()->get("on_failure")) {
+      if (!mode->is_string())
+        return InvalidArgument("[audit] on_failure must be \"refuse\" or \"serve\"");
+      auto parsed = ParseAuditFailure(mode->as_string()->get(), "[audit] on_failure");
+      if (!parsed.ok()) return parsed.status();
+      c.audit_on_failure = *parsed;
+    }
+  }
   if (const auto* assessment = root.get("assessment")) {
     if (!assessment->is_table()) return InvalidArgument("[assessment] must be a table");
     DAULAT_RETURN_IF_ERROR(CheckKeys(*assessment->as_table(), "[assessment]", {"framework"}));
@@ -211,6 +222,13 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
       DAULAT_RETURN_IF_ERROR(ReadModel(*arr[i].as_table(), i, c));
   }
   return c;
+}
+
+Result<gateway::AuditFailure> ParseAuditFailure(const std::string& text, const std::string& where) {
+  if (text == "refuse") return gateway::AuditFailure::kRefuse;
+  if (text == "serve") return gateway::AuditFailure::kServe;
+  return InvalidArgument(where + " must be \"refuse\" or \"serve\", not \"" + text.substr(0, 40) +
+                         "\"");
 }
 
 Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) {

@@ -31,7 +31,12 @@ struct ServeConfig {
   // [assessment] framework: a readiness framework file replacing the built-in
   // one (DAULAT_ASSESSMENT_FRAMEWORK also sets it). Empty: star@1.0.0.
   std::string assessment_framework;
+  // [audit] on_failure / DAULAT_AUDIT_ON_FAILURE: "refuse" (default) or "serve".
+  gateway::AuditFailure audit_on_failure = gateway::AuditFailure::kRefuse;
 };
+
+// "refuse" or "serve"; INVALID_ARGUMENT naming `where` otherwise.
+Result<gateway::AuditFailure> ParseAuditFailure(const std::string& text, const std::string& where);
 
 // Parses a TOML config file (see docs/serve.md). Unknown keys and wrong types
 // are INVALID_ARGUMENT naming the key, so a typo never silently does nothing.

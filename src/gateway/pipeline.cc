@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <atomic>
+
 #include "common/log.h"
 #include "common/sha256.h"
 
@@ -12,8 +14,22 @@ Status Pipeline::Admit(RequestContext& ctx) const {
   return Status::Ok();
 }
 
-void Pipeline::Complete(const RequestContext& ctx) const {
-  for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) (*it)->OnComplete(ctx);
+void Pipeline::Complete(const RequestContext& ctx, Stage::Recorded then) const {
+  // One hold per stage and one for this loop, so `then` runs once, after all.
+  struct Pending {
+    std::atomic<size_t> holds;
+    std::atomic<bool> recorded{true};
+    Stage::Recorded then;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->holds = stages_.size() + 1;
+  pending->then = std::move(then);
+  const Stage::Recorded release = [pending](bool recorded) {
+    if (!recorded) pending->recorded = false;
+    if (pending->holds.fetch_sub(1) == 1 && pending->then) pending->then(pending->recorded.load());
+  };
+  for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) (*it)->OnCompleteThen(ctx, release);
+  release(true);
 }
 
 std::vector<std::string_view> Pipeline::stage_names() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,7 +38,10 @@ struct Caller {
 // header, which only the authenticator reads.
 struct RequestContext {
   std::string request_id;
-  std::string route;          // "/v1/chat/completions"
+  std::string route;  // "/v1/chat/completions"
+  // False for health, metrics, the API description and console files: no
+  // caller and nothing to account for, so no audit record.
+  bool audited = true;
   std::string authorization;  // raw header value
   Permission permission = Permission::kInfer;
   // A client on this machine: loopback peer, a Host header naming loopback,
@@ -85,6 +89,16 @@ class Stage {
   virtual std::string_view name() const = 0;
   virtual Status OnRequest(RequestContext& ctx) = 0;
   virtual void OnComplete(const RequestContext& ctx) { (void)ctx; }
+  // The answer may leave once `recorded(true)` is called: a stage keeping a
+  // record the answer must not leave without (the audit log) overrides this
+  // and calls it once, possibly later and from another thread; false means
+  // the record was lost and the answer must be withheld. By default the
+  // stage completes and the answer may leave.
+  using Recorded = std::function<void(bool recorded)>;
+  virtual void OnCompleteThen(const RequestContext& ctx, const Recorded& recorded) {
+    OnComplete(ctx);
+    recorded(true);
+  }
 };
 
 // Immutable after construction; safe to run from many threads at once.
@@ -92,7 +106,9 @@ class Pipeline {
  public:
   explicit Pipeline(std::vector<std::unique_ptr<Stage>> stages) : stages_(std::move(stages)) {}
   Status Admit(RequestContext& ctx) const;
-  void Complete(const RequestContext& ctx) const;
+  // Runs every stage's completion (in reverse); `then` learns, once all have
+  // recorded the request, whether the answer may leave.
+  void Complete(const RequestContext& ctx, Stage::Recorded then = {}) const;
   std::vector<std::string_view> stage_names() const;
 
  private:

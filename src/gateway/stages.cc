@@ -105,8 +105,19 @@ governance::AuditRecord AuditRecordFor(const RequestContext& ctx) {
   return r;
 }
 
-void AuditStage::OnComplete(const RequestContext& ctx) {
-  writer_.Submit(AuditRecordFor(ctx));
+Status AuditStage::OnRequest(RequestContext& /*ctx*/) {
+  if (on_failure_ == AuditFailure::kRefuse && !writer_.healthy())
+    return Unavailable(
+        "the audit log cannot be written, so requests are refused until it can (an operator "
+        "can choose otherwise with [audit] on_failure = \"serve\")");
+  return Status::Ok();
+}
+
+void AuditStage::OnCompleteThen(const RequestContext& ctx, const Recorded& recorded) {
+  if (!ctx.audited) return recorded(true);
+  const bool refuse = on_failure_ == AuditFailure::kRefuse;
+  writer_.Submit(AuditRecordFor(ctx),
+                 [recorded, refuse](bool written) { recorded(written || !refuse); });
 }
 
 }  // namespace daulat::gateway

@@ -43,18 +43,31 @@ class Authoriser : public Stage {
   Status OnRequest(RequestContext& ctx) override;
 };
 
+// What happens when the audit log cannot be written: refuse (the default:
+// no answer leaves without its record, and new requests get 503 until the
+// log is writable again) or serve (answers leave; the loss is logged).
+enum class AuditFailure { kRefuse, kServe };
+
 // audit: one record per request: who, tenant, action, resource, model,
 // classification, decision and reason, PII counts, content hash as policy
-// says; never content or keys. Written by a background writer.
+// says; never content or keys. Written by a background writer in group
+// commits; with kRefuse the answer waits for its record's batch.
 class AuditStage : public Stage {
  public:
-  explicit AuditStage(governance::AuditWriter& writer) : writer_(writer) {}
+  explicit AuditStage(governance::AuditWriter& writer,
+                      AuditFailure on_failure = AuditFailure::kRefuse)
+      : writer_(writer), on_failure_(on_failure) {}
   std::string_view name() const override { return "audit"; }
-  Status OnRequest(RequestContext& /*ctx*/) override { return Status::Ok(); }
-  void OnComplete(const RequestContext& ctx) override;
+  // UNAVAILABLE while the log cannot be written (kRefuse).
+  Status OnRequest(RequestContext& ctx) override;
+  void OnComplete(const RequestContext& ctx) override {
+    OnCompleteThen(ctx, [](bool) {});
+  }
+  void OnCompleteThen(const RequestContext& ctx, const Recorded& recorded) override;
 
  private:
   governance::AuditWriter& writer_;
+  AuditFailure on_failure_;
 };
 
 // The audit record a finished request leaves (exposed for tests).

@@ -15,18 +15,28 @@ AuditWriter::~AuditWriter() {
   Stop();
 }
 
-bool AuditWriter::Submit(AuditRecord record) {
+bool AuditWriter::Submit(AuditRecord record, Written written) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= max_queue_) {
-      ++dropped_;
-      return false;
+    if (!stopping_ && queue_.size() < max_queue_) {
+      queue_.emplace_back(std::move(record), std::move(written));
+      ++submitted_;
+      wake_.notify_one();
+      return true;
     }
-    queue_.push_back(std::move(record));
-    ++submitted_;
   }
-  wake_.notify_one();
-  return true;
+  // Logged at 1, 2, 4, 8, ... drops: a flood of them must not flood the log too.
+  const uint64_t n = ++dropped_;
+  if ((n & (n - 1)) == 0)
+    spdlog::error("audit: {} records dropped so far (the writer is stopping or its queue is full)",
+                  n);
+  if (written) written(false);
+  return false;
+}
+
+bool AuditWriter::healthy() const {
+  std::lock_guard lock(mu_);
+  return last_batch_written_.load() && !stopping_ && queue_.size() < max_queue_;
 }
 
 void AuditWriter::Flush() {
@@ -52,13 +62,15 @@ void AuditWriter::Run() {
   uint64_t checkpointed = log_.size();
   while (true) {
     std::vector<AuditRecord> batch;
+    std::vector<Written> told;
     bool stop = false;
     {
       std::unique_lock lock(mu_);
       wake_.wait_until(lock, next_checkpoint, [this] { return stopping_ || !queue_.empty(); });
       stop = stopping_;
       while (!queue_.empty() && batch.size() < 4096) {
-        batch.push_back(std::move(queue_.front()));
+        batch.push_back(std::move(queue_.front().first));
+        if (queue_.front().second) told.push_back(std::move(queue_.front().second));
         queue_.pop_front();
       }
     }
@@ -72,10 +84,12 @@ void AuditWriter::Run() {
         } else {
           failed_ += n;
         }
+        last_batch_written_ = r.ok();
       }
       done_.notify_all();
       if (!r.ok())
         spdlog::error("audit: {} records could not be written: {}", n, r.status().message());
+      for (auto& written : told) written(r.ok());
     }
     const bool due = std::chrono::steady_clock::now() >= next_checkpoint;
     bool drained = false;

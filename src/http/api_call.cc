@@ -14,27 +14,45 @@ std::optional<int64_t> ParseWholeNumber(const std::string& text, int64_t min, in
   return v;
 }
 
-void ApiCall::Finish(unsigned status) {
-  if (completed_.exchange(true)) return;
+Status AnswerWithheld() {
+  return Unavailable(
+      "the audit record of this request could not be written, so its answer is withheld");
+}
+
+void ApiCall::Finish(unsigned status, gateway::Stage::Recorded then) {
+  if (completed_.exchange(true)) {
+    if (then) then(true);  // recorded the first time; the responder sends only once
+    return;
+  }
   ctx.http_status = status;
   ctx.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   metrics_.Observe(ctx.route, status, ctx.duration_ms / 1000.0);
-  pipeline_.Complete(ctx);
+  pipeline_.Complete(ctx, std::move(then));
 }
 
 // Finish (audit, metering) runs before the answer is handed to the
 // connection, so a client that reads the audit log right after its answer
 // finds the record.
+void ApiCall::Send(unsigned status, std::string content_type, std::string body_text,
+                   Headers headers) {
+  Finish(status,
+         [r = responder, status, type = std::move(content_type), text = std::move(body_text),
+          headers = std::move(headers), id = ctx.request_id](bool recorded) mutable {
+           // A refusal holds no answer: it leaves as it is, recorded or not.
+           if (recorded || status >= 400)
+             return r->Reply(status, std::move(type), std::move(text), std::move(headers));
+           r->Reply(503, "application/json", JsonText(ErrorBody(AnswerWithheld(), "")),
+                    {{"X-Request-Id", id}});
+         });
+}
+
 void ApiCall::ReplyJson(unsigned status, const nlohmann::json& j, Headers headers) {
   headers.emplace_back("X-Request-Id", ctx.request_id);
-  std::string text = JsonText(j);
-  Finish(status);
-  responder->Reply(status, "application/json", std::move(text), std::move(headers));
+  Send(status, "application/json", JsonText(j), std::move(headers));
 }
 
 void ApiCall::Reply(unsigned status, const std::string& content_type, std::string body_text) {
-  Finish(status);
-  responder->Reply(status, content_type, std::move(body_text), {{"X-Request-Id", ctx.request_id}});
+  Send(status, content_type, std::move(body_text), {{"X-Request-Id", ctx.request_id}});
 }
 
 void ApiCall::Fail(const Status& st, const std::string& param) {

@@ -23,7 +23,10 @@ using server::Responder;
 
 // One API request in flight: the pipeline context, the responder and the
 // parsed body. Finish runs the pipeline's completion stages (audit,
-// metering) exactly once, whatever path the request took.
+// metering) exactly once, whatever path the request took. An answer leaves
+// only once its audit record is written (or the operator chose to serve
+// without one): Reply, ReplyJson and Send wait for it, possibly on another
+// thread, and send 503 instead when the record was lost.
 struct ApiCall {
   using Clock = std::chrono::steady_clock;
   ApiCall(RequestMetrics& metrics, const gateway::Pipeline& pipeline)
@@ -38,9 +41,11 @@ struct ApiCall {
   std::string request_content_type;  // with raw_body
   Clock::time_point started = Clock::now();
 
-  void Finish(unsigned status);
+  // `then` learns whether the answer may leave (once; maybe on another thread).
+  void Finish(unsigned status, gateway::Stage::Recorded then = {});
   void ReplyJson(unsigned status, const nlohmann::json& j, Headers headers = {});
   void Reply(unsigned status, const std::string& content_type, std::string body);
+  void Send(unsigned status, std::string content_type, std::string body, Headers headers);
   // The OpenAI-shaped error for `st` (also the shape on /api).
   void Fail(const Status& st, const std::string& param = "");
   // A query parameter's value ("" when absent), percent-decoded.
@@ -51,6 +56,9 @@ struct ApiCall {
   const gateway::Pipeline& pipeline_;
   std::atomic<bool> completed_{false};
 };
+
+// What a caller gets instead of an answer whose audit record was lost.
+Status AnswerWithheld();
 
 // One endpoint: method, path pattern ("/api/v1/keys/{id}"), what it needs
 // from the caller, whether it takes a JSON body, and its handler.

@@ -120,6 +120,9 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
       rid != req.end() && rid->value().size() <= 128 ? std::string(rid->value()) : NewId("req-");
   const bool get = req.method() == bhttp::verb::get;
 
+  // Health, metrics and the API description: no caller, no audit record.
+  call->ctx.audited = !(get && (path == "/healthz" || path == "/readyz" || path == "/metrics" ||
+                                path == "/api/openapi.json"));
   if (path == "/healthz" && get) return call->ReplyJson(200, {{"status", "ok"}});
   if (path == "/readyz" && get) {
     return ready_ ? call->ReplyJson(200, {{"status", "ready"}})
@@ -145,6 +148,7 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
     }
   }
   if (route == nullptr) {
+    call->ctx.audit_action = path_known ? "method_not_allowed" : "unrouted";
     if (!path_known) {
       call->ctx.route = "unknown";
       return call->Fail(NotFound("no such endpoint: " + path.substr(0, 200)), "");

@@ -258,9 +258,8 @@ void AssessmentApi::Report(const CallPtr& call) {
     } else {
       body = assessment::ReportHtml(in);
     }
-    call->Finish(200);
-    call->responder->Reply(200, format == "pdf" ? "application/pdf" : "text/html; charset=utf-8",
-                           std::move(body), std::move(headers));
+    call->Send(200, format == "pdf" ? "application/pdf" : "text/html; charset=utf-8",
+               std::move(body), std::move(headers));
   });
 }
 

@@ -83,12 +83,11 @@ const std::vector<std::pair<std::string, std::string>>& ConsoleSecurityHeaders()
 void ServeConsole(const Request& req, const std::string& path, ApiCall& call) {
   namespace bhttp = boost::beast::http;
   call.ctx.route = "console";
+  call.ctx.audited = false;
   Headers headers(ConsoleSecurityHeaders().begin(), ConsoleSecurityHeaders().end());
   const ConsoleAsset* asset = FindConsoleAsset(path);
   if (asset == nullptr) {
-    call.Finish(404);
-    return call.responder->Reply(404, "text/plain; charset=utf-8", "not found\n",
-                                 std::move(headers));
+    return call.Send(404, "text/plain; charset=utf-8", "not found\n", std::move(headers));
   }
   // Always revalidated (a new binary may bring new files), answered 304 when unchanged.
   headers.emplace_back("Cache-Control", "no-cache");
@@ -96,16 +95,14 @@ void ServeConsole(const Request& req, const std::string& path, ApiCall& call) {
   headers.emplace_back("Vary", "Accept-Encoding");
   if (const auto inm = req.find(bhttp::field::if_none_match);
       inm != req.end() && inm->value().find(asset->etag) != boost::beast::string_view::npos) {
-    call.Finish(304);
-    return call.responder->Reply(304, asset->content_type, "", std::move(headers));
+    return call.Send(304, asset->content_type, "", std::move(headers));
   }
   const auto ae = req.find(bhttp::field::accept_encoding);
   const bool gzip = !asset->gzip.empty() && ae != req.end() &&
                     ae->value().find("gzip") != boost::beast::string_view::npos;
   if (gzip) headers.emplace_back("Content-Encoding", "gzip");
-  call.Finish(200);
-  call.responder->Reply(200, asset->content_type, gzip ? asset->gzip : std::string(asset->body),
-                        std::move(headers));
+  call.Send(200, asset->content_type, gzip ? asset->gzip : std::string(asset->body),
+            std::move(headers));
 }
 
 }  // namespace daulat::http

@@ -50,11 +50,13 @@ class LuminReply {
     begun_ = true;
   }
   // A stream ends with one final JSON event (the result or an error).
+  // A stream whose audit record was lost ends with an error, not the result.
   void End(unsigned status, const json& final_json) {
-    call_->Finish(status);
-    call_->responder->SendEvent(JsonText(final_json));
-    call_->responder->SendEvent("[DONE]");
-    call_->responder->EndEvents();
+    call_->Finish(status, [r = call_->responder, text = JsonText(final_json)](bool recorded) {
+      r->SendEvent(recorded ? text : JsonText(ErrorBody(AnswerWithheld(), "")));
+      r->SendEvent("[DONE]");
+      r->EndEvents();
+    });
   }
 
   CallPtr call_;

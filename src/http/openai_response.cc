@@ -173,10 +173,14 @@ struct Response : std::enable_shared_from_this<Response> {
     if (first) r.SendEvent(JsonText(Chunk("", nullptr)));
     r.SendEvent(JsonText(Chunk("", FinishReason(o))));
   }
+  // The audit record before [DONE]; a stream whose record was lost ends
+  // with an error instead.
   void EndStream(unsigned status) {
-    call->Finish(status);  // audit before [DONE]
-    call->responder->SendEvent("[DONE]");
-    call->responder->EndEvents();
+    call->Finish(status, [r = call->responder](bool recorded) {
+      if (!recorded) r->SendEvent(JsonText(ErrorBody(AnswerWithheld(), "")));
+      r->SendEvent("[DONE]");
+      r->EndEvents();
+    });
   }
 };
 

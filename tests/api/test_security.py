@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from conftest import MODEL, http, start_server
+from conftest import MODEL, http, start_server, wait_until
 from test_lumin import multipart
 
 ADMIN = "security-admin-" + os.urandom(16).hex()
@@ -197,3 +197,47 @@ def test_old_answers_are_rechecked_when_a_reader_loses_a_group(agency):
         assert got["messages"] == [] and got["withheld"] == 1, got
     finally:
         _call(base, "PATCH", "/api/v1/users/rahsia", {"groups": ["risikan"]}, key=owner)
+
+
+def test_an_audit_log_that_cannot_be_written_withholds_answers(tmp_path):
+    """A full disk (here a trigger that fails every audit insert) must not
+    let answers leave unrecorded; health checks go on, and service comes
+    back when the log can be written. Health, metrics and unrouted paths
+    are never recorded as inference."""
+    import sqlite3
+    shared = os.environ.get("DAULAT_DATA_DIR")
+    assert shared, "tests run with DAULAT_DATA_DIR set to the bootstrapped data folder"
+    (tmp_path / "models").symlink_to(os.path.join(shared, "models"))
+    os.environ["DAULAT_DATA_DIR"] = str(tmp_path)
+    try:
+        proc, base, log = start_server(api_key=ADMIN)
+    finally:
+        os.environ["DAULAT_DATA_DIR"] = shared
+    try:
+        chat = {"model": MODEL, "messages": [{"role": "user", "content": "Hai"}], "max_tokens": 2}
+        assert _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN).status_code == 200
+        for path in ("/healthz", "/readyz", "/metrics", "/api/openapi.json"):
+            assert _call(base, "GET", path).status_code == 200
+        assert _call(base, "GET", "/no/such/endpoint", key=ADMIN).status_code == 404
+        records = _call(base, "GET", "/api/v1/audit?limit=100", key=ADMIN).json()["data"]
+        assert not [r for r in records if r["resource"] in ("/healthz", "/readyz", "/metrics", "/api/openapi.json")]
+        assert [r["action"] for r in records if r["resource"] == "unknown"] == ["unrouted"]
+        assert [r["action"] for r in records if r["resource"] == "/v1/chat/completions"] == ["inference"]
+
+        db = sqlite3.connect(str(tmp_path / "daulat.db"), timeout=30)
+        db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        db.commit()
+        r = _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN)
+        assert r.status_code == 503 and "audit" in r.json()["error"]["message"], r.text
+        assert "choices" not in r.json()
+        r = _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN)  # refused up front now
+        assert r.status_code == 503 and "audit log cannot be written" in r.json()["error"]["message"], r.text
+        assert _call(base, "GET", "/healthz").status_code == 200
+        db.execute("DROP TRIGGER disk_full")
+        db.commit()
+        db.close()
+        # The next record (this refusal's own) is written, and service resumes.
+        wait_until(lambda: _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN).status_code == 200, 15)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0

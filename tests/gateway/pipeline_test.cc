@@ -35,6 +35,35 @@ TEST(PipelineTest, RunsStagesInOrderAndCompletesInReverse) {
   EXPECT_EQ(p.stage_names(), (std::vector<std::string_view>{"a", "b"}));
 }
 
+// A stage that learns later whether its record was kept (as the audit
+// writer does, from its own thread).
+class LateRecorder : public Stage {
+ public:
+  std::string_view name() const override { return "late"; }
+  Status OnRequest(RequestContext&) override { return Status::Ok(); }
+  void OnCompleteThen(const RequestContext&, const Recorded& recorded) override {
+    later = recorded;
+  }
+  Recorded later;
+};
+
+TEST(PipelineTest, TheAnswerWaitsUntilEveryStageHasRecordedIt) {
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<Stage>> stages;
+  stages.push_back(std::make_unique<CountingStage>(&log, "a"));
+  auto late = std::make_unique<LateRecorder>();
+  auto* recorder = late.get();
+  stages.push_back(std::move(late));
+  const Pipeline p(std::move(stages));
+  for (const bool kept : {true, false}) {
+    std::vector<bool> told;
+    p.Complete(RequestContext{}, [&](bool recorded) { told.push_back(recorded); });
+    EXPECT_TRUE(told.empty());  // not before the late stage answers
+    recorder->later(kept);
+    EXPECT_EQ(told, std::vector<bool>{kept});
+  }
+}
+
 TEST(PipelineTest, FirstFailingStageStopsTheChain) {
   std::vector<std::string> log;
   std::vector<std::unique_ptr<Stage>> stages;

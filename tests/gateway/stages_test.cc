@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "gateway/content_log.h"
 #include "gateway/generation_service.h"
 #include "gateway/usage_meter.h"
+#include "governance/audit_log.h"
+#include "governance/audit_writer.h"
+#include "governance/checkpoint.h"
 #include "governance/pii_guard.h"
 #include "tiny_model.h"
 
@@ -290,6 +295,43 @@ TEST_F(StagesTest, FullContentLoggingKeepsTextsForTheRetentionPeriodOnly) {
   clock_.Advance(7 * 86400.0);
   ASSERT_TRUE(log->Flush().ok());
   EXPECT_TRUE(db_->Query("SELECT 1 FROM content_log")->empty());
+}
+
+// An audit log that cannot be written (a full disk, here a trigger that
+// fails every insert): answers are withheld and new requests refused until
+// it can be written again, unless the operator chose to serve.
+TEST_F(StagesTest, AnAuditLogThatCannotBeWrittenRefusesAnswers) {
+  auto signer = governance::CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a'));
+  auto log = std::move(governance::AuditLog::Open(*db_, *signer)).value();
+  governance::AuditWriter writer(*log, std::chrono::hours(1));
+  AuditStage refuse(writer);
+  AuditStage serve(writer, AuditFailure::kServe);
+  const auto record = [&](AuditStage& stage, const RequestContext& ctx) {
+    std::promise<bool> told;
+    stage.OnCompleteThen(ctx, [&](bool recorded) { told.set_value(recorded); });
+    return told.get_future().get();
+  };
+  RequestContext ctx;
+  ctx.route = "/v1/chat/completions";
+  ctx.http_status = 200;
+  EXPECT_TRUE(record(refuse, ctx));
+  ASSERT_TRUE(db_->Execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records "
+                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+                  .ok());
+  EXPECT_FALSE(record(refuse, ctx));
+  EXPECT_EQ(refuse.OnRequest(ctx).code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(record(serve, ctx));  // the operator's choice: served, loss logged
+  EXPECT_TRUE(serve.OnRequest(ctx).ok());
+  // Health checks and console files are not audited, so never held back.
+  RequestContext health = ctx;
+  health.audited = false;
+  EXPECT_TRUE(record(refuse, health));
+  ASSERT_TRUE(db_->Execute("DROP TRIGGER disk_full").ok());
+  EXPECT_TRUE(record(refuse, ctx));
+  EXPECT_TRUE(refuse.OnRequest(ctx).ok());
+  writer.Stop();
+  const auto rows = db_->Query("SELECT COUNT(*) FROM audit_records");
+  EXPECT_EQ((*rows)[0].Int(0), 2);  // before the fault and after it
 }
 
 }  // namespace
