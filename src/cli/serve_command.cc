@@ -143,6 +143,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.policies = policies->get();
   services.audit = audit_log->get();
   services.audit_writer = &audit_writer;
+  const governance::QueryFingerprints query_fingerprints(signer->seed());
+  services.query_fingerprints = &query_fingerprints;
   services.usage = meter;
   services.db = db->get();
   services.remote = &remote;
@@ -170,23 +172,41 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
     (*host)->Stop(false);
     return ReportError(api.status());
   }
+  std::unique_ptr<server::HttpServer> metrics_listener;
+  std::string metrics_note;
+  if (c.metrics_port >= 0) {
+    server::HttpServerOptions o;
+    o.host = c.metrics_host;
+    o.port = static_cast<uint16_t>(c.metrics_port);
+    o.io_threads = 1;
+    o.max_connections = 64;
+    auto listener = http::StartMetricsListener(o, **api);
+    if (!listener.ok()) {
+      (*host)->Stop(false);
+      return ReportError(listener.status());
+    }
+    metrics_listener = std::move(listener).value();
+    metrics_note = "; metrics: " + c.metrics_host + ":" + std::to_string(metrics_listener->port());
+  }
   std::string names;
   for (const auto& m : c.models) names += (names.empty() ? "" : ", ") + m.name;
   // The one line scripts wait for (port 0 picks a free port).
-  std::printf("daulat listening on %s://%s:%u (models: %s; auth: %s)\n",
+  std::printf("daulat listening on %s://%s:%u (models: %s; auth: %s%s)\n",
               c.tls_certificate.empty() ? "http" : "https", c.http.host.c_str(), (*api)->port(),
               names.c_str(),
               anonymous == gateway::AnonymousAccess::kLocalClients
                   ? "API keys; anonymous /v1 from local clients"
               : anonymous == gateway::AnonymousAccess::kBehindProxy
                   ? "API keys; anonymous /v1 (a proxy authenticates)"
-                  : "API keys");
+                  : "API keys",
+              metrics_note.c_str());
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::warn("received {}, finishing in-flight requests (up to {}s)",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace.count());
+  if (metrics_listener) metrics_listener->Shutdown(std::chrono::milliseconds(0));
   (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace),
                    [&host] { (*host)->Stop(/*drain=*/false); });
   (*host)->Stop(/*drain=*/false);

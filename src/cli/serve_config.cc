@@ -53,12 +53,15 @@ Status ReadBool(const toml::table& t, const char* key, const std::string& where,
 
 Status ReadServer(const toml::table& s, ServeConfig& c) {
   const std::string w = "[server]";
-  DAULAT_RETURN_IF_ERROR(CheckKeys(
-      s, w,
-      {"host", "port", "api_key", "allow_unauthenticated", "io_threads", "max_header_bytes",
-       "max_body_bytes", "max_connections", "header_timeout_seconds", "body_timeout_seconds",
-       "write_timeout_seconds", "request_timeout_seconds", "shutdown_grace_seconds",
-       "tls_certificate", "tls_private_key", "anonymous_on_loopback", "session_ttl_seconds"}));
+  DAULAT_RETURN_IF_ERROR(
+      CheckKeys(s, w,
+                {"host", "port", "api_key", "allow_unauthenticated", "io_threads",
+                 "max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_seconds",
+                 "body_timeout_seconds", "write_timeout_seconds", "request_timeout_seconds",
+                 "shutdown_grace_seconds", "tls_certificate", "tls_private_key",
+                 "anonymous_on_loopback", "session_ttl_seconds", "metrics_host", "metrics_port"}));
+  DAULAT_RETURN_IF_ERROR(ReadString(s, "metrics_host", w, c.metrics_host));
+  DAULAT_RETURN_IF_ERROR(Read(s, "metrics_port", w, c.metrics_port, 0, 65535));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "host", w, c.http.host));
   DAULAT_RETURN_IF_ERROR(Read(s, "port", w, c.http.port, 0, 65535));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "api_key", w, c.api_key));

@@ -22,6 +22,10 @@ struct ServeConfig {
   bool anonymous_on_loopback = true;   // anonymous TERBUKA members on loopback without api_key
   gateway::AnonymousAccess anonymous = gateway::AnonymousAccess::kNone;  // by FinishServeConfig
   std::chrono::seconds session_ttl{12 * 3600};                           // console sign-in sessions
+  // A second address serving only /metrics, without keys (firewall it):
+  // [server] metrics_host / metrics_port; -1 = none, /metrics needs a key.
+  std::string metrics_host = "127.0.0.1";
+  int metrics_port = -1;
   std::chrono::seconds shutdown_grace{30};
   std::string tls_certificate, tls_private_key;
   std::vector<gateway::ModelServeConfig> models;          // empty: every installed model, defaults

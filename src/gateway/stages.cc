@@ -17,6 +17,7 @@ std::string DefaultAction(const RequestContext& ctx) {
     case Permission::kReadAudit: return "audit_read";
     case Permission::kReadUsage: return "usage_read";
     case Permission::kReadPolicy: return "policy_read";
+    case Permission::kReadMetrics: return "metrics_read";
     default: return "request";
   }
 }
@@ -70,6 +71,10 @@ Status Authoriser::OnRequest(RequestContext& ctx) {
                             "')");
   if (ctx.permission == Permission::kManageTenants && p.tenant_id != kOperatorTenant)
     return PermissionDenied("only owners of the operator tenant manage tenants");
+  // Queue depths and token counts of every tenant: traffic another tenant
+  // must not watch.
+  if (ctx.permission == Permission::kReadMetrics && p.tenant_id != kOperatorTenant)
+    return PermissionDenied("only the operator tenant reads server metrics");
   if (!identity::MayUse(p, ctx.permission))
     return PermissionDenied("this API key lacks the scope '" + scope + "'");
   return Status::Ok();

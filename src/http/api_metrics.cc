@@ -49,4 +49,16 @@ std::string ApiServer::Metrics() const {
   return out;
 }
 
+Result<std::unique_ptr<HttpServer>> StartMetricsListener(const HttpServerOptions& options,
+                                                         const ApiServer& api) {
+  return HttpServer::Start(options, [&api](Request& req, const std::shared_ptr<Responder>& r) {
+    const bool get = req.method() == boost::beast::http::verb::get;
+    if (get && req.target() == "/metrics")
+      return r->Reply(200, "text/plain; version=0.0.4", api.Metrics());
+    if (get && req.target() == "/healthz")
+      return r->Reply(200, "application/json", R"({"status":"ok"})");
+    r->Reply(404, "text/plain; charset=utf-8", "only /metrics and /healthz are served here\n");
+  });
+}
+
 }  // namespace daulat::http

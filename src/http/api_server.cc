@@ -74,6 +74,11 @@ void ApiServer::BuildRoutes() {
   using V = boost::beast::http::verb;
   using P = gateway::Permission;
   routes_ = {
+      {V::get, "/metrics", P::kReadMetrics, false,
+       [this](auto c) {
+         c->ctx.audited = false;  // a scrape every few seconds; refusals are recorded
+         c->Reply(200, "text/plain; version=0.0.4", Metrics());
+       }},
       {V::get, "/v1/models", P::kListModels, false, [this](auto c) { Models(std::move(c)); }},
       {V::get, "/v1/models/{id}", P::kListModels, false, [this](auto c) { Models(std::move(c)); }},
       {V::post, "/v1/chat/completions", P::kInfer, true, [this](auto c) { Chat(std::move(c)); }},
@@ -99,8 +104,7 @@ void ApiServer::BuildRoutes() {
 }
 
 std::vector<std::string> ApiServer::Endpoints() const {
-  std::vector<std::string> out = {"GET /healthz", "GET /readyz", "GET /metrics",
-                                  "GET /api/openapi.json"};
+  std::vector<std::string> out = {"GET /healthz", "GET /readyz", "GET /api/openapi.json"};
   for (const auto& r : routes_)
     out.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);
   return out;
@@ -120,15 +124,14 @@ void ApiServer::Handle(Request& req, std::shared_ptr<Responder> responder) {
       rid != req.end() && rid->value().size() <= 128 ? std::string(rid->value()) : NewId("req-");
   const bool get = req.method() == bhttp::verb::get;
 
-  // Health, metrics and the API description: no caller, no audit record.
-  call->ctx.audited = !(get && (path == "/healthz" || path == "/readyz" || path == "/metrics" ||
-                                path == "/api/openapi.json"));
+  // Health and the API description: no caller, no audit record.
+  call->ctx.audited =
+      !(get && (path == "/healthz" || path == "/readyz" || path == "/api/openapi.json"));
   if (path == "/healthz" && get) return call->ReplyJson(200, {{"status", "ok"}});
   if (path == "/readyz" && get) {
     return ready_ ? call->ReplyJson(200, {{"status", "ready"}})
                   : call->ReplyJson(503, {{"status", "shutting down"}});
   }
-  if (path == "/metrics" && get) return call->Reply(200, "text/plain; version=0.0.4", Metrics());
   if (path == "/api/openapi.json" && get)
     return call->Reply(200, "application/json", std::string(OpenApiDocument()));
   if (get && (path == "/" || path.rfind("/console/", 0) == 0))

@@ -16,6 +16,7 @@
 #include "governance/audit_writer.h"
 #include "governance/pii_filter.h"
 #include "governance/policy.h"
+#include "governance/query_fingerprint.h"
 #include "http/api_call.h"
 #include "http/metrics.h"
 #include "identity/identity_store.h"
@@ -37,6 +38,8 @@ struct ApiServices {
   governance::PolicyStore* policies = nullptr;
   governance::AuditLog* audit = nullptr;
   governance::AuditWriter* audit_writer = nullptr;  // flushed before audit reads
+  // Keyed hashes of search queries for the audit log; none: not recorded.
+  const governance::QueryFingerprints* query_fingerprints = nullptr;
   gateway::UsageMeter* usage = nullptr;
   store::Database* db = nullptr;
   const gateway::RemoteBackends* remote = nullptr;    // models served by remote engines
@@ -67,6 +70,10 @@ class ApiServer {
   uint16_t port() const { return http_->port(); }
   // "GET /v1/models", ... for every routed endpoint (the OpenAPI document must list each).
   std::vector<std::string> Endpoints() const;
+  // Prometheus text: per-route requests and latencies, and each model's
+  // queue, sequences, KV cells and tokens. Server-wide: only for the
+  // operator (GET /metrics with the "metrics" scope) or a separate listener.
+  std::string Metrics() const;
 
   // Graceful stop: /readyz turns 503, no new connections; running requests
   // get up to `grace` to finish (streams included). Then `cancel_work` runs
@@ -88,7 +95,6 @@ class ApiServer {
   void Models(const std::shared_ptr<Call>& call);
   // The registry for people: each model's manifest, model card and where it runs.
   void ModelRegistry(const std::shared_ptr<Call>& call);
-  std::string Metrics() const;
   void BuildRoutes();
 
   ApiServices services_;
@@ -105,5 +111,11 @@ class ApiServer {
   boost::asio::thread_pool blocking_{1};  // embeddings: keeps I/O threads free
   std::unique_ptr<HttpServer> http_;
 };
+
+// A second address that serves only GET /metrics (and /healthz), without
+// keys, for a Prometheus that cannot hold one: the operator keeps it on a
+// management network or behind a firewall. `api` must outlive it.
+Result<std::unique_ptr<HttpServer>> StartMetricsListener(const HttpServerOptions& options,
+                                                         const ApiServer& api);
 
 }  // namespace daulat::http

@@ -236,8 +236,10 @@ void KnowledgeApi::Search(const CallPtr& call) {
           hits.status().message().find("embedding model") != std::string::npos ? "retrieval" : "");
     json data = json::array();
     for (const auto& h : *hits) data.push_back(knowledge::ToJson(h));
-    call->ctx.decision_reason =
-        std::to_string(hits->size()) + " passages, query sha256:" + Sha256Hex(q.text).substr(0, 16);
+    call->ctx.decision_reason = std::to_string(hits->size()) + " passages";
+    if (s_.query_fingerprints != nullptr)
+      call->ctx.decision_reason +=
+          ", query " + s_.query_fingerprints->Of(call->ctx.caller.principal.tenant_id, q.text);
     const std::string used = s_.library->RetrievalFor(q.retrieval);
     json reply = {{"object", "list"}, {"data", data}, {"retrieval", used}};
     if (s_.library->retrieval() == "bm25")

@@ -19,6 +19,7 @@ std::string_view PermissionScope(Permission p) {
     case Permission::kReadDocuments: return "documents.read";
     case Permission::kManageDocuments: return "documents";
     case Permission::kManageCollections: return "collections";
+    case Permission::kReadMetrics: return "metrics";
   }
   return "?";
 }
@@ -44,6 +45,9 @@ bool RoleAllows(Role role, Permission p) {
     case Permission::kManageDocuments:
       return role == Role::kOwner || role == Role::kAdmin || role == Role::kMember;
     case Permission::kManageCollections: return role == Role::kOwner || role == Role::kAdmin;
+    // Server-wide counters: the operators, their auditors, and a scraper's
+    // service key.
+    case Permission::kReadMetrics: return role != Role::kMember;
   }
   return false;
 }
@@ -51,8 +55,7 @@ bool RoleAllows(Role role, Permission p) {
 const std::vector<std::string>& KnownScopes() {
   static const std::vector<std::string> kScopes = [] {
     std::vector<std::string> out;
-    for (int i = static_cast<int>(Permission::kListModels);
-         i <= static_cast<int>(Permission::kManageCollections); ++i)
+    for (int i = static_cast<int>(kFirstScoped); i <= static_cast<int>(kLastScoped); ++i)
       out.emplace_back(PermissionScope(static_cast<Permission>(i)));
     return out;
   }();

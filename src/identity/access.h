@@ -26,7 +26,11 @@ enum class Permission {
   kReadDocuments,      // "documents.read": collections, documents and search (Lumin)
   kManageDocuments,    // "documents": upload and delete documents
   kManageCollections,  // "collections": create collections
+  kReadMetrics,        // "metrics": server-wide /metrics (operator tenant only)
 };
+// The permissions a key's scopes name, first to last.
+inline constexpr Permission kFirstScoped = Permission::kListModels;
+inline constexpr Permission kLastScoped = Permission::kReadMetrics;
 std::string_view PermissionScope(Permission p);
 bool RoleAllows(Role role, Permission p);
 

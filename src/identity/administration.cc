@@ -55,8 +55,7 @@ Status MayGrantGroups(const Principal& actor, const std::vector<std::string>& wa
 
 // Every scope the role would hold is covered by the actor's scopes.
 Status ScopesCoverRole(const Principal& actor, Role role) {
-  for (int i = static_cast<int>(Permission::kListModels);
-       i <= static_cast<int>(Permission::kManageCollections); ++i) {
+  for (int i = static_cast<int>(kFirstScoped); i <= static_cast<int>(kLastScoped); ++i) {
     const auto p = static_cast<Permission>(i);
     const std::string scope(PermissionScope(p));
     if (RoleAllows(role, p) && !ScopesCover(actor.scopes, scope))

@@ -98,7 +98,9 @@ struct SearchHit {
   int page = 0;
   int64_t char_start = 0, char_end = 0;
   Classification classification = Classification::kTerbuka;
-  double score = 0;  // BM25: higher is better
+  // Higher is better: cosine similarity for vector retrieval; otherwise from
+  // the rank (1.0 first, falling evenly), never raw BM25 (see Search).
+  double score = 0;
 };
 
 // Which passages to read whole, in document order (summaries): one document

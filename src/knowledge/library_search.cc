@@ -268,6 +268,21 @@ Result<Passages> Library::PassagesOf(const Reader& reader, const PassageScope& s
   return out;
 }
 
+namespace {
+
+// The score a reader is shown for text and hybrid retrieval: from the rank
+// alone (1.0 first, falling evenly to 1/n). BM25 weighs a term by how many
+// passages of the whole index hold it, hidden ones included, so a raw score
+// would tell a reader how often documents they may not see use a word.
+Result<std::vector<SearchHit>> ScoredByRank(Result<std::vector<SearchHit>> hits) {
+  if (!hits.ok()) return hits;
+  const auto n = static_cast<double>(hits->size());
+  for (size_t i = 0; i < hits->size(); ++i) (*hits)[i].score = (n - static_cast<double>(i)) / n;
+  return hits;
+}
+
+}  // namespace
+
 Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
   if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
   if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
@@ -283,7 +298,7 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
   const size_t depth = std::max<size_t>(50, q.top_k);
   auto text = TextSearch(reader, q, hybrid ? depth : q.top_k);
   if (!text.ok()) return text.status();
-  if (!hybrid) return HitsFor(reader, *text);
+  if (!hybrid) return ScoredByRank(HitsFor(reader, *text));
   auto vector = VectorSearch(reader, q, depth);
   if (!vector.ok()) return vector.status();
   std::unordered_map<int64_t, double> fused;
@@ -314,7 +329,7 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   if (ranked.size() > q.top_k) ranked.resize(q.top_k);
-  return HitsFor(reader, ranked);
+  return ScoredByRank(HitsFor(reader, ranked));
 }
 
 }  // namespace daulat::knowledge

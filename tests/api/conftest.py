@@ -53,6 +53,7 @@ threads = 1                 # tests run servers side by side on 2 cores: do not 
                             stderr=open(log, "w"), env=env, text=True)
     line = proc.stdout.readline()
     assert "listening on" in line, f"server did not start: {line!r}; see {log}"
+    proc.listening_line = line
     return proc, line.split("listening on ")[1].split(" ")[0], log
 
 

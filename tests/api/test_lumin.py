@@ -148,6 +148,14 @@ def test_delete_erases_and_is_audited(base_url, lib):
     actions = {(a["action"], a["resource"]) for a in records}
     assert ("document_added", f"document:{doc_id}") in actions and ("document_deleted", f"document:{doc_id}") in actions
     assert all("dipadam" not in json.dumps(a) for a in records)  # queries and texts never in the log
+    # Searches are recorded with a keyed hash: an auditor cannot test guesses
+    # against it as against a bare SHA-256 of the query.
+    import hashlib
+    searches = [a for a in records if a["action"] == "search"]
+    guess = hashlib.sha256(b"dipadam segera").hexdigest()[:16]
+    assert searches and all(guess not in a["reason"] for a in searches)
+    fingerprints = {a["reason"].split("query ")[1] for a in searches if "query hmac:" in a["reason"]}
+    assert len(fingerprints) >= 1 and all(len(f) == len("hmac:") + 32 for f in fingerprints)
 
 
 def test_ask_answers_from_the_documents_with_citations_or_says_it_cannot(base_url, lib):

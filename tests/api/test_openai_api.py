@@ -187,7 +187,7 @@ def test_unknown_path_and_method(base_url):
 
 
 def _active_sequences(base_url):
-    for line in http("GET", base_url + "/metrics").text.splitlines():
+    for line in http("GET", base_url + "/metrics", headers={"Authorization": f"Bearer {API_KEY}"}).text.splitlines():
         if line.startswith(f'daulat_active_sequences{{model="{MODEL}"}}'):
             return int(line.split()[-1])
     raise AssertionError("no active sequences metric")
@@ -221,7 +221,8 @@ def test_fifty_concurrent_requests_all_complete(client):
 def test_health_ready_and_metrics(base_url):
     assert http("GET", base_url + "/healthz").json() == {"status": "ok"}
     assert http("GET", base_url + "/readyz").status_code == 200
-    text = http("GET", base_url + "/metrics").text
+    assert http("GET", base_url + "/metrics").status_code == 401  # server-wide: the operator's
+    text = http("GET", base_url + "/metrics", headers={"Authorization": f"Bearer {API_KEY}"}).text
     for name in ["daulat_http_requests_total", "daulat_http_request_duration_seconds_bucket",
                  "daulat_queue_depth", "daulat_kv_cells_used", "daulat_prompt_tokens_total",
                  "daulat_completion_tokens_total"]:

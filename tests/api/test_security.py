@@ -216,8 +216,9 @@ def test_an_audit_log_that_cannot_be_written_withholds_answers(tmp_path):
     try:
         chat = {"model": MODEL, "messages": [{"role": "user", "content": "Hai"}], "max_tokens": 2}
         assert _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN).status_code == 200
-        for path in ("/healthz", "/readyz", "/metrics", "/api/openapi.json"):
+        for path in ("/healthz", "/readyz", "/api/openapi.json"):
             assert _call(base, "GET", path).status_code == 200
+        assert _call(base, "GET", "/metrics", key=ADMIN).status_code == 200
         assert _call(base, "GET", "/no/such/endpoint", key=ADMIN).status_code == 404
         records = _call(base, "GET", "/api/v1/audit?limit=100", key=ADMIN).json()["data"]
         assert not [r for r in records if r["resource"] in ("/healthz", "/readyz", "/metrics", "/api/openapi.json")]
@@ -238,6 +239,35 @@ def test_an_audit_log_that_cannot_be_written_withholds_answers(tmp_path):
         db.close()
         # The next record (this refusal's own) is written, and service resumes.
         wait_until(lambda: _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN).status_code == 200, 15)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_metrics_are_the_operators_alone(agency):
+    """Queue depths and token counts of every tenant are traffic another
+    tenant (or anyone on the network) must not watch."""
+    base = agency["base"]
+    assert _call(base, "GET", "/metrics").status_code == 401  # not even anonymously from loopback
+    assert _call(base, "GET", "/metrics", key=agency["owner"]["key"]).status_code == 403  # a tenant's owner
+    assert _call(base, "GET", "/metrics", key=agency["tokens"]["terhad-admin"]).status_code == 403
+    r = _call(base, "POST", "/api/v1/keys", {"name": "prometheus", "role": "service", "scopes": ["metrics"]}, key=ADMIN)
+    assert r.status_code == 201, r.text
+    scraper = r.json()["key"]
+    r = _call(base, "GET", "/metrics", key=scraper)
+    assert r.status_code == 200 and "daulat_queue_depth" in r.text
+    assert _call(base, "POST", "/v1/chat/completions", {"model": MODEL, "messages": []}, key=scraper).status_code == 403
+
+
+def test_metrics_on_a_separate_address_need_no_key():
+    proc, base, log = start_server(api_key="metrics-" + os.urandom(16).hex(), extra_server_config="metrics_port = 0\n")
+    try:
+        address = proc.listening_line.split("metrics: ")[1].split(")")[0]
+        r = http("GET", f"http://{address}/metrics")
+        assert r.status_code == 200 and "daulat_queue_depth" in r.text
+        assert http("GET", f"http://{address}/healthz").status_code == 200
+        assert http("GET", f"http://{address}/v1/models").status_code == 404  # nothing else here
+        assert _call(base, "GET", "/metrics").status_code == 401  # the main address still wants a key
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0

@@ -4,7 +4,9 @@
 
 #include <thread>
 
+#include "common/sha256.h"
 #include "governance/audit_writer.h"
+#include "governance/query_fingerprint.h"
 #include "tiny_model.h"
 
 namespace daulat::governance {
@@ -222,6 +224,18 @@ TEST(AuditClockTest, RecordsAreStampedByTheInjectedClock) {
   log.reset();
   db.reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST(QueryFingerprintsTest, KeyedPerTenantAndNotGuessable) {
+  const QueryFingerprints server(std::string(32, '\x2a'));
+  const std::string f = server.Of("jpn", "Operasi Helang");
+  EXPECT_EQ(f.rfind("hmac:", 0), 0u);
+  EXPECT_EQ(f.size(), 5u + 32u);
+  EXPECT_EQ(server.Of("jpn", "Operasi Helang"), f);  // auditors can see repeats
+  EXPECT_NE(server.Of("kkm", "Operasi Helang"), f);  // but not across tenants
+  EXPECT_NE(server.Of("jpn", "Operasi Helang."), f);
+  EXPECT_NE(QueryFingerprints(std::string(32, '\x01')).Of("jpn", "Operasi Helang"), f);
+  EXPECT_EQ(f.find(Sha256Hex("Operasi Helang").substr(0, 16)), std::string::npos);
 }
 
 }  // namespace

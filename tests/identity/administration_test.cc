@@ -155,7 +155,7 @@ TEST_F(AdministrationTest, KeysGetOnlyScopesTheActorHolds) {
   o.role = Role::kAdmin;
   auto all = admin().CreateApiKey(admin_, o);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
-  EXPECT_EQ(all->info.scopes.size(), 11u);
+  EXPECT_EQ(all->info.scopes.size(), 12u);
 }
 
 TEST(AccessTest, ScopesCoverTheirReadScopeOnly) {

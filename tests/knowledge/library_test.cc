@@ -94,6 +94,31 @@ TEST_F(LibraryTest, SearchFindsMalayMorphologyWithLocations) {
   EXPECT_EQ(lib_->Search(r, {"x", "", 0}).status().code(), StatusCode::kInvalidArgument);
 }
 
+// BM25 weighs a term by how many passages of the whole index hold it,
+// hidden ones included: a raw score would tell a TERHAD reader whether
+// RAHSIA documents mention "Helang". The scores shown come from the rank.
+TEST_F(LibraryTest, ScoresShownSayNothingAboutHiddenDocuments) {
+  Add("jpn", "awam.txt", "Operasi Helang dan rondaan pantai diumumkan kepada orang awam.");
+  Add("jpn", "rondaan.txt", "Jadual rondaan pantai bagi bulan Mac.");
+  const Reader terhad{"jpn", Classification::kTerhad, {}};
+  const auto scores = [&] {
+    std::vector<double> out;
+    const auto hits = lib_->Search(terhad, {"operasi helang rondaan", "", 10});
+    EXPECT_TRUE(hits.ok());
+    for (const auto& h : hits.value()) out.push_back(h.score);
+    return out;
+  };
+  const auto before = scores();
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_DOUBLE_EQ(before[0], 1.0);
+  EXPECT_LT(before[1], before[0]);
+  for (int i = 0; i < 5; ++i)
+    Add("jpn", "rahsia" + std::to_string(i) + ".txt",
+        "Operasi Helang fasa " + std::to_string(i) + " bermula di Pelabuhan Klang.",
+        Classification::kRahsia);
+  EXPECT_EQ(scores(), before);
+}
+
 TEST_F(LibraryTest, RetrievalNeverReturnsWhatTheReaderMayNotSee) {
   Add("jpn", "terbuka.txt", "Garis panduan keselamatan siber untuk semua.");
   Add("jpn", "rahsia.txt", "Pelan keselamatan siber RAHSIA untuk pusat data.",
