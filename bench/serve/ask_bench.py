@@ -23,7 +23,7 @@ import time
 import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KEY = "bench-key-" + os.urandom(6).hex()
+KEY = "bench-key-" + os.urandom(16).hex()
 
 DOCUMENTS = {
     "yuran.md": "# Yuran\n\nYuran pembaharuan pasport ialah RM200 untuk lima tahun. Permohonan dibuat "

@@ -167,6 +167,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
     }
   }
   services.session_ttl_seconds = c.session_ttl.count();
+  identity::SignInThrottle sign_in_throttle;
+  services.sign_in_throttle = &sign_in_throttle;
   auto api = http::ApiServer::Start(c.http, services);
   if (!api.ok()) {
     (*host)->Stop(false);

@@ -70,6 +70,7 @@ struct RequestContext {
   std::string audit_action;  // overrides the action derived from the route
   std::string resource;      // what an admin action touched ("key:key_x")
   std::string actor;         // overrides the caller, e.g. the user name of a sign-in
+  std::string audit_note;    // added to the record's reason ("account locked for 900 s")
   std::string output_text;   // the answer as sent, for content hashes
   std::string error_message;
   unsigned http_status = 0;

@@ -97,6 +97,7 @@ governance::AuditRecord AuditRecordFor(const RequestContext& ctx) {
   std::string reason = ok ? ctx.decision_reason : ctx.error_message;
   if (reason.empty()) reason = ctx.decision_reason;
   r.reason = "HTTP " + std::to_string(ctx.http_status) + (reason.empty() ? "" : ": " + reason);
+  if (!ctx.audit_note.empty()) r.reason += "; " + ctx.audit_note;
   if (!ctx.model.empty() && (ctx.prompt_tokens > 0 || ctx.permission == Permission::kInfer))
     r.reason += "; " + std::to_string(ctx.prompt_tokens) + " prompt and " +
                 std::to_string(ctx.completion_tokens) + " completion tokens";

@@ -20,6 +20,7 @@
 #include "http/api_call.h"
 #include "http/metrics.h"
 #include "identity/identity_store.h"
+#include "identity/sign_in_throttle.h"
 #include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
@@ -49,6 +50,8 @@ struct ApiServices {
   assessment::Assessments* assessments = nullptr;     // STAR readiness assessments
   const assessment::Framework* framework = nullptr;   // null: the built-in one
   int64_t session_ttl_seconds = int64_t{12} * 3600;
+  // Slows and locks repeated failed sign-ins; none: not throttled.
+  identity::SignInThrottle* sign_in_throttle = nullptr;
 };
 
 class ManagementApi;

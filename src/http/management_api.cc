@@ -57,34 +57,60 @@ void ManagementApi::AddRoutes(std::vector<ApiRoute>& routes) {
   routes.insert(routes.end(), mine.begin(), mine.end());
 }
 
+std::string ManagementApi::SignInActor(const std::string& tenant, const std::string& username) {
+  auto exists = s_.identity->UserExists(tenant, username);
+  if (exists.ok() && *exists) return "user:" + username;
+  if (s_.query_fingerprints == nullptr) return "user:(unknown)";
+  return "user:(unknown " + s_.query_fingerprints->Of(tenant, "sign-in name\n" + username) + ")";
+}
+
 void ManagementApi::Login(const CallPtr& call) {
   RequestFields f(call->body, {"tenant", "username", "password"});
   const auto tenant = f.String("tenant", false, 64).value_or(gateway::kOperatorTenant);
   const auto username = f.String("username", true, 128);
   const auto password = f.String("password", true, 1024);
   if (!f.status().ok()) return call->Fail(f.status());
-  call->ctx.actor = "user:" + *username;
+  // A name that is no account may be a password typed in the wrong box: the
+  // log keeps a keyed hash of it (repeats still show), never the text.
+  call->ctx.actor = "user:(unknown)";
   // Failed sign-ins are audited in the tenant named, when it exists (its
   // admins see them); otherwise in the operator tenant.
   auto& principal = call->ctx.caller.principal;
   principal.tenant_id = s_.identity->GetTenant(tenant).ok() ? tenant : gateway::kOperatorTenant;
-  boost::asio::post(blocking_, [this, call, tenant, username = *username, password = *password] {
-    auto p = s_.identity->Login(tenant, username, password);
-    if (!p.ok()) {
-      call->ctx.audit_action = "login_failed";
-      return call->Fail(p.status());
+  const std::string source = call->responder->peer_address();
+  if (s_.sign_in_throttle != nullptr) {
+    if (Status st = s_.sign_in_throttle->Check(tenant, *username, source); !st.ok()) {
+      call->ctx.audit_action = "login_throttled";
+      call->ctx.actor = SignInActor(tenant, *username);
+      call->ctx.audit_note = "from " + source;
+      return call->Fail(st);
     }
-    auto session = s_.identity->CreateSession(*p, s_.session_ttl_seconds);
-    if (!session.ok()) return call->Fail(session.status());
-    call->ctx.audit_action = "login";
-    call->ctx.caller.principal = *p;
-    call->ReplyJson(200, {{"token", session->token},
-                          {"expires_at", session->expires_at},
-                          {"tenant", p->tenant_id},
-                          {"username", username},
-                          {"role", identity::RoleName(p->role)},
-                          {"clearance", ClassificationName(p->clearance)}});
-  });
+  }
+  boost::asio::post(
+      blocking_, [this, call, tenant, source, username = *username, password = *password] {
+        auto p = s_.identity->Login(tenant, username, password);
+        call->ctx.actor = SignInActor(tenant, username);
+        if (!p.ok()) {
+          call->ctx.audit_action = "login_failed";
+          call->ctx.audit_note = "from " + source;
+          if (s_.sign_in_throttle != nullptr && p.status().code() == StatusCode::kUnauthenticated) {
+            const std::string changed = s_.sign_in_throttle->Failed(tenant, username, source);
+            if (!changed.empty()) call->ctx.audit_note += "; " + changed;
+          }
+          return call->Fail(p.status());
+        }
+        if (s_.sign_in_throttle != nullptr) s_.sign_in_throttle->Succeeded(tenant, username);
+        auto session = s_.identity->CreateSession(*p, s_.session_ttl_seconds);
+        if (!session.ok()) return call->Fail(session.status());
+        call->ctx.audit_action = "login";
+        call->ctx.caller.principal = *p;
+        call->ReplyJson(200, {{"token", session->token},
+                              {"expires_at", session->expires_at},
+                              {"tenant", p->tenant_id},
+                              {"username", username},
+                              {"role", identity::RoleName(p->role)},
+                              {"clearance", ClassificationName(p->clearance)}});
+      });
 }
 
 void ManagementApi::Logout(const CallPtr& call) {

@@ -24,6 +24,9 @@ class ManagementApi {
  private:
   using CallPtr = std::shared_ptr<ApiCall>;
   void Login(const CallPtr& call);
+  // Who a sign-in was for, as the audit log names it: the account, or a
+  // keyed hash when no such account exists.
+  std::string SignInActor(const std::string& tenant, const std::string& username);
   void Logout(const CallPtr& call);
   void Me(const CallPtr& call);
   void ListTenants(const CallPtr& call);

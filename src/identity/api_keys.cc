@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <set>
+
 #include "common/sha256.h"
 #include "identity/identity_internal.h"
 #include "identity/identity_store.h"
@@ -111,10 +114,28 @@ Result<NewApiKey> IdentityStore::CreateApiKey(const std::string& tenant_id,
   return key;
 }
 
+Status CheckOperatorChosenKey(std::string_view secret) {
+  constexpr const char* kHow = " (generate one with: openssl rand -hex 32)";
+  if (secret.size() < 32 || secret.size() > 512)
+    return InvalidArgument("an operator-chosen API key needs 32 to 512 random characters, not " +
+                           std::to_string(secret.size()) + kHow);
+  const bool printable =
+      std::all_of(secret.begin(), secret.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (!printable)
+    return InvalidArgument(std::string("an operator-chosen API key is printable ASCII without "
+                                       "spaces") +
+                           kHow);
+  // A word repeated to length ("password" four times) is not random.
+  const std::set<char> distinct(secret.begin(), secret.end());
+  if (distinct.size() < 8)
+    return InvalidArgument("an operator-chosen API key must be random: this one uses only " +
+                           std::to_string(distinct.size()) + " different characters" + kHow);
+  return Status::Ok();
+}
+
 Result<std::string> IdentityStore::ImportApiKey(const std::string& tenant_id,
                                                 const std::string& secret, const ApiKeyOptions& o) {
-  if (secret.size() < 8 || secret.size() > 512)
-    return InvalidArgument("an operator-chosen API key is 8 to 512 characters");
+  DAULAT_RETURN_IF_ERROR(CheckOperatorChosenKey(secret));
   DAULAT_RETURN_IF_ERROR(CheckKeyOptions(o));
   DAULAT_RETURN_IF_ERROR(GetTenant(tenant_id).status());
   const std::string hash = Sha256Hex(secret);

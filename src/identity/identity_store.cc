@@ -223,6 +223,13 @@ Status IdentityStore::UpdateUser(const std::string& tenant_id, const std::string
   return Status::Ok();
 }
 
+Result<bool> IdentityStore::UserExists(const std::string& tenant_id, const std::string& username) {
+  auto rows =
+      store::TenantScope(db_, tenant_id).Select("users", {"username"}, "username = ?", {username});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
 Result<Principal> IdentityStore::Login(const std::string& tenant_id, const std::string& username,
                                        const std::string& password) {
   store::TenantScope scope(db_, tenant_id);

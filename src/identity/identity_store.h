@@ -92,6 +92,12 @@ struct UserUpdate {
   std::optional<std::vector<std::string>> groups;
 };
 
+// An operator-chosen key must be one nobody can guess: 32 to 512 printable
+// characters, at least 8 of them different (a random hex string of 32 has
+// 128 bits; a word repeated to length does not pass). INVALID_ARGUMENT with
+// how to generate one otherwise.
+Status CheckOperatorChosenKey(std::string_view secret);
+
 // Tenants, users (Argon2id passwords) and API keys (only SHA-256 hashes
 // stored, looked up by a visible prefix, compared in constant time), on the
 // store's database. Thread-safe (the database is).
@@ -113,6 +119,9 @@ class IdentityStore {
   Status CreateUser(const std::string& tenant_id, const std::string& username,
                     const std::string& password, Role role, Classification clearance);
   Result<std::vector<UserInfo>> ListUsers(const std::string& tenant_id);
+  // Whether the tenant has a user of that name (for the audit of a failed
+  // sign-in only: never to answer a caller).
+  Result<bool> UserExists(const std::string& tenant_id, const std::string& username);
   // NOT_FOUND when the user is not in this tenant. Disabling a user ends their sessions.
   Status UpdateUser(const std::string& tenant_id, const std::string& username,
                     const UserUpdate& update);
@@ -125,9 +134,10 @@ class IdentityStore {
   Status EndSession(const std::string& token);
 
   Result<NewApiKey> CreateApiKey(const std::string& tenant_id, const ApiKeyOptions& options);
-  // Registers a secret chosen by the operator (DAULAT_ADMIN_KEY, the serving
-  // issue's static api_key) as a key; idempotent for the same secret and
-  // name. Only its SHA-256 is stored. Returns the key id.
+  // Registers a secret chosen by the operator (DAULAT_ADMIN_KEY, the static
+  // api_key) as a key; idempotent for the same secret and name. Only its
+  // SHA-256 is stored, so the secret must be strong on its own
+  // (CheckOperatorChosenKey). Returns the key id.
   Result<std::string> ImportApiKey(const std::string& tenant_id, const std::string& secret,
                                    const ApiKeyOptions& options);
   Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& tenant_id);

@@ -61,6 +61,7 @@ class ConnectionBase {
   virtual net::any_io_executor executor() = 0;
   virtual void CloseIfIdle() = 0;  // any thread
   virtual bool peer_is_loopback() const = 0;
+  virtual const std::string& peer_address() const = 0;
 };
 
 // One connection over `Stream` (beast::tcp_stream, or an ssl_stream over
@@ -74,8 +75,10 @@ class Connection final : public ConnectionBase,
   Connection(HttpServer& server, tcp::socket socket)
       : server_(server),
         peer_is_loopback_(IsLoopbackPeer(socket)),
+        peer_address_(PeerAddress(socket)),
         stream_(MakeStream(server, std::move(socket))) {}
   bool peer_is_loopback() const override { return peer_is_loopback_; }
+  const std::string& peer_address() const override { return peer_address_; }
   ~Connection() override { --server_.connections_; }
 
   void Start() {
@@ -308,8 +311,20 @@ class Connection final : public ConnectionBase,
     return a.is_loopback();
   }
 
+  // The peer's IP address as text (IPv4-mapped IPv6 shown as IPv4); "" when unknown.
+  static std::string PeerAddress(const tcp::socket& socket) {
+    beast::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return {};
+    const auto a = peer.address();
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+      return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_string();
+    return a.to_string();
+  }
+
   HttpServer& server_;
   const bool peer_is_loopback_;
+  const std::string peer_address_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -374,6 +389,7 @@ class ConnectionResponder : public Responder,
   }
   bool disconnected() const override { return gone_->load(); }
   bool peer_is_loopback() const override { return conn_->peer_is_loopback(); }
+  std::string peer_address() const override { return conn_->peer_address(); }
 
   void Watch() {
     OnDisconnect([gone = gone_] { gone->store(true); });

@@ -43,6 +43,9 @@ class Responder {
   virtual bool disconnected() const = 0;
   // The client connected from a loopback address (127.0.0.0/8, ::1).
   virtual bool peer_is_loopback() const = 0;
+  // The client's IP address ("" when unknown); the TCP peer, so behind a
+  // proxy it is the proxy's.
+  virtual std::string peer_address() const = 0;
 };
 
 using Handler = std::function<void(Request&, std::shared_ptr<Responder>)>;

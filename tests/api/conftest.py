@@ -19,7 +19,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("DAULAT_BINARY", str(REPO / "build" / "src" / "cli" / "daulat"))
-API_KEY = "test-key-" + os.urandom(8).hex()
+API_KEY = "test-key-" + os.urandom(16).hex()
 MODEL = "gemma3-270m"
 
 

@@ -61,20 +61,20 @@ def test_first_start_prints_a_one_time_owner_key():
 def test_admin_key_from_a_file_and_a_replaced_static_key_stops_working():
     data = fresh_data_dir()
     keyfile = data / "admin.key"
-    keyfile.write_text("operator-chosen-admin-key-1234\n")
-    proc, base = serve(data, {"DAULAT_ADMIN_KEY_FILE": str(keyfile), "DAULAT_API_KEY": "old-static-key-123"})
+    keyfile.write_text("operator-chosen-admin-key-1234-5f2a9c7e\n")
+    proc, base = serve(data, {"DAULAT_ADMIN_KEY_FILE": str(keyfile), "DAULAT_API_KEY": "old-static-key-123-9d8e7f6a5b4c3d2e"})
     try:
         assert "dlt_" not in (data / "stderr.log").read_text()  # nothing printed: the operator chose
-        assert me(base, "operator-chosen-admin-key-1234").json()["role"] == "owner"
-        assert me(base, "old-static-key-123").status_code == 200
+        assert me(base, "operator-chosen-admin-key-1234-5f2a9c7e").json()["role"] == "owner"
+        assert me(base, "old-static-key-123-9d8e7f6a5b4c3d2e").status_code == 200
     finally:
         stop(proc)
-    proc, base = serve(data, {"DAULAT_ADMIN_KEY_FILE": str(keyfile), "DAULAT_API_KEY": "new-static-key-456"})
+    proc, base = serve(data, {"DAULAT_ADMIN_KEY_FILE": str(keyfile), "DAULAT_API_KEY": "new-static-key-456-1a2b3c4d5e6f7a8b"})
     try:
-        assert me(base, "new-static-key-456").status_code == 200
-        assert me(base, "old-static-key-123").status_code == 401  # replaced, so revoked
+        assert me(base, "new-static-key-456-1a2b3c4d5e6f7a8b").status_code == 200
+        assert me(base, "old-static-key-123-9d8e7f6a5b4c3d2e").status_code == 401  # replaced, so revoked
         records = http("GET", base + "/api/v1/audit?limit=1000",
-                       headers={"Authorization": "Bearer operator-chosen-admin-key-1234"}).json()["data"]
+                       headers={"Authorization": "Bearer operator-chosen-admin-key-1234-5f2a9c7e"}).json()["data"]
         assert any(r["action"] == "key_revoked" and "replaced" in r["reason"] for r in records)
         assert all("static-key" not in str(r) for r in records)
     finally:
@@ -82,3 +82,19 @@ def test_admin_key_from_a_file_and_a_replaced_static_key_stops_working():
     missing = subprocess.run([BINARY, "serve", "--port", "0"], capture_output=True, text=True, timeout=60,
                              env=dict(os.environ, DAULAT_DATA_DIR=str(data), DAULAT_ADMIN_KEY_FILE=str(data / "nope")))
     assert missing.returncode != 0 and "DAULAT_ADMIN_KEY_FILE" in missing.stderr
+
+
+def test_operator_keys_must_be_long_and_random():
+    """An operator-chosen key is stored as a plain SHA-256: only its own
+    strength protects it, so a short or repetitive one stops start-up."""
+    data = fresh_data_dir()
+    for weak in ("short-key-1234", "password" * 4, "a" * 40, "kunci rahsia dengan ruang kosong 123"):
+        for var in ("DAULAT_ADMIN_KEY", "DAULAT_API_KEY"):
+            env = dict(os.environ, DAULAT_DATA_DIR=str(data), **{var: weak})
+            for k in ("DAULAT_API_KEY", "DAULAT_ADMIN_KEY", "DAULAT_ADMIN_KEY_FILE"):
+                if k != var:
+                    env.pop(k, None)
+            r = subprocess.run([BINARY, "serve", "--port", "0"], capture_output=True, text=True, timeout=60, env=env)
+            assert r.returncode != 0, (var, weak)
+            assert "32" in r.stderr and "openssl rand" in r.stderr, r.stderr
+            assert weak not in r.stderr  # the secret is never echoed

@@ -59,7 +59,7 @@ def test_lumin_search_is_hybrid_with_the_embedding_model():
     from test_lumin import upload
     from test_management import api
 
-    admin = "embedding-test-admin-" + os.urandom(6).hex()
+    admin = "embedding-test-admin-" + os.urandom(16).hex()
     env = dict(os.environ, DAULAT_ADMIN_KEY=admin)
     env.pop("DAULAT_API_KEY", None)
     with serve_every_model(env) as base:

@@ -123,8 +123,13 @@ def test_sign_in_sessions_and_failed_sign_ins_are_audited(base_url, tenants):
     me = api(base_url, "GET", "/api/v1/me", session["token"]).json()
     assert me["subject"] == "user:admin1" and me["tenant"] == t["id"]
     failed = audit(base_url, session["token"], action="login_failed")
-    assert {f["actor"] for f in failed} >= {"user:admin1", "user:ghost"}
+    actors = {f["actor"] for f in failed}
+    assert "user:admin1" in actors
+    # No account "ghost": the name may be a password typed in the wrong box, so
+    # the log keeps a keyed hash of it, never the text.
+    assert any(a.startswith("user:(unknown hmac:") for a in actors) and "user:ghost" not in actors
     assert all(f["decision"] == "deny" and "wrong-password" not in json.dumps(f) for f in failed)
+    assert all("ghost" not in json.dumps(f) for f in failed)
     assert audit(base_url, session["token"], action="login")
     assert api(base_url, "POST", "/api/v1/auth/logout", session["token"]).status_code == 200
     assert api(base_url, "GET", "/api/v1/me", session["token"]).status_code == 401

@@ -271,3 +271,22 @@ def test_metrics_on_a_separate_address_need_no_key():
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+
+
+def test_password_guessing_slows_down_and_locks_the_account(agency):
+    """Four wrong passwords in a row: the account waits before the next try
+    (even with the right password), and both are audited without secrets."""
+    base, t = agency["base"], agency["tenant"]
+    for _ in range(4):
+        assert _login(base, t, "terhad", "salah-" + os.urandom(4).hex()).status_code == 401
+    r = _login(base, t, "terhad", "kata-laluan-terhad")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1, r.text
+    assert "too many failed sign-ins" in r.json()["error"]["message"]
+    wait_until(lambda: _login(base, t, "terhad", "kata-laluan-terhad").status_code == 200, 10)
+    # A password typed into the user-name box is never written to the log.
+    typed = "Rahsia-" + os.urandom(6).hex()
+    assert _login(base, t, typed, "x").status_code == 401
+    records = _call(base, "GET", "/api/v1/audit?limit=500", key=agency["owner"]["key"]).json()["data"]
+    assert any(r["action"] == "login_throttled" and r["actor"] == "user:terhad" for r in records)
+    assert any(r["action"] == "login_failed" and "slowed" in r["reason"] for r in records)
+    assert typed not in str(records) and "salah-" not in str(records)

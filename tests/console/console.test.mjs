@@ -3,6 +3,9 @@
 // to test-output/console/ (DAULAT_TEST_OUTPUT overrides).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startServer, stopServer, seed, launchBrowser, openPage, signIn, shot, call, PASSWORD, NOTICE } from './harness.mjs';
 
 let server, seeded, browser;
@@ -311,7 +314,14 @@ test('administration: an admin creates a user and an API key shown once, edits a
   assertClean(p);
 });
 
-test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proof and verifies the chain', async () => {
+// A well-formed verifier key (right key id) of a signer that is not the log's.
+function strangerKey(name) {
+  const pub = createPublicKey(generateKeyPairSync('ed25519').privateKey).export({ format: 'der', type: 'spki' }).subarray(12);
+  const id = createHash('sha256').update(Buffer.concat([Buffer.from(name + '\n'), Buffer.from([1]), pub])).digest().subarray(0, 4);
+  return `${name}+${id.toString('hex')}+${Buffer.concat([Buffer.from([1]), pub]).toString('base64')}`;
+}
+
+test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proof and signature, and verifies the chain', async () => {
   const p = await open();
   const { page } = p;
   await signIn(page, 'wong');
@@ -325,8 +335,37 @@ test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proo
   await row.waitFor();
   assert.match(await row.innerText(), /user:ravi/);
   await row.getByRole('button').click();
-  await page.getByText('Checked again in this browser').waitFor();
+  const detail = page.locator('aside.detail');
+  await detail.getByText('Checked again in this browser').waitFor();
+  // Nothing pinned: the signature verifies, but only under the server's own key, and it says so.
+  await detail.locator('p.warn').filter({ hasText: 'only with the key this server itself reports' }).waitFor();
+  // The key an auditor holds from installation (here read from the data folder) verifies it.
+  const trusted = readFileSync(path.join(server.dir, 'data', 'audit', 'verifier.key'), 'utf8').trim();
+  const keyInput = detail.getByLabel('Trusted verifier key');
+  await keyInput.fill(trusted);
+  await detail.getByRole('button', { name: 'Pin key' }).click();
+  await detail.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor();
   await shot(page, 'audit');
+  // Kept in the browser: opening the record again checks it against the pinned key.
+  await row.getByRole('button').click();
+  await detail.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor();
+  // Text that is not a key is refused and nothing is pinned.
+  await keyInput.fill('not a key');
+  await detail.getByRole('button', { name: 'Pin key' }).click();
+  await page.locator('.toasts').getByText('Not a verifier key').first().waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('daulat.audit.verifier_key')), trusted);
+  // A well-formed key of another signer (same name, or another): the checkpoint fails under it.
+  for (const name of ['daulat-audit', 'another-log']) {
+    const stranger = strangerKey(name);
+    await keyInput.fill(stranger);
+    await detail.getByRole('button', { name: 'Pin key' }).click();
+    await detail.locator('code').filter({ hasText: stranger }).waitFor();
+    await detail.locator('p.error').filter({ hasText: 'Signature check FAILED: the note has no signature by this key' }).waitFor();
+  }
+  await shot(page, 'audit-wrong-key');
+  // Forgetting the pin goes back to the server's key, said plainly.
+  await detail.getByRole('button', { name: 'Forget pinned key' }).click();
+  await detail.locator('p.warn').filter({ hasText: 'only with the key this server itself reports' }).waitFor();
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export (JSON lines)' }).click();
   assert.match((await download).suggestedFilename(), /^daulat-audit-.*\.jsonl$/);

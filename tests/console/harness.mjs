@@ -2,6 +2,7 @@
 // data folder of its own) and seeds one tenant through the documented API:
 // an admin, a member cleared to TERHAD, an auditor, a collection with a
 // TERBUKA notice and a RAHSIA plan. Also launches Debian's chromium.
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const OUTPUT = process.env.DAULAT_TEST_OUTPUT || path.join(REPO, 'test-output', 'console');
 const BINARY = process.env.DAULAT_BINARY || path.join(REPO, 'build', 'src', 'cli', 'daulat');
 const DATA = process.env.DAULAT_DATA_DIR || path.join(REPO, '.cache', 'test-data');
-export const OPERATOR_KEY = 'console-test-' + Math.random().toString(16).slice(2);
+export const OPERATOR_KEY = 'console-test-' + randomBytes(16).toString('hex');
 export const PASSWORD = 'kata-laluan-yang-panjang-1';
 
 export const NOTICE = '# Lesen Perniagaan\n\nYuran pemprosesan lesen perniagaan ialah RM50. Permohonan dibuat dalam talian melalui portal majlis.\n';

@@ -1,5 +1,6 @@
 // Streaming chat through the official `openai` npm package against a live
 // `daulat serve` (demo model from DAULAT_DATA_DIR, free port, API key).
+import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
@@ -15,7 +16,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const binary = process.env.DAULAT_BINARY ?? path.join(here, "../../build/src/cli/daulat");
 
 test("a streamed chat answer arrives in deltas and ends with usage", async () => {
-  const apiKey = "node-test-key";
+  const apiKey = "node-test-key-" + randomBytes(16).toString("hex");
   // A data folder of its own (the models linked in): a static key replaces the
   // previous one of its data folder, and other test servers use another key.
   const shared = process.env.DAULAT_DATA_DIR ?? path.join(here, "../../.cache/test-data");

@@ -1,10 +1,16 @@
 // Audit (auditor, admin, owner): search and filter the tenant's audit log,
-// an entry's details with its inclusion proof (checked again here in the
-// browser), "verify chain" with the signed checkpoint, and export.
+// an entry's details with its inclusion proof and the signed checkpoint's
+// signature (both checked again here in the browser), "verify chain" with the
+// signed checkpoint, and export.
 // Endpoints: /api/v1/audit, /api/v1/audit/{seq}, /api/v1/audit/verify, /api/v1/audit/export.
 import { api } from '../api.js';
-import { h, clear, badge, toast, download, fmtTime } from '../dom.js';
+import { h, clear, badge, toast, download, fmtTime, submitting } from '../dom.js';
 import { t } from '../i18n.js';
+import { verifyCheckpoint, verifierKeyProblem } from '../signed_note.js';
+
+// The verifier key the user trusts, kept in this browser: the server's own
+// report of its key proves nothing if the server is the one lying.
+const PINNED_KEY = 'daulat.audit.verifier_key';
 
 export async function render(root) {
   const action = h('input', { name: 'action', list: 'audit-actions', placeholder: 'login_failed', 'aria-label': t('audit.action') });
@@ -54,6 +60,7 @@ export async function render(root) {
     clear(detail, h('p', { class: 'muted' }, t('loading')));
     const p = await api('GET', '/api/v1/audit/' + seq);
     const local = await checkProof(p);
+    const signature = h('div', { class: 'signature', 'aria-live': 'polite' });
     clear(detail, h('div', { class: 'passage-head' }, h('h2', {}, t('audit.entry', { n: seq })),
       h('button', { type: 'button', class: 'icon', 'aria-label': t('close'), onclick: () => { detail.hidden = true; } }, '×')),
     h('pre', { class: 'code' }, JSON.stringify(p.record, null, 2)),
@@ -63,7 +70,36 @@ export async function render(root) {
       local === true ? t('audit.proof_ok_browser') : local === false ? t('audit.proof_bad_browser') : t('audit.proof_no_crypto')),
     h('dl', { class: 'facts' }, h('dt', {}, t('audit.leaf_hash')), h('dd', { class: 'mono' }, p.leaf_hash), h('dt', {}, t('audit.root')), h('dd', { class: 'mono' }, p.checkpoint.root)),
     h('ol', { class: 'proof mono' }, p.inclusion_proof.map((x) => h('li', {}, x))),
-    h('h3', {}, t('audit.checkpoint')), h('pre', { class: 'code' }, p.checkpoint.note));
+    h('h3', {}, t('audit.checkpoint')), signature, h('pre', { class: 'code' }, p.checkpoint.note));
+    await showSignature(signature, p);
+  }
+
+  // The checkpoint's signature, checked here with the pinned key (or, with
+  // none pinned, the key the server reports, said plainly), and the form
+  // that pins a key.
+  async function showSignature(box, p) {
+    const pinned = localStorage.getItem(PINNED_KEY) || '';
+    const s = await checkSignature(p, pinned);
+    const input = h('input', { name: 'verifier_key', class: 'mono', value: pinned, placeholder: 'daulat-audit+1a2b3c4d+AQ…', 'aria-label': t('audit.pin_label'), autocomplete: 'off', spellcheck: 'false' });
+    const pin = async (key) => {
+      if (key) localStorage.setItem(PINNED_KEY, key); else localStorage.removeItem(PINNED_KEY);
+      toast(key ? t('audit.pinned') : t('audit.unpinned'));
+      await showSignature(box, p);
+    };
+    clear(box, h('p', { class: SIGNATURE_CLASS[s.state], role: 'status' }, signatureText(s)),
+      h('p', { class: 'small' }, t('audit.server_key'), ' ', h('code', {}, p.checkpoint.verifier_key)),
+      h('p', { class: 'small' }, t('audit.pinned_key'), ' ', pinned ? h('code', {}, pinned) : h('span', { class: 'muted' }, t('audit.pinned_none'))),
+      s.state === 'unavailable' ? null : h('form', {
+        class: 'inline-form',
+        onsubmit: submitting(async () => {
+          const key = input.value.trim();
+          const problem = key ? await verifierKeyProblem(key) : null;
+          if (problem) throw new Error(t('audit.pin_invalid', { reason: t('audit.sig_' + problem) }));
+          await pin(key);
+        }),
+      }, input, h('p', { class: 'small hint' }, t('audit.pin_hint')),
+      h('div', { class: 'row-actions' }, h('button', { type: 'submit' }, t('audit.pin_save')),
+        pinned ? h('button', { type: 'button', onclick: () => pin('') }, t('audit.pin_forget')) : null)));
   }
 
   async function verify() {
@@ -84,6 +120,29 @@ export async function render(root) {
   }
 
   await load(true);
+}
+
+const SIGNATURE_CLASS = { pinned: 'ok', server: 'warn', failed: 'error', unavailable: 'muted' };
+
+function signatureText(s) {
+  if (s.state === 'pinned') return t('audit.sig_ok_pinned', { size: s.size });
+  if (s.state === 'server') return t('audit.sig_ok_server', { size: s.size });
+  if (s.state === 'failed') return t('audit.sig_bad', { reason: t('audit.sig_' + s.reason) });
+  return t('audit.sig_no_crypto');
+}
+
+// The signed note checked in this browser: {state: 'pinned' | 'server', size}
+// when it verifies under the pinned key (or, with none, the key the server
+// reports) and signs the very size and root the inclusion proof was checked
+// against; {state: 'failed', reason} otherwise; {state: 'unavailable'}
+// without crypto.subtle.
+async function checkSignature(p, pinned) {
+  if (!(window.crypto && crypto.subtle)) return { state: 'unavailable' };
+  const v = await verifyCheckpoint(p.checkpoint.note, pinned || p.checkpoint.verifier_key);
+  if (!v.ok) return { state: 'failed', reason: v.reason };
+  const c = v.checkpoint;
+  if (String(c.size) !== String(p.checkpoint.tree_size) || c.rootHex !== p.checkpoint.root) return { state: 'failed', reason: 'mismatch' };
+  return { state: pinned ? 'pinned' : 'server', size: String(c.size) };
 }
 
 // RFC 9162 2.1.3.2 inclusion check with WebCrypto: true, false, or null when

@@ -1,0 +1,104 @@
+#include "identity/sign_in_throttle.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace daulat::identity {
+
+SignInThrottle::SignInThrottle(const Clock& clock, Options options)
+    : clock_(clock), options_(options) {}
+
+std::string SignInThrottle::AccountKey(std::string_view tenant, std::string_view username) {
+  // Length-prefixed, so no tenant or name can collide with another pair or an address.
+  return "a" + std::to_string(tenant.size()) + ":" + std::string(tenant) + std::string(username);
+}
+
+SignInThrottle::Entry* SignInThrottle::Find(const std::string& key, double now) {
+  const auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  const auto forget = static_cast<double>(
+      std::max(options_.account.lock_for_seconds, options_.source.lock_for_seconds));
+  if (now >= it->second.blocked_until && now - it->second.last_failure > forget) {
+    by_age_.erase(it->second.age);
+    entries_.erase(it);
+    return nullptr;
+  }
+  return &it->second;
+}
+
+SignInThrottle::Entry& SignInThrottle::Touch(const std::string& key, double now) {
+  Entry* e = Find(key, now);
+  if (e != nullptr) {
+    by_age_.splice(by_age_.end(), by_age_, e->age);
+    return *e;
+  }
+  while (entries_.size() >= options_.max_entries && !by_age_.empty()) {
+    entries_.erase(by_age_.front());
+    by_age_.pop_front();
+  }
+  by_age_.push_back(key);
+  Entry& fresh = entries_[key];
+  fresh.age = std::prev(by_age_.end());
+  return fresh;
+}
+
+Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
+                             std::string_view source) {
+  const double now = clock_.Now();
+  std::lock_guard lock(mu_);
+  double until = 0;
+  for (const auto& key : {AccountKey(tenant, username), "s" + std::string(source)}) {
+    if (const Entry* e = Find(key, now)) until = std::max(until, e->blocked_until);
+  }
+  if (until <= now) return Status::Ok();
+  const auto wait = static_cast<int64_t>(std::ceil(until - now));
+  return ResourceExhausted(
+      "too many failed sign-ins for this account or from this address; retry after " +
+      std::to_string(wait) + " s");
+}
+
+std::string SignInThrottle::Count(const std::string& key, const Limits& limits, const char* what,
+                                  double now) {
+  Entry& e = Touch(key, now);
+  ++e.failures;
+  e.last_failure = now;
+  if (e.failures >= limits.lock_after) {
+    e.blocked_until = now + static_cast<double>(limits.lock_for_seconds);
+    return std::string(what) + " locked for " + std::to_string(limits.lock_for_seconds) +
+           " s after " + std::to_string(e.failures) + " failed sign-ins";
+  }
+  if (e.failures > limits.free) {
+    const int64_t doubling = std::min<int64_t>(e.failures - limits.free - 1, 30);
+    const int64_t delay = std::min<int64_t>(int64_t{1} << doubling, limits.max_delay_seconds);
+    e.blocked_until = now + static_cast<double>(delay);
+    return std::string(what) + " slowed: next attempt in " + std::to_string(delay) + " s";
+  }
+  return {};
+}
+
+bool SignInThrottle::Counted(std::string_view source) {
+  // A proxy on this host (or an unknown peer) stands for many people: locking
+  // it would lock everyone out. Their accounts are still throttled.
+  return !source.empty() && source != "::1" && source.rfind("127.", 0) != 0;
+}
+
+std::string SignInThrottle::Failed(std::string_view tenant, std::string_view username,
+                                   std::string_view source) {
+  const double now = clock_.Now();
+  std::lock_guard lock(mu_);
+  std::string note = Count(AccountKey(tenant, username), options_.account, "account", now);
+  const std::string by_source =
+      Counted(source) ? Count("s" + std::string(source), options_.source, "address", now) : "";
+  if (!by_source.empty()) note += (note.empty() ? "" : "; ") + by_source;
+  return note;
+}
+
+void SignInThrottle::Succeeded(std::string_view tenant, std::string_view username) {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(AccountKey(tenant, username));
+  if (it == entries_.end()) return;
+  by_age_.erase(it->second.age);
+  entries_.erase(it);
+}
+
+}  // namespace daulat::identity

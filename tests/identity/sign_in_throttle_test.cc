@@ -1,0 +1,80 @@
+#include "identity/sign_in_throttle.h"
+
+#include <gtest/gtest.h>
+
+namespace daulat::identity {
+namespace {
+
+// A guesser at one account: three free tries, then doubling waits, then a
+// lock; the waits are refused before any password is checked.
+TEST(SignInThrottleTest, GuessesAtOneAccountSlowDownThenLock) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(t.Check("jpn", "ali", "10.0.0.1").ok());
+    EXPECT_EQ(t.Failed("jpn", "ali", "10.0.0.1"), "");
+  }
+  EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.1").ok());
+  EXPECT_NE(t.Failed("jpn", "ali", "10.0.0.1").find("next attempt in 1 s"), std::string::npos);
+  const Status wait = t.Check("jpn", "ali", "10.0.0.2");  // another address: same account
+  EXPECT_EQ(wait.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(wait.message().find("retry after 1 s"), std::string::npos) << wait.message();
+  EXPECT_TRUE(t.Check("jpn", "abu", "10.0.0.2").ok());  // other accounts unaffected
+  int64_t waited = 0;
+  for (int failures = 5; failures <= 9; ++failures) {
+    clock.Advance(61);
+    ASSERT_TRUE(t.Check("jpn", "ali", "10.0.0.1").ok()) << failures;
+    t.Failed("jpn", "ali", "10.0.0.1");
+    const Status st = t.Check("jpn", "ali", "10.0.0.1");
+    ASSERT_FALSE(st.ok());
+    const int64_t now_wait = std::stoll(st.message().substr(st.message().find("after ") + 6));
+    EXPECT_GE(now_wait, waited) << "waits grow";
+    waited = now_wait;
+  }
+  clock.Advance(61);
+  EXPECT_NE(t.Failed("jpn", "ali", "10.0.0.1").find("account locked for 900 s"), std::string::npos);
+  clock.Advance(899);
+  EXPECT_FALSE(t.Check("jpn", "ali", "10.0.0.1").ok());
+  clock.Advance(2);
+  EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.1").ok());
+}
+
+// One address spraying many accounts (a password tried everywhere).
+TEST(SignInThrottleTest, OneAddressSprayingManyAccountsIsLocked) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock);
+  std::string note;
+  for (int i = 0; i < 50; ++i) {
+    const std::string user = "pegawai" + std::to_string(i);
+    ASSERT_TRUE(t.Check("jpn", user, "203.0.113.9").ok() || i >= 10) << i;
+    clock.Advance(61);
+    note = t.Failed("jpn", user, "203.0.113.9");
+  }
+  EXPECT_NE(note.find("address locked"), std::string::npos) << note;
+  EXPECT_EQ(t.Check("jpn", "pegawai99", "203.0.113.9").code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(t.Check("jpn", "pegawai99", "198.51.100.7").ok());
+}
+
+// Signing in clears the account, never the address: an account the attacker
+// owns must not wash its address clean between guesses.
+TEST(SignInThrottleTest, SuccessClearsTheAccountOnly) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock, {{3, 60, 10, 900}, {2, 60, 50, 900}, 1000});
+  for (int i = 0; i < 3; ++i) t.Failed("jpn", "ali", "10.0.0.1");
+  t.Succeeded("jpn", "ali");
+  EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.9").ok());
+  EXPECT_EQ(t.Check("jpn", "ali", "10.0.0.1").code(), StatusCode::kResourceExhausted);
+}
+
+TEST(SignInThrottleTest, MemoryIsBoundedAndNamesCannotCollide) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock, {{0, 60, 10, 900}, {1000, 60, 1000, 900}, 100});
+  t.Failed("jpn", "ali", "x");  // blocks jpn/ali for 1 s
+  EXPECT_FALSE(t.Check("jpn", "ali", "y").ok());
+  EXPECT_TRUE(t.Check("jp", "nali", "y").ok());  // the same letters, another pair
+  for (int i = 0; i < 1000; ++i) t.Failed("t", std::to_string(i), "x");
+  EXPECT_TRUE(t.Check("jpn", "ali", "y").ok());  // the oldest were forgotten first
+}
+
+}  // namespace
+}  // namespace daulat::identity
