@@ -78,10 +78,11 @@ Result<Assessment> Assessments::Create(const std::string& tenant_id, const std::
   a.created_by = created_by;
   a.created_at = a.updated_at = UnixSeconds();
   store::TenantScope scope(db_, tenant_id);
-  DAULAT_RETURN_IF_ERROR(
-      scope.Insert("as_assessments", kColumns,
-                   {a.id, a.title, a.organisation, a.framework, int64_t{a.target_level},
-                    AnswersToJson(a.answers).dump(), a.created_by, a.created_at, a.updated_at}));
+  DAULAT_RETURN_IF_ERROR(scope.Insert(
+      "as_assessments", kColumns,
+      {a.id, a.title, a.organisation, a.framework, int64_t{a.target_level},
+       AnswersToJson(a.answers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+       a.created_by, a.created_at, a.updated_at}));
   return a;
 }
 
@@ -109,9 +110,11 @@ Result<std::vector<Assessment>> Assessments::List(const std::string& tenant_id) 
 
 Status Assessments::SaveAnswers(const Assessment& a) {
   store::TenantScope scope(db_, a.tenant_id);
-  auto n =
-      scope.Update("as_assessments", {"answers", "updated_at"},
-                   {AnswersToJson(a.answers).dump(), UnixSeconds()}, "assessment_id = ?", {a.id});
+  auto n = scope.Update(
+      "as_assessments", {"answers", "updated_at"},
+      {AnswersToJson(a.answers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+       UnixSeconds()},
+      "assessment_id = ?", {a.id});
   if (!n.ok()) return n.status();
   return *n == 1 ? Status::Ok() : NotFound("no assessment '" + a.id + "'");
 }
@@ -138,8 +141,10 @@ Result<ScoredVersion> Assessments::AddVersion(const Assessment& a, const std::st
   v.answers = AnswersToJson(a.answers);
   DAULAT_RETURN_IF_ERROR(
       scope.Insert("as_versions", kVersionColumns,
-                   {v.assessment_id, v.version, v.scored_at, v.scored_by, v.score.dump(),
-                    v.answers.dump(), std::string(), std::string()}));
+                   {v.assessment_id, v.version, v.scored_at, v.scored_by,
+                    v.score.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    v.answers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    std::string(), std::string()}));
   return v;
 }
 

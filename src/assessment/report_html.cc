@@ -320,7 +320,9 @@ std::string AnswerCell(const Question& q, const Answers& answers, const std::str
                   Escape(q.levels[static_cast<size_t>(a.level - 1)].In(L)) +
                   "<br><span class=\"muted\">" + Escape(ReportLabel("source", L)) + ": " +
                   Escape(ReportLabel(a.source == "evidence" ? "evidence" : "user", L));
-  if (a.evidence_level > 0) s += " (" + Escape(a.signal) + " = " + Escape(a.observed.dump()) + ")";
+  if (a.evidence_level > 0)
+    s += " (" + Escape(a.signal) + " = " +
+         Escape(a.observed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + ")";
   if (a.source == "user" && !a.reason.empty())
     s += "; " + Escape(Fill(ReportLabel(a.evidence_level > 0 ? "override" : "note", L),
                             {{"level", std::to_string(a.evidence_level)}, {"reason", a.reason}}));
@@ -341,8 +343,9 @@ std::string AppendixSection(const ReportInput& in) {
     std::string v =
         it == answers.facts.end()
             ? "<span class=\"muted\">" + Escape(ReportLabel("unanswered", L)) + "</span>"
-        : it->second.is_boolean() ? Escape(ReportLabel(it->second.get<bool>() ? "yes" : "no", L))
-                                  : Escape(it->second.dump());
+        : it->second.is_boolean()
+            ? Escape(ReportLabel(it->second.get<bool>() ? "yes" : "no", L))
+            : Escape(it->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     h += Row({Escape(f.text.In(L)), v});
   }
   return h + "</table>";

@@ -298,7 +298,9 @@ void Appendix(PdfWriter& w, const ReportInput& in) {
     std::string line = std::to_string(a.level) + " · " +
                        q.levels[static_cast<size_t>(a.level - 1)].In(L) + " (" +
                        ReportLabel(a.source == "evidence" ? "evidence" : "user", L);
-    if (a.evidence_level > 0) line += ": " + a.signal + " = " + a.observed.dump();
+    if (a.evidence_level > 0)
+      line += ": " + a.signal + " = " +
+              a.observed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     line += ")";
     if (a.source == "user" && !a.reason.empty())
       line += "; " + Fill(Fill(ReportLabel(a.evidence_level > 0 ? "override" : "note", L), "level",
@@ -309,10 +311,11 @@ void Appendix(PdfWriter& w, const ReportInput& in) {
   w.Heading(ReportLabel("facts", L));
   for (const auto& f : in.framework->facts) {
     const auto it = answers.facts.find(f.id);
-    const std::string v = it == answers.facts.end() ? ReportLabel("unanswered", L)
-                          : it->second.is_boolean()
-                              ? ReportLabel(it->second.get<bool>() ? "yes" : "no", L)
-                              : it->second.dump();
+    const std::string v =
+        it == answers.facts.end() ? ReportLabel("unanswered", L)
+        : it->second.is_boolean()
+            ? ReportLabel(it->second.get<bool>() ? "yes" : "no", L)
+            : it->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     w.Text(f.text.In(L) + ": " + v, 9);
   }
 }

@@ -28,7 +28,7 @@ struct AdminFlags {
 
 void Print(const AdminFlags& f, const json& j, const std::string& text) {
   if (f.json) {
-    std::puts(j.dump(2).c_str());
+    std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::fputs(text.c_str(), stdout);
   }

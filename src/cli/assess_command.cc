@@ -200,10 +200,11 @@ int Assess(const GlobalOptions& g, const AssessFlags& f) {
     auto base = tenant->assessments->Baseline(a, version.version);
     if (!base.ok()) return ReportError(base.status());
     baseline = std::move(base).value();
-    if (Status st =
-            tenant->admin.Record(f.tenant, "assessment_scored",
-                                 "assessment:" + a.id + "@v" + std::to_string(version.version),
-                                 "overall " + version.score["overall"].dump());
+    if (Status st = tenant->admin.Record(
+            f.tenant, "assessment_scored",
+            "assessment:" + a.id + "@v" + std::to_string(version.version),
+            "overall " + version.score["overall"].dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace));
         !st.ok())
       return ReportError(st);
   }
@@ -221,7 +222,7 @@ int Assess(const GlobalOptions& g, const AssessFlags& f) {
     shown["version"] = version.version;
   }
   if (f.json) {
-    std::puts(shown.dump(2).c_str());
+    std::puts(shown.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     PrintScorecard(shown, f.language);
     if (tenant)

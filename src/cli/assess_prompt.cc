@@ -37,7 +37,8 @@ struct Session {
     for (size_t i = 0; i < 5; ++i) out << "  " << i + 1 << ". " << q.levels[i].In(lang) << "\n";
     if (now.evidence_level > 0)
       out << "  " << Say("platform evidence", "bukti platform") << ": " << now.signal << " = "
-          << now.observed.dump() << " -> " << now.evidence_level << "\n";
+          << now.observed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << " -> "
+          << now.evidence_level << "\n";
     for (;;) {
       out << Say("Level 1-5", "Tahap 1-5");
       if (now.level > 0) out << " [" << now.level << "]";
@@ -71,7 +72,8 @@ struct Session {
           << fact.text.In(lang) << (fact.type == "boolean" ? Say(" (y/n", " (y/t") : " (")
           << (fact.type == "boolean" ? "" : Say("a number", "nombor"));
       if (const auto it = answers.facts.find(fact.id); it != answers.facts.end())
-        out << " [" << it->second.dump() << "]";
+        out << " [" << it->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "]";
       out << Say(", Enter: keep/skip): ", ", Enter: kekal/langkau): ") << std::flush;
       std::string line;
       const Reply r = ReadLine(in, line);

@@ -109,7 +109,9 @@ int Ask(const GlobalOptions& g, const AssistantFlags& a) {
     return ReportError(st);
   if (!result.ok()) return ReportError(result.status());
   if (a.json) {
-    std::puts(knowledge::ToJson(*result).dump(2).c_str());
+    std::puts(knowledge::ToJson(*result)
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
     return kExitOk;
   }
   std::printf("%s\n", result->answer.answer.c_str());
@@ -143,7 +145,9 @@ int Summarize(const GlobalOptions& g, const AssistantFlags& a) {
     return ReportError(st);
   if (!result.ok()) return ReportError(result.status());
   if (a.json) {
-    std::puts(knowledge::ToJson(*result).dump(2).c_str());
+    std::puts(knowledge::ToJson(*result)
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
     return kExitOk;
   }
   const auto& summary = result->summary;

@@ -38,7 +38,7 @@ int Verify(const GlobalOptions& global, const VerifyFlags& flags) {
                              {"records", v.records},
                              {"checkpoints", v.checkpoints},
                              {"error", v.status.ok() ? "" : v.status.message()}}
-                  .dump(2)
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   .c_str());
   } else if (v.status.ok()) {
     std::printf("audit log verified: %llu records, %llu signed checkpoints\n",
@@ -69,7 +69,7 @@ int List(const GlobalOptions& global, const ListFlags& f) {
   if (!page.ok()) return ReportError(page.status());
   for (const auto& rec : page->records) {
     if (f.json) {
-      std::puts(rec.dump().c_str());
+      std::puts(rec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       std::printf("%llu\t%s\t%s\t%s\t%s\t%s\n",
                   static_cast<unsigned long long>(rec.value("seq", uint64_t{0})),

@@ -32,7 +32,9 @@ int Policy(const GlobalOptions& g, const std::string& action, const GovernanceFl
   if (action == "show") {
     auto p = s->policies->Current(f.tenant);
     if (!p.ok()) return ReportError(p.status());
-    std::puts(json::parse(governance::PolicyToJson(*p)).dump(2).c_str());
+    std::puts(json::parse(governance::PolicyToJson(*p))
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
     return kExitOk;
   }
   if (action == "history") {
@@ -41,7 +43,7 @@ int Policy(const GlobalOptions& g, const std::string& action, const GovernanceFl
     json j = json::array();
     for (const auto& p : *h) j.push_back(json::parse(governance::PolicyToJson(p)));
     if (f.json) {
-      std::puts(j.dump(2).c_str());
+      std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       for (const auto& p : *h)
         std::printf("v%lld\t%s\t%lld\n", static_cast<long long>(p.version), p.updated_by.c_str(),
@@ -64,7 +66,9 @@ int Policy(const GlobalOptions& g, const std::string& action, const GovernanceFl
       !st.ok())
     return ReportError(st);
   if (f.json) {
-    std::puts(json::parse(governance::PolicyToJson(*p)).dump(2).c_str());
+    std::puts(json::parse(governance::PolicyToJson(*p))
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
   } else {
     std::printf("policy v%lld stored for %s\n", static_cast<long long>(p->version),
                 f.tenant.c_str());
@@ -98,7 +102,7 @@ int Usage(const GlobalOptions& g, const GovernanceFlags& f) {
                   static_cast<long long>(r.completion_tokens));
     }
   }
-  if (f.json) std::puts(j.dump(2).c_str());
+  if (f.json) std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return kExitOk;
 }
 

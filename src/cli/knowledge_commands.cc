@@ -120,7 +120,7 @@ int Ingest(const GlobalOptions& g, const KnowledgeFlags& f) {
                    {"failed", failed},
                    {"chunks", chunks},
                    {"files", results}}
-                  .dump(2)
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   .c_str());
   } else {
     std::printf("%zu added (%zu chunks), %zu already there, %zu failed\n", added, chunks,
@@ -149,7 +149,7 @@ int Search(const GlobalOptions& g, const KnowledgeFlags& f) {
                   h.heading_path.empty() ? "" : (" — " + h.heading_path).c_str(),
                   h.text.substr(0, 200).c_str());
   }
-  if (f.json) std::puts(j.dump(2).c_str());
+  if (f.json) std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return kExitOk;
 }
 
@@ -177,7 +177,7 @@ int Collections(const GlobalOptions& g, const std::string& action, const Knowled
       std::printf("%s\t%s\t%lld documents\n", c.id.c_str(), c.name.c_str(),
                   static_cast<long long>(c.documents));
   }
-  if (f.json) std::puts(j.dump(2).c_str());
+  if (f.json) std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return kExitOk;
 }
 
@@ -193,7 +193,9 @@ int Documents(const GlobalOptions& g, const std::string& action, const Knowledge
     bar.Finish();
     if (!added.ok()) return ReportError(added.status());
     if (f.json) {
-      std::puts(json{{"embedded", *added}}.dump().c_str());
+      std::puts(json{{"embedded", *added}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                    .c_str());
     } else {
       std::printf("%zu chunks embedded\n", *added);
     }
@@ -216,7 +218,7 @@ int Documents(const GlobalOptions& g, const std::string& action, const Knowledge
                   static_cast<long long>(d.version),
                   std::string(ClassificationName(d.classification)).c_str(), d.collection.c_str());
   }
-  if (f.json) std::puts(j.dump(2).c_str());
+  if (f.json) std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return kExitOk;
 }
 

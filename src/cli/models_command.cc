@@ -33,7 +33,7 @@ int List(const GlobalOptions& global, bool as_json) {
     for (const auto& m : listing.models) out["models"].push_back(ManifestJson(m));
     for (const auto& [folder, st] : listing.problems)
       out["problems"].push_back({{"folder", folder}, {"error", st.message()}});
-    std::puts(out.dump(2).c_str());
+    std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return kExitOk;
   }
   for (const auto& [folder, st] : listing.problems) {
@@ -59,7 +59,8 @@ int Show(const GlobalOptions& global, const std::string& name, bool as_json) {
   auto model = global.Registry().Find(name);
   if (!model.ok()) return ReportError(model.status());
   if (as_json) {
-    std::puts(ManifestJson(*model).dump(2).c_str());
+    std::puts(
+        ManifestJson(*model).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return kExitOk;
   }
   const auto& f = model->manifest;
@@ -116,7 +117,10 @@ int Verify(const GlobalOptions& global, const std::vector<std::string>& names, b
     }
     if (!st.ok() && exit_code == kExitOk) exit_code = ExitCodeFor(st);
   }
-  if (as_json) std::puts(json{{"results", results}}.dump(2).c_str());
+  if (as_json)
+    std::puts(json{{"results", results}}
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
   return exit_code;
 }
 

@@ -47,7 +47,9 @@ int Scan(const PiiFlags& flags) {
                      {"score", f.score},
                      {"explanation", f.explanation}});
     }
-    std::puts(nlohmann::json{{"findings", out}}.dump(2).c_str());
+    std::puts(nlohmann::json{{"findings", out}}
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
     return kExitOk;
   }
   for (const auto& f : findings) {

@@ -74,7 +74,9 @@ int Run(const GlobalOptions& global, RunFlags& flags) {
   if (!result.status.ok()) return ReportError(result.status);
   if (!recorded.ok()) return ReportError(recorded);
   if (flags.json) {
-    std::puts(ResultJson(flags.gen.model, result).dump(2).c_str());
+    std::puts(ResultJson(flags.gen.model, result)
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
   } else if (!result.text.empty() && result.text.back() != '\n') {
     std::fputc('\n', stdout);
   }

@@ -21,7 +21,7 @@ void AddVersionCommand(CLI::App& app, int* exit_code) {
                                 {"commit", kGitCommit},
                                 {"llama_cpp_commit", kLlamaCommit},
                                 {"build_type", kBuildType}};
-      std::puts(j.dump(2).c_str());
+      std::puts(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       std::printf("daulat %s (commit %s, %s build)\nllama.cpp %s\n", kVersion, kGitCommit,
                   kBuildType, llama.c_str());

@@ -124,7 +124,7 @@ std::string ManifestToJson(const ModelManifest& m, int indent) {
             {"model_card", m.model_card}};
   if (!m.chat_template_file.empty()) j["chat_template_file"] = m.chat_template_file;
   if (!m.stop.empty()) j["stop"] = m.stop;
-  return j.dump(indent);
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace daulat::engine

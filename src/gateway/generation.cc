@@ -308,7 +308,12 @@ void Generation::StartOnWorker(GenerationRequest request, GenerationCallbacks ca
   boost::asio::post(service_.workers_, [this, request = std::move(request),
                                         callbacks = std::move(callbacks)]() mutable {
     auto done = callbacks.on_done;  // keeps the caller's state (and this) alive
-    const auto started = Start(std::move(request), std::move(callbacks));
+    Started started;
+    try {
+      started = Start(std::move(request), std::move(callbacks));
+    } catch (const std::exception& e) {  // a bug in one request never ends the process
+      started = {Internal(std::string("the model call failed inside the server: ") + e.what()), ""};
+    }
     if (started.status.ok()) return;
     GenerationOutcome refused;
     refused.status = started.status;

@@ -176,7 +176,8 @@ std::optional<RequestError> ParseTools(const json& body, ToolRequest& out) {
       if (fn.contains("parameters") && !fn["parameters"].is_null()) {
         if (!fn["parameters"].is_object())
           return Bad(param + ".function.parameters", "'parameters' must be a JSON Schema object");
-        def.parameters_schema = fn["parameters"].dump();
+        def.parameters_schema =
+            fn["parameters"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
       out.tools.push_back(std::move(def));
     }
@@ -310,7 +311,8 @@ Parsed<ChatCompletionRequest> ParseChatCompletion(const json& body) {
         f.error = Bad("response_format.json_schema.schema",
                       "'json_schema.schema' must be a JSON Schema object");
       } else {
-        r.json_schema = rf["json_schema"]["schema"].dump();
+        r.json_schema = rf["json_schema"]["schema"].dump(-1, ' ', false,
+                                                         nlohmann::json::error_handler_t::replace);
       }
     } else if (type != "text") {
       f.error = Bad("response_format.type",

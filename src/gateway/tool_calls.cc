@@ -52,8 +52,8 @@ Result<ToolGrammar> PrepareToolConversation(const ToolRequest& request,
                             {"properties", {{"name", {{"const", t->name}}}, {"arguments", params}}},
                             {"required", {"name", "arguments"}},
                             {"additionalProperties", false}});
-    listing += "- " + t->name + ": " + t->description +
-               "\n  arguments (JSON Schema): " + params.dump() + "\n";
+    listing += "- " + t->name + ": " + t->description + "\n  arguments (JSON Schema): " +
+               params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   const json call = alternatives.size() == 1 ? alternatives[0] : json{{"anyOf", alternatives}};
   const json calls = {{"type", "object"},
@@ -66,7 +66,8 @@ Result<ToolGrammar> PrepareToolConversation(const ToolRequest& request,
                       {"required", {"tool_calls"}},
                       {"additionalProperties", false}};
   const bool may_answer = request.choice == ToolChoice::kAuto;
-  auto grammar = engine::GrammarForJsonSchema(calls.dump());
+  auto grammar = engine::GrammarForJsonSchema(
+      calls.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!grammar.ok()) return grammar.status();
   ToolGrammar out{std::move(grammar).value(), {}};
   if (may_answer) out.triggers = {std::string(kCallStart)};
@@ -103,8 +104,11 @@ Result<ToolReply> ParseToolReply(const std::string& output) {
   if (j.contains("tool_calls") && j["tool_calls"].is_array()) {
     for (const auto& c : j["tool_calls"]) {
       if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
-      ToolCall call{CallId(), c["name"].get<std::string>(),
-                    c.contains("arguments") ? c["arguments"].dump() : "{}"};
+      ToolCall call{
+          CallId(), c["name"].get<std::string>(),
+          c.contains("arguments")
+              ? c["arguments"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              : "{}"};
       const bool repeated =
           std::any_of(reply.calls.begin(), reply.calls.end(), [&](const ToolCall& seen) {
             return seen.name == call.name && seen.arguments == call.arguments;
@@ -125,7 +129,7 @@ engine::ChatMessage AssistantToolCallsMessage(const std::vector<ToolCall>& calls
   }
   json j = {{"tool_calls", arr}};
   if (!content.empty()) j["content"] = content;
-  return {"assistant", j.dump()};
+  return {"assistant", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 engine::ChatMessage ToolResultMessage(const std::string& name_or_id, const std::string& content) {

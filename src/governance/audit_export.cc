@@ -67,7 +67,7 @@ Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant
              {"note", *note},
              {"tree_size", size},
              {"verifier_key", log.verifier_key()}}
-            .dump() +
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
         "\n");
   store::TenantScope scope(db, tenant_id);
   int64_t after = -1;

@@ -182,7 +182,7 @@ std::string PolicyToJson(const Policy& p) {
               {"updated_by", p.updated_by},
               {"updated_at", p.updated_at},
               {"levels", levels}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 PolicyDecision DecideModel(const Policy& policy, Classification level, const std::string& model,

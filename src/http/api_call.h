@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "common/log.h"
 #include "gateway/pipeline.h"
 #include "http/metrics.h"
 #include "server/http_server.h"
@@ -59,6 +61,24 @@ struct ApiCall {
 
 // What a caller gets instead of an answer whose audit record was lost.
 Status AnswerWithheld();
+
+// Runs `fn` on `pool` for `call`. Whatever it throws is logged and
+// answered as a 500 (INTERNAL): a bug in one request never ends the process
+// for everyone.
+template <class Pool, class Fn>
+void PostFor(Pool& pool, std::shared_ptr<ApiCall> call, Fn fn) {
+  boost::asio::post(pool, [call = std::move(call), fn = std::move(fn)]() mutable {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("request {} failed: {}", call->ctx.request_id, e.what());
+      call->Fail(Internal(std::string("the request failed inside the server: ") + e.what()));
+    } catch (...) {
+      spdlog::error("request {} failed with an unknown exception", call->ctx.request_id);
+      call->Fail(Internal("the request failed inside the server"));
+    }
+  });
+}
 
 // One endpoint: method, path pattern ("/api/v1/keys/{id}"), what it needs
 // from the caller, whether it takes a JSON body, and its handler.

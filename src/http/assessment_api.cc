@@ -140,14 +140,15 @@ void AssessmentApi::Create(const CallPtr& call) {
   const bool evidence = f.Bool("evidence").value_or(true);
   if (!f.status().ok()) return call->Fail(f.status());
   call->ctx.audit_action = "assessment_created";
-  boost::asio::post(
-      blocking_, [this, call, title = *title, organisation = *organisation, target, evidence] {
-        const auto& p = call->ctx.caller.principal;
-        auto a = readiness_.Create(p.tenant_id, p.subject, title, organisation, target, evidence);
-        if (!a.ok()) return call->Fail(a.status());
-        call->ctx.resource = "assessment:" + a->id;
-        call->ReplyJson(201, ToJson(*a), {{"Location", "/api/v1/assessments/" + a->id}});
-      });
+  PostFor(blocking_, call,
+          [this, call, title = *title, organisation = *organisation, target, evidence] {
+            const auto& p = call->ctx.caller.principal;
+            auto a =
+                readiness_.Create(p.tenant_id, p.subject, title, organisation, target, evidence);
+            if (!a.ok()) return call->Fail(a.status());
+            call->ctx.resource = "assessment:" + a->id;
+            call->ReplyJson(201, ToJson(*a), {{"Location", "/api/v1/assessments/" + a->id}});
+          });
 }
 
 void AssessmentApi::Get(const CallPtr& call) {
@@ -188,7 +189,7 @@ void AssessmentApi::Score(const CallPtr& call) {
     return call->Fail(InvalidArgument("'language' must be en or ms"), "language");
   call->ctx.audit_action = "assessment_scored";
   call->ctx.resource = "assessment:" + call->params.at(0);
-  boost::asio::post(blocking_, [this, call, lang, evidence] {
+  PostFor(blocking_, call, [this, call, lang, evidence] {
     const auto& p = call->ctx.caller.principal;
     auto scored = readiness_.Score(p.tenant_id, call->params.at(0), p.subject, evidence, lang);
     if (!scored.ok()) return call->Fail(scored.status());
@@ -199,7 +200,8 @@ void AssessmentApi::Score(const CallPtr& call) {
     out["scored_at"] = scored->version.scored_at;
     call->ctx.resource += "@v" + std::to_string(scored->version.version);
     call->ctx.decision_reason =
-        "overall " + out["overall"].dump() + ", tier " + out["tier"]["id"].get<std::string>();
+        "overall " + out["overall"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+        ", tier " + out["tier"]["id"].get<std::string>();
     call->ReplyJson(200, out);
   });
 }
@@ -226,7 +228,7 @@ void AssessmentApi::Report(const CallPtr& call) {
   const auto wanted =
       version_text.empty() ? int64_t{0} : ParseWholeNumber(version_text, 1, INT64_MAX);
   if (!wanted) return call->Fail(InvalidArgument("'version' must be a version number"), "version");
-  boost::asio::post(blocking_, [this, call, lang, format, wanted = *wanted] {
+  PostFor(blocking_, call, [this, call, lang, format, wanted = *wanted] {
     auto a = Load(*call, call->params.at(0));
     if (!a.ok()) return call->Fail(a.status());
     auto versions = readiness_.ScoredVersions(*a);
@@ -278,7 +280,7 @@ void AssessmentApi::Narrative(const CallPtr& call) {
   call->ctx.audit_action = "assessment_narrative";
   call->ctx.resource = "assessment:" + call->params.at(0);
   if (Status st = s_.generation->Admit(call->ctx); !st.ok()) return call->Fail(st);
-  boost::asio::post(narratives_, [this, call, model, lang] {
+  PostFor(narratives_, call, [this, call, model, lang] {
     auto a = Load(*call, call->params.at(0));
     if (!a.ok()) return call->Fail(a.status());
     auto generator = std::make_shared<GovernedGenerator>(*s_.generation, call->ctx, model);

@@ -34,7 +34,7 @@ void KnowledgeApi::StartJob(const CallPtr& call, const knowledge::DocumentOption
     queued_bytes_ -= bytes;
     return call->Fail(ResourceExhausted("too many uploads are waiting to be read: retry shortly"));
   }
-  boost::asio::post(blocking_, [this, call, o, files = std::move(files), bytes]() mutable {
+  PostFor(blocking_, call, [this, call, o, files = std::move(files), bytes]() mutable {
     const auto& caller = call->ctx.caller.principal;
     auto collections = s_.library->ListCollections(caller.tenant_id);
     Status st = collections.status();
@@ -54,7 +54,14 @@ void KnowledgeApi::StartJob(const CallPtr& call, const knowledge::DocumentOption
     call->ReplyJson(202, knowledge::ToJson(*job), {{"Location", "/api/v1/jobs/" + job->id}});
     boost::asio::post(ingest_, [this, job = std::move(job).value(), reader = ReaderOf(*call), o,
                                 files = std::move(files), bytes]() mutable {
-      RunJob(std::move(job), reader, o, files);
+      const std::string id = job.id;
+      try {
+        RunJob(std::move(job), reader, o, files);
+      } catch (const std::exception& e) {  // the job stays unfinished; restart marks it interrupted
+        spdlog::error("ingestion job {} failed: {}", id, e.what());
+      } catch (...) {
+        spdlog::error("ingestion job {} failed with an unknown exception", id);
+      }
       queued_bytes_ -= bytes;
     });
   });

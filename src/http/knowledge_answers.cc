@@ -106,8 +106,9 @@ void KnowledgeApi::Ask(const CallPtr& call) {
   request.language = language.value_or("");
   request.conversation_id = conversation.value_or("");
   request.owner = call->ctx.caller.principal.subject;
-  boost::asio::post(
-      assistant_pool_, [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
+  PostFor(
+      assistant_pool_, call,
+      [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
         auto generator = ModelFor(call, m);
         LuminReply reply(call, s);
         auto answer = assistant_.Ask(ReaderOf(*call), request, *generator,
@@ -147,21 +148,22 @@ void KnowledgeApi::Summarize(const CallPtr& call) {
   request.scope = {document.value_or(""), collection.value_or(""), 400};
   request.language = language.value_or("");
   request.max_points = static_cast<size_t>(max_points.value_or(8));
-  boost::asio::post(
-      assistant_pool_, [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
-        auto generator = ModelFor(call, m);
-        LuminReply reply(call, s);
-        auto summary = assistant_.Summarize(
-            ReaderOf(*call), request, *generator, [&reply](size_t done, size_t total) {
-              reply.Event({{"object", "summary.progress"}, {"done", done}, {"total", total}});
-            });
-        if (!summary.ok()) return reply.Fail(summary.status(), ParamOf(summary.status()));
-        call->ctx.output_text = summary->summary.text;
-        call->ctx.decision_reason += (call->ctx.decision_reason.empty() ? "" : "; ") +
-                                     std::to_string(summary->read.passages.size()) + " passages, " +
-                                     std::to_string(summary->summary.points.size()) + " key points";
-        reply.Done(knowledge::ToJson(*summary));
-      });
+  PostFor(assistant_pool_, call,
+          [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
+            auto generator = ModelFor(call, m);
+            LuminReply reply(call, s);
+            auto summary = assistant_.Summarize(
+                ReaderOf(*call), request, *generator, [&reply](size_t done, size_t total) {
+                  reply.Event({{"object", "summary.progress"}, {"done", done}, {"total", total}});
+                });
+            if (!summary.ok()) return reply.Fail(summary.status(), ParamOf(summary.status()));
+            call->ctx.output_text = summary->summary.text;
+            call->ctx.decision_reason +=
+                (call->ctx.decision_reason.empty() ? "" : "; ") +
+                std::to_string(summary->read.passages.size()) + " passages, " +
+                std::to_string(summary->summary.points.size()) + " key points";
+            reply.Done(knowledge::ToJson(*summary));
+          });
 }
 
 }  // namespace daulat::http

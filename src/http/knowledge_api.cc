@@ -137,7 +137,7 @@ void KnowledgeApi::Upload(const CallPtr& call) {
     return StartJob(call, o, std::move(named));
   }
   o.source_name = files[0]->filename.substr(0, 512);
-  boost::asio::post(blocking_, [this, call, o, data = std::string(files[0]->data)] {
+  PostFor(blocking_, call, [this, call, o, data = std::string(files[0]->data)] {
     auto doc = s_.library->AddDocument(ReaderOf(*call), data, o);
     if (!doc.ok()) return call->Fail(doc.status());
     call->ctx.resource = "document:" + doc->id;
@@ -176,7 +176,7 @@ void KnowledgeApi::DocumentPassages(const CallPtr& call) {
   knowledge::PassageScope scope;
   scope.document_id = call->params.at(0);
   scope.max_passages = static_cast<size_t>(*limit);
-  boost::asio::post(blocking_, [this, call, scope] {
+  PostFor(blocking_, call, [this, call, scope] {
     auto read = s_.library->PassagesOf(ReaderOf(*call), scope);
     if (!read.ok()) return call->Fail(read.status());
     json data = json::array();
@@ -196,7 +196,7 @@ void KnowledgeApi::DocumentPassages(const CallPtr& call) {
 void KnowledgeApi::DeleteDocument(const CallPtr& call) {
   call->ctx.audit_action = "document_deleted";
   call->ctx.resource = "document:" + call->params.at(0);
-  boost::asio::post(blocking_, [this, call] {
+  PostFor(blocking_, call, [this, call] {
     if (Status st = s_.library->DeleteDocument(ReaderOf(*call), call->params.at(0)); !st.ok())
       return call->Fail(st);
     call->ctx.decision_reason =
@@ -228,7 +228,7 @@ void KnowledgeApi::Search(const CallPtr& call) {
     q.fusion = *how;
   }
   call->ctx.audit_action = "search";
-  boost::asio::post(blocking_, [this, call, q] {
+  PostFor(blocking_, call, [this, call, q] {
     auto hits = s_.library->Search(ReaderOf(*call), q);
     if (!hits.ok())
       return call->Fail(

@@ -86,8 +86,8 @@ void ManagementApi::Login(const CallPtr& call) {
       return call->Fail(st);
     }
   }
-  boost::asio::post(
-      blocking_, [this, call, tenant, source, username = *username, password = *password] {
+  PostFor(
+      blocking_, call, [this, call, tenant, source, username = *username, password = *password] {
         auto p = s_.identity->Login(tenant, username, password);
         call->ctx.actor = SignInActor(tenant, username);
         if (!p.ok()) {
@@ -207,7 +207,7 @@ void ManagementApi::CreateUser(const CallPtr& call) {
   identity::NewUser user{*username, *password, role.value_or(Role::kMember),
                          clearance.value_or(Classification::kTerbuka), groups};
   // Argon2id takes tens of milliseconds: off the I/O threads.
-  boost::asio::post(blocking_, [this, call, user = std::move(user)] {
+  PostFor(blocking_, call, [this, call, user = std::move(user)] {
     auto created =
         identity::Administration(*s_.identity).CreateUser(call->ctx.caller.principal, user);
     if (!created.ok()) return call->Fail(created.status());
@@ -227,7 +227,7 @@ void ManagementApi::UpdateUser(const CallPtr& call) {
   const std::string username = call->params.at(0);
   call->ctx.audit_action = "user_updated";
   call->ctx.resource = "user:" + username;
-  boost::asio::post(blocking_, [this, call, username, u] {
+  PostFor(blocking_, call, [this, call, username, u] {
     auto after =
         identity::Administration(*s_.identity).UpdateUser(call->ctx.caller.principal, username, u);
     if (!after.ok()) return call->Fail(after.status());

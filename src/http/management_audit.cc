@@ -29,14 +29,17 @@ void ManagementApi::PutPolicy(const CallPtr& call) {
   // ?dry_run=true checks a draft (the console's editor) and stores nothing.
   if (call->Query("dry_run") == "true") {
     call->ctx.audit_action = "policy_validated";
-    auto draft = governance::ParsePolicy(call->body.dump());
+    auto draft = governance::ParsePolicy(
+        call->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     if (!draft.ok()) return call->Fail(draft.status(), "levels");
     json shown = PolicyJson(*draft);
     shown["valid"] = true;
     return call->ReplyJson(200, shown);
   }
   call->ctx.audit_action = "policy_changed";
-  auto p = s_.policies->Put(caller.tenant_id, call->body.dump(), caller.subject);
+  auto p = s_.policies->Put(
+      caller.tenant_id, call->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      caller.subject);
   if (!p.ok()) return call->Fail(p.status(), "levels");
   call->ctx.resource = "policy:v" + std::to_string(p->version);
   call->ctx.decision_reason = "policy v" + std::to_string(p->version) + " written";
@@ -56,7 +59,7 @@ void ManagementApi::ListAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_read";
   // Records reach the log from a background writer: wait for those of
   // requests that finished before this one, so callers read their own writes.
-  boost::asio::post(blocking_, [this, call] {
+  PostFor(blocking_, call, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     ListAuditNow(call);
   });
@@ -81,7 +84,7 @@ void ManagementApi::ListAuditNow(const CallPtr& call) {
 
 void ManagementApi::VerifyAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_verified";
-  boost::asio::post(blocking_, [this, call] {
+  PostFor(blocking_, call, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     // Sign a fresh checkpoint first, so the verification covers every record so far.
     auto note = s_.audit->Checkpoint();
@@ -102,7 +105,7 @@ void ManagementApi::ProveAudit(const CallPtr& call) {
   const auto seq = ParseWholeNumber(call->params.at(0), 0, INT64_MAX);
   if (!seq)
     return call->Fail(InvalidArgument("the audit record id must be a sequence number"), "seq");
-  boost::asio::post(blocking_, [this, call, seq = *seq] {
+  PostFor(blocking_, call, [this, call, seq = *seq] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     auto proved = governance::ProveAuditRecord(
         *s_.audit, *s_.db, call->ctx.caller.principal.tenant_id, static_cast<uint64_t>(seq));
@@ -113,7 +116,7 @@ void ManagementApi::ProveAudit(const CallPtr& call) {
 
 void ManagementApi::ExportAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_exported";
-  boost::asio::post(blocking_, [this, call] {
+  PostFor(blocking_, call, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     std::string out;
     Status st = governance::ExportAudit(*s_.audit, *s_.db, call->ctx.caller.principal.tenant_id,

@@ -66,7 +66,7 @@ void ApiServer::Embeddings(const std::shared_ptr<Call>& call) {
   call->ctx.model = parsed.value.model;
   auto level = gateway::GenerationService::DeclaredLevel(call->ctx);
   if (!level.ok()) return call->Fail(level.status());
-  boost::asio::post(blocking_, [this, call, level = *level, r = std::move(parsed.value)] {
+  PostFor(blocking_, call, [this, call, level = *level, r = std::move(parsed.value)] {
     auto embedded = generation_->Embed(call->ctx, r.model, level, r.inputs,
                                        [call] { return call->responder->disconnected(); });
     if (!embedded.ok()) {

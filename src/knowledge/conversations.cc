@@ -155,7 +155,9 @@ Status Conversations::Append(const std::string& tenant_id, const std::string& ow
       "kn_turns",
       {"conversation_id", "seq", "question", "answer", "citations", "documents",
        "classification_rank", "created_at"},
-      {id, seq, turn.question, turn.answer, turn.citations.dump(), json(turn.document_ids).dump(),
+      {id, seq, turn.question, turn.answer,
+       turn.citations.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+       json(turn.document_ids).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
        static_cast<int64_t>(turn.classification), now}));
   DAULAT_RETURN_IF_ERROR(scope
                              .Update("kn_conversations", {"updated_at", "title"},

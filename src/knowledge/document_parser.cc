@@ -5,22 +5,48 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/utf8.h"
+
 namespace daulat::knowledge {
 namespace internal {
 namespace {
 
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
+// Elements that never hold others, or that the next one closes: they add no
+// depth however many there are.
+bool NestsNothing(std::string_view tag) {
+  for (std::string_view t :
+       {"br",  "img",   "hr",    "meta",   "link",  "input", "p",        "li",
+        "td",  "tr",    "th",    "option", "dt",    "dd",    "area",     "base",
+        "col", "embed", "param", "source", "track", "wbr",   "!doctype", "!--"}) {
+    if (tag == t) return true;
   }
-  return true;
+  return false;
+}
+
+// An upper bound on how deep the HTML nests (start tags not closed), read
+// before the parser sees it: Gumbo frees its tree recursively, so a page of
+// 100,000 nested <div>s would end the process.
+size_t HtmlNestingDepth(std::string_view html) {
+  size_t depth = 0, deepest = 0;
+  for (size_t i = html.find('<'); i != std::string_view::npos; i = html.find('<', i + 1)) {
+    const bool end = i + 1 < html.size() && html[i + 1] == '/';
+    size_t j = i + (end ? 2 : 1);
+    std::string tag;
+    while (j < html.size() && tag.size() < 16 &&
+           (std::isalnum(static_cast<unsigned char>(html[j])) != 0 || html[j] == '!' ||
+            html[j] == '-'))
+      tag += static_cast<char>(std::tolower(static_cast<unsigned char>(html[j++])));
+    if (tag.empty() || NestsNothing(tag)) continue;
+    const size_t close = html.find('>', j);
+    const bool self_closing =
+        close != std::string_view::npos && close > 0 && html[close - 1] == '/';
+    if (end) {
+      depth -= depth > 0 ? 1 : 0;
+    } else if (!self_closing) {
+      deepest = std::max(deepest, ++depth);
+    }
+  }
+  return deepest;
 }
 
 std::string Trim(std::string_view s) {
@@ -234,6 +260,9 @@ ParsedDocument ParseCsv(std::string_view text) {
 }
 
 Result<ParsedDocument> ParseHtml(std::string_view bytes, const std::string& name) {
+  if (HtmlNestingDepth(bytes) > kMaxHtmlDepth)
+    return InvalidArgument(name + ": the HTML nests deeper than " + std::to_string(kMaxHtmlDepth) +
+                           " elements");
   GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, bytes.data(), bytes.size());
   if (out == nullptr) return InvalidArgument(name + ": the HTML could not be parsed");
   ParsedDocument doc;
@@ -268,7 +297,7 @@ Result<ParsedDocument> ParseDocument(std::string_view bytes, const std::string& 
                            " is a password-protected Office file or an old binary .doc/.xls/.ppt: "
                            "save it as DOCX, XLSX or PPTX without a password");
   } else {
-    if (bytes.find('\0') != std::string_view::npos || !internal::ValidUtf8(bytes))
+    if (bytes.find('\0') != std::string_view::npos || !IsValidUtf8(bytes))
       return InvalidArgument(name +
                              " is not a supported document (binary, or text that is not UTF-8)");
     const std::string head = internal::Lower(std::string(bytes.substr(0, 512)));

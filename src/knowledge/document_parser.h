@@ -9,6 +9,10 @@
 
 namespace daulat::knowledge {
 
+// Deeper HTML is refused: real pages nest tens of elements, and the HTML
+// parser frees its tree recursively.
+inline constexpr size_t kMaxHtmlDepth = 2000;
+
 // A piece of a document's structure, in reading order.
 struct Block {
   enum class Kind { kHeading, kParagraph, kTableRow };

@@ -134,14 +134,18 @@ Result<IngestionJob> IngestionJobs::Create(const std::string& tenant_id,
       "INSERT INTO kn_jobs (tenant_id, job_id, created_by, collection_id, status, files, "
       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       {job.tenant_id, job.id, job.created_by, job.collection, job.status,
-       FilesJson(job.files).dump(), job.created_at, job.updated_at}));
+       FilesJson(job.files).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+       job.created_at, job.updated_at}));
   return job;
 }
 
 Status IngestionJobs::Save(const IngestionJob& job) {
   return store::TenantScope(db_, job.tenant_id)
       .Update("kn_jobs", {"status", "files", "updated_at"},
-              {job.status, FilesJson(job.files).dump(), UnixSeconds()}, "job_id = ?", {job.id})
+              {job.status,
+               FilesJson(job.files).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+               UnixSeconds()},
+              "job_id = ?", {job.id})
       .status();
 }
 

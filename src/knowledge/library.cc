@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/sha256.h"
+#include "common/utf8.h"
 #include "knowledge/library_internal.h"
 
 namespace daulat::knowledge {
@@ -179,7 +180,12 @@ Status Library::MayUpload(const Reader& uploader, const DocumentOptions& o) {
 }
 
 Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_view bytes,
-                                          const DocumentOptions& o) {
+                                          const DocumentOptions& given) {
+  // Names from old systems arrive in other encodings: shown and stored as
+  // UTF-8, what is not UTF-8 replaced.
+  DocumentOptions o = given;
+  o.source_name = ValidUtf8(o.source_name);
+  o.title = ValidUtf8(o.title);
   const std::string& tenant_id = uploader.tenant_id;
   DAULAT_RETURN_IF_ERROR(MayUpload(uploader, o));
   store::TenantScope scope(db_, tenant_id);
@@ -211,7 +217,9 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   DocumentInfo d;
   d.collection = o.collection;
   d.source_name = o.source_name;
-  d.title = !o.title.empty() ? o.title : !parsed->title.empty() ? parsed->title : o.source_name;
+  d.title = !o.title.empty()         ? o.title
+            : !parsed->title.empty() ? ValidUtf8(parsed->title)
+                                     : o.source_name;
   d.format = parsed->format;
   d.language = !o.language.empty() ? o.language : DetectLanguage(DocumentText(*parsed));
   d.classification = o.classification;

@@ -73,7 +73,7 @@ Library::VectorRecord Library::RecordOf(const VectorIndex* index) {
 std::string Library::VectorRecord::Text(const std::string& model) const {
   return nlohmann::json{
       {"model", model}, {"count", count}, {"sum", sum}, {"square_sum", square_sum}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<Library::VectorRecord> Library::DatabaseVectorRecord(const std::string& tenant_id) {
@@ -206,7 +206,7 @@ Status Library::SaveVectorIndexes() {
     std::ofstream meta(IndexFile(tenant).string() + ".json", std::ios::trunc);
     meta << nlohmann::json{{"record", RecordOf(entry.index.get()).Text(embed_model_)},
                            {"dim", entry.index->dim()}}
-                .dump();
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (!meta) return Internal("cannot write " + IndexFile(tenant).string() + ".json");
   }
   return Status::Ok();

@@ -290,3 +290,25 @@ def test_password_guessing_slows_down_and_locks_the_account(agency):
     assert any(r["action"] == "login_throttled" and r["actor"] == "user:terhad" for r in records)
     assert any(r["action"] == "login_failed" and "slowed" in r["reason"] for r in records)
     assert typed not in str(records) and "salah-" not in str(records)
+
+
+def test_names_that_are_not_utf8_are_shown_replaced_not_fatal(agency):
+    """A file name from an old Windows system (Latin-1 bytes) once made the
+    JSON writer throw; now it is stored and shown with U+FFFD."""
+    base, owner = agency["base"], agency["owner"]["key"]
+    coll = "latin-" + os.urandom(3).hex()
+    assert _call(base, "POST", "/api/v1/collections", {"id": coll}, key=owner).status_code == 201
+    boundary = "b" + os.urandom(6).hex()
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"classification\"\r\n\r\nTERBUKA\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"").encode() + \
+        b"caf\xe9 \xff.txt" + f"\"\r\nContent-Type: text/plain\r\n\r\n".encode() + \
+        "Kedai kopi dibuka pukul lapan.".encode() + f"\r\n--{boundary}--\r\n".encode()
+    r = http("POST", f"{base}/api/v1/collections/{coll}/documents", body=body,
+             headers={"Authorization": f"Bearer {owner}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 201, r.text
+    assert r.json()["source_name"] == "caf\ufffd \ufffd.txt"
+    listed = _call(base, "GET", "/api/v1/documents?collection=" + coll, key=owner)
+    assert listed.status_code == 200 and "caf\ufffd" in listed.text
+    r = _call(base, "POST", "/api/v1/search", {"query": "kedai kopi"}, key=owner)
+    assert r.status_code == 200 and r.json()["data"]
+    assert _call(base, "GET", "/healthz").status_code == 200

@@ -15,6 +15,23 @@ std::string AllText(const ParsedDocument& d) {
   return out;
 }
 
+// A hostile page nests 200,000 elements: refused with a reason, never a crash.
+// Ordinary pages with many unclosed <p> and <li> are not deep.
+TEST(DocumentParserTest, HtmlNestedTooDeeplyIsRefused) {
+  std::string deep = "<html><body>";
+  for (int i = 0; i < 200000; ++i) deep += "<div>";
+  deep += "dalam";
+  auto refused = ParseDocument(deep, "dalam.html");
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("nests deeper"), std::string::npos);
+  std::string flat = "<html><body><ul>";
+  for (int i = 0; i < 20000; ++i) flat += "<li>perkara " + std::to_string(i) + "<p>nota";
+  flat += "</ul></body></html>";
+  auto parsed = ParseDocument(flat, "senarai.html");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_FALSE(parsed->blocks.empty());
+}
+
 TEST(DocumentParserTest, PdfTextComesWithPageNumbersAndScannedPagesAreNoted) {
   const auto pdf = testing::MakePdf({"Pekeliling Perbendaharaan bilangan 3 tahun 2026.", "",
                                      "Tarikh kuat kuasa: 1 Januari 2027."},

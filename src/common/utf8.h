@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace daulat {
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
+// U+10FFFF. JSON output and SQLite text need it; file names, titles and
+// remote engines' replies do not always have it.
+bool IsValidUtf8(std::string_view text);
+
+// `text` with every byte that is not part of a valid sequence replaced by
+// U+FFFD, so it can be shown and stored.
+std::string ValidUtf8(std::string_view text);
+
+}  // namespace daulat
