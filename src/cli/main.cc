@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +10,9 @@
 
 int main(int argc, char** argv) {
   using namespace daulat::cli;
+  // Everything daulat writes (the database, blobs, vector indexes, keys,
+  // exports) is for its own user only: folders 0700, files 0600.
+  ::umask(077);
   CLI::App app{
       "daulat: sovereign AI on your own machines.\n"
       "Local models, no data leaves this computer."};

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -65,6 +67,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // The audit log: every request leaves a record, written off the request path.
   std::error_code mkdir_error;
   std::filesystem::create_directories(global.DataDir(), mkdir_error);
+  ::chmod(global.DataDir().c_str(), 0700);  // also a folder made before umask was set
   auto db = store::OpenSqlite(DatabasePath(global.DataDir()).string());
   if (!db.ok()) return ReportError(db.status());
   auto signer = LoadOrCreateAuditSigner(global.DataDir());

@@ -65,6 +65,7 @@ void ApiServer::Shutdown(std::chrono::milliseconds grace,
                          const std::function<void()>& cancel_work) {
   ready_ = false;
   if (http_) http_->Shutdown(grace, cancel_work);
+  if (management_) management_->Stop();
   if (knowledge_) knowledge_->Stop();
   if (assessment_) assessment_->Stop();
   blocking_.join();

@@ -7,13 +7,6 @@
 #include "knowledge/library_json.h"
 
 namespace daulat::http {
-namespace {
-
-// Upload bytes waiting in memory for the ingestion worker, all jobs together.
-constexpr size_t kMaxQueuedBytes = size_t{512} << 20;
-
-}  // namespace
-
 KnowledgeApi::~KnowledgeApi() {
   Stop();
 }
@@ -21,6 +14,7 @@ KnowledgeApi::~KnowledgeApi() {
 void KnowledgeApi::Stop() {
   stopping_ = true;
   ingest_.join();
+  uploads_.join();
   assistant_pool_.join();
 }
 

@@ -137,7 +137,17 @@ void KnowledgeApi::Upload(const CallPtr& call) {
     return StartJob(call, o, std::move(named));
   }
   o.source_name = files[0]->filename.substr(0, 512);
-  PostFor(blocking_, call, [this, call, o, data = std::string(files[0]->data)] {
+  const size_t bytes = files[0]->data.size();
+  if (upload_bytes_.fetch_add(bytes) + bytes > kMaxQueuedBytes) {
+    upload_bytes_ -= bytes;
+    return call->Fail(ResourceExhausted("too many uploads are being read: retry shortly"));
+  }
+  PostFor(uploads_, call, [this, call, o, bytes, data = std::string(files[0]->data)] {
+    struct Release {
+      std::atomic<size_t>& counter;
+      size_t n;
+      ~Release() { counter -= n; }
+    } release{upload_bytes_, bytes};
     auto doc = s_.library->AddDocument(ReaderOf(*call), data, o);
     if (!doc.ok()) return call->Fail(doc.status());
     call->ctx.resource = "document:" + doc->id;

@@ -63,6 +63,10 @@ class KnowledgeApi {
   ApiServices s_;
   boost::asio::thread_pool& blocking_;
   boost::asio::thread_pool ingest_{1};  // upload jobs: searches never wait behind them
+  // Synchronous uploads (parsing, OCR) on threads of their own, so a slow
+  // file never holds up searches, and at most kMaxQueuedBytes of them in memory.
+  boost::asio::thread_pool uploads_{2};
+  std::atomic<size_t> upload_bytes_{0};
   knowledge::Assistant assistant_;
   // Answers and summaries wait for the model here, never on the I/O or the
   // blocking pool's thread; more than the schedulers' slots, so queued
@@ -70,6 +74,8 @@ class KnowledgeApi {
   boost::asio::thread_pool assistant_pool_{8};
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> queued_bytes_{0};
+  // Upload bytes held in memory at once, per kind (jobs, synchronous uploads).
+  static constexpr size_t kMaxQueuedBytes = size_t{512} << 20;
 };
 
 }  // namespace daulat::http

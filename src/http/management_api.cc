@@ -86,31 +86,30 @@ void ManagementApi::Login(const CallPtr& call) {
       return call->Fail(st);
     }
   }
-  PostFor(
-      blocking_, call, [this, call, tenant, source, username = *username, password = *password] {
-        auto p = s_.identity->Login(tenant, username, password);
-        call->ctx.actor = SignInActor(tenant, username);
-        if (!p.ok()) {
-          call->ctx.audit_action = "login_failed";
-          call->ctx.audit_note = "from " + source;
-          if (s_.sign_in_throttle != nullptr && p.status().code() == StatusCode::kUnauthenticated) {
-            const std::string changed = s_.sign_in_throttle->Failed(tenant, username, source);
-            if (!changed.empty()) call->ctx.audit_note += "; " + changed;
-          }
-          return call->Fail(p.status());
-        }
-        if (s_.sign_in_throttle != nullptr) s_.sign_in_throttle->Succeeded(tenant, username);
-        auto session = s_.identity->CreateSession(*p, s_.session_ttl_seconds);
-        if (!session.ok()) return call->Fail(session.status());
-        call->ctx.audit_action = "login";
-        call->ctx.caller.principal = *p;
-        call->ReplyJson(200, {{"token", session->token},
-                              {"expires_at", session->expires_at},
-                              {"tenant", p->tenant_id},
-                              {"username", username},
-                              {"role", identity::RoleName(p->role)},
-                              {"clearance", ClassificationName(p->clearance)}});
-      });
+  PostFor(sign_in_, call, [this, call, tenant, source, username = *username, password = *password] {
+    auto p = s_.identity->Login(tenant, username, password);
+    call->ctx.actor = SignInActor(tenant, username);
+    if (!p.ok()) {
+      call->ctx.audit_action = "login_failed";
+      call->ctx.audit_note = "from " + source;
+      if (s_.sign_in_throttle != nullptr && p.status().code() == StatusCode::kUnauthenticated) {
+        const std::string changed = s_.sign_in_throttle->Failed(tenant, username, source);
+        if (!changed.empty()) call->ctx.audit_note += "; " + changed;
+      }
+      return call->Fail(p.status());
+    }
+    if (s_.sign_in_throttle != nullptr) s_.sign_in_throttle->Succeeded(tenant, username);
+    auto session = s_.identity->CreateSession(*p, s_.session_ttl_seconds);
+    if (!session.ok()) return call->Fail(session.status());
+    call->ctx.audit_action = "login";
+    call->ctx.caller.principal = *p;
+    call->ReplyJson(200, {{"token", session->token},
+                          {"expires_at", session->expires_at},
+                          {"tenant", p->tenant_id},
+                          {"username", username},
+                          {"role", identity::RoleName(p->role)},
+                          {"clearance", ClassificationName(p->clearance)}});
+  });
 }
 
 void ManagementApi::Logout(const CallPtr& call) {
@@ -207,7 +206,7 @@ void ManagementApi::CreateUser(const CallPtr& call) {
   identity::NewUser user{*username, *password, role.value_or(Role::kMember),
                          clearance.value_or(Classification::kTerbuka), groups};
   // Argon2id takes tens of milliseconds: off the I/O threads.
-  PostFor(blocking_, call, [this, call, user = std::move(user)] {
+  PostFor(sign_in_, call, [this, call, user = std::move(user)] {
     auto created =
         identity::Administration(*s_.identity).CreateUser(call->ctx.caller.principal, user);
     if (!created.ok()) return call->Fail(created.status());
@@ -227,7 +226,7 @@ void ManagementApi::UpdateUser(const CallPtr& call) {
   const std::string username = call->params.at(0);
   call->ctx.audit_action = "user_updated";
   call->ctx.resource = "user:" + username;
-  PostFor(blocking_, call, [this, call, username, u] {
+  PostFor(sign_in_, call, [this, call, username, u] {
     auto after =
         identity::Administration(*s_.identity).UpdateUser(call->ctx.caller.principal, username, u);
     if (!after.ok()) return call->Fail(after.status());

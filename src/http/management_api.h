@@ -19,6 +19,11 @@ class ManagementApi {
  public:
   ManagementApi(const ApiServices& services, boost::asio::thread_pool& blocking)
       : s_(services), blocking_(blocking) {}
+  // Waits for the sign-in and audit work in progress.
+  void Stop() {
+    sign_in_.join();
+    audit_work_.join();
+  }
   void AddRoutes(std::vector<ApiRoute>& routes);
 
  private:
@@ -52,6 +57,11 @@ class ManagementApi {
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;
+  // Heavy work of its own kind, so that none stalls the others: password
+  // hashing (sign-in, new passwords) and the audit log's verification,
+  // proofs and exports each get their own threads.
+  boost::asio::thread_pool sign_in_{2};
+  boost::asio::thread_pool audit_work_{1};
 };
 
 }  // namespace daulat::http

@@ -59,7 +59,7 @@ void ManagementApi::ListAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_read";
   // Records reach the log from a background writer: wait for those of
   // requests that finished before this one, so callers read their own writes.
-  PostFor(blocking_, call, [this, call] {
+  PostFor(audit_work_, call, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     ListAuditNow(call);
   });
@@ -84,7 +84,7 @@ void ManagementApi::ListAuditNow(const CallPtr& call) {
 
 void ManagementApi::VerifyAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_verified";
-  PostFor(blocking_, call, [this, call] {
+  PostFor(audit_work_, call, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     // Sign a fresh checkpoint first, so the verification covers every record so far.
     auto note = s_.audit->Checkpoint();
@@ -105,7 +105,7 @@ void ManagementApi::ProveAudit(const CallPtr& call) {
   const auto seq = ParseWholeNumber(call->params.at(0), 0, INT64_MAX);
   if (!seq)
     return call->Fail(InvalidArgument("the audit record id must be a sequence number"), "seq");
-  PostFor(blocking_, call, [this, call, seq = *seq] {
+  PostFor(audit_work_, call, [this, call, seq = *seq] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     auto proved = governance::ProveAuditRecord(
         *s_.audit, *s_.db, call->ctx.caller.principal.tenant_id, static_cast<uint64_t>(seq));
@@ -116,7 +116,7 @@ void ManagementApi::ProveAudit(const CallPtr& call) {
 
 void ManagementApi::ExportAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_exported";
-  PostFor(blocking_, call, [this, call] {
+  PostFor(audit_work_, call, [this, call] {
     if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
     std::string out;
     Status st = governance::ExportAudit(*s_.audit, *s_.db, call->ctx.caller.principal.tenant_id,

@@ -1,4 +1,5 @@
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <ctime>
@@ -39,6 +40,9 @@ class Connection {
     sqlite3_busy_timeout(db, 5000);
     DAULAT_RETURN_IF_ERROR(conn->Run("PRAGMA foreign_keys = ON", {}, nullptr));
     DAULAT_RETURN_IF_ERROR(conn->Run("PRAGMA synchronous = FULL", {}, nullptr));
+    // Deleted rows (an erased document's text, an expired content log) are
+    // overwritten with zeros, not left readable in free pages.
+    DAULAT_RETURN_IF_ERROR(conn->Run("PRAGMA secure_delete = ON", {}, nullptr));
     // Reads of a large library (chunk text, the text index) stay in memory:
     // a 32 MiB page cache per connection, and the file mapped for reads
     // (up to 1 GiB) instead of copied page by page.
@@ -266,6 +270,9 @@ Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path) {
     return FailedPrecondition("cannot switch " + path + " to WAL mode");
   if (Status st = (*conn)->Run("SELECT count(*) FROM sqlite_master", {}, nullptr); !st.ok())
     return st;
+  // Only the service's own user reads the record (files made before the
+  // process's umask was set included).
+  for (const char* suffix : {"", "-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
   db->Give(std::move(conn).value());
   return std::unique_ptr<Database>(std::move(db));
 }

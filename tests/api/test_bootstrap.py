@@ -47,6 +47,11 @@ def test_first_start_prints_a_one_time_owner_key():
         assert len(printed) == 1
         r = me(base, printed[0])
         assert r.status_code == 200 and r.json()["role"] == "owner" and r.json()["tenant"] == "default"
+        # The data folder is its owner's alone: folders 0700, files 0600.
+        assert (data.stat().st_mode & 0o777) == 0o700
+        for f in ("daulat.db", "audit/signing.seed"):
+            assert ((data / f).stat().st_mode & 0o777) == 0o600, f
+        assert ((data / "audit").stat().st_mode & 0o777) == 0o700
     finally:
         stop(proc)
     # The second start prints nothing new, and the key still works.

@@ -67,6 +67,26 @@ TEST_F(DatabaseTest, AFailingMigrationChangesNothing) {
   EXPECT_EQ(*db_->SchemaVersion("docs"), 2);
 }
 
+// An erased document's text must not stay readable in the file's free
+// pages, and nobody but the service's user reads the file.
+TEST_F(DatabaseTest, DeletedRowsAreOverwrittenAndTheFileIsPrivate) {
+  auto on = db_->Query("PRAGMA secure_delete");
+  ASSERT_TRUE(on.ok());
+  EXPECT_EQ((*on)[0].Int(0), 1);
+  ASSERT_TRUE(db_->Execute("CREATE TABLE secrets (t TEXT)").ok());
+  ASSERT_TRUE(
+      db_->Execute("INSERT INTO secrets VALUES (?)", {std::string(4000, 'R') + "AHSIA-XYZ"}).ok());
+  ASSERT_TRUE(db_->Execute("DELETE FROM secrets").ok());
+  ASSERT_TRUE(db_->Execute("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  for (const char* suffix : {"", "-wal"}) {
+    std::ifstream in(path_ + suffix, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find("AHSIA-XYZ"), std::string::npos) << suffix;
+  }
+  EXPECT_EQ(std::filesystem::status(path_).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 TEST_F(DatabaseTest, ValuesRoundTrip) {
   TenantScope t(*db_, "jpn");
   ASSERT_TRUE(t.Insert("documents", {"id", "title", "pages", "score"},
