@@ -2,6 +2,7 @@
 
 #include <hnswlib/hnswlib.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace daulat::knowledge {
@@ -54,8 +55,23 @@ bool VectorIndex::Remove(int64_t id) {
   const auto it = hnsw_->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
   if (it == hnsw_->label_lookup_.end() || hnsw_->isMarkedDeleted(it->second)) return false;
   hnsw_->markDelete(static_cast<hnswlib::labeltype>(id));
+  // An erased passage's embedding says something of its text: it is zeroed
+  // here, so neither memory nor a saved index keeps it. The node stays in the
+  // graph (its links hold ids only) until Save compacts.
+  std::fill_n(reinterpret_cast<float*>(hnsw_->getDataByInternalId(it->second)), dim_, 0.0f);
   --live_;
   return true;
+}
+
+void VectorIndex::CompactLocked() {
+  auto fresh = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+      space_.get(), std::max<size_t>(live_ * 2, 16), kM, kEfConstruction);
+  fresh->setEf(kEfSearch);
+  for (const auto& [label, internal] : hnsw_->label_lookup_) {
+    if (hnsw_->isMarkedDeleted(internal)) continue;
+    fresh->addPoint(hnsw_->getDataByInternalId(internal), label);
+  }
+  hnsw_ = std::move(fresh);
 }
 
 std::vector<std::pair<int64_t, double>> VectorIndex::Nearest(const std::vector<float>& query,
@@ -93,10 +109,12 @@ std::vector<float> VectorIndex::Get(int64_t id) const {
   }
 }
 
-Status VectorIndex::Save(const std::filesystem::path& file) const {
-  std::shared_lock lock(mu_);
+Status VectorIndex::Save(const std::filesystem::path& file) {
+  std::unique_lock lock(mu_);
   const auto tmp = file.string() + ".tmp";
   try {
+    // Many erased nodes slow searches: rebuilt without them before saving.
+    if (hnsw_->num_deleted_ > 0 && hnsw_->num_deleted_ * 4 > live_) CompactLocked();
     hnsw_->saveIndex(tmp);
   } catch (const std::exception& e) {
     return Internal(std::string("saving the vector index: ") + e.what());

@@ -19,7 +19,8 @@ namespace daulat::knowledge {
 
 // An approximate nearest-neighbour index over unit vectors (HNSW from
 // hnswlib, inner product = cosine similarity), keyed by chunk id. Grows as
-// vectors are added; removals are marked and skipped. Thread-safe: searches
+// vectors are added; removals are marked and skipped, and their vectors
+// zeroed at once. Thread-safe: searches
 // share a lock, changes take it alone.
 class VectorIndex {
  public:
@@ -43,11 +44,15 @@ class VectorIndex {
   // The stored vector, or empty when the id is absent.
   std::vector<float> Get(int64_t id) const;
 
-  Status Save(const std::filesystem::path& file) const;
+  // Writes the index (erased vectors are zeros; when they are many, the graph
+  // is rebuilt without them first).
+  Status Save(const std::filesystem::path& file);
   // DATA_LOSS when the file is not an index of this dimension.
   static Result<std::unique_ptr<VectorIndex>> Load(const std::filesystem::path& file, size_t dim);
 
  private:
+  void CompactLocked();  // rebuilds the graph from the live nodes; holds mu_ alone
+
   size_t dim_;
   std::unique_ptr<hnswlib::InnerProductSpace> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw_;
