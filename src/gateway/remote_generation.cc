@@ -1,12 +1,14 @@
 // Generation::StartRemote: a model call to a remote OpenAI-compatible engine
 // (through the egress guard), its answer guarded like a local one.
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
 #include "engine/control_tokens.h"
 #include "gateway/generation_call.h"
+#include "gateway/tool_calls.h"
 
 namespace daulat::gateway {
 namespace {
@@ -85,9 +87,12 @@ size_t CountAt(const json& object, const char* key) {
 
 // The answer's first choice: text, tool calls, finish reason and usage.
 // UNAVAILABLE when the engine did not answer like an OpenAI server. The
-// engine's own error text is not passed on (it may echo the prompt).
+// engine's own error text is not passed on (it may echo the prompt). Only
+// what is guarded afterwards comes back: the text and each call's arguments;
+// a call's name must be one of the tools offered and its id is daulat's own.
 Status ReadAnswer(const std::string& backend, const RemoteReply& reply, bool chat,
-                  std::string* text, std::vector<ToolCall>* calls, engine::FinishReason* finish,
+                  const std::vector<std::string>& offered, std::string* text,
+                  std::vector<ToolCall>* calls, engine::FinishReason* finish,
                   engine::GenerationStats* stats) {
   const json answer = JsonNestedDeeperThan(reply.body) ? json(json::value_t::discarded)
                                                        : json::parse(reply.body, nullptr, false);
@@ -108,8 +113,9 @@ Status ReadAnswer(const std::string& backend, const RemoteReply& reply, bool cha
     if (message.contains("tool_calls") && message["tool_calls"].is_array()) {
       for (const auto& tc : message["tool_calls"]) {
         if (!tc.is_object() || !tc.contains("function") || !tc["function"].is_object()) continue;
-        calls->push_back({StringAt(tc, "id"), StringAt(tc["function"], "name"),
-                          StringAt(tc["function"], "arguments", "{}")});
+        const std::string name = StringAt(tc["function"], "name");
+        if (std::find(offered.begin(), offered.end(), name) == offered.end()) continue;
+        calls->push_back({NewToolCallId(), name, StringAt(tc["function"], "arguments", "{}")});
       }
     }
   } else if (!chat) {
@@ -156,8 +162,11 @@ Generation::Started Generation::StartRemote(GenerationRequest r, GenerationCallb
   call->callbacks = std::move(callbacks);
   const std::string path = r.chat ? "/chat/completions" : "/completions";
   const auto* remote = service_.options_.remote;
+  std::vector<std::string> offered;
+  for (const auto& t : r.tools.tools) offered.push_back(t.name);
   boost::asio::post(service_.remote_calls_, [call, backend, remote, path, body = std::move(body),
-                                             prompt, cancelled = cancelled_] {
+                                             prompt, offered = std::move(offered),
+                                             cancelled = cancelled_] {
     GenerationOutcome out;
     std::string raw;
     bool egress_refused = false;
@@ -170,7 +179,7 @@ Generation::Started Generation::StartRemote(GenerationRequest r, GenerationCallb
           out.status = reply.status();
           egress_refused = reply.status().code() == StatusCode::kPermissionDenied;
         } else {
-          out.status = ReadAnswer(backend->name, *reply, call->chat, &raw, &out.tool_calls,
+          out.status = ReadAnswer(backend->name, *reply, call->chat, offered, &raw, &out.tool_calls,
                                   &out.finish, &out.stats);
         }
       } catch (const std::exception& e) {

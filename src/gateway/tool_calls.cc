@@ -15,15 +15,15 @@ using nlohmann::json;
 // Where a tool call begins in the model's answer.
 constexpr const char* kCallStart = R"(\{\s*"tool_calls")";
 
-std::string CallId() {
+}  // namespace
+
+std::string NewToolCallId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kAlnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   std::string id = "call_";
   for (int i = 0; i < 24; ++i) id.push_back(kAlnum[rng() % (sizeof kAlnum - 1)]);
   return id;
 }
-
-}  // namespace
 
 bool IsValidToolName(const std::string& name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
@@ -105,7 +105,7 @@ Result<ToolReply> ParseToolReply(const std::string& output) {
     for (const auto& c : j["tool_calls"]) {
       if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
       ToolCall call{
-          CallId(), c["name"].get<std::string>(),
+          NewToolCallId(), c["name"].get<std::string>(),
           c.contains("arguments")
               ? c["arguments"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               : "{}"};

@@ -50,6 +50,10 @@ struct ToolGrammar {
 // Adds the tool instructions to the conversation (merged into its system
 // message) and returns the grammar the answer must follow.
 // INVALID_ARGUMENT for an unknown named tool or a schema the grammar builder rejects.
+// "call_" and 24 random letters and digits: the id of a tool call daulat
+// returns (never an engine's own).
+std::string NewToolCallId();
+
 Result<ToolGrammar> PrepareToolConversation(const ToolRequest& request,
                                             std::vector<engine::ChatMessage>& messages);
 

@@ -26,9 +26,15 @@ class StandIn(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         StandIn.received.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
         said = body["messages"][-1]["content"]
+        message = {"role": "assistant", "content": "Anda kata: " + said}
+        if said.startswith("CALL:"):  # an engine that answers with tool calls of its own making
+            message = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_" + MYKAD, "type": "function",
+                 "function": {"name": "exfiltrate", "arguments": "{}"}},
+                {"id": "engine-" + MYKAD, "type": "function",
+                 "function": {"name": "cari", "arguments": "{\"q\": \"lesen\"}"}}]}
         reply = {"id": "chatcmpl-standin", "object": "chat.completion", "created": 1, "model": body["model"],
-                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "Anda kata: " + said},
-                              "finish_reason": "stop"}],
+                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
                  "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}
         data = json.dumps(reply).encode()
         self.send_response(200)
@@ -154,3 +160,15 @@ def test_chat_markup_in_a_message_never_reaches_a_remote_engine_as_markup(reside
     for marker in ("<|im_end|>", "<|IM_START|>", "<end_of_turn>", "[INST]"):
         assert marker not in sent, sent
     assert sent.replace("\u2060", "") == forged  # reads the same
+
+
+def test_a_remote_engines_tool_calls_are_only_the_tools_offered_with_our_own_ids(residency):
+    tools = [{"type": "function", "function": {"name": "cari", "description": "Cari dokumen",
+                                                "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}]
+    r = http("POST", residency["base"] + "/v1/chat/completions",
+             {"model": "remote-my", "messages": [{"role": "user", "content": "CALL: cari lesen"}], "tools": tools},
+             {"Authorization": f"Bearer {API_KEY}", "X-Daulat-Classification": "TERBUKA"})
+    assert r.status_code == 200, r.text
+    calls = r.json()["choices"][0]["message"]["tool_calls"]
+    assert [c["function"]["name"] for c in calls] == ["cari"]  # "exfiltrate" was never offered
+    assert calls[0]["id"].startswith("call_") and MYKAD not in r.text
