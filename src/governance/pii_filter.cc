@@ -30,9 +30,12 @@ size_t TrailingRun(const std::string& s) {
   size_t i = s.size();
   while (i > 0) {
     const char c = s[i - 1];
-    const bool digit_group_space = c == ' ' && i >= 2 &&
-                                   (IsDigitByte(s[i - 2]) || s[i - 2] == ')') &&
-                                   (i == s.size() || IsDigitByte(s[i]) || s[i] == '(');
+    // Spaces inside a number's separators: "012 345", "(03) 2161", "900101 - 14".
+    const auto joins = [](char x) {
+      return IsDigitByte(x) || x == ')' || x == '(' || x == '-' || x == '.';
+    };
+    const bool digit_group_space =
+        c == ' ' && i >= 2 && joins(s[i - 2]) && (i == s.size() || joins(s[i]));
     if (!IsIdentifierByte(c) && !digit_group_space) break;
     --i;
   }
@@ -75,6 +78,7 @@ std::string PiiMasker::Mask(std::string_view text, std::vector<PiiFinding>* foun
   std::string out;
   size_t pos = 0;
   for (const auto& f : findings) {
+    if (f.byte_start < pos) continue;  // overlaps the one before (a scanner should not)
     out.append(text.substr(pos, f.byte_start - pos));
     const std::string type(PiiTypeName(f.type));
     const std::string key = type + '\0' + f.text;
@@ -162,6 +166,7 @@ Result<std::string> OutputGuard::Release(bool final) {
   size_t pos = 0;
   for (const auto& f : mine) {
     if (mode_ != PiiMode::kMask) break;
+    if (f.byte_start < pos) continue;
     released.append(raw, pos, f.byte_start - pos);
     released += "<" + std::string(PiiTypeName(f.type)) + "_REDACTED>";
     pos = f.byte_end;

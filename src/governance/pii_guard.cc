@@ -191,6 +191,9 @@ void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
 // shorter), American Express and Diners 4-6-5 / 4-6-4, or digit by digit.
 bool CardShape(const Candidate& c) {
   if (c.groups.size() == 1 || c.Spaced() || c.Shape({4, 6, 5}) || c.Shape({4, 6, 4})) return true;
+  // However a person groups it ("411 111 111 111 1111", "41111111 11111111"):
+  // the Luhn check and the network prefix decide.
+  if (std::all_of(c.groups.begin(), c.groups.end(), [](size_t g) { return g >= 3; })) return true;
   for (size_t g = 0; g < c.groups.size(); ++g) {
     const bool last = g + 1 == c.groups.size();
     if (last ? c.groups[g] > 4 : c.groups[g] != 4) return false;
@@ -415,15 +418,25 @@ std::vector<PiiFinding> PiiGuard::Scan(std::string_view original) const {
   }
   std::sort(kept.begin(), kept.end(),
             [](const auto& a, const auto& b) { return a.byte_start < b.byte_start; });
-  // Back from the view to the original text: the span masked is what was written.
+  // Back from the view to the original text: the span masked is what was
+  // written. One original character can become two in the view ("½" is
+  // "1⁄2"), so two findings may now share it: they are joined into one.
+  std::vector<PiiFinding> out;
   for (auto& f : kept) {
     f.byte_start = view.OriginalBegin(f.byte_start);
     f.byte_end = view.OriginalEnd(f.byte_end);
+    if (!out.empty() && f.byte_start < out.back().byte_end) {
+      out.back().byte_end = std::max(out.back().byte_end, f.byte_end);
+      continue;
+    }
+    out.push_back(std::move(f));
+  }
+  for (auto& f : out) {
     f.text = std::string(original.substr(f.byte_start, f.byte_end - f.byte_start));
     f.start = CodePoints(original, f.byte_start);
     f.end = CodePoints(original, f.byte_end);
   }
-  return kept;
+  return out;
 }
 
 MaskedText PiiGuard::Mask(std::string_view text) const {

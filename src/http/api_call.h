@@ -50,6 +50,8 @@ struct ApiCall {
   void Send(unsigned status, std::string content_type, std::string body, Headers headers);
   // The OpenAI-shaped error for `st` (also the shape on /api).
   void Fail(const Status& st, const std::string& param = "");
+  // The answer (or its refusal) was already given.
+  bool finished() const { return completed_.load(); }
   // A query parameter's value ("" when absent), percent-decoded.
   std::string Query(const std::string& name) const;
 
@@ -72,10 +74,11 @@ void PostFor(Pool& pool, std::shared_ptr<ApiCall> call, Fn fn) {
       fn();
     } catch (const std::exception& e) {
       spdlog::error("request {} failed: {}", call->ctx.request_id, e.what());
-      call->Fail(Internal(std::string("the request failed inside the server: ") + e.what()));
+      if (!call->finished())
+        call->Fail(Internal(std::string("the request failed inside the server: ") + e.what()));
     } catch (...) {
       spdlog::error("request {} failed with an unknown exception", call->ctx.request_id);
-      call->Fail(Internal("the request failed inside the server"));
+      if (!call->finished()) call->Fail(Internal("the request failed inside the server"));
     }
   });
 }

@@ -23,11 +23,14 @@ bool NestsNothing(std::string_view tag) {
   return false;
 }
 
-// An upper bound on how deep the HTML nests (start tags not closed), read
-// before the parser sees it: Gumbo frees its tree recursively, so a page of
-// 100,000 nested <div>s would end the process.
+// An upper bound on how deep the HTML nests, read before the parser sees
+// it: Gumbo frees its tree recursively, so a page of 100,000 nested <div>s
+// would end the process. HTML ignores "/>" on ordinary elements, and an end
+// tag closes only an element of its name that is open, so both are counted
+// that way.
 size_t HtmlNestingDepth(std::string_view html) {
-  size_t depth = 0, deepest = 0;
+  std::vector<std::string> open;
+  size_t deepest = 0;
   for (size_t i = html.find('<'); i != std::string_view::npos; i = html.find('<', i + 1)) {
     const bool end = i + 1 < html.size() && html[i + 1] == '/';
     size_t j = i + (end ? 2 : 1);
@@ -37,14 +40,14 @@ size_t HtmlNestingDepth(std::string_view html) {
             html[j] == '-'))
       tag += static_cast<char>(std::tolower(static_cast<unsigned char>(html[j++])));
     if (tag.empty() || NestsNothing(tag)) continue;
-    const size_t close = html.find('>', j);
-    const bool self_closing =
-        close != std::string_view::npos && close > 0 && html[close - 1] == '/';
-    if (end) {
-      depth -= depth > 0 ? 1 : 0;
-    } else if (!self_closing) {
-      deepest = std::max(deepest, ++depth);
+    if (!end) {
+      open.push_back(std::move(tag));
+      deepest = std::max(deepest, open.size());
+      if (deepest > kMaxHtmlDepth) return deepest;  // enough to refuse; keeps the scan linear
+      continue;
     }
+    const auto match = std::find(open.rbegin(), open.rend(), tag);
+    if (match != open.rend()) open.erase(std::next(match).base(), open.end());
   }
   return deepest;
 }

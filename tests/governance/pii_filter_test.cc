@@ -100,6 +100,17 @@ TEST(OutputGuardTest, DisguisedIdentifiersSplitAcrossChunksAreStillMasked) {
   }
 }
 
+// " - " between digit groups: the birth date must not leave before the rest.
+TEST(OutputGuardTest, SpacedSeparatorsAreHeldBackToo) {
+  const std::string answer = "IC 900101 - 14 - 5678. Selesai.";
+  for (size_t n : {1, 2, 3}) {
+    OutputGuard g(RealScan(), PiiMode::kMask, {});
+    auto out = Stream(g, answer, n);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->find("900101"), std::string::npos) << n << ": " << *out;
+  }
+}
+
 TEST(OutputGuardTest, BlockModeStopsBeforeTheIdentifierIsReleased) {
   const std::string answer = "Kad kredit anda 4111 1111 1111 1111 telah disahkan.";
   for (size_t n : {1, 4, 1000}) {

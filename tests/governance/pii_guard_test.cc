@@ -151,6 +151,17 @@ TEST(PiiGuardTest, DisguisesDoNotTurnOrdinaryNumbersIntoIdentifiers) {
   EXPECT_TRUE(Has("Ali (900101-14-5678) hadir.", PiiType::kMyKad, "900101-14-5678"));
 }
 
+// "½" is "1⁄2" in the view: a phone can end on its "1" and a MyKad begin
+// on its "2". The two are joined, and nothing of either is left unmasked.
+TEST(PiiGuardTest, FindingsSharingOneCharacterAreMaskedTogether) {
+  const auto m = PiiGuard().Mask("hubungi 012-345 678\u00bd00101-14-5678 segera");
+  EXPECT_EQ(m.text.find("00101-14"), std::string::npos) << m.text;
+  EXPECT_EQ(m.text.find("345"), std::string::npos) << m.text;
+  EXPECT_NE(m.text.find("segera"), std::string::npos);
+  EXPECT_TRUE(Has("card 411 111 111 111 1111", PiiType::kPaymentCard, "411 111 111 111 1111"));
+  EXPECT_TRUE(Has("card 41111111 11111111", PiiType::kPaymentCard, "41111111 11111111"));
+}
+
 TEST(PiiGuardTest, MaskingReplacesTheOriginalSpan) {
   const std::string text =
       "IC \uff19\uff10\uff10\uff11\uff10\uff11-14-5678\u200b, tel 03.2161.2345.";

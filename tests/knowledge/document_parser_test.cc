@@ -24,6 +24,13 @@ TEST(DocumentParserTest, HtmlNestedTooDeeplyIsRefused) {
   auto refused = ParseDocument(deep, "dalam.html");
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("nests deeper"), std::string::npos);
+  // HTML keeps "<div/>" open, and "</x>" closes nothing that is not open.
+  for (const std::string unit : {"<div/>", "<div></x>", "<span></b>"}) {
+    std::string sneaky = "<html><body>";
+    for (int i = 0; i < 100000; ++i) sneaky += unit;
+    EXPECT_EQ(ParseDocument(sneaky, "licik.html").status().code(), StatusCode::kInvalidArgument)
+        << unit;
+  }
   std::string flat = "<html><body><ul>";
   for (int i = 0; i < 20000; ++i) flat += "<li>perkara " + std::to_string(i) + "<p>nota";
   flat += "</ul></body></html>";
