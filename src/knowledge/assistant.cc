@@ -123,6 +123,17 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
   turn.citations = ToJson(out)["citations"];
   turn.classification = out.answer.classification;
   for (const auto& h : out.sources) turn.document_ids.push_back(h.document_id);
+  // The earlier turns the model read lend their sources too: a follow-up can
+  // repeat them, so it must be hidden from whoever may no longer see them.
+  if (out.model_used) {
+    for (const auto& t : history) {
+      for (const auto& id : t.document_ids) {
+        if (std::find(turn.document_ids.begin(), turn.document_ids.end(), id) ==
+            turn.document_ids.end())
+          turn.document_ids.push_back(id);
+      }
+    }
+  }
   DAULAT_RETURN_IF_ERROR(
       conversations_->Append(reader.tenant_id, request.owner, request.conversation_id, turn));
   return out;

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include "tiny_model.h"
 
 namespace daulat::knowledge {
@@ -192,6 +195,39 @@ TEST_F(AssistantTest, AConversationGivesTheModelItsEarlierTurnsAndKeepsTheNewOne
   stranger.owner = "key:b";
   EXPECT_EQ(assistant.Ask({"jpn", Classification::kTerbuka, {}}, stranger, model).status().code(),
             StatusCode::kNotFound);
+}
+
+// A follow-up answer is written with the earlier turns in view, so it
+// carries their sources: whoever may no longer see those does not see it.
+TEST_F(AssistantTest, AFollowUpCarriesTheSourcesOfTheTurnsItSaw) {
+  Add("cuti.md", "# Cuti\n\nCuti tahunan pegawai ialah 25 hari.", Classification::kTerbuka);
+  Add("kenderaan.md", "# Kenderaan\n\nKenderaan jabatan diletakkan di Blok C.",
+      Classification::kTerbuka);
+  const Assistant assistant(*lib_, conversations_.get());
+  auto c = conversations_->Create("jpn", "key:a", "");
+  FakeModel model;
+  model.answers = {"Cuti tahunan ialah 25 hari [1].", "Di Blok C [1]; cuti 25 hari."};
+  AskRequest first = Question("Berapa hari cuti tahunan pegawai?");
+  first.conversation_id = c->id;
+  first.owner = "key:a";
+  const Reader reader{"jpn", Classification::kTerbuka, {}};
+  ASSERT_TRUE(assistant.Ask(reader, first, model).ok());
+  AskRequest follow = Question("Di manakah kenderaan jabatan diletakkan oleh pemandu sekarang?");
+  follow.conversation_id = c->id;
+  follow.owner = "key:a";
+  ASSERT_TRUE(assistant.Ask(reader, follow, model).ok());
+  const auto all = [](const std::string&) { return true; };
+  auto turns = conversations_->Read("jpn", "key:a", c->id, Classification::kTerbuka, all, 10);
+  ASSERT_EQ(turns->turns.size(), 2u);
+  const std::set<std::string> first_docs(turns->turns[0].document_ids.begin(),
+                                         turns->turns[0].document_ids.end());
+  ASSERT_FALSE(first_docs.empty());
+  // A reader who may no longer see the first turn's sources sees neither turn.
+  auto lost = conversations_->Read(
+      "jpn", "key:a", c->id, Classification::kTerbuka,
+      [&](const std::string& id) { return first_docs.count(id) == 0; }, 10);
+  EXPECT_TRUE(lost->turns.empty());
+  EXPECT_EQ(lost->withheld, 2);
 }
 
 TEST_F(AssistantTest, ATurnThePersonalDataRuleWithholdsLeavesTheContextNotTheConversation) {
