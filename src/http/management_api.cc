@@ -95,10 +95,12 @@ void ManagementApi::Login(const CallPtr& call) {
       if (s_.sign_in_throttle != nullptr && p.status().code() == StatusCode::kUnauthenticated) {
         const std::string changed = s_.sign_in_throttle->Failed(tenant, username, source);
         if (!changed.empty()) call->ctx.audit_note += "; " + changed;
+      } else if (s_.sign_in_throttle != nullptr) {
+        s_.sign_in_throttle->Abandoned(tenant, username, source);
       }
       return call->Fail(p.status());
     }
-    if (s_.sign_in_throttle != nullptr) s_.sign_in_throttle->Succeeded(tenant, username);
+    if (s_.sign_in_throttle != nullptr) s_.sign_in_throttle->Succeeded(tenant, username, source);
     auto session = s_.identity->CreateSession(*p, s_.session_ttl_seconds);
     if (!session.ok()) return call->Fail(session.status());
     call->ctx.audit_action = "login";

@@ -44,17 +44,23 @@ class SignInThrottle {
   using Options = SignInThrottleOptions;
   explicit SignInThrottle(const Clock& clock = SystemClock(), Options options = {});
 
-  // OK, or RESOURCE_EXHAUSTED naming the wait ("... retry after 30 s").
+  // OK, or RESOURCE_EXHAUSTED naming the wait ("... retry after 30 s"). An
+  // attempt let through is reserved until Failed, Succeeded or Abandoned
+  // decides it, so guesses sent in parallel count before they are checked:
+  // no more run at once than the failures still free (one once they are spent).
   Status Check(std::string_view tenant, std::string_view username, std::string_view source);
   // Counts a failure; returns what it changed for the audit record ("the
   // account is locked for 900 s"), or "".
   std::string Failed(std::string_view tenant, std::string_view username, std::string_view source);
-  void Succeeded(std::string_view tenant, std::string_view username);
+  void Succeeded(std::string_view tenant, std::string_view username, std::string_view source);
+  // The attempt could not be decided (the store failed): nothing counted.
+  void Abandoned(std::string_view tenant, std::string_view username, std::string_view source);
 
  private:
   struct Entry {
     int64_t failures = 0;
-    double last_failure = 0;
+    int64_t pending = 0;  // attempts let through and not yet decided
+    double last_seen = 0;
     double blocked_until = 0;
     std::list<std::string>::iterator age;
   };
@@ -63,6 +69,7 @@ class SignInThrottle {
   std::string Count(const std::string& key, const Limits& limits, const char* what, double now);
   static std::string AccountKey(std::string_view tenant, std::string_view username);
   static bool Counted(std::string_view source);
+  void Release(const std::string& key, double now);
 
   const Clock& clock_;
   Options options_;

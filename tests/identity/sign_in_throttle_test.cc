@@ -61,7 +61,7 @@ TEST(SignInThrottleTest, SuccessClearsTheAccountOnly) {
   ManualClock clock(1000);
   SignInThrottle t(clock, {{3, 60, 10, 900}, {2, 60, 50, 900}, 1000});
   for (int i = 0; i < 3; ++i) t.Failed("jpn", "ali", "10.0.0.1");
-  t.Succeeded("jpn", "ali");
+  t.Succeeded("jpn", "ali", "10.0.0.9");
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.9").ok());
   EXPECT_EQ(t.Check("jpn", "ali", "10.0.0.1").code(), StatusCode::kResourceExhausted);
 }
@@ -74,6 +74,26 @@ TEST(SignInThrottleTest, MemoryIsBoundedAndNamesCannotCollide) {
   EXPECT_TRUE(t.Check("jp", "nali", "y").ok());  // the same letters, another pair
   for (int i = 0; i < 1000; ++i) t.Failed("t", std::to_string(i), "x");
   EXPECT_TRUE(t.Check("jpn", "ali", "y").ok());  // the oldest were forgotten first
+}
+
+// Guesses sent in parallel are counted before they are checked: no more
+// run at once than the failures still free, and one once they are spent.
+TEST(SignInThrottleTest, ParallelGuessesCannotOutrunTheCount) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock);
+  int let_through = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (t.Check("jpn", "ali", "10.0.0." + std::to_string(i % 250)).ok()) ++let_through;
+  }
+  EXPECT_EQ(let_through, 3);
+  for (int i = 0; i < 3; ++i) t.Failed("jpn", "ali", "10.0.0." + std::to_string(i));
+  clock.Advance(61);
+  EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.7").ok());   // one at a time now
+  EXPECT_FALSE(t.Check("jpn", "ali", "10.0.0.8").ok());  // while that one is checked
+  t.Abandoned("jpn", "ali", "10.0.0.7");                 // the store failed: not counted
+  EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.8").ok());
+  t.Succeeded("jpn", "ali", "10.0.0.8");
+  EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.9").ok());
 }
 
 }  // namespace
