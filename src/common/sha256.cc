@@ -7,9 +7,8 @@
 #include <vector>
 
 namespace daulat {
-namespace {
 
-std::string ToHex(const unsigned char* bytes, size_t n) {
+std::string HexEncode(const unsigned char* bytes, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(n * 2, '0');
   for (size_t i = 0; i < n; ++i) {
@@ -19,13 +18,11 @@ std::string ToHex(const unsigned char* bytes, size_t n) {
   return out;
 }
 
-}  // namespace
-
 std::string Sha256Hex(std::string_view data) {
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
   crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()),
                      data.size());
-  return ToHex(digest.data(), digest.size());
+  return HexEncode(digest.data(), digest.size());
 }
 
 Result<std::string> Sha256File(const std::filesystem::path& path, const HashProgress& progress) {
@@ -49,7 +46,7 @@ Result<std::string> Sha256File(const std::filesystem::path& path, const HashProg
   if (in.bad()) return Internal("read error while hashing '" + path.string() + "'");
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
   crypto_hash_sha256_final(&state, digest.data());
-  return ToHex(digest.data(), digest.size());
+  return HexEncode(digest.data(), digest.size());
 }
 
 }  // namespace daulat

@@ -10,6 +10,9 @@
 
 namespace daulat {
 
+// Lower-case hex of `n` bytes.
+std::string HexEncode(const unsigned char* bytes, size_t n);
+
 // Lower-case hex SHA-256 of a byte string.
 std::string Sha256Hex(std::string_view data);
 

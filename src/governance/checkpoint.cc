@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "common/sha256.h"
 
 namespace daulat::governance {
 namespace {
@@ -34,16 +35,6 @@ std::array<uint8_t, 4> KeyId(std::string_view name, const uint8_t* public_key) {
   crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(material.data()),
                      material.size());
   return {digest[0], digest[1], digest[2], digest[3]};
-}
-
-std::string Hex(const uint8_t* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
-  return out;
 }
 
 }  // namespace
@@ -86,7 +77,7 @@ std::string CheckpointSigner::VerifierKey() const {
   const auto id = KeyId(name_, public_.data());
   std::vector<uint8_t> key = {kAlgEd25519};
   key.insert(key.end(), public_.begin(), public_.end());
-  return name_ + "+" + Hex(id.data(), id.size()) + "+" + Base64(key.data(), key.size());
+  return name_ + "+" + HexEncode(id.data(), id.size()) + "+" + Base64(key.data(), key.size());
 }
 
 Result<std::string> VerifyNote(std::string_view note, std::string_view verifier_key) {
@@ -103,7 +94,7 @@ Result<std::string> VerifyNote(std::string_view note, std::string_view verifier_
     return InvalidArgument("malformed Ed25519 verifier key");
   }
   const auto id = KeyId(name, key.data() + 1);
-  if (Hex(id.data(), id.size()) != hex_id)
+  if (HexEncode(id.data(), id.size()) != hex_id)
     return InvalidArgument("the verifier key's id does not match its key");
 
   const size_t split = note.find("\n\n");

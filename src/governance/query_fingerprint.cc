@@ -5,20 +5,12 @@
 #include <array>
 #include <string>
 
+#include "common/sha256.h"
+
 namespace daulat::governance {
 namespace {
 
 constexpr std::string_view kContext = "daulat search-query fingerprints v1";
-
-std::string Hex(const unsigned char* bytes, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 0xF]);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -39,7 +31,7 @@ std::string QueryFingerprints::Of(std::string_view tenant_id, std::string_view q
   std::array<unsigned char, 16> mac{};
   crypto_generichash(mac.data(), mac.size(), reinterpret_cast<const unsigned char*>(query.data()),
                      query.size(), tenant_key.data(), tenant_key.size());
-  return "hmac:" + Hex(mac.data(), mac.size());
+  return "hmac:" + HexEncode(mac.data(), mac.size());
 }
 
 }  // namespace daulat::governance
