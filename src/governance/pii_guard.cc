@@ -7,20 +7,17 @@
 #include <cctype>
 
 #include "governance/normalised_text.h"
+#include "governance/number_runs.h"
 #include "governance/pii_filter.h"
 
 namespace daulat::governance {
 namespace {
 
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool IsAlpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool IsAlnum(char c) {
-  return IsDigit(c) || IsAlpha(c);
-}
+using internal::Candidate;
+using internal::IsAlnum;
+using internal::IsAlpha;
+using internal::IsDigit;
+using internal::NumberRuns;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -77,26 +74,6 @@ int Num(const std::string& s, size_t pos, size_t len) {
   return std::stoi(s.substr(pos, len));
 }
 
-// A number as people write it: digit groups joined by separators. The
-// recognisers judge the digits and the shape (group lengths, separators).
-struct Candidate {
-  size_t begin, end;  // bytes
-  std::string digits;
-  std::vector<size_t> groups;  // digits per group, in order
-  bool plus = false;           // written with a leading '+'
-  bool dots = false;           // some groups joined by '.'
-  bool brackets = false;       // an area code in brackets: "(03) 2161 2345"
-  bool only_dashes = true;     // every separator is a single '-'
-
-  bool Shape(std::initializer_list<size_t> lengths) const {
-    return std::equal(groups.begin(), groups.end(), lengths.begin(), lengths.end());
-  }
-  // Digits set apart one or two at a time ("9 0 0 1 0 1 - 1 4 ...",
-  // "900101-1 4-5 6 7 8"), typed to slip past a guard.
-  bool Spaced() const { return groups.size() > 1 && groups.size() * 2 >= digits.size(); }
-  bool Plain() const { return !plus && !dots && !brackets; }
-};
-
 void Add(std::vector<PiiFinding>& out, PiiType type, size_t b, size_t e, double score,
          std::string why, std::string_view text) {
   PiiFinding f;
@@ -107,66 +84,6 @@ void Add(std::vector<PiiFinding>& out, PiiType type, size_t b, size_t e, double 
   f.explanation = std::move(why);
   f.text = std::string(text.substr(b, e - b));
   out.push_back(std::move(f));
-}
-
-// The separator starting at `pos` between two digit groups, or 0 bytes when
-// none: a space, '-', '.', " - ", or a bracket around an area code.
-size_t Separator(std::string_view text, size_t pos, bool& open) {
-  for (std::string_view sep : {" - ", ") ", ")-", " (", "-", " ", ".", ")", "("}) {
-    if (text.substr(pos, sep.size()) != sep || pos + sep.size() >= text.size() ||
-        !IsDigit(text[pos + sep.size()]))
-      continue;
-    const bool opens = sep.find('(') != std::string_view::npos;
-    const bool closes = sep.find(')') != std::string_view::npos;
-    if ((opens && open) || (closes && !open)) continue;
-    open = (open || opens) && !closes;
-    return sep.size();
-  }
-  return 0;
-}
-
-// Digit groups joined by separators (and a leading '+' or '('), bounded by
-// non-alphanumerics: the shapes every numeric identifier here takes.
-std::vector<Candidate> NumberRuns(std::string_view text) {
-  std::vector<Candidate> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (!IsDigit(text[i]) || (i > 0 && (IsAlnum(text[i - 1]) || text[i - 1] == '.'))) {
-      ++i;
-      continue;
-    }
-    Candidate c{i, i, "", {}};
-    c.plus = i > 0 && text[i - 1] == '+';
-    const size_t lead = c.plus ? i - 1 : i;
-    bool open = lead > 0 && text[lead - 1] == '(';  // "(03) ..." or "(+60) ..."
-    const bool opened_first = open;
-    size_t j = i;
-    size_t last_group = 0;
-    while (j < text.size()) {
-      const size_t group_start = j;
-      while (j < text.size() && IsDigit(text[j])) c.digits.push_back(text[j++]);
-      c.groups.push_back(j - group_start);
-      last_group = j;
-      if (c.digits.size() >= 19) break;
-      const size_t sep = Separator(text, j, open);
-      if (sep == 0) break;
-      c.dots = c.dots || text[j] == '.';
-      c.brackets = c.brackets || text.substr(j, sep).find_first_of("()") != std::string::npos;
-      c.only_dashes = c.only_dashes && sep == 1 && text[j] == '-';
-      j += sep;
-    }
-    // "(900101-14-5678)": a bracket that never closes is the sentence's.
-    c.begin = lead;
-    if (opened_first && !open) {
-      c.begin = lead - 1;
-      c.brackets = true;
-    }
-    c.end = last_group;
-    if (c.groups.size() == 1) c.only_dashes = false;
-    if (!(c.end < text.size() && IsAlpha(text[c.end]))) out.push_back(c);
-    i = std::max(j, i + 1);
-  }
-  return out;
 }
 
 void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {

@@ -300,26 +300,24 @@ class Connection final : public ConnectionBase,
   std::shared_ptr<Responder> MakeResponder();
   friend class ConnectionResponder;
 
-  static bool IsLoopbackPeer(const tcp::socket& socket) {
+  // The peer's IP address, an IPv4 peer on a dual-stack socket (::ffff:a.b.c.d)
+  // as IPv4; nullopt when the socket has none.
+  static std::optional<net::ip::address> PeerIp(const tcp::socket& socket) {
     beast::error_code ec;
     const auto peer = socket.remote_endpoint(ec);
-    if (ec) return false;
+    if (ec) return std::nullopt;
     const auto a = peer.address();
-    // An IPv4 peer on a dual-stack socket arrives as ::ffff:127.x.y.z.
     if (a.is_v6() && a.to_v6().is_v4_mapped())
-      return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).is_loopback();
-    return a.is_loopback();
+      return net::ip::address(net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()));
+    return a;
   }
-
-  // The peer's IP address as text (IPv4-mapped IPv6 shown as IPv4); "" when unknown.
+  static bool IsLoopbackPeer(const tcp::socket& socket) {
+    const auto a = PeerIp(socket);
+    return a && a->is_loopback();
+  }
   static std::string PeerAddress(const tcp::socket& socket) {
-    beast::error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    if (ec) return {};
-    const auto a = peer.address();
-    if (a.is_v6() && a.to_v6().is_v4_mapped())
-      return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_string();
-    return a.to_string();
+    const auto a = PeerIp(socket);
+    return a ? a->to_string() : std::string();
   }
 
   HttpServer& server_;
