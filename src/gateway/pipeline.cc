@@ -15,6 +15,17 @@ Status Pipeline::Admit(RequestContext& ctx) const {
 }
 
 void Pipeline::Complete(const RequestContext& ctx, Stage::Recorded then) const {
+  AllRecorded([&ctx](Stage& s, const Stage::Recorded& r) { s.OnCompleteThen(ctx, r); },
+              std::move(then));
+}
+
+void Pipeline::OpenStream(const RequestContext& ctx, Stage::Recorded then) const {
+  AllRecorded([&ctx](Stage& s, const Stage::Recorded& r) { s.OnStreamThen(ctx, r); },
+              std::move(then));
+}
+
+void Pipeline::AllRecorded(const std::function<void(Stage&, const Stage::Recorded&)>& each,
+                           Stage::Recorded then) const {
   // One hold per stage and one for this loop, so `then` runs once, after all.
   struct Pending {
     std::atomic<size_t> holds;
@@ -28,7 +39,7 @@ void Pipeline::Complete(const RequestContext& ctx, Stage::Recorded then) const {
     if (!recorded) pending->recorded = false;
     if (pending->holds.fetch_sub(1) == 1 && pending->then) pending->then(pending->recorded.load());
   };
-  for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) (*it)->OnCompleteThen(ctx, release);
+  for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) each(**it, release);
   release(true);
 }
 

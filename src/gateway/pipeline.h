@@ -100,6 +100,14 @@ class Stage {
     OnComplete(ctx);
     recorded(true);
   }
+  // An answer is about to leave in pieces, before its outcome is known, so
+  // it cannot wait for its final record: a stage that must record the
+  // request before any of it leaves does so here and calls `recorded` once,
+  // as above. The final record still follows from OnCompleteThen.
+  virtual void OnStreamThen(const RequestContext& ctx, const Recorded& recorded) {
+    (void)ctx;
+    recorded(true);
+  }
 };
 
 // Immutable after construction; safe to run from many threads at once.
@@ -110,9 +118,17 @@ class Pipeline {
   // Runs every stage's completion (in reverse); `then` learns, once all have
   // recorded the request, whether the answer may leave.
   void Complete(const RequestContext& ctx, Stage::Recorded then = {}) const;
+  // Runs every stage's OnStreamThen; `then` learns, once all have recorded
+  // that the stream opened, whether it may.
+  void OpenStream(const RequestContext& ctx, Stage::Recorded then) const;
   std::vector<std::string_view> stage_names() const;
 
  private:
+  // Calls `each` on every stage (in reverse) with a Recorded that counts
+  // down; `then` runs once, after all, with whether every one recorded.
+  void AllRecorded(const std::function<void(Stage&, const Stage::Recorded&)>& each,
+                   Stage::Recorded then) const;
+
   std::vector<std::unique_ptr<Stage>> stages_;
 };
 

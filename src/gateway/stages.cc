@@ -121,8 +121,23 @@ Status AuditStage::OnRequest(RequestContext& /*ctx*/) {
 
 void AuditStage::OnCompleteThen(const RequestContext& ctx, const Recorded& recorded) {
   if (!ctx.audited) return recorded(true);
+  Keep(AuditRecordFor(ctx), recorded);
+}
+
+void AuditStage::OnStreamThen(const RequestContext& ctx, const Recorded& recorded) {
+  if (!ctx.audited) return recorded(true);
+  governance::AuditRecord r = AuditRecordFor(ctx);
+  r.action = "stream_opened";
+  r.decision = "allow";
+  r.reason = "the answer streams from here; its outcome is the request's next record";
+  r.pii_counts.clear();
+  r.content_hash.clear();
+  Keep(std::move(r), recorded);
+}
+
+void AuditStage::Keep(governance::AuditRecord record, const Recorded& recorded) {
   const bool refuse = on_failure_ == AuditFailure::kRefuse;
-  writer_.Submit(AuditRecordFor(ctx),
+  writer_.Submit(std::move(record),
                  [recorded, refuse](bool written) { recorded(written || !refuse); });
 }
 

@@ -64,8 +64,12 @@ class AuditStage : public Stage {
     OnCompleteThen(ctx, [](bool) {});
   }
   void OnCompleteThen(const RequestContext& ctx, const Recorded& recorded) override;
+  // A "stream_opened" record, written before the first piece leaves.
+  void OnStreamThen(const RequestContext& ctx, const Recorded& recorded) override;
 
  private:
+  void Keep(governance::AuditRecord record, const Recorded& recorded);
+
   governance::AuditWriter& writer_;
   AuditFailure on_failure_;
 };

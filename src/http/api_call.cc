@@ -30,6 +30,13 @@ void ApiCall::Finish(unsigned status, gateway::Stage::Recorded then) {
   pipeline_.Complete(ctx, std::move(then));
 }
 
+void ApiCall::OpenStream(gateway::Stage::Recorded then) {
+  pipeline_.OpenStream(ctx, [self = shared_from_this(), then = std::move(then)](bool recorded) {
+    if (!recorded) self->Fail(AnswerWithheld());
+    then(recorded);
+  });
+}
+
 // Finish (audit, metering) runs before the answer is handed to the
 // connection, so a client that reads the audit log right after its answer
 // finds the record.

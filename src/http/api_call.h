@@ -29,7 +29,7 @@ using server::Responder;
 // only once its audit record is written (or the operator chose to serve
 // without one): Reply, ReplyJson and Send wait for it, possibly on another
 // thread, and send 503 instead when the record was lost.
-struct ApiCall {
+struct ApiCall : std::enable_shared_from_this<ApiCall> {
   using Clock = std::chrono::steady_clock;
   ApiCall(RequestMetrics& metrics, const gateway::Pipeline& pipeline)
       : metrics_(metrics), pipeline_(pipeline) {}
@@ -45,6 +45,10 @@ struct ApiCall {
 
   // `then` learns whether the answer may leave (once; maybe on another thread).
   void Finish(unsigned status, gateway::Stage::Recorded then = {});
+  // Before the first piece of a streamed answer: `then` learns (once, maybe
+  // on another thread) whether the stream may begin; when it may not, the
+  // call has already been answered with AnswerWithheld.
+  void OpenStream(gateway::Stage::Recorded then);
   void ReplyJson(unsigned status, const nlohmann::json& j, Headers headers = {});
   void Reply(unsigned status, const std::string& content_type, std::string body);
   void Send(unsigned status, std::string content_type, std::string body, Headers headers);

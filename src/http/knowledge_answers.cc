@@ -64,6 +64,15 @@ class LuminReply {
   bool begun_ = false;
 };
 
+// Runs `start` at once for a whole answer; for a stream, once its opening
+// is on record (and never when it cannot be: the call is answered then).
+void WhenOpen(const CallPtr& call, bool stream, std::function<void()> start) {
+  if (!stream) return start();
+  call->OpenStream([start = std::move(start)](bool may) {
+    if (may) start();
+  });
+}
+
 // The field a NOT_FOUND is about, for the error's `param`: the model, the
 // conversation, or (a document, a collection) none.
 std::string ParamOf(const Status& st) {
@@ -106,25 +115,26 @@ void KnowledgeApi::Ask(const CallPtr& call) {
   request.language = language.value_or("");
   request.conversation_id = conversation.value_or("");
   request.owner = call->ctx.caller.principal.subject;
-  PostFor(
-      assistant_pool_, call,
-      [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
-        auto generator = ModelFor(call, m);
-        LuminReply reply(call, s);
-        auto answer = assistant_.Ask(ReaderOf(*call), request, *generator,
-                                     [&reply](const std::string& piece) {
-                                       reply.Event({{"object", "answer.delta"}, {"text", piece}});
-                                     });
-        if (!answer.ok()) return reply.Fail(answer.status(), ParamOf(answer.status()));
-        if (!answer->model_used)
-          call->ctx.decision_reason +=
-              (call->ctx.decision_reason.empty() ? "" : "; ") +
-              std::string(answer->sources.empty() && answer->withheld == 0
-                              ? "no source the caller may see matches: answered with the refusal"
-                              : "every source held personal data the policy keeps from the model");
-        call->ctx.output_text = answer->answer.answer;
-        reply.Done(knowledge::ToJson(*answer));
-      });
+  const bool s = stream.value_or(false);
+  WhenOpen(call, s, [this, call, request, m = model.value_or(""), s] {
+    PostFor(assistant_pool_, call, [this, call, request, m, s] {
+      auto generator = ModelFor(call, m);
+      LuminReply reply(call, s);
+      auto answer =
+          assistant_.Ask(ReaderOf(*call), request, *generator, [&reply](const std::string& piece) {
+            reply.Event({{"object", "answer.delta"}, {"text", piece}});
+          });
+      if (!answer.ok()) return reply.Fail(answer.status(), ParamOf(answer.status()));
+      if (!answer->model_used)
+        call->ctx.decision_reason +=
+            (call->ctx.decision_reason.empty() ? "" : "; ") +
+            std::string(answer->sources.empty() && answer->withheld == 0
+                            ? "no source the caller may see matches: answered with the refusal"
+                            : "every source held personal data the policy keeps from the model");
+      call->ctx.output_text = answer->answer.answer;
+      reply.Done(knowledge::ToJson(*answer));
+    });
+  });
 }
 
 void KnowledgeApi::Summarize(const CallPtr& call) {
@@ -148,22 +158,23 @@ void KnowledgeApi::Summarize(const CallPtr& call) {
   request.scope = {document.value_or(""), collection.value_or(""), 400};
   request.language = language.value_or("");
   request.max_points = static_cast<size_t>(max_points.value_or(8));
-  PostFor(assistant_pool_, call,
-          [this, call, request, m = model.value_or(""), s = stream.value_or(false)] {
-            auto generator = ModelFor(call, m);
-            LuminReply reply(call, s);
-            auto summary = assistant_.Summarize(
-                ReaderOf(*call), request, *generator, [&reply](size_t done, size_t total) {
-                  reply.Event({{"object", "summary.progress"}, {"done", done}, {"total", total}});
-                });
-            if (!summary.ok()) return reply.Fail(summary.status(), ParamOf(summary.status()));
-            call->ctx.output_text = summary->summary.text;
-            call->ctx.decision_reason +=
-                (call->ctx.decision_reason.empty() ? "" : "; ") +
-                std::to_string(summary->read.passages.size()) + " passages, " +
-                std::to_string(summary->summary.points.size()) + " key points";
-            reply.Done(knowledge::ToJson(*summary));
+  const bool s = stream.value_or(false);
+  WhenOpen(call, s, [this, call, request, m = model.value_or(""), s] {
+    PostFor(assistant_pool_, call, [this, call, request, m, s] {
+      auto generator = ModelFor(call, m);
+      LuminReply reply(call, s);
+      auto summary = assistant_.Summarize(
+          ReaderOf(*call), request, *generator, [&reply](size_t done, size_t total) {
+            reply.Event({{"object", "summary.progress"}, {"done", done}, {"total", total}});
           });
+      if (!summary.ok()) return reply.Fail(summary.status(), ParamOf(summary.status()));
+      call->ctx.output_text = summary->summary.text;
+      call->ctx.decision_reason += (call->ctx.decision_reason.empty() ? "" : "; ") +
+                                   std::to_string(summary->read.passages.size()) + " passages, " +
+                                   std::to_string(summary->summary.points.size()) + " key points";
+      reply.Done(knowledge::ToJson(*summary));
+    });
+  });
 }
 
 }  // namespace daulat::http

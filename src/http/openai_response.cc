@@ -192,7 +192,11 @@ void RespondOpenAi(const std::shared_ptr<ApiCall>& call,
   auto response = std::make_shared<Response>(call, generation, options, std::move(request));
   // Before the start: a client that leaves at once still cancels the call.
   call->responder->OnDisconnect([generation] { generation->Cancel(); });
-  generation->StartOnWorker(response->NextRequest(), response->Callbacks());
+  if (!options.stream)
+    return generation->StartOnWorker(response->NextRequest(), response->Callbacks());
+  call->OpenStream([response](bool may) {
+    if (may) response->generation->StartOnWorker(response->NextRequest(), response->Callbacks());
+  });
 }
 
 json Usage(const engine::GenerationStats& s) {

@@ -228,6 +228,29 @@ def test_an_audit_log_that_cannot_be_written_withholds_answers(tmp_path):
         db = sqlite3.connect(str(tmp_path / "daulat.db"), timeout=30)
         db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         db.commit()
+        # A stream cannot hold its answer back until its last record, so the
+        # record that it opened must be written before any of it leaves.
+        r = _call(base, "POST", "/v1/chat/completions", {**chat, "stream": True}, key=ADMIN)
+        assert r.status_code == 503 and "audit" in r.json()["error"]["message"], r.text
+        assert "data:" not in r.text
+        db.execute("DROP TRIGGER disk_full")
+        db.commit()
+        wait_until(lambda: _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN).status_code == 200, 15)
+        r = _call(base, "POST", "/v1/chat/completions", {**chat, "stream": True}, key=ADMIN)
+        assert r.status_code == 200 and "data:" in r.text, r.text
+        r = _call(base, "POST", "/api/v1/ask", {"question": "Apa itu MyKad?", "stream": True}, key=ADMIN)
+        assert r.status_code == 200 and "data:" in r.text, r.text
+        db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        db.commit()
+        r = _call(base, "POST", "/api/v1/ask", {"question": "Apa itu MyKad?", "stream": True}, key=ADMIN)
+        assert r.status_code == 503 and "audit" in r.json()["error"]["message"], r.text
+        db.execute("DROP TRIGGER disk_full")
+        db.commit()
+        wait_until(lambda: _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN).status_code == 200, 15)
+        opened = _call(base, "GET", "/api/v1/audit?action=stream_opened&limit=100", key=ADMIN).json()["data"]
+        assert {r["resource"] for r in opened} >= {"/v1/chat/completions", "/api/v1/ask"}, opened
+        db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        db.commit()
         r = _call(base, "POST", "/v1/chat/completions", chat, key=ADMIN)
         assert r.status_code == 503 and "audit" in r.json()["error"]["message"], r.text
         assert "choices" not in r.json()

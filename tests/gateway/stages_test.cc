@@ -334,5 +334,36 @@ TEST_F(StagesTest, AnAuditLogThatCannotBeWrittenRefusesAnswers) {
   EXPECT_EQ((*rows)[0].Int(0), 2);  // before the fault and after it
 }
 
+// A stream cannot wait for its final record, so the record that it opened
+// must be kept before its first piece leaves.
+TEST_F(StagesTest, AStreamOpensOnlyOnRecord) {
+  auto signer = governance::CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a'));
+  auto log = std::move(governance::AuditLog::Open(*db_, *signer)).value();
+  governance::AuditWriter writer(*log, std::chrono::hours(1));
+  std::vector<std::unique_ptr<Stage>> stages;
+  stages.push_back(std::make_unique<AuditStage>(writer));
+  const Pipeline pipeline(std::move(stages));
+  const auto open = [&](const RequestContext& ctx) {
+    std::promise<bool> told;
+    pipeline.OpenStream(ctx, [&](bool may) { told.set_value(may); });
+    return told.get_future().get();
+  };
+  RequestContext ctx;
+  ctx.route = "/v1/chat/completions";
+  ctx.audit_action = "inference";
+  EXPECT_TRUE(open(ctx));
+  ASSERT_TRUE(db_->Execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records "
+                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+                  .ok());
+  EXPECT_FALSE(open(ctx));
+  ASSERT_TRUE(db_->Execute("DROP TRIGGER disk_full").ok());
+  writer.Stop();
+  const auto rows = db_->Query("SELECT record FROM audit_records");
+  ASSERT_EQ(rows->size(), 1u);
+  const std::string record = (*rows)[0].Text(0);
+  EXPECT_NE(record.find(R"("action":"stream_opened")"), std::string::npos) << record;
+  EXPECT_NE(record.find(R"("decision":"allow")"), std::string::npos) << record;
+}
+
 }  // namespace
 }  // namespace daulat::gateway
