@@ -1,23 +1,59 @@
 #include "identity/sign_in_throttle.h"
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cmath>
 
 namespace daulat::identity {
+namespace {
+
+// Length-prefixed, so no tenant, name or address can collide with another.
+std::string Field(std::string_view text) {
+  return std::to_string(text.size()) + ":" + std::string(text);
+}
+
+}  // namespace
 
 SignInThrottle::SignInThrottle(const Clock& clock, Options options)
     : clock_(clock), options_(options) {}
 
-std::string SignInThrottle::AccountKey(std::string_view tenant, std::string_view username) {
-  // Length-prefixed, so no tenant or name can collide with another pair or an address.
-  return "a" + std::to_string(tenant.size()) + ":" + std::string(tenant) + std::string(username);
+std::string SignInThrottle::CountedAddress(std::string_view source) {
+  if (source.empty()) return {};
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(std::string(source), ec);
+  if (ec) return std::string(source);
+  if (ip.is_v6() && ip.to_v6().is_v4_mapped())
+    ip = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ip.to_v6());
+  // A proxy on this host (or an unknown peer) stands for many people: locking
+  // it would lock everyone out. Their accounts are still throttled.
+  if (ip.is_loopback() || ip.is_unspecified()) return {};
+  if (ip.is_v4()) return ip.to_string();
+  auto bytes = ip.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+std::vector<SignInThrottle::Counter> SignInThrottle::CountersFor(std::string_view tenant,
+                                                                 std::string_view username,
+                                                                 std::string_view source) const {
+  const std::string account = Field(tenant) + Field(username);
+  std::vector<Counter> counters{{"a" + account, &options_.account, "account"}};
+  const std::string address = CountedAddress(source);
+  if (!address.empty()) {
+    counters.push_back({"p" + account + Field(address), &options_.account_from_address,
+                        "account from this address"});
+    counters.push_back({"s" + Field(address), &options_.address, "address"});
+  }
+  return counters;
 }
 
 SignInThrottle::Entry* SignInThrottle::Find(const std::string& key, double now) {
   const auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
-  const auto forget = static_cast<double>(
-      std::max(options_.account.lock_for_seconds, options_.source.lock_for_seconds));
+  const auto forget = static_cast<double>(std::max(
+      {options_.account.lock_for_seconds, options_.account_from_address.lock_for_seconds,
+       options_.address.lock_for_seconds, options_.account.max_delay_seconds,
+       options_.account_from_address.max_delay_seconds, options_.address.max_delay_seconds}));
   if (it->second.pending == 0 && now >= it->second.blocked_until &&
       now - it->second.last_seen > forget) {
     by_age_.erase(it->second.age);
@@ -48,19 +84,16 @@ SignInThrottle::Entry& SignInThrottle::Touch(const std::string& key, double now)
 Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
                              std::string_view source) {
   const double now = clock_.Now();
+  const auto counters = CountersFor(tenant, username, source);
   std::lock_guard lock(mu_);
-  const std::string account = AccountKey(tenant, username);
-  const std::string address = "s" + std::string(source);
   double until = 0;
   bool busy = false;
-  const auto judge = [&](const std::string& key, const Limits& limits) {
-    const Entry* e = Find(key, now);
-    if (e == nullptr) return;
+  for (const Counter& c : counters) {
+    const Entry* e = Find(c.key, now);
+    if (e == nullptr) continue;
     until = std::max(until, e->blocked_until);
-    busy = busy || e->pending >= std::max<int64_t>(1, limits.free - e->failures);
-  };
-  judge(account, options_.account);
-  if (Counted(source)) judge(address, options_.source);
+    busy = busy || e->pending >= std::max<int64_t>(1, c.limits->free - e->failures);
+  }
   if (until > now) {
     const auto wait = static_cast<int64_t>(std::ceil(until - now));
     return ResourceExhausted(
@@ -70,8 +103,7 @@ Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
   if (busy)
     return ResourceExhausted(
         "other sign-ins for this account or from this address are being checked; retry after 1 s");
-  ++Touch(account, now).pending;
-  if (Counted(source)) ++Touch(address, now).pending;
+  for (const Counter& c : counters) ++Touch(c.key, now).pending;
   return Status::Ok();
 }
 
@@ -80,61 +112,63 @@ void SignInThrottle::Release(const std::string& key, double now) {
   if (e != nullptr && e->pending > 0) --e->pending;
 }
 
-std::string SignInThrottle::Count(const std::string& key, const Limits& limits, const char* what,
-                                  double now) {
-  Entry& e = Touch(key, now);
+std::string SignInThrottle::Count(const Counter& c, double now) {
+  const Limits& limits = *c.limits;
+  Entry& e = Touch(c.key, now);
   if (e.pending > 0) --e.pending;
   ++e.failures;
-  if (e.failures >= limits.lock_after) {
+  if (limits.lock_after > 0 && e.failures >= limits.lock_after) {
     e.blocked_until = now + static_cast<double>(limits.lock_for_seconds);
-    return std::string(what) + " locked for " + std::to_string(limits.lock_for_seconds) +
+    return std::string(c.what) + " locked for " + std::to_string(limits.lock_for_seconds) +
            " s after " + std::to_string(e.failures) + " failed sign-ins";
   }
   if (e.failures > limits.free) {
     const int64_t doubling = std::min<int64_t>(e.failures - limits.free - 1, 30);
     const int64_t delay = std::min<int64_t>(int64_t{1} << doubling, limits.max_delay_seconds);
-    e.blocked_until = now + static_cast<double>(delay);
-    return std::string(what) + " slowed: next attempt in " + std::to_string(delay) + " s";
+    e.blocked_until = std::max(e.blocked_until, now + static_cast<double>(delay));
+    return std::string(c.what) + " slowed: next attempt in " + std::to_string(delay) + " s";
   }
   return {};
-}
-
-bool SignInThrottle::Counted(std::string_view source) {
-  // A proxy on this host (or an unknown peer) stands for many people: locking
-  // it would lock everyone out. Their accounts are still throttled.
-  return !source.empty() && source != "::1" && source.rfind("127.", 0) != 0;
 }
 
 std::string SignInThrottle::Failed(std::string_view tenant, std::string_view username,
                                    std::string_view source) {
   const double now = clock_.Now();
+  const auto counters = CountersFor(tenant, username, source);
   std::lock_guard lock(mu_);
-  std::string note = Count(AccountKey(tenant, username), options_.account, "account", now);
-  const std::string by_source =
-      Counted(source) ? Count("s" + std::string(source), options_.source, "address", now) : "";
-  if (!by_source.empty()) note += (note.empty() ? "" : "; ") + by_source;
+  std::string note;
+  for (const Counter& c : counters) {
+    const std::string changed = Count(c, now);
+    if (!changed.empty()) note += (note.empty() ? "" : "; ") + changed;
+  }
   return note;
 }
 
 void SignInThrottle::Succeeded(std::string_view tenant, std::string_view username,
                                std::string_view source) {
   const double now = clock_.Now();
+  const auto counters = CountersFor(tenant, username, source);
   std::lock_guard lock(mu_);
-  if (Counted(source)) Release("s" + std::string(source), now);
-  const auto it = entries_.find(AccountKey(tenant, username));
-  if (it == entries_.end()) return;
-  // The account's count starts again; attempts still in flight stay reserved.
-  it->second.failures = 0;
-  it->second.blocked_until = 0;
-  if (it->second.pending > 0) --it->second.pending;
+  for (const Counter& c : counters) {
+    if (c.limits == &options_.address) {
+      Release(c.key, now);
+      continue;
+    }
+    // The account's counts start again; attempts still in flight stay reserved.
+    const auto it = entries_.find(c.key);
+    if (it == entries_.end()) continue;
+    it->second.failures = 0;
+    it->second.blocked_until = 0;
+    if (it->second.pending > 0) --it->second.pending;
+  }
 }
 
 void SignInThrottle::Abandoned(std::string_view tenant, std::string_view username,
                                std::string_view source) {
   const double now = clock_.Now();
+  const auto counters = CountersFor(tenant, username, source);
   std::lock_guard lock(mu_);
-  Release(AccountKey(tenant, username), now);
-  if (Counted(source)) Release("s" + std::string(source), now);
+  for (const Counter& c : counters) Release(c.key, now);
 }
 
 }  // namespace daulat::identity

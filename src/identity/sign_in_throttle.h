@@ -6,35 +6,45 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace daulat::identity {
 
-// Failed sign-ins slow down, then lock, per account (tenant and user name)
-// and per source address, so guessing a password costs hours, not seconds,
-// and one address cannot spray many accounts. After `free` failures each
-// next attempt waits 2^(failures - free) seconds (up to `max_delay`); after
-// `lock_after` failures the account or address is locked for `lock_for`.
+// Failed sign-ins slow down, then lock, so guessing a password costs
+// hours, not seconds, without handing anyone who can type a user name the
+// power to lock its owner out. Three counts, each with its own limits:
+// - an account from one address (the plain guesser): after `free` failures
+//   each next attempt waits 2^(failures - free) seconds (up to
+//   `max_delay`); after `lock_after` failures that address is locked out of
+//   that account for `lock_for`. The owner, elsewhere, still signs in.
+// - an account from anywhere (guesses spread over many addresses): waits
+//   only, never a lock, so a botnet can slow an account, not close it.
+// - an address, across accounts (one password sprayed everywhere): waits,
+//   then a lock. An IPv6 address counts as its /64 (one host's share), an
+//   IPv4 address written as IPv6 as that IPv4 address.
 // Attempts while waiting or locked are refused before any password is
-// checked (no Argon2 work either). A success clears the account's count,
+// checked (no Argon2 work either). A success clears the account's counts,
 // never the address's: an account the attacker owns must not wash the
-// address clean. Counts are forgotten after `lock_for` without failures.
-// Loopback and unknown addresses are not counted per address: behind a
-// reverse proxy on the same host every client arrives from loopback.
-// Bounded memory: at most `max_entries` names and addresses, the longest
-// idle forgotten first. In memory, per process (issue 17 shares it across
-// nodes). Thread-safe.
+// address clean. Counts are forgotten after the longest `lock_for` without
+// failures. Loopback and unknown addresses are not counted by address (nor
+// the account from them): behind a reverse proxy on the same host every
+// client arrives from loopback; the account-wide waits still hold.
+// Bounded memory: at most `max_entries` counts, the longest idle forgotten
+// first. In memory, per process (issue 17 shares it across nodes).
+// Thread-safe.
 struct SignInLimits {
   int64_t free = 3;
   int64_t max_delay_seconds = 60;
-  int64_t lock_after = 10;
+  int64_t lock_after = 10;  // 0: never locks
   int64_t lock_for_seconds = 900;
 };
 struct SignInThrottleOptions {
-  SignInLimits account;
-  SignInLimits source = {10, 60, 50, 900};  // one address may front many people (NAT)
+  SignInLimits account_from_address;
+  SignInLimits account = {10, 30, 0, 900};
+  SignInLimits address = {10, 60, 50, 900};  // one address may front many people (NAT)
   size_t max_entries = 100000;
 };
 
@@ -44,13 +54,18 @@ class SignInThrottle {
   using Options = SignInThrottleOptions;
   explicit SignInThrottle(const Clock& clock = SystemClock(), Options options = {});
 
+  // The address a source is counted as: an IPv6 /64 ("2001:db8:1:2::/64"),
+  // IPv4 for IPv4-mapped IPv6, the text as given when it is no address; ""
+  // for loopback and unknown sources, which are not counted.
+  static std::string CountedAddress(std::string_view source);
+
   // OK, or RESOURCE_EXHAUSTED naming the wait ("... retry after 30 s"). An
   // attempt let through is reserved until Failed, Succeeded or Abandoned
   // decides it, so guesses sent in parallel count before they are checked:
   // no more run at once than the failures still free (one once they are spent).
   Status Check(std::string_view tenant, std::string_view username, std::string_view source);
-  // Counts a failure; returns what it changed for the audit record ("the
-  // account is locked for 900 s"), or "".
+  // Counts a failure; returns what it changed for the audit record
+  // ("account from this address locked for 900 s ..."), or "".
   std::string Failed(std::string_view tenant, std::string_view username, std::string_view source);
   void Succeeded(std::string_view tenant, std::string_view username, std::string_view source);
   // The attempt could not be decided (the store failed): nothing counted.
@@ -64,11 +79,17 @@ class SignInThrottle {
     double blocked_until = 0;
     std::list<std::string>::iterator age;
   };
+  // The counts one attempt touches, with their limits and names.
+  struct Counter {
+    std::string key;
+    const Limits* limits;
+    const char* what;
+  };
+  std::vector<Counter> CountersFor(std::string_view tenant, std::string_view username,
+                                   std::string_view source) const;
   Entry* Find(const std::string& key, double now);
   Entry& Touch(const std::string& key, double now);
-  std::string Count(const std::string& key, const Limits& limits, const char* what, double now);
-  static std::string AccountKey(std::string_view tenant, std::string_view username);
-  static bool Counted(std::string_view source);
+  std::string Count(const Counter& c, double now);
   void Release(const std::string& key, double now);
 
   const Clock& clock_;

@@ -5,8 +5,9 @@
 namespace daulat::identity {
 namespace {
 
-// A guesser at one account: three free tries, then doubling waits, then a
-// lock; the waits are refused before any password is checked.
+// A guesser at one account from one address: three free tries, then
+// doubling waits, then a lock; the waits are refused before any password is
+// checked.
 TEST(SignInThrottleTest, GuessesAtOneAccountSlowDownThenLock) {
   ManualClock clock(1000);
   SignInThrottle t(clock);
@@ -16,7 +17,7 @@ TEST(SignInThrottleTest, GuessesAtOneAccountSlowDownThenLock) {
   }
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.1").ok());
   EXPECT_NE(t.Failed("jpn", "ali", "10.0.0.1").find("next attempt in 1 s"), std::string::npos);
-  const Status wait = t.Check("jpn", "ali", "10.0.0.2");  // another address: same account
+  const Status wait = t.Check("jpn", "ali", "10.0.0.1");
   EXPECT_EQ(wait.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(wait.message().find("retry after 1 s"), std::string::npos) << wait.message();
   EXPECT_TRUE(t.Check("jpn", "abu", "10.0.0.2").ok());  // other accounts unaffected
@@ -32,11 +33,79 @@ TEST(SignInThrottleTest, GuessesAtOneAccountSlowDownThenLock) {
     waited = now_wait;
   }
   clock.Advance(61);
-  EXPECT_NE(t.Failed("jpn", "ali", "10.0.0.1").find("account locked for 900 s"), std::string::npos);
+  EXPECT_NE(t.Failed("jpn", "ali", "10.0.0.1").find("account from this address locked for 900 s"),
+            std::string::npos);
   clock.Advance(899);
   EXPECT_FALSE(t.Check("jpn", "ali", "10.0.0.1").ok());
   clock.Advance(2);
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.1").ok());
+}
+
+// Whoever can type a user name must not be able to lock its owner out: the
+// lock holds the guesser's address, and the owner, elsewhere, signs in.
+TEST(SignInThrottleTest, AGuesserCannotLockTheOwnerOut) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock);
+  for (int i = 0; i < 40; ++i) {
+    clock.Advance(61);
+    if (t.Check("jpn", "admin", "203.0.113.9").ok()) t.Failed("jpn", "admin", "203.0.113.9");
+  }
+  EXPECT_EQ(t.Check("jpn", "admin", "203.0.113.9").code(), StatusCode::kResourceExhausted);
+  const Status owner = t.Check("jpn", "admin", "10.1.2.3");
+  ASSERT_TRUE(owner.ok()) << owner.message();
+  t.Succeeded("jpn", "admin", "10.1.2.3");
+  EXPECT_EQ(t.Check("jpn", "admin", "203.0.113.9").code(), StatusCode::kResourceExhausted);
+}
+
+// Guesses at one account from many addresses (a botnet) slow the account
+// down for everyone, but never lock it: at most max_delay between guesses.
+TEST(SignInThrottleTest, GuessesFromManyAddressesSlowTheAccountButNeverLockIt) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock);
+  int guesses = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::string from = "198.51." + std::to_string(i / 200) + "." + std::to_string(i % 200);
+    if (!t.Check("jpn", "admin", from).ok()) {
+      clock.Advance(1);
+      continue;
+    }
+    ++guesses;
+    t.Failed("jpn", "admin", from);
+  }
+  EXPECT_LT(guesses, 40) << "the account's waits bind across addresses";
+  const Status st = t.Check("jpn", "admin", "10.1.2.3");
+  if (!st.ok()) {
+    const int64_t wait = std::stoll(st.message().substr(st.message().find("after ") + 6));
+    EXPECT_LE(wait, 30) << st.message();
+  }
+  clock.Advance(31);
+  EXPECT_TRUE(t.Check("jpn", "admin", "10.1.2.3").ok());
+}
+
+// An IPv6 host holds a whole /64: its addresses count as one.
+TEST(SignInThrottleTest, AnIpv6HostCannotHideBehindItsOwnSlash64) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock);
+  std::string note;
+  for (int i = 0; i < 60; ++i) {
+    const std::string from = "2001:db8:1:2::" + std::to_string(i + 1);
+    const std::string user = "pegawai" + std::to_string(i);
+    clock.Advance(61);
+    if (t.Check("jpn", user, from).ok()) note = t.Failed("jpn", user, from);
+  }
+  EXPECT_NE(note.find("address locked"), std::string::npos) << note;
+  EXPECT_EQ(t.Check("jpn", "pegawai99", "2001:db8:1:2:ffff::1").code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_TRUE(t.Check("jpn", "pegawai99", "2001:db8:1:3::1").ok());  // the next /64
+  // An IPv4 address written as IPv6 is the IPv4 address; loopback either way.
+  for (int i = 0; i < 60; ++i) {
+    clock.Advance(61);
+    if (t.Check("jpn", "u" + std::to_string(i), "::ffff:203.0.113.7").ok())
+      t.Failed("jpn", "u" + std::to_string(i), "::ffff:203.0.113.7");
+  }
+  EXPECT_FALSE(t.Check("jpn", "v", "203.0.113.7").ok());
+  for (int i = 0; i < 60; ++i) t.Failed("jpn", "w" + std::to_string(i), "::ffff:127.0.0.1");
+  EXPECT_TRUE(t.Check("jpn", "x", "127.0.0.1").ok());
 }
 
 // One address spraying many accounts (a password tried everywhere).
@@ -59,16 +128,22 @@ TEST(SignInThrottleTest, OneAddressSprayingManyAccountsIsLocked) {
 // owns must not wash its address clean between guesses.
 TEST(SignInThrottleTest, SuccessClearsTheAccountOnly) {
   ManualClock clock(1000);
-  SignInThrottle t(clock, {{3, 60, 10, 900}, {2, 60, 50, 900}, 1000});
-  for (int i = 0; i < 3; ++i) t.Failed("jpn", "ali", "10.0.0.1");
-  t.Succeeded("jpn", "ali", "10.0.0.9");
+  SignInThrottleOptions o;
+  o.address = {2, 60, 50, 900};
+  SignInThrottle t(clock, o);
+  for (int i = 0; i < 4; ++i) t.Failed("jpn", "ali", "10.0.0.1");
+  t.Succeeded("jpn", "ali", "10.0.0.1");
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.9").ok());
   EXPECT_EQ(t.Check("jpn", "ali", "10.0.0.1").code(), StatusCode::kResourceExhausted);
 }
 
 TEST(SignInThrottleTest, MemoryIsBoundedAndNamesCannotCollide) {
   ManualClock clock(1000);
-  SignInThrottle t(clock, {{0, 60, 10, 900}, {1000, 60, 1000, 900}, 100});
+  SignInThrottleOptions o;
+  o.account = {0, 60, 0, 900};
+  o.address = {1000, 60, 1000, 900};
+  o.max_entries = 100;
+  SignInThrottle t(clock, o);
   t.Failed("jpn", "ali", "x");  // blocks jpn/ali for 1 s
   EXPECT_FALSE(t.Check("jpn", "ali", "y").ok());
   EXPECT_TRUE(t.Check("jp", "nali", "y").ok());  // the same letters, another pair
@@ -85,8 +160,8 @@ TEST(SignInThrottleTest, ParallelGuessesCannotOutrunTheCount) {
   for (int i = 0; i < 1000; ++i) {
     if (t.Check("jpn", "ali", "10.0.0." + std::to_string(i % 250)).ok()) ++let_through;
   }
-  EXPECT_EQ(let_through, 3);
-  for (int i = 0; i < 3; ++i) t.Failed("jpn", "ali", "10.0.0." + std::to_string(i));
+  EXPECT_EQ(let_through, 10);
+  for (int i = 0; i < 10; ++i) t.Failed("jpn", "ali", "10.0.0." + std::to_string(i));
   clock.Advance(61);
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.7").ok());   // one at a time now
   EXPECT_FALSE(t.Check("jpn", "ali", "10.0.0.8").ok());  // while that one is checked
