@@ -5,6 +5,10 @@
 //
 //   <origin>\n<size>\n<base64 root>\n\n— <key name> <base64(key id || signature)>\n
 //
+// A signature only says the key holder signed this text; which log the
+// checkpoint is for is its origin line, so that must be the log the caller
+// expects too (one key may sign for several logs).
+//
 // The signed message is the text up to and including the newline before the
 // blank line. A verifier key is "<name>+<hex key id>+<base64(0x01 || public
 // key)>", and the key id is the first 4 bytes of SHA-256(name || "\n" || 0x01
@@ -15,7 +19,7 @@ const SIGNATURE_PREFIX = '\u2014 '; // "— " (em dash, space) starts every sign
 const ALG_ED25519 = 0x01;
 
 // Why a note does not verify; the console labels each as t('audit.sig_' + reason).
-export const FAILURES = ['malformed_key', 'key_id_mismatch', 'malformed_note', 'no_signature', 'bad_signature', 'malformed_checkpoint'];
+export const FAILURES = ['malformed_key', 'key_id_mismatch', 'malformed_note', 'no_signature', 'bad_signature', 'malformed_checkpoint', 'origin'];
 
 class NoteError extends Error {
   constructor(reason) { super(reason); this.reason = reason; }
@@ -93,12 +97,18 @@ function parseCheckpoint(body) {
 }
 
 // {ok: true, checkpoint: {origin, size (BigInt), rootHex}} when `note` carries
-// a signature by `verifierKey` that verifies, else {ok: false, reason} with a
-// reason from FAILURES. Never throws for bad input; needs crypto.subtle.
-export async function verifyCheckpoint(note, verifierKey) {
+// a signature by `verifierKey` that verifies and its origin line is `origin`,
+// else {ok: false, reason} with a reason from FAILURES ('origin': a genuine
+// signature, but for another log). Without `origin` the key's name is
+// expected, as C2SP tlog-checkpoint recommends (the log's key name SHOULD be
+// its origin); a caller whose log names them differently passes its origin.
+// Never throws for bad input; needs crypto.subtle.
+export async function verifyCheckpoint(note, verifierKey, origin) {
   try {
     const key = await parseVerifierKey(verifierKey);
-    return { ok: true, checkpoint: parseCheckpoint(await verifyNote(note, key)) };
+    const checkpoint = parseCheckpoint(await verifyNote(note, key));
+    if (checkpoint.origin !== (origin === undefined ? key.name : origin)) throw new NoteError('origin');
+    return { ok: true, checkpoint };
   } catch (e) {
     if (e instanceof NoteError) return { ok: false, reason: e.reason };
     throw e;

@@ -139,7 +139,8 @@ Result<std::vector<Hash>> AuditLog::InclusionProof(uint64_t seq, uint64_t tree_s
   return tree_.InclusionProof(seq, tree_size);
 }
 
-AuditVerification AuditLog::Verify(store::Database& db, const std::string& verifier_key) {
+AuditVerification AuditLog::Verify(store::Database& db, const std::string& verifier_key,
+                                   const std::string& origin) {
   AuditVerification v;
   const auto fail = [&v](std::string why) {
     v.status = DataLoss(std::move(why));
@@ -191,6 +192,9 @@ AuditVerification AuditLog::Verify(store::Database& db, const std::string& verif
     auto c = VerifyCheckpoint(cp.Text(2), verifier_key);
     if (!c.ok())
       return fail("checkpoint at size " + cp.Text(0) + " does not verify: " + c.status().message());
+    if (c->origin != origin)
+      return fail("checkpoint at size " + cp.Text(0) + " is signed for another log (\"" +
+                  c->origin + "\", not \"" + origin + "\")");
     if (c->size > tree.size()) {
       return fail("a signed checkpoint covers " + std::to_string(c->size) + " records but only " +
                   std::to_string(tree.size()) + " remain (the log was truncated)");

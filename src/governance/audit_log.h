@@ -43,6 +43,9 @@ struct AuditVerification {
   Status status;  // OK, or DATA_LOSS naming the first problem found
 };
 
+// The origin line of daulat's audit checkpoints: which log a signature is for.
+inline constexpr const char* kAuditOrigin = "daulat/audit";
+
 // Append-only audit log in the database, hashed into an RFC 6962 tree, with
 // signed checkpoints. Thread-safe: appends are serialised.
 class AuditLog {
@@ -50,7 +53,7 @@ class AuditLog {
   // Creates the tables if needed and loads the tree from the stored leaves.
   // Records are stamped with `clock`'s time (milliseconds, UTC).
   static Result<std::unique_ptr<AuditLog>> Open(store::Database& db, CheckpointSigner signer,
-                                                std::string origin = "daulat/audit",
+                                                std::string origin = kAuditOrigin,
                                                 const Clock& clock = SystemClock());
 
   // Durable when it returns (committed with synchronous = FULL). Returns the sequence number.
@@ -66,10 +69,11 @@ class AuditLog {
   std::string verifier_key() const { return signer_.VerifierKey(); }
 
   // Re-reads every record, recomputes every leaf and the tree, and checks
-  // each stored checkpoint's signature (with `verifier_key`) and root. Finds
-  // altered records, removed or reordered ones, a truncated tail and a
-  // rewritten history.
-  static AuditVerification Verify(store::Database& db, const std::string& verifier_key);
+  // each stored checkpoint's signature (with `verifier_key`), origin and
+  // root. Finds altered records, removed or reordered ones, a truncated
+  // tail, a rewritten history and checkpoints signed for another log.
+  static AuditVerification Verify(store::Database& db, const std::string& verifier_key,
+                                  const std::string& origin = kAuditOrigin);
 
  private:
   AuditLog(store::Database& db, CheckpointSigner signer, std::string origin, const Clock& clock)

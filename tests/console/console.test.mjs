@@ -3,7 +3,7 @@
 // to test-output/console/ (DAULAT_TEST_OUTPUT overrides).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, stopServer, seed, launchBrowser, openPage, signIn, shot, call, PASSWORD, NOTICE } from './harness.mjs';
@@ -329,6 +329,9 @@ test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proo
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByRole('button', { name: 'Verify chain' }).click();
   await page.getByText(/Chain verified: \d+ records/).waitFor({ timeout: 60000 });
+  // The checkpoint the server just signed is checked here too; nothing pinned yet, so only under the server's key.
+  const verified = page.locator('div.verify');
+  await verified.locator('p.warn').filter({ hasText: 'only with the key this server itself reports' }).waitFor();
   await page.getByLabel('Action').fill('login_failed');
   await page.getByRole('button', { name: 'Filter' }).click();
   const row = page.locator('.audit-table tbody tr').filter({ hasText: 'login_failed' }).first();
@@ -346,9 +349,12 @@ test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proo
   await detail.getByRole('button', { name: 'Pin key' }).click();
   await detail.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor();
   await shot(page, 'audit');
-  // Kept in the browser: opening the record again checks it against the pinned key.
+  // Kept in the browser: opening the record again checks it against the pinned key, and so does verifying the chain.
   await row.getByRole('button').click();
   await detail.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor();
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await verified.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor({ timeout: 60000 });
+  await verified.locator('code').filter({ hasText: trusted }).first().waitFor();
   // Text that is not a key is refused and nothing is pinned.
   await keyInput.fill('not a key');
   await detail.getByRole('button', { name: 'Pin key' }).click();
@@ -363,6 +369,8 @@ test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proo
     await detail.locator('p.error').filter({ hasText: 'Signature check FAILED: the note has no signature by this key' }).waitFor();
   }
   await shot(page, 'audit-wrong-key');
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await verified.locator('p.error').filter({ hasText: 'Signature check FAILED: the note has no signature by this key' }).waitFor({ timeout: 60000 });
   // Forgetting the pin goes back to the server's key, said plainly.
   await detail.getByRole('button', { name: 'Forget pinned key' }).click();
   await detail.locator('p.warn').filter({ hasText: 'only with the key this server itself reports' }).waitFor();
@@ -371,6 +379,108 @@ test('audit: an auditor finds failed sign-ins, checks an entry\'s inclusion proo
   assert.match((await download).suggestedFilename(), /^daulat-audit-.*\.jsonl$/);
   await assertLabelled(page);
   await assertContrast(page);
+  assertClean(p);
+});
+
+// The log's own signing key (a test reads the data folder; an attacker who
+// changed the server holds it too) signing a checkpoint for `origin`.
+function logSigner() {
+  const audit = path.join(server.dir, 'data', 'audit');
+  const seed = readFileSync(path.join(audit, 'signing.seed'));
+  const key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  const [name, id] = readFileSync(path.join(audit, 'verifier.key'), 'utf8').trim().split('+');
+  return (origin, size, rootHex) => {
+    const body = `${origin}\n${size}\n${Buffer.from(rootHex, 'hex').toString('base64')}\n`;
+    return body + '\n\u2014 ' + name + ' ' + Buffer.concat([Buffer.from(id, 'hex'), sign(null, Buffer.from(body), key)]).toString('base64') + '\n';
+  };
+}
+
+// Replies of GET /api/v1/audit/{seq} (or /api/v1/audit/verify) changed on their way to the page by `change`.
+async function lie(page, verify, change) {
+  await page.unroute('**/api/v1/audit/**');
+  await page.route('**/api/v1/audit/**', async (route) => {
+    const url = new URL(route.request().url());
+    if (verify ? url.pathname !== '/api/v1/audit/verify' : !/^\/api\/v1\/audit\/\d+$/.test(url.pathname)) return route.fallback();
+    const response = await route.fetch();
+    await route.fulfill({ response, json: change(await response.json()) });
+  });
+}
+
+test('audit: a lying server is caught in the browser: a changed record, a checkpoint of another log, a chain verdict that does not add up', async () => {
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'wong');
+  await page.getByRole('link', { name: 'Audit' }).click();
+  const trusted = readFileSync(path.join(server.dir, 'data', 'audit', 'verifier.key'), 'utf8').trim();
+  await page.evaluate((k) => localStorage.setItem('daulat.audit.verifier_key', k), trusted);
+  await page.getByLabel('Action').fill('login');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.locator('.audit-table tbody tr').filter({ hasText: 'login' }).first();
+  await row.waitFor();
+  const detail = page.locator('aside.detail');
+  const verified = page.locator('div.verify');
+
+  // The record shown is changed; leaf, leaf hash, proof and checkpoint are genuine, and the server still says "proved".
+  await lie(page, false, (r) => ({ ...r, record: { ...r.record, decision: r.record.decision === 'deny' ? 'allow' : 'deny' } }));
+  await row.getByRole('button').click();
+  await detail.locator('p.error').filter({ hasText: 'the record shown does not hash to the leaf hash the proof is for' }).waitFor();
+  await detail.getByText('The server proved this record').waitFor();
+  await detail.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor(); // the checkpoint itself is genuine
+  await shot(page, 'audit-changed-record');
+
+  // Another genuine record shown in place of the one asked for.
+  await lie(page, false, (r) => ({ ...r, record: { ...r.record, seq: r.record.seq + 1 } }));
+  await row.getByRole('button').click();
+  await detail.locator('p.error').filter({ hasText: /the record shown is not record \d+/ }).waitFor();
+
+  // A checkpoint with the same size and root, signed with the log's own key, but for another log.
+  const signAs = logSigner();
+  await lie(page, false, (r) => ({ ...r, checkpoint: { ...r.checkpoint, note: signAs('another.example/audit', r.checkpoint.tree_size, r.checkpoint.root) } }));
+  await row.getByRole('button').click();
+  await detail.getByText('Checked again in this browser').waitFor();
+  await detail.locator('p.error').filter({ hasText: 'Signature check FAILED: the note is signed for another log: its origin line is not daulat/audit' }).waitFor();
+  // The same note for this log's origin verifies: the origin was all that differed.
+  await lie(page, false, (r) => ({ ...r, checkpoint: { ...r.checkpoint, note: signAs('daulat/audit', r.checkpoint.tree_size, r.checkpoint.root) } }));
+  await row.getByRole('button').click();
+  await detail.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor();
+
+  // "Verify chain": the note the server just signed, for another log; then fewer records verified than it signed.
+  await lie(page, true, (v) => {
+    const [, size, root] = v.checkpoint.split('\n');
+    return { ...v, checkpoint: signAs('another.example/audit', size, Buffer.from(root, 'base64').toString('hex')) };
+  });
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await verified.locator('p.error').filter({ hasText: 'the note is signed for another log' }).waitFor({ timeout: 60000 });
+  await verified.locator('p.warn.big').filter({ hasText: /Chain verified/ }).waitFor();
+  await lie(page, true, (v) => ({ ...v, records: Number(v.checkpoint.split('\n')[1]) - 1 }));
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await verified.locator('p.error').filter({ hasText: /the server reports verifying \d+ records, fewer than the \d+ its own signed checkpoint holds/ }).waitFor({ timeout: 60000 });
+  await verified.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor(); // the signature itself is genuine
+  await verified.locator('p.warn.big').filter({ hasText: /Chain verified/ }).waitFor();
+  await shot(page, 'audit-lying-chain');
+  await page.unroute('**/api/v1/audit/**');
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await verified.locator('p.ok').filter({ hasText: 'with your pinned verifier key' }).waitFor({ timeout: 60000 });
+  assertClean(p);
+});
+
+test('audit, Bahasa Melayu: a changed record and a checkpoint of another log are refused in Malay', async () => {
+  const p = await open({ language: 'ms' });
+  const { page } = p;
+  await signIn(page, 'wong');
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByLabel('Tindakan').fill('login');
+  await page.getByRole('button', { name: 'Tapis' }).click();
+  const row = page.locator('.audit-table tbody tr').filter({ hasText: 'login' }).first();
+  await row.waitFor();
+  const detail = page.locator('aside.detail');
+  await lie(page, false, (r) => ({ ...r, record: { ...r.record, actor: 'user:orang-lain' } }));
+  await row.getByRole('button').click();
+  await detail.locator('p.error').filter({ hasText: 'rekod yang dipaparkan tidak menghasilkan cincangan daun yang dibuktikan' }).waitFor();
+  const signAs = logSigner();
+  await lie(page, false, (r) => ({ ...r, checkpoint: { ...r.checkpoint, note: signAs('another.example/audit', r.checkpoint.tree_size, r.checkpoint.root) } }));
+  await row.getByRole('button').click();
+  await detail.locator('p.error').filter({ hasText: 'nota ini ditandatangani untuk log lain' }).waitFor();
   assertClean(p);
 });
 

@@ -157,6 +157,21 @@ TEST_F(AuditLogTest, AForgedCheckpointOrForeignKeyIsRefused) {
   EXPECT_EQ(Verify().status.code(), StatusCode::kDataLoss);
 }
 
+// One key may sign for several logs: a genuine checkpoint of another log
+// (its origin line names that log) says nothing about this one.
+TEST_F(AuditLogTest, ACheckpointForAnotherLogIsRefused) {
+  AppendMany(4);
+  auto signer = CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a'));
+  auto elsewhere = AuditLog::Open(*db_, *signer, "another.example/audit");
+  ASSERT_TRUE(elsewhere.ok());
+  ASSERT_TRUE((*elsewhere)->Checkpoint().ok());
+  const auto v = Verify();
+  EXPECT_EQ(v.status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(v.status.message().find("another.example/audit"), std::string::npos)
+      << v.status.message();
+  EXPECT_TRUE(AuditLog::Verify(*db_, key_, "another.example/audit").status.ok());
+}
+
 TEST_F(AuditLogTest, TwoWritersOnOneDatabaseStayConsistent) {
   // A second process's log (another AuditLog on the same file) interleaves appends.
   auto db2 = store::OpenSqlite((dir_ / "daulat.db").string());
