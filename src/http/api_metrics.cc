@@ -1,6 +1,7 @@
 // ApiServer: the Prometheus exposition for /metrics.
 
 #include "http/api_server.h"
+#include "server/local_client.h"
 
 namespace daulat::http {
 
@@ -52,6 +53,14 @@ std::string ApiServer::Metrics() const {
 Result<std::unique_ptr<HttpServer>> StartMetricsListener(const HttpServerOptions& options,
                                                          const ApiServer& api) {
   return HttpServer::Start(options, [&api](Request& req, const std::shared_ptr<Responder>& r) {
+    // Keyless, so only for scrapers: a web page the operator has open (its
+    // own name rebound to this address included) is refused.
+    const auto host = req.find(boost::beast::http::field::host);
+    if (server::FromBrowser(req) || host == req.end() ||
+        !server::IsAddressHost(std::string_view(host->value().data(), host->value().size())))
+      return r->Reply(403, "text/plain; charset=utf-8",
+                      "scrape this listener by its address (Host: an IP address), not from a "
+                      "browser\n");
     const bool get = req.method() == boost::beast::http::verb::get;
     if (get && req.target() == "/metrics")
       return r->Reply(200, "text/plain; version=0.0.4", api.Metrics());

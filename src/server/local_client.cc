@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cctype>
+#include <optional>
 #include <string>
 
 #include "common/text_list.h"
@@ -18,27 +19,51 @@ bool IsPort(std::string_view s) {
   return true;
 }
 
+// The name or address in a Host header, lowercased, without its port or
+// brackets; nullopt when the header is malformed.
+std::optional<std::string> HostName(std::string_view host) {
+  std::string h = AsciiLower(host);
+  if (h.empty()) return std::nullopt;
+  if (h.front() == '[') {  // [v6]:port
+    const size_t close = h.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    const std::string rest = h.substr(close + 1);
+    if (!rest.empty() && (rest.front() != ':' || !IsPort(rest.substr(1)))) return std::nullopt;
+    return h.substr(1, close - 1);
+  }
+  if (std::count(h.begin(), h.end(), ':') > 1)
+    return std::nullopt;  // an IPv6 address in a Host header is bracketed
+  if (const size_t colon = h.rfind(':'); colon != std::string::npos) {
+    if (!IsPort(std::string_view(h).substr(colon + 1))) return std::nullopt;
+    h.resize(colon);
+  }
+  return h;
+}
+
 }  // namespace
 
 bool IsLoopbackHost(std::string_view host) {
-  std::string h = AsciiLower(host);
-  if (h.empty()) return false;
-  if (h.front() == '[') {  // [v6]:port
-    const size_t close = h.find(']');
-    if (close == std::string::npos) return false;
-    const std::string rest = h.substr(close + 1);
-    if (!rest.empty() && (rest.front() != ':' || !IsPort(rest.substr(1)))) return false;
-    h = h.substr(1, close - 1);
-  } else if (std::count(h.begin(), h.end(), ':') > 1) {
-    return false;  // an IPv6 address in a Host header is bracketed
-  } else if (const size_t colon = h.rfind(':'); colon != std::string::npos) {
-    if (!IsPort(std::string_view(h).substr(colon + 1))) return false;
-    h.resize(colon);
-  }
-  if (h == "localhost" || h == "localhost.") return true;
+  const auto h = HostName(host);
+  if (!h) return false;
+  if (*h == "localhost" || *h == "localhost.") return true;
   boost::system::error_code ec;
-  const auto a = boost::asio::ip::make_address(h, ec);
+  const auto a = boost::asio::ip::make_address(*h, ec);
   return !ec && a.is_loopback();
+}
+
+bool IsAddressHost(std::string_view host) {
+  if (IsLoopbackHost(host)) return true;
+  const auto h = HostName(host);
+  if (!h) return false;
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(*h, ec);
+  return !ec;
+}
+
+bool FromBrowser(const Request& request) {
+  return request.find(boost::beast::http::field::origin) != request.end() ||
+         request.find("Sec-Fetch-Site") != request.end() ||
+         request.find("Sec-Fetch-Mode") != request.end();
 }
 
 bool IsLoopbackOrigin(std::string_view origin) {

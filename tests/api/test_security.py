@@ -291,6 +291,15 @@ def test_metrics_on_a_separate_address_need_no_key():
         assert r.status_code == 200 and "daulat_queue_depth" in r.text
         assert http("GET", f"http://{address}/healthz").status_code == 200
         assert http("GET", f"http://{address}/v1/models").status_code == 404  # nothing else here
+        # A web page the operator has open, its name rebound to this address,
+        # reads nothing: scrapers name the address, browsers send their origin.
+        r = http("GET", f"http://{address}/metrics", headers={"Host": "evil.example:" + address.rsplit(":", 1)[1]})
+        assert r.status_code == 403 and "daulat_queue_depth" not in r.text
+        r = http("GET", f"http://{address}/metrics", headers={"Origin": "http://127.0.0.1:1"})
+        assert r.status_code == 403 and "daulat_queue_depth" not in r.text
+        r = http("GET", f"http://{address}/metrics", headers={"Sec-Fetch-Site": "same-origin"})
+        assert r.status_code == 403
+        assert http("GET", f"http://{address}/metrics", headers={"Host": "localhost"}).status_code == 200
         assert _call(base, "GET", "/metrics").status_code == 401  # the main address still wants a key
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -15,6 +15,17 @@ TEST(LocalClientTest, OnlyLoopbackNamesAreLocalHosts) {
     EXPECT_FALSE(IsLoopbackHost(host)) << host;
 }
 
+// A scraper names the metrics listener by its address; a DNS-rebound page
+// can only name it by the attacker's own domain.
+TEST(LocalClientTest, AddressHostsAreIpLiteralsOrLoopback) {
+  for (const char* host :
+       {"localhost:9464", "10.0.0.5", "10.0.0.5:9464", "[2001:db8::1]:9464", "127.0.0.1"})
+    EXPECT_TRUE(IsAddressHost(host)) << host;
+  for (const char* host : {"", "evil.example:9464", "10.0.0.5.nip.io", "daulat.local", "[::1",
+                           "10.0.0.5:x", "2001:db8::1"})
+    EXPECT_FALSE(IsAddressHost(host)) << host;
+}
+
 TEST(LocalClientTest, OnlyLoopbackOriginsAreLocal) {
   for (const char* origin : {"http://localhost:8080", "https://127.0.0.1", "http://[::1]:3000"})
     EXPECT_TRUE(IsLoopbackOrigin(origin)) << origin;
