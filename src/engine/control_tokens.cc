@@ -3,6 +3,7 @@
 #include <llama.h>
 
 #include <algorithm>
+#include <set>
 
 #include "engine/model.h"
 
@@ -37,7 +38,13 @@ std::vector<std::string> GenericMarkup() {
           "[/AVAILABLE_TOOLS]",
           "[TOOL_CALLS]",
           "[TOOL_RESULTS]",
-          "[/TOOL_RESULTS]"};
+          "[/TOOL_RESULTS]",
+          "<tool_call>",
+          "</tool_call>",
+          "<tool_response>",
+          "</tool_response>",
+          "<think>",
+          "</think>"};
 }
 
 // "<|im_start|>", "<|eot_id|>", "<|start_header_id|>", and DeepSeek's
@@ -56,7 +63,46 @@ size_t BarredMarkup(std::string_view text, size_t pos) {
     });
     if (plain) return end + close.size() - pos;
   }
+  // Gemma 4's half-barred "<|turn>", "<turn|>", "<|tool_call>".
+  const auto word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  if (text[pos] != '<') return 0;
+  const bool opening = pos + 1 < text.size() && text[pos + 1] == '|';
+  size_t end = pos + (opening ? 2 : 1);
+  while (end < text.size() && end - pos <= kLongestMarkupName && word(text[end])) ++end;
+  if (end == pos + (opening ? 2 : 1)) return 0;
+  if (opening && end < text.size() && text[end] == '>') return end + 1 - pos;
+  if (!opening && text.substr(end, 2) == "|>") return end + 2 - pos;
   return 0;
+}
+
+// The elements some vocabularies (Gemma's) define as tokens of their own:
+// ordinary text, kept as written so tables in documents read as tables.
+bool IsHtmlTag(std::string_view text) {
+  static const std::set<std::string_view, std::less<>> kElements = {
+      "a",     "b",     "blockquote", "body",  "caption", "code",    "div",    "em",  "footer",
+      "h1",    "h2",    "h3",         "h4",    "h5",      "h6",      "html",   "i",   "iframe",
+      "img",   "li",    "ol",         "p",     "pre",     "span",    "strong", "sub", "sup",
+      "table", "tbody", "td",         "tfoot", "th",      "thead",   "tr",     "u",   "ul",
+      "br",    "hr",    "header",     "nav",   "section", "article", "main"};
+  if (text.size() < 3 || text.front() != '<' || text.back() != '>') return false;
+  std::string_view name = text.substr(1, text.size() - 2);
+  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  return kElements.count(name) > 0;
+}
+
+// A user-defined token that reads as markup ("<tool_call>", "<|tool_call>",
+// "[multimodal]"): the tokenizer matches these even with special parsing
+// off. Whitespace runs and plain words some vocabularies also define are
+// text.
+bool IsUserDefinedMarkup(std::string_view text) {
+  if (text.size() < 3 || IsHtmlTag(text)) return false;
+  const bool angled = text.front() == '<' && text.back() == '>';
+  const bool squared = text.front() == '[' && text.back() == ']';
+  return (angled || squared) && std::none_of(text.begin(), text.end(), [](char c) {
+           return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+         });
 }
 
 size_t Utf8Length(char lead) {
@@ -89,12 +135,14 @@ ControlTokenFilter ControlTokenFilter::ForModel(const Model& model) {
   const llama_vocab* vocab = model.vocab();
   const int32_t n = llama_vocab_n_tokens(vocab);
   for (int32_t id = 0; id < n; ++id) {
-    // The tokens the tokenizer only makes when special parsing is on.
-    if ((llama_vocab_get_attr(vocab, id) & (LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_UNKNOWN)) ==
-        0)
-      continue;
+    const auto attr = llama_vocab_get_attr(vocab, id);
     const char* text = llama_vocab_get_text(vocab, id);
-    if (text != nullptr) tokens.emplace_back(text);
+    if (text == nullptr) continue;
+    // Control tokens only come from special parsing; user-defined ones
+    // always do, so those that act as markup are neutralised too.
+    if ((attr & (LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_UNKNOWN)) != 0 ||
+        ((attr & LLAMA_TOKEN_ATTR_USER_DEFINED) != 0 && IsUserDefinedMarkup(text)))
+      tokens.emplace_back(text);
   }
   return ControlTokenFilter(std::move(tokens));
 }

@@ -19,6 +19,21 @@ using nlohmann::json;
 // for, after the prompt rule (the texts are already masked). Texts are data:
 // chat markup in them is neutralised, as the remote engine's vocabulary is
 // not known here.
+// A JSON Schema with every key and string neutralised: the remote engine's
+// template renders it into the prompt as text.
+json Neutralised(const json& value, const engine::ControlTokenFilter& data) {
+  if (value.is_string()) return data.Neutralise(value.get_ref<const std::string&>());
+  if (value.is_array()) {
+    json out = json::array();
+    for (const auto& v : value) out.push_back(Neutralised(v, data));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  json out = json::object();
+  for (const auto& [k, v] : value.items()) out[data.Neutralise(k)] = Neutralised(v, data);
+  return out;
+}
+
 json RemoteBody(const std::string& model, const GenerationRequest& r) {
   const auto& p = r.params;
   const auto& data = engine::ControlTokenFilter::Generic();
@@ -48,7 +63,7 @@ json RemoteBody(const std::string& model, const GenerationRequest& r) {
            {"function",
             {{"name", t.name},
              {"description", data.Neutralise(t.description)},
-             {"parameters", params.is_discarded() ? json::object() : params}}}});
+             {"parameters", params.is_discarded() ? json::object() : Neutralised(params, data)}}}});
     }
     switch (r.tools.choice) {
       case ToolChoice::kAuto: body["tool_choice"] = "auto"; break;

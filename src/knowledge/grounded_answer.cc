@@ -10,61 +10,6 @@
 namespace daulat::knowledge {
 namespace {
 
-// '<' and its look-alikes a model may read as one: full-width and small.
-size_t OpeningBracket(std::string_view text, size_t pos) {
-  if (text[pos] == '<') return 1;
-  for (std::string_view alike : {"\uff1c", "\ufe64"}) {
-    if (text.substr(pos, alike.size()) == alike) return alike.size();
-  }
-  return 0;
-}
-
-// Spaces, '/' and invisible characters a hostile text puts between '<' and a
-// tag's name ("< /SOURCE", "<\u200b/source").
-size_t TagFiller(std::string_view text, size_t pos) {
-  size_t n = 0;
-  while (pos + n < text.size() && n < 32) {
-    const char c = text[pos + n];
-    if (c == ' ' || c == '/' || c == '\t' || c == '\n' || c == '\r') {
-      ++n;
-      continue;
-    }
-    bool invisible = false;
-    for (std::string_view z : {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}) {
-      if (text.substr(pos + n, z.size()) == z) {
-        n += z.size();
-        invisible = true;
-        break;
-      }
-    }
-    if (!invisible) break;
-  }
-  return n;
-}
-
-}  // namespace
-
-std::string DelimitedData(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const size_t bracket = OpeningBracket(text, i);
-    if (bracket > 0) {
-      const size_t name = i + bracket + TagFiller(text, i + bracket);
-      const std::string ahead = AsciiLower(text.substr(name, 6));
-      if (ahead.rfind("source", 0) == 0 || ahead.rfind("notes", 0) == 0) {
-        out += "&lt;";
-        i += bracket;
-        continue;
-      }
-    }
-    out += text[i++];
-  }
-  return out;
-}
-
-namespace {
-
 std::string Attr(std::string_view s) {
   std::string out;
   for (const char c : s) {

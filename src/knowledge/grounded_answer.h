@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/classification.h"
+#include "knowledge/delimited_data.h"
 #include "knowledge/library.h"
 
 namespace daulat::knowledge {
@@ -18,11 +19,6 @@ struct GroundedPrompt {
   std::vector<std::pair<std::string, std::string>> history;  // earlier (question, answer)s
   std::string user;
 };
-
-// A text to be placed between our <source> or <notes> tags: it can neither
-// close nor open one, in any letter case, with spaces, '/' or invisible
-// characters after the '<', or with a full-width '＜' ('<' becomes "&lt;").
-std::string DelimitedData(std::string_view text);
 
 // One retrieved passage as delimited data, numbered `n`: its own text can
 // neither close nor open a <source> tag.
