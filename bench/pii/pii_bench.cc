@@ -2,7 +2,9 @@
 // examples (bench/pii/pii_examples.tsv); recall again on every example
 // disguised the ways text copied from Word or a PDF, or typed to evade a
 // guard, looks (Unicode dashes and spaces, full-width and other-script
-// digits, invisible characters, spaced digits, dotted and bracketed phones),
+// digits, invisible characters, spaced digits, dotted and bracketed phones,
+// other separators and groupings, accents and keycaps on digits, O for 0, a
+// label glued on, a number run into it),
 // with precision on the disguised near misses; and scan speed on a 1 KB prompt.
 //   build/bench/pii/pii_bench [--examples FILE]
 #include <CLI/CLI.hpp>
@@ -93,10 +95,25 @@ std::string Bracketed(const std::string& s) {
   return s.substr(0, start) + "(" + s.substr(start, sep - start) + ") " + s.substr(sep + 1);
 }
 
+// The 12 digits of a MyKad regrouped in fours: "9001 0114 5678".
+std::string Regrouped(const std::string& s) {
+  std::string digits;
+  for (char c : s) {
+    if (Digit(c)) {
+      digits += c;
+    } else if (c != '-' && c != ' ') {
+      return s;  // a sentence (a near miss), not a value
+    }
+  }
+  if (digits.size() != 12) return s;
+  return digits.substr(0, 4) + " " + digits.substr(4, 4) + " " + digits.substr(8);
+}
+
 struct Disguise {
   std::string name;
   std::function<std::string(const std::string&)> apply;
   std::set<std::string> types;  // the identifiers it is applied to
+  size_t added = 0;             // bytes put before the value that are not part of it
 };
 
 std::vector<Disguise> Disguises() {
@@ -140,6 +157,19 @@ std::vector<Disguise> Disguises() {
       {"zero-width in e-mail",
        [](const std::string& s) { return Replace(s, '@', Utf8(0x200B) + "@"); },
        {"EMAIL"}},
+      {"dotted MyKad", [](const std::string& s) { return Separators(s, '.'); }, {"MYKAD"}},
+      {"slashes", [](const std::string& s) { return Separators(s, '/'); }, {"MYKAD"}},
+      {"underscores", [](const std::string& s) { return Separators(s, '_'); }, {"MYKAD"}},
+      {"a line per group", [](const std::string& s) { return Separators(s, '\n'); }, {"MYKAD"}},
+      {"regrouped in fours", Regrouped, {"MYKAD"}},
+      {"combining accents", between(0x0301), numbers},
+      {"keycaps",
+       [](const std::string& s) { return BetweenDigits(s, Utf8(0xFE0F) + Utf8(0x20E3)); }, numbers},
+      {"letter O for zero",
+       [](const std::string& s) { return Replace(s, '0', "O"); },
+       {"MYKAD", "PHONE"}},
+      {"label glued on", [](const std::string& s) { return "KP" + s; }, {"MYKAD"}, 2},
+      {"a number before it", [](const std::string& s) { return "7 " + s; }, {"MYKAD", "PHONE"}, 2},
   };
 }
 
@@ -183,7 +213,7 @@ std::optional<Example> Disguised(const Example& e, const Disguise& d) {
       out.text.replace(at, value.size(), now);
       changed = true;
     }
-    out.expected.insert(type + ":" + now);
+    out.expected.insert(type + ":" + (now == value ? now : now.substr(d.added)));
   }
   if (!changed) return std::nullopt;
   return out;

@@ -34,8 +34,9 @@ class Builder {
 
   // Appends one normalised code point, folded, for original bytes [from, to).
   void CodePoint(UChar32 c, size_t from, size_t to) {
-    if (Invisible(c)) return;
     const int8_t type = u_charType(c);
+    // Marks no identifier has: accents and keycaps (U+20E3) put on digits.
+    if (Invisible(c) || type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK) return;
     if (type == U_DECIMAL_DIGIT_NUMBER && c > 0x7F) {
       Byte(static_cast<char>('0' + u_charDigitValue(c)), from, to);
     } else if (c > 0x7F && (type == U_DASH_PUNCTUATION || c == 0x2212)) {
@@ -70,6 +71,58 @@ class Builder {
  private:
   NormalisedText& out_;
 };
+
+bool IsAsciiDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsAsciiAlnum(char c) {
+  return IsAsciiDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+char DigitLookalike(char c) {
+  if (c == 'O' || c == 'o') return '0';
+  if (c == 'I' || c == 'l') return '1';
+  return 0;
+}
+
+// "9OO1O1-14-5678", "O12-345 6789": a run of digit groups where some digits
+// are written as the letters O and l (or I). Folded only where the run has
+// 6+ real digits and no more letters than digits, so words stay words.
+void FoldDigitLookalikes(std::string& t) {
+  const auto separator = [](char c) {
+    return c == '-' || c == '.' || c == ' ' || c == '/' || c == '_' || c == '\n' || c == '(' ||
+           c == ')' || c == '+';
+  };
+  size_t i = 0;
+  while (i < t.size()) {
+    // A run begins with a digit or a look-alike set apart, or with a digit
+    // right after a label ("KP88O312-14-5O12").
+    const bool starts = IsAsciiDigit(t[i]) ? true : DigitLookalike(t[i]) != 0;
+    if (!starts || (i > 0 && IsAsciiAlnum(t[i - 1]) && !IsAsciiDigit(t[i]))) {
+      ++i;
+      continue;
+    }
+    size_t digits = 0, letters = 0, end = i, j = i;
+    while (j < t.size()) {
+      size_t k = j, d = 0, l = 0;
+      for (; k < t.size() && (IsAsciiDigit(t[k]) || DigitLookalike(t[k]) != 0); ++k)
+        ++(IsAsciiDigit(t[k]) ? d : l);
+      if (k == j || (k < t.size() && IsAsciiAlnum(t[k]))) break;  // part of a word
+      digits += d;
+      letters += l;
+      end = k;
+      size_t gap = 0;  // "-", " - ", ") "
+      while (k + gap < t.size() && gap < 3 && separator(t[k + gap])) ++gap;
+      if (gap == 0 || k + gap >= t.size()) break;
+      j = k + gap;
+    }
+    if (letters > 0 && digits >= 6 && letters <= digits) {
+      for (size_t k = i; k < end; ++k)
+        if (const char d = DigitLookalike(t[k]); d != 0) t[k] = d;
+    }
+    i = std::max(end, i + 1);
+    while (i < t.size() && IsAsciiAlnum(t[i])) ++i;
+  }
+}
 
 }  // namespace
 
@@ -119,6 +172,7 @@ NormalisedText NormaliseForScan(std::string_view original) {
     segment_to = to;
   }
   flush();
+  FoldDigitLookalikes(out.text);
   return out;
 }
 

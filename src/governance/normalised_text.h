@@ -14,7 +14,10 @@ namespace daulat::governance {
 //  - Unicode dashes (en dash, non-breaking hyphen, minus sign) folded to '-';
 //  - Unicode spaces (no-break, thin, ideographic) folded to ' ';
 //  - invisible characters (zero-width space and joiners, soft hyphen,
-//    bidirectional controls, byte-order mark) dropped.
+//    bidirectional controls, byte-order mark) and combining marks (accents,
+//    the keycap U+20E3) dropped;
+//  - the letters O and l (or I) written for 0 and 1 in a run that is mostly
+//    digits ("9OO1O1-14-5678") folded to those digits.
 // Each byte of `text` knows the span of original bytes it came from, so a
 // finding in the view masks exactly the original characters. Invalid UTF-8
 // bytes pass through unchanged, one for one.

@@ -3,10 +3,15 @@
 namespace daulat::governance::internal {
 namespace {
 
+constexpr size_t kLongestRun = 19;  // digits: the longest card number
+constexpr size_t kShortNeighbour = 4;
+
 // The separator starting at `pos` between two digit groups, or 0 bytes when
-// none: a space, '-', '.', " - ", or a bracket around an area code.
+// none: a space, a line break, '-', '.', '/', '_', " - ", or a bracket
+// around an area code.
 size_t Separator(std::string_view text, size_t pos, bool& open) {
-  for (std::string_view sep : {" - ", ") ", ")-", " (", "-", " ", ".", ")", "("}) {
+  for (std::string_view sep :
+       {" - ", ") ", ")-", " (", "\r\n", "-", " ", "\n", ".", "/", "_", ")", "("}) {
     if (text.substr(pos, sep.size()) != sep || pos + sep.size() >= text.size() ||
         !IsDigit(text[pos + sep.size()]))
       continue;
@@ -19,46 +24,138 @@ size_t Separator(std::string_view text, size_t pos, bool& open) {
   return 0;
 }
 
+// Where a run may be cut: between numbers set apart by a space, not within
+// one number (nor across lines: table columns are not one text).
+bool SetsApart(std::string_view sep) {
+  return sep == " " || sep == " (";
+}
+
+// A run as read: its groups' byte spans and the separators between them.
+struct Run {
+  Candidate whole;
+  std::vector<std::pair<size_t, size_t>> spans;
+  std::vector<std::string_view> seps;
+};
+
+// The letters right before `pos` (skipping one '.' as in "No."), lower-cased.
+std::string LabelBefore(std::string_view text, size_t pos) {
+  if (pos > 0 && text[pos - 1] == '.') --pos;
+  size_t b = pos;
+  while (b > 0 && pos - b < 8 && IsAlpha(text[b - 1])) --b;
+  std::string label(text.substr(b, pos - b));
+  for (char& c : label) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return label;
+}
+
+Run ReadRun(std::string_view text, size_t i) {
+  Run run;
+  Candidate& c = run.whole;
+  c.begin = c.end = i;
+  c.plus = i > 0 && text[i - 1] == '+';
+  const size_t lead = c.plus ? i - 1 : i;
+  if (!c.plus && i > 0 && (IsAlpha(text[i - 1]) || text[i - 1] == '.')) {
+    c.glued_before = true;
+    c.label = LabelBefore(text, i);
+  }
+  bool open = lead > 0 && text[lead - 1] == '(';  // "(03) ..." or "(+60) ..."
+  const bool opened_first = open;
+  size_t j = i;
+  while (j < text.size()) {
+    const size_t group_start = j;
+    while (j < text.size() && IsDigit(text[j])) c.digits.push_back(text[j++]);
+    c.groups.push_back(j - group_start);
+    run.spans.emplace_back(group_start, j);
+    if (c.digits.size() >= kLongestRun) break;
+    const size_t sep = Separator(text, j, open);
+    if (sep == 0) break;
+    run.seps.push_back(text.substr(j, sep));
+    c.dots = c.dots || text[j] == '.';
+    c.brackets = c.brackets || text.substr(j, sep).find_first_of("()") != std::string::npos;
+    c.only_dashes = c.only_dashes && sep == 1 && text[j] == '-';
+    j += sep;
+  }
+  // "(900101-14-5678)": a bracket that never closes is the sentence's.
+  c.begin = lead;
+  if (opened_first && !open) {
+    c.begin = lead - 1;
+    c.brackets = true;
+  }
+  c.end = run.spans.back().second;
+  c.glued_after = c.end < text.size() && IsAlpha(text[c.end]);
+  if (c.groups.size() == 1) c.only_dashes = false;
+  return run;
+}
+
+// Groups [from, to) of `run` as a candidate of their own.
+Candidate Part(std::string_view text, const Run& run, size_t from, size_t to) {
+  Candidate c;
+  c.begin = run.spans[from].first;
+  c.end = run.spans[to - 1].second;
+  c.partial = true;
+  c.plus = from == 0 && run.whole.plus;
+  c.glued_before = from == 0 && run.whole.glued_before;
+  c.label = from == 0 ? run.whole.label : "";
+  c.glued_after = to == run.spans.size() && run.whole.glued_after;
+  if (from == 0) c.begin = run.whole.begin;
+  if (from > 0 && run.seps[from - 1].back() == '(') {  // "Tingkat 12 (03) 2161 2345"
+    --c.begin;
+    c.brackets = true;
+  }
+  for (size_t g = 0; g < run.spans.size(); ++g) {
+    if (g < from || g >= to) c.dropped = std::max(c.dropped, run.whole.groups[g]);
+  }
+  for (size_t g = from; g < to; ++g) {
+    const auto [b, e] = run.spans[g];
+    c.groups.push_back(e - b);
+    c.digits.append(text.substr(b, e - b));
+    if (g + 1 < to) {
+      const std::string_view sep = run.seps[g];
+      c.dots = c.dots || sep == ".";
+      c.brackets = c.brackets || sep.find_first_of("()") != std::string_view::npos;
+      c.only_dashes = c.only_dashes && sep == "-";
+    }
+  }
+  if (c.groups.size() == 1) c.only_dashes = false;
+  return c;
+}
+
+// The runs within `run` without short numbers set apart at either end
+// ("Bilik 7 ...", "... 2 salinan"). Digits typed one by one are not cut
+// into one-digit numbers.
+void AddParts(std::string_view text, const Run& run, std::vector<Candidate>& out) {
+  const size_t n = run.spans.size();
+  const size_t shortest = run.whole.Spaced() ? 2 : 1;
+  const auto droppable = [&](size_t g, std::string_view sep) {
+    const size_t digits = run.whole.groups[g];
+    return digits >= shortest && digits <= kShortNeighbour && SetsApart(sep);
+  };
+  size_t first_from = 0;  // the furthest start reachable by dropping
+  while (first_from + 1 < n && droppable(first_from, run.seps[first_from])) ++first_from;
+  size_t last_to = n;  // the earliest end reachable by dropping
+  while (last_to > 1 && droppable(last_to - 1, run.seps[last_to - 2])) --last_to;
+  for (size_t from = 0; from <= first_from; ++from) {
+    for (size_t to = n; to >= last_to && to > from; --to) {
+      if (from == 0 && to == n) continue;
+      out.push_back(Part(text, run, from, to));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Candidate> NumberRuns(std::string_view text) {
   std::vector<Candidate> out;
   size_t i = 0;
   while (i < text.size()) {
-    if (!IsDigit(text[i]) || (i > 0 && (IsAlnum(text[i - 1]) || text[i - 1] == '.'))) {
+    const bool decimal = i > 1 && text[i - 1] == '.' && IsDigit(text[i - 2]);
+    if (!IsDigit(text[i]) || (i > 0 && IsDigit(text[i - 1])) || decimal) {
       ++i;
       continue;
     }
-    Candidate c{i, i, "", {}};
-    c.plus = i > 0 && text[i - 1] == '+';
-    const size_t lead = c.plus ? i - 1 : i;
-    bool open = lead > 0 && text[lead - 1] == '(';  // "(03) ..." or "(+60) ..."
-    const bool opened_first = open;
-    size_t j = i;
-    size_t last_group = 0;
-    while (j < text.size()) {
-      const size_t group_start = j;
-      while (j < text.size() && IsDigit(text[j])) c.digits.push_back(text[j++]);
-      c.groups.push_back(j - group_start);
-      last_group = j;
-      if (c.digits.size() >= 19) break;
-      const size_t sep = Separator(text, j, open);
-      if (sep == 0) break;
-      c.dots = c.dots || text[j] == '.';
-      c.brackets = c.brackets || text.substr(j, sep).find_first_of("()") != std::string::npos;
-      c.only_dashes = c.only_dashes && sep == 1 && text[j] == '-';
-      j += sep;
-    }
-    // "(900101-14-5678)": a bracket that never closes is the sentence's.
-    c.begin = lead;
-    if (opened_first && !open) {
-      c.begin = lead - 1;
-      c.brackets = true;
-    }
-    c.end = last_group;
-    if (c.groups.size() == 1) c.only_dashes = false;
-    if (!(c.end < text.size() && IsAlpha(text[c.end]))) out.push_back(c);
-    i = std::max(j, i + 1);
+    Run run = ReadRun(text, i);
+    out.push_back(run.whole);
+    AddParts(text, run, out);
+    i = std::max(run.whole.end, i + 1);
   }
   return out;
 }

@@ -23,13 +23,23 @@ inline bool IsAlnum(char c) {
 // A number as people write it: digit groups joined by separators. The
 // recognisers judge the digits and the shape (group lengths, separators).
 struct Candidate {
-  size_t begin, end;  // bytes
+  size_t begin = 0, end = 0;  // bytes
   std::string digits;
   std::vector<size_t> groups;  // digits per group, in order
   bool plus = false;           // written with a leading '+'
   bool dots = false;           // some groups joined by '.'
   bool brackets = false;       // an area code in brackets: "(03) 2161 2345"
   bool only_dashes = true;     // every separator is a single '-'
+  // Letters written right against it ("KP900101-14-5678", "No.9001...",
+  // "...5678KL"): the label before, lower-cased, when there is one.
+  bool glued_before = false;
+  bool glued_after = false;
+  std::string label;
+  // Part of a longer run, short numbers set apart by spaces dropped at
+  // either end ("Bilik 7 900101-14-5678"): only the usual shapes count
+  // then. `dropped` is the longest group dropped.
+  bool partial = false;
+  size_t dropped = 0;
 
   bool Shape(std::initializer_list<size_t> lengths) const {
     return std::equal(groups.begin(), groups.end(), lengths.begin(), lengths.end());
@@ -38,10 +48,13 @@ struct Candidate {
   // "900101-1 4-5 6 7 8"), typed to slip past a guard.
   bool Spaced() const { return groups.size() > 1 && groups.size() * 2 >= digits.size(); }
   bool Plain() const { return !plus && !dots && !brackets; }
+  bool Glued() const { return glued_before || glued_after; }
 };
 
-// Digit groups joined by separators (and a leading '+' or '('), bounded by
-// non-alphanumerics: the shapes every numeric identifier takes.
+// Digit groups joined by separators (and a leading '+' or '('), and, where
+// a run starts or ends with short numbers (up to 4 digits) set apart by
+// spaces, the runs within it without them: the shapes every numeric
+// identifier takes. A run after a decimal point is none.
 std::vector<Candidate> NumberRuns(std::string_view text);
 
 }  // namespace daulat::governance::internal

@@ -24,8 +24,9 @@ bool IsDigitByte(char c) {
 }
 
 // How many trailing bytes could still be the start of an identifier: the
-// last run of identifier characters, with single spaces between digit
-// groups ("012-345 6789", "(03) 2161"). Everything before it can be judged now.
+// last run of identifier characters, with single spaces or line breaks
+// between digit groups ("012-345 6789", "(03) 2161", a group per line).
+// Everything before it can be judged now.
 size_t TrailingRun(const std::string& s) {
   size_t i = s.size();
   while (i > 0) {
@@ -34,8 +35,9 @@ size_t TrailingRun(const std::string& s) {
     const auto joins = [](char x) {
       return IsDigitByte(x) || x == ')' || x == '(' || x == '-' || x == '.';
     };
-    const bool digit_group_space =
-        c == ' ' && i >= 2 && joins(s[i - 2]) && (i == s.size() || joins(s[i]));
+    const bool digit_group_space = (c == ' ' || c == '\n' || c == '\r') && i >= 2 &&
+                                   (joins(s[i - 2]) || s[i - 2] == '\r') &&
+                                   (i == s.size() || joins(s[i]) || s[i] == '\n');
     if (!IsIdentifierByte(c) && !digit_group_space) break;
     --i;
   }

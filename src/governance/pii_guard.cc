@@ -86,14 +86,36 @@ void Add(std::vector<PiiFinding>& out, PiiType type, size_t b, size_t e, double 
   out.push_back(std::move(f));
 }
 
+// Labels written right against a number that name what it is.
+bool IdentityLabel(const std::string& label) {
+  for (const char* l : {"kp", "ic", "no", "nric", "mykad", "mykid", "nokp", "noic"})
+    if (label == l) return true;
+  return false;
+}
+bool PhoneLabel(const std::string& label) {
+  for (const char* l : {"tel", "hp", "no", "phone", "fon", "telefon", "mobile", "t", "m", "h"})
+    if (label == l) return true;
+  return false;
+}
+
 void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
-  if (c.digits.size() != 12 || !c.Plain()) return;
+  if (c.digits.size() != 12 || c.plus || c.brackets) return;
   const std::string& d = c.digits;
   const bool grouped = c.Shape({6, 2, 4});
-  if (!grouped && !c.Shape({12}) && !c.Spaced()) return;
+  // A whole run of 12 in even groups ("9001 0114 5678", "900101 145678",
+  // "90 01 01 14 56 78"): the date and the place of birth decide.
+  // Cut from a longer run, only where what was dropped is no part of the
+  // pattern ("7 9001 0114 5678", not "1234 5678 9012 3456").
+  const bool regrouped =
+      c.groups.size() > 1 && c.groups.front() >= 2 &&
+      std::all_of(c.groups.begin(), c.groups.end(), [&](size_t g) { return g == c.groups[0]; }) &&
+      (!c.partial || c.dropped != c.groups[0]) && (!c.Glued() || IdentityLabel(c.label));
+  if (!grouped && !c.Shape({12}) && !c.Spaced() && !regrouped) return;
+  // Letters glued on: the usual grouping, or a label naming an identity card.
+  if (c.Glued() && !grouped && !IdentityLabel(c.label)) return;
   if (!ValidDate(Num(d, 0, 2), Num(d, 2, 2), Num(d, 4, 2)) || !ValidBirthPlace(Num(d, 6, 2)))
     return;
-  double score = grouped ? (c.only_dashes ? 0.85 : 0.8) : (c.Spaced() ? 0.75 : 0.6);
+  double score = grouped ? (c.only_dashes ? 0.85 : 0.8) : c.Spaced() ? 0.75 : regrouped ? 0.7 : 0.6;
   std::string why = std::string("12 digits") + (grouped ? " as YYMMDD-PB-###G" : "") +
                     ", a real birth date and a valid place-of-birth code " + d.substr(6, 2);
   if (HasContext(text, c.begin,
@@ -121,6 +143,7 @@ bool CardShape(const Candidate& c) {
 void PaymentCard(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
   const std::string& d = c.digits;
   if (d.size() < 13 || d.size() > 19 || !c.Plain() || !CardShape(c) || !Luhn(d)) return;
+  if (c.Glued() && c.groups.size() == 1) return;  // inside a code ("TXN4111...")
   const int p2 = Num(d, 0, 2);
   const int p4 = Num(d, 0, 4);
   const bool known = d[0] == '4' || (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720) ||
@@ -158,6 +181,8 @@ void Phone(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
   const bool landline = d[1] >= '3' && d[1] <= '9' && d.size() <= 10;
   if (!mobile && !landline) return;
   if (c.dots && !DottedPhoneShape(c) && !c.Spaced()) return;
+  if (c.Glued() && c.groups.size() == 1 && !PhoneLabel(c.label)) return;
+  if (c.partial && c.groups.size() == 1) return;
   const bool formatted = c.groups.size() > 1;
   double score = (international || formatted) ? 0.7 : 0.5;
   std::string why = std::string("Malaysian ") + (mobile ? "mobile" : "landline") +
@@ -173,7 +198,7 @@ void Phone(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
 
 void CompanyNumber(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
   const std::string& d = c.digits;
-  if (!c.Shape({12})) return;
+  if (!c.Shape({12}) || c.Glued()) return;
   const int year = Num(d, 0, 4);
   const int kind = Num(d, 4, 2);
   if (year < 1900 || year > 2100 || kind < 1 || kind > 6) return;
@@ -190,7 +215,7 @@ void CompanyNumber(std::string_view text, const Candidate& c, std::vector<PiiFin
 }
 
 void BankAccount(std::string_view text, const Candidate& c, std::vector<PiiFinding>& out) {
-  if (c.digits.size() < 8 || c.digits.size() > 17 || !c.Plain()) return;
+  if (c.digits.size() < 8 || c.digits.size() > 17 || !c.Plain() || c.Glued() || c.partial) return;
   if (!HasContext(text, c.begin,
                   {"akaun", "account", "a/c", "acc no", "bank", "maybank", "cimb", "ibg"}))
     return;

@@ -142,11 +142,47 @@ TEST(PiiGuardTest, DisguisedIdentifiersAreFoundAsWritten) {
   EXPECT_TRUE(Has("emel ali@con\u200btoh.com.my", PiiType::kEmail, "ali@con\u200btoh.com.my"));
 }
 
+// Shapes a second attacker review found: other groupings and separators,
+// a label glued on, a neighbouring number run into it, marks and look-alike
+// letters.
+TEST(PiiGuardTest, RegroupedGluedAndLookalikeIdentifiersAreFound) {
+  const auto mykad = [](const std::string& before, const std::string& value,
+                        const std::string& after = " disahkan.") {
+    return Has(before + value + after, PiiType::kMyKad, value);
+  };
+  EXPECT_TRUE(mykad("IC ", "900101.14.5678"));     // dotted
+  EXPECT_TRUE(mykad("IC ", "9001 0114 5678"));     // 4-4-4
+  EXPECT_TRUE(mykad("IC ", "900101 145678"));      // 6-6
+  EXPECT_TRUE(mykad("IC ", "900101/14/5678"));     // slashes
+  EXPECT_TRUE(mykad("IC ", "900101_14_5678"));     // underscores
+  EXPECT_TRUE(mykad("IC\n", "900101\n14\n5678"));  // a line per group
+  EXPECT_TRUE(mykad("No.", "900101-14-5678"));     // a label glued on
+  EXPECT_TRUE(mykad("KP", "900101-14-5678"));
+  EXPECT_TRUE(mykad("Pemohon ", "900101-14-5678", "KL hadir."));        // and after
+  EXPECT_TRUE(mykad("Bilik 7 ", "900101-14-5678"));                     // a number before it
+  EXPECT_TRUE(mykad("IC ", "900101-14-5678", " 2 salinan."));           // and after it
+  EXPECT_TRUE(mykad("IC ", "9\u03010\u0301010\u03011-14-5678"));        // combining marks
+  EXPECT_TRUE(mykad("IC ", "9\ufe0f\u20e30\ufe0f\u20e30101-14-5678"));  // keycaps
+  EXPECT_TRUE(mykad("IC ", "9OO1O1-14-5678"));                          // letter O for zero
+  EXPECT_TRUE(mykad("IC ", "90010l-l4-5678"));                          // letter l for one
+  const auto phone = [](const std::string& before, const std::string& value) {
+    return Has(before + value + " esok.", PiiType::kPhone, value);
+  };
+  EXPECT_TRUE(phone("Tel:", "O12-345 6789"));
+  EXPECT_TRUE(phone("HP", "012-345 6789"));
+  EXPECT_TRUE(phone("Bilik 12 ", "012-345 6789"));
+  EXPECT_TRUE(Has("kad 4111-1111-1111-1111x", PiiType::kPaymentCard, "4111-1111-1111-1111"));
+}
+
 TEST(PiiGuardTest, DisguisesDoNotTurnOrdinaryNumbersIntoIdentifiers) {
   EXPECT_TRUE(None("Nilai 0.123456789 dibundarkan."));    // a decimal, not a dotted phone
   EXPECT_TRUE(None("Tarikh 01.02.2024 dan bab 3.1.2."));  // dates and section numbers
   EXPECT_TRUE(None("Ref 901301\u201314\u20135678 (month 13)"));
   EXPECT_TRUE(None("Harga RM\u00a01\u00a0234 sahaja."));
+  EXPECT_TRUE(None("Versi 3.900101145678 dan ISBN 978-0-306-40615-7."));  // after a decimal point
+  EXPECT_TRUE(None("Produk SKU900101 dan kod A1B2C3D4."));
+  EXPECT_TRUE(None("Bilik 7 dan 12 orang pada 01/02/2024."));
+  EXPECT_TRUE(None("Olio, lIlO dan Ol1 bukan nombor."));
   // A MyKad in brackets is the MyKad, not the bracket.
   EXPECT_TRUE(Has("Ali (900101-14-5678) hadir.", PiiType::kMyKad, "900101-14-5678"));
 }
