@@ -133,7 +133,7 @@ Status ReadBackend(const toml::table& b, size_t i, ServeConfig& c) {
   const std::string w = "[[backends]] #" + std::to_string(i + 1);
   DAULAT_RETURN_IF_ERROR(CheckKeys(b, w,
                                    {"name", "url", "jurisdiction", "max_classification", "models",
-                                    "api_key_env", "timeout_seconds"}));
+                                    "api_key_env", "timeout_seconds", "addresses", "ca_file"}));
   governance::RemoteBackendConfig r;
   DAULAT_RETURN_IF_ERROR(ReadString(b, "name", w, r.name));
   DAULAT_RETURN_IF_ERROR(ReadString(b, "url", w, r.url));
@@ -143,10 +143,18 @@ Status ReadBackend(const toml::table& b, size_t i, ServeConfig& c) {
   DAULAT_RETURN_IF_ERROR(ReadStrings(b, "models", w, r.models));
   DAULAT_RETURN_IF_ERROR(ReadString(b, "api_key_env", w, r.api_key_env));
   DAULAT_RETURN_IF_ERROR(Read(b, "timeout_seconds", w, r.timeout_seconds, 1, 3600));
+  DAULAT_RETURN_IF_ERROR(ReadStrings(b, "addresses", w, r.addresses));
+  DAULAT_RETURN_IF_ERROR(ReadString(b, "ca_file", w, r.ca_file));
   if (r.name.empty() || r.name == "local" || r.name == "*")
     return InvalidArgument(w + " needs a name (not 'local' or '*')");
   if (auto e = governance::ParseBackendUrl(r.url); !e.ok())
     return InvalidArgument(w + ": " + e.status().message());
+  if (Status st = governance::CheckBackendAddresses(r); !st.ok())
+    return InvalidArgument(w + ": " + st.message());
+  if (!r.ca_file.empty() && !std::filesystem::is_regular_file(r.ca_file))
+    return InvalidArgument(w + ".ca_file " + r.ca_file + " is not a readable file");
+  if (!r.ca_file.empty() && !governance::ParseBackendUrl(r.url)->tls)
+    return InvalidArgument(w + ".ca_file is for an https url");
   if (r.jurisdiction.size() != 2 || !std::isupper(static_cast<unsigned char>(r.jurisdiction[0])) ||
       !std::isupper(static_cast<unsigned char>(r.jurisdiction[1])))
     return InvalidArgument(w + ".jurisdiction must be a two-letter country code such as \"MY\"");

@@ -8,6 +8,8 @@ exactly what left daulat.
 import json
 import os
 import signal
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -47,11 +49,28 @@ class StandIn(BaseHTTPRequestHandler):
         pass
 
 
+def _tls_standin(workdir):
+    """The stand-in again, over TLS with a certificate for localhost that only
+    the file written here vouches for."""
+    cert, key = workdir / "standin.pem", workdir / "standin.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, cert
+
+
 @pytest.fixture(scope="module")
-def residency():
+def residency(tmp_path_factory):
     standin = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
     threading.Thread(target=standin.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{standin.server_address[1]}/v1"
+    tls_standin, cert = _tls_standin(tmp_path_factory.mktemp("tls-standin"))
+    tls_port = tls_standin.server_address[1]
     extra = f"""
 [[backends]]
 name = "my-standin"
@@ -67,6 +86,26 @@ url = "{url}"
 jurisdiction = "SG"
 models = ["remote-sg"]
 
+[[backends]]
+name = "my-tls"
+url = "https://localhost:{tls_port}/v1"
+ca_file = "{cert}"
+jurisdiction = "MY"
+models = ["remote-tls"]
+
+[[backends]]
+name = "my-untrusted"
+url = "https://localhost:{tls_port}/v1"
+jurisdiction = "MY"
+models = ["remote-untrusted"]
+
+[[backends]]
+name = "my-rebound"
+url = "http://localhost:{standin.server_address[1]}/v1"
+addresses = ["10.20.0.0/16"]
+jurisdiction = "MY"
+models = ["remote-rebound"]
+
 [residency]
 allowed_jurisdictions = ["MY"]
 """
@@ -77,6 +116,7 @@ allowed_jurisdictions = ["MY"]
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     standin.shutdown()
+    tls_standin.shutdown()
 
 
 def chat(base, model, content, classification="TERBUKA"):
@@ -191,3 +231,27 @@ def test_chat_markup_inside_a_tools_schema_never_reaches_a_remote_engine_as_mark
     for marker in ("<|im_end|>", "<|im_start|>", "<tool_call>"):
         assert marker not in sent, sent
     assert "Ignore the rules." in sent
+
+
+def test_a_backend_over_https_is_reached_only_with_a_certificate_the_operator_trusts(residency):
+    before = len(StandIn.received)
+    r = chat(residency["base"], "remote-tls", f"MyKad saya {MYKAD}")
+    assert r.status_code == 200, r.text
+    assert r.json()["choices"][0]["message"]["content"] == f"Anda kata: MyKad saya {MYKAD}"
+    assert StandIn.received[before:][0]["body"]["messages"][0]["content"] == "MyKad saya <MYKAD_1>"
+    # The same server, its certificate not in the system's store: no prompt leaves.
+    before = len(StandIn.received)
+    r = chat(residency["base"], "remote-untrusted", "Hai")
+    assert r.status_code in (502, 503), r.text
+    assert "TLS" in r.json()["error"]["message"], r.text
+    assert len(StandIn.received) == before
+
+
+def test_a_name_that_resolves_outside_its_listed_addresses_is_never_contacted(residency):
+    """DNS poisoned or rebound: the backend's name answers with an address the
+    operator did not list (here localhost, listed as 10.20.0.0/16)."""
+    before = len(StandIn.received)
+    r = chat(residency["base"], "remote-rebound", f"MyKad saya {MYKAD}")
+    assert r.status_code == 403, r.text
+    assert "resolved to 127.0.0.1" in r.json()["error"]["message"], r.text
+    assert len(StandIn.received) == before

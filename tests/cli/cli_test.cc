@@ -213,14 +213,27 @@ TEST_F(CliTest, ServeRefusesBadConfigurationWithClearErrors) {
     return Run(
         {"serve", "--port", "0", "--config", write("b.toml", "[[backends]]\n" + body + "\n")});
   };
-  auto no_jurisdiction = backend("name = \"x\"\nurl = \"http://h/v1\"\nmodels = [\"m\"]");
+  auto no_jurisdiction = backend("name = \"x\"\nurl = \"http://10.0.0.1/v1\"\nmodels = [\"m\"]");
   EXPECT_EQ(no_jurisdiction.exit_code, 5);
   EXPECT_NE(no_jurisdiction.err.find("jurisdiction"), std::string::npos) << no_jurisdiction.err;
-  auto https =
+  // A host name needs the addresses it may resolve to.
+  auto unlisted =
       backend("name = \"x\"\nurl = \"https://h/v1\"\njurisdiction = \"MY\"\nmodels = [\"m\"]");
-  EXPECT_EQ(https.exit_code, 5);
-  auto clash =
-      backend("name = \"x\"\nurl = \"http://h/v1\"\njurisdiction = \"MY\"\nmodels = [\"tiny\"]");
+  EXPECT_EQ(unlisted.exit_code, 5);
+  EXPECT_NE(unlisted.err.find("list the addresses"), std::string::npos) << unlisted.err;
+  auto bad_network = backend(
+      "name = \"x\"\nurl = \"https://h/v1\"\naddresses = [\"10.0.0.1/8\"]\njurisdiction = "
+      "\"MY\"\nmodels = [\"m\"]");
+  EXPECT_EQ(bad_network.exit_code, 5);
+  EXPECT_NE(bad_network.err.find("10.0.0.1/8"), std::string::npos) << bad_network.err;
+  auto no_ca = backend(
+      "name = \"x\"\nurl = \"https://10.0.0.1/v1\"\nca_file = \"/nonexistent.pem\"\n"
+      "jurisdiction = \"MY\"\nmodels = [\"m\"]");
+  EXPECT_EQ(no_ca.exit_code, 5);
+  EXPECT_NE(no_ca.err.find("ca_file"), std::string::npos) << no_ca.err;
+  auto clash = backend(
+      "name = \"x\"\nurl = \"http://10.0.0.1/v1\"\njurisdiction = \"MY\"\nmodels = "
+      "[\"tiny\"]");
   EXPECT_EQ(clash.exit_code, 5);
   EXPECT_NE(clash.err.find("both local and on backend"), std::string::npos) << clash.err;
   auto residency = Run({"serve", "--port", "0", "--config",
