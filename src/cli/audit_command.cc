@@ -92,9 +92,9 @@ int Export(const GlobalOptions& global, const ListFlags& f) {
   Status st = governance::ExportAudit(*s->audit, *s->db, f.tenant, [&](const std::string& line) {
     if (file.is_open()) {
       file << line;
-    } else {
-      std::fwrite(line.data(), 1, line.size(), stdout);
+      return file.good();
     }
+    return std::fwrite(line.data(), 1, line.size(), stdout) == line.size();
   });
   if (!st.ok()) return ReportError(st);
   if (file.is_open() && !file.flush())

@@ -58,17 +58,18 @@ Result<AuditPage> ListAudit(store::Database& db, const std::string& tenant_id,
 }
 
 Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant_id,
-                   const std::function<void(const std::string& line)>& write) {
+                   const std::function<bool(const std::string& line)>& write) {
   using nlohmann::json;
   auto note = log.Checkpoint();
   if (!note.ok()) return note.status();
   const uint64_t size = NoteTreeSize(*note);
-  write(json{{"type", "checkpoint"},
-             {"note", *note},
-             {"tree_size", size},
-             {"verifier_key", log.verifier_key()}}
-            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-        "\n");
+  if (!write(json{{"type", "checkpoint"},
+                  {"note", *note},
+                  {"tree_size", size},
+                  {"verifier_key", log.verifier_key()}}
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+             "\n"))
+    return Cancelled("the export was stopped");
   store::TenantScope scope(db, tenant_id);
   int64_t after = -1;
   while (true) {
@@ -81,13 +82,14 @@ Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant
       if (!proof.ok()) return proof.status();
       json hashes = json::array();
       for (const auto& h : *proof) hashes.push_back(ToHex(h));
-      write(json{{"type", "record"},
-                 {"seq", after},
-                 {"leaf", r.Text(1)},
-                 {"leaf_hash", r.Text(2)},
-                 {"inclusion_proof", hashes}}
-                .dump(-1, ' ', false, json::error_handler_t::replace) +
-            "\n");
+      if (!write(json{{"type", "record"},
+                      {"seq", after},
+                      {"leaf", r.Text(1)},
+                      {"leaf_hash", r.Text(2)},
+                      {"inclusion_proof", hashes}}
+                     .dump(-1, ' ', false, json::error_handler_t::replace) +
+                 "\n"))
+        return Cancelled("the export was stopped");
     }
     if (rows->size() < 1000) return Status::Ok();
   }

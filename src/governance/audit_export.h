@@ -33,9 +33,11 @@ Result<AuditPage> ListAudit(store::Database& db, const std::string& tenant_id,
 // {"type":"record","seq","leaf","leaf_hash","inclusion_proof":[hex...]}. A
 // verifier checks sha256(0x00 || leaf) == leaf_hash and the RFC 9162
 // inclusion proof against the checkpoint's root, with nothing but the file.
-// `write` receives each line with its newline.
+// `write` receives each line with its newline, as it is read (pages of
+// 1,000 records: memory stays flat however long the log), and returns false
+// to stop early (CANCELLED).
 Status ExportAudit(AuditLog& log, store::Database& db, const std::string& tenant_id,
-                   const std::function<void(const std::string& line)>& write);
+                   const std::function<bool(const std::string& line)>& write);
 
 // One record of the tenant with the proof that the log holds it: a freshly
 // signed checkpoint {"note", "tree_size", "root", "verifier_key"} and the

@@ -114,15 +114,45 @@ void ManagementApi::ProveAudit(const CallPtr& call) {
   });
 }
 
+// The export streams: lines leave in batches as pages are read, and a slow
+// reader slows the export instead of the server holding a whole tenant's
+// log in memory. Its opening is on record before any line leaves; a failure
+// midway ends the transfer without its last chunk, so no client takes a
+// cut-off export for a whole one.
 void ManagementApi::ExportAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_exported";
-  PostFor(audit_work_, call, [this, call] {
-    if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
-    std::string out;
-    Status st = governance::ExportAudit(*s_.audit, *s_.db, call->ctx.caller.principal.tenant_id,
-                                        [&out](const std::string& line) { out += line; });
-    if (!st.ok()) return call->Fail(st);
-    call->Reply(200, "application/x-ndjson", std::move(out));
+  call->OpenStream([this, call](bool may) {
+    if (!may) return;
+    PostFor(audit_work_, call, [this, call] {
+      constexpr size_t kBatch = size_t{64} << 10;
+      if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
+      auto& out = *call->responder;
+      bool begun = false;
+      std::string batch;
+      Status st = governance::ExportAudit(
+          *s_.audit, *s_.db, call->ctx.caller.principal.tenant_id, [&](const std::string& line) {
+            batch += line;
+            if (batch.size() < kBatch) return true;
+            if (!begun)
+              out.BeginChunks(200, "application/x-ndjson",
+                              {{"X-Request-Id", call->ctx.request_id}});
+            begun = true;
+            return out.SendChunk(std::exchange(batch, {}));
+          });
+      if (!st.ok() && !begun) return call->Fail(st);
+      if (!st.ok()) {
+        call->ctx.error_message = st.message();
+        out.AbortChunks();
+        return call->Finish(st.code() == StatusCode::kCancelled ? 499 : 500);
+      }
+      if (!begun)
+        out.BeginChunks(200, "application/x-ndjson", {{"X-Request-Id", call->ctx.request_id}});
+      out.SendChunk(std::move(batch));
+      call->Finish(200, [r = call->responder](bool recorded) {
+        if (recorded) return r->EndChunks();
+        r->AbortChunks();  // the export's own record was lost: not a whole export
+      });
+    });
   });
 }
 

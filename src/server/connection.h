@@ -13,7 +13,10 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <condition_variable>
 #include <deque>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 
@@ -55,11 +58,13 @@ std::string Head(unsigned status, const Headers& headers, bool keep_alive) {
 class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
-  virtual void Write(std::string bytes, bool last) = 0;             // on the strand
+  // On the strand; `written` runs (on the strand) once the bytes are sent.
+  virtual void Write(std::string bytes, bool last, std::function<void()> written = {}) = 0;
   virtual void AddDisconnectHandler(std::function<void()> fn) = 0;  // on the strand
   virtual bool keep_alive() const = 0;
   virtual net::any_io_executor executor() = 0;
   virtual void CloseIfIdle() = 0;  // any thread
+  virtual void Abort() = 0;        // on the strand: closes now, after what is queued
   virtual bool peer_is_loopback() const = 0;
   virtual const std::string& peer_address() const = 0;
 };
@@ -102,10 +107,21 @@ class Connection final : public ConnectionBase,
     });
   }
 
+  void Abort() override {
+    close_after_response_ = true;
+    keep_alive_ = false;
+    if (writes_.empty()) return Close();
+    writes_.back().second = [self = this->shared_from_this(),
+                             then = std::move(writes_.back().second)] {
+      if (then) then();
+      self->Close();
+    };
+  }
+
   // The Responder methods post here.
-  void Write(std::string bytes, bool last) override {
+  void Write(std::string bytes, bool last, std::function<void()> written = {}) override {
     if (closed_) return;
-    writes_.push_back(std::move(bytes));
+    writes_.emplace_back(std::move(bytes), std::move(written));
     if (last) response_complete_ = true;
     if (!writing_) DoWrite();
   }
@@ -212,10 +228,11 @@ class Connection final : public ConnectionBase,
   void DoWrite() {
     writing_ = true;
     Tcp().expires_after(server_.options_.write_timeout);
-    net::async_write(stream_, net::buffer(writes_.front()),
+    net::async_write(stream_, net::buffer(writes_.front().first),
                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->writing_ = false;
                        if (ec) return self->Close();
+                       if (self->writes_.front().second) self->writes_.front().second();
                        self->writes_.pop_front();
                        if (!self->writes_.empty()) return self->DoWrite();
                        self->Tcp().expires_never();
@@ -327,7 +344,7 @@ class Connection final : public ConnectionBase,
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
-  std::deque<std::string> writes_;
+  std::deque<std::pair<std::string, std::function<void()>>> writes_;
   std::vector<std::function<void()>> on_disconnect_;
   bool keep_alive_ = true;
   bool writing_ = false;
@@ -380,6 +397,41 @@ class ConnectionResponder : public Responder,
   void EndEvents() override {
     net::post(exec_, [conn = conn_] { conn->Write("0\r\n\r\n", true); });
   }
+  void BeginChunks(unsigned status, std::string content_type, Headers headers) override {
+    if (started_.exchange(true)) return;
+    net::post(exec_, [conn = conn_, status, ct = std::move(content_type),
+                      headers = std::move(headers)]() mutable {
+      headers.emplace_back("Content-Type", ct);
+      headers.emplace_back("Transfer-Encoding", "chunked");
+      conn->Write(Head(status, headers, conn->keep_alive()), false);
+    });
+  }
+  bool SendChunk(std::string bytes, size_t max_unsent) override {
+    if (bytes.empty()) return !disconnected();
+    auto& flow = *flow_;
+    {
+      std::unique_lock lock(flow.mu);
+      flow.room.wait(lock, [&] { return flow.unsent <= max_unsent || gone_->load(); });
+      if (gone_->load()) return false;
+      flow.unsent += bytes.size();
+    }
+    char size[24];
+    std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+    const size_t n = bytes.size();
+    net::post(exec_, [conn = conn_, flow = flow_, n,
+                      chunk = std::string(size) + bytes + "\r\n"]() mutable {
+      conn->Write(std::move(chunk), false, [flow, n] {
+        std::lock_guard lock(flow->mu);
+        flow->unsent -= n;
+        flow->room.notify_all();
+      });
+    });
+    return true;
+  }
+  void EndChunks() override { EndEvents(); }
+  void AbortChunks() override {
+    net::post(exec_, [conn = conn_] { conn->Abort(); });
+  }
   void OnDisconnect(std::function<void()> fn) override {
     net::post(exec_, [conn = conn_, fn = std::move(fn)]() mutable {
       conn->AddDisconnectHandler(std::move(fn));
@@ -390,14 +442,25 @@ class ConnectionResponder : public Responder,
   std::string peer_address() const override { return conn_->peer_address(); }
 
   void Watch() {
-    OnDisconnect([gone = gone_] { gone->store(true); });
+    OnDisconnect([gone = gone_, flow = flow_] {
+      std::lock_guard lock(flow->mu);
+      gone->store(true);
+      flow->room.notify_all();
+    });
   }
 
  private:
+  // Bytes handed to the connection and not yet sent, for SendChunk.
+  struct Flow {
+    std::mutex mu;
+    std::condition_variable room;
+    size_t unsent = 0;
+  };
   std::shared_ptr<ConnectionBase> conn_;
   net::any_io_executor exec_;
   std::atomic<bool> started_{false};
   std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<Flow> flow_ = std::make_shared<Flow>();
 };
 
 }  // namespace

@@ -27,8 +27,9 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // How a handler answers one request. Thread-safe: any thread may call it
-// (scheduler threads stream tokens through it). Exactly one of Reply or
-// BeginEvents...EndEvents per request; calls after the client left are no-ops.
+// (scheduler threads stream tokens through it). Exactly one of Reply,
+// BeginEvents...EndEvents or BeginChunks...EndChunks per request; calls
+// after the client left are no-ops.
 class Responder {
  public:
   virtual ~Responder() = default;
@@ -38,6 +39,17 @@ class Responder {
   virtual void BeginEvents(Headers headers = {}) = 0;
   virtual void SendEvent(std::string data) = 0;
   virtual void EndEvents() = 0;
+  // A body of unknown length sent in chunks as it is made (an export):
+  // BeginChunks...SendChunk...EndChunks. SendChunk blocks (call it off the
+  // I/O threads) while more than `max_unsent` bytes wait for the client, so
+  // a slow reader slows the producer instead of filling memory; it returns
+  // false once the client has gone, and the producer should stop.
+  virtual void BeginChunks(unsigned status, std::string content_type, Headers headers = {}) = 0;
+  virtual bool SendChunk(std::string bytes, size_t max_unsent = size_t{1} << 20) = 0;
+  virtual void EndChunks() = 0;
+  // Ends a chunked body without its last chunk and closes the connection:
+  // the client sees a cut-off transfer, never a complete-looking one.
+  virtual void AbortChunks() = 0;
   // `fn` runs once if the client disconnects before the response is complete.
   virtual void OnDisconnect(std::function<void()> fn) = 0;
   virtual bool disconnected() const = 0;

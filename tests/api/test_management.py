@@ -315,6 +315,27 @@ def test_tenant_isolation_across_every_endpoint(base_url, tenants):
         assert verify_inclusion(rec["seq"], size, bytes.fromhex(digest), [bytes.fromhex(h) for h in rec["inclusion_proof"]], root)
 
 
+def test_the_audit_export_streams_and_a_reader_who_leaves_stops_it(base_url, tenants):
+    """A tenant's whole log is not held in memory: the export leaves in chunks
+    as it is read, and a client that leaves midway stops it."""
+    import socket
+    import urllib.parse
+    t = tenants["jpn"]
+    for _ in range(300):  # enough records for several chunks
+        assert api(base_url, "GET", "/v1/models", t["owner"]).status_code == 200
+    r = api(base_url, "GET", "/api/v1/audit/export", t["owner"])
+    assert r.status_code == 200 and r.headers.get("Transfer-Encoding") == "chunked", r.headers
+    lines = [json.loads(x) for x in r.text.splitlines()]
+    assert lines[0]["type"] == "checkpoint" and len(lines) > 300
+    assert all(x["type"] == "record" for x in lines[1:])
+    u = urllib.parse.urlparse(base_url)
+    with socket.create_connection((u.hostname, u.port)) as s:
+        s.sendall(f"GET /api/v1/audit/export HTTP/1.1\r\nHost: {u.hostname}\r\n"
+                  f"Authorization: Bearer {t['owner']}\r\n\r\n".encode())
+        assert s.recv(64).startswith(b"HTTP/1.1 200")
+    assert api(base_url, "GET", "/v1/models", t["owner"]).status_code == 200  # the server is fine
+
+
 def verify_inclusion(index, size, leaf, proof, root):
     """RFC 9162 section 2.1.3.2."""
     if index >= size:
