@@ -159,8 +159,8 @@ std::optional<RequestError> ParseTools(const json& body, ToolRequest& out) {
     for (size_t i = 0; i < tools.size(); ++i) {
       const auto& t = tools[i];
       const std::string param = "tools[" + std::to_string(i) + "]";
-      if (!t.is_object() || t.value("type", "") != "function" || !t.contains("function") ||
-          !t["function"].is_object()) {
+      if (!t.is_object() || !t.contains("type") || t["type"] != "function" ||
+          !t.contains("function") || !t["function"].is_object()) {
         return Bad(param, "each tool must be {\"type\": \"function\", \"function\": {...}}");
       }
       const auto& fn = t["function"];

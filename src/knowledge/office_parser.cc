@@ -52,6 +52,12 @@ std::string Trimmed(const std::string& s) {
   return s.substr(a, s.find_last_not_of(" \t\r\n\f\v") - a + 1);
 }
 
+// libarchive's message for its last error; it may have none (NULL).
+std::string ArchiveError(archive* a) {
+  const char* message = archive_error_string(a);
+  return message != nullptr ? message : "no reason given";
+}
+
 // Reads the zip's entries whose names `want` accepts, enforcing the unpacked-size limit.
 Result<std::map<std::string, std::string>> ReadZip(std::string_view bytes, const std::string& name,
                                                    const ParseLimits& limits,
@@ -67,7 +73,7 @@ Result<std::map<std::string, std::string>> ReadZip(std::string_view bytes, const
     const int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return InvalidArgument(name + ": damaged zip (" + archive_error_string(a.get()) + ")");
+      return InvalidArgument(name + ": damaged zip (" + ArchiveError(a.get()) + ")");
     if (archive_entry_is_encrypted(entry))
       return InvalidArgument(name + " is encrypted: remove the password and upload again");
     const std::string path = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";

@@ -201,5 +201,25 @@ TEST(DocumentParserTest, SlidesAndSheets) {
   EXPECT_EQ(xlsx->blocks[2].text, "Perak | 42");
 }
 
+// A zip header followed by noise: libarchive fails without a message
+// (a null error string), which once crashed the upload thread.
+TEST(DocumentParserTest, AZipWithNoErrorMessageIsRefusedNotFatal) {
+  const std::string hex =
+      "504b0304654ec5ff7c1287e1c650cb7343dc9620b472cb9bf34e9b56c32f8bf90fa83f00ee921261ba4da34e"
+      "c9f1dceb8fbb2f6798e52d446bff04826c58f1edac90c799ee926dc4842cba46f1b99853766d8e81949f5ac4"
+      "0545a21da173b231f9515631d4e529a68cbf1d8285aea4a939bcc91af25b533d0f3d010fc5ea680ac749f7a7"
+      "abece1c2effc64e7b316198d2fcde5926266b5c57a39317874add061ca876e95386dfddf4f6108cb690f4018"
+      "3f04ff77daf51af5778a1a5b450fb7c68f0ec820c5acadb15ae8eecb2690c480f60920e194e02fa84e231fee"
+      "6011ed58547f1b76586a551ac10084bd0308fd5d49cf5d0ffbd13b68e6ebb18d1bc3db663f7b10e099799506"
+      "3fc7c64d8e63e7bab68f77fdbd69d0a1a5622fbab14cb34f3aad4ca8b6a97a5eb4fb9d4d0982d9fb";
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (const char* name : {"x.docx", "x.xlsx", "x.pptx", "x.zip"}) {
+    auto parsed = ParseDocument(bytes, name, {});
+    EXPECT_FALSE(parsed.ok()) << name;
+  }
+}
+
 }  // namespace
 }  // namespace daulat::knowledge
