@@ -37,7 +37,6 @@ std::optional<AddressRange> ParseRange(const std::string& text) {
     return std::nullopt;
   const auto prefix = static_cast<unsigned>(std::stoi(bits));
   if (prefix > width) return std::nullopt;
-  boost::system::error_code ec;
   if (a->is_v4()) {
     const auto n = ip::make_network_v4(a->to_v4(), static_cast<unsigned short>(prefix));
     if (n.canonical() != n) return std::nullopt;

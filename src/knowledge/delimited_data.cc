@@ -88,9 +88,10 @@ class NameReader {
   icu::UnicodeString Skeleton(const icu::UnicodeString& text) const {
     if (fold_ == nullptr || !spoof_) return text;
     UErrorCode status = U_ZERO_ERROR;
-    const icu::UnicodeString folded = fold_->normalize(text, status);
+    icu::UnicodeString folded = fold_->normalize(text, status);
     if (U_FAILURE(status)) return text;
-    std::array<UChar, 4 * kLongestName + 16> out{};
+    // A skeleton is at most a few times longer than its text.
+    std::vector<UChar> out(static_cast<size_t>(folded.length()) * 8 + 16);
     const int32_t n = uspoof_getSkeleton(spoof_.get(), 0, folded.getBuffer(), folded.length(),
                                          out.data(), static_cast<int32_t>(out.size()), &status);
     if (U_FAILURE(status)) return folded;
