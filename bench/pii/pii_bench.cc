@@ -87,6 +87,15 @@ std::string Separators(const std::string& s, char sep) {
   return out;
 }
 
+// Only the '-' between digit groups becomes `sep` ("900101/14/5678").
+std::string Dashes(const std::string& s, char sep) {
+  std::string out = s;
+  for (size_t i = 1; i + 1 < s.size(); ++i) {
+    if (s[i] == '-' && Digit(s[i - 1]) && Digit(s[i + 1])) out[i] = sep;
+  }
+  return out;
+}
+
 // "03-2161 2345" -> "(03) 2161 2345"; "+60 12-345 6789" -> "+60 (12) 345 6789".
 std::string Bracketed(const std::string& s) {
   const size_t start = s.rfind("+60 ", 0) == 0 ? 4 : 0;
@@ -157,10 +166,10 @@ std::vector<Disguise> Disguises() {
       {"zero-width in e-mail",
        [](const std::string& s) { return Replace(s, '@', Utf8(0x200B) + "@"); },
        {"EMAIL"}},
-      {"dotted MyKad", [](const std::string& s) { return Separators(s, '.'); }, {"MYKAD"}},
-      {"slashes", [](const std::string& s) { return Separators(s, '/'); }, {"MYKAD"}},
-      {"underscores", [](const std::string& s) { return Separators(s, '_'); }, {"MYKAD"}},
-      {"a line per group", [](const std::string& s) { return Separators(s, '\n'); }, {"MYKAD"}},
+      {"dotted MyKad", [](const std::string& s) { return Dashes(s, '.'); }, {"MYKAD"}},
+      {"slashes", [](const std::string& s) { return Dashes(s, '/'); }, {"MYKAD"}},
+      {"underscores", [](const std::string& s) { return Dashes(s, '_'); }, {"MYKAD"}},
+      {"a line per group", [](const std::string& s) { return Dashes(s, '\n'); }, {"MYKAD"}},
       {"regrouped in fours", Regrouped, {"MYKAD"}},
       {"combining accents", between(0x0301), numbers},
       {"keycaps",

@@ -3,13 +3,18 @@
 namespace daulat::governance::internal {
 namespace {
 
-constexpr size_t kLongestRun = 19;  // digits: the longest card number
-constexpr size_t kShortNeighbour = 4;
+constexpr size_t kLongestNumber = 19;  // digits: the longest card number
+constexpr size_t kMostGroups = 32;     // a run read at once (a table's column, say)
 
 // The separator starting at `pos` between two digit groups, or 0 bytes when
-// none: a space, a line break, '-', '.', '/', '_', " - ", or a bracket
-// around an area code.
+// none: up to three spaces or tabs, a line break, '-', '.', '/', '_', " - ",
+// or a bracket around an area code.
 size_t Separator(std::string_view text, size_t pos, bool& open) {
+  size_t blanks = 0;
+  while (pos + blanks < text.size() && blanks < 3 &&
+         (text[pos + blanks] == ' ' || text[pos + blanks] == '\t'))
+    ++blanks;
+  if (blanks > 0 && pos + blanks < text.size() && IsDigit(text[pos + blanks])) return blanks;
   for (std::string_view sep :
        {" - ", ") ", ")-", " (", "\r\n", "-", " ", "\n", ".", "/", "_", ")", "("}) {
     if (text.substr(pos, sep.size()) != sep || pos + sep.size() >= text.size() ||
@@ -24,10 +29,19 @@ size_t Separator(std::string_view text, size_t pos, bool& open) {
   return 0;
 }
 
-// Where a run may be cut: between numbers set apart by a space, not within
-// one number (nor across lines: table columns are not one text).
+// Where a run may be cut: between numbers set apart by spaces, a line, a
+// slash or an underscore ("Umur 34\n900101-14-5678", "03-2161 2345/012-..."),
+// not inside one written number ('-', '.').
 bool SetsApart(std::string_view sep) {
-  return sep == " " || sep == " (";
+  return sep == " (" || sep == "/" || sep == "_" || std::all_of(sep.begin(), sep.end(), [](char c) {
+           return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+         });
+}
+
+// A cut no number of ours is written across (a phone's groups are set
+// apart by spaces, never by a line or a slash).
+bool Divides(std::string_view sep) {
+  return sep == "/" || sep == "_" || sep.find('\n') != std::string_view::npos;
 }
 
 // A run as read: its groups' byte spans and the separators between them.
@@ -65,10 +79,11 @@ Run ReadRun(std::string_view text, size_t i) {
     while (j < text.size() && IsDigit(text[j])) c.digits.push_back(text[j++]);
     c.groups.push_back(j - group_start);
     run.spans.emplace_back(group_start, j);
-    if (c.digits.size() >= kLongestRun) break;
+    if (c.groups.size() >= kMostGroups) break;
     const size_t sep = Separator(text, j, open);
     if (sep == 0) break;
     run.seps.push_back(text.substr(j, sep));
+    c.divided = c.divided || Divides(run.seps.back());
     c.dots = c.dots || text[j] == '.';
     c.brackets = c.brackets || text.substr(j, sep).find_first_of("()") != std::string::npos;
     c.only_dashes = c.only_dashes && sep == 1 && text[j] == '-';
@@ -113,29 +128,38 @@ Candidate Part(std::string_view text, const Run& run, size_t from, size_t to) {
       c.dots = c.dots || sep == ".";
       c.brackets = c.brackets || sep.find_first_of("()") != std::string_view::npos;
       c.only_dashes = c.only_dashes && sep == "-";
+      c.divided = c.divided || Divides(sep);
     }
   }
   if (c.groups.size() == 1) c.only_dashes = false;
   return c;
 }
 
-// The runs within `run` without short numbers set apart at either end
-// ("Bilik 7 ...", "... 2 salinan"). Digits typed one by one are not cut
-// into one-digit numbers.
+// Every window of `run` between cut points (SetsApart), across no line,
+// slash or underscore, short enough to be one number: an identifier with
+// other numbers around it ("Bilik 7 ...", a table row, two phones joined by
+// '/'). Digits typed one by one are not cut into one-digit numbers.
 void AddParts(std::string_view text, const Run& run, std::vector<Candidate>& out) {
   const size_t n = run.spans.size();
   const size_t shortest = run.whole.Spaced() ? 2 : 1;
-  const auto droppable = [&](size_t g, std::string_view sep) {
-    const size_t digits = run.whole.groups[g];
-    return digits >= shortest && digits <= kShortNeighbour && SetsApart(sep);
+  const auto starts = [&](size_t g) {
+    return g == 0 || (SetsApart(run.seps[g - 1]) && run.whole.groups[g - 1] >= shortest);
   };
-  size_t first_from = 0;  // the furthest start reachable by dropping
-  while (first_from + 1 < n && droppable(first_from, run.seps[first_from])) ++first_from;
-  size_t last_to = n;  // the earliest end reachable by dropping
-  while (last_to > 1 && droppable(last_to - 1, run.seps[last_to - 2])) --last_to;
-  for (size_t from = 0; from <= first_from; ++from) {
-    for (size_t to = n; to >= last_to && to > from; --to) {
-      if (from == 0 && to == n) continue;
+  const auto ends = [&](size_t g) {  // the window ends before group g
+    return g == n || (SetsApart(run.seps[g - 1]) && run.whole.groups[g] >= shortest);
+  };
+  for (size_t from = 0; from < n; ++from) {
+    if (!starts(from)) continue;
+    size_t digits = 0;
+    for (size_t to = from + 1; to <= n; ++to) {
+      digits += run.whole.groups[to - 1];
+      if (digits > kLongestNumber) break;
+      // Across a line, '/' or '_' only where every join is that one
+      // ("900101/14/5678"), never mixed ("08/1234 (1985").
+      if (to - 1 > from && run.seps[to - 2] != run.seps[from] &&
+          (Divides(run.seps[to - 2]) || Divides(run.seps[from])))
+        break;
+      if ((from == 0 && to == n) || !ends(to)) continue;
       out.push_back(Part(text, run, from, to));
     }
   }

@@ -30,14 +30,14 @@ struct Candidate {
   bool dots = false;           // some groups joined by '.'
   bool brackets = false;       // an area code in brackets: "(03) 2161 2345"
   bool only_dashes = true;     // every separator is a single '-'
+  bool divided = false;        // groups set apart by a line, '/' or '_''
   // Letters written right against it ("KP900101-14-5678", "No.9001...",
   // "...5678KL"): the label before, lower-cased, when there is one.
   bool glued_before = false;
   bool glued_after = false;
   std::string label;
-  // Part of a longer run, short numbers set apart by spaces dropped at
-  // either end ("Bilik 7 900101-14-5678"): only the usual shapes count
-  // then. `dropped` is the longest group dropped.
+  // A window of a longer run ("Bilik 7 900101-14-5678"): only the usual
+  // shapes count then. `dropped` is the longest group left out.
   bool partial = false;
   size_t dropped = 0;
 
@@ -51,10 +51,10 @@ struct Candidate {
   bool Glued() const { return glued_before || glued_after; }
 };
 
-// Digit groups joined by separators (and a leading '+' or '('), and, where
-// a run starts or ends with short numbers (up to 4 digits) set apart by
-// spaces, the runs within it without them: the shapes every numeric
-// identifier takes. A run after a decimal point is none.
+// Digit groups joined by separators (and a leading '+' or '('), and every
+// window of such a run between groups set apart (spaces, a line, '/', '_')
+// of up to 19 digits: the shapes every numeric identifier takes, with
+// other numbers written around it. A run after a decimal point is none.
 std::vector<Candidate> NumberRuns(std::string_view text);
 
 }  // namespace daulat::governance::internal

@@ -50,6 +50,14 @@ int Num(const std::string& s, size_t pos, size_t len) {
   return std::stoi(s.substr(pos, len));
 }
 
+// Words that name an identity card within 60 bytes before `at`.
+bool IdentityContext(std::string_view text, size_t at) {
+  return HasContext(text, at,
+                    {"mykad", "ic", "nric", "kad pengenalan", "no. kp", "no kp", "k/p", "identity",
+                     "pengenalan"});
+}
+
+// Labels written right against a number that name what it is.
 bool IdentityLabel(const std::string& label) {
   for (const char* l : {"kp", "ic", "no", "nric", "mykad", "mykid", "nokp", "noic"})
     if (label == l) return true;
@@ -65,15 +73,18 @@ void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
   if (c.digits.size() != 12 || c.plus || c.brackets) return;
   const std::string& d = c.digits;
   const bool grouped = c.Shape({6, 2, 4});
-  // A whole run of 12 in even groups ("9001 0114 5678", "900101 145678",
-  // "90 01 01 14 56 78"): the date and the place of birth decide.
-  // Cut from a longer run, only where what was dropped is no part of the
-  // pattern ("7 9001 0114 5678", not "1234 5678 9012 3456").
+  // 12 digits in even groups ("9001 0114 5678", "900101 145678"), which is
+  // also how serial numbers and amounts are written: only next to words
+  // that name an identity card, and cut from a longer run only where what
+  // was left out is no part of the pattern ("7 9001 ...", not "1234 5678
+  // 9012 3456").
   const bool regrouped =
       c.groups.size() > 1 && c.groups.front() >= 2 &&
       std::all_of(c.groups.begin(), c.groups.end(), [&](size_t g) { return g == c.groups[0]; }) &&
-      (!c.partial || c.dropped != c.groups[0]) && (!c.Glued() || IdentityLabel(c.label));
+      (!c.partial || c.dropped != c.groups[0]) &&
+      (IdentityLabel(c.label) || (!c.Glued() && IdentityContext(text, c.begin)));
   if (!grouped && !c.Shape({12}) && !c.Spaced() && !regrouped) return;
+  if (c.divided && !grouped && !regrouped) return;  // "900101/14/5678", not a column
   // Letters glued on: the usual grouping, or a label naming an identity card.
   if (c.Glued() && !grouped && !IdentityLabel(c.label)) return;
   if (!ValidDate(Num(d, 0, 2), Num(d, 2, 2), Num(d, 4, 2)) || !ValidBirthPlace(Num(d, 6, 2)))
@@ -81,8 +92,7 @@ void MyKad(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
   double score = grouped ? (c.only_dashes ? 0.85 : 0.8) : c.Spaced() ? 0.75 : regrouped ? 0.7 : 0.6;
   std::string why = std::string("12 digits") + (grouped ? " as YYMMDD-PB-###G" : "") +
                     ", a real birth date and a valid place-of-birth code " + d.substr(6, 2);
-  if (HasContext(text, c.begin,
-                 {"mykad", "ic", "nric", "kad pengenalan", "no. kp", "no kp", "k/p", "identity"})) {
+  if (IdentityContext(text, c.begin)) {
     score += 0.15;
     why += ", identity-card context";
   }
@@ -107,6 +117,7 @@ void PaymentCard(std::string_view text, const Candidate& c, std::vector<PiiFindi
   const std::string& d = c.digits;
   if (d.size() < 13 || d.size() > 19 || !c.Plain() || !CardShape(c) || !Luhn(d)) return;
   if (c.Glued() && c.groups.size() == 1) return;  // inside a code ("TXN4111...")
+  if (c.divided) return;                          // never written across lines or '/'
   const int p2 = Num(d, 0, 2);
   const int p4 = Num(d, 0, 4);
   const bool known = d[0] == '4' || (p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720) ||
@@ -145,6 +156,7 @@ void Phone(std::string_view text, const Candidate& c, std::vector<PiiFinding>& o
   if (!mobile && !landline) return;
   if (c.dots && !DottedPhoneShape(c) && !c.Spaced()) return;
   if (c.Glued() && c.groups.size() == 1 && !PhoneLabel(c.label)) return;
+  if (c.divided) return;  // two numbers, not one: "03-2161 2345/012-345 6789"
   if (c.partial && c.groups.size() == 1) return;
   const bool formatted = c.groups.size() > 1;
   double score = (international || formatted) ? 0.7 : 0.5;

@@ -174,6 +174,32 @@ TEST(PiiGuardTest, RegroupedGluedAndLookalikeIdentifiersAreFound) {
   EXPECT_TRUE(Has("kad 4111-1111-1111-1111x", PiiType::kPaymentCard, "4111-1111-1111-1111"));
 }
 
+// Other numbers around an identifier (a table's row numbers, an address on
+// the next line, a second phone after a slash) must not hide it.
+TEST(PiiGuardTest, NumbersAroundAnIdentifierDoNotHideIt) {
+  const auto mykads = [](const std::string& text, std::vector<std::string> values) {
+    std::vector<std::string> found;
+    for (const auto& [type, value] : Found(text))
+      if (type == PiiType::kMyKad) found.push_back(value);
+    return found == values;
+  };
+  EXPECT_TRUE(mykads("IC: 900101-14-5678\n12 Jalan Mawar", {"900101-14-5678"}));
+  EXPECT_TRUE(mykads("Umur 34\n900101-14-5678", {"900101-14-5678"}));
+  EXPECT_TRUE(
+      mykads("1\n900101-14-5678\n2\n850715-10-5123\n", {"900101-14-5678", "850715-10-5123"}));
+  EXPECT_TRUE(
+      mykads("Senarai:\n900101-14-5678\n850715-10-5123", {"900101-14-5678", "850715-10-5123"}));
+  EXPECT_TRUE(mykads("1. 900101-14-5678\n2. 850715-10-5123", {"900101-14-5678", "850715-10-5123"}));
+  EXPECT_TRUE(mykads("IC 900101-14-5678 850715-10-5123", {"900101-14-5678", "850715-10-5123"}));
+  EXPECT_TRUE(mykads("Lahir 01/01/1990 900101-14-5678", {"900101-14-5678"}));
+  EXPECT_TRUE(
+      mykads("IC 900101  14  5678 dan 900101\t14\t5678", {"900101  14  5678", "900101\t14\t5678"}));
+  EXPECT_TRUE(Has("Tel: 03-2161 2345/012-345 6789", PiiType::kPhone, "03-2161 2345"));
+  EXPECT_TRUE(Has("Tel: 03-2161 2345/012-345 6789", PiiType::kPhone, "012-345 6789"));
+  EXPECT_TRUE(Has("Ali bin Abu 900101-14-5678 012-345 6789", PiiType::kPhone, "012-345 6789"));
+  EXPECT_TRUE(Has("hubungi 012  345  6789", PiiType::kPhone, "012  345  6789"));
+}
+
 TEST(PiiGuardTest, DisguisesDoNotTurnOrdinaryNumbersIntoIdentifiers) {
   EXPECT_TRUE(None("Nilai 0.123456789 dibundarkan."));    // a decimal, not a dotted phone
   EXPECT_TRUE(None("Tarikh 01.02.2024 dan bab 3.1.2."));  // dates and section numbers
@@ -183,6 +209,13 @@ TEST(PiiGuardTest, DisguisesDoNotTurnOrdinaryNumbersIntoIdentifiers) {
   EXPECT_TRUE(None("Produk SKU900101 dan kod A1B2C3D4."));
   EXPECT_TRUE(None("Bilik 7 dan 12 orang pada 01/02/2024."));
   EXPECT_TRUE(None("Olio, lIlO dan Ol1 bukan nombor."));
+  // Twelve digits in even groups are serial numbers and amounts too.
+  EXPECT_TRUE(None("Nombor siri 8801 1245 6789 pada label."));
+  EXPECT_TRUE(None("Kod projek 1201 0512 3456 diluluskan."));
+  EXPECT_TRUE(None("Jumlah 120 512 011 234 unit."));
+  EXPECT_TRUE(None("Gambar img_9001_0114_5678.jpg dilampirkan."));
+  EXPECT_TRUE(None("Markah:\n90\n01\n01\n14\n56\n78"));
+  EXPECT_TRUE(None("Invois 850229/08/1234 (1985 bukan tahun lompat)."));
   // A MyKad in brackets is the MyKad, not the bracket.
   EXPECT_TRUE(Has("Ali (900101-14-5678) hadir.", PiiType::kMyKad, "900101-14-5678"));
 }
