@@ -81,6 +81,23 @@ SignInThrottle::Entry& SignInThrottle::Touch(const std::string& key, double now)
   return fresh;
 }
 
+bool SignInThrottle::Known(const std::string& account_from_address) const {
+  return known_.count(account_from_address) > 0;
+}
+
+void SignInThrottle::Remember(const std::string& account_from_address, double now) {
+  constexpr double kRemembered = 90.0 * 86400;
+  while (!known_by_age_.empty() && (known_.size() >= options_.max_entries ||
+                                    now - known_[known_by_age_.front()] > kRemembered)) {
+    known_.erase(known_by_age_.front());
+    known_by_age_.pop_front();
+  }
+  if (known_.count(account_from_address) > 0)
+    known_by_age_.remove(account_from_address);  // refreshed: youngest again
+  known_[account_from_address] = now;
+  known_by_age_.push_back(account_from_address);
+}
+
 Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
                              std::string_view source) {
   const double now = clock_.Now();
@@ -88,7 +105,9 @@ Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
   std::lock_guard lock(mu_);
   double until = 0;
   bool busy = false;
+  const bool known = counters.size() > 1 && Known(counters[1].key);
   for (const Counter& c : counters) {
+    if (known && c.limits == &options_.account) continue;  // the owner's usual address
     const Entry* e = Find(c.key, now);
     if (e == nullptr) continue;
     until = std::max(until, e->blocked_until);
@@ -149,6 +168,7 @@ void SignInThrottle::Succeeded(std::string_view tenant, std::string_view usernam
   const double now = clock_.Now();
   const auto counters = CountersFor(tenant, username, source);
   std::lock_guard lock(mu_);
+  if (counters.size() > 1) Remember(counters[1].key, now);
   for (const Counter& c : counters) {
     if (c.limits == &options_.address) {
       Release(c.key, now);

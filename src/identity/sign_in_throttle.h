@@ -21,7 +21,10 @@ namespace daulat::identity {
 //   `max_delay`); after `lock_after` failures that address is locked out of
 //   that account for `lock_for`. The owner, elsewhere, still signs in.
 // - an account from anywhere (guesses spread over many addresses): waits
-//   only, never a lock, so a botnet can slow an account, not close it.
+//   only, never a lock, so a botnet can slow an account, not close it; and
+//   an address that has signed in to the account before is not held by
+//   this wait at all (its own count still holds), so an attacker renewing
+//   the wait as it ends cannot keep the owner out of their usual desk.
 // - an address, across accounts (one password sprayed everywhere): waits,
 //   then a lock. An IPv6 address counts as its /64 (one host's share), an
 //   IPv4 address written as IPv6 as that IPv4 address.
@@ -91,12 +94,19 @@ class SignInThrottle {
   Entry& Touch(const std::string& key, double now);
   std::string Count(const Counter& c, double now);
   void Release(const std::string& key, double now);
+  // Whether `account_from_address` (a counter key) has signed in before.
+  bool Known(const std::string& account_from_address) const;
+  void Remember(const std::string& account_from_address, double now);
 
   const Clock& clock_;
   Options options_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
   std::list<std::string> by_age_;                   // GUARDED_BY(mu_): least recent first
+  // Account-and-address pairs that signed in, with when (forgotten after 90
+  // days, the oldest first beyond max_entries).
+  std::unordered_map<std::string, double> known_;  // GUARDED_BY(mu_)
+  std::list<std::string> known_by_age_;            // GUARDED_BY(mu_)
 };
 
 }  // namespace daulat::identity

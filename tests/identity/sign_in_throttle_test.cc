@@ -82,6 +82,31 @@ TEST(SignInThrottleTest, GuessesFromManyAddressesSlowTheAccountButNeverLockIt) {
   EXPECT_TRUE(t.Check("jpn", "admin", "10.1.2.3").ok());
 }
 
+// An attacker who renews the account-wide wait as it ends would keep the
+// owner out forever: an address the owner has signed in from before is not
+// held by the account-wide wait (its own count still holds).
+TEST(SignInThrottleTest, AnAddressTheOwnerUsedBeforeIsNotHeldByTheAccountWideWait) {
+  ManualClock clock(1000);
+  SignInThrottle t(clock);
+  ASSERT_TRUE(t.Check("jpn", "admin", "10.1.2.3").ok());
+  t.Succeeded("jpn", "admin", "10.1.2.3");  // the owner's usual desk
+  for (int i = 0; i < 60; ++i) {            // a botnet, one guess as each wait ends
+    const std::string from = "198.51.100." + std::to_string(i);
+    clock.Advance(31);
+    if (t.Check("jpn", "admin", from).ok()) t.Failed("jpn", "admin", from);
+  }
+  EXPECT_FALSE(t.Check("jpn", "admin", "203.0.113.50").ok());  // a new address waits
+  const Status owner = t.Check("jpn", "admin", "10.1.2.3");
+  EXPECT_TRUE(owner.ok()) << owner.message();
+  t.Abandoned("jpn", "admin", "10.1.2.3");
+  // Its own guesses still count: the known address is not a free pass.
+  for (int i = 0; i < 12; ++i) {
+    clock.Advance(61);
+    if (t.Check("jpn", "admin", "10.1.2.3").ok()) t.Failed("jpn", "admin", "10.1.2.3");
+  }
+  EXPECT_FALSE(t.Check("jpn", "admin", "10.1.2.3").ok());
+}
+
 // An IPv6 host holds a whole /64: its addresses count as one.
 TEST(SignInThrottleTest, AnIpv6HostCannotHideBehindItsOwnSlash64) {
   ManualClock clock(1000);
