@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <vector>
@@ -21,8 +22,10 @@ class ManagementApi {
       : s_(services), blocking_(blocking) {}
   // Waits for the sign-in and audit work in progress.
   void Stop() {
+    stopping_ = true;  // exports in progress stop at their next line
     sign_in_.join();
     audit_work_.join();
+    exports_.join();
   }
   void AddRoutes(std::vector<ApiRoute>& routes);
 
@@ -58,10 +61,13 @@ class ManagementApi {
   ApiServices s_;
   boost::asio::thread_pool& blocking_;
   // Heavy work of its own kind, so that none stalls the others: password
-  // hashing (sign-in, new passwords) and the audit log's verification,
-  // proofs and exports each get their own threads.
+  // hashing (sign-in, new passwords), the audit log's verification and
+  // proofs, and exports (which go at their reader's pace) each get their
+  // own threads.
   boost::asio::thread_pool sign_in_{2};
   boost::asio::thread_pool audit_work_{1};
+  boost::asio::thread_pool exports_{2};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace daulat::http

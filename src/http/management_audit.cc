@@ -123,8 +123,11 @@ void ManagementApi::ExportAudit(const CallPtr& call) {
   call->ctx.audit_action = "audit_exported";
   call->OpenStream([this, call](bool may) {
     if (!may) return;
-    PostFor(audit_work_, call, [this, call] {
+    PostFor(exports_, call, [this, call] {
       constexpr size_t kBatch = size_t{64} << 10;
+      // A reader slower than this holds an export thread too long: it ends.
+      constexpr auto kLongest = std::chrono::minutes(15);
+      const auto deadline = std::chrono::steady_clock::now() + kLongest;
       if (s_.audit_writer != nullptr) s_.audit_writer->Flush();
       auto& out = *call->responder;
       bool begun = false;
@@ -132,6 +135,7 @@ void ManagementApi::ExportAudit(const CallPtr& call) {
       Status st = governance::ExportAudit(
           *s_.audit, *s_.db, call->ctx.caller.principal.tenant_id, [&](const std::string& line) {
             batch += line;
+            if (stopping_ || std::chrono::steady_clock::now() > deadline) return false;
             if (batch.size() < kBatch) return true;
             if (!begun)
               out.BeginChunks(200, "application/x-ndjson",

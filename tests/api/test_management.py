@@ -336,6 +336,40 @@ def test_the_audit_export_streams_and_a_reader_who_leaves_stops_it(base_url, ten
     assert api(base_url, "GET", "/v1/models", t["owner"]).status_code == 200  # the server is fine
 
 
+def test_an_export_nobody_reads_stalls_no_one_else(base_url, tenants):
+    """An auditor who opens an export and never reads it holds only an export
+    thread: audit reads of every tenant go on."""
+    import http.client
+    import socket
+    import time
+    import urllib.parse
+    t = tenants["jpn"]
+    u = urllib.parse.urlparse(base_url)
+    conn = http.client.HTTPConnection(u.hostname, u.port)
+    for _ in range(3000):  # a log big enough to fill the socket and the send queue
+        conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {t['owner']}"})
+        conn.getresponse().read()
+    conn.close()
+    stalled = []
+    for _ in range(3):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect((u.hostname, u.port))
+        s.sendall(f"GET /api/v1/audit/export HTTP/1.1\r\nHost: {u.hostname}\r\n"
+                  f"Authorization: Bearer {t['owner']}\r\n\r\n".encode())
+        stalled.append(s)
+    time.sleep(1)
+    try:
+        started = time.monotonic()
+        r = api(base_url, "GET", "/api/v1/audit?limit=1", tenants["kkm"]["owner"])
+        assert r.status_code == 200, r.text
+        assert api(base_url, "GET", "/api/v1/audit/1", t["owner"]).status_code in (200, 404)
+        assert time.monotonic() - started < 10, "audit reads waited for a stalled export"
+    finally:
+        for s in stalled:
+            s.close()
+
+
 def verify_inclusion(index, size, leaf, proof, root):
     """RFC 9162 section 2.1.3.2."""
     if index >= size:
