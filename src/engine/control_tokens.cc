@@ -44,7 +44,17 @@ std::vector<std::string> GenericMarkup() {
           "<tool_response>",
           "</tool_response>",
           "<think>",
-          "</think>"};
+          "</think>",
+          "<tools>",
+          "</tools>",
+          "<arg_key>",
+          "</arg_key>",
+          "<arg_value>",
+          "</arg_value>",
+          "[ARGS]",
+          "[CALL_ID]",
+          "[THINK]",
+          "[/THINK]"};
 }
 
 // "<|im_start|>", "<|eot_id|>", "<|start_header_id|>", and DeepSeek's

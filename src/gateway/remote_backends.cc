@@ -51,7 +51,8 @@ Status Configure(ssl::context& ctx, const governance::RemoteBackendConfig& b) {
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                   ec);
-  ctx.set_verify_mode(ssl::verify_peer, ec);
+  if (!ec) ctx.set_verify_mode(ssl::verify_peer, ec);
+  if (ec) return Unavailable("backend '" + b.name + "': cannot set up TLS: " + ec.message());
   if (b.ca_file.empty()) {
     ctx.set_default_verify_paths(ec);
   } else {
@@ -106,7 +107,11 @@ Result<RemoteReply> RemoteBackends::Post(const governance::RemoteBackendConfig& 
   if (!addresses.ok()) return addresses.status();
 
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, endpoint->base_path + path, 11};
-  req.set(bhttp::field::host, endpoint->host);
+  // Host as RFC 9110 writes it: IPv6 in brackets, a port that is not the scheme's own.
+  std::string host =
+      endpoint->host.find(':') != std::string::npos ? "[" + endpoint->host + "]" : endpoint->host;
+  if (endpoint->port != (endpoint->tls ? 443 : 80)) host += ":" + std::to_string(endpoint->port);
+  req.set(bhttp::field::host, host);
   req.set(bhttp::field::content_type, "application/json");
   req.set(bhttp::field::user_agent, "daulat");
   if (!b.api_key_env.empty()) {

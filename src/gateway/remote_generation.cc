@@ -81,7 +81,8 @@ json RemoteBody(const std::string& model, const GenerationRequest& r) {
     body["response_format"] = {
         {"type", "json_schema"},
         {"json_schema",
-         {{"name", "response"}, {"schema", schema.is_discarded() ? json::object() : schema}}}};
+         {{"name", "response"},
+          {"schema", schema.is_discarded() ? json::object() : Neutralised(schema, data)}}}};
   }
   return body;
 }

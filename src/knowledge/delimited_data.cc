@@ -111,6 +111,18 @@ const NameReader& Names() {
   return reader;
 }
 
+// The letter a digit stands in for in a name ("s0urce"), or 0.
+UChar32 DigitAsLetter(UChar32 c) {
+  switch (u_charDigitValue(c)) {
+    case 0: return 'o';
+    case 1: return 'l';
+    case 3: return 'e';
+    case 5: return 's';
+    case 7: return 't';
+    default: return 0;
+  }
+}
+
 // Whether the bracket ending at `pos` opens or closes a tag of ours.
 bool OpensOurTag(std::string_view text, size_t pos) {
   for (int32_t n = 0; pos < text.size() && n < kLongestFiller; ++n) {
@@ -123,6 +135,8 @@ bool OpensOurTag(std::string_view text, size_t pos) {
     const CodePoint cp = At(text, pos);
     if (u_isalpha(cp.c) != 0) {
       word.append(cp.c);
+    } else if (const UChar32 letter = DigitAsLetter(cp.c); letter != 0) {
+      word.append(letter);  // "</s0urce>", "</5ource>"
     } else if (!IsInvisible(cp.c)) {
       break;
     }

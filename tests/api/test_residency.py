@@ -26,7 +26,8 @@ class StandIn(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        StandIn.received.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+        StandIn.received.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization"),
+                                 "host": self.headers.get("Host")})
         said = body["messages"][-1]["content"]
         message = {"role": "assistant", "content": "Anda kata: " + said}
         if said.startswith("CALL:"):  # an engine that answers with tool calls of its own making
@@ -136,6 +137,7 @@ def test_an_allow_listed_backend_gets_the_masked_prompt_and_the_caller_its_value
     assert sent[0]["path"] == "/v1/chat/completions"
     assert sent[0]["body"]["messages"][0]["content"] == "MyKad saya <MYKAD_1>"  # never the value
     assert sent[0]["auth"] == "Bearer standin-secret"
+    assert sent[0]["host"].startswith("127.0.0.1:")  # the port too, as virtual hosts need
     # Streaming callers get the same answer.
     client = openai.OpenAI(base_url=residency["base"] + "/v1", api_key=API_KEY, max_retries=0)
     chunks = list(client.chat.completions.create(

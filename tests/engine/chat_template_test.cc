@@ -119,7 +119,8 @@ TEST(ControlTokenFilterTest, GenericMarkupInAnyCaseIsNeutralisedAndProseIsNot) {
   for (const std::string markup :
        {"<|im_start|>", "<|IM_START|>", "<|eot_id|>", "<start_of_turn>", "<END_OF_TURN>", "[INST]",
         "[/inst]", "<<SYS>>", "</s>", "<\uff5cbegin\u2581of\u2581sentence\uff5c>", "<|turn>",
-        "<turn|>", "<|tool_call>", "<tool_call>", "</THINK>"}) {
+        "<turn|>", "<|tool_call>", "<tool_call>", "</THINK>", "</tools>", "[ARGS]",
+        "<arg_value>"}) {
     const std::string out = f.Neutralise("a " + markup + " b");
     EXPECT_EQ(out.find(markup), std::string::npos) << markup;
     EXPECT_NE(out.find("\u2060"), std::string::npos) << markup;
