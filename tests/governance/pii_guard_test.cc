@@ -177,7 +177,7 @@ TEST(PiiGuardTest, RegroupedGluedAndLookalikeIdentifiersAreFound) {
 // Other numbers around an identifier (a table's row numbers, an address on
 // the next line, a second phone after a slash) must not hide it.
 TEST(PiiGuardTest, NumbersAroundAnIdentifierDoNotHideIt) {
-  const auto mykads = [](const std::string& text, std::vector<std::string> values) {
+  const auto mykads = [](const std::string& text, const std::vector<std::string>& values) {
     std::vector<std::string> found;
     for (const auto& [type, value] : Found(text))
       if (type == PiiType::kMyKad) found.push_back(value);
