@@ -148,6 +148,13 @@ void AddParts(std::string_view text, const Run& run, std::vector<Candidate>& out
   const auto ends = [&](size_t g) {  // the window ends before group g
     return g == n || (SetsApart(run.seps[g - 1]) && run.whole.groups[g] >= shortest);
   };
+  // A MyKad's own grouping anywhere in the run ("900101-14-5678-0").
+  for (size_t from = 0; from + 3 <= n; ++from) {
+    const auto& g = run.whole.groups;
+    if (g[from] == 6 && g[from + 1] == 2 && g[from + 2] == 4 && !(from == 0 && n == 3) &&
+        !(starts(from) && ends(from + 3)))
+      out.push_back(Part(text, run, from, from + 3));
+  }
   for (size_t from = 0; from < n; ++from) {
     if (!starts(from)) continue;
     size_t digits = 0;

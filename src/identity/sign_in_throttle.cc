@@ -33,6 +33,17 @@ std::string SignInThrottle::CountedAddress(std::string_view source) {
   return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
+std::string SignInThrottle::CountedNetwork(std::string_view source) {
+  const std::string address = CountedAddress(source);
+  if (address.size() < 4 || address.compare(address.size() - 3, 3, "/64") != 0) return {};
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address_v6(address.substr(0, address.size() - 3), ec);
+  if (ec) return {};
+  auto bytes = ip.to_bytes();
+  std::fill(bytes.begin() + 6, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/48";
+}
+
 std::vector<SignInThrottle::Counter> SignInThrottle::CountersFor(std::string_view tenant,
                                                                  std::string_view username,
                                                                  std::string_view source) const {
@@ -43,6 +54,8 @@ std::vector<SignInThrottle::Counter> SignInThrottle::CountersFor(std::string_vie
     counters.push_back({"p" + account + Field(address), &options_.account_from_address,
                         "account from this address"});
     counters.push_back({"s" + Field(address), &options_.address, "address"});
+    if (const std::string network = CountedNetwork(source); !network.empty())
+      counters.push_back({"n" + Field(network), &options_.network, "network"});
   }
   return counters;
 }
@@ -50,10 +63,11 @@ std::vector<SignInThrottle::Counter> SignInThrottle::CountersFor(std::string_vie
 SignInThrottle::Entry* SignInThrottle::Find(const std::string& key, double now) {
   const auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
-  const auto forget = static_cast<double>(std::max(
-      {options_.account.lock_for_seconds, options_.account_from_address.lock_for_seconds,
-       options_.address.lock_for_seconds, options_.account.max_delay_seconds,
-       options_.account_from_address.max_delay_seconds, options_.address.max_delay_seconds}));
+  const auto forget = static_cast<double>(
+      std::max({options_.account.lock_for_seconds, options_.account_from_address.lock_for_seconds,
+                options_.address.lock_for_seconds, options_.network.lock_for_seconds,
+                options_.account.max_delay_seconds, options_.account_from_address.max_delay_seconds,
+                options_.address.max_delay_seconds, options_.network.max_delay_seconds}));
   if (it->second.pending == 0 && now >= it->second.blocked_until &&
       now - it->second.last_seen > forget) {
     by_age_.erase(it->second.age);
@@ -81,21 +95,27 @@ SignInThrottle::Entry& SignInThrottle::Touch(const std::string& key, double now)
   return fresh;
 }
 
-bool SignInThrottle::Known(const std::string& account_from_address) const {
-  return known_.count(account_from_address) > 0;
+// Signed in from there within the last 90 days.
+constexpr double kRemembered = 90.0 * 86400;
+
+bool SignInThrottle::Known(const std::string& account_from_address, double now) const {
+  const auto it = known_.find(account_from_address);
+  return it != known_.end() && now - it->second.when <= kRemembered;
 }
 
 void SignInThrottle::Remember(const std::string& account_from_address, double now) {
-  constexpr double kRemembered = 90.0 * 86400;
+  if (auto it = known_.find(account_from_address); it != known_.end()) {
+    known_by_age_.splice(known_by_age_.end(), known_by_age_, it->second.age);  // youngest again
+    it->second.when = now;
+    return;
+  }
   while (!known_by_age_.empty() && (known_.size() >= options_.max_entries ||
-                                    now - known_[known_by_age_.front()] > kRemembered)) {
+                                    now - known_[known_by_age_.front()].when > kRemembered)) {
     known_.erase(known_by_age_.front());
     known_by_age_.pop_front();
   }
-  if (known_.count(account_from_address) > 0)
-    known_by_age_.remove(account_from_address);  // refreshed: youngest again
-  known_[account_from_address] = now;
   known_by_age_.push_back(account_from_address);
+  known_[account_from_address] = {now, std::prev(known_by_age_.end())};
 }
 
 Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
@@ -105,7 +125,7 @@ Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
   std::lock_guard lock(mu_);
   double until = 0;
   bool busy = false;
-  const bool known = counters.size() > 1 && Known(counters[1].key);
+  const bool known = counters.size() > 1 && Known(counters[1].key, now);
   for (const Counter& c : counters) {
     if (known && c.limits == &options_.account) continue;  // the owner's usual address
     const Entry* e = Find(c.key, now);
@@ -170,7 +190,7 @@ void SignInThrottle::Succeeded(std::string_view tenant, std::string_view usernam
   std::lock_guard lock(mu_);
   if (counters.size() > 1) Remember(counters[1].key, now);
   for (const Counter& c : counters) {
-    if (c.limits == &options_.address) {
+    if (c.limits == &options_.address || c.limits == &options_.network) {
       Release(c.key, now);
       continue;
     }

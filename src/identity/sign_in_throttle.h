@@ -27,7 +27,9 @@ namespace daulat::identity {
 //   the wait as it ends cannot keep the owner out of their usual desk.
 // - an address, across accounts (one password sprayed everywhere): waits,
 //   then a lock. An IPv6 address counts as its /64 (one host's share), an
-//   IPv4 address written as IPv6 as that IPv4 address.
+//   IPv4 address written as IPv6 as that IPv4 address; and an IPv6 /48 (one
+//   site) has a count of its own, so spraying from each /64 in turn is
+//   counted too.
 // Attempts while waiting or locked are refused before any password is
 // checked (no Argon2 work either). A success clears the account's counts,
 // never the address's: an account the attacker owns must not wash the
@@ -47,7 +49,8 @@ struct SignInLimits {
 struct SignInThrottleOptions {
   SignInLimits account_from_address;
   SignInLimits account = {10, 30, 0, 900};
-  SignInLimits address = {10, 60, 50, 900};  // one address may front many people (NAT)
+  SignInLimits address = {10, 60, 50, 900};   // one address may front many people (NAT)
+  SignInLimits network = {30, 60, 150, 900};  // an IPv6 /48
   size_t max_entries = 100000;
 };
 
@@ -61,6 +64,8 @@ class SignInThrottle {
   // IPv4 for IPv4-mapped IPv6, the text as given when it is no address; ""
   // for loopback and unknown sources, which are not counted.
   static std::string CountedAddress(std::string_view source);
+  // The IPv6 /48 of a counted IPv6 source ("2001:db8:7::/48"), else "".
+  static std::string CountedNetwork(std::string_view source);
 
   // OK, or RESOURCE_EXHAUSTED naming the wait ("... retry after 30 s"). An
   // attempt let through is reserved until Failed, Succeeded or Abandoned
@@ -95,7 +100,7 @@ class SignInThrottle {
   std::string Count(const Counter& c, double now);
   void Release(const std::string& key, double now);
   // Whether `account_from_address` (a counter key) has signed in before.
-  bool Known(const std::string& account_from_address) const;
+  bool Known(const std::string& account_from_address, double now) const;
   void Remember(const std::string& account_from_address, double now);
 
   const Clock& clock_;
@@ -105,8 +110,12 @@ class SignInThrottle {
   std::list<std::string> by_age_;                   // GUARDED_BY(mu_): least recent first
   // Account-and-address pairs that signed in, with when (forgotten after 90
   // days, the oldest first beyond max_entries).
-  std::unordered_map<std::string, double> known_;  // GUARDED_BY(mu_)
-  std::list<std::string> known_by_age_;            // GUARDED_BY(mu_)
+  struct KnownPair {
+    double when = 0;
+    std::list<std::string>::iterator age;
+  };
+  std::unordered_map<std::string, KnownPair> known_;  // GUARDED_BY(mu_)
+  std::list<std::string> known_by_age_;               // GUARDED_BY(mu_): oldest first
 };
 
 }  // namespace daulat::identity

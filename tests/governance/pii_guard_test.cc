@@ -198,6 +198,9 @@ TEST(PiiGuardTest, NumbersAroundAnIdentifierDoNotHideIt) {
   EXPECT_TRUE(Has("Tel: 03-2161 2345/012-345 6789", PiiType::kPhone, "012-345 6789"));
   EXPECT_TRUE(Has("Ali bin Abu 900101-14-5678 012-345 6789", PiiType::kPhone, "012-345 6789"));
   EXPECT_TRUE(Has("hubungi 012  345  6789", PiiType::kPhone, "012  345  6789"));
+  // A dashed digit added at either end does not hide the card number's shape.
+  EXPECT_TRUE(mykads("IC 900101-14-5678-0 disahkan", {"900101-14-5678"}));
+  EXPECT_TRUE(mykads("IC 0-900101-14-5678 disahkan", {"900101-14-5678"}));
 }
 
 TEST(PiiGuardTest, DisguisesDoNotTurnOrdinaryNumbersIntoIdentifiers) {

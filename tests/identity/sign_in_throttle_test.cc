@@ -122,6 +122,20 @@ TEST(SignInThrottleTest, AnIpv6HostCannotHideBehindItsOwnSlash64) {
   EXPECT_EQ(t.Check("jpn", "pegawai99", "2001:db8:1:2:ffff::1").code(),
             StatusCode::kResourceExhausted);
   EXPECT_TRUE(t.Check("jpn", "pegawai99", "2001:db8:1:3::1").ok());  // the next /64
+  // One site holds a /48: spraying from each of its /64s in turn is counted too.
+  std::string site_note;
+  for (int i = 0; i < 400; ++i) {
+    const std::string from = "2001:db8:7:" + std::to_string(i % 200 + 1) + "::1";
+    const std::string user = "staf" + std::to_string(i);
+    clock.Advance(61);
+    if (t.Check("jpn", user, from).ok()) {
+      site_note = t.Failed("jpn", user, from);
+      if (site_note.find("network locked") != std::string::npos) break;
+    }
+  }
+  EXPECT_NE(site_note.find("network locked"), std::string::npos) << site_note;
+  EXPECT_FALSE(t.Check("jpn", "staf999", "2001:db8:7:ffff::1").ok());
+  EXPECT_TRUE(t.Check("jpn", "staf999", "2001:db8:8::1").ok());  // another site
   // An IPv4 address written as IPv6 is the IPv4 address; loopback either way.
   for (int i = 0; i < 60; ++i) {
     clock.Advance(61);
