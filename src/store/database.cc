@@ -9,14 +9,17 @@
 #include <set>
 #include <unordered_map>
 
+#include "store/statement_scanner.h"
+
 namespace daulat::store {
 namespace {
 
-bool IsIdentifier(const std::string& s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
+using internal::FiltersTenantByHand;
+using internal::IsIdentifier;
+using internal::LiteralEnd;
+using internal::TablesNamed;
+using internal::Token;
+using internal::Tokens;
 
 // "a, b DESC, c ASC": identifiers with an optional direction.
 bool IsOrderBy(const std::string& s) {
@@ -55,123 +58,6 @@ bool IsSelectable(const std::string& s) {
   const std::string arg = s.substr(open + 1, s.size() - open - 2);
   if (fn == "COUNT" && arg == "*") return true;
   return (fn == "COUNT" || fn == "MAX" || fn == "MIN" || fn == "SUM") && IsIdentifier(arg);
-}
-
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool IsWordChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
-
-// Just past the string literal that opens at `open` ('' inside is a quote);
-// npos when it never closes.
-size_t LiteralEnd(const std::string& sql, size_t open) {
-  for (size_t j = open + 1; j < sql.size(); ++j) {
-    if (sql[j] != '\'') continue;
-    if (j + 1 < sql.size() && sql[j + 1] == '\'') {
-      ++j;
-      continue;
-    }
-    return j + 1;
-  }
-  return std::string::npos;
-}
-
-// One lexical piece of a statement: a word, one punctuation character, a
-// string literal (kept whole) or a tenant marker ("{tenant:alias}").
-struct Token {
-  enum Kind { kWord, kPunct, kLiteral, kMarker } kind;
-  std::string text;  // for a marker: its alias, "" when bare
-};
-
-Result<std::vector<Token>> Tokens(const std::string& sql) {
-  std::vector<Token> out;
-  size_t i = 0;
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
-      ++i;
-    } else if (c == '\'') {
-      const size_t end = LiteralEnd(sql, i);
-      if (end == std::string::npos)
-        return InvalidArgument("unterminated string literal in a statement");
-      out.push_back({Token::kLiteral, sql.substr(i, end - i)});
-      i = end;
-    } else if (c == '{') {
-      const size_t close = sql.find('}', i);
-      if (close == std::string::npos) return InvalidArgument("unterminated '{' in a statement");
-      const std::string inner = sql.substr(i + 1, close - i - 1);
-      if (inner == "tenant") {
-        out.push_back({Token::kMarker, ""});
-      } else if (inner.rfind("tenant:", 0) == 0 && IsIdentifier(inner.substr(7))) {
-        out.push_back({Token::kMarker, inner.substr(7)});
-      } else {
-        return InvalidArgument("'{" + inner + "}' is not a tenant marker");
-      }
-      i = close + 1;
-    } else if (IsWordChar(c)) {
-      size_t j = i;
-      while (j < sql.size() && IsWordChar(sql[j])) ++j;
-      out.push_back({Token::kWord, sql.substr(i, j - i)});
-      i = j;
-    } else {
-      out.push_back({Token::kPunct, std::string(1, c)});
-      ++i;
-    }
-  }
-  return out;
-}
-
-// Words that may follow a table name and are not its alias.
-bool EndsTableReference(const std::string& word) {
-  static const std::set<std::string> kWords = {
-      "WHERE", "JOIN", "LEFT",  "INNER", "CROSS",  "ON",        "NOT",    "ORDER",    "GROUP",
-      "LIMIT", "SET",  "USING", "UNION", "HAVING", "RETURNING", "EXCEPT", "INTERSECT"};
-  return kWords.count(Upper(word)) > 0;
-}
-
-struct TableReference {
-  std::string table;
-  std::string alias;  // "" when unaliased
-};
-
-// The tables named after FROM, JOIN and UPDATE. Comma joins are refused:
-// the second table would escape the check.
-Result<std::vector<TableReference>> TablesNamed(const std::vector<Token>& tokens) {
-  std::vector<TableReference> out;
-  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
-    if (tokens[i].kind != Token::kWord) continue;
-    const std::string w = Upper(tokens[i].text);
-    if (w != "FROM" && w != "JOIN" && w != "UPDATE") continue;
-    if (tokens[i + 1].kind != Token::kWord) continue;  // a subquery: its own FROM is seen later
-    TableReference ref{tokens[i + 1].text, ""};
-    size_t next = i + 2;
-    if (next < tokens.size() && tokens[next].kind == Token::kWord &&
-        Upper(tokens[next].text) == "AS")
-      ++next;
-    if (next < tokens.size() && tokens[next].kind == Token::kWord &&
-        !EndsTableReference(tokens[next].text)) {
-      ref.alias = tokens[next].text;
-      ++next;
-    }
-    if (next < tokens.size() && tokens[next].kind == Token::kPunct && tokens[next].text == ",")
-      return InvalidArgument("join '" + ref.table + "' with JOIN, not a comma");
-    out.push_back(ref);
-  }
-  return out;
-}
-
-// `tenant_id = ?` (or `x.tenant_id = ?`) written by the caller.
-bool FiltersTenantByHand(const std::vector<Token>& tokens) {
-  for (size_t i = 0; i + 2 < tokens.size(); ++i) {
-    if (tokens[i].kind == Token::kWord && tokens[i].text == "tenant_id" &&
-        tokens[i + 1].text == "=" && tokens[i + 2].text == "?")
-      return true;
-  }
-  return false;
 }
 
 std::string UtcNow() {
