@@ -273,7 +273,7 @@ void Scheduler::Admit() {
   }
 }
 
-bool Scheduler::Step() {
+void Scheduler::EndExpired() {
   for (auto& slot : slots_) {
     if (!slot.active) continue;
     if (slot.active->ticket->cancelled()) {
@@ -282,6 +282,9 @@ bool Scheduler::Step() {
       Finish(slot, DeadlineExceeded("the request's deadline passed"), FinishReason::kCancelled);
     }
   }
+}
+
+void Scheduler::FillBatch() {
   llama_batch& batch = *batch_;
   batch.n_tokens = 0;
   const auto add = [&](Token token, Slot& slot, bool logits) {
@@ -315,22 +318,22 @@ bool Scheduler::Step() {
     budget -= take;
   }
   next_prefill_ = (next_prefill_ + 1) % n_slots;
-  if (batch.n_tokens == 0) return false;
+}
 
-  const int32_t rc = llama_decode(ctx_, batch);
-  if (rc != 0) {
-    spdlog::error("llama_decode failed with code {} for a batch of {} tokens", rc, batch.n_tokens);
-    for (auto& slot : slots_) {
-      if (slot.active && slot.in_batch > 0) {
-        Finish(slot,
-               Internal("the model failed to process the request (llama_decode " +
-                        std::to_string(rc) + ")"),
-               FinishReason::kStop);
-        ClearSlot(slot);
-      }
+void Scheduler::FailBatch(int32_t rc) {
+  spdlog::error("llama_decode failed with code {} for a batch of {} tokens", rc, batch_->n_tokens);
+  for (auto& slot : slots_) {
+    if (slot.active && slot.in_batch > 0) {
+      Finish(slot,
+             Internal("the model failed to process the request (llama_decode " +
+                      std::to_string(rc) + ")"),
+             FinishReason::kStop);
+      ClearSlot(slot);
     }
-    return true;
   }
+}
+
+void Scheduler::KeepDecoded() {
   for (auto& slot : slots_) {
     if (!slot.active || slot.in_batch == 0) continue;
     if (slot.generating) {
@@ -342,49 +345,54 @@ bool Scheduler::Step() {
       slot.prefill_pos += slot.in_batch;
     }
   }
-  const uint32_t limit = options_.per_sequence_limit();
+}
+
+void Scheduler::SampleNext(Slot& slot) {
+  Pending& p = *slot.active;
+  if (!slot.generating) {
+    slot.generating = true;
+    slot.first_token = SteadyClock::now();
+    slot.stats.prompt_ms = MsBetween(slot.admitted, slot.first_token);
+  }
+  const auto sampled = p.sampler->Sample(ctx_, slot.logits_index);
+  if (!sampled.ok()) return Finish(slot, sampled.status(), FinishReason::kStop);
+  const Token token = *sampled;
+  if (!p.request.params.ignore_eos && model_->IsEndOfGeneration(token))
+    return Finish(slot, Status::Ok(), FinishReason::kStop);
+  ++slot.stats.completion_tokens;
+  std::string text = slot.stream->Push(model_->TokenPiece(token));
+  if (!text.empty()) {
+    InferenceUpdate u;
+    u.text = std::move(text);
+    p.sink(std::move(u));
+  }
+  const int32_t max_tokens = p.request.params.max_tokens;
+  if (slot.stream->stopped()) {
+    Finish(slot, Status::Ok(), FinishReason::kStop);
+  } else if ((max_tokens > 0 && slot.stats.completion_tokens >= static_cast<size_t>(max_tokens)) ||
+             slot.cached.size() + 1 >= options_.per_sequence_limit()) {
+    Finish(slot, Status::Ok(), FinishReason::kLength);
+  } else {
+    slot.pending = token;
+  }
+}
+
+bool Scheduler::Step() {
+  EndExpired();
+  FillBatch();
+  if (batch_->n_tokens == 0) return false;
+  if (const int32_t rc = llama_decode(ctx_, *batch_); rc != 0) {
+    FailBatch(rc);
+    return true;
+  }
+  KeepDecoded();
   for (auto& slot : slots_) {
-    if (!slot.active || slot.logits_index < 0) continue;
-    Pending& p = *slot.active;
-    if (!slot.generating) {
-      slot.generating = true;
-      slot.first_token = SteadyClock::now();
-      slot.stats.prompt_ms = MsBetween(slot.admitted, slot.first_token);
-    }
-    const auto sampled = p.sampler->Sample(ctx_, slot.logits_index);
-    if (!sampled.ok()) {
-      Finish(slot, sampled.status(), FinishReason::kStop);
-      continue;
-    }
-    const Token token = *sampled;
-    if (!p.request.params.ignore_eos && model_->IsEndOfGeneration(token)) {
-      Finish(slot, Status::Ok(), FinishReason::kStop);
-      continue;
-    }
-    ++slot.stats.completion_tokens;
-    std::string text = slot.stream->Push(model_->TokenPiece(token));
-    if (!text.empty()) {
-      InferenceUpdate u;
-      u.text = std::move(text);
-      p.sink(std::move(u));
-    }
-    const int32_t max_tokens = p.request.params.max_tokens;
-    if (slot.stream->stopped()) {
-      Finish(slot, Status::Ok(), FinishReason::kStop);
-    } else if ((max_tokens > 0 &&
-                slot.stats.completion_tokens >= static_cast<size_t>(max_tokens)) ||
-               slot.cached.size() + 1 >= limit) {
-      Finish(slot, Status::Ok(), FinishReason::kLength);
-    } else {
-      slot.pending = token;
-    }
+    if (slot.active && slot.logits_index >= 0) SampleNext(slot);
   }
-  {
-    std::lock_guard lock(mu_);
-    uint32_t used = 0;
-    for (const auto& slot : slots_) used += static_cast<uint32_t>(slot.cached.size());
-    stats_.kv_cells_used = std::min(used, stats_.kv_cells_total);
-  }
+  std::lock_guard lock(mu_);
+  uint32_t used = 0;
+  for (const auto& slot : slots_) used += static_cast<uint32_t>(slot.cached.size());
+  stats_.kv_cells_used = std::min(used, stats_.kv_cells_total);
   return true;
 }
 

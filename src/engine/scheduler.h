@@ -124,7 +124,16 @@ class Scheduler {
   // prefix cells when that saves more. Sets `reuse` to the prompt tokens
   // already in place. Null when every slot is busy. Loop thread only.
   Slot* PrepareSlot(const InferenceRequest& request, size_t& reuse);
+  // One decode step: ends cancelled and expired requests, fills the batch
+  // (each generating slot's next token, then prompt chunks within the step
+  // budget), decodes it and samples each slot that got logits. False when
+  // there was nothing to decode.
   bool Step();
+  void EndExpired();
+  void FillBatch();
+  void FailBatch(int32_t rc);  // every slot in the failed batch ends with INTERNAL
+  void KeepDecoded();          // the decoded tokens join each slot's cache
+  void SampleNext(Slot& slot);
   void Finish(Slot& slot, Status status, FinishReason reason);
   void ClearSlot(Slot& slot);
 
