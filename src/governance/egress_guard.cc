@@ -6,6 +6,8 @@
 #include <boost/asio/ip/network_v6.hpp>
 #include <optional>
 
+#include "common/text_list.h"
+
 namespace daulat::governance {
 namespace {
 
@@ -58,8 +60,7 @@ bool Contains(const AddressRange& r, const ip::address& a) {
 }
 
 bool IsLocalhostName(const std::string& host) {
-  std::string h = host;
-  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string h = AsciiLower(host);
   return h == "localhost" || h == "localhost.";
 }
 

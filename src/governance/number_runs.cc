@@ -1,5 +1,7 @@
 #include "governance/number_runs.h"
 
+#include "common/text_list.h"
+
 namespace daulat::governance::internal {
 namespace {
 
@@ -56,9 +58,7 @@ std::string LabelBefore(std::string_view text, size_t pos) {
   if (pos > 0 && text[pos - 1] == '.') --pos;
   size_t b = pos;
   while (b > 0 && pos - b < 8 && IsAlpha(text[b - 1])) --b;
-  std::string label(text.substr(b, pos - b));
-  for (char& c : label) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return label;
+  return AsciiLower(text.substr(b, pos - b));
 }
 
 Run ReadRun(std::string_view text, size_t i) {
