@@ -184,9 +184,11 @@ int main(int argc, char** argv) {
   if (chunks == 0) return 0;
 
   // Part 2: `chunks` chunks in documents of 100 sections each.
-  lib->SetEmbedder("synthetic", [](std::string_view t) -> Result<std::vector<float>> {
-    return SyntheticEmbedding(t);
-  });
+  lib->SetEmbedder(
+      "synthetic",
+      [](std::string_view t, knowledge::Library::EmbedAs) -> Result<std::vector<float>> {
+        return SyntheticEmbedding(t);
+      });
   lib->SetIndexDir(dir / "vectors");
   if (!reuse && !lib->CreateCollection("big", "c", "c", "").ok()) return 1;
   start = Clock::now();

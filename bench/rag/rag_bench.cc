@@ -203,9 +203,17 @@ int main(int argc, char** argv) {
   }
   auto emodel = engine::Model::Load(embedding->gguf_path());
   if (!emodel.ok()) return 1;
-  auto embedder = std::move(engine::Embedder::Create(*emodel, {512, 0})).value();
+  engine::EmbedderOptions eoptions;
+  eoptions.query_prefix = embedding->manifest.query_prefix;
+  eoptions.passage_prefix = embedding->manifest.passage_prefix;
+  auto embedder = std::move(engine::Embedder::Create(*emodel, eoptions)).value();
   lib->SetEmbedder(
-      embedding_model, [&embedder](std::string_view t) { return embedder->Embed(t); },
+      embedding_model,
+      [&embedder](std::string_view t, knowledge::Library::EmbedAs as) {
+        return embedder->Embed(t, as == knowledge::Library::EmbedAs::kQuery
+                                      ? engine::EmbedPurpose::kQuery
+                                      : engine::EmbedPurpose::kPassage);
+      },
       [m = *emodel](std::string_view t) { return m->CountTokens(t); });
 
   if (!lib->CreateCollection("eval", "eval", "Evaluation set", "").ok()) return 1;

@@ -1,5 +1,7 @@
 #include "cli/lumin_library.h"
 
+#include <spdlog/spdlog.h>
+
 #include "engine/model.h"
 
 namespace daulat::cli {
@@ -22,21 +24,49 @@ Result<LuminLibrary> OpenLumin(const GlobalOptions& g) {
   if (!conversations.ok()) return conversations.status();
   o.conversations = std::move(conversations).value();
   ForgetErasedDocuments(*o.library, *o.jobs, *o.conversations);
-  // Hybrid retrieval with the first installed embedding-only model, as the server does.
+  // Hybrid retrieval with the model the server would pick.
   const auto registry = g.Registry();
-  for (const auto& m : registry.List().models) {
-    if (m.manifest.capabilities != std::vector<std::string>{"embeddings"}) continue;
+  const auto installed = registry.List().models;
+  std::vector<const engine::ModelManifest*> manifests;
+  for (const auto& m : installed) manifests.push_back(&m.manifest);
+  if (const auto pick = PickEmbeddingModel(manifests)) {
+    const auto& m = installed[*pick];
     auto model = engine::Model::Load(m.dir / m.manifest.file);
-    if (!model.ok()) break;
-    auto embedder = engine::Embedder::Create(*model, {512, 0});
-    if (!embedder.ok()) break;
+    engine::EmbedderOptions options;
+    options.query_prefix = m.manifest.query_prefix;
+    options.passage_prefix = m.manifest.passage_prefix;
+    auto embedder = model.ok() ? engine::Embedder::Create(*model, options)
+                               : Result<std::unique_ptr<engine::Embedder>>(model.status());
+    if (!embedder.ok()) {
+      spdlog::warn("lumin: {} cannot embed ({}); search is BM25 alone", m.manifest.name,
+                   embedder.status().message());
+      return o;
+    }
     o.embedder = std::move(embedder).value();
     o.library->SetEmbedder(
-        m.manifest.name, [e = o.embedder.get()](std::string_view text) { return e->Embed(text); },
+        m.manifest.name,
+        [e = o.embedder.get()](std::string_view text, knowledge::Library::EmbedAs as) {
+          return e->Embed(text, EmbedPurposeOf(as));
+        },
         [counter = *model](std::string_view text) { return counter->CountTokens(text); });
-    break;
   }
   return o;
+}
+
+std::optional<size_t> PickEmbeddingModel(
+    const std::vector<const engine::ModelManifest*>& manifests) {
+  std::optional<size_t> first;
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    if (manifests[i]->capabilities != std::vector<std::string>{"embeddings"}) continue;
+    if (manifests[i]->name == kDefaultEmbeddingModel) return i;
+    if (!first) first = i;
+  }
+  return first;
+}
+
+engine::EmbedPurpose EmbedPurposeOf(knowledge::Library::EmbedAs as) {
+  return as == knowledge::Library::EmbedAs::kQuery ? engine::EmbedPurpose::kQuery
+                                                   : engine::EmbedPurpose::kPassage;
 }
 
 void ForgetErasedDocuments(knowledge::Library& library, knowledge::IngestionJobs& jobs,

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/admin_stores.h"
 #include "cli/global_options.h"
 #include "engine/embedder.h"
+#include "engine/model_manifest.h"
 #include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
@@ -31,6 +33,16 @@ void ForgetErasedDocuments(knowledge::Library& library, knowledge::IngestionJobs
                            knowledge::Conversations& conversations);
 
 Result<LuminLibrary> OpenLumin(const GlobalOptions& g);
+
+// Lumin's embedding model when more than one is installed.
+inline constexpr char kDefaultEmbeddingModel[] = "multilingual-e5-small";
+
+// Which of `manifests` Lumin embeds with: the multilingual default when it is
+// there, else the first model that only embeds; nullopt when none does.
+std::optional<size_t> PickEmbeddingModel(
+    const std::vector<const engine::ModelManifest*>& manifests);
+
+engine::EmbedPurpose EmbedPurposeOf(knowledge::Library::EmbedAs as);
 
 // The reader for --tenant, --clearance and --group.
 Result<knowledge::Reader> ParseReader(const std::string& tenant, const std::string& clearance,

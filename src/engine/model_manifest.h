@@ -31,6 +31,10 @@ struct ModelManifest {
   // carry none (base models) or carry a broken one.
   std::string chat_template_file;
   std::vector<std::string> stop;  // stop strings the chat template relies on
+  // Embedding models trained with instructions (E5: "query: ", "passage: ")
+  // expect these in front of a search query and of a stored passage.
+  std::string query_prefix;
+  std::string passage_prefix;
 
   bool HasCapability(const std::string& capability) const;
 };

@@ -7,17 +7,20 @@
 
 namespace daulat::gateway {
 
-Result<std::vector<float>> HostedModel::Embed(const std::string& text) {
+Result<std::vector<float>> HostedModel::Embed(const std::string& text,
+                                              engine::EmbedPurpose purpose) {
   std::lock_guard lock(embed_mu_);
   if (!embedder_) {
     engine::EmbedderOptions options;
     options.max_tokens = std::min<uint32_t>(2048, scheduler->options().per_sequence_limit());
     options.threads = scheduler->options().threads;
+    options.query_prefix = installed.manifest.query_prefix;
+    options.passage_prefix = installed.manifest.passage_prefix;
     auto e = engine::Embedder::Create(model, options);
     if (!e.ok()) return e.status();
     embedder_ = std::move(e).value();
   }
-  return embedder_->Embed(text);
+  return embedder_->Embed(text, purpose);
 }
 
 Result<std::unique_ptr<ModelHost>> ModelHost::Load(const engine::ModelRegistry& registry,

@@ -32,7 +32,8 @@ struct HostedModel {
   int64_t created = 0;  // unix seconds the model was loaded
 
   // Lazily created; EMBED_MU guards it and every call on it.
-  Result<std::vector<float>> Embed(const std::string& text);
+  Result<std::vector<float>> Embed(const std::string& text,
+                                   engine::EmbedPurpose purpose = engine::EmbedPurpose::kAsIs);
   bool embeddings_enabled = true;
 
  private:

@@ -127,7 +127,10 @@ struct Passages {
 // mix tenants.
 class Library {
  public:
-  using EmbedFn = std::function<Result<std::vector<float>>(std::string_view)>;
+  // What a text is embedded as: models trained with instructions (E5) mark
+  // queries and passages differently.
+  enum class EmbedAs { kQuery, kPassage };
+  using EmbedFn = std::function<Result<std::vector<float>>(std::string_view, EmbedAs)>;
   static Result<std::unique_ptr<Library>> Open(store::Database& db, store::BlobStore& blobs);
 
   // With an embedding model, documents added from now on get one vector per
@@ -202,7 +205,7 @@ class Library {
   Library(store::Database& db, store::BlobStore& blobs) : db_(db), blobs_(blobs) {}
   // Creates the tenant's index table if needed; returns its name.
   Result<std::string> IndexTable(const std::string& tenant_id);
-  Result<std::vector<float>> Embed(std::string_view text);
+  Result<std::vector<float>> Embed(std::string_view text, EmbedAs as);
   // The newest document of `collection` the reader may see whose
   // `condition` (on alias d, one `?` bound to `value`) holds: 0 or 1 rows.
   Result<std::vector<store::Row>> VisibleDocument(const Reader& reader,

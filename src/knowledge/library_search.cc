@@ -42,14 +42,14 @@ void Library::SetEmbedder(std::string model, EmbedFn embed,
   count_tokens_ = std::move(count_tokens);
 }
 
-Result<std::vector<float>> Library::Embed(std::string_view text) {
+Result<std::vector<float>> Library::Embed(std::string_view text, EmbedAs as) {
   // Chunks are sized for 256 tokens; the cap keeps any input inside the model's window.
   std::string_view cut = text.substr(0, 1500);
   while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80)
     cut.remove_suffix(1);
   if (!cut.empty() && static_cast<unsigned char>(cut.back()) >= 0xC0) cut.remove_suffix(1);
   std::lock_guard lock(embed_mu_);
-  return embed_(cut.empty() ? std::string_view(" ") : cut);
+  return embed_(cut.empty() ? std::string_view(" ") : cut, as);
 }
 
 Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& index,

@@ -215,7 +215,7 @@ Status Library::SaveVectorIndexes() {
 Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Reader& reader,
                                                                       const SearchQuery& q,
                                                                       size_t n) {
-  auto query = Embed(q.text);
+  auto query = Embed(q.text, EmbedAs::kQuery);
   if (!query.ok()) return query.status();
   auto index = Vectors(reader.tenant_id);
   if (!index.ok()) return index.status();
@@ -297,7 +297,7 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
     std::vector<std::pair<int64_t, std::vector<float>>> batch;
     for (size_t i = at; i < rows->size() && i < at + 64; ++i) {
       const auto& r = (*rows)[i];
-      auto v = Embed(r.Text(1) + "\n" + r.Text(2));
+      auto v = Embed(r.Text(1) + "\n" + r.Text(2), EmbedAs::kPassage);
       if (!v.ok()) return v.status();
       batch.emplace_back(r.Int(0), std::move(v).value());
     }

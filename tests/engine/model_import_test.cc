@@ -49,7 +49,7 @@ TEST_F(ModelImportTest, ABertFolderBecomesAnEmbeddingModelWithAManifest) {
   ASSERT_TRUE(installed.ok()) << installed.status().ToString();
   auto model = Model::Load(installed->dir / installed->manifest.file);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  auto embedder = Embedder::Create(*model, {64, 1});
+  auto embedder = Embedder::Create(*model, {64, 1, "", ""});
   ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
   EXPECT_EQ((*embedder)->dimensions(), kHidden);
   auto a = (*embedder)->Embed("the capital of malaysia is kuala lumpur");

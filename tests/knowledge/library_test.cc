@@ -54,8 +54,8 @@ class LibraryTest : public ::testing::Test {
     EXPECT_TRUE(manifest.ok()) << manifest.status().ToString();
     auto model = engine::Model::Load(dir_ / "models" / "tiny-bert" / manifest->file);
     EXPECT_TRUE(model.ok());
-    embedder_ = std::move(engine::Embedder::Create(*model, {512, 1})).value();
-    return [e = embedder_.get()](std::string_view t) { return e->Embed(t); };
+    embedder_ = std::move(engine::Embedder::Create(*model, {512, 1, "", ""})).value();
+    return [e = embedder_.get()](std::string_view t, Library::EmbedAs) { return e->Embed(t); };
   }
   std::vector<std::string> Titles(const Reader& r, const std::string& q) {
     auto hits = lib_->Search(r, {q, "", 10});
