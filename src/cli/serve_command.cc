@@ -55,6 +55,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
     if (!parsed.ok()) return ReportError(parsed.status());
     c.audit_on_failure = *parsed;
   }
+  if (const char* model = std::getenv("DAULAT_DEFAULT_MODEL"); model != nullptr && *model != '\0')
+    c.defaults = {model, model, model, model};
   const auto registry = global.Registry();
   if (Status st = FinishServeConfig(c, registry); !st.ok()) return ReportError(st);
   for (auto& m : c.models) {
@@ -129,6 +131,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // The one path to every model (DESIGN.md): policy, PII rules, quotas, engine, output rules.
   gateway::GenerationServiceOptions generation_options;
   generation_options.models = host->get();
+  generation_options.defaults = c.defaults;
   generation_options.remote = &remote;
   generation_options.policies = policies->get();
   generation_options.pii_scan = [&pii_guard](std::string_view text) {

@@ -186,7 +186,23 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
                            std::string(e.description()));
   }
   DAULAT_RETURN_IF_ERROR(
-      CheckKeys(root, path, {"server", "models", "backends", "residency", "assessment", "audit"}));
+      CheckKeys(root, path,
+                {"server", "models", "backends", "residency", "assessment", "audit", "defaults"}));
+  if (const auto* defaults = root.get("defaults")) {
+    if (!defaults->is_table()) return InvalidArgument("[defaults] must be a table");
+    DAULAT_RETURN_IF_ERROR(CheckKeys(*defaults->as_table(), "[defaults]",
+                                     {"chat", "answers", "summaries", "narratives"}));
+    for (auto [key, out] : {std::pair{"chat", &c.defaults.chat},
+                            {"answers", &c.defaults.answers},
+                            {"summaries", &c.defaults.summaries},
+                            {"narratives", &c.defaults.narratives}}) {
+      const auto* v = defaults->as_table()->get(key);
+      if (v == nullptr) continue;
+      if (!v->is_string() || v->as_string()->get().empty())
+        return InvalidArgument(std::string("[defaults] ") + key + " must be a model name");
+      *out = v->as_string()->get();
+    }
+  }
   if (const auto* audit = root.get("audit")) {
     if (!audit->is_table()) return InvalidArgument("[audit] must be a table");
     DAULAT_RETURN_IF_ERROR(CheckKeys(*audit->as_table(), "[audit]", {"on_failure"}));
@@ -242,6 +258,36 @@ Result<gateway::AuditFailure> ParseAuditFailure(const std::string& text, const s
                          "\"");
 }
 
+namespace {
+
+// Every named default must be served, here or by a backend; unset jobs get
+// the assistant model when it is served.
+Status FinishDefaultModels(ServeConfig& c) {
+  const auto served = [&c](const std::string& name) {
+    for (const auto& m : c.models) {
+      if (m.name == name) return true;
+    }
+    for (const auto& b : c.backends) {
+      for (const auto& m : b.models) {
+        if (m == name) return true;
+      }
+    }
+    return false;
+  };
+  for (auto [job, name] : {std::pair{"chat", &c.defaults.chat},
+                           {"answers", &c.defaults.answers},
+                           {"summaries", &c.defaults.summaries},
+                           {"narratives", &c.defaults.narratives}}) {
+    if (name->empty() && served(kAssistantModel)) *name = kAssistantModel;
+    if (!name->empty() && !served(*name))
+      return InvalidArgument(std::string("[defaults] ") + job + ": the model '" + *name +
+                             "' is not served");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) {
   DAULAT_RETURN_IF_ERROR(c.http.Validate());
   c.http.tls_certificate_file = c.tls_certificate;
@@ -264,6 +310,7 @@ Status FinishServeConfig(ServeConfig& c, const engine::ModelRegistry& registry) 
     }
     for (const auto& m : listing.models) c.models.push_back({m.manifest.name, {}, true});
   }
+  DAULAT_RETURN_IF_ERROR(FinishDefaultModels(c));
   for (const auto& b : c.backends) {
     for (const auto& name : b.models) {
       for (const auto& m : c.models) {

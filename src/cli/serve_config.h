@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "engine/model_registry.h"
 #include "gateway/model_host.h"
+#include "gateway/generation_service.h"
 #include "gateway/stages.h"
 #include "governance/egress_guard.h"
 #include "server/http_server.h"
@@ -37,7 +38,15 @@ struct ServeConfig {
   std::string assessment_framework;
   // [audit] on_failure / DAULAT_AUDIT_ON_FAILURE: "refuse" (default) or "serve".
   gateway::AuditFailure audit_on_failure = gateway::AuditFailure::kRefuse;
+  // [defaults] chat / answers / summaries / narratives: the model for each job
+  // when a request names none (DAULAT_DEFAULT_MODEL sets all four). Unset
+  // jobs get the assistant model when it is served (FinishServeConfig).
+  gateway::DefaultModels defaults;
 };
+
+// The model scripts/start installs for Lumin's answers, summaries,
+// narratives and the console.
+inline constexpr char kAssistantModel[] = "qwen2.5-coder-1.5b-instruct";
 
 // "refuse" or "serve"; INVALID_ARGUMENT naming `where` otherwise.
 Result<gateway::AuditFailure> ParseAuditFailure(const std::string& text, const std::string& where);

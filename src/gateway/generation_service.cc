@@ -74,7 +74,7 @@ Result<Classification> GenerationService::DeclaredLevel(RequestContext& ctx) {
 }
 
 Result<std::unique_ptr<Generation>> GenerationService::Begin(RequestContext& ctx,
-                                                             const std::string& model,
+                                                             const std::string& requested,
                                                              Classification level) {
   auto g = std::unique_ptr<Generation>(new Generation(*this, ctx));
   g->level_ = level;
@@ -83,6 +83,7 @@ Result<std::unique_ptr<Generation>> GenerationService::Begin(RequestContext& ctx
   ctx.caller.partition = CachePartition(ctx.caller, level);
 
   // Which model, and where it runs.
+  const std::string& model = requested.empty() ? options_.defaults.chat : requested;
   Classification model_max = Classification::kTerbuka;
   std::string backend = "local";
   Classification backend_max = Classification::kRahsiaBesar;

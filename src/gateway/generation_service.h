@@ -142,8 +142,27 @@ class Generation {
   std::mutex mu_;  // guards ticket_
 };
 
+// The kinds of work a caller may leave the model choice to the server for.
+enum class Job { kChat, kAnswers, kSummaries, kNarratives };
+
+// The model for each job when a request names none ([defaults] in the server
+// config). Empty: the first served chat model.
+struct DefaultModels {
+  std::string chat, answers, summaries, narratives;
+  const std::string& For(Job job) const {
+    switch (job) {
+      case Job::kAnswers: return answers;
+      case Job::kSummaries: return summaries;
+      case Job::kNarratives: return narratives;
+      case Job::kChat: break;
+    }
+    return chat;
+  }
+};
+
 struct GenerationServiceOptions {
-  ModelHost* models = nullptr;                  // required
+  ModelHost* models = nullptr;  // required
+  DefaultModels defaults;
   const RemoteBackends* remote = nullptr;       // models served by remote engines
   governance::PolicyStore* policies = nullptr;  // null: the built-in policy for every tenant
   governance::PiiScanFn pii_scan;               // null: daulat's PII recognisers
@@ -190,6 +209,11 @@ class GenerationService {
     std::vector<std::vector<float>> vectors;
     size_t tokens = 0;
   };
+  // `requested` when a request names a model, else the default for `job`
+  // ("" leaves the choice to Begin: the chat default, then the first chat model).
+  std::string ModelFor(Job job, const std::string& requested) const {
+    return requested.empty() ? options_.defaults.For(job) : requested;
+  }
   Result<Embedded> Embed(RequestContext& ctx, const std::string& model, Classification level,
                          const std::vector<std::string>& inputs,
                          const std::function<bool()>& abandoned = nullptr);

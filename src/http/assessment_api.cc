@@ -283,7 +283,8 @@ void AssessmentApi::Narrative(const CallPtr& call) {
   PostFor(narratives_, call, [this, call, model, lang] {
     auto a = Load(*call, call->params.at(0));
     if (!a.ok()) return call->Fail(a.status());
-    auto generator = std::make_shared<GovernedGenerator>(*s_.generation, call->ctx, model);
+    auto generator = std::make_shared<GovernedGenerator>(
+        *s_.generation, call->ctx, s_.generation->ModelFor(gateway::Job::kNarratives, model));
     call->responder->OnDisconnect([generator] { generator->Cancel(); });
     if (Status st = generator->Open(Classification::kTerhad); !st.ok())
       return call->Fail(st, "model");

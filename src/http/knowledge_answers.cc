@@ -85,9 +85,10 @@ std::string ParamOf(const Status& st) {
 
 }  // namespace
 
-std::shared_ptr<GovernedGenerator> KnowledgeApi::ModelFor(const CallPtr& call,
+std::shared_ptr<GovernedGenerator> KnowledgeApi::ModelFor(const CallPtr& call, gateway::Job job,
                                                           const std::string& model) {
-  auto generator = std::make_shared<GovernedGenerator>(*s_.generation, call->ctx, model);
+  auto generator = std::make_shared<GovernedGenerator>(*s_.generation, call->ctx,
+                                                       s_.generation->ModelFor(job, model));
   call->responder->OnDisconnect([generator] { generator->Cancel(); });
   return generator;
 }
@@ -118,7 +119,7 @@ void KnowledgeApi::Ask(const CallPtr& call) {
   const bool s = stream.value_or(false);
   WhenOpen(call, s, [this, call, request, m = model.value_or(""), s] {
     PostFor(assistant_pool_, call, [this, call, request, m, s] {
-      auto generator = ModelFor(call, m);
+      auto generator = ModelFor(call, gateway::Job::kAnswers, m);
       LuminReply reply(call, s);
       auto answer =
           assistant_.Ask(ReaderOf(*call), request, *generator, [&reply](const std::string& piece) {
@@ -161,7 +162,7 @@ void KnowledgeApi::Summarize(const CallPtr& call) {
   const bool s = stream.value_or(false);
   WhenOpen(call, s, [this, call, request, m = model.value_or(""), s] {
     PostFor(assistant_pool_, call, [this, call, request, m, s] {
-      auto generator = ModelFor(call, m);
+      auto generator = ModelFor(call, gateway::Job::kSummaries, m);
       LuminReply reply(call, s);
       auto summary = assistant_.Summarize(
           ReaderOf(*call), request, *generator, [&reply](size_t done, size_t total) {

@@ -58,7 +58,9 @@ class KnowledgeApi {
   void ListJobs(const CallPtr& call);
   void Summarize(const CallPtr& call);
   // The governed model for one call's request; the call's client leaving cancels it.
-  std::shared_ptr<GovernedGenerator> ModelFor(const CallPtr& call, const std::string& model);
+  // The governed generator for `model`, or for the server's default for `job`.
+  std::shared_ptr<GovernedGenerator> ModelFor(const CallPtr& call, gateway::Job job,
+                                              const std::string& model);
 
   ApiServices s_;
   boost::asio::thread_pool& blocking_;

@@ -209,6 +209,18 @@ TEST_F(CliTest, ServeRefusesBadConfigurationWithClearErrors) {
   EXPECT_EQ(syntax.exit_code, 5);
   EXPECT_NE(syntax.err.find("syntax.toml:"), std::string::npos) << syntax.err;
   EXPECT_EQ(Run({"serve", "--config", (data_ / "missing.toml").string()}).exit_code, 3);
+  // A default model per job must be one that is served, and only known jobs.
+  auto unserved = Run({"serve", "--port", "0", "--config",
+                       write("d.toml", "[defaults]\nanswers = \"no-such-model\"\n")});
+  EXPECT_EQ(unserved.exit_code, 5);
+  EXPECT_NE(unserved.err.find("answers: the model 'no-such-model' is not served"),
+            std::string::npos)
+      << unserved.err;
+  auto job = Run({"serve", "--config", write("j.toml", "[defaults]\ntranslations = \"x\"\n")});
+  EXPECT_EQ(job.exit_code, 5);
+  EXPECT_NE(job.err.find("translations"), std::string::npos) << job.err;
+  auto empty = Run({"serve", "--config", write("e.toml", "[defaults]\nchat = \"\"\n")});
+  EXPECT_EQ(empty.exit_code, 5);
   const auto backend = [&](const std::string& body) {
     return Run(
         {"serve", "--port", "0", "--config", write("b.toml", "[[backends]]\n" + body + "\n")});
