@@ -6,8 +6,8 @@
 
 #include "common/status.h"
 #include "engine/model_registry.h"
-#include "gateway/model_host.h"
 #include "gateway/generation_service.h"
+#include "gateway/model_host.h"
 #include "gateway/stages.h"
 #include "governance/egress_guard.h"
 #include "server/http_server.h"

@@ -79,6 +79,7 @@ std::vector<Chunk> ChunkDocument(const ParsedDocument& doc, const ChunkOptions& 
   const size_t target = std::max<size_t>(options.target_tokens, 16);
   std::vector<Chunk> out;
   std::vector<std::string> headings;  // index = level - 1
+  std::string caption;                // of the table whose rows are being packed
 
   // The current chunk: spans of text with their code-point offsets.
   struct Span {
@@ -92,6 +93,7 @@ std::vector<Chunk> ChunkDocument(const ParsedDocument& doc, const ChunkOptions& 
     for (const auto& h : headings) {
       if (!h.empty()) p += (p.empty() ? "" : " > ") + h;
     }
+    if (!caption.empty()) p += (p.empty() ? "" : " > ") + caption;
     return p;
   };
   const auto flush = [&](bool keep_overlap) {
@@ -121,6 +123,13 @@ std::vector<Chunk> ChunkDocument(const ParsedDocument& doc, const ChunkOptions& 
     if (b.page != page) {
       flush(false);
       page = b.page;
+    }
+    // A table's caption labels its rows' chunks (it is indexed and embedded
+    // with each of them) and nothing after the table.
+    const std::string& block_caption = b.kind == Block::Kind::kTableRow ? b.caption : "";
+    if (block_caption != caption) {
+      flush(false);
+      caption = block_caption;
     }
     if (b.kind == Block::Kind::kHeading) {
       flush(false);

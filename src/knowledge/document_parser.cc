@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/utf8.h"
+#include "knowledge/table_rows.h"
 
 namespace daulat::knowledge {
 namespace internal {
@@ -64,6 +65,50 @@ std::string Lower(std::string s) {
   return s;
 }
 
+void Walk(const GumboNode* node, ParsedDocument& doc, std::string& para);
+
+// All the text of a table cell or caption, its inner blocks on one line.
+std::string CellText(const GumboNode* cell) {
+  ParsedDocument inner;
+  std::string text;
+  Walk(cell, inner, text);
+  for (const auto& b : inner.blocks) text += " " + b.text;
+  return Trim(text);
+}
+
+// A table's caption and rows (through THEAD, TBODY and TFOOT, not into
+// tables nested in cells). The first row is the header when its cells are
+// all TH, or when it is in THEAD.
+void CollectTable(const GumboNode* node, Table& table, bool in_head = false) {
+  const auto row_of = [&](const GumboNode* tr) {
+    std::vector<std::string> cells;
+    bool all_th = true;
+    const GumboVector& kids = tr->v.element.children;
+    for (unsigned i = 0; i < kids.length; ++i) {
+      const auto* cell = static_cast<const GumboNode*>(kids.data[i]);
+      if (cell->type != GUMBO_NODE_ELEMENT) continue;
+      all_th = all_th && cell->v.element.tag == GUMBO_TAG_TH;
+      cells.push_back(CellText(cell));
+    }
+    if (table.rows.empty() && !cells.empty()) table.has_header = all_th || in_head;
+    table.rows.push_back(std::move(cells));
+  };
+  if (node->v.element.tag == GUMBO_TAG_TR) return row_of(node);
+  const GumboVector& kids = node->v.element.children;
+  for (unsigned i = 0; i < kids.length; ++i) {
+    const auto* k = static_cast<const GumboNode*>(kids.data[i]);
+    if (k->type != GUMBO_NODE_ELEMENT) continue;
+    const GumboTag t = k->v.element.tag;
+    if (t == GUMBO_TAG_TR) {
+      row_of(k);
+    } else if (t == GUMBO_TAG_CAPTION) {
+      table.caption = CellText(k);
+    } else if (t == GUMBO_TAG_THEAD || t == GUMBO_TAG_TBODY || t == GUMBO_TAG_TFOOT) {
+      CollectTable(k, table, t == GUMBO_TAG_THEAD);
+    }
+  }
+}
+
 // HTML: headings, paragraphs, list items and table rows in reading order.
 void Walk(const GumboNode* node, ParsedDocument& doc, std::string& para) {
   if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE) {
@@ -92,20 +137,11 @@ void Walk(const GumboNode* node, ParsedDocument& doc, std::string& para) {
   int heading = 0;
   if (tag >= GUMBO_TAG_H1 && tag <= GUMBO_TAG_H6)
     heading = static_cast<int>(tag - GUMBO_TAG_H1) + 1;
-  if (tag == GUMBO_TAG_TR) {
+  if (tag == GUMBO_TAG_TABLE || tag == GUMBO_TAG_TR) {
     flush();
-    std::string row;
-    const GumboVector& cells = node->v.element.children;
-    for (unsigned i = 0; i < cells.length; ++i) {
-      const auto* cell = static_cast<const GumboNode*>(cells.data[i]);
-      if (cell->type != GUMBO_NODE_ELEMENT) continue;
-      ParsedDocument inner;
-      std::string text;
-      Walk(cell, inner, text);
-      for (const auto& b : inner.blocks) text += " " + b.text;
-      row += (row.empty() ? "" : " | ") + Trim(text);
-    }
-    if (!Trim(row).empty()) doc.blocks.push_back({Block::Kind::kTableRow, 0, Trim(row), 0});
+    Table table;
+    CollectTable(node, table);
+    AppendTable(doc, std::move(table));
     return;
   }
   const bool block_level = heading > 0 || tag == GUMBO_TAG_P || tag == GUMBO_TAG_LI ||
@@ -196,6 +232,11 @@ ParsedDocument ParseMarkdown(std::string_view text) {
     AppendParagraphs(para, 0, doc.blocks);
     para.clear();
   };
+  Table table;  // the Markdown table being read, if any
+  const auto end_table = [&] {
+    if (!table.rows.empty()) AppendTable(doc, std::move(table));
+    table = {};
+  };
   size_t pos = 0;
   bool fence = false;
   while (pos <= text.size()) {
@@ -203,6 +244,7 @@ ParsedDocument ParseMarkdown(std::string_view text) {
     if (nl == std::string_view::npos) nl = text.size();
     const std::string line = Trim(text.substr(pos, nl - pos));
     pos = nl + 1;
+    if (fence || line.size() < 2 || line.front() != '|') end_table();
     if (line.rfind("```", 0) == 0) {
       fence = !fence;
       flush();
@@ -220,17 +262,20 @@ ParsedDocument ParseMarkdown(std::string_view text) {
     }
     if (!fence && line.size() > 1 && line.front() == '|') {
       flush();
-      if (line.find_first_not_of("|-: ") == std::string::npos) continue;  // separator row
-      std::string row;
+      if (line.find_first_not_of("|-: ") == std::string::npos) {  // separator row
+        if (table.rows.size() == 1) table.has_header = true;
+        continue;
+      }
+      std::vector<std::string> cells;
       size_t p = 1;
       while (p < line.size()) {
         size_t bar = line.find('|', p);
         if (bar == std::string::npos) bar = line.size();
-        const std::string cell = Trim(std::string_view(line).substr(p, bar - p));
-        if (!cell.empty()) row += (row.empty() ? "" : " | ") + cell;
+        if (bar == line.size() && Trim(std::string_view(line).substr(p)).empty()) break;
+        cells.push_back(Trim(std::string_view(line).substr(p, bar - p)));
         p = bar + 1;
       }
-      if (!row.empty()) doc.blocks.push_back({Block::Kind::kTableRow, 0, row, 0});
+      table.rows.push_back(std::move(cells));
       continue;
     }
     if (line.empty()) {
@@ -239,6 +284,7 @@ ParsedDocument ParseMarkdown(std::string_view text) {
       para += line + "\n";
     }
   }
+  end_table();
   flush();
   return doc;
 }

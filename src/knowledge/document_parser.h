@@ -20,6 +20,9 @@ struct Block {
   int level = 0;  // headings: 1 = top
   std::string text;
   int page = 0;  // 1-based for paged formats (PDF, slides); 0 when there are no pages
+  // Table rows: the table's caption or the line that introduces it, which
+  // the chunker adds to the rows' section path (see table_rows.h).
+  std::string caption = {};
 };
 
 struct ParsedDocument {

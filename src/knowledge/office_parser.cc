@@ -14,6 +14,7 @@
 
 #include "knowledge/document_parser.h"
 #include "knowledge/ocr.h"
+#include "knowledge/table_rows.h"
 
 namespace daulat::knowledge::internal {
 namespace {
@@ -129,14 +130,15 @@ void Docx(const pugi::xml_document& xml, ParsedDocument& doc) {
       doc.blocks.push_back(
           {level > 0 ? Block::Kind::kHeading : Block::Kind::kParagraph, level, std::move(text), 0});
     } else if (tag == "w:tbl") {
+      // Word tables put their column headings in the first row.
+      Table table;
+      table.has_header = true;
       for (const auto& tr : node.children("w:tr")) {
-        std::string row;
-        for (const auto& tc : tr.children("w:tc")) {
-          const std::string cell = Trimmed(TextOf(tc, "t"));
-          row += (row.empty() ? "" : " | ") + cell;
-        }
-        if (!Trimmed(row).empty()) doc.blocks.push_back({Block::Kind::kTableRow, 0, row, 0});
+        std::vector<std::string> cells;
+        for (const auto& tc : tr.children("w:tc")) cells.push_back(Trimmed(TextOf(tc, "t")));
+        table.rows.push_back(std::move(cells));
       }
+      AppendTable(doc, std::move(table));
     }
   }
 }
@@ -265,8 +267,12 @@ Result<ParsedDocument> ParseOffice(std::string_view bytes, const std::string& na
       if (!xml.ok()) return xml.status();
       const int page = static_cast<int>(i) + 1;
       doc.blocks.push_back({Block::Kind::kHeading, 1, "Sheet " + std::to_string(page), page});
+      // A sheet is one table, its first row the column headings.
+      Table table;
+      table.has_header = true;
+      table.page = page;
       for (const auto& row : xml->child("worksheet").child("sheetData").children("row")) {
-        std::string line;
+        std::vector<std::string> line;
         for (const auto& c : row.children("c")) {
           const std::string t = c.attribute("t").as_string();
           std::string value;
@@ -278,11 +284,12 @@ Result<ParsedDocument> ParseOffice(std::string_view bytes, const std::string& na
           } else {
             value = c.child_value("v");
           }
-          value = Trimmed(value);
-          if (!value.empty()) line += (line.empty() ? "" : " | ") + value;
+          line.push_back(Trimmed(value));
         }
-        if (!line.empty()) doc.blocks.push_back({Block::Kind::kTableRow, 0, line, page});
+        if (std::any_of(line.begin(), line.end(), [](const auto& v) { return !v.empty(); }))
+          table.rows.push_back(std::move(line));
       }
+      AppendTable(doc, std::move(table));
     }
     return doc;
   }

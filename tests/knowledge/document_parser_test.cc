@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "knowledge/chunker.h"
 #include "test_documents.h"
 
 namespace daulat::knowledge {
@@ -84,12 +85,15 @@ TEST(DocumentParserTest, DocxHeadingsParagraphsAndTables) {
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(doc->format, "docx");
   EXPECT_EQ(doc->title, "Garis Panduan");
-  ASSERT_EQ(doc->blocks.size(), 7u);
+  // The header row labels every data row; the line before the table is its caption.
+  ASSERT_EQ(doc->blocks.size(), 6u);
   EXPECT_EQ(doc->blocks[0].kind, Kind::kHeading);
   EXPECT_EQ(doc->blocks[0].level, 1);
   EXPECT_EQ(doc->blocks[2].level, 2);
-  EXPECT_EQ(doc->blocks[5].kind, Kind::kTableRow);
-  EXPECT_EQ(doc->blocks[5].text, "Baharu | RM50");
+  EXPECT_EQ(doc->blocks[4].kind, Kind::kTableRow);
+  EXPECT_EQ(doc->blocks[4].text, "Jenis: Baharu; Yuran: RM50");
+  EXPECT_EQ(doc->blocks[5].text, "Jenis: Pembaharuan; Yuran: RM30");
+  EXPECT_EQ(doc->blocks[5].caption, "Yuran proses ialah RM50.");
 }
 
 TEST(DocumentParserTest, HtmlSkipsScriptsAndKeepsStructure) {
@@ -106,7 +110,7 @@ TEST(DocumentParserTest, HtmlSkipsScriptsAndKeepsStructure) {
   const std::string text = AllText(*doc);
   EXPECT_EQ(text.find("alert"), std::string::npos);
   EXPECT_NE(text.find("Bagaimana memohon lesen?"), std::string::npos) << text;
-  EXPECT_NE(text.find("Isnin | 8-5"), std::string::npos) << text;
+  EXPECT_NE(text.find("Hari: Isnin; Waktu: 8-5"), std::string::npos) << text;
   EXPECT_EQ(doc->blocks[0].kind, Kind::kHeading);
 }
 
@@ -116,10 +120,9 @@ TEST(DocumentParserTest, MarkdownCsvAndText) {
       "manual.md");
   ASSERT_TRUE(md.ok());
   EXPECT_EQ(md->format, "markdown");
-  ASSERT_EQ(md->blocks.size(), 5u);
+  ASSERT_EQ(md->blocks.size(), 4u);
   EXPECT_EQ(md->blocks[1].text, "Para one continues.");
-  EXPECT_EQ(md->blocks[3].text, "a | b");
-  EXPECT_EQ(md->blocks[4].text, "1 | 2");
+  EXPECT_EQ(md->blocks[3].text, "a: 1; b: 2");
   auto csv = ParseDocument("negeri,yuran\nSelangor,\"RM 1,200\"\nJohor,RM900\n", "yuran.csv");
   ASSERT_TRUE(csv.ok());
   ASSERT_EQ(csv->blocks.size(), 2u);
@@ -197,8 +200,48 @@ TEST(DocumentParserTest, SlidesAndSheets) {
       "kes.xlsx");
   ASSERT_TRUE(xlsx.ok()) << xlsx.status().ToString();
   EXPECT_EQ(xlsx->format, "xlsx");
-  ASSERT_EQ(xlsx->blocks.size(), 3u);
-  EXPECT_EQ(xlsx->blocks[2].text, "Perak | 42");
+  ASSERT_EQ(xlsx->blocks.size(), 2u);
+  EXPECT_EQ(xlsx->blocks[1].text, "Negeri: Perak; Kes: 42");
+}
+
+// A row far from its header still says what its numbers are, and the
+// table's caption (or the line introducing it) labels its rows only.
+TEST(DocumentParserTest, TableRowsCarryTheirHeadersAndCaption) {
+  const std::string html =
+      "<html><body><h1>Pekeliling Elaun</h1><table><caption>Jadual 2: Kadar elaun "
+      "harian</caption><thead><tr><td>Gred</td><td>Elaun (RM)</td></tr></thead><tbody>"
+      "<tr><td>41</td><td>150.00</td></tr><tr><td>52</td><td></td></tr></tbody></table>"
+      "<p>Tuntutan dibuat dalam 30 hari.</p></body></html>";
+  auto doc = ParseDocument(html, "elaun.html");
+  ASSERT_TRUE(doc.ok());
+  ASSERT_EQ(doc->blocks.size(), 5u);
+  EXPECT_EQ(doc->blocks[1].kind, Kind::kParagraph);  // the caption is text of the document
+  EXPECT_EQ(doc->blocks[1].text, "Jadual 2: Kadar elaun harian");
+  EXPECT_EQ(doc->blocks[2].text, "Gred: 41; Elaun (RM): 150.00");
+  EXPECT_EQ(doc->blocks[2].caption, "Jadual 2: Kadar elaun harian");
+  EXPECT_EQ(doc->blocks[3].text, "Gred: 52");  // empty cells are left out
+  EXPECT_EQ(doc->blocks[4].caption, "");
+
+  // A table without a header row keeps its plain cells.
+  auto plain = ParseDocument("| x | y |\n| 1 | 2 |\n", "plain.md");
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(plain->blocks.size(), 2u);
+  EXPECT_EQ(plain->blocks[1].text, "1 | 2");
+
+  ChunkOptions small;
+  small.target_tokens = 16;
+  const auto chunks = ChunkDocument(*doc, small);
+  bool row_chunk = false;
+  for (const auto& c : chunks) {
+    if (c.text.find("Gred: 41") != std::string::npos) {
+      row_chunk = true;
+      EXPECT_EQ(c.heading_path, "Pekeliling Elaun > Jadual 2: Kadar elaun harian");
+    }
+    if (c.text.find("Tuntutan") != std::string::npos) {
+      EXPECT_EQ(c.heading_path, "Pekeliling Elaun");
+    }
+  }
+  EXPECT_TRUE(row_chunk);
 }
 
 // A zip header followed by noise: libarchive fails without a message
