@@ -44,7 +44,7 @@ struct RetrievalScore {
 
 RetrievalScore ScoreRetrieval(knowledge::Library& lib, const knowledge::Reader& reader,
                               const std::vector<Question>& questions, knowledge::Retrieval mode,
-                              knowledge::Fusion fusion, bool verbose) {
+                              knowledge::Fusion fusion, double vector_weight, bool verbose) {
   RetrievalScore s;
   std::vector<double> ms;
   size_t n = 0;
@@ -52,7 +52,9 @@ RetrievalScore ScoreRetrieval(knowledge::Library& lib, const knowledge::Reader& 
     if (!q.answerable) continue;
     ++n;
     const auto start = std::chrono::steady_clock::now();
-    auto hits = lib.Search(reader, {q.text, "", 10, mode, fusion});
+    knowledge::SearchQuery query{q.text, "", 10, mode, fusion};
+    query.vector_weight = vector_weight;
+    auto hits = lib.Search(reader, query);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
     if (!hits.ok()) {
@@ -86,6 +88,91 @@ RetrievalScore ScoreRetrieval(knowledge::Library& lib, const knowledge::Reader& 
   return s;
 }
 
+// Each question in the other language (ms <-> en), by `model` at temperature 0.
+Result<std::map<std::string, std::string>> Translations(const engine::ModelRegistry& registry,
+                                                        const std::string& name,
+                                                        const std::vector<Question>& questions) {
+  auto installed = registry.Find(name);
+  if (!installed.ok()) return installed.status();
+  auto model = engine::Model::Load(installed->gguf_path());
+  if (!model.ok()) return model.status();
+  engine::SessionOptions so;
+  so.context_length = 1024;
+  auto session = engine::Session::Create(*model, so);
+  if (!session.ok()) return session.status();
+  auto tmpl = engine::ChatTemplate::ForModel(**model, *installed->ReadChatTemplate());
+  if (!tmpl.ok()) return tmpl.status();
+  std::map<std::string, std::string> out;
+  for (const auto& q : questions) {
+    const std::string to = q.lang == "ms" ? "English" : "Malay (Bahasa Melayu)";
+    auto rendered =
+        (*tmpl)->Apply({{"system", "Translate the user's question into " + to +
+                                       ". Reply with the translated question only, nothing else."},
+                        {"user", q.text}});
+    if (!rendered.ok()) return rendered.status();
+    engine::SamplingParams p;
+    p.temperature = 0;
+    p.max_tokens = 80;
+    p.stop = rendered->stops;
+    auto t =
+        (*session)->Generate((*model)->Tokenize(rendered->text, true, true), p, nullptr, nullptr);
+    if (!t.ok()) return t.status();
+    std::string text = t->text;
+    text.erase(0, std::min(text.find_first_not_of(" \n"), text.size()));
+    if (const auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
+    out[q.id] = text;
+  }
+  return out;
+}
+
+// The question's hits and its translation's, taken in turn by rank.
+RetrievalScore ScoreBilingual(knowledge::Library& lib, const knowledge::Reader& reader,
+                              const std::vector<Question>& questions,
+                              const std::map<std::string, std::string>& translated,
+                              knowledge::Retrieval mode, double vector_weight) {
+  RetrievalScore s;
+  size_t n = 0;
+  for (const auto& q : questions) {
+    if (!q.answerable) continue;
+    ++n;
+    std::vector<std::vector<knowledge::SearchHit>> lists;
+    for (const auto& text : {q.text, translated.at(q.id)}) {
+      if (text.empty()) continue;
+      knowledge::SearchQuery query{text, "", 10, mode, knowledge::Fusion::kRelativeScore};
+      query.vector_weight = vector_weight;
+      auto hits = lib.Search(reader, query);
+      if (hits.ok()) lists.push_back(std::move(hits).value());
+    }
+    std::vector<knowledge::SearchHit> merged;
+    for (size_t rank = 0; rank < 10; ++rank) {
+      for (const auto& list : lists) {
+        if (rank >= list.size()) continue;
+        const auto& h = list[rank];
+        if (std::none_of(merged.begin(), merged.end(), [&](const auto& m) {
+              return m.document_id == h.document_id && m.chunk == h.chunk;
+            }))
+          merged.push_back(h);
+      }
+    }
+    auto& [found, asked] = s.by_category[q.category];
+    ++asked;
+    for (size_t k = 1; k <= merged.size(); ++k) {
+      if (!bench::Found(merged, q, k)) continue;
+      s.mrr += 1.0 / static_cast<double>(k);
+      break;
+    }
+    if (bench::Found(merged, q, 5)) {
+      s.recall5 += 1;
+      ++found;
+    } else {
+      s.misses.push_back(q.id);
+    }
+  }
+  s.recall5 /= static_cast<double>(std::max<size_t>(n, 1));
+  s.mrr /= static_cast<double>(std::max<size_t>(n, 1));
+  return s;
+}
+
 double Ratio(size_t a, size_t b) {
   return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
 }
@@ -102,6 +189,13 @@ int main(int argc, char** argv) {
   app.add_option("--embedding-model", embedding_model, "Embedding model");
   app.add_option("--chat-model", chat_model, "Chat model for the answers");
   app.add_flag("--retrieval-only", retrieval_only, "Skip the answers");
+  std::string translate_with;
+  app.add_option("--translate-with", translate_with,
+                 "Also rank each question together with its translation (Malay <-> English) by "
+                 "this chat model: bilingual query expansion");
+  std::vector<double> weights;
+  app.add_option("--vector-weights", weights,
+                 "Also rank hybrid with these vector shares (0..1), to tune the default");
   app.add_flag("--json", as_json, "Print JSON");
   app.add_flag("--verbose", verbose, "Show the top passages of each retrieval miss on stderr");
   CLI11_PARSE(app, argc, argv);
@@ -161,13 +255,39 @@ int main(int argc, char** argv) {
       {"documents", documents}, {"ocr_pages", ocr_pages}, {"questions", questions.size()}};
   using knowledge::Fusion;
   using knowledge::Retrieval;
-  const std::vector<std::tuple<std::string, Retrieval, Fusion>> modes = {
-      {"bm25", Retrieval::kText, Fusion::kRelativeScore},
-      {"vector", Retrieval::kVector, Fusion::kRelativeScore},
-      {"hybrid", Retrieval::kHybrid, Fusion::kRelativeScore},
-      {"hybrid-rrf", Retrieval::kHybrid, Fusion::kReciprocalRank}};
-  for (const auto& [name, mode, fusion] : modes) {
-    const auto s = ScoreRetrieval(*lib, reader, questions, mode, fusion, verbose);
+  std::vector<std::tuple<std::string, Retrieval, Fusion, double>> modes = {
+      {"bm25", Retrieval::kText, Fusion::kRelativeScore, knowledge::kDefaultVectorWeight},
+      {"vector", Retrieval::kVector, Fusion::kRelativeScore, knowledge::kDefaultVectorWeight},
+      {"hybrid", Retrieval::kHybrid, Fusion::kRelativeScore, knowledge::kDefaultVectorWeight},
+      {"hybrid-rrf", Retrieval::kHybrid, Fusion::kReciprocalRank, knowledge::kDefaultVectorWeight}};
+  for (const double w : weights) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "hybrid-w%.2f", w);
+    modes.emplace_back(name, Retrieval::kHybrid, Fusion::kRelativeScore, w);
+  }
+  if (!translate_with.empty()) {
+    auto translated = Translations(registry, translate_with, questions);
+    if (!translated.ok()) {
+      std::fprintf(stderr, "rag_bench: %s\n", translated.status().ToString().c_str());
+      return 1;
+    }
+    for (const auto& [name, mode, fusion, weight] : std::vector(modes)) {
+      if (name == "hybrid-rrf") continue;
+      const auto s = ScoreBilingual(*lib, reader, questions, *translated, mode, weight);
+      json categories;
+      for (const auto& [c, fa] : s.by_category) categories[c] = Ratio(fa.first, fa.second);
+      report["retrieval"][name + "+tr"] = {{"recall_at_5", s.recall5},
+                                           {"mrr_at_10", s.mrr},
+                                           {"p50_ms", s.p50_ms},
+                                           {"misses", s.misses},
+                                           {"by_category", categories}};
+    }
+    for (const auto& [name, mode, fusion, weight] : std::vector(modes))
+      if (name != "hybrid-rrf") modes.emplace_back(name + "+tr", mode, fusion, weight);
+  }
+  for (const auto& [name, mode, fusion, weight] : modes) {
+    if (name.ends_with("+tr")) continue;
+    const auto s = ScoreRetrieval(*lib, reader, questions, mode, fusion, weight, verbose);
     json categories;
     for (const auto& [c, fa] : s.by_category) categories[c] = Ratio(fa.first, fa.second);
     report["retrieval"][name] = {{"recall_at_5", s.recall5},
@@ -268,7 +388,7 @@ int main(int argc, char** argv) {
   std::printf("Lumin evaluation set: %zu documents (%zu OCR pages), %zu questions\n\n", documents,
               ocr_pages, questions.size());
   std::printf("%-10s %10s %10s %10s\n", "index", "recall@5", "MRR@10", "p50 ms");
-  for (const auto& [name, mode, fusion] : modes) {
+  for (const auto& [name, mode, fusion, weight] : modes) {
     const auto& r = report["retrieval"][name];
     std::printf("%-10s %10.3f %10.3f %10.2f   misses: %s\n", name.c_str(),
                 r["recall_at_5"].get<double>(), r["mrr_at_10"].get<double>(),

@@ -310,18 +310,20 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
     }
   } else {
     // Relative scores: each list's scores scaled to 0..1 between its lowest
-    // and highest, then averaged. A strong match in one index keeps its
+    // and highest, then weighted (vector_weight). A strong match in one index keeps its
     // lead, where rank fusion lets middling matches found by both overtake it
     // (bench/rag: recall@5 0.98 against 0.91 for rank fusion).
+    const double weight = std::clamp(q.vector_weight, 0.0, 1.0);
     for (const auto* list : {&*text, &*vector}) {
       if (list->empty()) continue;
+      const double share = list == &*vector ? weight : 1.0 - weight;
       double hi = list->front().second, lo = list->front().second;
       for (const auto& [id, score] : *list) {
         hi = std::max(hi, score);
         lo = std::min(lo, score);
       }
       for (const auto& [id, score] : *list)
-        fused[id] += 0.5 * (hi > lo ? (score - lo) / (hi - lo) : 1.0);
+        fused[id] += share * (hi > lo ? (score - lo) / (hi - lo) : 1.0);
     }
   }
   std::vector<std::pair<int64_t, double>> ranked(fused.begin(), fused.end());
