@@ -47,22 +47,6 @@ std::string Wrapped(const std::string& text, size_t width) {
   return out;
 }
 
-std::string XmlEscaped(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string Xlsx(const std::string& tsv) {
   std::string sheet = "<worksheet><sheetData>";
   std::istringstream lines(tsv);
@@ -73,8 +57,8 @@ std::string Xlsx(const std::string& tsv) {
     while (pos <= line.size()) {
       size_t tab = line.find('\t', pos);
       if (tab == std::string::npos) tab = line.size();
-      sheet +=
-          "<c t=\"inlineStr\"><is><t>" + XmlEscaped(line.substr(pos, tab - pos)) + "</t></is></c>";
+      sheet += "<c t=\"inlineStr\"><is><t>" + testing::XmlEscape(line.substr(pos, tab - pos)) +
+               "</t></is></c>";
       pos = tab + 1;
     }
     sheet += "</row>";

@@ -189,6 +189,10 @@ int main(int argc, char** argv) {
   app.add_option("--embedding-model", embedding_model, "Embedding model");
   app.add_option("--chat-model", chat_model, "Chat model for the answers");
   app.add_flag("--retrieval-only", retrieval_only, "Skip the answers");
+  size_t every = 1;
+  app.add_option("--answer-every", every,
+                 "Answer every k-th question only (a quicker sample on a CPU)")
+      ->check(CLI::Range(1, 1000));
   std::string translate_with;
   app.add_option("--translate-with", translate_with,
                  "Also rank each question together with its translation (Malay <-> English) by "
@@ -313,7 +317,8 @@ int main(int argc, char** argv) {
     size_t unanswerable = 0, refused_right = 0;
     std::map<std::string, std::pair<size_t, size_t>> by_category;  // right, asked
     json wrong = json::array();
-    for (const auto& q : questions) {
+    for (size_t qi = 0; qi < questions.size(); qi += every) {
+      const Question& q = questions[qi];
       auto hits = std::move(lib->Search(reader, {q.text, "", 5})).value();
       std::string draft;
       if (!hits.empty()) {

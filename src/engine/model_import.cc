@@ -163,11 +163,9 @@ std::string GgufName(std::string name) {
 Result<ModelManifest> ImportHuggingFaceModel(const std::filesystem::path& source,
                                              const std::filesystem::path& models_dir,
                                              const ImportOptions& o) {
-  if (!IsValidModelName(o.name))
-    return InvalidArgument("'" + o.name + "' is not a valid model name");
-  const auto target = models_dir / o.name;
-  if (std::filesystem::exists(target / "manifest.json"))
-    return FailedPrecondition("a model named '" + o.name + "' is already installed");
+  auto dir = ImportTarget(models_dir, o);
+  if (!dir.ok()) return dir.status();
+  const std::filesystem::path target = *dir;
   auto config = ReadJson(source / "config.json");
   if (!config.ok()) return config.status();
   const json& c = *config;
@@ -334,6 +332,16 @@ Result<ModelManifest> ImportHuggingFaceModel(const std::filesystem::path& source
   m.quantisation = "F32";
   m.capabilities = {"embeddings"};
   return InstallGguf(g.get(), target, o, std::move(m));
+}
+
+Result<std::filesystem::path> ImportTarget(const std::filesystem::path& models_dir,
+                                           const ImportOptions& o) {
+  if (!IsValidModelName(o.name))
+    return InvalidArgument("'" + o.name + "' is not a valid model name");
+  const auto target = models_dir / o.name;
+  if (std::filesystem::exists(target / "manifest.json"))
+    return FailedPrecondition("a model named '" + o.name + "' is already installed");
+  return target;
 }
 
 Result<ModelManifest> InstallGguf(gguf_context* g, const std::filesystem::path& target,

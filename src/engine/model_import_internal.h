@@ -20,6 +20,11 @@ struct GgmlFree {
   void operator()(ggml_context* c) const { ggml_free(c); }
 };
 
+// <models_dir>/<name> for a new model: INVALID_ARGUMENT for a bad name,
+// FAILED_PRECONDITION when the name is taken.
+Result<std::filesystem::path> ImportTarget(const std::filesystem::path& models_dir,
+                                           const ImportOptions& o);
+
 // The whole file, refused above max_bytes.
 Result<std::string> ReadFile(const std::filesystem::path& p, size_t max_bytes);
 

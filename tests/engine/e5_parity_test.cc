@@ -64,6 +64,13 @@ class E5ParityTest : public ::testing::Test {
     if (dir_ != nullptr) std::filesystem::remove_all(*dir_);
     delete dir_;
   }
+  static Result<std::unique_ptr<Embedder>> MakeEmbedder() {
+    EmbedderOptions o;
+    o.threads = 2;
+    o.query_prefix = manifest_->query_prefix;
+    o.passage_prefix = manifest_->passage_prefix;
+    return Embedder::Create(*model_, o);
+  }
   static std::vector<int> ReferenceTokens(const std::string& text, bool query) {
     std::vector<int> ids(text.size() + 64);
     const int n = e5_reference_tokens(reference_, text.c_str(), query ? 1 : 0, ids.data(),
@@ -108,11 +115,7 @@ TEST_F(E5ParityTest, TokenIdsMatchTheReferenceInEveryLanguage) {
 }
 
 TEST_F(E5ParityTest, EmbeddingsMatchTheReference) {
-  EmbedderOptions o;
-  o.threads = 2;
-  o.query_prefix = manifest_->query_prefix;
-  o.passage_prefix = manifest_->passage_prefix;
-  auto embedder = Embedder::Create(*model_, o);
+  auto embedder = MakeEmbedder();
   ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
   std::map<std::string, double> worst;
   double sum = 0;
@@ -137,11 +140,7 @@ TEST_F(E5ParityTest, EmbeddingsMatchTheReference) {
 }
 
 TEST_F(E5ParityTest, EnglishAndMalayFindEachOther) {
-  EmbedderOptions o;
-  o.threads = 2;
-  o.query_prefix = manifest_->query_prefix;
-  o.passage_prefix = manifest_->passage_prefix;
-  auto embedder = Embedder::Create(*model_, o);
+  auto embedder = MakeEmbedder();
   ASSERT_TRUE(embedder.ok());
   const std::vector<std::string> passages = {
       "Pegawai yang bercuti sakit melebihi tiga hari perlu mengemukakan sijil cuti sakit.",

@@ -77,7 +77,7 @@ TEST(EmbedderTest, TextLongerThanTheModelsContextIsEmbeddedInWindows) {
   auto e = Embedder::Create(*model, Options(context * 3));
   ASSERT_TRUE(e.ok());
   std::string text;
-  while ((*model)->CountTokens(text) < context * 2) text += "peraturan cuti rehat tahunan ";
+  while ((*model)->CountTokens(text) < size_t{context} * 2) text += "peraturan cuti rehat tahunan ";
   auto v = (*e)->Embed(text);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_NEAR(Dot(*v, *v), 1.0, 1e-4);

@@ -21,22 +21,6 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '&') {
-      out += "&amp;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // Numbers the objects from 1 (the first must be the catalog) and adds the
 // cross-reference table and trailer.
 std::string AssemblePdf(const std::vector<std::string>& objects, const std::string& trailer_extra) {
@@ -180,6 +164,22 @@ std::string MakeDocx(const std::vector<std::string>& paragraphs,
       "<w:body>" +
       body + "</w:body></w:document>";
   return MakeZip({{"[Content_Types].xml", "<Types/>"}, {"word/document.xml", document}});
+}
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '&') {
+      out += "&amp;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace daulat::testing

@@ -17,6 +17,9 @@ std::string MakePdf(const std::vector<std::string>& pages, const std::string& ti
 // embedded as a grey image.
 std::string MakeScannedPdf(const std::string& text);
 // A zip (deflate) holding the given files; used for DOCX, PPTX and XLSX.
+// `s` with &, < and > escaped for XML text.
+std::string XmlEscape(const std::string& s);
+
 std::string MakeZip(const std::map<std::string, std::string>& files);
 // A DOCX: paragraphs, with "# " / "## " prefixes turned into Heading1/2, and
 // rows ("a | b") into one table.
