@@ -32,9 +32,13 @@ std::string RefusalText(const std::string& language) {
 }
 
 bool IsRefusal(std::string_view answer, const std::string& language) {
+  // A model asked in one language sometimes refuses in the other.
   const std::string a = AsciiLower(answer);
-  const std::string r = AsciiLower(RefusalText(language));
-  return a.find(r.substr(0, r.size() - 1)) != std::string::npos;
+  for (const std::string& l : {language, std::string(language == "ms" ? "en" : "ms")}) {
+    const std::string r = AsciiLower(RefusalText(l));
+    if (a.find(r.substr(0, r.size() - 1)) != std::string::npos) return true;
+  }
+  return false;
 }
 
 std::string SourceAsData(const SearchHit& s, size_t n) {
@@ -66,16 +70,39 @@ GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<
 }
 
 std::vector<int> CitedSources(std::string_view answer, size_t n_sources) {
+  // "[1]", "[1, 3]", "[1][2]", and "[Source 2]" / "[Sumber 2]" as small models write them.
   std::vector<int> out;
   for (size_t i = 0; i < answer.size(); ++i) {
     if (answer[i] != '[') continue;
-    size_t j = i + 1;
+    const size_t close = answer.find(']', i);
+    if (close == std::string_view::npos || close - i > 24) continue;
+    std::string_view inside = answer.substr(i + 1, close - i - 1);
+    for (const std::string_view word : {"source ", "sumber ", "Source ", "Sumber "}) {
+      if (inside.substr(0, word.size()) == word) inside.remove_prefix(word.size());
+    }
+    std::vector<int> numbers;
     int n = 0;
-    while (j < answer.size() && j - i <= 3 && std::isdigit(static_cast<unsigned char>(answer[j])))
-      n = n * 10 + (answer[j++] - '0');
-    if (j < answer.size() && answer[j] == ']' && j > i + 1 && n >= 1 &&
-        static_cast<size_t>(n) <= n_sources && std::find(out.begin(), out.end(), n) == out.end())
-      out.push_back(n);
+    bool digits = false, ok = !inside.empty();
+    for (const char c : inside) {
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        n = n * 10 + (c - '0');
+        digits = true;
+        ok = ok && n <= 999;
+      } else if ((c == ',' || c == ' ') && (digits || c == ' ')) {
+        if (digits) numbers.push_back(n);
+        n = 0;
+        digits = false;
+      } else {
+        ok = false;
+      }
+    }
+    if (digits) numbers.push_back(n);
+    if (!ok || numbers.empty()) continue;
+    for (const int k : numbers) {
+      if (k >= 1 && static_cast<size_t>(k) <= n_sources &&
+          std::find(out.begin(), out.end(), k) == out.end())
+        out.push_back(k);
+    }
   }
   return out;
 }
@@ -122,6 +149,45 @@ std::vector<double> SourceSupport(std::string_view answer, const std::vector<Sea
   return out;
 }
 
+std::vector<std::string> StatedFigures(std::string_view answer) {
+  std::vector<std::string> out;
+  std::string word;
+  const auto end_word = [&] {
+    while (!word.empty() && (word.back() == '.' || word.back() == ',' || word.back() == '-'))
+      word.pop_back();
+    if (std::any_of(word.begin(), word.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      out.push_back(AsciiLower(word));
+    word.clear();
+  };
+  for (const char c : answer) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || ((c == '.' || c == ',' || c == '-' || c == '/') && !word.empty())) {
+      word += c;
+    } else {
+      end_word();
+    }
+  }
+  end_word();
+  return out;
+}
+
+namespace {
+
+// Whether every figure the answer states is in `source`. Figures are the
+// same in every language, so they show support where the answer and the
+// source are in different languages and share no other word.
+bool StatesOnlyFiguresOf(const std::vector<std::string>& figures, const SearchHit& source) {
+  if (figures.empty()) return false;
+  // Whole figures only: "50" is not supported by "RM500".
+  const auto held = StatedFigures(source.text + "\n" + source.heading_path);
+  const std::set<std::string> in(held.begin(), held.end());
+  return std::all_of(figures.begin(), figures.end(),
+                     [&](const std::string& f) { return in.count(f) > 0; });
+}
+
+}  // namespace
+
 Classification AnswerClassification(const std::vector<SearchHit>& sources) {
   Classification c = Classification::kTerbuka;
   for (const auto& s : sources) c = std::max(c, s.classification);
@@ -148,10 +214,18 @@ FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
   f.answer = model_used && !RestatesQuestion(draft, question) ? draft : RefusalText(language);
   f.cited = CitedSources(f.answer, sources.size());
   if (model_used && f.cited.empty() && !IsRefusal(f.answer, language)) {
+    // Supported by one source: most of its words, or (across languages)
+    // every figure it states. Else it is a guess and becomes the refusal.
     const auto support = SourceSupport(f.answer, sources);
     const auto best = std::max_element(support.begin(), support.end());
-    if (best != support.end() && *best >= 0.6) {
-      f.cited.push_back(static_cast<int>(best - support.begin()) + 1);
+    const auto figures = StatedFigures(f.answer);
+    int by = -1;
+    if (best != support.end() && *best >= 0.6) by = static_cast<int>(best - support.begin());
+    for (size_t i = 0; by < 0 && i < sources.size(); ++i) {
+      if (StatesOnlyFiguresOf(figures, sources[i])) by = static_cast<int>(i);
+    }
+    if (by >= 0) {
+      f.cited.push_back(by + 1);
       f.inferred = true;
     } else {
       f.answer = RefusalText(language);

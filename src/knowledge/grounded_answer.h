@@ -34,10 +34,11 @@ const std::vector<std::string>& GroundedStops();
 
 // What the assistant says when the sources do not hold the answer.
 std::string RefusalText(const std::string& language);
-// True when the answer is (or starts with) the refusal.
+// True when the answer holds the refusal, in `language` or the other one.
 bool IsRefusal(std::string_view answer, const std::string& language);
 
-// The source numbers [n] the answer cites, in order of first use, within 1..n_sources.
+// The source numbers the answer cites ("[2]", "[1, 3]", "[Sumber 2]"), in
+// order of first use, within 1..n_sources.
 std::vector<int> CitedSources(std::string_view answer, size_t n_sources);
 
 // Sentences in a retrieved passage that read like instructions to a model
@@ -49,14 +50,20 @@ std::vector<std::string> InstructionLikeContent(std::string_view text);
 // analysed terms found in each source (0..1), by source.
 std::vector<double> SourceSupport(std::string_view answer, const std::vector<SearchHit>& sources);
 
+// The numbers, amounts and codes the answer states ("rm1,200", "2610",
+// "kj-9", "12/03/2025"), lower-cased: its words holding a digit.
+std::vector<std::string> StatedFigures(std::string_view answer);
+
 // The answer's label: the highest among all the sources the model was given,
 // cited or not. A model can repeat what it read without citing it, so a
 // citation is no bound on what an answer may hold.
 Classification AnswerClassification(const std::vector<SearchHit>& sources);
 
 // A model's draft turned into what the caller gets. An answer that cites
-// nothing is kept only when one source supports most of it (that source is
-// then cited, `inferred`); otherwise it is a guess and becomes the refusal.
+// nothing is kept only when one source supports most of its words, or holds
+// every figure it states (an answer in another language than its source
+// shares little else); that source is then cited, `inferred`. Otherwise it
+// is a guess and becomes the refusal.
 struct FinishedAnswer {
   std::string answer;
   std::vector<int> cited;  // 1-based source numbers

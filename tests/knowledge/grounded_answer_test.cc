@@ -61,9 +61,12 @@ TEST(GroundedAnswerTest, NoSpellingOfADelimiterOpensOrClosesIt) {
 TEST(GroundedAnswerTest, CitationsRefusalsSupportAndLabels) {
   EXPECT_EQ(CitedSources("RM50 [2], seperti [1] dan [2]; bukan [7] atau [x] atau [] [0]", 3),
             (std::vector<int>{2, 1}));
+  EXPECT_EQ(CitedSources("RM50 [3, 1] and [Sumber 2]; not [1 x] or [2-3] or [,]", 3),
+            (std::vector<int>{3, 1, 2}));
   EXPECT_TRUE(IsRefusal("Saya tidak menemui jawapan dalam dokumen anda.", "ms"));
   EXPECT_TRUE(IsRefusal("i could not find the answer in your documents", "en"));
   EXPECT_FALSE(IsRefusal("RM50.", "ms"));
+  EXPECT_TRUE(IsRefusal("I could not find the answer in your documents.", "ms"));
   const std::vector<SearchHit> hits = {
       Hit("Cuti", "Cuti rehat ialah 25 hari setahun.", Classification::kTerbuka),
       Hit("Lesen", "Yuran pemprosesan lesen ialah RM50.", Classification::kSulit)};
@@ -102,6 +105,31 @@ TEST(GroundedAnswerTest, ADraftThatOnlyRestatesTheQuestionIsNoAnswer) {
   EXPECT_EQ(real.cited, std::vector<int>{1});
   // Without the question (older callers) nothing changes.
   EXPECT_FALSE(FinishAnswer(q, true, hits, "ms").refused);
+}
+
+// An answer in English from a Malay source shares no words with it but its
+// figures; those show it is read from the source. A figure no source holds
+// is a guess.
+TEST(GroundedAnswerTest, FiguresSupportAnAnswerAcrossLanguages) {
+  const std::vector<SearchHit> hits = {
+      Hit("Kenderaan", "Tempahan kecemasan dibuat melalui Unit Pengangkutan di sambungan 2610.",
+          Classification::kTerbuka),
+      Hit("Tuntutan", "Borang KJ-9 dihantar dalam tempoh dua hari bekerja. Caj RM1,200.",
+          Classification::kTerbuka)};
+  EXPECT_EQ(StatedFigures("Call extension 2610, or use form KJ-9 (RM1,200)."),
+            (std::vector<std::string>{"2610", "kj-9", "rm1,200"}));
+  const auto english = FinishAnswer("For an emergency booking, call extension 2610.", true, hits,
+                                    "en", "Which extension do I ring to book a vehicle urgently?");
+  EXPECT_FALSE(english.refused);
+  EXPECT_EQ(english.cited, std::vector<int>{1});
+  EXPECT_TRUE(english.inferred);
+  const auto both = FinishAnswer("Use form KJ-9; the charge is RM1,200.", true, hits, "en");
+  EXPECT_EQ(both.cited, std::vector<int>{2});
+  const auto guess = FinishAnswer("Call extension 2611.", true, hits, "en");
+  EXPECT_TRUE(guess.refused);
+  EXPECT_TRUE(FinishAnswer("The charge is RM1.", true, hits, "en").refused);  // part of RM1,200
+  const auto mixed = FinishAnswer("Call 2610 and pay RM1,200.", true, hits, "en");
+  EXPECT_TRUE(mixed.refused);  // no one source holds both figures
 }
 
 }  // namespace
