@@ -351,7 +351,11 @@ int main(int argc, char** argv) {
       ++answerable;
       ++by_category[q.category].second;
       if (a.refused) {
-        wrong.push_back({{"id", q.id}, {"expected", q.answer}, {"answer", "(refused)"}});
+        wrong.push_back({{"id", q.id},
+                         {"category", q.category},
+                         {"expected", q.answer},
+                         {"answer", "(refused)"},
+                         {"draft", draft.substr(0, 400)}});
         continue;
       }
       ++answered;
