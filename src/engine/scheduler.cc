@@ -84,10 +84,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Start(std::shared_ptr<const Model>
   params.n_ubatch = std::min<uint32_t>(options.step_tokens, 512);
   params.n_seq_max = options.parallel;
   params.kv_unified = true;  // one pool of cells: a shared prefix is stored once
-  // This llama.cpp's CPU flash attention together with repacked Q4_K
-  // weights turns Qwen2.5's answers into noise (plain attention is correct
-  // and within 10% as fast on two cores): see docs/lumin.md.
-  params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  params.flash_attn_type = kFlashAttention;
   params.n_threads = threads;
   params.n_threads_batch = threads;
   params.no_perf = true;

@@ -49,10 +49,7 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
   params.n_batch = std::min(options.batch_size, n_ctx);
   params.n_ubatch = params.n_batch;
   params.n_seq_max = 1;
-  // This llama.cpp's CPU flash attention together with repacked Q4_K
-  // weights turns Qwen2.5's answers into noise (plain attention is correct
-  // and within 10% as fast on two cores): see docs/lumin.md.
-  params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  params.flash_attn_type = kFlashAttention;
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
