@@ -146,11 +146,19 @@ AuditVerification AuditLog::Verify(store::Database& db, const std::string& verif
     v.status = DataLoss(std::move(why));
     return v;
   };
+  // One snapshot for every query below: records and checkpoints written
+  // while the check runs would otherwise look like gaps or a truncated log.
+  auto snapshot = db.BeginSnapshot();
+  if (!snapshot.ok()) {
+    v.status = snapshot.status();
+    return v;
+  }
+  store::Transaction& view = **snapshot;
   MerkleTree tree;
   // Pages of 10,000 records, so verifying a large log needs little memory.
   constexpr int64_t kPage = 10000;
   while (true) {
-    auto rows = db.Query(
+    auto rows = view.Query(
         "SELECT seq, record, leaf_hash FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?",
         {static_cast<int64_t>(tree.size()), kPage});
     if (!rows.ok()) {
@@ -177,13 +185,13 @@ AuditVerification AuditLog::Verify(store::Database& db, const std::string& verif
     if (static_cast<int64_t>(rows->size()) < kPage) break;
   }
   // A record past a gap is never reached by the pages above.
-  auto last = db.Query("SELECT MAX(seq) FROM audit_records");
+  auto last = view.Query("SELECT MAX(seq) FROM audit_records");
   if (last.ok() && !last->empty() && !(*last)[0].IsNull(0) &&
       static_cast<uint64_t>((*last)[0].Int(0)) + 1 != tree.size())
     return fail("audit record " + std::to_string(tree.size()) + " is missing");
   v.records = tree.size();
   auto cps =
-      db.Query("SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size");
+      view.Query("SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size");
   if (!cps.ok()) {
     v.status = cps.status();
     return v;

@@ -61,6 +61,11 @@ class Transaction : public StatementRunner {
 class Database : public StatementRunner {
  public:
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
+  // A read-only unit of work that sees one state of the database for its
+  // whole life, however many statements it runs: writes committed meanwhile
+  // by others stay invisible to it. Execute in it fails; Commit ends it.
+  // For checks that compare several queries (the audit log's verification).
+  virtual Result<std::unique_ptr<Transaction>> BeginSnapshot() = 0;
 
   // Applies a component's migrations newer than its stored schema version,
   // each in its own transaction, recording it in schema_migrations. Each

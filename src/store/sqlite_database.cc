@@ -166,10 +166,11 @@ class SqliteDatabase;
 
 class SqliteTransaction : public Transaction {
  public:
-  SqliteTransaction(SqliteDatabase& owner, std::unique_ptr<Connection> conn)
-      : owner_(owner), conn_(std::move(conn)) {}
+  SqliteTransaction(SqliteDatabase& owner, std::unique_ptr<Connection> conn, bool read_only)
+      : owner_(owner), conn_(std::move(conn)), read_only_(read_only) {}
   ~SqliteTransaction() override;
   Status Execute(const std::string& sql, const std::vector<Value>& params) override {
+    if (read_only_) return FailedPrecondition("a snapshot is read-only");
     return conn_->Run(sql, params, nullptr);
   }
   Result<std::vector<Row>> Query(const std::string& sql,
@@ -190,6 +191,7 @@ class SqliteTransaction : public Transaction {
  private:
   SqliteDatabase& owner_;
   std::unique_ptr<Connection> conn_;
+  bool read_only_;
   bool committed_ = false;
 };
 
@@ -219,7 +221,19 @@ class SqliteDatabase : public Database {
     // IMMEDIATE: take the write lock up front, so two writers queue on the
     // busy timeout instead of failing when one upgrades.
     DAULAT_RETURN_IF_ERROR((*conn)->Run("BEGIN IMMEDIATE", {}, nullptr));
-    return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(conn).value()));
+    return std::unique_ptr<Transaction>(
+        new SqliteTransaction(*this, std::move(conn).value(), false));
+  }
+
+  Result<std::unique_ptr<Transaction>> BeginSnapshot() override {
+    auto conn = Take();
+    if (!conn.ok()) return conn.status();
+    // In WAL mode a deferred transaction's snapshot is fixed by its first
+    // read, so read once now rather than at the caller's first query.
+    DAULAT_RETURN_IF_ERROR((*conn)->Run("BEGIN DEFERRED", {}, nullptr));
+    std::unique_ptr<Transaction> tx(new SqliteTransaction(*this, std::move(conn).value(), true));
+    DAULAT_RETURN_IF_ERROR(tx->Query("SELECT count(*) FROM sqlite_schema", {}).status());
+    return tx;
   }
 
   Status Execute(const std::string& sql, const std::vector<Value>& params) override {
