@@ -1,7 +1,13 @@
 #include "assessment/narrative.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
 
 #include "assessment/report.h"
 
@@ -42,11 +48,41 @@ std::optional<std::pair<std::string, std::string>> NarrativePrompt(const nlohman
                         (ms ? "Fakta:\n" : "Facts:\n") + facts + (ms ? ask.second : ask.first));
 }
 
+std::vector<double> NumbersIn(std::string_view text) {
+  std::vector<double> out;
+  for (size_t i = 0; i < text.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    std::string number;
+    // "1,250.5": separators count only between digits.
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
+                               ((text[i] == '.' || text[i] == ',') && i + 1 < text.size() &&
+                                std::isdigit(static_cast<unsigned char>(text[i + 1]))))) {
+      if (text[i] != ',') number += text[i];
+      ++i;
+    }
+    out.push_back(std::strtod(number.c_str(), nullptr));
+  }
+  return out;
+}
+
 bool UsableNarrative(const std::string& text, const std::string& prompt) {
   const auto b = text.find_first_not_of(" \n\t");
   if (b == std::string::npos) return false;
   const std::string t = text.substr(b, text.find_last_not_of(" \n\t") - b + 1);
-  return t.size() >= 20 && prompt.find(t) == std::string::npos;  // not an echo of the prompt
+  if (t.size() < 20 || prompt.find(t) != std::string::npos) return false;  // an echo
+  // Every number it states is one it was given (scores, levels): a small
+  // model misreads "62.5" as "65" or invents a year. Small whole numbers
+  // pass, as counts ("three of five pillars").
+  const auto given = NumbersIn(prompt);
+  for (const double n : NumbersIn(t)) {
+    if (n <= 10 && n == std::floor(n)) continue;
+    if (std::none_of(given.begin(), given.end(), [n](double g) { return std::fabs(g - n) < 1e-9; }))
+      return false;
+  }
+  return true;
 }
 
 }  // namespace daulat::assessment

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace daulat::assessment {
 
@@ -13,7 +15,11 @@ namespace daulat::assessment {
 // generated and never replaces the rule-based roadmap.
 std::optional<std::pair<std::string, std::string>> NarrativePrompt(const nlohmann::json& score,
                                                                    int attempt);
-// False for text too short to be a narrative or copied from the prompt.
+// False for text too short to be a narrative, copied from the prompt, or
+// stating a number the prompt did not give (whole numbers up to 10 pass as
+// counts): a narrative reads the numbers it is given.
 bool UsableNarrative(const std::string& text, const std::string& prompt);
+// The numbers written in `text` ("62.5", "1,250", "100" of "/ 100").
+std::vector<double> NumbersIn(std::string_view text);
 
 }  // namespace daulat::assessment

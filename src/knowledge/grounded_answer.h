@@ -54,6 +54,11 @@ std::vector<double> SourceSupport(std::string_view answer, const std::vector<Sea
 // "kj-9", "12/03/2025"), lower-cased: its words holding a digit.
 std::vector<std::string> StatedFigures(std::string_view answer);
 
+// Whether `source` states every one of `figures` (whole: "50" is not held by
+// "RM500"); false for none. Figures are the same in every language, so they
+// show support where a text and its source share no other word.
+bool HoldsEveryFigure(const std::vector<std::string>& figures, const SearchHit& source);
+
 // The answer's label: the highest among all the sources the model was given,
 // cited or not. A model can repeat what it read without citing it, so a
 // citation is no bound on what an answer may hold.

@@ -208,14 +208,29 @@ std::vector<KeyPoint> SummaryRun::Points(const std::string& output,
           std::find(p.cited.begin(), p.cited.end(), n) == p.cited.end())
         p.cited.push_back(n);
     }
+    // A figure (amount, date, code) must come from a source the point cites;
+    // a point citing a source without it is re-attributed or dropped below.
+    const auto figures = StatedFigures(text);
+    const auto holds = [&](int n) {
+      return HoldsEveryFigure(figures, passages_[static_cast<size_t>(n - 1)]);
+    };
+    if (!figures.empty() && std::none_of(p.cited.begin(), p.cited.end(), holds)) p.cited.clear();
     if (p.cited.empty()) {
+      // Supported by one source: most of its words (and all its figures), or
+      // every figure it states (a summary in the other language).
       const auto support = SourceSupport(text, candidates);
-      const auto best = std::max_element(support.begin(), support.end());
-      if (best == support.end() || *best < 0.5) {
+      int by = -1;
+      for (size_t i = 0; i < candidates.size(); ++i) {
+        const bool figures_held = holds(allowed[i]);
+        const bool words = support[i] >= 0.5 && (figures.empty() || figures_held);
+        if ((words || figures_held) && (by < 0 || support[i] > support[static_cast<size_t>(by)]))
+          by = static_cast<int>(i);
+      }
+      if (by < 0) {
         ++dropped_;
         continue;
       }
-      p.cited.push_back(allowed[static_cast<size_t>(best - support.begin())]);
+      p.cited.push_back(allowed[static_cast<size_t>(by)]);
       p.inferred = true;
     }
     std::string key = text;

@@ -20,7 +20,9 @@ struct SummaryOptions {
 struct KeyPoint {
   std::string text;        // without its bullet or source numbers
   std::vector<int> cited;  // 1-based passage numbers
-  bool inferred = false;   // the model cited nothing; the passage that supports it is cited
+  // The model cited nothing, or a passage without the point's figures: the
+  // passage that supports it is cited instead.
+  bool inferred = false;
 };
 
 struct Summary {
@@ -45,8 +47,11 @@ std::string SummaryText(const std::vector<KeyPoint>& points);
 // then Finish(). Map: each batch of passages (numbered globally, delimited as
 // data) becomes key points with source numbers; reduce: groups of key points
 // are merged until one list remains. A point must cite passages it was given,
-// or be supported by one (most of its terms), or it is dropped: a summary
-// never carries a claim no passage backs. Not thread-safe; deterministic for
+// or be supported by one (most of its terms, or every figure it states when
+// it is written in another language), or it is dropped; a point's figures
+// (amounts, dates, codes) must be in a passage it cites, else it cites the
+// one that holds them, or is dropped: a summary never carries a claim or a
+// number no passage backs. Not thread-safe; deterministic for
 // deterministic model outputs.
 class SummaryRun {
  public:

@@ -36,6 +36,12 @@ TEST(GroundedAnswerTest, SourcesAreNumberedDataThatCannotCloseTheirTag) {
   EXPECT_EQ(p.user.find("<source n=\"9\""), std::string::npos);
   EXPECT_NE(p.user.find("Soalan: Berapakah yuran?"), std::string::npos);
   EXPECT_NE(BuildGroundedPrompt("q", {}, "en").system.find("English"), std::string::npos);
+  // The question is read before and after the sources; the system prompt is
+  // the same for every question, so the prefix cache serves it.
+  EXPECT_EQ(p.user.find("Soalan: Berapakah yuran?"), 0u);
+  EXPECT_GT(p.user.rfind("Soalan: Berapakah yuran?"), p.user.rfind("</source>"));
+  EXPECT_EQ(p.system, BuildGroundedPrompt("Apa lagi?", {}, "ms").system);
+  EXPECT_NE(p.system.find("Bahasa Inggeris"), std::string::npos);
 }
 
 // A hostile passage tries every spelling of our delimiters.

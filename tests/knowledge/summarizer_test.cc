@@ -53,6 +53,29 @@ TEST(SummarizerTest, OneBatchIsOneCallAndUnsupportedLinesAreDropped) {
   EXPECT_EQ(s.text.rfind("- Yuran pemprosesan ialah RM50. [1]\n", 0), 0u) << s.text;
 }
 
+// Figures must come from a source the point cites: a wrong citation is
+// mended, an invented amount dropped, and a point in the other language is
+// kept when a source holds every figure it states.
+TEST(SummarizerTest, EveryFigureOfAPointIsInASourceItCites) {
+  SummaryRun run({Passage("Yuran pemprosesan lesen ialah RM50 bagi setiap permohonan."),
+                  Passage("Permohonan dibuat dalam talian melalui portal dalam 14 hari.")},
+                 {"en", 8, 6000});
+  ASSERT_TRUE(run.Next().has_value());
+  run.Accept(
+      "- The processing fee is RM50 for each application [2]\n"  // figure only in [1]
+      "- Yuran pemprosesan lesen ialah RM80 [1]\n"               // RM80 is in no source
+      "- Applications are decided within 14 days\n"              // English, uncited, [2]'s 14
+      "- Permohonan dibuat dalam talian melalui portal dalam 30 hari\n");  // words of [2], not 30
+  const auto s = run.Finish();
+  ASSERT_EQ(s.points.size(), 2u) << s.text;
+  EXPECT_EQ(s.points[0].text, "The processing fee is RM50 for each application");
+  EXPECT_EQ(s.points[0].cited, std::vector<int>{1});
+  EXPECT_TRUE(s.points[0].inferred);
+  EXPECT_EQ(s.points[1].cited, std::vector<int>{2});
+  EXPECT_TRUE(s.points[1].inferred);
+  EXPECT_EQ(s.dropped_points, 2u);
+}
+
 TEST(SummarizerTest, MapReduceKeepsGlobalNumbersAndOnlyCitationsItWasGiven) {
   // Ten passages of ~400 bytes in batches of ~1000: five map calls.
   SummaryRun run(Passages(10), {"en", 3, 1000});
