@@ -21,6 +21,7 @@
 #include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
+#include "knowledge/vector_backfill.h"
 
 namespace daulat::cli {
 namespace {
@@ -173,6 +174,25 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
         [hosted](std::string_view text) { return hosted->model->CountTokens(text); });
     spdlog::info("lumin: hybrid retrieval with {}", hosted->installed.manifest.name);
   }
+  // Chunks without a vector from this model (added before it was installed,
+  // or the operator changed the model) are embedded in the background.
+  std::unique_ptr<knowledge::VectorBackfill> backfill;
+  if ((*library)->retrieval() == "hybrid") {
+    std::vector<std::string> tenants = {gateway::kOperatorTenant};
+    if (auto listed = (*ids)->ListTenants(); listed.ok()) {
+      for (const auto& t : *listed)
+        if (t.id != gateway::kOperatorTenant) tenants.push_back(t.id);
+    }
+    backfill = std::make_unique<knowledge::VectorBackfill>(
+        **library, std::move(tenants), [](const knowledge::BackfillProgress& p) {
+          if (!p.error.empty()) {
+            spdlog::error("lumin: re-embedding tenant {} failed: {}", p.tenant_id, p.error);
+          } else {
+            spdlog::info("lumin: re-embedding tenant {}: {} of {} chunks{}", p.tenant_id, p.done,
+                         p.total, p.finished ? ", done" : "");
+          }
+        });
+  }
   services.session_ttl_seconds = c.session_ttl.count();
   identity::SignInThrottle sign_in_throttle;
   services.sign_in_throttle = &sign_in_throttle;
@@ -215,6 +235,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   sigwait(&stop_signals, &sig);
   spdlog::warn("received {}, finishing in-flight requests (up to {}s)",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace.count());
+  if (backfill) backfill->Stop();  // between batches; the next start goes on from there
   if (metrics_listener) metrics_listener->Shutdown(std::chrono::milliseconds(0));
   (*api)->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(c.shutdown_grace),
                    [&host] { (*host)->Stop(/*drain=*/false); });

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "common/status.h"
 #include "knowledge/chunker.h"
 #include "knowledge/document_parser.h"
+#include "knowledge/language_shift.h"
 #include "knowledge/vector_index.h"
 #include "store/blob_store.h"
 #include "store/database.h"
@@ -201,9 +203,12 @@ class Library {
   void SetIndexDir(std::filesystem::path dir);
   // Embeds every chunk of the tenant that has no vector from the current
   // embedding model (documents added before it was installed, or under
-  // another model); returns how many. FAILED_PRECONDITION without a model.
+  // another model); returns how many. FAILED_PRECONDITION without a model;
+  // CANCELLED when `stop` is set (checked between batches of 64; the batches
+  // done stay embedded).
   Result<size_t> AddMissingVectors(const std::string& tenant_id,
-                                   const std::function<void(size_t, size_t)>& progress = nullptr);
+                                   const std::function<void(size_t, size_t)>& progress = nullptr,
+                                   const std::atomic<bool>* stop = nullptr);
   Status SaveVectorIndexes();
   ~Library();
   // The passages of a document or collection the reader may see, in order.
@@ -267,6 +272,15 @@ class Library {
   std::mutex index_build_mu_;                               // one index load or build at a time
   std::mutex cache_mu_;                                     // the per-tenant caches below
   std::unordered_map<std::string, TenantVectors> vectors_;  // GUARDED_BY(cache_mu_)
+  struct TenantShift {
+    std::shared_ptr<const LanguageShift> shift;
+    std::chrono::steady_clock::time_point built;
+  };
+  std::unordered_map<std::string, TenantShift> shifts_;  // GUARDED_BY(cache_mu_)
+  // The tenant's language means over `index`, rebuilt when the index has
+  // changed (at once by a tenth, else after 10 s); null when unavailable.
+  std::shared_ptr<const LanguageShift> ShiftFor(const std::string& tenant_id,
+                                                const VectorIndex& index);
   struct TermStats {
     int64_t chunks = 0;                           // the library's size when counted
     std::unordered_map<std::string, int64_t> df;  // index token -> chunks holding it

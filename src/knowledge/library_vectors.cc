@@ -212,6 +212,33 @@ Status Library::SaveVectorIndexes() {
   return Status::Ok();
 }
 
+std::shared_ptr<const LanguageShift> Library::ShiftFor(const std::string& tenant_id,
+                                                       const VectorIndex& index) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache_mu_);
+    if (const auto it = shifts_.find(tenant_id); it != shifts_.end()) {
+      const size_t was = it->second.shift->built_from(), is = index.size();
+      const size_t drift = was > is ? was - is : is - was;
+      if (drift == 0 || (drift * 10 < was && now - it->second.built < std::chrono::seconds(10)))
+        return it->second.shift;
+    }
+  }
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Query(
+                      "SELECT c.chunk_id, d.language FROM kn_chunks c JOIN kn_documents d ON "
+                      "{tenant:d} AND d.document_id = c.document_id WHERE {tenant:c}",
+                      {});
+  if (!rows.ok()) return nullptr;
+  std::vector<std::pair<int64_t, std::string>> languages;
+  languages.reserve(rows->size());
+  for (const auto& r : *rows) languages.emplace_back(r.Int(0), r.Text(1));
+  auto shift = std::make_shared<const LanguageShift>(index, languages);
+  std::lock_guard lock(cache_mu_);
+  shifts_[tenant_id] = TenantShift{shift, now};
+  return shift;
+}
+
 Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Reader& reader,
                                                                       const SearchQuery& q,
                                                                       size_t n) {
@@ -221,15 +248,45 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
   if (!index.ok()) return index.status();
   std::vector<std::pair<int64_t, double>> out;
   if (!*index || (*index)->size() == 0 || (*index)->dim() != query->size()) return out;
-  // Approximate first: the nearest chunks of the whole tenant, then the
-  // reader's filter on those alone. When too few pass, look wider; when
-  // the reader sees only a sliver, score exactly what they may see.
+  // Each chunk is scored against the question as if asked in the chunk's
+  // language (LanguageShift), so a passage in another language than the
+  // question competes on its meaning, not on its language.
+  const auto shift = ShiftFor(reader.tenant_id, **index);
+  const std::string language = DetectLanguage(q.text);
+  const auto asked = shift ? shift->QueryPerLanguage(*query, language)
+                           : std::unordered_map<std::string, std::vector<float>>{{"", *query}};
+  // Chunks of a language without a mean (or added since) take the question as it is.
+  const std::string own = asked.count(language) > 0 ? language : "";
+  const auto key_for = [&](int64_t id) -> const std::string& {
+    if (!shift) return own;
+    const std::string& l = shift->LanguageOf(id);
+    return !l.empty() && asked.count(l) > 0 ? l : own;
+  };
+  const auto& query_for = [&](int64_t id) -> const std::vector<float>& {
+    return asked.at(key_for(id));
+  };
+  // Approximate first: the nearest chunks of the whole tenant (for the
+  // question in each language), then the reader's filter on those alone.
+  // When too few pass, look wider; when the reader sees only a sliver,
+  // score exactly what they may see.
   for (const size_t k : {std::max<size_t>(4 * n, 100), std::max<size_t>(16 * n, 1000)}) {
     if (q.exact_vectors) break;
-    auto near = (*index)->Nearest(*query, k);
-    const bool exhausted =
-        near.size() < k || (!near.empty() && near.back().second < kMinSimilarity);
-    std::erase_if(near, [](const auto& p) { return p.second < kMinSimilarity; });
+    std::unordered_map<int64_t, double> found;
+    bool exhausted = true;
+    for (const auto& [as, v] : asked) {
+      if (as.empty() && !own.empty()) continue;  // the same as the question's own language
+      const auto near = (*index)->Nearest(v, k);
+      exhausted =
+          exhausted && (near.size() < k || (!near.empty() && near.back().second < kMinSimilarity));
+      for (const auto& [id, sim] : near) {
+        // Kept only from the question in the chunk's own language.
+        if (key_for(id) == as && sim >= kMinSimilarity) found[id] = sim;
+      }
+    }
+    std::vector<std::pair<int64_t, double>> near(found.begin(), found.end());
+    std::sort(near.begin(), near.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
     if (near.empty()) return out;
     std::vector<store::Value> params;
     // By id (NOT INDEXED): an index on the tenant would walk all its chunks.
@@ -267,9 +324,10 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
   out.clear();
   for (const auto& r : *visible) {
     const auto v = (*index)->Get(r.Int(0));
-    if (v.size() != query->size()) continue;
+    const auto& asked_here = query_for(r.Int(0));
+    if (v.size() != asked_here.size()) continue;
     double dot = 0;
-    for (size_t i = 0; i < v.size(); ++i) dot += (*query)[i] * v[i];
+    for (size_t i = 0; i < v.size(); ++i) dot += asked_here[i] * v[i];
     // Nearest is not relevant: below this similarity a chunk is no match at all.
     if (dot >= kMinSimilarity) out.emplace_back(r.Int(0), dot);
   }
@@ -281,7 +339,8 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
 }
 
 Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
-                                          const std::function<void(size_t, size_t)>& progress) {
+                                          const std::function<void(size_t, size_t)>& progress,
+                                          const std::atomic<bool>* stop) {
   if (!embed_) return FailedPrecondition("no embedding model is installed");
   // Chunks without a vector from the current model: added before a model was
   // installed, or embedded by another model since replaced.
@@ -294,6 +353,7 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
   if (!rows.ok()) return rows.status();
   size_t done = 0;
   for (size_t at = 0; at < rows->size(); at += 64) {
+    if (stop != nullptr && stop->load()) return Cancelled("stopped");
     std::vector<std::pair<int64_t, std::vector<float>>> batch;
     for (size_t i = at; i < rows->size() && i < at + 64; ++i) {
       const auto& r = (*rows)[i];
@@ -303,6 +363,18 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
     }
     auto tx = db_.Begin();
     if (!tx.ok()) return tx.status();
+    // A document deleted while its chunks were embedded keeps no vector
+    // (the transaction holds the write lock, so none is deleted meanwhile).
+    std::string ids;
+    for (const auto& [id, v] : batch) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    auto present =
+        store::TenantScope(**tx, tenant_id)
+            .Query("SELECT chunk_id FROM kn_chunks WHERE {tenant} AND chunk_id IN (" + ids + ")",
+                   {});
+    if (!present.ok()) return present.status();
+    std::set<int64_t> still;
+    for (const auto& r : *present) still.insert(r.Int(0));
+    std::erase_if(batch, [&still](const auto& b) { return still.count(b.first) == 0; });
     for (const auto& [id, v] : batch) {
       // A chunk still holding another model's vector gets this one instead.
       DAULAT_RETURN_IF_ERROR((*tx)->Execute(
@@ -314,7 +386,7 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
     DAULAT_RETURN_IF_ERROR((*tx)->Commit());
     UpdateVectors(tenant_id, {}, batch);
     done += batch.size();
-    if (progress) progress(done, rows->size());
+    if (progress) progress(std::min(rows->size(), at + 64), rows->size());
   }
   return done;
 }

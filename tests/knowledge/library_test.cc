@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "engine/embedder.h"
 #include "engine/model.h"
 #include "engine/model_import.h"
+#include "knowledge/vector_backfill.h"
 #include "test_documents.h"
 #include "tiny_bert.h"
 #include "tiny_model.h"
@@ -447,6 +450,151 @@ TEST_F(LibraryTest, ChunksFromBeforeTheEmbeddingModelGetVectorsOnReindex) {
   lib_->SetEmbedder("tiny-bert-2", TinyBertEmbedder());
   EXPECT_EQ(*lib_->AddMissingVectors("jpn"), 1u);
   EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors WHERE tenant_id = 'jpn'")->at(0).Int(0), 1);
+}
+
+// The operator changes the embedding model: the server's backfill re-embeds
+// every tenant's chunks by itself, and a stop between batches keeps what was
+// done for the next start.
+TEST_F(LibraryTest, AModelChangeIsReEmbeddedInTheBackgroundAndResumesAfterAStop) {
+  const auto embed = TinyBertEmbedder();
+  lib_->SetEmbedder("tiny-bert", embed);
+  std::string many;
+  for (int i = 0; i < 150; ++i)
+    many += "## Seksyen " + std::to_string(i) + "\n\n" +
+            std::string(i % 2 ? "permohonan lesen premis " : "elaun pegawai bertugas ") +
+            std::to_string(i) + " diproses dalam tempoh tujuh hari bekerja.\n\n";
+  const auto doc = Add("jpn", "many.md", many);
+  ASSERT_GT(doc.chunks, 64);
+  Add("kkm", "other.txt", "the capital of malaysia");
+  std::atomic<int> embedded{0};
+  std::atomic<bool> slow{true};
+  lib_->SetEmbedder("tiny-bert-2", [&](std::string_view t, Library::EmbedAs as) {
+    ++embedded;
+    if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return embed(t, as);
+  });
+  std::vector<BackfillProgress> reports;
+  std::mutex mu;
+  const auto record = [&](const BackfillProgress& p) {
+    std::lock_guard lock(mu);
+    reports.push_back(p);
+  };
+  {
+    VectorBackfill backfill(*lib_, {"jpn", "kkm"}, record);
+    while (embedded < 10) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    backfill.Stop();
+  }
+  const auto left = [&](const std::string& tenant) {
+    return db_
+        ->Query(
+            "SELECT COUNT(*) FROM kn_chunks c LEFT JOIN kn_vectors v ON v.chunk_id = "
+            "c.chunk_id AND v.model = 'tiny-bert-2' WHERE c.tenant_id = ? AND v.chunk_id IS "
+            "NULL",
+            {tenant})
+        ->at(0)
+        .Int(0);
+  };
+  EXPECT_GT(left("jpn"), 0);           // stopped part way
+  EXPECT_LT(left("jpn"), doc.chunks);  // a whole batch of 64 was kept
+  EXPECT_EQ(left("kkm"), 1);           // never reached
+  slow = false;
+  {
+    VectorBackfill backfill(*lib_, {"jpn", "kkm"}, record);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!backfill.finished() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(backfill.finished());
+  }
+  EXPECT_EQ(left("jpn"), 0);
+  EXPECT_EQ(left("kkm"), 0);
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(reports.empty());
+  EXPECT_TRUE(reports.back().finished);
+  EXPECT_EQ(reports.back().tenant_id, "kkm");
+  EXPECT_EQ(reports.back().done, reports.back().total);
+  EXPECT_TRUE(reports.back().error.empty());
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  EXPECT_FALSE(lib_->Search(member, {"permohonan lesen", "", 5, Retrieval::kVector})->empty());
+}
+
+// A document deleted while the backfill embeds it keeps no vector.
+TEST_F(LibraryTest, ABackfillLeavesNoVectorForADocumentDeletedMeanwhile) {
+  const auto embed = TinyBertEmbedder();
+  const auto doc = Add("jpn", "gone.txt", "the capital of malaysia is kuala lumpur");
+  const Reader owner = OperatorReader("jpn");
+  lib_->SetEmbedder("tiny-bert", [&](std::string_view t, Library::EmbedAs as) {
+    EXPECT_TRUE(lib_->DeleteDocument(owner, doc.id).ok());
+    return embed(t, as);
+  });
+  auto added = lib_->AddMissingVectors("jpn");
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(*added, 0u);
+  EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors")->at(0).Int(0), 0);
+}
+
+// A multilingual model places a text by its language as well as its
+// meaning. Here that is made plain: each vector is 0.8 language + 0.6 topic.
+// A Malay question on the vault is nearer to every unrelated Malay chunk
+// than to the English vault procedure, unless the question is asked as if
+// in English (LanguageShift).
+TEST_F(LibraryTest, AQuestionFindsTheAnswerInAnotherLanguageOverItsOwnLanguagesChunks) {
+  const auto topic = [](std::string_view t) -> size_t {
+    const std::vector<std::pair<const char*, const char*>> topics = {
+        {"vault", "kebal"},      {"leave", "cuti"},    {"fee", "yuran"},   {"car", "kenderaan"},
+        {"flood", "banjir"},     {"loan", "pinjaman"}, {"audit", "audit"}, {"badge", "pas"},
+        {"training", "latihan"}, {"claim", "tuntutan"}};
+    for (size_t i = 0; i < topics.size(); ++i) {
+      if (t.find(topics[i].first) != std::string_view::npos ||
+          t.find(topics[i].second) != std::string_view::npos)
+        return 10 + i;
+    }
+    return 30;
+  };
+  lib_->SetEmbedder("two-axes", [&](std::string_view t, Library::EmbedAs) {
+    std::vector<float> v(64, 0.0f);
+    v[DetectLanguage(t) == "ms" ? 0 : 1] = 0.8f;
+    v[topic(t)] = 0.6f;
+    return Result<std::vector<float>>(v);
+  });
+  const std::vector<std::string> english = {
+      "The vault is opened under dual control and its combinations are changed every 90 days.",
+      "Officers are entitled to 25 days of annual leave and may carry unused leave into the next "
+      "year.",
+      "The processing fee for the licence is paid when the application is submitted online.",
+      "Every department car is booked through the transport unit and its logbook is kept in the "
+      "car.",
+      "During a flood the evacuation centre is opened in the community hall of the village.",
+      "The housing loan is repaid by salary deduction over at most 35 years for the officer.",
+      "The internal audit team reviews every branch once a year and reports to the board.",
+      "A staff badge must be worn at all times and is returned on the last working day.",
+      "Training courses outside the station are approved by the head of department in advance.",
+      "A claim is submitted through the portal within 60 days of the date of the expense."};
+  const std::vector<std::string> malay = {
+      "Pegawai layak mendapat cuti rehat sebanyak 25 hari setahun dan baki cuti boleh dibawa ke "
+      "tahun berikutnya.",
+      "Yuran pemprosesan lesen dibayar semasa permohonan dihantar melalui portal dalam talian.",
+      "Setiap kenderaan jabatan ditempah melalui unit pengangkutan dan buku log disimpan dalam "
+      "kenderaan.",
+      "Semasa banjir pusat pemindahan dibuka di dewan orang ramai di kampung tersebut.",
+      "Pinjaman perumahan dibayar balik melalui potongan gaji dalam tempoh paling lama 35 tahun.",
+      "Pasukan audit dalaman menyemak setiap cawangan sekali setahun dan melapor kepada lembaga.",
+      "Pas kakitangan mesti dipakai pada setiap masa dan dipulangkan pada hari bekerja terakhir.",
+      "Kursus latihan di luar stesen diluluskan oleh ketua jabatan terlebih dahulu.",
+      "Tuntutan dihantar melalui portal dalam tempoh 60 hari dari tarikh perbelanjaan."};
+  for (size_t i = 0; i < english.size(); ++i)
+    Add("jpn", "en" + std::to_string(i) + ".txt", english[i]);
+  for (size_t i = 0; i < malay.size(); ++i) Add("jpn", "ms" + std::to_string(i) + ".txt", malay[i]);
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  const auto first = [&](const std::string& question) {
+    auto hits = lib_->Search(member, {question, "", 3, Retrieval::kVector});
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    return hits.ok() && !hits->empty() ? hits->front().source_name : "";
+  };
+  EXPECT_EQ(first("Berapa kerap nombor kombinasi bilik kebal perlu ditukar oleh pegawai?"),
+            "en0.txt");
+  // The question's own language still wins when it holds the answer.
+  EXPECT_EQ(first("Berapakah hari cuti rehat yang layak diperoleh seorang pegawai?"), "ms0.txt");
+  EXPECT_EQ(first("How long may a housing loan be repaid by the officer?"), "en5.txt");
 }
 
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
