@@ -10,9 +10,10 @@ namespace daulat::cli {
 
 // Options every subcommand shares; filled by CLI11 from flags and DAULAT_* variables.
 struct GlobalOptions {
-  std::string data_dir;    // --data-dir / DAULAT_DATA_DIR
-  std::string models_dir;  // --models-dir / DAULAT_MODELS_DIR; default <data_dir>/models
-  bool verbose = false;    // -v: libllama's own log lines and debug logs on stderr
+  std::string data_dir;            // --data-dir / DAULAT_DATA_DIR
+  std::string models_dir;          // --models-dir / DAULAT_MODELS_DIR; default <data_dir>/models
+  bool verbose = false;            // -v: libllama's own log lines and debug logs on stderr
+  std::string log_level = "warn";  // --log-level / DAULAT_LOG_LEVEL
 
   std::filesystem::path DataDir() const;
   std::filesystem::path ModelsDir() const;

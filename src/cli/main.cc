@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   app.add_option("--models-dir", global.models_dir, "Models folder (default: <data-dir>/models)")
       ->envname("DAULAT_MODELS_DIR");
   app.add_flag("-v,--verbose", global.verbose, "Log details to stderr, including llama.cpp's");
+  app.add_option("--log-level", global.log_level,
+                 "Least severe log lines shown on stderr: debug, info, warn (default), error")
+      ->envname("DAULAT_LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
   int exit_code = kExitInternal;
   AddModelsCommand(app, global, &exit_code);
@@ -41,7 +45,7 @@ int main(int argc, char** argv) {
   AddAssessCommand(app, global, &exit_code);
   AddVersionCommand(app, &exit_code);
   app.parse_complete_callback(
-      [&global] { daulat::InitLogging(global.verbose ? "debug" : "warn"); });
+      [&global] { daulat::InitLogging(global.verbose ? "debug" : global.log_level); });
 
   try {
     app.parse(argc, argv);
