@@ -83,39 +83,97 @@ GroundedPrompt BuildGroundedPrompt(std::string_view question, const std::vector<
   return p;
 }
 
-std::vector<int> CitedSources(std::string_view answer, size_t n_sources) {
-  // "[1]", "[1, 3]", "[1][2]", and "[Source 2]" / "[Sumber 2]" as small models write them.
-  std::vector<int> out;
+namespace {
+
+// The source numbers of a citation marker's inside ("1", "1, 3", "Sumber 2");
+// empty when it is not one.
+std::vector<int> MarkerNumbers(std::string_view inside) {
+  for (const std::string_view word : {"source ", "sumber ", "Source ", "Sumber "}) {
+    if (inside.substr(0, word.size()) == word) inside.remove_prefix(word.size());
+  }
+  std::vector<int> numbers;
+  int n = 0;
+  bool digits = false, ok = !inside.empty();
+  for (const char c : inside) {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      n = n * 10 + (c - '0');
+      digits = true;
+      ok = ok && n <= 999;
+    } else if ((c == ',' || c == ' ') && (digits || c == ' ')) {
+      if (digits) numbers.push_back(n);
+      n = 0;
+      digits = false;
+    } else {
+      ok = false;
+    }
+  }
+  if (digits) numbers.push_back(n);
+  return ok ? numbers : std::vector<int>{};
+}
+
+struct Marker {
+  size_t open, close;  // '[' and ']'
+  std::vector<int> numbers;
+};
+
+std::vector<Marker> Markers(std::string_view answer) {
+  std::vector<Marker> out;
   for (size_t i = 0; i < answer.size(); ++i) {
     if (answer[i] != '[') continue;
     const size_t close = answer.find(']', i);
     if (close == std::string_view::npos || close - i > 24) continue;
-    std::string_view inside = answer.substr(i + 1, close - i - 1);
-    for (const std::string_view word : {"source ", "sumber ", "Source ", "Sumber "}) {
-      if (inside.substr(0, word.size()) == word) inside.remove_prefix(word.size());
-    }
-    std::vector<int> numbers;
-    int n = 0;
-    bool digits = false, ok = !inside.empty();
-    for (const char c : inside) {
-      if (std::isdigit(static_cast<unsigned char>(c))) {
-        n = n * 10 + (c - '0');
-        digits = true;
-        ok = ok && n <= 999;
-      } else if ((c == ',' || c == ' ') && (digits || c == ' ')) {
-        if (digits) numbers.push_back(n);
-        n = 0;
-        digits = false;
-      } else {
-        ok = false;
-      }
-    }
-    if (digits) numbers.push_back(n);
-    if (!ok || numbers.empty()) continue;
-    for (const int k : numbers) {
+    auto numbers = MarkerNumbers(answer.substr(i + 1, close - i - 1));
+    if (!numbers.empty()) out.push_back({i, close, std::move(numbers)});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int> CitedSources(std::string_view answer, size_t n_sources) {
+  // "[1]", "[1, 3]", "[1][2]", and "[Source 2]" / "[Sumber 2]" as small models write them.
+  std::vector<int> out;
+  for (const auto& m : Markers(answer)) {
+    for (const int k : m.numbers) {
       if (k >= 1 && static_cast<size_t>(k) <= n_sources &&
           std::find(out.begin(), out.end(), k) == out.end())
         out.push_back(k);
+    }
+  }
+  return out;
+}
+
+std::string RepointCitations(std::string_view answer, const std::vector<SearchHit>& sources) {
+  std::string out(answer);
+  const auto markers = Markers(answer);
+  // From the last marker back, so earlier offsets stay valid.
+  for (auto m = markers.rbegin(); m != markers.rend(); ++m) {
+    // The sentence the marker closes: back to the end of the one before
+    // (a marker right after a full stop belongs to the sentence it ends).
+    size_t start = m->open;
+    while (start > 0 && std::isspace(static_cast<unsigned char>(answer[start - 1]))) --start;
+    if (start > 0 && std::string_view(".!?").find(answer[start - 1]) != std::string_view::npos)
+      --start;
+    while (start > 0) {
+      const char c = answer[start - 1];
+      const bool boundary =
+          c == '\n' ||
+          (std::string_view(".!?").find(c) != std::string_view::npos && start < answer.size() &&
+           std::isspace(static_cast<unsigned char>(answer[start])));
+      if (boundary || c == ']') break;
+      --start;
+    }
+    const auto figures = StatedFigures(answer.substr(start, m->open - start));
+    if (figures.empty()) continue;
+    const auto holds = [&](int k) {
+      return k >= 1 && static_cast<size_t>(k) <= sources.size() &&
+             HoldsEveryFigure(figures, sources[static_cast<size_t>(k - 1)]);
+    };
+    if (std::any_of(m->numbers.begin(), m->numbers.end(), holds)) continue;
+    for (size_t k = 1; k <= sources.size(); ++k) {
+      if (!holds(static_cast<int>(k))) continue;
+      out.replace(m->open, m->close - m->open + 1, "[" + std::to_string(k) + "]");
+      break;
     }
   }
   return out;
@@ -219,6 +277,7 @@ FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
                             std::string_view question) {
   FinishedAnswer f;
   f.answer = model_used && !RestatesQuestion(draft, question) ? draft : RefusalText(language);
+  f.answer = RepointCitations(f.answer, sources);
   f.cited = CitedSources(f.answer, sources.size());
   if (model_used && f.cited.empty() && !IsRefusal(f.answer, language)) {
     // Supported by one source: most of its words, or (across languages)

@@ -54,6 +54,13 @@ std::vector<double> SourceSupport(std::string_view answer, const std::vector<Sea
 // "kj-9", "12/03/2025"), lower-cased: its words holding a digit.
 std::vector<std::string> StatedFigures(std::string_view answer);
 
+// Each citation marker points at a source that holds the figures of the
+// sentence it closes: a marker whose sources do not hold them is rewritten
+// to the first source that does ("RM50 [2]" -> "RM50 [1]" when only source
+// 1 says RM50); markers of sentences without figures, or whose figures no
+// source holds, are left as written.
+std::string RepointCitations(std::string_view answer, const std::vector<SearchHit>& sources);
+
 // Whether `source` states every one of `figures` (whole: "50" is not held by
 // "RM500"); false for none. Figures are the same in every language, so they
 // show support where a text and its source share no other word.

@@ -7,7 +7,7 @@ namespace daulat::knowledge {
 VectorBackfill::VectorBackfill(Library& library, std::vector<std::string> tenants, Report report)
     : library_(library),
       report_(std::move(report)),
-      thread_([this, t = std::move(tenants)]() mutable { Run(std::move(t)); }) {}
+      thread_([this, t = std::move(tenants)] { Run(t); }) {}
 
 VectorBackfill::~VectorBackfill() {
   Stop();
@@ -18,7 +18,7 @@ void VectorBackfill::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void VectorBackfill::Run(std::vector<std::string> tenants) {
+void VectorBackfill::Run(const std::vector<std::string>& tenants) {
   using Clock = std::chrono::steady_clock;
   for (const auto& tenant : tenants) {
     if (stop_) break;

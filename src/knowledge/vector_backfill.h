@@ -40,7 +40,7 @@ class VectorBackfill {
   bool finished() const { return finished_.load(); }
 
  private:
-  void Run(std::vector<std::string> tenants);
+  void Run(const std::vector<std::string>& tenants);
 
   Library& library_;
   Report report_;

@@ -116,6 +116,26 @@ TEST(GroundedAnswerTest, ADraftThatOnlyRestatesTheQuestionIsNoAnswer) {
 // An answer in English from a Malay source shares no words with it but its
 // figures; those show it is read from the source. A figure no source holds
 // is a guess.
+// A small model cites the wrong source for a sentence: the citation is
+// moved to the source that holds the sentence's figures.
+TEST(GroundedAnswerTest, ACitationPointsAtTheSourceHoldingItsSentencesFigures) {
+  const std::vector<SearchHit> hits = {
+      Hit("Yuran", "Yuran pemprosesan ialah RM50 bagi setiap permohonan.",
+          Classification::kTerbuka),
+      Hit("Kelulusan", "Permohonan diluluskan dalam tempoh 14 hari bekerja.",
+          Classification::kTerbuka)};
+  EXPECT_EQ(RepointCitations("The fee is RM50 [2]. Approval takes 14 days [1].", hits),
+            "The fee is RM50 [1]. Approval takes 14 days [2].");
+  EXPECT_EQ(RepointCitations("The fee is RM50. [Sumber 2]\nIt takes 14 days [1, 2].", hits),
+            "The fee is RM50. [1]\nIt takes 14 days [1, 2].");  // [1, 2] holds 14 already
+  // No figures, or figures no source holds: left as written.
+  EXPECT_EQ(RepointCitations("Apply online [2]. The fee is RM80 [2].", hits),
+            "Apply online [2]. The fee is RM80 [2].");
+  const auto a = FinishAnswer("Yurannya RM50 [2].", true, hits, "ms");
+  EXPECT_EQ(a.answer, "Yurannya RM50 [1].");
+  EXPECT_EQ(a.cited, std::vector<int>{1});
+}
+
 TEST(GroundedAnswerTest, FiguresSupportAnAnswerAcrossLanguages) {
   const std::vector<SearchHit> hits = {
       Hit("Kenderaan", "Tempahan kecemasan dibuat melalui Unit Pengangkutan di sambungan 2610.",

@@ -558,11 +558,9 @@ TEST_F(LibraryTest, AQuestionFindsTheAnswerInAnotherLanguageOverItsOwnLanguagesC
   });
   const std::vector<std::string> english = {
       "The vault is opened under dual control and its combinations are changed every 90 days.",
-      "Officers are entitled to 25 days of annual leave and may carry unused leave into the next "
-      "year.",
+      "Officers are entitled to 25 days of annual leave each year.",
       "The processing fee for the licence is paid when the application is submitted online.",
-      "Every department car is booked through the transport unit and its logbook is kept in the "
-      "car.",
+      "Every department car is booked through the transport unit.",
       "During a flood the evacuation centre is opened in the community hall of the village.",
       "The housing loan is repaid by salary deduction over at most 35 years for the officer.",
       "The internal audit team reviews every branch once a year and reports to the board.",
@@ -570,11 +568,9 @@ TEST_F(LibraryTest, AQuestionFindsTheAnswerInAnotherLanguageOverItsOwnLanguagesC
       "Training courses outside the station are approved by the head of department in advance.",
       "A claim is submitted through the portal within 60 days of the date of the expense."};
   const std::vector<std::string> malay = {
-      "Pegawai layak mendapat cuti rehat sebanyak 25 hari setahun dan baki cuti boleh dibawa ke "
-      "tahun berikutnya.",
+      "Pegawai layak mendapat cuti rehat sebanyak 25 hari setahun.",
       "Yuran pemprosesan lesen dibayar semasa permohonan dihantar melalui portal dalam talian.",
-      "Setiap kenderaan jabatan ditempah melalui unit pengangkutan dan buku log disimpan dalam "
-      "kenderaan.",
+      "Setiap kenderaan jabatan ditempah melalui unit pengangkutan.",
       "Semasa banjir pusat pemindahan dibuka di dewan orang ramai di kampung tersebut.",
       "Pinjaman perumahan dibayar balik melalui potongan gaji dalam tempoh paling lama 35 tahun.",
       "Pasukan audit dalaman menyemak setiap cawangan sekali setahun dan melapor kepada lembaga.",
