@@ -8,6 +8,10 @@
 //
 //   build/bench/rag/rag_bench --models-dir DATA/models [--chat-model NAME] [--embedding-model NAME]
 //                             [--retrieval-only] [--json] [--verbose]
+//                             [--speed MODEL...] [--speed-asks N]
+//
+// --speed times 5-source asks per model (first token and full answer, cold
+// and with the system prompt from the prefix cache; see answer_speed.h).
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -16,6 +20,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "answer_speed.h"
 #include "engine/chat_template.h"
 #include "engine/embedder.h"
 #include "engine/model.h"
@@ -200,6 +205,13 @@ int main(int argc, char** argv) {
   std::vector<double> weights;
   app.add_option("--vector-weights", weights,
                  "Also rank hybrid with these vector shares (0..1), to tune the default");
+  std::vector<std::string> speed_models;
+  app.add_option("--speed", speed_models,
+                 "Time a 5-source ask with each of these chat models (first token, full answer, "
+                 "cold and with the system prompt from the prefix cache)");
+  size_t speed_asks = 8;
+  app.add_option("--speed-asks", speed_asks, "Questions timed per model")
+      ->check(CLI::Range(2, 1000));
   app.add_flag("--json", as_json, "Print JSON");
   app.add_flag("--verbose", verbose, "Show the top passages of each retrieval miss on stderr");
   CLI11_PARSE(app, argc, argv);
@@ -299,6 +311,26 @@ int main(int argc, char** argv) {
                                  {"p50_ms", s.p50_ms},
                                  {"misses", s.misses},
                                  {"by_category", categories}};
+  }
+
+  if (!speed_models.empty()) {
+    // The first answerable questions, with their hybrid top 5, as the server builds the ask.
+    std::vector<bench::AskPrompt> asks;
+    for (const Question& q : questions) {
+      if (!q.answerable || asks.size() == speed_asks) continue;
+      auto hits = lib->Search(reader, {q.text, "", 5});
+      if (!hits.ok() || hits->size() < 5) continue;
+      const auto prompt = knowledge::BuildGroundedPrompt(q.text, *hits, q.lang);
+      asks.push_back({prompt.system, prompt.user});
+    }
+    for (const auto& m : speed_models) {
+      auto speed = bench::MeasureAnswerSpeed(registry, m, asks, 200);
+      if (!speed.ok()) {
+        std::fprintf(stderr, "rag_bench: %s: %s\n", m.c_str(), speed.status().ToString().c_str());
+        return 1;
+      }
+      report["speed"].push_back(*speed);
+    }
   }
 
   if (!retrieval_only) {
@@ -420,6 +452,23 @@ int main(int argc, char** argv) {
       "\nhybrid recall@5 %.3f (target >= 0.95, every category >= 0.9); fusion never "
       "worse than the better list: %s\n",
       hybrid, fusion_ok ? "yes" : "NO");
+  if (report.contains("speed")) {
+    std::printf(
+        "\n5-source ask, one at a time (ms, p50; cold = no prefix cache, warm = system prompt "
+        "from the prefix cache)\n%-30s %8s %8s %8s %8s %8s %7s %7s\n",
+        "model", "prompt", "reused", "1st cold", "1st warm", "cold/wrm", "full", "tok/s");
+    for (const auto& m : report["speed"]) {
+      std::printf("%-30s %8.0f %8.0f %8.0f %8.0f %8.2f %7.0f %7.1f\n",
+                  m["model"].get<std::string>().c_str(),
+                  m["warm"]["prompt_tokens_mean"].get<double>(),
+                  m["warm"]["reused_prompt_tokens_mean"].get<double>(),
+                  m["cold"]["first_token_ms_p50"].get<double>(),
+                  m["warm"]["first_token_ms_p50"].get<double>(),
+                  m["first_token_cold_over_warm"].get<double>(),
+                  m["warm"]["full_answer_ms_p50"].get<double>(),
+                  m["warm"]["generation_tokens_per_s"].get<double>());
+    }
+  }
   if (report.contains("answers")) {
     const auto& a = report["answers"];
     std::printf("\nanswers by %s (hybrid, top 5):\n", chat_model.c_str());
