@@ -11,6 +11,7 @@
 #include "engine/embedder.h"
 #include "engine/model.h"
 #include "engine/model_import.h"
+#include "knowledge/language_shift.h"
 #include "knowledge/vector_backfill.h"
 #include "test_documents.h"
 #include "tiny_bert.h"
@@ -591,6 +592,32 @@ TEST_F(LibraryTest, AQuestionFindsTheAnswerInAnotherLanguageOverItsOwnLanguagesC
   // The question's own language still wins when it holds the answer.
   EXPECT_EQ(first("Berapakah hari cuti rehat yang layak diperoleh seorang pegawai?"), "ms0.txt");
   EXPECT_EQ(first("How long may a housing loan be repaid by the officer?"), "en5.txt");
+}
+
+// A language with too few chunks has no place to move a question to or
+// from; the question is then asked as it is.
+TEST(LanguageShiftTest, FewChunksOfALanguageGiveItNoMean) {
+  VectorIndex index(4);
+  std::vector<std::pair<int64_t, std::string>> languages;
+  for (int64_t i = 0; i < 12; ++i) {
+    const bool ms = i < 3;
+    ASSERT_TRUE(
+        index.Add(i, ms ? std::vector<float>{1, 0, 0, 0} : std::vector<float>{0, 1, 0, 0}).ok());
+    languages.emplace_back(i, ms ? "ms" : "en");
+  }
+  languages.emplace_back(99, "ms");  // not in the index: ignored
+  const LanguageShift shift(index, languages);
+  EXPECT_EQ(shift.built_from(), 12u);
+  EXPECT_EQ(shift.LanguageOf(0), "ms");
+  EXPECT_EQ(shift.LanguageOf(99), "");
+  const std::vector<float> q = {0, 0, 1, 0};
+  const auto from_ms = shift.QueryPerLanguage(q, "ms");
+  ASSERT_EQ(from_ms.size(), 1u);  // Malay has 3 chunks: no mean to move from
+  EXPECT_EQ(from_ms.at(""), q);
+  const auto from_en = shift.QueryPerLanguage(q, "en");
+  EXPECT_EQ(from_en.size(), 2u);
+  EXPECT_EQ(from_en.at("en"), q);
+  EXPECT_EQ(shift.QueryPerLanguage(q, "zh").size(), 1u);
 }
 
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
