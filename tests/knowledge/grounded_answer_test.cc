@@ -136,6 +136,29 @@ TEST(GroundedAnswerTest, ACitationPointsAtTheSourceHoldingItsSentencesFigures) {
   EXPECT_EQ(a.cited, std::vector<int>{1});
 }
 
+// The model states a number no source holds (an invented date, a wrong
+// amount): the answer is a guess and becomes the refusal, cited or not.
+// Other spellings of a source's figure, list numbers, small counts and the
+// question's own numbers are not made up.
+TEST(GroundedAnswerTest, AnAnswerWithAMadeUpNumberIsRefused) {
+  const std::vector<SearchHit> hits = {
+      Hit("Yuran", "Yuran pemprosesan ialah RM1,200 dan kelulusan dalam tempoh dua hari.",
+          Classification::kTerbuka),
+      Hit("Pusat data", "Pusat data ditutup pada 23 Disember 2025 pukul 5.30 petang.",
+          Classification::kTerbuka)};
+  for (const std::string made_up : {"The data centre closes on 24 December 2025 [2].",
+                                    "The fee is RM1,500 [1].", "The fee is RM120 [1]."}) {
+    const auto a = FinishAnswer(made_up, true, hits, "en", "When does it close?");
+    EXPECT_TRUE(a.refused) << made_up;
+  }
+  for (const std::string sourced :
+       {"The fee is RM 1,200.00 [1].", "It closes on the 23rd of December 2025, at 5.30 p.m. [2]",
+        "1. Pay RM1200 [1]\n2. Wait 2 days [1]", "A Grade 48 officer pays RM1,200 [1]."}) {
+    const auto a = FinishAnswer(sourced, true, hits, "en", "What does a Grade 48 officer pay?");
+    EXPECT_FALSE(a.refused) << sourced;
+  }
+}
+
 TEST(GroundedAnswerTest, FiguresSupportAnAnswerAcrossLanguages) {
   const std::vector<SearchHit> hits = {
       Hit("Kenderaan", "Tempahan kecemasan dibuat melalui Unit Pengangkutan di sambungan 2610.",
