@@ -98,7 +98,7 @@ std::vector<int> MarkerNumbers(std::string_view inside) {
   bool digits = false, ok = !inside.empty();
   for (const char c : inside) {
     if (std::isdigit(static_cast<unsigned char>(c))) {
-      n = n * 10 + (c - '0');
+      if (n <= 999) n = n * 10 + (c - '0');
       digits = true;
       ok = ok && n <= 999;
     } else if ((c == ',' || c == ' ') && (digits || c == ' ')) {
@@ -122,10 +122,10 @@ std::vector<Marker> Markers(std::string_view answer) {
   std::vector<Marker> out;
   for (size_t i = 0; i < answer.size(); ++i) {
     if (answer[i] != '[') continue;
-    const size_t close = answer.find(']', i);
-    if (close == std::string_view::npos || close - i > 24) continue;
-    auto numbers = MarkerNumbers(answer.substr(i + 1, close - i - 1));
-    if (!numbers.empty()) out.push_back({i, close, std::move(numbers)});
+    const size_t close = answer.substr(i, 26).find(']');  // a bounded look, not to the end
+    if (close == std::string_view::npos) continue;
+    auto numbers = MarkerNumbers(answer.substr(i + 1, close - 1));
+    if (!numbers.empty()) out.push_back({i, i + close, std::move(numbers)});
   }
   return out;
 }
@@ -279,10 +279,12 @@ namespace {
 // A figure as written, reduced to what any spelling of it shares: its digits
 // ("RM 1,200.00", "RM1,200" and "1200" -> "1200"; "23rd" -> "23").
 std::string FigureDigits(std::string f) {
+  // A decimal part of zeros goes ("1,200.00"); ",000" groups thousands.
   const size_t point = f.find_last_of(".,");
   if (point != std::string::npos && point + 1 < f.size() &&
-      f.find_first_not_of('0', point + 1) == std::string::npos)
-    f.erase(point);  // a decimal part of zeros
+      f.find_first_not_of('0', point + 1) == std::string::npos &&
+      !(f[point] == ',' && f.size() - point - 1 == 3))
+    f.erase(point);
   std::string digits;
   for (const char c : f)
     if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
@@ -298,7 +300,19 @@ bool StatesAnUnsourcedFigure(std::string_view answer, const std::vector<SearchHi
     text.replace(m.back().open, m.back().close - m.back().open + 1, " ");
   std::set<std::string> held;
   const auto hold = [&held](std::string_view from) {
-    for (auto& f : StatedFigures(from)) held.insert(FigureDigits(std::move(f)));
+    for (auto& f : StatedFigures(from)) {
+      // Each part of a date or code ("2024-01-15", "15/1/2024") too.
+      std::string part;
+      for (const char c : f + "-") {
+        if (c == '-' || c == '/') {
+          if (!part.empty()) held.insert(FigureDigits(part));
+          part.clear();
+        } else {
+          part += c;
+        }
+      }
+      held.insert(FigureDigits(std::move(f)));
+    }
   };
   for (const auto& s : sources) hold(s.text + "\n" + s.heading_path + "\n" + s.document_title);
   hold(question);

@@ -1,30 +1,56 @@
 #include "knowledge/language_shift.h"
 
 #include <cmath>
+#include <set>
 
 namespace daulat::knowledge {
 
-LanguageShift::LanguageShift(const VectorIndex& index,
-                             const std::vector<std::pair<int64_t, std::string>>& languages)
+namespace {
+
+bool IsDetectedLanguage(const std::string& l) {
+  return l == "ms" || l == "en" || l == "zh" || l == "ta";
+}
+
+}  // namespace
+
+LanguageShift::LanguageShift(const VectorIndex& index, const std::vector<Chunk>& chunks)
     : built_from_(index.size()) {
-  std::unordered_map<std::string, std::pair<std::vector<double>, size_t>> sums;
-  for (const auto& [id, language] : languages) {
-    const auto v = index.Get(id);
-    if (v.empty() || language.empty()) continue;
-    language_of_[id] = language;
-    auto& [sum, n] = sums[language];
-    if (sum.empty()) sum.assign(v.size(), 0.0);
-    for (size_t i = 0; i < v.size(); ++i) sum[i] += v[i];
-    ++n;
+  struct Sum {
+    std::vector<double> sum;
+    size_t n = 0;
+    std::set<std::string> documents;
+  };
+  std::unordered_map<std::string, Sum> sums;
+  for (const auto& c : chunks) {
+    if (!c.public_to_tenant || !IsDetectedLanguage(c.language)) continue;
+    const auto v = index.Get(c.id);
+    if (v.empty()) continue;
+    auto& s = sums[c.language];
+    if (s.sum.empty()) s.sum.assign(v.size(), 0.0);
+    if (s.sum.size() != v.size()) continue;
+    for (size_t i = 0; i < v.size(); ++i) s.sum[i] += v[i];
+    ++s.n;
+    if (s.documents.size() < 2) s.documents.insert(c.document);
   }
-  for (const auto& [language, sn] : sums) {
-    const auto& [sum, n] = sn;
-    if (n < kMinChunks) continue;
-    std::vector<float> mean(sum.size());
-    for (size_t i = 0; i < sum.size(); ++i)
-      mean[i] = static_cast<float>(sum[i] / static_cast<double>(n));
+  for (auto& [language, s] : sums) {
+    if (s.n < kMinChunks || s.documents.size() < 2) continue;
+    std::vector<float> mean(s.sum.size());
+    for (size_t i = 0; i < s.sum.size(); ++i)
+      mean[i] = static_cast<float>(s.sum[i] / static_cast<double>(s.n));
     mean_[language] = std::move(mean);
   }
+  for (const auto& c : chunks) {
+    if (mean_.count(c.language) > 0) language_of_[c.id] = c.language;
+  }
+}
+
+double LanguageShift::Background(const std::vector<float>& query,
+                                 const std::string& language) const {
+  const auto it = mean_.find(language);
+  if (it == mean_.end() || it->second.size() != query.size()) return 0;
+  double dot = 0;
+  for (size_t i = 0; i < query.size(); ++i) dot += static_cast<double>(query[i]) * it->second[i];
+  return dot;
 }
 
 const std::string& LanguageShift::LanguageOf(int64_t chunk) const {

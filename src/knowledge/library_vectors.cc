@@ -226,14 +226,15 @@ std::shared_ptr<const LanguageShift> Library::ShiftFor(const std::string& tenant
   }
   auto rows = store::TenantScope(db_, tenant_id)
                   .Query(
-                      "SELECT c.chunk_id, d.language FROM kn_chunks c JOIN kn_documents d ON "
-                      "{tenant:d} AND d.document_id = c.document_id WHERE {tenant:c}",
+                      "SELECT c.chunk_id, d.language, c.document_id, c.classification_rank = 0 "
+                      "AND c.acl = '' FROM kn_chunks c JOIN kn_documents d ON {tenant:d} AND "
+                      "d.document_id = c.document_id WHERE {tenant:c}",
                       {});
   if (!rows.ok()) return nullptr;
-  std::vector<std::pair<int64_t, std::string>> languages;
-  languages.reserve(rows->size());
-  for (const auto& r : *rows) languages.emplace_back(r.Int(0), r.Text(1));
-  auto shift = std::make_shared<const LanguageShift>(index, languages);
+  std::vector<LanguageShift::Chunk> chunks;
+  chunks.reserve(rows->size());
+  for (const auto& r : *rows) chunks.push_back({r.Int(0), r.Text(1), r.Text(2), r.Int(3) != 0});
+  auto shift = std::make_shared<const LanguageShift>(index, chunks);
   std::lock_guard lock(cache_mu_);
   shifts_[tenant_id] = TenantShift{shift, now};
   return shift;
@@ -262,8 +263,19 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
     const std::string& l = shift->LanguageOf(id);
     return !l.empty() && asked.count(l) > 0 ? l : own;
   };
-  const auto& query_for = [&](int64_t id) -> const std::vector<float>& {
-    return asked.at(key_for(id));
+  // A chunk is scored against the question as it is, less the question's
+  // similarity to the chunk's language mean (put on the scale of the
+  // question's own language: a constant per search).
+  std::unordered_map<std::string, double> offset;
+  for (const auto& entry : asked) {
+    const std::string& as = entry.first;
+    offset[as] =
+        shift && !as.empty() ? shift->Background(*query, own) - shift->Background(*query, as) : 0.0;
+  }
+  const auto similarity = [&query](const std::vector<float>& v) {
+    double d = 0;
+    for (size_t i = 0; i < v.size() && i < query->size(); ++i) d += (*query)[i] * v[i];
+    return d;
   };
   // Approximate first: the nearest chunks of the whole tenant (for the
   // question in each language), then the reader's filter on those alone.
@@ -279,8 +291,11 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
       exhausted =
           exhausted && (near.size() < k || (!near.empty() && near.back().second < kMinSimilarity));
       for (const auto& [id, sim] : near) {
-        // Kept only from the question in the chunk's own language.
-        if (key_for(id) == as && sim >= kMinSimilarity) found[id] = sim;
+        // Kept only when found by the question moved into the chunk's own
+        // language, and scored against the question as it is.
+        if (key_for(id) != as) continue;
+        const double raw = as == own ? sim : similarity((*index)->Get(id));
+        if (raw >= kMinSimilarity) found[id] = raw + offset[as];
       }
     }
     std::vector<std::pair<int64_t, double>> near(found.begin(), found.end());
@@ -324,12 +339,10 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
   out.clear();
   for (const auto& r : *visible) {
     const auto v = (*index)->Get(r.Int(0));
-    const auto& asked_here = query_for(r.Int(0));
-    if (v.size() != asked_here.size()) continue;
-    double dot = 0;
-    for (size_t i = 0; i < v.size(); ++i) dot += asked_here[i] * v[i];
+    if (v.size() != query->size()) continue;
+    const double raw = similarity(v);
     // Nearest is not relevant: below this similarity a chunk is no match at all.
-    if (dot >= kMinSimilarity) out.emplace_back(r.Int(0), dot);
+    if (raw >= kMinSimilarity) out.emplace_back(r.Int(0), raw + offset[key_for(r.Int(0))]);
   }
   const size_t keep = std::min(n, out.size());
   std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
@@ -343,38 +356,56 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
                                           const std::atomic<bool>* stop) {
   if (!embed_) return FailedPrecondition("no embedding model is installed");
   // Chunks without a vector from the current model: added before a model was
-  // installed, or embedded by another model since replaced.
-  auto rows = store::TenantScope(db_, tenant_id)
-                  .Query(
-                      "SELECT c.chunk_id, c.heading_path, c.text FROM kn_chunks c LEFT JOIN "
-                      "kn_vectors v ON {tenant:v} AND v.chunk_id = c.chunk_id AND v.model = ? "
-                      "WHERE {tenant:c} AND v.chunk_id IS NULL ORDER BY c.chunk_id",
-                      {embed_model_});
-  if (!rows.ok()) return rows.status();
-  size_t done = 0;
-  for (size_t at = 0; at < rows->size(); at += 64) {
+  // installed, or embedded by another model since replaced. Read a batch at
+  // a time, so a large library costs no more memory than one batch.
+  const std::string missing =
+      "FROM kn_chunks c LEFT JOIN kn_vectors v ON {tenant:v} AND v.chunk_id = c.chunk_id AND "
+      "v.model = ? WHERE {tenant:c} AND v.chunk_id IS NULL";
+  auto count =
+      store::TenantScope(db_, tenant_id).Query("SELECT COUNT(*) " + missing, {embed_model_});
+  if (!count.ok()) return count.status();
+  const auto total = static_cast<size_t>(count->at(0).Int(0));
+  size_t done = 0, seen = 0;
+  int64_t after = -1;
+  while (seen < total) {
     if (stop != nullptr && stop->load()) return Cancelled("stopped");
+    auto rows = store::TenantScope(db_, tenant_id)
+                    .Query("SELECT c.chunk_id, c.heading_path, c.text " + missing +
+                               " AND c.chunk_id > ? ORDER BY c.chunk_id LIMIT 64",
+                           {embed_model_, after});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) break;
     std::vector<std::pair<int64_t, std::vector<float>>> batch;
-    for (size_t i = at; i < rows->size() && i < at + 64; ++i) {
-      const auto& r = (*rows)[i];
-      auto v = Embed(r.Text(1) + "\n" + r.Text(2), EmbedAs::kPassage);
+    std::unordered_map<int64_t, std::string> embedded;  // what each vector was made from
+    for (const auto& r : *rows) {
+      if (stop != nullptr && stop->load()) return Cancelled("stopped");
+      std::string text = r.Text(1) + "\n" + r.Text(2);
+      auto v = Embed(text, EmbedAs::kPassage);
       if (!v.ok()) return v.status();
       batch.emplace_back(r.Int(0), std::move(v).value());
+      embedded[r.Int(0)] = std::move(text);
     }
+    after = rows->back().Int(0);
+    seen += rows->size();
     auto tx = db_.Begin();
     if (!tx.ok()) return tx.status();
-    // A document deleted while its chunks were embedded keeps no vector
-    // (the transaction holds the write lock, so none is deleted meanwhile).
+    // A chunk deleted, or replaced by another under the same id, while it
+    // was embedded keeps no vector made from the old text (the transaction
+    // holds the write lock, so nothing changes meanwhile).
     std::string ids;
     for (const auto& [id, v] : batch) ids += (ids.empty() ? "" : ",") + std::to_string(id);
-    auto present =
-        store::TenantScope(**tx, tenant_id)
-            .Query("SELECT chunk_id FROM kn_chunks WHERE {tenant} AND chunk_id IN (" + ids + ")",
-                   {});
+    auto present = store::TenantScope(**tx, tenant_id)
+                       .Query(
+                           "SELECT chunk_id, heading_path, text FROM kn_chunks WHERE {tenant} "
+                           "AND chunk_id IN (" +
+                               ids + ")",
+                           {});
     if (!present.ok()) return present.status();
-    std::set<int64_t> still;
-    for (const auto& r : *present) still.insert(r.Int(0));
-    std::erase_if(batch, [&still](const auto& b) { return still.count(b.first) == 0; });
+    std::set<int64_t> same;
+    for (const auto& r : *present) {
+      if (embedded[r.Int(0)] == r.Text(1) + "\n" + r.Text(2)) same.insert(r.Int(0));
+    }
+    std::erase_if(batch, [&same](const auto& b) { return same.count(b.first) == 0; });
     for (const auto& [id, v] : batch) {
       // A chunk still holding another model's vector gets this one instead.
       DAULAT_RETURN_IF_ERROR((*tx)->Execute(
@@ -386,7 +417,7 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
     DAULAT_RETURN_IF_ERROR((*tx)->Commit());
     UpdateVectors(tenant_id, {}, batch);
     done += batch.size();
-    if (progress) progress(std::min(rows->size(), at + 64), rows->size());
+    if (progress) progress(std::min(seen, total), total);
   }
   return done;
 }

@@ -232,7 +232,7 @@ class SqliteDatabase : public Database {
     // read, so read once now rather than at the caller's first query.
     DAULAT_RETURN_IF_ERROR((*conn)->Run("BEGIN DEFERRED", {}, nullptr));
     std::unique_ptr<Transaction> tx(new SqliteTransaction(*this, std::move(conn).value(), true));
-    DAULAT_RETURN_IF_ERROR(tx->Query("SELECT count(*) FROM sqlite_schema", {}).status());
+    DAULAT_RETURN_IF_ERROR(tx->Query("SELECT count(*) FROM sqlite_master", {}).status());
     return tx;
   }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "engine/embedder.h"
@@ -480,11 +481,6 @@ TEST_F(LibraryTest, AModelChangeIsReEmbeddedInTheBackgroundAndResumesAfterAStop)
     std::lock_guard lock(mu);
     reports.push_back(p);
   };
-  {
-    VectorBackfill backfill(*lib_, {"jpn", "kkm"}, record);
-    while (embedded < 10) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    backfill.Stop();
-  }
   const auto left = [&](const std::string& tenant) {
     return db_
         ->Query(
@@ -495,6 +491,15 @@ TEST_F(LibraryTest, AModelChangeIsReEmbeddedInTheBackgroundAndResumesAfterAStop)
         ->at(0)
         .Int(0);
   };
+  {
+    // Stopped once the first batch of 64 is stored: it is kept, the batch
+    // under way is not.
+    VectorBackfill backfill(*lib_, {"jpn", "kkm"}, record);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (left("jpn") == doc.chunks && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    backfill.Stop();
+  }
   EXPECT_GT(left("jpn"), 0);           // stopped part way
   EXPECT_LT(left("jpn"), doc.chunks);  // a whole batch of 64 was kept
   EXPECT_EQ(left("kkm"), 1);           // never reached
@@ -589,35 +594,86 @@ TEST_F(LibraryTest, AQuestionFindsTheAnswerInAnotherLanguageOverItsOwnLanguagesC
   };
   EXPECT_EQ(first("Berapa kerap nombor kombinasi bilik kebal perlu ditukar oleh pegawai?"),
             "en0.txt");
-  // The question's own language still wins when it holds the answer.
-  EXPECT_EQ(first("Berapakah hari cuti rehat yang layak diperoleh seorang pegawai?"), "ms0.txt");
+  // The same fact in both languages: both lead, whatever their language.
+  auto both =
+      lib_->Search(member, {"Berapakah hari cuti rehat yang layak diperoleh seorang pegawai?", "",
+                            2, Retrieval::kVector});
+  ASSERT_TRUE(both.ok());
+  std::set<std::string> names;
+  for (const auto& h : *both) names.insert(h.source_name);
+  EXPECT_EQ(names, (std::set<std::string>{"ms0.txt", "en1.txt"}));
   EXPECT_EQ(first("How long may a housing loan be repaid by the officer?"), "en5.txt");
 }
 
-// A language with too few chunks has no place to move a question to or
-// from; the question is then asked as it is.
-TEST(LanguageShiftTest, FewChunksOfALanguageGiveItNoMean) {
+// A language gets a mean only from enough chunks every member may read, in
+// at least two documents, under a language daulat detects: hidden chunks
+// shape nothing, and an uploader cannot make a language of their own.
+TEST(LanguageShiftTest, OnlyPublicChunksOfARealLanguageInSeveralDocumentsMakeAMean) {
   VectorIndex index(4);
-  std::vector<std::pair<int64_t, std::string>> languages;
-  for (int64_t i = 0; i < 12; ++i) {
-    const bool ms = i < 3;
-    ASSERT_TRUE(
-        index.Add(i, ms ? std::vector<float>{1, 0, 0, 0} : std::vector<float>{0, 1, 0, 0}).ok());
-    languages.emplace_back(i, ms ? "ms" : "en");
-  }
-  languages.emplace_back(99, "ms");  // not in the index: ignored
-  const LanguageShift shift(index, languages);
-  EXPECT_EQ(shift.built_from(), 12u);
-  EXPECT_EQ(shift.LanguageOf(0), "ms");
-  EXPECT_EQ(shift.LanguageOf(99), "");
+  std::vector<LanguageShift::Chunk> chunks;
+  const auto add = [&](int64_t id, const std::string& language, const std::string& document,
+                       bool open, std::vector<float> v) {
+    ASSERT_TRUE(index.Add(id, v).ok());
+    chunks.push_back({id, language, document, open});
+  };
+  for (int64_t i = 0; i < 10; ++i) add(i, "en", i < 5 ? "a" : "b", true, {0, 1, 0, 0});
+  for (int64_t i = 10; i < 13; ++i) add(i, "ms", "c", true, {1, 0, 0, 0});  // too few
+  for (int64_t i = 13; i < 30; ++i) add(i, "ta", "d", true, {0, 0, 0, 1});  // one document
+  for (int64_t i = 30; i < 50; ++i) add(i, "zz", i < 40 ? "e" : "f", true, {0, 0, 1, 0});
+  for (int64_t i = 50; i < 70; ++i) add(i, "zh", i < 60 ? "g" : "h", false, {0, 0, 1, 0});
+  chunks.push_back({99, "en", "a", true});  // not in the index: ignored
+  const LanguageShift shift(index, chunks);
+  EXPECT_EQ(shift.built_from(), 70u);
+  EXPECT_EQ(shift.LanguageOf(0), "en");
+  for (const int64_t no_mean : {10, 13, 30, 50}) EXPECT_EQ(shift.LanguageOf(no_mean), "");
   const std::vector<float> q = {0, 0, 1, 0};
-  const auto from_ms = shift.QueryPerLanguage(q, "ms");
-  ASSERT_EQ(from_ms.size(), 1u);  // Malay has 3 chunks: no mean to move from
-  EXPECT_EQ(from_ms.at(""), q);
+  EXPECT_EQ(shift.QueryPerLanguage(q, "ms").size(), 1u);  // nothing to move it from
+  EXPECT_EQ(shift.QueryPerLanguage(q, "zh").size(), 1u);
   const auto from_en = shift.QueryPerLanguage(q, "en");
   EXPECT_EQ(from_en.size(), 2u);
   EXPECT_EQ(from_en.at("en"), q);
-  EXPECT_EQ(shift.QueryPerLanguage(q, "zh").size(), 1u);
+  EXPECT_DOUBLE_EQ(shift.Background({0, 1, 0, 0}, "en"), 1.0);
+  EXPECT_DOUBLE_EQ(shift.Background({0, 1, 0, 0}, "zz"), 0.0);
+}
+
+// An uploader's near-identical chunks under a language of their own form a
+// tight group whose mean is themselves: scored against the question moved
+// there, they would match every question. They are scored against the
+// question as it is, less their language's background, so they do not.
+TEST_F(LibraryTest, ATightGroupOfChunksInOneLanguageDoesNotMatchEveryQuestion) {
+  lib_->SetEmbedder("two-axes", [](std::string_view t, Library::EmbedAs) {
+    std::vector<float> v(8, 0.0f);
+    const bool spam = t.find("promosi") != std::string_view::npos;
+    v[spam ? 2 : (DetectLanguage(t) == "ms" ? 0 : 1)] = 0.8f;
+    v[t.find("kebal") != std::string_view::npos || t.find("vault") != std::string_view::npos ? 4
+      : spam                                                                                 ? 5
+             : 6] = 0.6f;
+    return Result<std::vector<float>>(v);
+  });
+  for (int i = 0; i < 10; ++i) {
+    Add("jpn", "en" + std::to_string(i) + ".txt",
+        i == 0 ? "The vault combinations are changed every 90 days by the branch."
+               : "The officers of the branch submit the monthly report " + std::to_string(i));
+    Add("jpn", "ms" + std::to_string(i) + ".txt",
+        "Pegawai cawangan menghantar laporan bulanan kepada ibu pejabat " + std::to_string(i));
+  }
+  for (int i = 0; i < 10; ++i) {
+    DocumentOptions o;
+    o.collection = "pekeliling";
+    o.source_name = "spam" + std::to_string(i) + ".txt";
+    o.language = "zh";  // the uploader's claim
+    o.actor = "key:spammer";
+    ASSERT_TRUE(lib_->AddDocument(OperatorReader("jpn"),
+                                  "promosi istimewa hari ini sahaja " + std::to_string(i), o)
+                    .ok());
+  }
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  auto hits = lib_->Search(
+      member, {"Berapa kerap kombinasi bilik kebal ditukar?", "", 5, Retrieval::kVector});
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_FALSE(hits->empty());
+  EXPECT_EQ(hits->front().source_name, "en0.txt");
+  for (const auto& h : *hits) EXPECT_EQ(h.source_name.rfind("spam", 0), std::string::npos);
 }
 
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
