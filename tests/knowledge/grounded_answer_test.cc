@@ -146,8 +146,9 @@ TEST(GroundedAnswerTest, AnAnswerWithAMadeUpNumberIsRefused) {
           Classification::kTerbuka),
       Hit("Pusat data", "Pusat data ditutup pada 23 Disember 2025 pukul 5.30 petang.",
           Classification::kTerbuka)};
-  for (const std::string made_up : {"The data centre closes on 24 December 2025 [2].",
-                                    "The fee is RM1,500 [1].", "The fee is RM120 [1]."}) {
+  for (const std::string made_up :
+       {"The data centre closes on 24 December 2025 [2].", "The fee is RM1,500 [1].",
+        "The fee is RM120 [1].", "The fee is RM1,000 [1]."}) {
     const auto a = FinishAnswer(made_up, true, hits, "en", "When does it close?");
     EXPECT_TRUE(a.refused) << made_up;
   }

@@ -612,7 +612,7 @@ TEST(LanguageShiftTest, OnlyPublicChunksOfARealLanguageInSeveralDocumentsMakeAMe
   VectorIndex index(4);
   std::vector<LanguageShift::Chunk> chunks;
   const auto add = [&](int64_t id, const std::string& language, const std::string& document,
-                       bool open, std::vector<float> v) {
+                       bool open, const std::vector<float>& v) {
     ASSERT_TRUE(index.Add(id, v).ok());
     chunks.push_back({id, language, document, open});
   };
