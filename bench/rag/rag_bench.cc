@@ -212,6 +212,9 @@ int main(int argc, char** argv) {
   size_t speed_asks = 8;
   app.add_option("--speed-asks", speed_asks, "Questions timed per model")
       ->check(CLI::Range(2, 1000));
+  size_t chunk_tokens = knowledge::ChunkOptions{}.target_tokens;
+  app.add_option("--chunk-tokens", chunk_tokens, "Chunk size in tokens (overlap is an eighth)")
+      ->check(CLI::Range(32, 1024));
   app.add_flag("--json", as_json, "Print JSON");
   app.add_flag("--verbose", verbose, "Show the top passages of each retrieval miss on stderr");
   CLI11_PARSE(app, argc, argv);
@@ -258,6 +261,8 @@ int main(int argc, char** argv) {
     o.collection = "eval";
     o.source_name = name;
     o.actor = "bench";
+    o.chunking.target_tokens = chunk_tokens;
+    o.chunking.overlap_tokens = chunk_tokens / 8;
     auto doc = lib->AddDocument(knowledge::OperatorReader("eval"), bytes, o);
     if (!doc.ok()) {
       std::fprintf(stderr, "rag_bench: %s: %s\n", name.c_str(), doc.status().ToString().c_str());

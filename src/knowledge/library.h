@@ -112,6 +112,9 @@ struct SearchHit {
   // Higher is better: cosine similarity for vector retrieval; otherwise from
   // the rank (1.0 first, falling evenly), never raw BM25 (see Search).
   double score = 0;
+  // The title of another document in the same results, of the same
+  // collection, that says it replaces this one; empty when none does.
+  std::string replaced_by;
 };
 
 // Which passages to read whole, in document order (summaries): one document
@@ -237,6 +240,14 @@ class Library {
                                                              const SearchQuery& q, size_t n);
   Result<std::vector<SearchHit>> HitsFor(const Reader& reader,
                                          const std::vector<std::pair<int64_t, double>>& ranked);
+  // Moves the chunks of a document that another ranked document of its
+  // collection says it replaces kReplacedPlaces places down (unless the
+  // question names the old one); returns document id -> replacing title.
+  Result<std::unordered_map<std::string, std::string>> RankReplacedLower(
+      const Reader& reader, std::string_view question,
+      std::vector<std::pair<int64_t, double>>& ranked);
+  // What each document's opening says it replaces, by "document_id@version".
+  std::unordered_map<std::string, std::vector<std::string>> claims_;  // GUARDED_BY(cache_mu_)
   // The tenant's vector index (null without vectors), loaded once and kept
   // in step with changes.
   Result<std::shared_ptr<VectorIndex>> Vectors(const std::string& tenant_id);

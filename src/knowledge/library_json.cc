@@ -34,19 +34,21 @@ nlohmann::json ToJson(const DocumentInfo& d) {
 }
 
 nlohmann::json ToJson(const SearchHit& h) {
-  return {{"object", "search.result"},
-          {"document_id", h.document_id},
-          {"title", h.document_title},
-          {"source_name", h.source_name},
-          {"collection", h.collection},
-          {"chunk", h.chunk},
-          {"page", h.page},
-          {"heading_path", h.heading_path},
-          {"char_start", h.char_start},
-          {"char_end", h.char_end},
-          {"classification", ClassificationName(h.classification)},
-          {"score", h.score},
-          {"text", h.text}};
+  nlohmann::json j = {{"object", "search.result"},
+                      {"document_id", h.document_id},
+                      {"title", h.document_title},
+                      {"source_name", h.source_name},
+                      {"collection", h.collection},
+                      {"chunk", h.chunk},
+                      {"page", h.page},
+                      {"heading_path", h.heading_path},
+                      {"char_start", h.char_start},
+                      {"char_end", h.char_end},
+                      {"classification", ClassificationName(h.classification)},
+                      {"score", h.score},
+                      {"text", h.text}};
+  if (!h.replaced_by.empty()) j["replaced_by"] = h.replaced_by;
+  return j;
 }
 
 namespace {
@@ -64,6 +66,7 @@ nlohmann::json Citations(const std::vector<int>& cited, const std::vector<Search
                          {"char_end", h.char_end},
                          {"classification", ClassificationName(h.classification)},
                          {"text", h.text}});
+    if (!h.replaced_by.empty()) citations.back()["replaced_by"] = h.replaced_by;
   }
   return citations;
 }

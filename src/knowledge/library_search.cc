@@ -281,30 +281,14 @@ Result<std::vector<SearchHit>> ScoredByRank(Result<std::vector<SearchHit>> hits)
   return hits;
 }
 
-}  // namespace
-
-Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
-  if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
-  if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
-  if ((q.retrieval == Retrieval::kVector || q.retrieval == Retrieval::kHybrid) && !embed_)
-    return InvalidArgument("vector retrieval needs an embedding model: none is installed");
-  if (q.retrieval == Retrieval::kVector) {
-    auto vector = VectorSearch(reader, q, q.top_k);
-    if (!vector.ok()) return vector.status();
-    return HitsFor(reader, *vector);
-  }
-  const bool hybrid =
-      q.retrieval == Retrieval::kHybrid || (q.retrieval == Retrieval::kAuto && embed_);
-  const size_t depth = std::max<size_t>(50, q.top_k);
-  auto text = TextSearch(reader, q, hybrid ? depth : q.top_k);
-  if (!text.ok()) return text.status();
-  if (!hybrid) return ScoredByRank(HitsFor(reader, *text));
-  auto vector = VectorSearch(reader, q, depth);
-  if (!vector.ok()) return vector.status();
+// One ranking from the text and vector lists, best first.
+std::vector<std::pair<int64_t, double>> Fused(const std::vector<std::pair<int64_t, double>>& text,
+                                              const std::vector<std::pair<int64_t, double>>& vector,
+                                              const SearchQuery& q) {
   std::unordered_map<int64_t, double> fused;
   if (q.fusion == Fusion::kReciprocalRank) {
     // Each list contributes 1 / (60 + rank).
-    for (const auto* list : {&*text, &*vector}) {
+    for (const auto* list : {&text, &vector}) {
       for (size_t rank = 0; rank < list->size(); ++rank)
         fused[(*list)[rank].first] += 1.0 / (60.0 + static_cast<double>(rank + 1));
     }
@@ -314,9 +298,9 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
     // lead, where rank fusion lets middling matches found by both overtake it
     // (bench/rag: recall@5 0.98 against 0.91 for rank fusion).
     const double weight = std::clamp(q.vector_weight, 0.0, 1.0);
-    for (const auto* list : {&*text, &*vector}) {
+    for (const auto* list : {&text, &vector}) {
       if (list->empty()) continue;
-      const double share = list == &*vector ? weight : 1.0 - weight;
+      const double share = list == &vector ? weight : 1.0 - weight;
       double hi = list->front().second, lo = list->front().second;
       for (const auto& [id, score] : *list) {
         hi = std::max(hi, score);
@@ -330,8 +314,40 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
-  if (ranked.size() > q.top_k) ranked.resize(q.top_k);
-  return ScoredByRank(HitsFor(reader, ranked));
+  return ranked;
+}
+
+}  // namespace
+
+Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
+  if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
+  if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
+  if ((q.retrieval == Retrieval::kVector || q.retrieval == Retrieval::kHybrid) && !embed_)
+    return InvalidArgument("vector retrieval needs an embedding model: none is installed");
+  // Every mode ranks `depth` candidates, so a replaced document's passages
+  // can make room for what ranks below them before the cut to top_k.
+  const size_t depth = std::max<size_t>(50, q.top_k);
+  const bool hybrid =
+      q.retrieval == Retrieval::kHybrid || (q.retrieval == Retrieval::kAuto && embed_ != nullptr);
+  auto ranked = q.retrieval == Retrieval::kVector ? VectorSearch(reader, q, depth)
+                                                  : TextSearch(reader, q, depth);
+  if (!ranked.ok()) return ranked.status();
+  if (hybrid) {
+    auto vector = VectorSearch(reader, q, depth);
+    if (!vector.ok()) return vector.status();
+    ranked = Fused(*ranked, *vector, q);
+  }
+  auto replaced = RankReplacedLower(reader, q.text, *ranked);
+  if (!replaced.ok()) return replaced.status();
+  if (ranked->size() > q.top_k) ranked->resize(q.top_k);
+  auto hits = HitsFor(reader, *ranked);
+  if (q.retrieval != Retrieval::kVector) hits = ScoredByRank(std::move(hits));
+  if (!hits.ok()) return hits;
+  for (auto& h : *hits) {
+    if (const auto it = replaced->find(h.document_id); it != replaced->end())
+      h.replaced_by = it->second;
+  }
+  return hits;
 }
 
 }  // namespace daulat::knowledge

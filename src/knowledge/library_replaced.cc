@@ -1,0 +1,119 @@
+// Library: a document that another one in the results says it replaces
+// ranks below it (see replaced_documents.h).
+
+#include <algorithm>
+
+#include "knowledge/library.h"
+#include "knowledge/library_internal.h"
+#include "knowledge/replaced_documents.h"
+
+namespace daulat::knowledge {
+namespace {
+
+// Far enough down that the passages of the document in force come first
+// (five of them reach an answer), near enough that the old one still shows
+// when little else matches.
+constexpr size_t kReplacedPlaces = 5;
+// The first chunks hold what a document says it replaces.
+constexpr int64_t kOpeningChunks = 3;
+constexpr size_t kMaxCachedClaims = 20000;
+
+struct RankedDocument {
+  std::string collection, title, designation;
+  std::vector<std::string> claims;
+};
+
+std::string InList(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
+}  // namespace
+
+Result<std::unordered_map<std::string, std::string>> Library::RankReplacedLower(
+    const Reader& reader, std::string_view question,
+    std::vector<std::pair<int64_t, double>>& ranked) {
+  std::unordered_map<std::string, std::string> replaced_by;
+  if (ranked.size() < 2) return replaced_by;
+  std::vector<store::Value> params;
+  const std::string visible = internal::Visible(reader, "c", params);
+  for (const auto& [id, score] : ranked) params.emplace_back(id);
+  auto rows = store::TenantScope(db_, reader.tenant_id)
+                  .Query(
+                      "SELECT c.chunk_id, d.document_id, d.collection_id, d.title, d.version "
+                      "FROM kn_chunks c NOT INDEXED JOIN kn_documents d ON {tenant:d} AND "
+                      "d.document_id = c.document_id WHERE " +
+                          visible + " AND c.chunk_id IN (" + InList(ranked.size()) + ")",
+                      params);
+  if (!rows.ok()) return rows.status();
+  std::unordered_map<int64_t, std::string> document_of;
+  std::unordered_map<std::string, RankedDocument> documents;
+  std::vector<std::string> unread;  // documents whose claims are not cached
+  for (const auto& r : *rows) {
+    document_of[r.Int(0)] = r.Text(1);
+    if (documents.count(r.Text(1)) > 0) continue;
+    RankedDocument& d = documents[r.Text(1)];
+    d.collection = r.Text(2);
+    d.title = r.Text(3);
+    d.designation = Designation(d.title);
+    std::lock_guard lock(cache_mu_);
+    const auto it = claims_.find(r.Text(1) + "@" + std::to_string(r.Int(4)));
+    if (it == claims_.end()) {
+      unread.push_back(r.Text(1));
+    } else {
+      d.claims = it->second;
+    }
+  }
+  if (documents.size() < 2) return replaced_by;
+  if (!unread.empty()) {
+    // Only the opening chunks a reader may see: claims come from what they can read.
+    std::vector<store::Value> p;
+    std::string sql =
+        "SELECT c.document_id, c.text, d.version FROM kn_chunks c JOIN kn_documents "
+        "d ON {tenant:d} AND d.document_id = c.document_id WHERE " +
+        internal::Visible(reader, "c", p) + " AND c.seq < ? AND c.document_id IN (" +
+        InList(unread.size()) + ") ORDER BY c.document_id, c.seq";
+    p.emplace_back(kOpeningChunks);
+    for (const auto& id : unread) p.emplace_back(id);
+    auto opening = store::TenantScope(db_, reader.tenant_id).Query(sql, p);
+    if (!opening.ok()) return opening.status();
+    std::unordered_map<std::string, std::pair<std::string, int64_t>> text;
+    for (const auto& r : *opening) {
+      auto& [t, version] = text[r.Text(0)];
+      t += r.Text(1) + "\n";
+      version = r.Int(2);
+    }
+    std::lock_guard lock(cache_mu_);
+    if (claims_.size() > kMaxCachedClaims) claims_.clear();
+    for (const auto& [id, t] : text) {
+      documents[id].claims = ReplacementClaims(t.first);
+      claims_[id + "@" + std::to_string(t.second)] = documents[id].claims;
+    }
+  }
+  for (const auto& [old_id, old_doc] : documents) {
+    for (const auto& [new_id, new_doc] : documents) {
+      // Only a document of the same collection may say it replaces another:
+      // an upload elsewhere cannot push a collection's documents down.
+      if (old_id == new_id || old_doc.collection != new_doc.collection ||
+          !ClaimsToReplace(new_doc.claims, old_doc.designation) ||
+          AsksAboutReplaced(question, old_doc.designation, new_doc.designation))
+        continue;
+      replaced_by[old_id] = new_doc.title;
+      break;
+    }
+  }
+  if (replaced_by.empty()) return replaced_by;
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const bool old = replaced_by.count(document_of[ranked[i].first]) > 0;
+    order.emplace_back(static_cast<double>(i) + (old ? kReplacedPlaces + 0.5 : 0.0), i);
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<std::pair<int64_t, double>> reordered;
+  for (const auto& [key, i] : order) reordered.push_back(ranked[i]);
+  ranked = std::move(reordered);
+  return replaced_by;
+}
+
+}  // namespace daulat::knowledge
