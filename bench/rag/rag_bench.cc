@@ -182,6 +182,68 @@ double Ratio(size_t a, size_t b) {
   return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
 }
 
+// Answer quality over the questions asked, as rag_bench reports it.
+struct AnswerScore {
+  size_t answerable = 0, answered = 0, cited_right = 0, cited_any = 0, correct = 0;
+  size_t unanswerable = 0, refused_right = 0;
+  std::map<std::string, std::pair<size_t, size_t>> by_category;  // right, asked
+  json wrong = json::array();
+
+  void Add(const Question& q, const knowledge::FinishedAnswer& a,
+           const std::vector<knowledge::SearchHit>& hits, const std::string& draft) {
+    if (!q.answerable) {
+      ++unanswerable;
+      if (a.refused) {
+        ++refused_right;
+      } else {
+        wrong.push_back({{"id", q.id}, {"expected", "refusal"}, {"answer", a.answer}});
+      }
+      return;
+    }
+    ++answerable;
+    ++by_category[q.category].second;
+    if (a.refused) {
+      wrong.push_back({{"id", q.id},
+                       {"category", q.category},
+                       {"expected", q.answer},
+                       {"answer", "(refused)"},
+                       {"draft", draft.substr(0, 400)}});
+      return;
+    }
+    ++answered;
+    const bool right_source = std::any_of(a.cited.begin(), a.cited.end(), [&](int n) {
+      const auto& hit = hits[static_cast<size_t>(n - 1)];
+      return std::any_of(q.evidence.begin(), q.evidence.end(),
+                         [&](const auto& e) { return bench::Holds(hit, e); });
+    });
+    cited_any += a.cited.empty() ? 0 : 1;
+    cited_right += right_source ? 1 : 0;
+    const bool right = bench::Contains(a.answer, q.answer);
+    correct += right ? 1 : 0;
+    by_category[q.category].first += right ? 1 : 0;
+    if (!right || !right_source)
+      wrong.push_back({{"id", q.id},
+                       {"expected", q.answer},
+                       {"answer", a.answer},
+                       {"right_source", right_source}});
+  }
+
+  json ToJson(const std::string& model) const {
+    json categories;
+    for (const auto& [c, ra] : by_category) categories[c] = Ratio(ra.first, ra.second);
+    return {{"model", model},
+            {"answerable", answerable},
+            {"answered", answered},
+            {"false_refusal_rate", Ratio(answerable - answered, answerable)},
+            {"citation_correctness", Ratio(cited_right, cited_any)},
+            {"answer_accuracy", Ratio(correct, answerable)},
+            {"accuracy_by_category", categories},
+            {"unanswerable", unanswerable},
+            {"refusal_accuracy", Ratio(refused_right, unanswerable)},
+            {"wrong", wrong}};
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -350,80 +412,39 @@ int main(int argc, char** argv) {
     auto session = std::move(engine::Session::Create(model, so)).value();
     auto tmpl =
         std::move(engine::ChatTemplate::ForModel(*model, *installed->ReadChatTemplate())).value();
-    size_t answerable = 0, answered = 0, cited_right = 0, cited_any = 0, correct = 0;
-    size_t unanswerable = 0, refused_right = 0;
-    std::map<std::string, std::pair<size_t, size_t>> by_category;  // right, asked
-    json wrong = json::array();
+    AnswerScore plain, checked;
+    const auto generate = [&](const knowledge::GroundedPrompt& prompt, int max_tokens) {
+      auto rendered =
+          std::move(tmpl->Apply({{"system", prompt.system}, {"user", prompt.user}})).value();
+      engine::SamplingParams p;
+      p.temperature = 0;
+      p.max_tokens = max_tokens;
+      p.stop = rendered.stops;
+      p.stop.insert(p.stop.end(), installed->manifest.stop.begin(), installed->manifest.stop.end());
+      const auto& grounded = knowledge::GroundedStops();
+      p.stop.insert(p.stop.end(), grounded.begin(), grounded.end());
+      auto out = session->Generate(model->Tokenize(rendered.text, true, true), p, nullptr, nullptr);
+      std::string text = out.ok() ? out->text : "";
+      text.erase(0, std::min(text.find_first_not_of(" \n"), text.size()));
+      return text;
+    };
     for (size_t qi = 0; qi < questions.size(); qi += every) {
       const Question& q = questions[qi];
       auto hits = std::move(lib->Search(reader, {q.text, "", 5})).value();
       std::string draft;
-      if (!hits.empty()) {
-        const auto prompt = knowledge::BuildGroundedPrompt(q.text, hits, q.lang);
-        auto rendered =
-            std::move(tmpl->Apply({{"system", prompt.system}, {"user", prompt.user}})).value();
-        engine::SamplingParams p;
-        p.temperature = 0;
-        p.max_tokens = 400;
-        p.stop = rendered.stops;
-        p.stop.insert(p.stop.end(), installed->manifest.stop.begin(),
-                      installed->manifest.stop.end());
-        const auto& grounded = knowledge::GroundedStops();
-        p.stop.insert(p.stop.end(), grounded.begin(), grounded.end());
-        auto out =
-            session->Generate(model->Tokenize(rendered.text, true, true), p, nullptr, nullptr);
-        if (out.ok()) draft = out->text;
-        draft.erase(0, std::min(draft.find_first_not_of(" \n"), draft.size()));
-      }
+      if (!hits.empty())
+        draft = generate(knowledge::BuildGroundedPrompt(q.text, hits, q.lang), 400);
       const auto a = knowledge::FinishAnswer(draft, !hits.empty(), hits, q.lang, q.text);
-      if (!q.answerable) {
-        ++unanswerable;
-        if (a.refused) {
-          ++refused_right;
-        } else {
-          wrong.push_back({{"id", q.id}, {"expected", "refusal"}, {"answer", a.answer}});
-        }
-        continue;
-      }
-      ++answerable;
-      ++by_category[q.category].second;
-      if (a.refused) {
-        wrong.push_back({{"id", q.id},
-                         {"category", q.category},
-                         {"expected", q.answer},
-                         {"answer", "(refused)"},
-                         {"draft", draft.substr(0, 400)}});
-        continue;
-      }
-      ++answered;
-      const bool right_source = std::any_of(a.cited.begin(), a.cited.end(), [&](int n) {
-        const auto& hit = hits[static_cast<size_t>(n - 1)];
-        return std::any_of(q.evidence.begin(), q.evidence.end(),
-                           [&](const auto& e) { return bench::Holds(hit, e); });
-      });
-      cited_any += a.cited.empty() ? 0 : 1;
-      cited_right += right_source ? 1 : 0;
-      const bool right = bench::Contains(a.answer, q.answer);
-      correct += right ? 1 : 0;
-      by_category[q.category].first += right ? 1 : 0;
-      if (!right || !right_source)
-        wrong.push_back({{"id", q.id},
-                         {"expected", q.answer},
-                         {"answer", a.answer},
-                         {"right_source", right_source}});
+      plain.Add(q, a, hits, draft);
+      auto b = a;
+      if (!a.refused && !a.cited.empty() &&
+          knowledge::SupportVerdict(
+              generate(knowledge::BuildSupportCheckPrompt(q.text, a, hits), 3)) == false)
+        knowledge::RefuseUnsupported(b, q.lang);
+      checked.Add(q, b, hits, draft);
     }
-    json categories;
-    for (const auto& [c, ra] : by_category) categories[c] = Ratio(ra.first, ra.second);
-    report["answers"] = {{"model", chat_model},
-                         {"answerable", answerable},
-                         {"answered", answered},
-                         {"false_refusal_rate", Ratio(answerable - answered, answerable)},
-                         {"citation_correctness", Ratio(cited_right, cited_any)},
-                         {"answer_accuracy", Ratio(correct, answerable)},
-                         {"accuracy_by_category", categories},
-                         {"unanswerable", unanswerable},
-                         {"refusal_accuracy", Ratio(refused_right, unanswerable)},
-                         {"wrong", wrong}};
+    report["answers"] = plain.ToJson(chat_model);
+    report["answers_checked"] = checked.ToJson(chat_model);
   }
   std::filesystem::remove_all(dir);
 
@@ -474,9 +495,11 @@ int main(int argc, char** argv) {
                   m["warm"]["generation_tokens_per_s"].get<double>());
     }
   }
-  if (report.contains("answers")) {
-    const auto& a = report["answers"];
-    std::printf("\nanswers by %s (hybrid, top 5):\n", chat_model.c_str());
+  for (const char* key : {"answers", "answers_checked"}) {
+    if (!report.contains(key)) continue;
+    const auto& a = report[key];
+    std::printf("\nanswers by %s (hybrid, top 5)%s:\n", chat_model.c_str(),
+                std::string_view(key) == "answers" ? "" : ", with the support check");
     std::printf("  refusal accuracy on unanswerable: %.3f (target >= 0.9)\n",
                 a["refusal_accuracy"].get<double>());
     std::printf("  false refusals on answerable:     %.3f (target <= 0.1)\n",

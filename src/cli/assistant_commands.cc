@@ -29,6 +29,7 @@ struct AssistantFlags {
   std::string question, document;
   size_t top_k = 5, max_points = 8;
   bool json = false;
+  bool check = false;
 };
 
 // --language, or `detected` when it is not given.
@@ -104,6 +105,7 @@ int Ask(const GlobalOptions& g, const AssistantFlags& a) {
   request.collection = a.collection;
   request.top_k = a.top_k;
   request.language = *language;
+  request.check_support = a.check;
   auto result = assistant.Ask(*reader, request, model);
   if (Status st = model.Record(result.status(), result.ok() ? result->answer.answer : ""); !st.ok())
     return ReportError(st);
@@ -186,6 +188,9 @@ void AddAssistantCommands(CLI::App& app, const GlobalOptions& global, int* exit_
   ask->add_option("--language", a->language, "ms or en (default: the question's)");
   ask->add_option("--top-k,-k", a->top_k, "Sources to give the model (1-20, default 5)")
       ->check(CLI::Range(1, 20));
+  ask->add_flag("--check", a->check,
+                "Then ask the model whether the cited sources state its answer, and refuse on NO "
+                "(one more short model call; for models larger than the 1.5B assistant)");
   common(ask);
   ask->callback([&global, exit_code, a] { *exit_code = Ask(global, *a); });
 

@@ -95,7 +95,7 @@ std::shared_ptr<GovernedGenerator> KnowledgeApi::ModelFor(const CallPtr& call, g
 
 void KnowledgeApi::Ask(const CallPtr& call) {
   RequestFields f(call->body, {"question", "collection", "top_k", "model", "language", "stream",
-                               "conversation_id"});
+                               "conversation_id", "check"});
   const auto question = f.String("question", true, 4000);
   const auto collection = f.String("collection", false, 64);
   const auto top_k = f.Int("top_k", 1, 20);
@@ -103,6 +103,7 @@ void KnowledgeApi::Ask(const CallPtr& call) {
   const auto language = f.String("language", false, 2);
   const auto stream = f.Bool("stream");
   const auto conversation = f.String("conversation_id", false, 64);
+  const auto check = f.Bool("check");
   if (!f.status().ok()) return call->Fail(f.status());
   if (language && *language != "ms" && *language != "en")
     return call->Fail(InvalidArgument("'language' is \"ms\" or \"en\""), "language");
@@ -116,6 +117,7 @@ void KnowledgeApi::Ask(const CallPtr& call) {
   request.language = language.value_or("");
   request.conversation_id = conversation.value_or("");
   request.owner = call->ctx.caller.principal.subject;
+  request.check_support = check.value_or(false);
   const bool s = stream.value_or(false);
   WhenOpen(call, s, [this, call, request, m = model.value_or(""), s] {
     PostFor(assistant_pool_, call, [this, call, request, m, s] {

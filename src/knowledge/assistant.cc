@@ -70,7 +70,7 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
   Classification history_level = Classification::kTerbuka;
   for (const auto& t : history) history_level = std::max(history_level, t.classification);
 
-  std::string draft;
+  std::string draft, model_question;
   if (!hits->empty()) {
     // The answer carries the highest label of its sources (and of the
     // turns it sees): the policy for that level must allow the model.
@@ -98,6 +98,7 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
         turn_texts[at - hits->size()] = std::move(guarded->passages[i]);
       }
     }
+    model_question = passages.question;
     out.sources = Guarded(*hits, passages);
     out.withheld = hits->size() - out.sources.size();
     if (!out.sources.empty()) {
@@ -114,6 +115,15 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
     }
   }
   out.answer = FinishAnswer(draft, out.model_used, out.sources, out.language, request.question);
+  if (request.check_support && out.model_used && !out.answer.refused && !out.answer.cited.empty()) {
+    auto verdict = model.Generate(BuildSupportCheckPrompt(model_question, out.answer, out.sources),
+                                  3, nullptr);
+    // The output rule blocking the one-word verdict leaves the answer as it was.
+    if (!verdict.ok() && verdict.status().code() != StatusCode::kPermissionDenied)
+      return verdict.status();
+    if (verdict.ok() && SupportVerdict(*verdict) == false)
+      RefuseUnsupported(out.answer, out.language);
+  }
   if (out.model_used && !history.empty())
     out.answer.classification = std::max(out.answer.classification, history_level);
   if (request.conversation_id.empty()) return out;

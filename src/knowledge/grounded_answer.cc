@@ -383,4 +383,46 @@ FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
   return f;
 }
 
+GroundedPrompt BuildSupportCheckPrompt(std::string_view question, const FinishedAnswer& answer,
+                                       const std::vector<SearchHit>& sources) {
+  GroundedPrompt p;
+  p.system =
+      "You check the answers of a document assistant. Read the sources, the question and the "
+      "answer. Reply YES if the sources themselves state this answer to this very question (a "
+      "source in another language counts). Reply NO if they do not: if they are about something "
+      "else, or the answer adds facts they do not state. Reply with one word: YES or NO.";
+  std::string said = answer.answer;
+  for (auto m = Markers(said); !m.empty(); m.pop_back())
+    said.erase(m.back().open, m.back().close - m.back().open + 1);
+  for (const int n : answer.cited) {
+    if (n >= 1 && static_cast<size_t>(n) <= sources.size())
+      p.user += SourceAsData(sources[static_cast<size_t>(n - 1)], static_cast<size_t>(n));
+  }
+  p.user += "\nQuestion: " + std::string(question) + "\nAnswer: " + said +
+            "\n\nDo the sources state this answer to this question? YES or NO.";
+  return p;
+}
+
+std::optional<bool> SupportVerdict(std::string_view reply) {
+  std::string word;
+  for (const char c : reply) {
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!word.empty()) {
+      break;
+    }
+  }
+  if (word == "yes" || word == "ya") return true;
+  if (word == "no" || word == "tidak") return false;
+  return std::nullopt;
+}
+
+void RefuseUnsupported(FinishedAnswer& answer, const std::string& language) {
+  answer.answer = RefusalText(language);
+  answer.cited.clear();
+  answer.inferred = false;
+  answer.refused = true;
+  answer.grounded = false;
+}
+
 }  // namespace daulat::knowledge

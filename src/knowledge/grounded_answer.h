@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,5 +92,18 @@ struct FinishedAnswer {
 FinishedAnswer FinishAnswer(const std::string& draft, bool model_used,
                             const std::vector<SearchHit>& sources, const std::string& language,
                             std::string_view question = {});
+
+// A second, short model call that asks whether the sources an answer cites
+// state it (small models answer questions the documents cannot answer by
+// guessing, citing whatever source is nearest). The prompt holds only the
+// cited sources, the question and the answer without its markers; the model
+// replies YES or NO.
+GroundedPrompt BuildSupportCheckPrompt(std::string_view question, const FinishedAnswer& answer,
+                                       const std::vector<SearchHit>& sources);
+// The reply's verdict: true (YES / YA), false (NO / TIDAK), nullopt when it
+// says neither (then the answer stands: the check only ever takes away).
+std::optional<bool> SupportVerdict(std::string_view reply);
+// The answer after a NO: the refusal, citing nothing.
+void RefuseUnsupported(FinishedAnswer& answer, const std::string& language);
 
 }  // namespace daulat::knowledge

@@ -240,6 +240,10 @@ class Library {
                                                              const SearchQuery& q, size_t n);
   Result<std::vector<SearchHit>> HitsFor(const Reader& reader,
                                          const std::vector<std::pair<int64_t, double>>& ranked);
+  // The share of the question's terms that a chunk (with its headings and
+  // title) holds, 0..1.
+  Result<double> QuestionCoverage(const Reader& reader, std::string_view question,
+                                  int64_t chunk_id);
   // Moves the chunks of a document that another ranked document of its
   // collection says it replaces kReplacedPlaces places down (unless the
   // question names the old one); returns document id -> replacing title.

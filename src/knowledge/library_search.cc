@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 
 #include "knowledge/library.h"
@@ -319,6 +320,22 @@ std::vector<std::pair<int64_t, double>> Fused(const std::vector<std::pair<int64_
 
 }  // namespace
 
+Result<double> Library::QuestionCoverage(const Reader& reader, std::string_view question,
+                                         int64_t chunk_id) {
+  auto top = HitsFor(reader, {{chunk_id, 0.0}});
+  if (!top.ok()) return top.status();
+  if (top->empty()) return 0.0;
+  const auto asked = TextAnalyzer::QueryTerms(question);
+  const std::set<std::string> want(asked.begin(), asked.end());
+  const auto& h = top->front();
+  const auto held =
+      TextAnalyzer::QueryTerms(h.text + "\n" + h.heading_path + "\n" + h.document_title);
+  const std::set<std::string> in(held.begin(), held.end());
+  size_t hit = 0;
+  for (const auto& t : want) hit += in.count(t);
+  return want.empty() ? 0.0 : static_cast<double>(hit) / static_cast<double>(want.size());
+}
+
 Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const SearchQuery& q) {
   if (q.text.empty() || q.text.size() > 4000) return InvalidArgument("a query is 1-4000 bytes");
   if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
@@ -335,7 +352,18 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
   if (hybrid) {
     auto vector = VectorSearch(reader, q, depth);
     if (!vector.ok()) return vector.status();
-    ranked = Fused(*ranked, *vector, q);
+    // The text list's share shrinks with how little of the question its best
+    // match holds: a question in one language over passages in another
+    // matches only common words in BM25, and at full share that list pulled
+    // the vector list's cross-lingual finds down (bench/rag: cross-lingual
+    // 0.710 -> 0.742; fusion no longer below the better list in any category).
+    SearchQuery weighted = q;
+    if (!ranked->empty()) {
+      auto coverage = QuestionCoverage(reader, q.text, ranked->front().first);
+      if (!coverage.ok()) return coverage.status();
+      weighted.vector_weight = 1.0 - (1.0 - std::clamp(q.vector_weight, 0.0, 1.0)) * *coverage;
+    }
+    ranked = Fused(*ranked, *vector, weighted);
   }
   auto replaced = RankReplacedLower(reader, q.text, *ranked);
   if (!replaced.ok()) return replaced.status();

@@ -183,6 +183,13 @@ def test_ask_answers_from_the_documents_with_citations_or_says_it_cannot(base_ur
     assert r.status_code == 200
     assert r.json()["no_answer"] and r.json()["sources"] == 0
     assert r.json()["answer"] == "I could not find the answer in your documents."
+    # With the support check the model is asked twice when it answered (once
+    # when it refused); the answer is still one or the other.
+    before = len(api(base_url, "GET", "/api/v1/audit?action=ask&limit=1000", owner).json()["data"])
+    r = api(base_url, "POST", "/api/v1/ask", owner, {"question": "Berapakah yuran pemprosesan lesen?", "check": True})
+    assert r.status_code == 200, r.text
+    assert r.json()["grounded"] != r.json()["no_answer"]
+    assert len(api(base_url, "GET", "/api/v1/audit?action=ask&limit=1000", owner).json()["data"]) == before + 1
 
 
 def test_ask_streams_flags_instructions_in_sources_and_keeps_labels(base_url, lib):
@@ -204,7 +211,7 @@ def test_ask_streams_flags_instructions_in_sources_and_keeps_labels(base_url, li
 def test_ask_refuses_bad_input_and_auditors(base_url, lib):
     assert api(base_url, "POST", "/api/v1/ask", lib["auditor"], {"question": "x"}).status_code == 403
     for body, needle in [({}, "'question'"), ({"question": "x", "language": "fr"}, "language"),
-                         ({"question": "x", "top_k": 50}, "'top_k'")]:
+                         ({"question": "x", "top_k": 50}, "'top_k'"), ({"question": "x", "check": "yes"}, "'check'")]:
         r = api(base_url, "POST", "/api/v1/ask", lib["owner"], body)
         assert r.status_code == 400 and needle in r.json()["error"]["message"], r.text
     # An unknown model is looked up when there are sources to give it ...

@@ -47,9 +47,10 @@ class FakeModel : public TextGenerator {
   }
 };
 
-AskRequest Question(std::string text) {
+AskRequest Question(std::string text, bool check_support = false) {
   AskRequest r;
   r.question = std::move(text);
+  r.check_support = check_support;
   return r;
 }
 
@@ -113,6 +114,49 @@ TEST_F(AssistantTest, AnAnswerCitesItsSourcesAndCarriesTheirLabel) {
   EXPECT_EQ(ToJson(*r)["citations"][0]["title"], "Fees");
 }
 
+TEST_F(AssistantTest, AnAnswerTheCitedSourcesDoNotStateBecomesTheRefusal) {
+  const Assistant assistant(*lib_, conversations_.get());
+  // The model answers a question the fees page cannot answer, citing it;
+  // asked whether the source states that answer, it says NO.
+  FakeModel model;
+  model.answers = {"The office closes at 4 p.m. on Fridays [1].", "NO"};
+  std::string streamed;
+  auto r = assistant.Ask({"jpn", Classification::kTerbuka, {}},
+                         Question("When does the passport office close on Friday?", true), model,
+                         [&streamed](const std::string& t) { streamed += t; });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(model.prompts.size(), 2u);
+  const GroundedPrompt& check = model.prompts[1];
+  // The check reads the cited source, the question and the answer without its markers.
+  EXPECT_NE(check.user.find("RM200 for five years"), std::string::npos) << check.user;
+  EXPECT_NE(check.user.find("When does the passport office close on Friday?"), std::string::npos);
+  EXPECT_NE(check.user.find("Answer: The office closes at 4 p.m. on Fridays ."), std::string::npos)
+      << check.user;
+  EXPECT_TRUE(r->answer.refused);
+  EXPECT_TRUE(r->answer.cited.empty());
+  EXPECT_EQ(r->answer.answer, RefusalText("en"));
+  EXPECT_EQ(ToJson(*r)["citations"].size(), 0u);
+
+  // YES (or a reply that is neither) leaves a supported answer as it was.
+  for (const char* verdict : {"YES", "Ya.", "The source says so"}) {
+    FakeModel agrees;
+    agrees.answers = {"The fee is RM200 [1].", verdict};
+    auto a = assistant.Ask({"jpn", Classification::kTerbuka, {}},
+                           Question("What is the passport renewal fee?", true), agrees);
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(agrees.prompts.size(), 2u);
+    EXPECT_EQ(a->answer.answer, "The fee is RM200 [1].") << verdict;
+  }
+  // A refusal is not checked: one model call.
+  FakeModel refuses;
+  refuses.answers = {RefusalText("en")};
+  ASSERT_TRUE(assistant
+                  .Ask({"jpn", Classification::kTerbuka, {}},
+                       Question("What is the passport renewal fee?", true), refuses)
+                  .ok());
+  EXPECT_EQ(refuses.prompts.size(), 1u);
+}
+
 TEST_F(AssistantTest, NothingTheReaderMayNotSeeReachesTheModel) {
   const Assistant assistant(*lib_, conversations_.get());
   FakeModel model;
@@ -122,7 +166,7 @@ TEST_F(AssistantTest, NothingTheReaderMayNotSeeReachesTheModel) {
   auto r = assistant.Ask({"jpn", Classification::kTerbuka, {}},
                          Question("When does the convoy leave Subang?"), model);
   ASSERT_TRUE(r.ok());
-  for (const auto& p : model.prompts) EXPECT_EQ(p.user.find("at dawn"), std::string::npos);
+  for (const auto& p : model.prompts) EXPECT_EQ(p.user.find("Subang at dawn"), std::string::npos);
   for (const auto& s : r->sources) EXPECT_EQ(s.classification, Classification::kTerbuka);
   EXPECT_EQ(r->answer.classification, Classification::kTerbuka);
   EXPECT_EQ(model.opened.value_or(Classification::kTerbuka), Classification::kTerbuka);
