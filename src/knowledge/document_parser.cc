@@ -217,6 +217,56 @@ void AppendParagraphs(std::string_view text, int page, std::vector<Block>& out) 
   flush();
 }
 
+int NumberedHeadingDepth(std::string_view line) {
+  size_t i = 0;
+  int parts = 0;
+  while (parts < 3) {
+    const size_t digits = i;
+    while (i < line.size() && i - digits < 3 && std::isdigit(static_cast<unsigned char>(line[i])))
+      ++i;
+    if (i == digits) return 0;
+    ++parts;
+    if (i < line.size() && line[i] == '.' && i + 1 < line.size() &&
+        std::isdigit(static_cast<unsigned char>(line[i + 1]))) {
+      ++i;
+      continue;
+    }
+    break;
+  }
+  if (i < line.size() && line[i] == '.') ++i;
+  if (i >= line.size() || line[i] != ' ') return 0;
+  const std::string rest = Trim(line.substr(i));
+  if (rest.empty() || rest.size() > 80) return 0;
+  const auto first = static_cast<unsigned char>(rest.front());
+  if (!(std::isupper(first) || first >= 0x80)) return 0;
+  if (std::string_view(".,;").find(rest.back()) != std::string_view::npos) return 0;
+  return std::count(rest.begin(), rest.end(), ' ') < 10 ? parts : 0;
+}
+
+void AppendPageText(std::string_view text, int page, std::vector<Block>& out) {
+  std::string para;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    const std::string line = Trim(text.substr(pos, nl - pos));
+    // A section shorter than this runs on into the next one: a passage of a
+    // line or two (a title, a one-sentence purpose) would match any
+    // question about its subject and crowd out the passages that answer.
+    constexpr size_t kMinSectionBytes = 240;
+    const int depth = NumberedHeadingDepth(line);
+    if (depth > 0 && (para.empty() || para.size() >= kMinSectionBytes)) {
+      AppendParagraphs(para, page, out);
+      para.clear();
+      out.push_back({Block::Kind::kHeading, depth, line, page});
+    } else {
+      para += line + "\n";
+    }
+    pos = nl + 1;
+  }
+  AppendParagraphs(para, page, out);
+}
+
 ParsedDocument ParsePlainText(std::string_view text) {
   ParsedDocument doc;
   doc.format = "text";

@@ -67,6 +67,16 @@ ParsedDocument ParseCsv(std::string_view text);
 ParsedDocument ParsePlainText(std::string_view text);
 // Splits text into paragraphs at blank lines, joining wrapped lines.
 void AppendParagraphs(std::string_view text, int page, std::vector<Block>& out);
+// A PDF page's text (no blank lines between paragraphs, as a text layer
+// gives it): paragraphs as above, and a line that numbers a section ("2.
+// Teller cash limits", "4.1 Had nilai") becomes a heading of its depth, so
+// that a page of several procedures is chunked section by section.
+void AppendPageText(std::string_view text, int page, std::vector<Block>& out);
+// The depth of a numbered section title ("2. Scope" 1, "4.1 Rates" 2), or 0
+// when the line is not one: a number of at most three parts, then at most
+// ten words that begin with a capital (or a non-Latin letter) and do not
+// end a sentence.
+int NumberedHeadingDepth(std::string_view line);
 }  // namespace internal
 
 }  // namespace daulat::knowledge

@@ -243,7 +243,7 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   std::vector<std::string> vectors;  // raw float bytes per chunk, when an embedder is set
   if (embed_) {
     for (const Chunk& c : chunks) {
-      auto v = Embed(c.heading_path + "\n" + c.text, EmbedAs::kPassage);
+      auto v = Embed(internal::PassageText(d.title, c.heading_path, c.text), EmbedAs::kPassage);
       if (!v.ok())
         return Status(v.status().code(), "embedding a chunk failed: " + v.status().message());
       vectors.emplace_back(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(float));

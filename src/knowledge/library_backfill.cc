@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "knowledge/library.h"
+#include "knowledge/library_internal.h"
 
 namespace daulat::knowledge {
 
@@ -18,8 +19,9 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
   // installed, or embedded by another model since replaced. Read a batch at
   // a time, so a large library costs no more memory than one batch.
   const std::string missing =
-      "FROM kn_chunks c LEFT JOIN kn_vectors v ON {tenant:v} AND v.chunk_id = c.chunk_id AND "
-      "v.model = ? WHERE {tenant:c} AND v.chunk_id IS NULL";
+      "FROM kn_chunks c JOIN kn_documents d ON {tenant:d} AND d.document_id = c.document_id "
+      "LEFT JOIN kn_vectors v ON {tenant:v} AND v.chunk_id = c.chunk_id AND v.model = ? WHERE "
+      "{tenant:c} AND v.chunk_id IS NULL";
   auto count =
       store::TenantScope(db_, tenant_id).Query("SELECT COUNT(*) " + missing, {embed_model_});
   if (!count.ok()) return count.status();
@@ -29,7 +31,7 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
   while (seen < total) {
     if (stop != nullptr && stop->load()) return Cancelled("stopped");
     auto rows = store::TenantScope(db_, tenant_id)
-                    .Query("SELECT c.chunk_id, c.heading_path, c.text " + missing +
+                    .Query("SELECT c.chunk_id, c.heading_path, c.text, d.title " + missing +
                                " AND c.chunk_id > ? ORDER BY c.chunk_id LIMIT 64",
                            {embed_model_, after});
     if (!rows.ok()) return rows.status();
@@ -38,7 +40,7 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
     std::unordered_map<int64_t, std::string> embedded;  // what each vector was made from
     for (const auto& r : *rows) {
       if (stop != nullptr && stop->load()) return Cancelled("stopped");
-      std::string text = r.Text(1) + "\n" + r.Text(2);
+      std::string text = internal::PassageText(r.Text(3), r.Text(1), r.Text(2));
       auto v = Embed(text, EmbedAs::kPassage);
       if (!v.ok()) return v.status();
       batch.emplace_back(r.Int(0), std::move(v).value());
@@ -55,14 +57,16 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
     for (const auto& [id, v] : batch) ids += (ids.empty() ? "" : ",") + std::to_string(id);
     auto present = store::TenantScope(**tx, tenant_id)
                        .Query(
-                           "SELECT chunk_id, heading_path, text FROM kn_chunks WHERE {tenant} "
-                           "AND chunk_id IN (" +
+                           "SELECT c.chunk_id, c.heading_path, c.text, d.title FROM kn_chunks c "
+                           "JOIN kn_documents d ON {tenant:d} AND d.document_id = c.document_id "
+                           "WHERE {tenant:c} AND c.chunk_id IN (" +
                                ids + ")",
                            {});
     if (!present.ok()) return present.status();
     std::set<int64_t> same;
     for (const auto& r : *present) {
-      if (embedded[r.Int(0)] == r.Text(1) + "\n" + r.Text(2)) same.insert(r.Int(0));
+      if (embedded[r.Int(0)] == internal::PassageText(r.Text(3), r.Text(1), r.Text(2)))
+        same.insert(r.Int(0));
     }
     std::erase_if(batch, [&same](const auto& b) { return same.count(b.first) == 0; });
     for (const auto& [id, v] : batch) {

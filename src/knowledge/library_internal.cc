@@ -39,4 +39,10 @@ std::string IndexTerms(const std::string& text) {
   return out;
 }
 
+std::string PassageText(const std::string& title, const std::string& heading_path,
+                        const std::string& text) {
+  const bool titled = !title.empty() && heading_path.rfind(title, 0) != 0;
+  return (titled ? title + "\n" : std::string()) + heading_path + "\n" + text;
+}
+
 }  // namespace daulat::knowledge::internal

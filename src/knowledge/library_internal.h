@@ -19,6 +19,14 @@ std::string Visible(const Reader& r, const std::string& alias, std::vector<store
 
 using daulat::NewId;  // common/random_id.h
 
+// What a chunk's vector is made from: its document's title (unless its
+// section path already starts with it), its section path and its text. The
+// title puts "which agency, which circular" into every passage's vector, so
+// a question naming them finds the passage that answers and not only the
+// one that names them (bench/rag MRR@10 0.701 -> 0.731).
+std::string PassageText(const std::string& title, const std::string& heading_path,
+                        const std::string& text);
+
 // The opaque index token of one analysed term ("t" + 16 hex of its SHA-256).
 std::string TermToken(const std::string& term);
 // Every term of `text` as index tokens, space-separated (what the FTS table stores).

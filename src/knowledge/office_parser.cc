@@ -186,12 +186,12 @@ Result<ParsedDocument> ParsePdf(std::string_view bytes, const std::string& name,
     if (!page) continue;
     const std::string text = Utf8(page->text());
     const size_t before = doc.blocks.size();
-    AppendParagraphs(text, i + 1, doc.blocks);
+    AppendPageText(text, i + 1, doc.blocks);
     if (doc.blocks.size() > before) continue;
     // No text layer: a scanned page. Read it by OCR while the budget lasts.
     if (static_cast<int>(doc.ocr_pages.size()) < limits.max_ocr_pages) {
       auto ocr = OcrPage(*page);
-      if (ocr.ok()) AppendParagraphs(*ocr, i + 1, doc.blocks);
+      if (ocr.ok()) AppendPageText(*ocr, i + 1, doc.blocks);
       if (doc.blocks.size() > before) {
         doc.ocr_pages.push_back(i + 1);
         continue;

@@ -56,6 +56,57 @@ TEST(DocumentParserTest, PdfTextComesWithPageNumbersAndScannedPagesAreNoted) {
   EXPECT_EQ(doc->pages_without_text, std::vector<int>{2});
 }
 
+TEST(DocumentParserTest, NumberedSectionTitlesAreTold) {
+  EXPECT_EQ(internal::NumberedHeadingDepth("2. Teller cash limits"), 1);
+  EXPECT_EQ(internal::NumberedHeadingDepth("4.1 Had nilai perolehan"), 2);
+  EXPECT_EQ(internal::NumberedHeadingDepth("10.2.3 Kadar"), 3);
+  EXPECT_EQ(internal::NumberedHeadingDepth("3 Vault control"), 1);
+  // Sentences, times, amounts, dates and list items are not section titles.
+  EXPECT_EQ(internal::NumberedHeadingDepth("2. Complete the form."), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("3.30 petang hingga 5.00 petang"), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("2024 Annual Report of the Bank"), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("1. the customer signs"), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("1.2.3.4 Too Deep"), 0);
+  EXPECT_EQ(
+      internal::NumberedHeadingDepth("2. A title of far too many words to be a section title ok"),
+      0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("12."), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth(""), 0);
+}
+
+TEST(DocumentParserTest, APdfPageOfSeveralProceduresIsCutAtItsNumberedSections) {
+  // A text layer has no blank lines between paragraphs: one page of several
+  // sections would otherwise be one paragraph.
+  const std::string purpose =
+      "This procedure applies to tellers, cash supervisors and branch managers.\n"
+      "It covers teller cash limits, vault control and large cash deposits,\n"
+      "and the handling of notes that a teller suspects to be counterfeit.\n";
+  const std::string limits =
+      "Each teller drawer may hold at most RM50,000 at any time.\n"
+      "Cash above this limit is moved to the vault within 30 minutes,\n"
+      "recorded on Form CH-2 and countersigned by the cash supervisor.\n"
+      "Every teller balances the drawer before 5.30 p.m. each day.\n";
+  const auto pdf = testing::MakePdf({"Bank Tenggara Jaya Berhad\n1. Purpose\n" + purpose +
+                                     "2. Teller cash limits\n" + limits +
+                                     "3. Vault control\nThe vault is opened under dual control."});
+  auto doc = ParseDocument(pdf, "cash.pdf");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  std::vector<std::string> headings;
+  for (const auto& b : doc->blocks)
+    if (b.kind == Block::Kind::kHeading) headings.push_back(b.text);
+  // The page's title alone is too short to stand as a passage: "1. Purpose"
+  // runs on from it; sections 2 and 3 follow long enough text to be cut.
+  EXPECT_EQ(headings, (std::vector<std::string>{"2. Teller cash limits", "3. Vault control"}))
+      << AllText(*doc);
+  const auto chunks = ChunkDocument(*doc);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[1].heading_path, "2. Teller cash limits");
+  EXPECT_EQ(chunks[1].text.find("dual control"), std::string::npos);
+  EXPECT_NE(chunks[1].text.find("RM50,000"), std::string::npos);
+  EXPECT_NE(chunks[0].text.find("1. Purpose"), std::string::npos);
+  EXPECT_EQ(chunks[1].page, 1);
+}
+
 TEST(DocumentParserTest, ScannedPagesAreReadByOcrInEnglishAndMalay) {
   const auto pdf = testing::MakeScannedPdf("Surat Pekeliling Perbendaharaan Bilangan 7 Tahun 2026");
   auto doc = ParseDocument(pdf, "imbasan.pdf");
