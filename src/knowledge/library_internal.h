@@ -26,6 +26,8 @@ using daulat::NewId;  // common/random_id.h
 // one that names them (bench/rag MRR@10 0.701 -> 0.731).
 std::string PassageText(const std::string& title, const std::string& heading_path,
                         const std::string& text);
+// What PassageText puts together, recorded with each vector after the model's name.
+inline constexpr const char* kPassageRecipe = "+title";
 
 // The opaque index token of one analysed term ("t" + 16 hex of its SHA-256).
 std::string TermToken(const std::string& term);

@@ -38,7 +38,10 @@ std::optional<Fusion> ParseFusion(std::string_view name) {
 
 void Library::SetEmbedder(std::string model, EmbedFn embed,
                           std::function<size_t(std::string_view)> count_tokens) {
-  embed_model_ = std::move(model);
+  // Vectors are recorded as made by the model and the passage recipe
+  // (internal::PassageText), so vectors made another way — by another model,
+  // or before passages carried their title — are re-embedded like a model change.
+  embed_model_ = std::move(model) + internal::kPassageRecipe;
   embed_ = std::move(embed);
   count_tokens_ = std::move(count_tokens);
 }

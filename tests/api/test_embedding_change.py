@@ -51,7 +51,7 @@ def test_a_new_embedding_model_re_embeds_the_library_in_the_background(tmp_path)
         assert vector_hits(base, "Berapa kerap kombinasi bilik kebal ditukar?") == ["vault.md"]
         db = sqlite3.connect(str(tmp_path / "daulat.db"), timeout=30)
         models = db.execute("SELECT model, COUNT(*) FROM kn_vectors GROUP BY model").fetchall()
-        assert models == [("multilingual-e5-small", 1)], models
+        assert models == [("multilingual-e5-small+title", 1)], models  # the model and the passage recipe
     finally:
         stop(proc)
     # Nothing is left to embed: the next start says nothing about it.

@@ -485,7 +485,7 @@ TEST_F(LibraryTest, AModelChangeIsReEmbeddedInTheBackgroundAndResumesAfterAStop)
     return db_
         ->Query(
             "SELECT COUNT(*) FROM kn_chunks c LEFT JOIN kn_vectors v ON v.chunk_id = "
-            "c.chunk_id AND v.model = 'tiny-bert-2' WHERE c.tenant_id = ? AND v.chunk_id IS "
+            "c.chunk_id AND v.model = 'tiny-bert-2+title' WHERE c.tenant_id = ? AND v.chunk_id IS "
             "NULL",
             {tenant})
         ->at(0)
