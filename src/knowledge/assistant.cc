@@ -100,6 +100,16 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
     }
     model_question = passages.question;
     out.sources = Guarded(*hits, passages);
+    // A source is labelled replaced only by another source the model reads:
+    // one the personal-data rule withheld is not named either.
+    for (auto& source : out.sources) {
+      if (std::none_of(out.sources.begin(), out.sources.end(), [&](const SearchHit& other) {
+            return other.document_id == source.replaced_by_document;
+          })) {
+        source.replaced_by.clear();
+        source.replaced_by_document.clear();
+      }
+    }
     out.withheld = hits->size() - out.sources.size();
     if (!out.sources.empty()) {
       auto prompt = BuildGroundedPrompt(passages.question, out.sources, out.language);
@@ -108,7 +118,8 @@ Result<AskResult> Assistant::Ask(const Reader& reader, const AskRequest& request
         if (asked != turn_texts.end() && said != turn_texts.end())
           prompt.history.emplace_back(asked->second, said->second);
       }
-      auto text = model.Generate(prompt, 400, on_text);
+      // With the support check the answer is not streamed: it may yet become the refusal.
+      auto text = model.Generate(prompt, 400, request.check_support ? nullptr : on_text);
       if (!text.ok()) return text.status();
       draft = std::move(text).value();
       out.model_used = true;

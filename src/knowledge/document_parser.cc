@@ -233,12 +233,22 @@ int NumberedHeadingDepth(std::string_view line) {
     }
     break;
   }
-  if (i < line.size() && line[i] == '.') ++i;
+  // "2." or "4.1": a lone number without its dot is a date, an address or a
+  // table row ("15 Mac 2025", "12 Jalan Ampang") far more often than a title.
+  if (i < line.size() && line[i] == '.') {
+    ++i;
+  } else if (parts == 1) {
+    return 0;
+  }
   if (i >= line.size() || line[i] != ' ') return 0;
   const std::string rest = Trim(line.substr(i));
   if (rest.empty() || rest.size() > 80) return 0;
   const auto first = static_cast<unsigned char>(rest.front());
   if (!(std::isupper(first) || first >= 0x80)) return 0;
+  // Bullets, dashes and full-width punctuation do not begin a title.
+  if (rest.rfind("\xE2\x80", 0) == 0 || rest.rfind("\xE2\x97", 0) == 0 ||
+      rest.rfind("\xEF\xBC", 0) == 0)
+    return 0;
   if (std::string_view(".,;").find(rest.back()) != std::string_view::npos) return 0;
   return std::count(rest.begin(), rest.end(), ' ') < 10 ? parts : 0;
 }

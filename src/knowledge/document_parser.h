@@ -73,9 +73,9 @@ void AppendParagraphs(std::string_view text, int page, std::vector<Block>& out);
 // that a page of several procedures is chunked section by section.
 void AppendPageText(std::string_view text, int page, std::vector<Block>& out);
 // The depth of a numbered section title ("2. Scope" 1, "4.1 Rates" 2), or 0
-// when the line is not one: a number of at most three parts, then at most
-// ten words that begin with a capital (or a non-Latin letter) and do not
-// end a sentence.
+// when the line is not one: a number of at most three parts (one part needs
+// its dot), then at most ten words that begin with a capital (or a
+// non-Latin letter, not a bullet) and do not end a sentence.
 int NumberedHeadingDepth(std::string_view line);
 }  // namespace internal
 

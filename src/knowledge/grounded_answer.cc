@@ -10,13 +10,28 @@
 namespace daulat::knowledge {
 namespace {
 
+// A title or section as an attribute value: no quote or bracket (ASCII or
+// full-width) to end the tag, no line breaks or control characters, at most
+// 200 bytes cut at a character boundary.
 std::string Attr(std::string_view s) {
   std::string out;
-  for (const char c : s) {
+  size_t i = 0;
+  for (; i < s.size() && out.size() < 200; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '<' || c == '>') continue;
-    out += c;
+    if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBC &&
+        (static_cast<unsigned char>(s[i + 2]) == 0x9C ||
+         static_cast<unsigned char>(s[i + 2]) == 0x9E)) {  // U+FF1C, U+FF1E
+      i += 2;
+      continue;
+    }
+    out += c < 0x20 || c == 0x7F ? ' ' : s[i];
   }
-  return out.substr(0, 200);
+  if (i < s.size()) {  // cut: drop the last character, which may be partial
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
+  }
+  return out;
 }
 
 }  // namespace

@@ -112,9 +112,9 @@ struct SearchHit {
   // Higher is better: cosine similarity for vector retrieval; otherwise from
   // the rank (1.0 first, falling evenly), never raw BM25 (see Search).
   double score = 0;
-  // The title of another document in the same results, of the same
+  // The title and id of another document among the same hits, of the same
   // collection, that says it replaces this one; empty when none does.
-  std::string replaced_by;
+  std::string replaced_by, replaced_by_document;
 };
 
 // Which passages to read whole, in document order (summaries): one document
@@ -246,8 +246,9 @@ class Library {
                                   int64_t chunk_id);
   // Moves the chunks of a document that another ranked document of its
   // collection says it replaces kReplacedPlaces places down (unless the
-  // question names the old one); returns document id -> replacing title.
-  Result<std::unordered_map<std::string, std::string>> RankReplacedLower(
+  // question names the old one); returns old document id -> (replacing
+  // document id, its title).
+  Result<std::unordered_map<std::string, std::pair<std::string, std::string>>> RankReplacedLower(
       const Reader& reader, std::string_view question,
       std::vector<std::pair<int64_t, double>>& ranked);
   // What each document's opening says it replaces, by "document_id@version".

@@ -47,7 +47,10 @@ nlohmann::json ToJson(const SearchHit& h) {
                       {"classification", ClassificationName(h.classification)},
                       {"score", h.score},
                       {"text", h.text}};
-  if (!h.replaced_by.empty()) j["replaced_by"] = h.replaced_by;
+  if (!h.replaced_by.empty()) {
+    j["replaced_by"] = h.replaced_by;
+    j["replaced_by_document"] = h.replaced_by_document;
+  }
   return j;
 }
 
@@ -66,7 +69,10 @@ nlohmann::json Citations(const std::vector<int>& cited, const std::vector<Search
                          {"char_end", h.char_end},
                          {"classification", ClassificationName(h.classification)},
                          {"text", h.text}});
-    if (!h.replaced_by.empty()) citations.back()["replaced_by"] = h.replaced_by;
+    if (!h.replaced_by.empty()) {
+      citations.back()["replaced_by"] = h.replaced_by;
+      citations.back()["replaced_by_document"] = h.replaced_by_document;
+    }
   }
   return citations;
 }

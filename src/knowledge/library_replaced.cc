@@ -2,6 +2,8 @@
 // ranks below it (see replaced_documents.h).
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "knowledge/library.h"
 #include "knowledge/library_internal.h"
@@ -18,10 +20,47 @@ constexpr size_t kReplacedPlaces = 5;
 constexpr int64_t kOpeningChunks = 3;
 constexpr size_t kMaxCachedClaims = 20000;
 
+// A circular names the one or two it replaces; a document that "replaces"
+// more of the candidates is not believed at all.
+constexpr size_t kMaxReplaced = 2;
+
 struct RankedDocument {
-  std::string collection, title, designation;
+  std::string collection, title, designation, acl;
+  int64_t classification_rank = 0;
   std::vector<std::string> claims;
 };
+
+std::set<std::string> Groups(const std::string& acl) {
+  std::set<std::string> out;
+  std::string g;
+  for (const char c : acl + " ") {
+    if (c != ' ') {
+      g += c;
+    } else if (!g.empty()) {
+      out.insert(std::move(g));
+      g.clear();
+    }
+  }
+  return out;
+}
+
+// Whether `newer` may be believed when it says it replaces `older`. Only
+// within one collection, only a document at least as highly labelled and
+// read by no one the old one's ACL excludes (so an uploader cannot mark a
+// document above their clearance or outside their groups as replaced), and
+// only under a name of its own (a copy titled with the old name replaces
+// nothing).
+bool MayReplace(const RankedDocument& newer, const RankedDocument& older) {
+  if (newer.collection != older.collection || newer.designation == older.designation ||
+      newer.classification_rank < older.classification_rank)
+    return false;
+  if (older.acl.empty()) return true;
+  const auto may_read_old = Groups(older.acl);
+  const auto may_read_new = Groups(newer.acl);
+  return !may_read_new.empty() &&
+         std::all_of(may_read_new.begin(), may_read_new.end(),
+                     [&](const std::string& g) { return may_read_old.count(g) > 0; });
+}
 
 std::string InList(size_t n) {
   std::string out;
@@ -31,25 +70,26 @@ std::string InList(size_t n) {
 
 }  // namespace
 
-Result<std::unordered_map<std::string, std::string>> Library::RankReplacedLower(
-    const Reader& reader, std::string_view question,
-    std::vector<std::pair<int64_t, double>>& ranked) {
-  std::unordered_map<std::string, std::string> replaced_by;
+Result<std::unordered_map<std::string, std::pair<std::string, std::string>>>
+Library::RankReplacedLower(const Reader& reader, std::string_view question,
+                           std::vector<std::pair<int64_t, double>>& ranked) {
+  std::unordered_map<std::string, std::pair<std::string, std::string>> replaced_by;
   if (ranked.size() < 2) return replaced_by;
   std::vector<store::Value> params;
   const std::string visible = internal::Visible(reader, "c", params);
   for (const auto& [id, score] : ranked) params.emplace_back(id);
   auto rows = store::TenantScope(db_, reader.tenant_id)
                   .Query(
-                      "SELECT c.chunk_id, d.document_id, d.collection_id, d.title, d.version "
+                      "SELECT c.chunk_id, d.document_id, d.collection_id, d.title, d.version, "
+                      "d.classification_rank, d.acl "
                       "FROM kn_chunks c NOT INDEXED JOIN kn_documents d ON {tenant:d} AND "
                       "d.document_id = c.document_id WHERE " +
                           visible + " AND c.chunk_id IN (" + InList(ranked.size()) + ")",
                       params);
   if (!rows.ok()) return rows.status();
   std::unordered_map<int64_t, std::string> document_of;
-  std::unordered_map<std::string, RankedDocument> documents;
-  std::vector<std::string> unread;  // documents whose claims are not cached
+  std::map<std::string, RankedDocument> documents;  // ordered: the same choice every time
+  std::vector<std::string> unread;                  // documents whose claims are not cached
   for (const auto& r : *rows) {
     document_of[r.Int(0)] = r.Text(1);
     if (documents.count(r.Text(1)) > 0) continue;
@@ -57,8 +97,11 @@ Result<std::unordered_map<std::string, std::string>> Library::RankReplacedLower(
     d.collection = r.Text(2);
     d.title = r.Text(3);
     d.designation = Designation(d.title);
+    d.classification_rank = r.Int(5);
+    d.acl = r.Text(6);
     std::lock_guard lock(cache_mu_);
-    const auto it = claims_.find(r.Text(1) + "@" + std::to_string(r.Int(4)));
+    const auto it =
+        claims_.find(reader.tenant_id + "/" + r.Text(1) + "@" + std::to_string(r.Int(4)));
     if (it == claims_.end()) {
       unread.push_back(r.Text(1));
     } else {
@@ -88,19 +131,22 @@ Result<std::unordered_map<std::string, std::string>> Library::RankReplacedLower(
     if (claims_.size() > kMaxCachedClaims) claims_.clear();
     for (const auto& [id, t] : text) {
       documents[id].claims = ReplacementClaims(t.first);
-      claims_[id + "@" + std::to_string(t.second)] = documents[id].claims;
+      claims_[reader.tenant_id + "/" + id + "@" + std::to_string(t.second)] = documents[id].claims;
     }
   }
-  for (const auto& [old_id, old_doc] : documents) {
-    for (const auto& [new_id, new_doc] : documents) {
-      // Only a document of the same collection may say it replaces another:
-      // an upload elsewhere cannot push a collection's documents down.
-      if (old_id == new_id || old_doc.collection != new_doc.collection ||
-          !ClaimsToReplace(new_doc.claims, old_doc.designation) ||
-          AsksAboutReplaced(question, old_doc.designation, new_doc.designation))
-        continue;
-      replaced_by[old_id] = new_doc.title;
-      break;
+  for (const auto& [new_id, new_doc] : documents) {
+    if (new_doc.claims.empty()) continue;
+    std::vector<std::string> named;
+    for (const auto& [old_id, old_doc] : documents) {
+      if (old_id != new_id && ClaimsToReplace(new_doc.claims, old_doc.designation) &&
+          MayReplace(new_doc, old_doc))
+        named.push_back(old_id);
+    }
+    if (named.size() > kMaxReplaced) continue;
+    for (const auto& old_id : named) {
+      if (replaced_by.count(old_id) == 0 &&
+          !AsksAboutReplaced(question, documents[old_id].designation, new_doc.designation))
+        replaced_by[old_id] = {new_id, new_doc.title};
     }
   }
   if (replaced_by.empty()) return replaced_by;

@@ -374,9 +374,15 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
   auto hits = HitsFor(reader, *ranked);
   if (q.retrieval != Retrieval::kVector) hits = ScoredByRank(std::move(hits));
   if (!hits.ok()) return hits;
+  // A label names only a document among the hits: the reader may see it and
+  // whoever reads these hits (the model, at these hits' level) reads it too.
+  std::set<std::string> shown;
+  for (const auto& h : *hits) shown.insert(h.document_id);
   for (auto& h : *hits) {
-    if (const auto it = replaced->find(h.document_id); it != replaced->end())
-      h.replaced_by = it->second;
+    const auto it = replaced->find(h.document_id);
+    if (it == replaced->end() || shown.count(it->second.first) == 0) continue;
+    h.replaced_by_document = it->second.first;
+    h.replaced_by = it->second.second;
   }
   return hits;
 }

@@ -10,6 +10,7 @@ namespace {
 constexpr size_t kOpeningBytes = 8000;
 constexpr size_t kMaxClaims = 8;
 constexpr size_t kClaimWords = 24;
+constexpr size_t kMaxWordBytes = 40;
 
 // Lower-case words of letters and digits; every other byte separates words
 // except inside a number ("3.30" stays one word). Non-ASCII bytes are kept,
@@ -24,7 +25,8 @@ std::vector<std::string> Words(std::string_view text) {
                                i + 1 < text.size() &&
                                std::isdigit(static_cast<unsigned char>(text[i + 1]));
     if (std::isalnum(c) || c >= 0x80 || inside_number) {
-      word += static_cast<char>(std::tolower(c));
+      // No real word is longer; a longer run is cut, so claims stay small.
+      if (word.size() < kMaxWordBytes) word += static_cast<char>(std::tolower(c));
     } else if (!word.empty()) {
       out.push_back(std::move(word));
       word.clear();
@@ -49,14 +51,17 @@ bool HasDigit(std::string_view s) {
 }  // namespace
 
 std::vector<std::string> ReplacementClaims(std::string_view opening_text) {
-  static const std::set<std::string> kCues = {
-      "replaces",    "replace",      "replaced",    "supersedes", "supersede",  "superseded",
-      "revokes",     "revoked",      "cancels",     "cancelled",  "rescinds",   "rescinded",
-      "membatalkan", "menggantikan", "memansuhkan", "dibatalkan", "digantikan", "dimansuhkan"};
+  // Active forms only: "is superseded by X" / "digantikan oleh X" name the
+  // newer document after the cue, and would turn the claim around.
+  static const std::set<std::string> kCues = {"replaces",     "supersedes", "revokes",
+                                              "cancels",      "rescinds",   "membatalkan",
+                                              "menggantikan", "memansuhkan"};
   const auto words = Words(opening_text.substr(0, kOpeningBytes));
   std::vector<std::string> claims;
   for (size_t i = 0; i < words.size() && claims.size() < kMaxClaims; ++i) {
-    if (kCues.count(words[i]) > 0) claims.push_back(Joined(words, i + 1, i + 1 + kClaimWords));
+    if (kCues.count(words[i]) == 0) continue;
+    std::string claim = Joined(words, i + 1, i + 1 + kClaimWords);
+    if (!claim.empty()) claims.push_back(std::move(claim));
   }
   return claims;
 }

@@ -13,9 +13,11 @@ namespace daulat::knowledge {
 // document's passages below the replacing one's when both match.
 
 // What a document's opening text says it replaces: the words after each
-// cue ("replaces", "supersedes", "membatalkan", "menggantikan", ...),
-// normalised (lower case, letters and digits, single spaces), one claim per
-// cue, at most 8 claims of 24 words from the first 8,000 bytes.
+// active cue ("replaces", "supersedes", "revokes", "cancels", "rescinds",
+// "membatalkan", "menggantikan", "memansuhkan"; not "is replaced by"),
+// normalised (lower case, letters and digits, single spaces, words cut at
+// 40 bytes), one claim per cue, at most 8 claims of 24 words from the first
+// 8,000 bytes.
 std::vector<std::string> ReplacementClaims(std::string_view opening_text);
 
 // The part of a title that names a document rather than its subject ("Finance

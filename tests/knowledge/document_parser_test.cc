@@ -60,7 +60,15 @@ TEST(DocumentParserTest, NumberedSectionTitlesAreTold) {
   EXPECT_EQ(internal::NumberedHeadingDepth("2. Teller cash limits"), 1);
   EXPECT_EQ(internal::NumberedHeadingDepth("4.1 Had nilai perolehan"), 2);
   EXPECT_EQ(internal::NumberedHeadingDepth("10.2.3 Kadar"), 3);
-  EXPECT_EQ(internal::NumberedHeadingDepth("3 Vault control"), 1);
+  EXPECT_EQ(internal::NumberedHeadingDepth("3 Vault control"), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("15 Mac 2025"), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("12 Jalan Ampang"), 0);
+  EXPECT_EQ(internal::NumberedHeadingDepth("1. \xE2\x80\xA2 Item"), 0);
+  EXPECT_EQ(
+      internal::NumberedHeadingDepth(
+          "3. "
+          "\xE0\xAE\xA8\xE0\xAF\x8B\xE0\xAE\x95\xE0\xAF\x8D\xE0\xAE\x95\xE0\xAE\xAE\xE0\xAF\x8D"),
+      1);  // Tamil
   // Sentences, times, amounts, dates and list items are not section titles.
   EXPECT_EQ(internal::NumberedHeadingDepth("2. Complete the form."), 0);
   EXPECT_EQ(internal::NumberedHeadingDepth("3.30 petang hingga 5.00 petang"), 0);
