@@ -246,10 +246,10 @@ class Library {
                                   int64_t chunk_id);
   // Moves the chunks of a document that another ranked document of its
   // collection says it replaces kReplacedPlaces places down (unless the
-  // question names the old one); returns old document id -> (replacing
-  // document id, its title).
+  // question names the old one), among the first top_k + kReplacedPlaces;
+  // returns old document id -> (replacing document id, its title).
   Result<std::unordered_map<std::string, std::pair<std::string, std::string>>> RankReplacedLower(
-      const Reader& reader, std::string_view question,
+      const Reader& reader, std::string_view question, size_t top_k,
       std::vector<std::pair<int64_t, double>>& ranked);
   // What each document's opening says it replaces, by "document_id@version".
   std::unordered_map<std::string, std::vector<std::string>> claims_;  // GUARDED_BY(cache_mu_)

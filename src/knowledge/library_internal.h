@@ -26,6 +26,12 @@ using daulat::NewId;  // common/random_id.h
 // one that names them (bench/rag MRR@10 0.701 -> 0.731).
 std::string PassageText(const std::string& title, const std::string& heading_path,
                         const std::string& text);
+// How far down a replaced document's passages move (library_replaced.cc):
+// far enough that the passages of the document in force come first (five of
+// them reach an answer), near enough that the old one still shows when
+// little else matches.
+inline constexpr size_t kReplacedPlaces = 5;
+
 // What PassageText puts together, recorded with each vector after the model's name.
 inline constexpr const char* kPassageRecipe = "+title";
 

@@ -12,10 +12,6 @@
 namespace daulat::knowledge {
 namespace {
 
-// Far enough down that the passages of the document in force come first
-// (five of them reach an answer), near enough that the old one still shows
-// when little else matches.
-constexpr size_t kReplacedPlaces = 5;
 // The first chunks hold what a document says it replaces.
 constexpr int64_t kOpeningChunks = 3;
 constexpr size_t kMaxCachedClaims = 20000;
@@ -71,20 +67,22 @@ std::string InList(size_t n) {
 }  // namespace
 
 Result<std::unordered_map<std::string, std::pair<std::string, std::string>>>
-Library::RankReplacedLower(const Reader& reader, std::string_view question,
+Library::RankReplacedLower(const Reader& reader, std::string_view question, size_t top_k,
                            std::vector<std::pair<int64_t, double>>& ranked) {
   std::unordered_map<std::string, std::pair<std::string, std::string>> replaced_by;
-  if (ranked.size() < 2) return replaced_by;
+  // Only what can reach the top_k hits takes part, either way round.
+  const size_t window = std::min(ranked.size(), top_k + internal::kReplacedPlaces);
+  if (window < 2) return replaced_by;
   std::vector<store::Value> params;
   const std::string visible = internal::Visible(reader, "c", params);
-  for (const auto& [id, score] : ranked) params.emplace_back(id);
+  for (size_t i = 0; i < window; ++i) params.emplace_back(ranked[i].first);
   auto rows = store::TenantScope(db_, reader.tenant_id)
                   .Query(
                       "SELECT c.chunk_id, d.document_id, d.collection_id, d.title, d.version, "
                       "d.classification_rank, d.acl "
                       "FROM kn_chunks c NOT INDEXED JOIN kn_documents d ON {tenant:d} AND "
                       "d.document_id = c.document_id WHERE " +
-                          visible + " AND c.chunk_id IN (" + InList(ranked.size()) + ")",
+                          visible + " AND c.chunk_id IN (" + InList(window) + ")",
                       params);
   if (!rows.ok()) return rows.status();
   std::unordered_map<int64_t, std::string> document_of;
@@ -153,7 +151,7 @@ Library::RankReplacedLower(const Reader& reader, std::string_view question,
   std::vector<std::pair<double, size_t>> order;
   for (size_t i = 0; i < ranked.size(); ++i) {
     const bool old = replaced_by.count(document_of[ranked[i].first]) > 0;
-    order.emplace_back(static_cast<double>(i) + (old ? kReplacedPlaces + 0.5 : 0.0), i);
+    order.emplace_back(static_cast<double>(i) + (old ? internal::kReplacedPlaces + 0.5 : 0.0), i);
   }
   std::sort(order.begin(), order.end());
   std::vector<std::pair<int64_t, double>> reordered;

@@ -344,11 +344,12 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
   if (q.top_k < 1 || q.top_k > 100) return InvalidArgument("top_k is 1 to 100");
   if ((q.retrieval == Retrieval::kVector || q.retrieval == Retrieval::kHybrid) && !embed_)
     return InvalidArgument("vector retrieval needs an embedding model: none is installed");
-  // Every mode ranks `depth` candidates, so a replaced document's passages
-  // can make room for what ranks below them before the cut to top_k.
-  const size_t depth = std::max<size_t>(50, q.top_k);
+  // Hybrid fuses the best 50 of each list; every mode ranks at least
+  // kReplacedPlaces more than top_k, so a replaced document's passages can
+  // make room for what ranks below them before the cut.
   const bool hybrid =
       q.retrieval == Retrieval::kHybrid || (q.retrieval == Retrieval::kAuto && embed_ != nullptr);
+  const size_t depth = hybrid ? std::max<size_t>(50, q.top_k) : q.top_k + internal::kReplacedPlaces;
   auto ranked = q.retrieval == Retrieval::kVector ? VectorSearch(reader, q, depth)
                                                   : TextSearch(reader, q, depth);
   if (!ranked.ok()) return ranked.status();
@@ -361,14 +362,14 @@ Result<std::vector<SearchHit>> Library::Search(const Reader& reader, const Searc
     // the vector list's cross-lingual finds down (bench/rag: cross-lingual
     // 0.710 -> 0.742; fusion no longer below the better list in any category).
     SearchQuery weighted = q;
-    if (!ranked->empty()) {
+    if (!ranked->empty() && q.fusion == Fusion::kRelativeScore) {
       auto coverage = QuestionCoverage(reader, q.text, ranked->front().first);
       if (!coverage.ok()) return coverage.status();
       weighted.vector_weight = 1.0 - (1.0 - std::clamp(q.vector_weight, 0.0, 1.0)) * *coverage;
     }
     ranked = Fused(*ranked, *vector, weighted);
   }
-  auto replaced = RankReplacedLower(reader, q.text, *ranked);
+  auto replaced = RankReplacedLower(reader, q.text, q.top_k, *ranked);
   if (!replaced.ok()) return replaced.status();
   if (ranked->size() > q.top_k) ranked->resize(q.top_k);
   auto hits = HitsFor(reader, *ranked);
