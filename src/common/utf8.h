@@ -17,4 +17,8 @@ std::string ValidUtf8(std::string_view text);
 // The UTF-8 bytes of one code point; U+FFFD for a surrogate or a value past U+10FFFF.
 std::string Utf8Encode(char32_t code_point);
 
+// The longest prefix of valid UTF-8 `text` of at most `max_bytes` bytes that
+// ends on a character boundary.
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
+
 }  // namespace daulat

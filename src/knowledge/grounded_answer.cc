@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/text_list.h"
+#include "common/utf8.h"
 #include "knowledge/text_analyzer.h"
 
 namespace daulat::knowledge {
@@ -13,10 +14,10 @@ namespace {
 // A title or section as an attribute value: no quote or bracket (ASCII or
 // full-width) to end the tag, no line breaks or control characters, at most
 // 200 bytes cut at a character boundary.
-std::string Attr(std::string_view s) {
+std::string Attr(std::string_view value) {
+  const std::string_view s = Utf8Prefix(value, 200);
   std::string out;
-  size_t i = 0;
-  for (; i < s.size() && out.size() < 200; ++i) {
+  for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '<' || c == '>') continue;
     if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBC &&
@@ -26,10 +27,6 @@ std::string Attr(std::string_view s) {
       continue;
     }
     out += c < 0x20 || c == 0x7F ? ' ' : s[i];
-  }
-  if (i < s.size()) {  // cut: drop the last character, which may be partial
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
   }
   return out;
 }

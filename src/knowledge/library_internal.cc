@@ -1,6 +1,7 @@
 #include "knowledge/library_internal.h"
 
 #include "common/sha256.h"
+#include "common/utf8.h"
 #include "knowledge/text_analyzer.h"
 
 namespace daulat::knowledge::internal {
@@ -42,13 +43,7 @@ std::string IndexTerms(const std::string& text) {
 std::string PassageText(const std::string& title, const std::string& heading_path,
                         const std::string& text) {
   // A long title would use up the embedder's input before the text.
-  std::string_view head(title);
-  if (head.size() > 200) {
-    head = head.substr(0, 200);
-    while (!head.empty() && (static_cast<unsigned char>(head.back()) & 0xC0) == 0x80)
-      head.remove_suffix(1);
-    if (!head.empty() && static_cast<unsigned char>(head.back()) >= 0xC0) head.remove_suffix(1);
-  }
+  const std::string_view head = Utf8Prefix(title, 200);
   const bool titled = !head.empty() && heading_path.rfind(title, 0) != 0;
   return (titled ? std::string(head) + "\n" : std::string()) + heading_path + "\n" + text;
 }
