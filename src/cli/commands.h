@@ -25,6 +25,8 @@ void AddKnowledgeCommands(CLI::App& app, const GlobalOptions& global, int* exit_
 void AddAssistantCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // assess (the STAR readiness assessment)
 void AddAssessCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// backup, restore
+void AddBackupCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace daulat::cli

@@ -8,6 +8,7 @@
 #include <poppler/cpp/poppler-page.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <pugixml.hpp>
@@ -151,17 +152,28 @@ int NumberIn(const std::string& path) {
   return digits.empty() || digits.size() > 6 ? 0 : std::stoi(digits);
 }
 
-constexpr int kOcrDpi = 300;
+constexpr double kOcrDpi = 300;
+// A page rendered for OCR holds at most this many pixels (an A3 page at
+// 300 dpi is 17.4 million): a hostile file can declare a page of 200 by 200
+// inches, 3.6 GB of pixels at 300 dpi. Bigger pages are read at a lower
+// resolution, and not at all below kMinOcrDpi, where OCR reads nothing useful.
+constexpr double kMaxOcrPixels = 36e6;
+constexpr double kMinOcrDpi = 70;
 
 Result<std::string> OcrPage(const poppler::page& page) {
+  const poppler::rectf box = page.page_rect();
+  const double inches = (box.width() / 72.0) * (box.height() / 72.0);
+  if (!(inches > 0)) return Unavailable("the page has no area to read by OCR");
+  const double dpi = std::min(kOcrDpi, std::sqrt(kMaxOcrPixels / inches));
+  if (dpi < kMinOcrDpi) return Unavailable("the page is too large to read by OCR");
   poppler::page_renderer renderer;
   renderer.set_image_format(poppler::image::format_gray8);
   renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
   renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
-  const poppler::image img = renderer.render_page(&page, kOcrDpi, kOcrDpi);
+  const poppler::image img = renderer.render_page(&page, dpi, dpi);
   if (!img.is_valid()) return Unavailable("the page could not be rendered for OCR");
   return RecogniseText(reinterpret_cast<const unsigned char*>(img.const_data()), img.width(),
-                       img.height(), img.bytes_per_row(), kOcrDpi);
+                       img.height(), img.bytes_per_row(), static_cast<int>(dpi));
 }
 
 }  // namespace

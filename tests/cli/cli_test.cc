@@ -35,24 +35,25 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, HelpEverywhere) {
-  for (const auto& args :
-       std::vector<std::vector<std::string>>{{"--help"},
-                                             {"models", "--help"},
-                                             {"models", "list", "--help"},
-                                             {"models", "show", "--help"},
-                                             {"models", "verify", "--help"},
-                                             {"run", "--help"},
-                                             {"chat", "--help"},
-                                             {"version", "--help"},
-                                             {"tenants", "create", "--help"},
-                                             {"users", "create", "--help"},
-                                             {"keys", "create", "--help"},
-                                             {"policy", "set", "--help"},
-                                             {"audit", "export", "--help"},
-                                             {"usage", "--help"},
-                                             {"ask", "--help"},
-                                             {"summarize", "--help"},
-                                             {"documents", "reindex", "--help"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                {"models", "--help"},
+                                                                {"models", "list", "--help"},
+                                                                {"models", "show", "--help"},
+                                                                {"models", "verify", "--help"},
+                                                                {"run", "--help"},
+                                                                {"chat", "--help"},
+                                                                {"version", "--help"},
+                                                                {"tenants", "create", "--help"},
+                                                                {"users", "create", "--help"},
+                                                                {"keys", "create", "--help"},
+                                                                {"policy", "set", "--help"},
+                                                                {"audit", "export", "--help"},
+                                                                {"usage", "--help"},
+                                                                {"ask", "--help"},
+                                                                {"summarize", "--help"},
+                                                                {"documents", "reindex", "--help"},
+                                                                {"backup", "--help"},
+                                                                {"restore", "--help"}}) {
     auto r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args.back();
@@ -370,6 +371,77 @@ TEST_F(CliTest, AdministrationCommandsChangeTheStoreAndAuditEachChange) {
   EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
   auto usage = Run({"usage", "--tenant", "jpn", "--group-by", "colour"});
   EXPECT_EQ(usage.exit_code, 5);
+}
+
+// A backup restored into a fresh folder serves the same documents, keys and
+// policies, and its audit log verifies; a sealed copy needs its passphrase,
+// and a tampered one is refused.
+TEST_F(CliTest, BackupAndRestoreKeepDocumentsKeysPoliciesAndTheAuditLog) {
+  ASSERT_EQ(Run({"tenants", "create", "jpn", "--name", "JPN"}).exit_code, 0);
+  ASSERT_EQ(
+      Run({"keys", "create", "--tenant", "jpn", "--name", "ci", "--role", "service"}).exit_code, 0);
+  ASSERT_EQ(Run({"policy", "set", "--tenant", "jpn", "-"},
+                R"({"levels": {"TERBUKA": {"models": ["tiny"]}}})")
+                .exit_code,
+            0);
+  std::ofstream(data_ / "lesen.md") << "# Lesen\n\nYuran pemprosesan ialah RM50.\n";
+  ASSERT_EQ(Run({"collections", "create", "pekeliling"}).exit_code, 0);
+  ASSERT_EQ(Run({"ingest", (data_ / "lesen.md").string(), "-c", "pekeliling", "--classification",
+                 "TERBUKA"})
+                .exit_code,
+            0);
+  const auto root = testing::MakeTempDir("cli-backup");
+  std::ofstream(root / "pass") << "kata laluan sandaran panjang\n";
+  std::ofstream(root / "wrong") << "bukan kata laluan ini lagi\n";
+  auto backup = Run({"backup", (root / "copy").string(), "--passphrase-file",
+                     (root / "pass").string(), "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_TRUE(nlohmann::json::parse(backup.out)["sealed"]);
+  EXPECT_EQ(Run({"backup", (root / "copy").string()}).exit_code, 6);  // not empty
+
+  const auto fresh = root / "fresh";
+  // The models are installed again from their packages, not restored.
+  const std::map<std::string, std::string> fresh_env = {
+      {"DAULAT_DATA_DIR", fresh.string()}, {"DAULAT_MODELS_DIR", (data_ / "models").string()}};
+  const auto in_fresh = [&](const std::vector<std::string>& args, const std::string& input = "") {
+    return testing::RunDaulat(args, fresh_env, input);
+  };
+  EXPECT_EQ(in_fresh({"restore", (root / "copy").string()}).exit_code, 7);  // sealed: no secret
+  EXPECT_EQ(in_fresh({"restore", (root / "copy").string(), "--passphrase-file",
+                      (root / "wrong").string()})
+                .exit_code,
+            7);
+  auto restored = in_fresh(
+      {"restore", (root / "copy").string(), "--passphrase-file", (root / "pass").string()});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_NE(restored.out.find("audit log verified"), std::string::npos) << restored.out;
+  EXPECT_FALSE(std::filesystem::exists(fresh / "models"));
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"keys", "list", "--tenant", "jpn", "--json"},
+                                             {"policy", "show", "--tenant", "jpn"},
+                                             {"collections", "list", "--json"},
+                                             {"search", "yuran pemprosesan", "--json"}}) {
+    const auto before = Run(args);
+    ASSERT_EQ(before.exit_code, 0) << args[0];
+    EXPECT_EQ(in_fresh(args).out, before.out) << args[0];
+  }
+  EXPECT_EQ(in_fresh({"audit", "verify"}).exit_code, 0);
+  EXPECT_EQ(
+      in_fresh({"restore", (root / "copy").string(), "--passphrase-file", (root / "pass").string()})
+          .exit_code,
+      6);  // the folder is in use now
+
+  // Plain copies are checked file by file against the manifest.
+  ASSERT_EQ(Run({"backup", (root / "plain").string()}).exit_code, 0);
+  EXPECT_EQ(Run({"restore", "--verify-only", (root / "plain").string()}).exit_code, 0);
+  std::ofstream(root / "plain" / "data" / "audit" / "verifier.key", std::ios::app) << "x";
+  EXPECT_EQ(Run({"restore", "--verify-only", (root / "plain").string()}).exit_code, 4);
+  EXPECT_EQ(Run({"restore", "--verify-only", (root / "nowhere").string()}).exit_code, 3);
+  EXPECT_EQ(Run({"backup", (root / "x").string(), "--passphrase-file", (root / "pass").string(),
+                 "--key-file", (root / "pass").string()})
+                .exit_code,
+            2);
+  std::filesystem::remove_all(root);
 }
 
 TEST_F(CliTest, IngestSearchAndEraseDocuments) {

@@ -136,6 +136,21 @@ TEST(DocumentParserTest, ScannedPagesAreReadByOcrInEnglishAndMalay) {
   EXPECT_TRUE(plain->blocks.empty());
 }
 
+// A hostile PDF declares a page of 200 by 200 inches with nothing on it: at
+// OCR's 300 dpi that is 3.6 GB of pixels. It is listed as without text
+// instead of being rendered; a large real page is read at a lower resolution.
+TEST(DocumentParserTest, AGiantBlankPageIsNotRenderedForOcr) {
+  std::string pdf = testing::MakePdf({""});
+  const std::string letter = "/MediaBox [0 0 612 792]";
+  const size_t at = pdf.find(letter);
+  ASSERT_NE(at, std::string::npos);
+  pdf.replace(at, letter.size(), "/MediaBox [0 0 14400 14400]");
+  auto doc = ParseDocument(pdf, "besar.pdf");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(doc->pages_without_text, std::vector<int>{1});
+  EXPECT_TRUE(doc->ocr_pages.empty());
+}
+
 TEST(DocumentParserTest, DocxHeadingsParagraphsAndTables) {
   const auto docx = testing::MakeDocx({"# Garis Panduan", "Semua permohonan dihantar dalam talian.",
                                        "## Yuran", "Yuran proses ialah RM50."},
