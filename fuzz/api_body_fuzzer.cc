@@ -7,11 +7,7 @@
 // error (500) is a failed property: bad input must get a 4xx.
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
+#include <cctype>
 #include <csignal>
 #include <map>
 #include <memory>
@@ -34,13 +30,13 @@
 #include "knowledge/conversations.h"
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
+#include "loopback_client.h"
 #include "store/blob_store.h"
 #include "store/database.h"
 #include "tiny_model.h"
 
 namespace {
 
-namespace net = boost::asio;
 using namespace daulat;
 
 struct Route {
@@ -75,6 +71,7 @@ const std::vector<Route> kRoutes = {
 struct Reply {
   unsigned status = 0;
   std::string body;
+  std::string transport;  // what the connection did, for a report
 };
 
 // Everything `daulat serve` wires together, for the life of the process.
@@ -142,22 +139,21 @@ class Service {
   // A request with the admin key on a fresh connection.
   Reply Send(const std::string& method, const std::string& path, std::string_view body,
              const std::string& content_type = "application/json") {
-    net::io_context ioc;
-    net::ip::tcp::socket socket(ioc);
-    boost::system::error_code ec;
-    socket.connect({net::ip::make_address("127.0.0.1"), api_->port()}, ec);
-    if (ec) fuzz::PropertyFailed("cannot connect to the API server");
-    const std::string head = method + " " + path +
-                             " HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n"
-                             "Authorization: Bearer " +
-                             key_ + "\r\nContent-Type: " + content_type +
-                             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-    net::write(socket, net::buffer(head), ec);
-    net::write(socket, net::buffer(body.data(), body.size()), ec);
-    std::string raw;
-    net::read(socket, net::dynamic_buffer(raw), ec);
+    const std::string request = method + " " + path +
+                                " HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n"
+                                "Authorization: Bearer " +
+                                key_ + "\r\nContent-Type: " + content_type +
+                                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                                std::string(body);
+    const auto exchange = fuzz::ExchangeOnLoopback(api_->port(), request, /*half_close=*/false);
+    if (!exchange.connected) {
+      std::fprintf(stderr, "%s\n", exchange.error.c_str());
+      fuzz::PropertyFailed("cannot connect to the API server");
+    }
+    const std::string& raw = exchange.reply;
     Reply reply;
-    if (raw.rfind("HTTP/1.1 ", 0) == 0 && raw.size() >= 12)
+    reply.transport = exchange.error + ", " + std::to_string(raw.size()) + " bytes";
+    if (raw.rfind("HTTP/1.1 ", 0) == 0 && raw.size() >= 12 && std::isdigit(raw[9]) != 0)
       reply.status = static_cast<unsigned>(std::stoul(raw.substr(9, 3)));
     const size_t split = raw.find("\r\n\r\n");
     if (split != std::string::npos) reply.body = raw.substr(split + 4);
@@ -255,7 +251,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Route& route = kRoutes[fuzz::TakeChoice(data, size, kRoutes.size())];
   Service& service = TheService();
   const Reply reply = service.Send(route.method, service.Fill(route.path), fuzz::Text(data, size));
-  if (reply.status == 0) fuzz::PropertyFailed("the server closed without an answer");
+  if (reply.status == 0) {
+    std::fprintf(stderr, "%s %s: %s\n", route.method, route.path, reply.transport.c_str());
+    fuzz::PropertyFailed("the server closed without an answer");
+  }
   if (reply.status == 500) {
     std::fprintf(stderr, "%s %s -> 500 %s\n", route.method, route.path, reply.body.c_str());
     fuzz::PropertyFailed("bad input got an internal error");

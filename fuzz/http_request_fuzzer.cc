@@ -4,21 +4,16 @@
 // the target reads until the server closes. A server that never closes a
 // half-closed connection shows as a hang. Handlers answer by path: whole
 // replies, event streams and chunked bodies.
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <csignal>
 #include <memory>
 #include <string>
 
 #include "fuzz_support.h"
+#include "loopback_client.h"
 #include "server/http_server.h"
 
 namespace {
 
-namespace net = boost::asio;
 using daulat::server::HttpServer;
 
 void Answer(daulat::server::Request& req, const std::shared_ptr<daulat::server::Responder>& r) {
@@ -55,15 +50,11 @@ HttpServer& Server() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const uint16_t port = Server().port();
-  net::io_context ioc;
-  net::ip::tcp::socket socket(ioc);
-  boost::system::error_code ec;
-  socket.connect({net::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) daulat::fuzz::PropertyFailed("cannot connect to the HTTP server");
-  net::write(socket, net::buffer(data, size), ec);
-  socket.shutdown(net::ip::tcp::socket::shutdown_send, ec);
-  std::string reply;
-  net::read(socket, net::dynamic_buffer(reply), ec);
+  const auto exchange = daulat::fuzz::ExchangeOnLoopback(
+      Server().port(), daulat::fuzz::Text(data, size), /*half_close=*/true);
+  if (!exchange.connected) {
+    std::fprintf(stderr, "%s\n", exchange.error.c_str());
+    daulat::fuzz::PropertyFailed("cannot connect to the HTTP server");
+  }
   return 0;
 }

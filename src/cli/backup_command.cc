@@ -58,7 +58,7 @@ int BackUp(const GlobalOptions& global, const BackupFlags& flags) {
   if (!secret.ok()) return ReportError(secret.status());
   store::BackupOptions options;
   options.database = DatabasePath(global.DataDir()).filename().string();
-  if (!flags.with_models) options.skip.push_back("models");
+  if (!flags.with_models) options.skip.emplace_back("models");
   options.secret = *secret;
   options.producer = std::string("daulat ") + kVersion + " (" + kGitCommit + ")";
   ProgressBar bar("backup");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <string_view>
 
 #include "governance/normalised_text.h"
 
@@ -10,13 +11,17 @@ namespace {
 
 // Context kept from released text, for context words ("passport", "akaun").
 constexpr size_t kContext = 64;
-// Longest tail held back while it could still grow into an identifier.
-constexpr size_t kMaxHoldBack = 128;
+// Longest tail held back while it could still grow into an identifier: the
+// longest e-mail address the recogniser takes (64 + 1 + 253 bytes).
+constexpr size_t kMaxHoldBack = 320;
 
+// Bytes that can be inside an identifier: letters, digits, separators of
+// numbers, and everything an e-mail address's local part may hold (RFC 5322
+// atext: "ali%jpn@..." is one address, and releasing "ali%" early would leak it).
 bool IsIdentifierByte(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@' ||
-         c == '.' || c == '_' || c == '+' || c == '-' || c == '(' || c == ')' || c == '/' ||
-         c == ':';
+  static constexpr std::string_view kSymbols = "@._+-()/:!#$%&'*=?^`{|}~";
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         kSymbols.find(c) != std::string_view::npos;
 }
 
 bool IsDigitByte(char c) {
@@ -28,18 +33,28 @@ bool IsDigitByte(char c) {
 // between digit groups ("012-345 6789", "(03) 2161", a group per line).
 // Everything before it can be judged now.
 size_t TrailingRun(const std::string& s) {
+  // Up to this many spaces or line breaks inside a number's separators:
+  // "012 345", "(03) 2161", "900101 - 14", "(0  3) 2161": the recognisers
+  // take a few, and a run the guard released early would leak its start.
+  constexpr size_t kMaxGap = 3;
+  // A digit, a separator of digit groups, or a letter the recognisers read
+  // as a digit ("O12-345 6789": see FoldDigitLookalikes).
+  const auto joins = [](char x) {
+    return IsDigitByte(x) || std::string_view("()-./_+OoIl").find(x) != std::string_view::npos;
+  };
+  const auto space = [](char x) { return x == ' ' || x == '\t' || x == '\n' || x == '\r'; };
   size_t i = s.size();
   while (i > 0) {
-    const char c = s[i - 1];
-    // Spaces inside a number's separators: "012 345", "(03) 2161", "900101 - 14".
-    const auto joins = [](char x) {
-      return IsDigitByte(x) || x == ')' || x == '(' || x == '-' || x == '.';
-    };
-    const bool digit_group_space = (c == ' ' || c == '\n' || c == '\r') && i >= 2 &&
-                                   (joins(s[i - 2]) || s[i - 2] == '\r') &&
-                                   (i == s.size() || joins(s[i]) || s[i] == '\n');
-    if (!IsIdentifierByte(c) && !digit_group_space) break;
-    --i;
+    if (IsIdentifierByte(s[i - 1])) {
+      --i;
+      continue;
+    }
+    size_t gap = i;
+    while (gap > 0 && i - gap < kMaxGap && space(s[gap - 1])) --gap;
+    const bool between_groups =
+        gap < i && gap > 0 && joins(s[gap - 1]) && (i == s.size() || joins(s[i]));
+    if (!between_groups) break;
+    i = gap;
   }
   return std::min(s.size() - i, kMaxHoldBack);
 }

@@ -95,11 +95,18 @@ void Emails(std::string_view text, std::vector<PiiFinding>& out) {
   const auto local = [](char c) {
     return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
   };
+  // At most 64 bytes before the '@' and 253 after, as RFC 5321 allows: the
+  // streamed answer's guard holds back that much (pii_filter.cc), so a
+  // longer match would be found in the whole text but not in the stream.
+  constexpr size_t kMaxLocal = 64;
+  constexpr size_t kMaxDomain = 253;
   for (size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
     size_t b = at;
-    while (b > 0 && local(text[b - 1])) --b;
+    while (b > 0 && at - b < kMaxLocal && local(text[b - 1])) --b;
     size_t e = at + 1;
-    while (e < text.size() && (IsAlnum(text[e]) || text[e] == '-' || text[e] == '.')) ++e;
+    while (e < text.size() && e - at - 1 < kMaxDomain &&
+           (IsAlnum(text[e]) || text[e] == '-' || text[e] == '.'))
+      ++e;
     while (e > at + 1 && text[e - 1] == '.') --e;  // a sentence's full stop is not the domain's
     const size_t last_dot = text.substr(0, e).rfind('.');
     // Needs a local part, a dot after the '@', and a top-level domain of 2+ letters.

@@ -141,15 +141,19 @@ Result<std::vector<std::string>> FilesToCopy(const fs::path& data_dir, const fs:
   const auto dest_abs = fs::weakly_canonical(dest, ec);
   for (auto it = fs::recursive_directory_iterator(data_dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const std::string rel = fs::relative(it->path(), data_dir, ec).generic_string();
+    // Lexically: fs::relative would follow a symbolic link out of the folder.
+    const std::string rel = it->path().lexically_relative(data_dir).generic_string();
     const std::string top = rel.substr(0, rel.find('/'));
-    if (skip.count(top) != 0 || fs::weakly_canonical(it->path(), ec) == dest_abs ||
-        top == kStaging) {
+    std::error_code canonical_error;
+    if (skip.count(top) != 0 || top == kStaging ||
+        fs::weakly_canonical(it->path(), canonical_error) == dest_abs) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
     }
     if (it->is_symlink())
-      return FailedPrecondition(rel + " is a symbolic link: the data folder must hold its files");
+      return FailedPrecondition(rel +
+                                " is a symbolic link: a backup copies only what is inside the data "
+                                "folder (copy its target separately)");
     if (it->is_regular_file() && database.count(rel) == 0) out.push_back(rel);
   }
   if (ec) return Internal("cannot list " + data_dir.string() + ": " + ec.message());

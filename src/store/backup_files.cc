@@ -15,7 +15,7 @@ namespace daulat::store::internal {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'A', 'U', 'L', 'A', 'T', 'B', '1'};
-constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kChunk = size_t{64} * 1024;
 constexpr size_t kHeader = crypto_secretstream_xchacha20poly1305_HEADERBYTES;
 constexpr size_t kAbytes = crypto_secretstream_xchacha20poly1305_ABYTES;
 // What daulat writes for a passphrase (about a second, 256 MiB), and the most

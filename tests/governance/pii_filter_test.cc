@@ -179,7 +179,7 @@ TEST(OutputGuardTest, AGuardThatFailsWithholdsTheAnswer) {
   OutputGuard g(
       [](std::string_view) -> std::vector<PiiFinding> { throw std::runtime_error("boom"); },
       PiiMode::kMask, {});
-  auto first = g.Push(std::string(200, 'a'));
+  auto first = g.Push(std::string(400, 'a'));  // past the longest hold-back: it must scan
   EXPECT_EQ(first.status().code(), StatusCode::kInternal);
   EXPECT_NE(first.status().message().find("boom"), std::string::npos);
   EXPECT_EQ(g.Finish().status().code(), StatusCode::kInternal);

@@ -247,6 +247,22 @@ TEST_F(BackupTest, NeitherOverwritesAFolderInUse) {
   for (const auto& f : inside->files) EXPECT_EQ(f.path.rfind("backups", 0), std::string::npos);
 }
 
+// A link out of the data folder is not followed: a skipped one (models kept
+// on another disk) is left out, any other stops the backup.
+TEST_F(BackupTest, SymbolicLinksAreNotFollowed) {
+  fs::remove_all(data_ / "models");
+  fs::create_directories(root_ / "elsewhere" / "models");
+  fs::create_symlink(root_ / "elsewhere" / "models", data_ / "models");
+  auto m = BackUp(data_, root_ / "copy", Options());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  fs::create_symlink("/etc/passwd", data_ / "blobs" / "stolen");
+  auto refused = BackUp(data_, root_ / "copy2", Options());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("blobs/stolen"), std::string::npos)
+      << refused.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "copy2"));
+}
+
 TEST(BackupKeyFileTest, RawOrHexAndNothingElse) {
   const auto dir = testing::MakeTempDir("backup-key");
   WriteAll(dir / "raw", std::string(32, '\1'));
