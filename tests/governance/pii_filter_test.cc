@@ -175,6 +175,24 @@ TEST(OutputGuardTest, AllowWithNothingToRestorePassesThroughAtOnce) {
   EXPECT_EQ(*g.Finish(), "");
 }
 
+// Found by fuzz/pii_stream_fuzzer.cc: whatever the stream's cuts, the guard
+// masks what it masks in the whole answer, and no identifier's start leaks.
+TEST(OutputGuardTest, EveryCutMasksWhatTheWholeAnswerMasks) {
+  const std::string long_domain = "ali@" + std::string(150, 'g') + ".com.my";
+  for (const std::string& text : std::vector<std::string>{
+           "Telefon (0  621)312345 dan emel ali%jpn@contoh.com.my sekarang.",
+           "Nombor O12-345 6789 ialah talian utama.", "Hubungi " + long_domain + " hari ini."}) {
+    OutputGuard whole_guard(RealScan(), PiiMode::kMask, {});
+    auto whole = Stream(whole_guard, text, text.size());
+    ASSERT_TRUE(whole.ok());
+    EXPECT_NE(whole->find("_REDACTED>"), std::string::npos) << *whole;
+    for (const size_t n : {1, 2, 3, 5, 7, 16}) {
+      OutputGuard g(RealScan(), PiiMode::kMask, {});
+      EXPECT_EQ(Stream(g, text, n).value(), *whole) << n;
+    }
+  }
+}
+
 TEST(OutputGuardTest, AGuardThatFailsWithholdsTheAnswer) {
   OutputGuard g(
       [](std::string_view) -> std::vector<PiiFinding> { throw std::runtime_error("boom"); },
