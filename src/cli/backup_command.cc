@@ -24,6 +24,7 @@ struct BackupFlags {
   std::string passphrase_file;
   std::string key_file;
   bool with_models = false;
+  bool unsealed = false;
   bool verify_only = false;
   bool json = false;
 };
@@ -48,14 +49,26 @@ Result<store::BackupSecret> SecretFrom(const BackupFlags& flags) {
 }
 
 nlohmann::json ManifestJson(const store::BackupManifest& m, const std::string& where) {
-  return {{"path", where},           {"created_at", m.created_at}, {"sealed", m.sealed},
-          {"files", m.files.size()}, {"bytes", m.bytes()},         {"schema", m.schema},
+  return {{"path", where},
+          {"id", m.id},
+          {"created_at", m.created_at},
+          {"sealed", m.sealed},
+          {"files", m.files.size()},
+          {"bytes", m.bytes()},
+          {"schema", m.schema},
           {"producer", m.producer}};
 }
 
 int BackUp(const GlobalOptions& global, const BackupFlags& flags) {
   auto secret = SecretFrom(flags);
   if (!secret.ok()) return ReportError(secret.status());
+  if (!secret->sealed() && !flags.unsealed) {
+    std::fprintf(stderr,
+                 "daulat: a backup holds the documents' master key and the audit signing key: "
+                 "seal it with --passphrase-file or --key-file, or pass --unsealed to write it "
+                 "in the clear\n");
+    return kExitUsage;
+  }
   store::BackupOptions options;
   options.database = DatabasePath(global.DataDir()).filename().string();
   if (!flags.with_models) options.skip.emplace_back("models");
@@ -69,9 +82,10 @@ int BackUp(const GlobalOptions& global, const BackupFlags& flags) {
   if (flags.json) {
     std::puts(ManifestJson(*m, flags.path).dump(2).c_str());
   } else {
-    std::printf("backed up %s to %s: %zu files, %llu bytes%s\n", global.DataDir().c_str(),
-                flags.path.c_str(), m->files.size(), static_cast<unsigned long long>(m->bytes()),
-                m->sealed ? ", sealed" : "");
+    std::printf("backed up %s to %s: %zu files, %llu bytes, %s; backup id %s\n",
+                global.DataDir().c_str(), flags.path.c_str(), m->files.size(),
+                static_cast<unsigned long long>(m->bytes()), m->sealed ? "sealed" : "NOT sealed",
+                m->id.c_str());
   }
   return kExitOk;
 }
@@ -94,30 +108,42 @@ int RestoreOrVerify(const GlobalOptions& global, const BackupFlags& flags) {
   if (!secret.ok()) return ReportError(secret.status());
   ProgressBar bar(flags.verify_only ? "verify" : "restore");
   const auto step = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
+  // The audit log is verified on the staged copy, before it takes its place.
+  uint64_t audit_records = 0;
+  store::RestoreOptions options;
+  options.database = DatabasePath(global.DataDir()).filename().string();
+  options.check = [&audit_records](const std::filesystem::path& staged) {
+    auto audit = VerifyRestoredAudit(staged);
+    if (!audit.ok())
+      return Status(audit.status().code(),
+                    "the backup's audit log does not verify: " + audit.status().message());
+    audit_records = audit->records;
+    return Status::Ok();
+  };
   auto m = flags.verify_only ? store::VerifyBackup(flags.path, *secret, step)
-                             : store::Restore(flags.path, global.DataDir(), *secret, step);
+                             : store::Restore(flags.path, global.DataDir(), *secret, options, step);
   bar.Finish();
   if (!m.ok()) return ReportError(m.status());
   nlohmann::json out = ManifestJson(*m, flags.path);
   if (!flags.verify_only) {
-    auto audit = VerifyRestoredAudit(global.DataDir());
-    if (!audit.ok())
-      return ReportError(
-          Status(audit.status().code(),
-                 "restored, but the audit log does not verify: " + audit.status().message()));
     out["data_dir"] = global.DataDir().string();
-    out["audit_records"] = audit->records;
+    out["audit_records"] = audit_records;
   }
   if (flags.json) {
     std::puts(out.dump(2).c_str());
   } else if (flags.verify_only) {
-    std::printf("backup %s is whole: %zu files, %llu bytes, made %s\n", flags.path.c_str(),
-                m->files.size(), static_cast<unsigned long long>(m->bytes()),
-                m->created_at.c_str());
+    std::printf("backup %s (id %s, made %s, %s) is whole: %zu files, %llu bytes\n",
+                flags.path.c_str(), m->id.c_str(), m->created_at.c_str(),
+                m->sealed ? "sealed"
+                          : "NOT sealed: anyone who could write to it could have "
+                            "altered it",
+                m->files.size(), static_cast<unsigned long long>(m->bytes()));
   } else {
-    std::printf("restored %s into %s: %zu files; audit log verified (%llu records)\n",
-                flags.path.c_str(), global.DataDir().c_str(), m->files.size(),
-                static_cast<unsigned long long>(out["audit_records"].get<uint64_t>()));
+    std::printf(
+        "restored %s (id %s, made %s) into %s: %zu files; audit log verified (%llu "
+        "records)\n",
+        flags.path.c_str(), m->id.c_str(), m->created_at.c_str(), global.DataDir().c_str(),
+        m->files.size(), static_cast<unsigned long long>(audit_records));
   }
   return kExitOk;
 }
@@ -141,6 +167,9 @@ void AddBackupCommands(CLI::App& app, const GlobalOptions& global, int* exit_cod
       "indexes and keys, with a manifest of checksums");
   b->add_option("DEST", backup->path, "A new or empty folder for the copy")->required();
   b->add_flag("--with-models", backup->with_models, "Also copy the installed models (large)");
+  b->add_flag("--unsealed", backup->unsealed,
+              "Write the copy in the clear (it holds the document master key and the audit "
+              "signing key)");
   AddSecretOptions(b, *backup);
   b->callback([&global, exit_code, backup] { *exit_code = BackUp(global, *backup); });
 

@@ -1,29 +1,28 @@
 #include "store/backup.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <chrono>
-#include <cstdio>
+#include <algorithm>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "store/backup_files.h"
+#include "store/backup_manifest.h"
 
 namespace daulat::store {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
-constexpr const char* kFormat = "daulat-backup-1";
-constexpr const char* kManifest = "manifest.json";
 constexpr const char* kData = "data";
-constexpr const char* kStaging = ".restoring";
+constexpr const char* kSnapshotPrefix = ".backup-snapshot-";
 
 struct SqliteCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -91,32 +90,20 @@ Result<std::map<std::string, int64_t>> SnapshotDatabase(const fs::path& from, co
   }
   if (rc != SQLITE_DONE)
     return Internal(std::string("the database snapshot failed: ") + sqlite3_errstr(rc));
-  sqlite3_exec(dst->get(), "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+  if (sqlite3_exec(dst->get(), "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr) !=
+      SQLITE_OK)
+    return Internal(std::string("the database snapshot: ") + sqlite3_errmsg(dst->get()));
   DAULAT_RETURN_IF_ERROR(CheckIntegrity(dst->get(), "the database snapshot"));
   auto schema = SchemaVersions(dst->get());
   if (sqlite3_close_v2(dst->release()) != SQLITE_OK)
     return Internal("cannot close the database snapshot");
-  ::chmod(to.c_str(), 0600);
   return schema;
 }
 
 bool IsEmptyOrAbsent(const fs::path& dir) {
   std::error_code ec;
-  return !fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec));
-}
-
-// A path from a manifest is relative, '/'-separated, without "." or ".."
-// segments: a hostile backup cannot write outside the data folder.
-bool SafeRelativePath(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.size() > 4096) return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    const size_t end = std::min(path.find('/', start), path.size());
-    const std::string part = path.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return path.find('\0') == std::string::npos;
+  return !fs::exists(fs::symlink_status(dir, ec)) ||
+         (fs::is_directory(fs::symlink_status(dir, ec)) && fs::is_empty(dir, ec));
 }
 
 std::string UtcNow() {
@@ -130,7 +117,7 @@ std::string UtcNow() {
 
 // The files to copy besides the database: regular files under the data
 // folder, in a stable order, without the database's own files, the skipped
-// top-level entries, or a backup being written inside it.
+// top-level entries, a snapshot in progress, or a backup being written inside it.
 Result<std::vector<std::string>> FilesToCopy(const fs::path& data_dir, const fs::path& dest,
                                              const BackupOptions& options) {
   const std::set<std::string> skip(options.skip.begin(), options.skip.end());
@@ -145,7 +132,7 @@ Result<std::vector<std::string>> FilesToCopy(const fs::path& data_dir, const fs:
     const std::string rel = it->path().lexically_relative(data_dir).generic_string();
     const std::string top = rel.substr(0, rel.find('/'));
     std::error_code canonical_error;
-    if (skip.count(top) != 0 || top == kStaging ||
+    if (skip.count(top) != 0 || top.rfind(kSnapshotPrefix, 0) == 0 ||
         fs::weakly_canonical(it->path(), canonical_error) == dest_abs) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
@@ -161,121 +148,37 @@ Result<std::vector<std::string>> FilesToCopy(const fs::path& data_dir, const fs:
   return out;
 }
 
-std::string StoredName(bool sealed, size_t index, const std::string& path) {
-  if (!sealed) return path;
-  char name[16];
-  std::snprintf(name, sizeof name, "%08zu", index);
-  return name;
+// Where a file goes in the backup: its path, or in a sealed copy a random
+// name, so neither the names nor their order say what the data folder holds.
+std::string StoredName(bool sealed, const std::string& path) {
+  return sealed ? internal::RandomHex(12) : path;
 }
 
-json ContentsJson(const BackupManifest& m) {
-  json files = json::array();
-  for (const auto& f : m.files)
-    files.push_back(
-        {{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"stored", f.stored}});
-  return {
-      {"producer", m.producer}, {"database", m.database}, {"schema", m.schema}, {"files", files}};
-}
-
-Result<BackupManifest> ManifestFromContents(const json& c, BackupManifest m) {
-  if (!c.is_object() || !c.contains("files") || !c["files"].is_array() ||
-      !c.value("database", json()).is_string())
-    return InvalidArgument("the backup's manifest is not one daulat wrote");
-  m.producer = c.value("producer", "");
-  m.database = c["database"].get<std::string>();
-  if (c.contains("schema") && c["schema"].is_object()) {
-    for (const auto& [k, v] : c["schema"].items())
-      if (v.is_number_integer()) m.schema[k] = v.get<int64_t>();
-  }
-  std::set<std::string> seen;
-  for (const auto& f : c["files"]) {
-    if (!f.is_object() || !f.value("path", json()).is_string() ||
-        !f.value("sha256", json()).is_string() || !f.value("size", json()).is_number_unsigned())
-      return InvalidArgument("the backup's manifest lists a file without path, size or sha256");
-    BackupFile file{f["path"].get<std::string>(), f["size"].get<uint64_t>(),
-                    f["sha256"].get<std::string>(), f.value("stored", "")};
-    if (!f.value("stored", json()).is_string()) file.stored.clear();
-    if (!SafeRelativePath(file.path) || !SafeRelativePath(file.stored) ||
-        !seen.insert(file.path).second)
-      return InvalidArgument("the backup's manifest names an unsafe or repeated path: " +
-                             file.path.substr(0, 200));
-    m.files.push_back(std::move(file));
-  }
-  if (seen.count(m.database) == 0)
-    return InvalidArgument("the backup's manifest does not list its database");
-  return m;
-}
-
-Status WriteManifest(const fs::path& dest, const BackupManifest& m,
-                     const internal::SealingKey* key) {
-  json doc = {{"format", kFormat}, {"created_at", m.created_at}, {"sealed", m.sealed}};
-  const json contents = ContentsJson(m);
-  if (key != nullptr) {
-    doc["kdf"] = key->kdf;
-    doc["key_check"] = internal::KeyCheck(key->bytes);
-    doc["contents_sealed"] = internal::SealText(key->bytes, contents.dump());
-  } else {
-    doc["contents"] = contents;
-  }
-  const fs::path tmp = dest / (std::string(kManifest) + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << doc.dump(2) << "\n";
-    out.flush();
-    if (!out) return Internal("cannot write " + tmp.string());
-  }
+// No symbolic link on the way from the backup's data/ folder to a stored
+// file: a backup medium an attacker wrote to cannot send the restore to read
+// /dev/zero or a root-only file.
+Status NoLinkOnTheWay(const fs::path& root, const std::string& stored) {
   std::error_code ec;
-  fs::rename(tmp, dest / kManifest, ec);
-  if (ec) return Internal("cannot write the manifest: " + ec.message());
-  internal::SyncFolder(dest);
-  return Status::Ok();
-}
-
-struct OpenedBackup {
-  BackupManifest manifest;
-  std::string key;  // empty: not sealed
-};
-
-Result<OpenedBackup> OpenManifest(const fs::path& src, const BackupSecret& secret) {
-  std::ifstream in(src / kManifest);
-  if (!in) return NotFound("no backup at " + src.string() + " (no manifest.json)");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const json doc = json::parse(text, nullptr, false);
-  if (!doc.is_object() || doc.value("format", "") != kFormat)
-    return InvalidArgument(src.string() + " is not a backup this version of daulat reads");
-  OpenedBackup out;
-  out.manifest.created_at = doc.value("created_at", "");
-  out.manifest.sealed = doc.value("sealed", false);
-  if (!out.manifest.sealed) {
-    auto m = ManifestFromContents(doc.value("contents", json()), out.manifest);
-    if (!m.ok()) return m.status();
-    out.manifest = std::move(m).value();
-    return out;
+  fs::path at = root;
+  if (fs::is_symlink(fs::symlink_status(at, ec)))
+    return DataLoss("the backup's data folder is a symbolic link");
+  for (const auto& part : fs::path(stored).parent_path()) {
+    at /= part;
+    if (fs::is_symlink(fs::symlink_status(at, ec)))
+      return DataLoss("the backup holds a symbolic link: " + stored);
   }
-  if (!secret.sealed())
-    return PermissionDenied("this backup is sealed: give --passphrase-file or --key-file");
-  auto key = internal::SealingKeyFor(doc.value("kdf", json()), secret);
-  if (!key.ok()) return key.status();
-  if (doc.value("key_check", "") != internal::KeyCheck(key->bytes))
-    return PermissionDenied("wrong passphrase or key file for this backup");
-  auto text_contents = internal::OpenText(key->bytes, doc.value("contents_sealed", ""));
-  if (!text_contents.ok()) return text_contents.status();
-  auto m = ManifestFromContents(json::parse(*text_contents, nullptr, false), out.manifest);
-  if (!m.ok()) return m.status();
-  out.manifest = std::move(m).value();
-  out.key = std::move(key->bytes);
-  return out;
+  return Status::Ok();
 }
 
 // Copies every file the manifest lists out of the backup into `to_dir`
 // (nothing written when empty), checking each one's size and SHA-256.
-Status CopyOutAll(const fs::path& src, const OpenedBackup& backup, const fs::path& to_dir,
+Status CopyOutAll(const fs::path& src, const internal::OpenedBackup& backup, const fs::path& to_dir,
                   const BackupProgress& progress) {
   const uint64_t total = backup.manifest.bytes();
   uint64_t done = 0;
   const auto step = [&](uint64_t n) {
     done += n;
-    if (progress) progress(done, total);
+    if (progress) progress(done, std::max(done, total));
   };
   for (const auto& f : backup.manifest.files) {
     fs::path target;
@@ -285,7 +188,9 @@ Status CopyOutAll(const fs::path& src, const OpenedBackup& backup, const fs::pat
       fs::create_directories(target.parent_path(), ec);
       if (ec) return Internal("cannot create " + target.parent_path().string());
     }
-    auto copied = internal::CopyOut(src / kData / f.stored, target, backup.key, f.path, step);
+    DAULAT_RETURN_IF_ERROR(NoLinkOnTheWay(src / kData, f.stored));
+    auto copied =
+        internal::CopyOut(src / kData / f.stored, target, backup.key, f.path, f.size, step);
     if (!copied.ok() && copied.status().code() == StatusCode::kNotFound)
       return DataLoss("the backup is missing " + f.path);
     if (!copied.ok()) return copied.status();
@@ -306,12 +211,12 @@ Status CopyInAll(const fs::path& data_dir, const fs::path& dest, const std::stri
   uint64_t done = 0;
   const auto step = [&](uint64_t n) {
     done += n;
-    if (progress) progress(done, total);
+    if (progress) progress(done, std::max(done, total));
   };
   std::vector<BackupFile> kept = {m.files.front()};
   for (size_t i = 1; i < m.files.size(); ++i) {
     const auto& rel = m.files[i].path;
-    const std::string stored = StoredName(m.sealed, kept.size(), rel);
+    const std::string stored = StoredName(m.sealed, rel);
     const fs::path target = dest / kData / stored;
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
@@ -325,16 +230,125 @@ Status CopyInAll(const fs::path& data_dir, const fs::path& dest, const std::stri
   return Status::Ok();
 }
 
-Status MoveIntoPlace(const fs::path& staging, const fs::path& data_dir) {
+// The database snapshot, taken inside the data folder (0700, the server's
+// own disk): a sealed backup never holds the database in the clear, even
+// for the moment between the snapshot and its sealed copy.
+Result<BackupFile> CopyDatabase(const fs::path& data_dir, const fs::path& dest,
+                                const std::string& key, BackupManifest& m) {
+  const fs::path snapshot = data_dir / (kSnapshotPrefix + internal::RandomHex(8) + ".db");
+  const int fd = ::open(snapshot.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot create the database snapshot in " + data_dir.string());
+  ::close(fd);
+  auto schema = SnapshotDatabase(data_dir / m.database, snapshot);
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(staging, ec)) {
-    fs::rename(entry.path(), data_dir / entry.path().filename(), ec);
-    if (ec) return Internal("cannot move restored files into place: " + ec.message());
+  if (!schema.ok()) {
+    fs::remove(snapshot, ec);
+    return schema.status();
   }
-  if (ec) return Internal("cannot list " + staging.string() + ": " + ec.message());
-  fs::remove(staging, ec);
-  internal::SyncFolder(data_dir);
-  return Status::Ok();
+  m.schema = std::move(schema).value();
+  const std::string stored = StoredName(m.sealed, m.database);
+  auto copied = internal::CopyIn(snapshot, dest / kData / stored, key, m.database, nullptr);
+  fs::remove(snapshot, ec);
+  fs::remove(fs::path(snapshot.string() + "-journal"), ec);
+  if (!copied.ok()) return copied.status();
+  return BackupFile{m.database, copied->size, copied->sha256, stored};
+}
+
+Result<BackupManifest> BackUpChecked(const fs::path& data_dir, const fs::path& dest,
+                                     const BackupOptions& options, const BackupProgress& progress) {
+  if (!IsEmptyOrAbsent(dest))
+    return FailedPrecondition(dest.string() + " is not empty: back up into a new folder");
+  std::optional<internal::SealingKey> key;
+  if (options.secret.sealed()) {
+    auto k = internal::NewSealingKey(options.secret);
+    if (!k.ok()) return k.status();
+    key = std::move(k).value();
+  }
+  std::error_code ec;
+  const bool made = !fs::exists(dest, ec);
+  fs::create_directories(dest / kData, ec);
+  if (ec) return Internal("cannot create " + dest.string() + ": " + ec.message());
+  BackupManifest m;
+  m.id = internal::RandomHex(16);
+  m.created_at = UtcNow();
+  m.producer = options.producer;
+  m.sealed = key.has_value();
+  m.database = options.database;
+  const std::string key_bytes = key ? key->bytes : std::string();
+  const auto fail = [&](Status st) -> Result<BackupManifest> {
+    std::error_code ignored;
+    if (made) {
+      fs::remove_all(dest, ignored);
+    } else {
+      fs::remove_all(dest / kData, ignored);
+      fs::remove(dest / "manifest.json.tmp", ignored);
+    }
+    return st;
+  };
+  // The snapshot first: files are copied after it, so every blob of a
+  // document in the snapshot is still there unless it was erased meanwhile.
+  auto db = CopyDatabase(data_dir, dest, key_bytes, m);
+  if (!db.ok()) return fail(db.status());
+  m.files.push_back(*db);
+  auto files = FilesToCopy(data_dir, dest, options);
+  if (!files.ok()) return fail(files.status());
+  for (const auto& rel : *files) m.files.push_back({rel, 0, "", ""});
+  if (Status st = CopyInAll(data_dir, dest, key_bytes, m, progress); !st.ok()) return fail(st);
+  if (Status st = internal::WriteManifest(dest, m, key ? &*key : nullptr); !st.ok())
+    return fail(st);
+  return m;
+}
+
+Result<BackupManifest> RestoreChecked(const fs::path& src, const fs::path& data_dir_given,
+                                      const BackupSecret& secret, const RestoreOptions& options,
+                                      const BackupProgress& progress) {
+  const fs::path data_dir = fs::absolute(data_dir_given).lexically_normal();
+  if (!IsEmptyOrAbsent(data_dir))
+    return FailedPrecondition(data_dir.string() +
+                              " is not empty: restore into a new or empty data folder");
+  auto backup = internal::OpenManifest(src, secret);
+  if (!backup.ok()) return backup.status();
+  if (backup->manifest.database != options.database)
+    return InvalidArgument("the backup's database is '" + backup->manifest.database.substr(0, 100) +
+                           "', not " + options.database);
+  // Staged beside the data folder and renamed into place in one step: a
+  // failure or a crash before the rename leaves the data folder as it was.
+  std::error_code ec;
+  fs::create_directories(data_dir.parent_path(), ec);
+  const fs::path staging = data_dir.parent_path() / ("." + data_dir.filename().string() +
+                                                     ".restoring-" + internal::RandomHex(6));
+  if (!fs::create_directory(staging, ec) || ec)
+    return Internal("cannot create " + staging.string() + ": " + ec.message());
+  ::chmod(staging.c_str(), 0700);
+  const auto fail = [&](Status st) -> Result<BackupManifest> {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    return st;
+  };
+  if (Status st = CopyOutAll(src, *backup, staging, progress); !st.ok()) return fail(st);
+  {
+    auto db = OpenSqliteFile(staging / backup->manifest.database, SQLITE_OPEN_READONLY);
+    if (!db.ok()) return fail(db.status());
+    if (Status st = CheckIntegrity(db->get(), "the restored database"); !st.ok()) return fail(st);
+  }
+  if (options.check) {
+    if (Status st = options.check(staging); !st.ok()) return fail(st);
+  }
+  fs::remove(data_dir, ec);  // empty (checked above), or absent
+  fs::rename(staging, data_dir, ec);
+  if (ec) return fail(Internal("cannot move the restored folder into place: " + ec.message()));
+  internal::SyncFolder(data_dir.parent_path());
+  return backup->manifest;
+}
+
+template <typename F>
+auto Guarded(const char* what, F&& f) -> decltype(f()) {
+  if (sodium_init() < 0) return Internal("libsodium failed to initialise");
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return Internal(std::string(what) + " failed: " + e.what());
+  }
 }
 
 }  // namespace
@@ -365,93 +379,24 @@ Result<std::string> ReadBackupKeyFile(const std::filesystem::path& path) {
 Result<BackupManifest> BackUp(const std::filesystem::path& data_dir,
                               const std::filesystem::path& dest, const BackupOptions& options,
                               const BackupProgress& progress) {
-  if (sodium_init() < 0) return Internal("libsodium failed to initialise");
-  if (!IsEmptyOrAbsent(dest))
-    return FailedPrecondition(dest.string() + " is not empty: back up into a new folder");
-  std::optional<internal::SealingKey> key;
-  if (options.secret.sealed()) {
-    auto k = internal::NewSealingKey(options.secret);
-    if (!k.ok()) return k.status();
-    key = std::move(k).value();
-  }
-  std::error_code ec;
-  const bool made = !fs::exists(dest, ec);
-  fs::create_directories(dest / kData, ec);
-  if (ec) return Internal("cannot create " + dest.string() + ": " + ec.message());
-  BackupManifest m;
-  m.created_at = UtcNow();
-  m.producer = options.producer;
-  m.sealed = key.has_value();
-  m.database = options.database;
-  const auto fail = [&](Status st) -> Result<BackupManifest> {
-    std::error_code ignored;
-    if (made) {
-      fs::remove_all(dest, ignored);
-    } else {
-      fs::remove_all(dest / kData, ignored);
-      fs::remove(dest / (std::string(kManifest) + ".tmp"), ignored);
-      fs::remove(dest / (".snapshot-" + options.database), ignored);
-    }
-    return st;
-  };
-  // The snapshot first: files are copied after it, so every blob of a
-  // document in the snapshot is still there unless it was erased meanwhile.
-  const fs::path snapshot = dest / (".snapshot-" + options.database);
-  auto schema = SnapshotDatabase(data_dir / options.database, snapshot);
-  if (!schema.ok()) return fail(schema.status());
-  m.schema = std::move(schema).value();
-  const std::string stored = StoredName(m.sealed, 0, options.database);
-  auto db = internal::CopyIn(snapshot, dest / kData / stored, key ? key->bytes : std::string(),
-                             options.database, nullptr);
-  fs::remove(snapshot, ec);
-  if (!db.ok()) return fail(db.status());
-  m.files.push_back({options.database, db->size, db->sha256, stored});
-  auto files = FilesToCopy(data_dir, dest, options);
-  if (!files.ok()) return fail(files.status());
-  for (const auto& rel : *files) m.files.push_back({rel, 0, "", ""});
-  if (Status st = CopyInAll(data_dir, dest, key ? key->bytes : std::string(), m, progress);
-      !st.ok())
-    return fail(st);
-  if (Status st = WriteManifest(dest, m, key ? &*key : nullptr); !st.ok()) return fail(st);
-  return m;
+  return Guarded("the backup", [&] { return BackUpChecked(data_dir, dest, options, progress); });
 }
 
 Result<BackupManifest> VerifyBackup(const std::filesystem::path& src, const BackupSecret& secret,
                                     const BackupProgress& progress) {
-  if (sodium_init() < 0) return Internal("libsodium failed to initialise");
-  auto backup = OpenManifest(src, secret);
-  if (!backup.ok()) return backup.status();
-  DAULAT_RETURN_IF_ERROR(CopyOutAll(src, *backup, {}, progress));
-  return backup->manifest;
+  return Guarded("the backup's verification", [&]() -> Result<BackupManifest> {
+    auto backup = internal::OpenManifest(src, secret);
+    if (!backup.ok()) return backup.status();
+    DAULAT_RETURN_IF_ERROR(CopyOutAll(src, *backup, {}, progress));
+    return backup->manifest;
+  });
 }
 
 Result<BackupManifest> Restore(const std::filesystem::path& src,
                                const std::filesystem::path& data_dir, const BackupSecret& secret,
-                               const BackupProgress& progress) {
-  if (sodium_init() < 0) return Internal("libsodium failed to initialise");
-  if (!IsEmptyOrAbsent(data_dir))
-    return FailedPrecondition(data_dir.string() +
-                              " is not empty: restore into a new or empty data folder");
-  auto backup = OpenManifest(src, secret);
-  if (!backup.ok()) return backup.status();
-  std::error_code ec;
-  const fs::path staging = data_dir / kStaging;
-  fs::create_directories(staging, ec);
-  if (ec) return Internal("cannot create " + staging.string() + ": " + ec.message());
-  ::chmod(data_dir.c_str(), 0700);
-  const auto fail = [&](Status st) -> Result<BackupManifest> {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-    return st;
-  };
-  if (Status st = CopyOutAll(src, *backup, staging, progress); !st.ok()) return fail(st);
-  {
-    auto db = OpenSqliteFile(staging / backup->manifest.database, SQLITE_OPEN_READONLY);
-    if (!db.ok()) return fail(db.status());
-    if (Status st = CheckIntegrity(db->get(), "the restored database"); !st.ok()) return fail(st);
-  }
-  if (Status st = MoveIntoPlace(staging, data_dir); !st.ok()) return st;
-  return backup->manifest;
+                               const RestoreOptions& options, const BackupProgress& progress) {
+  return Guarded("the restore",
+                 [&] { return RestoreChecked(src, data_dir, secret, options, progress); });
 }
 
 }  // namespace daulat::store

@@ -19,9 +19,11 @@ namespace daulat::store {
 // secretstream) under a key from a passphrase (Argon2id) or a key file.
 //
 // A backup folder holds manifest.json and data/<path> for each file (a
-// sealed copy: data/<number>). The manifest's file list is sealed with the
-// data, so a sealed backup tells nothing but its format, when it was made and
-// roughly how large its files are.
+// sealed copy: data/<random name>). The manifest's file list is sealed with
+// the data and bound to the header. A sealed backup still shows how many
+// files it holds and each one's size (documents' sizes among them); an
+// unsealed one holds the document master key and the audit signing key in
+// the clear, and anyone who can write to it can alter it undetected.
 
 // What seals or opens a backup: a passphrase, or a key file's 32 bytes (raw
 // or 64 hex digits). Neither: the copy is not sealed.
@@ -54,7 +56,8 @@ struct BackupFile {
 };
 
 struct BackupManifest {
-  std::string created_at;  // UTC, ISO 8601
+  std::string id;          // random, per backup: record it to tell backups apart
+  std::string created_at;  // UTC, ISO 8601 (from the sealed part when sealed)
   std::string producer;
   bool sealed = false;
   std::string database;                   // which file is the database
@@ -85,13 +88,22 @@ Result<BackupManifest> BackUp(const std::filesystem::path& data_dir,
 Result<BackupManifest> VerifyBackup(const std::filesystem::path& src, const BackupSecret& secret,
                                     const BackupProgress& progress = nullptr);
 
+struct RestoreOptions {
+  std::string database = "daulat.db";  // the name the program will open
+  // Runs on the staged copy before it takes its place (the caller's checks,
+  // e.g. the audit log's verification); an error stops the restore.
+  std::function<Status(const std::filesystem::path& staged)> check;
+};
+
 // Restores a backup into `data_dir`, which must not exist or be empty: every
 // file is checked as in VerifyBackup while it is written to a staging folder
-// inside `data_dir`, the database passes its integrity check, and only then
-// do the files take their places. The same errors as VerifyBackup, plus
-// FAILED_PRECONDITION when `data_dir` holds anything.
+// beside `data_dir`, the database passes its integrity check and
+// `options.check`, and only then does the folder take its place in one
+// rename; on any failure nothing is left. The same errors as VerifyBackup,
+// plus FAILED_PRECONDITION when `data_dir` holds anything.
 Result<BackupManifest> Restore(const std::filesystem::path& src,
                                const std::filesystem::path& data_dir, const BackupSecret& secret,
+                               const RestoreOptions& options = {},
                                const BackupProgress& progress = nullptr);
 
 }  // namespace daulat::store

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -70,10 +71,19 @@ Result<size_t> ReadUpTo(int fd, unsigned char* data, size_t n, const std::filesy
   return got;
 }
 
+// Opens a regular file only: not through a final symbolic link, and without
+// blocking on a FIFO (refused after the open, like devices and folders).
 Result<int> OpenRead(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0 && errno == ENOENT) return NotFound(path.string() + " is missing");
+  if (fd < 0 && errno == ELOOP) return DataLoss(path.string() + " is a symbolic link");
   if (fd < 0) return Internal("cannot open " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return DataLoss(path.string() + " is not a regular file");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
 }
 
@@ -91,6 +101,7 @@ class Hasher {
     crypto_hash_sha256_update(&state_, data, n);
     size_ += n;
   }
+  uint64_t size() const { return size_; }
   CopyResult Done() {
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&state_, digest);
@@ -146,28 +157,42 @@ Result<SealingKey> SealingKeyFor(const nlohmann::json& kdf, const BackupSecret& 
   return SealingKey{std::move(key), kdf};
 }
 
-std::string KeyCheck(const std::string& key) {
-  static constexpr char kLabel[] = "daulat backup key check";
+std::string KeyCheck(const std::string& key, const std::string& backup_id) {
+  const std::string label = "daulat backup key check\n" + backup_id;
   unsigned char out[16];
-  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(kLabel),
-                     sizeof kLabel - 1, Bytes(key), key.size());
+  crypto_generichash(out, sizeof out, Bytes(label), label.size(), Bytes(key), key.size());
   return HexEncode(out, sizeof out);
 }
 
-std::string SealText(const std::string& key, const std::string& text) {
+std::string RandomHex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  randombytes_buf(buf.data(), buf.size());
+  return HexEncode(buf.data(), buf.size());
+}
+
+Status WriteSmallFile(const std::filesystem::path& path, const std::string& text) {
+  auto fd = OpenWrite(path);
+  if (!fd.ok()) return fd.status();
+  Fd out(*fd);
+  DAULAT_RETURN_IF_ERROR(WriteAll(out.get(), Bytes(text), text.size(), path));
+  return out.Close(path);
+}
+
+std::string SealText(const std::string& key, const std::string& text, const std::string& label) {
   std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + text.size() +
                       crypto_aead_xchacha20poly1305_ietf_ABYTES,
                   '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long n = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &n, Bytes(text), text.size(),
-      reinterpret_cast<const unsigned char*>("manifest"), 8, nullptr, nonce, Bytes(key));
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                             &n, Bytes(text), text.size(), Bytes(label),
+                                             label.size(), nullptr, nonce, Bytes(key));
   return Base64(out.data(), out.size());
 }
 
-Result<std::string> OpenText(const std::string& key, const std::string& sealed) {
+Result<std::string> OpenText(const std::string& key, const std::string& sealed,
+                             const std::string& label) {
   std::vector<uint8_t> in;
   if (!Unbase64(sealed, in) || in.size() < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
                                                crypto_aead_xchacha20poly1305_ietf_ABYTES)
@@ -177,15 +202,16 @@ Result<std::string> OpenText(const std::string& key, const std::string& sealed) 
   unsigned long long n = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           reinterpret_cast<unsigned char*>(out.data()), &n, nullptr,
-          in.data() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, body,
-          reinterpret_cast<const unsigned char*>("manifest"), 8, in.data(), Bytes(key)) != 0)
+          in.data() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, body, Bytes(label),
+          label.size(), in.data(), Bytes(key)) != 0)
     return DataLoss("the backup's manifest does not authenticate: it was altered");
   out.resize(n);
   return out;
 }
 
 Result<CopyResult> CopyIn(const std::filesystem::path& from, const std::filesystem::path& to,
-                          const std::string& key, const std::string& label, const CopyStep& step) {
+                          const std::string& key, const std::string& label, const CopyStep& step,
+                          uint64_t max_size) {
   auto in_fd = OpenRead(from);
   if (!in_fd.ok()) return in_fd.status();
   Fd in(*in_fd);
@@ -217,15 +243,22 @@ Result<CopyResult> CopyIn(const std::filesystem::path& from, const std::filesyst
       DAULAT_RETURN_IF_ERROR(WriteAll(out.get(), sealed.data(), static_cast<size_t>(n), to));
     }
     if (step) step(*got);
-    if (last) break;
+    if (last || hash.size() > max_size) break;
   }
   if (out.get() >= 0) DAULAT_RETURN_IF_ERROR(out.Close(to));
   return hash.Done();
 }
 
 Result<CopyResult> CopyOut(const std::filesystem::path& from, const std::filesystem::path& to,
-                           const std::string& key, const std::string& label, const CopyStep& step) {
-  if (key.empty()) return CopyIn(from, to, "", label, step);
+                           const std::string& key, const std::string& label, uint64_t max_size,
+                           const CopyStep& step) {
+  if (key.empty()) {
+    // A plain copy stops as soon as the file runs past its manifest size.
+    auto copied = CopyIn(from, to, "", label, step, max_size);
+    if (copied.ok() && copied->size > max_size)
+      return DataLoss(label + " in the backup is longer than its manifest says");
+    return copied;
+  }
   auto in_fd = OpenRead(from);
   if (!in_fd.ok()) return in_fd.status();
   Fd in(*in_fd);
@@ -254,6 +287,8 @@ Result<CopyResult> CopyOut(const std::filesystem::path& from, const std::filesys
     final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
     if (!final && *n < sealed.size()) return DataLoss(label + ": truncated");
     hash.Add(plain.data(), static_cast<size_t>(plain_n));
+    if (hash.size() > max_size)
+      return DataLoss(label + " in the backup is longer than its manifest says");
     if (out.get() >= 0)
       DAULAT_RETURN_IF_ERROR(WriteAll(out.get(), plain.data(), static_cast<size_t>(plain_n), to));
     if (step) step(plain_n);

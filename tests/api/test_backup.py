@@ -74,6 +74,8 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_write(tmp_path):
     shared_models = os.path.join(os.environ["DAULAT_DATA_DIR"], "models")
     data = tmp_path / "data"
     data.mkdir()
+    key = tmp_path / "backup.key"
+    key.write_text(os.urandom(32).hex() + "\n")
     (data / "models").symlink_to(shared_models)
     proc, base, _ = start_private(data, "multilingual-e5-small")
     try:
@@ -82,7 +84,7 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_write(tmp_path):
         with Load(base) as load:
             time.sleep(2)
             started = time.time()
-            backup = daulat(data, "backup", str(tmp_path / "copy"), "--json")
+            backup = daulat(data, "backup", str(tmp_path / "copy"), "--key-file", str(key), "--json")
             time.sleep(1)
         assert backup.returncode == 0, backup.stderr
         assert not load.errors, load.errors[:3]
@@ -92,7 +94,7 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_write(tmp_path):
         stop(proc)
 
     fresh = tmp_path / "fresh"
-    restored = daulat(fresh, "restore", str(tmp_path / "copy"), "--json")
+    restored = daulat(fresh, "restore", str(tmp_path / "copy"), "--key-file", str(key), "--json")
     assert restored.returncode == 0, restored.stderr
     assert json.loads(restored.stdout)["audit_records"] > 0
     verify = daulat(fresh, "audit", "verify", "--json")

@@ -397,7 +397,7 @@ TEST_F(CliTest, BackupAndRestoreKeepDocumentsKeysPoliciesAndTheAuditLog) {
                      (root / "pass").string(), "--json"});
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
   EXPECT_TRUE(nlohmann::json::parse(backup.out)["sealed"]);
-  EXPECT_EQ(Run({"backup", (root / "copy").string()}).exit_code, 6);  // not empty
+  EXPECT_EQ(Run({"backup", (root / "copy").string(), "--unsealed"}).exit_code, 6);  // not empty
 
   const auto fresh = root / "fresh";
   // The models are installed again from their packages, not restored.
@@ -432,7 +432,9 @@ TEST_F(CliTest, BackupAndRestoreKeepDocumentsKeysPoliciesAndTheAuditLog) {
       6);  // the folder is in use now
 
   // Plain copies are checked file by file against the manifest.
-  ASSERT_EQ(Run({"backup", (root / "plain").string()}).exit_code, 0);
+  // A copy in the clear holds the master key and the signing key: only when asked.
+  EXPECT_EQ(Run({"backup", (root / "plain").string()}).exit_code, 2);
+  ASSERT_EQ(Run({"backup", (root / "plain").string(), "--unsealed"}).exit_code, 0);
   EXPECT_EQ(Run({"restore", "--verify-only", (root / "plain").string()}).exit_code, 0);
   std::ofstream(root / "plain" / "data" / "audit" / "verifier.key", std::ios::app) << "x";
   EXPECT_EQ(Run({"restore", "--verify-only", (root / "plain").string()}).exit_code, 4);

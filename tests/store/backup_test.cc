@@ -1,6 +1,7 @@
 #include "store/backup.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <fstream>
@@ -96,7 +97,8 @@ TEST_F(BackupTest, RestoresTheDatabaseBlobsIndexesAndKeysButNotTheModels) {
   EXPECT_EQ(ReadAll(root_ / "restored" / "vectors" / "hnsw_abc"), std::string(1000, '\3'));
   EXPECT_EQ(ReadAll(root_ / "restored" / "audit" / "signing.seed"), std::string(32, '\7'));
   EXPECT_FALSE(fs::exists(root_ / "restored" / "models"));
-  EXPECT_FALSE(fs::exists(root_ / "restored" / ".restoring"));
+  for (const auto& entry : fs::directory_iterator(root_))  // no staging folder left beside it
+    EXPECT_EQ(entry.path().filename().string().find(".restoring"), std::string::npos);
   EXPECT_TRUE(VerifyBackup(root_ / "copy", {}).ok());
 }
 
@@ -261,6 +263,115 @@ TEST_F(BackupTest, SymbolicLinksAreNotFollowed) {
   EXPECT_NE(refused.status().message().find("blobs/stolen"), std::string::npos)
       << refused.status().message();
   EXPECT_FALSE(fs::exists(root_ / "copy2"));
+}
+
+// Someone who can write to the backup medium puts an unsealed backup (their
+// own database, keys and audit log) where a sealed one was: the operator
+// restores with the key and must be refused, not handed the attacker's data.
+TEST_F(BackupTest, AnUnsealedBackupInPlaceOfASealedOneIsRefused) {
+  BackupSecret key;
+  key.key = std::string(32, '\x21');
+  ASSERT_TRUE(BackUp(data_, root_ / "sealed", Options(key)).ok());
+  ASSERT_TRUE(BackUp(data_, root_ / "forged", Options()).ok());
+  fs::remove_all(root_ / "sealed");
+  fs::rename(root_ / "forged", root_ / "sealed");
+  EXPECT_EQ(Restore(root_ / "sealed", root_ / "r", key).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(VerifyBackup(root_ / "sealed", key).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(fs::exists(root_ / "r"));
+}
+
+// A backup medium's links and special files are not followed or read: a
+// restore cannot be sent to copy /dev/zero forever, hang on a FIFO, or read
+// a file outside the backup.
+TEST_F(BackupTest, LinksAndSpecialFilesInABackupAreRefused) {
+  auto m = BackUp(data_, root_ / "copy", Options());
+  ASSERT_TRUE(m.ok());
+  const fs::path seed = root_ / "copy" / "data" / "audit" / "signing.seed";
+  const std::string original = ReadAll(seed);
+  fs::remove(seed);
+  fs::create_symlink("/dev/zero", seed);
+  EXPECT_EQ(VerifyBackup(root_ / "copy", {}).status().code(), StatusCode::kDataLoss);
+  fs::remove(seed);
+  ASSERT_EQ(::mkfifo(seed.c_str(), 0600), 0);
+  EXPECT_EQ(VerifyBackup(root_ / "copy", {}).status().code(), StatusCode::kDataLoss);
+  fs::remove(seed);
+  WriteAll(seed, original + std::string(100000, 'x'));  // longer than the manifest says
+  EXPECT_EQ(VerifyBackup(root_ / "copy", {}).status().code(), StatusCode::kDataLoss);
+  WriteAll(seed, original);
+  fs::rename(root_ / "copy" / "data" / "audit", root_ / "elsewhere");
+  fs::create_directory_symlink(root_ / "elsewhere", root_ / "copy" / "data" / "audit");
+  EXPECT_EQ(VerifyBackup(root_ / "copy", {}).status().code(), StatusCode::kDataLoss);
+  fs::remove(root_ / "copy" / "data" / "audit");
+  fs::rename(root_ / "elsewhere", root_ / "copy" / "data" / "audit");
+  EXPECT_TRUE(VerifyBackup(root_ / "copy", {}).ok());
+}
+
+// Fields of the wrong type, deep nesting and reserved names are refused
+// with INVALID_ARGUMENT, never an exception.
+TEST_F(BackupTest, AMalformedManifestIsRefusedWithoutACrash) {
+  ASSERT_TRUE(BackUp(data_, root_ / "copy", Options()).ok());
+  const auto manifest = nlohmann::json::parse(ReadAll(root_ / "copy" / "manifest.json"));
+  std::vector<nlohmann::json> bad(6, manifest);
+  bad[0]["sealed"] = 1;
+  bad[1]["format"] = 5;
+  bad[2]["contents"]["files"][0]["stored"] = 7;
+  bad[3]["contents"]["files"][0]["size"] = "big";
+  bad[4]["contents"]["files"].push_back(
+      {{"path", ".restoring/x"}, {"size", 1}, {"sha256", "00"}, {"stored", "y"}});
+  bad[5]["contents"]["database"] = "other.db";
+  for (size_t i = 0; i < bad.size(); ++i) {
+    WriteAll(root_ / "copy" / "manifest.json", bad[i].dump());
+    const auto code = Restore(root_ / "copy", root_ / "r", {}).status().code();
+    EXPECT_TRUE(code == StatusCode::kInvalidArgument || code == StatusCode::kDataLoss) << i;
+    EXPECT_FALSE(fs::exists(root_ / "r")) << i;
+  }
+  WriteAll(root_ / "copy" / "manifest.json",
+           R"({"format":"daulat-backup-1","contents":)" + std::string(100000, '[') + "}");
+  EXPECT_EQ(VerifyBackup(root_ / "copy", {}).status().code(), StatusCode::kInvalidArgument);
+}
+
+// The caller's check (the audit log's verification) runs on the staged copy:
+// when it fails, the data folder is left as it was and no staging remains.
+TEST_F(BackupTest, ARestoreThatFailsItsCheckLeavesNothing) {
+  ASSERT_TRUE(BackUp(data_, root_ / "copy", Options()).ok());
+  RestoreOptions options;
+  options.check = [](const fs::path& staged) {
+    EXPECT_TRUE(fs::exists(staged / "daulat.db"));
+    return DataLoss("the audit log does not verify");
+  };
+  fs::create_directories(root_ / "target");
+  EXPECT_EQ(Restore(root_ / "copy", root_ / "target", {}, options).status().code(),
+            StatusCode::kDataLoss);
+  EXPECT_TRUE(IsEmptyOrMissing(root_ / "target"));
+  for (const auto& entry : fs::directory_iterator(root_))
+    EXPECT_EQ(entry.path().filename().string().find(".restoring"), std::string::npos);
+}
+
+// Two sealed backups under one key share nothing an observer could match:
+// not their key check, not their files' names.
+TEST_F(BackupTest, SealedBackupsUnderOneKeyCannotBeLinked) {
+  BackupSecret key;
+  key.key = std::string(32, '\x33');
+  auto a = BackUp(data_, root_ / "a", Options(key));
+  auto b = BackUp(data_, root_ / "b", Options(key));
+  ASSERT_TRUE(a.ok() && b.ok());
+  const auto ma = nlohmann::json::parse(ReadAll(root_ / "a" / "manifest.json"));
+  const auto mb = nlohmann::json::parse(ReadAll(root_ / "b" / "manifest.json"));
+  EXPECT_NE(ma["key_check"], mb["key_check"]);
+  EXPECT_NE(ma["id"], mb["id"]);
+  EXPECT_NE(a->files[0].stored, b->files[0].stored);
+  // The header's time is not trusted: the sealed one is reported.
+  auto doc = ma;
+  doc["created_at"] = "2030-01-01T00:00:00Z";
+  WriteAll(root_ / "a" / "manifest.json", doc.dump());
+  auto verified = VerifyBackup(root_ / "a", key);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->created_at, a->created_at);
+  doc = ma;
+  doc["id"] = mb["id"];  // another backup's header
+  WriteAll(root_ / "a" / "manifest.json", doc.dump());
+  EXPECT_FALSE(VerifyBackup(root_ / "a", key).ok());
 }
 
 TEST(BackupKeyFileTest, RawOrHexAndNothingElse) {
