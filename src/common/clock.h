@@ -73,4 +73,14 @@ inline std::string UtcDay(int64_t unix_seconds) {
   return buf;
 }
 
+// "2026-11-29T08:30:00Z": a unix time in UTC, ISO 8601 to the second.
+inline std::string UtcTimestamp(int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 }  // namespace daulat

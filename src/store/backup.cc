@@ -14,6 +14,7 @@
 #include <memory>
 #include <set>
 
+#include "common/clock.h"
 #include "store/backup_files.h"
 #include "store/backup_manifest.h"
 
@@ -104,15 +105,6 @@ bool IsEmptyOrAbsent(const fs::path& dir) {
   std::error_code ec;
   return !fs::exists(fs::symlink_status(dir, ec)) ||
          (fs::is_directory(fs::symlink_status(dir, ec)) && fs::is_empty(dir, ec));
-}
-
-std::string UtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The files to copy besides the database: regular files under the data
@@ -270,7 +262,7 @@ Result<BackupManifest> BackUpChecked(const fs::path& data_dir, const fs::path& d
   if (ec) return Internal("cannot create " + dest.string() + ": " + ec.message());
   BackupManifest m;
   m.id = internal::RandomHex(16);
-  m.created_at = UtcNow();
+  m.created_at = UtcTimestamp(std::time(nullptr));
   m.producer = options.producer;
   m.sealed = key.has_value();
   m.database = options.database;

@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "store/statement_scanner.h"
 
 namespace daulat::store {
@@ -58,15 +59,6 @@ bool IsSelectable(const std::string& s) {
   const std::string arg = s.substr(open + 1, s.size() - open - 2);
   if (fn == "COUNT" && arg == "*") return true;
   return (fn == "COUNT" || fn == "MAX" || fn == "MIN" || fn == "SUM") && IsIdentifier(arg);
-}
-
-std::string UtcNow() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -135,7 +127,7 @@ Status Database::Migrate(const std::string& component, const std::vector<Migrati
     }
     DAULAT_RETURN_IF_ERROR((*tx)->Execute(
         "INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
-        {component, int64_t{m.version}, m.name, UtcNow()}));
+        {component, int64_t{m.version}, m.name, UtcTimestamp(std::time(nullptr))}));
     DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   }
   return Status::Ok();
