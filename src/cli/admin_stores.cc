@@ -19,6 +19,9 @@ Result<AdminStores> AdminStores::Open(const std::filesystem::path& data_dir) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   AdminStores s;
+  auto lock = store::DataFolderLock::Share(data_dir);
+  if (!lock.ok()) return lock.status();
+  s.folder_lock.emplace(std::move(lock).value());
   auto db = store::OpenSqlite(DatabasePath(data_dir).string());
   if (!db.ok()) return db.status();
   s.db = std::move(db).value();

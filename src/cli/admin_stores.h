@@ -2,12 +2,14 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
 #include "governance/audit_log.h"
 #include "governance/policy.h"
 #include "identity/identity_store.h"
+#include "store/data_folder_lock.h"
 #include "store/database.h"
 
 namespace daulat::cli {
@@ -21,6 +23,7 @@ namespace daulat::cli {
 std::string CliActor();
 
 struct AdminStores {
+  std::optional<store::DataFolderLock> folder_lock;  // shared with other writers
   std::unique_ptr<store::Database> db;
   std::unique_ptr<identity::IdentityStore> ids;
   std::unique_ptr<governance::PolicyStore> policies;

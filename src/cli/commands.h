@@ -27,6 +27,8 @@ void AddAssistantCommands(CLI::App& app, const GlobalOptions& global, int* exit_
 void AddAssessCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // backup, restore
 void AddBackupCommands(CLI::App& app, const GlobalOptions& global, int* exit_code);
+// doctor (consistency check and repair of the data folder)
+void AddDoctorCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddVersionCommand(CLI::App& app, int* exit_code);
 
 }  // namespace daulat::cli

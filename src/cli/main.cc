@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   AddAssistantCommands(app, global, &exit_code);
   AddAssessCommand(app, global, &exit_code);
   AddBackupCommands(app, global, &exit_code);
+  AddDoctorCommand(app, global, &exit_code);
   AddVersionCommand(app, &exit_code);
   app.parse_complete_callback(
       [&global] { daulat::InitLogging(global.verbose ? "debug" : global.log_level); });

@@ -22,6 +22,7 @@
 #include "knowledge/ingestion_jobs.h"
 #include "knowledge/library.h"
 #include "knowledge/vector_backfill.h"
+#include "store/data_folder_lock.h"
 
 namespace daulat::cli {
 namespace {
@@ -71,6 +72,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   std::error_code mkdir_error;
   std::filesystem::create_directories(global.DataDir(), mkdir_error);
   ::chmod(global.DataDir().c_str(), 0700);  // also a folder made before umask was set
+  auto folder_lock = store::DataFolderLock::Share(global.DataDir());
+  if (!folder_lock.ok()) return ReportError(folder_lock.status());
   auto db = store::OpenSqlite(DatabasePath(global.DataDir()).string());
   if (!db.ok()) return ReportError(db.status());
   auto signer = LoadOrCreateAuditSigner(global.DataDir());
@@ -93,6 +96,11 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   (*library)->SetIndexDir(global.DataDir() / "vectors");
   auto jobs = knowledge::IngestionJobs::Open(**db);
   if (!jobs.ok()) return ReportError(jobs.status());
+  if (auto interrupted = (*jobs)->MarkInterrupted(); !interrupted.ok())
+    return ReportError(interrupted.status());
+  else if (*interrupted > 0)
+    spdlog::warn("{} upload job(s) left running by an earlier process are marked interrupted",
+                 *interrupted);
   auto conversations = knowledge::Conversations::Open(**db);
   if (!conversations.ok()) return ReportError(conversations.status());
   ForgetErasedDocuments(**library, **jobs, **conversations);

@@ -100,7 +100,11 @@ Result<std::unique_ptr<IngestionJobs>> IngestionJobs::Open(store::Database& db) 
   std::unique_ptr<IngestionJobs> jobs(new IngestionJobs(db));
   DAULAT_RETURN_IF_ERROR(
       db.Execute("DELETE FROM kn_jobs WHERE created_at < ?", {UnixSeconds() - kRetentionSeconds}));
-  auto stale = db.Query(std::string(kColumns) + "WHERE status IN ('queued', 'running')");
+  return jobs;
+}
+
+Result<int> IngestionJobs::MarkInterrupted() {
+  auto stale = db_.Query(std::string(kColumns) + "WHERE status IN ('queued', 'running')");
   if (!stale.ok()) return stale.status();
   for (const auto& r : *stale) {
     IngestionJob job = JobFrom(r);
@@ -110,9 +114,9 @@ Result<std::unique_ptr<IngestionJobs>> IngestionJobs::Open(store::Database& db) 
       f.status = "failed";
       f.error = "the server stopped before this file was read: upload it again";
     }
-    DAULAT_RETURN_IF_ERROR(jobs->Save(job));
+    DAULAT_RETURN_IF_ERROR(Save(job));
   }
-  return jobs;
+  return static_cast<int>(stale->size());
 }
 
 Result<IngestionJob> IngestionJobs::Create(const std::string& tenant_id,

@@ -42,8 +42,12 @@ nlohmann::json ToJson(const IngestionJob& job);
 // forgotten. Thread-safe (the database serialises writes).
 class IngestionJobs {
  public:
-  // Jobs left queued or running by an earlier process become "interrupted".
   static Result<std::unique_ptr<IngestionJobs>> Open(store::Database& db);
+  // Jobs left queued or running by an earlier process become "interrupted";
+  // returns how many. Only for the process that runs jobs, at its start (the
+  // server), or one that holds the data folder alone (`daulat doctor
+  // --repair`): a CLI command beside a running server must not call it.
+  Result<int> MarkInterrupted();
 
   Result<IngestionJob> Create(const std::string& tenant_id, const std::string& created_by,
                               const std::string& collection,

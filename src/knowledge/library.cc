@@ -34,6 +34,12 @@ const std::vector<store::Migration> kMigrations = {
      "CREATE TABLE kn_vectors (chunk_id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, model TEXT "
      "NOT NULL, vector TEXT NOT NULL);"
      "CREATE INDEX kn_vectors_by_tenant ON kn_vectors (tenant_id);"},
+    // Each version's original gets a blob of its own, written before and
+    // removed after the transaction that names it: a crash or a failed commit
+    // leaves an unnamed blob (`daulat doctor` removes it), never a document
+    // whose original is another version's. NULL: the blob is named by the
+    // document id (databases from before this migration).
+    {3, "a blob per document version", "ALTER TABLE kn_documents ADD COLUMN blob_id TEXT;"},
 };
 
 const std::vector<std::string> kDocumentColumnList = {"document_id",
@@ -132,6 +138,14 @@ DocumentInfo DocumentFrom(const store::Row& r) {
 Result<std::unique_ptr<Library>> Library::Open(store::Database& db, store::BlobStore& blobs) {
   DAULAT_RETURN_IF_ERROR(db.Migrate("knowledge", kMigrations));
   return std::unique_ptr<Library>(new Library(db, blobs));
+}
+
+Result<std::string> Library::BlobOf(const std::string& tenant_id, const std::string& document_id) {
+  auto rows = store::TenantScope(db_, tenant_id)
+                  .Select("kn_documents", {"blob_id"}, "document_id = ?", {document_id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("no document '" + document_id + "'");
+  return (*rows)[0].IsNull(0) ? document_id : (*rows)[0].Text(0);
 }
 
 Result<std::string> Library::IndexTable(const std::string& tenant_id) {
@@ -249,7 +263,24 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
       vectors.emplace_back(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(float));
     }
   }
-  DAULAT_RETURN_IF_ERROR(blobs_.Put(tenant_id, d.id, bytes));
+  std::string replaced_blob;
+  if (replaces) {
+    auto blob = BlobOf(tenant_id, d.id);
+    if (!blob.ok()) return blob.status();
+    replaced_blob = *blob;
+  }
+  const std::string blob_id = internal::NewId("blob_");
+  DAULAT_RETURN_IF_ERROR(blobs_.Put(tenant_id, blob_id, bytes));
+  // Until the transaction commits, the new blob is named by nothing: on any
+  // failure it goes again.
+  struct Unnamed {
+    store::BlobStore& blobs;
+    const std::string &tenant, &id;
+    bool named = false;
+    ~Unnamed() {
+      if (!named) (void)blobs.Delete(tenant, id);
+    }
+  } unnamed{blobs_, tenant_id, blob_id};
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
   std::vector<int64_t> removed;
@@ -260,10 +291,10 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   const std::string acl = AclText(d.acl);
   DAULAT_RETURN_IF_ERROR((*tx)->Execute(
       "INSERT INTO kn_documents (tenant_id, " + kDocumentColumns +
-          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          ", blob_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {tenant_id, d.id, d.collection, d.title, d.source_name, d.format, d.language,
        static_cast<int64_t>(d.classification), acl, d.content_hash, d.version, d.size_bytes,
-       d.pages, d.chunks, d.created_at, d.created_by, pages_without_text}));
+       d.pages, d.chunks, d.created_at, d.created_by, pages_without_text, blob_id}));
   for (size_t i = 0; i < chunks.size(); ++i) {
     const Chunk& c = chunks[i];
     auto id = (*tx)->Query(
@@ -287,11 +318,15 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
     }
   }
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  unnamed.named = true;
   UpdateVectors(tenant_id, removed, added);
   {
     std::lock_guard lock(cache_mu_);
     chunk_counts_.erase(tenant_id);
   }
+  // The earlier version's original is named by nothing now; should this
+  // fail or the process die here, `daulat doctor` finds it.
+  if (replaces) (void)blobs_.Delete(tenant_id, replaced_blob);
   return d;
 }
 
@@ -343,11 +378,15 @@ Result<DocumentInfo> Library::GetDocument(const Reader& reader, const std::strin
 Result<std::string> Library::OriginalBytes(const Reader& reader, const std::string& id) {
   auto d = GetDocument(reader, id);
   if (!d.ok()) return d.status();
-  return blobs_.Get(reader.tenant_id, id);
+  auto blob = BlobOf(reader.tenant_id, id);
+  if (!blob.ok()) return blob.status();
+  return blobs_.Get(reader.tenant_id, *blob);
 }
 
 Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   DAULAT_RETURN_IF_ERROR(GetDocument(reader, id).status());
+  auto blob = BlobOf(reader.tenant_id, id);
+  if (!blob.ok()) return blob.status();
   auto index = IndexTable(reader.tenant_id);
   if (!index.ok()) return index.status();
   auto tx = db_.Begin();
@@ -360,7 +399,7 @@ Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
     std::lock_guard lock(cache_mu_);
     chunk_counts_.erase(reader.tenant_id);
   }
-  DAULAT_RETURN_IF_ERROR(blobs_.Delete(reader.tenant_id, id));
+  DAULAT_RETURN_IF_ERROR(blobs_.Delete(reader.tenant_id, *blob));
   for (const auto& hook : erase_hooks_) DAULAT_RETURN_IF_ERROR(hook(reader.tenant_id, id));
   return Status::Ok();
 }

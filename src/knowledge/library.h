@@ -222,6 +222,8 @@ class Library {
   Library(store::Database& db, store::BlobStore& blobs) : db_(db), blobs_(blobs) {}
   // Creates the tenant's index table if needed; returns its name.
   Result<std::string> IndexTable(const std::string& tenant_id);
+  // The blob holding the document's current original.
+  Result<std::string> BlobOf(const std::string& tenant_id, const std::string& document_id);
   Result<std::vector<float>> Embed(std::string_view text, EmbedAs as);
   // The newest document of `collection` the reader may see whose
   // `condition` (on alias d, one `?` bound to `value`) holds: 0 or 1 rows.

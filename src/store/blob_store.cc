@@ -4,6 +4,9 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -28,20 +31,39 @@ Status WriteFileAtomically(const std::filesystem::path& path, const std::string&
                            mode_t mode) {
   const std::string tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Unavailable("cannot write " + tmp);
+  if (fd < 0) return Unavailable("cannot write " + tmp + ": " + std::strerror(errno));
+  // A failed write leaves nothing behind to fill the disk further.
+  const auto fail = [&tmp](const std::string& what) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return Unavailable(what + " " + tmp + " failed: " + reason);
+  };
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      const Status failed = fail("writing");
       ::close(fd);
-      return Unavailable("writing " + tmp + " failed (disk full?)");
+      return failed;
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return Unavailable("cannot sync " + tmp);
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Unavailable("cannot rename " + tmp + ": " + ec.message());
+  if (::fsync(fd) != 0) {
+    const Status failed = fail("syncing");
+    ::close(fd);
+    return failed;
+  }
+  if (::close(fd) != 0) return fail("closing");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("renaming");
+  // The rename itself survives a power cut only once the folder is synced:
+  // the database may name this blob as soon as Put returns.
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return Unavailable("cannot open " + path.parent_path().string());
+  const int synced = ::fsync(dir);
+  ::close(dir);
+  if (synced != 0) return Unavailable("cannot sync " + path.parent_path().string());
   return Status::Ok();
 }
 
@@ -79,10 +101,50 @@ std::string BlobStore::TenantKey(const std::string& tenant_id) const {
   return key;
 }
 
+std::string BlobStore::FolderOf(const std::string& tenant_id) {
+  return Sha256Hex(tenant_id).substr(0, 16);
+}
+
+Result<std::vector<StoredBlob>> BlobStore::List() const {
+  std::vector<StoredBlob> out;
+  std::error_code ec;
+  for (auto folder = std::filesystem::directory_iterator(dir_, ec);
+       !ec && folder != std::filesystem::directory_iterator(); folder.increment(ec)) {
+    if (!folder->is_directory()) continue;
+    for (auto file = std::filesystem::directory_iterator(folder->path(), ec);
+         !ec && file != std::filesystem::directory_iterator(); file.increment(ec)) {
+      std::error_code size_ec, time_ec;
+      const uintmax_t bytes = std::filesystem::file_size(file->path(), size_ec);
+      const auto written = std::filesystem::last_write_time(file->path(), time_ec);
+      const auto age = std::filesystem::file_time_type::clock::now() - written;
+      out.push_back(StoredBlob{
+          folder->path().filename().string(), file->path().filename().string(), size_ec ? 0 : bytes,
+          time_ec ? 0 : std::chrono::duration_cast<std::chrono::seconds>(age).count()});
+    }
+    if (ec) break;
+  }
+  if (ec) return Unavailable("cannot list " + dir_.string() + ": " + ec.message());
+  return out;
+}
+
+Status BlobStore::Discard(const StoredBlob& blob) {
+  // Names come from List(); anything that could leave the store is refused.
+  const auto plain = [](const std::string& n) {
+    return !n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos;
+  };
+  if (!plain(blob.folder) || !plain(blob.name))
+    return InvalidArgument("not a stored blob: " + blob.folder + "/" + blob.name);
+  std::error_code ec;
+  std::filesystem::remove(dir_ / blob.folder / blob.name, ec);
+  if (ec)
+    return Unavailable("cannot remove " + blob.folder + "/" + blob.name + ": " + ec.message());
+  return Status::Ok();
+}
+
 Result<std::filesystem::path> BlobStore::PathOf(const std::string& tenant_id,
                                                 const std::string& id) const {
   if (!ValidId(id)) return InvalidArgument("a blob id is 1-128 of A-Z, a-z, 0-9, '_' and '-'");
-  return dir_ / Sha256Hex(tenant_id).substr(0, 16) / id;
+  return dir_ / FolderOf(tenant_id) / id;
 }
 
 Status BlobStore::Put(const std::string& tenant_id, const std::string& id, std::string_view bytes) {

@@ -74,6 +74,10 @@ TEST_F(IngestionJobsTest, ARestartMarksUnfinishedJobsInterrupted) {
   done->files[0].status = "added";
   ASSERT_TRUE(jobs_->Save(*done).ok());
   jobs_ = std::move(IngestionJobs::Open(*db_)).value();
+  // Opening alone (a CLI command beside a running server) changes nothing.
+  EXPECT_EQ(jobs_->Get("jpn", "key:a", job->id)->status, "running");
+  EXPECT_EQ(jobs_->MarkInterrupted().value(), 1);
+  EXPECT_EQ(jobs_->MarkInterrupted().value(), 0);
   auto read = jobs_->Get("jpn", "key:a", job->id);
   EXPECT_EQ(read->status, "interrupted");
   EXPECT_EQ(read->files[0].status, "added");

@@ -207,7 +207,10 @@ TEST_F(LibraryTest, DuplicatesVersionsAndDeletion) {
   EXPECT_TRUE(Titles(r, "pertama").empty());  // the old version's text is gone from the index
   EXPECT_EQ(Titles(r, "pindaan").size(), 1u);
   EXPECT_EQ(*lib_->OriginalBytes(r, first.id), "Versi kedua surat pekeliling dengan pindaan.");
+  // Each version had a blob of its own; the first one's went with it.
+  EXPECT_EQ(blobs_->List()->size(), 1u);
   ASSERT_TRUE(lib_->DeleteDocument(r, first.id).ok());
+  EXPECT_TRUE(blobs_->List()->empty());
   EXPECT_TRUE(Titles(r, "pindaan").empty());
   EXPECT_EQ(lib_->GetDocument(r, first.id).status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(db_->Query("SELECT 1 FROM kn_chunks")->empty());
@@ -293,8 +296,10 @@ TEST_F(LibraryTest, OriginalsAreEncryptedAtRestAndBoundToTheirTenant) {
   EXPECT_EQ(std::filesystem::status(dir_ / "blobs" / "master.key").permissions() &
                 std::filesystem::perms::group_all,
             std::filesystem::perms::none);
-  EXPECT_EQ(blobs_->Get("kkm", d.id).status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(blobs_->Get("jpn", d.id).ok());
+  const std::string blob =
+      db_->Query("SELECT blob_id FROM kn_documents WHERE document_id = ?", {d.id})->front().Text(0);
+  EXPECT_EQ(blobs_->Get("kkm", blob).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(blobs_->Get("jpn", blob).ok());
 }
 
 TEST_F(LibraryTest, BadInputIsRefusedAndChangesNothing) {

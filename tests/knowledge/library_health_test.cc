@@ -1,0 +1,167 @@
+#include "knowledge/library_health.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/sha256.h"
+#include "knowledge/library.h"
+#include "tiny_model.h"
+
+namespace daulat::knowledge {
+namespace {
+
+// Each tenant's BM25 table, as library.cc names it.
+std::string IndexTableOf(const std::string& tenant) {
+  return "kn_index_" + Sha256Hex(tenant).substr(0, 16);
+}
+
+// What a crash between a blob's write and its transaction, or between a
+// commit and the old blob's removal, leaves behind, and what a bug or a
+// hand-edited database could: CheckLibrary finds each kind, and its repair
+// removes exactly the debris, leaving every document readable and findable.
+class LibraryHealthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("library-health");
+    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    blobs_ = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
+    lib_ = std::move(Library::Open(*db_, *blobs_)).value();
+    for (const char* t : {"jpn", "kkm"}) {
+      ASSERT_TRUE(lib_->CreateCollection(t, "sop", "SOP", "").ok());
+    }
+  }
+  void TearDown() override {
+    lib_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  DocumentInfo Add(const std::string& tenant, const std::string& name, const std::string& text) {
+    DocumentOptions o;
+    o.collection = "sop";
+    o.source_name = name;
+    o.actor = "key:test";
+    auto d = lib_->AddDocument(OperatorReader(tenant), text, o);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? *d : DocumentInfo{};
+  }
+  LibraryHealth Check(bool repair) {
+    auto h = CheckLibrary(*db_, *blobs_, repair);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    return h.ok() ? *h : LibraryHealth{};
+  }
+  int64_t Rows(const std::string& sql) { return db_->Query(sql)->front().Int(0); }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<Library> lib_;
+};
+
+TEST_F(LibraryHealthTest, AHealthyLibraryHasNothingToRepair) {
+  Add("jpn", "cuti.md", "# Cuti\n\nPegawai memohon cuti rehat melalui sistem.\n");
+  Add("kkm", "vaksin.md", "# Vaksin\n\nStok vaksin disimpan pada suhu dua hingga lapan darjah.\n");
+  const LibraryHealth h = Check(false);
+  EXPECT_EQ(h.documents, 2);
+  EXPECT_EQ(h.stored_blobs, 2);
+  EXPECT_FALSE(h.HasDebris()) << ToJson(h).dump();
+  EXPECT_FALSE(h.HasDamage());
+}
+
+TEST_F(LibraryHealthTest, FindsAndRemovesWhatInterruptedWritesLeaveBehind) {
+  const auto kept = Add("jpn", "cuti.md", "# Cuti\n\nPegawai memohon cuti rehat melalui sistem.\n");
+  Add("kkm", "vaksin.md", "# Vaksin\n\nStok vaksin disimpan pada suhu dua hingga lapan darjah.\n");
+  // A blob written for an upload whose transaction never committed, and a
+  // write cut off before its rename.
+  ASSERT_TRUE(blobs_->Put("jpn", "blob_uncommitted", "separuh").ok());
+  std::ofstream(dir_ / "blobs" / store::BlobStore::FolderOf("kkm") / "blob_x.tmp") << "cut";
+  // Rows no crash can leave (one transaction writes them) but a bug could.
+  ASSERT_TRUE(db_->Execute("INSERT INTO kn_chunks (tenant_id, document_id, collection_id, seq, "
+                           "text, heading_path, page, char_start, char_end, "
+                           "classification_rank, acl) VALUES ('jpn', 'doc_gone', 'sop', 0, "
+                           "'sisa', '', 1, 0, 4, 0, '')")
+                  .ok());
+  ASSERT_TRUE(db_->Execute("INSERT INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES "
+                           "(999999, 'jpn', 'm', 'xxxx')")
+                  .ok());
+  const int64_t kkm_chunk =
+      db_->Query("SELECT chunk_id FROM kn_chunks WHERE tenant_id = 'kkm'")->front().Int(0);
+  // A vector filed under another tenant than its passage's.
+  ASSERT_TRUE(db_->Execute("INSERT INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES "
+                           "(?, 'jpn', 'm', 'xxxx')",
+                           {kkm_chunk})
+                  .ok());
+  const auto jpn_table = IndexTableOf("jpn");
+  ASSERT_TRUE(
+      db_->Execute("INSERT INTO " + jpn_table + " (rowid, terms) VALUES (888888, 'hantu')").ok());
+  // kkm's passage lost its BM25 entry: search could not find it.
+  const auto kkm_table = IndexTableOf("kkm");
+  ASSERT_TRUE(db_->Execute("DELETE FROM " + kkm_table + " WHERE rowid = ?", {kkm_chunk}).ok());
+  const Reader kkm{"kkm", Classification::kTerbuka, {}};
+  EXPECT_TRUE(lib_->Search(kkm, {"vaksin suhu", "", 5})->empty());
+
+  const LibraryHealth found = Check(false);
+  EXPECT_EQ(found.orphan_blobs.size(), 2u) << ToJson(found).dump();
+  EXPECT_EQ(found.orphan_chunks, 1);
+  EXPECT_EQ(found.orphan_vectors, 2);
+  EXPECT_EQ(found.orphan_index_entries, 1);
+  EXPECT_EQ(found.unindexed_chunks, 1);  // kkm's; doc_gone's passage is debris, not re-indexed
+  EXPECT_FALSE(found.HasDamage());
+  EXPECT_TRUE(Check(false).HasDebris());  // checking alone changes nothing
+
+  const LibraryHealth repaired = Check(true);
+  EXPECT_EQ(repaired.orphan_blobs, found.orphan_blobs);
+  const LibraryHealth after = Check(false);
+  EXPECT_FALSE(after.HasDebris()) << ToJson(after).dump();
+  EXPECT_EQ(after.documents, 2);
+  EXPECT_EQ(after.stored_blobs, 2);
+  EXPECT_EQ(Rows("SELECT COUNT(*) FROM kn_vectors"), 0);
+  // Every document is whole: readable, and found again by search.
+  const Reader jpn{"jpn", Classification::kTerbuka, {}};
+  EXPECT_EQ(*lib_->OriginalBytes(jpn, kept.id),
+            "# Cuti\n\nPegawai memohon cuti rehat melalui sistem.\n");
+  auto hits = lib_->Search(kkm, {"vaksin suhu", "", 5});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].source_name, "vaksin.md");
+}
+
+TEST_F(LibraryHealthTest, AMissingOriginalIsDamageThatRepairLeavesAlone) {
+  const auto d = Add("jpn", "cuti.md", "# Cuti\n\nPegawai memohon cuti rehat melalui sistem.\n");
+  const auto stored = blobs_->List();
+  ASSERT_TRUE(stored.ok());
+  for (const auto& b : stored.value()) ASSERT_TRUE(blobs_->Discard(b).ok());
+  const LibraryHealth h = Check(true);
+  ASSERT_EQ(h.missing_originals.size(), 1u);
+  EXPECT_EQ(h.missing_originals[0], "jpn/" + d.id);
+  EXPECT_TRUE(h.HasDamage());
+  // The document's rows stay: its passages are still searchable and a
+  // restore of the blob brings it back whole.
+  EXPECT_EQ(Rows("SELECT COUNT(*) FROM kn_documents"), 1);
+}
+
+TEST_F(LibraryHealthTest, DocumentsFromBeforeBlobsPerVersionStillReadAndReplace) {
+  // A database from before migration 3: the blob is named by the document id.
+  const auto d = Add("jpn", "cuti.md", "versi satu");
+  const std::string blob = db_->Query("SELECT blob_id FROM kn_documents")->front().Text(0);
+  ASSERT_TRUE(blobs_->Delete("jpn", blob).ok());
+  ASSERT_TRUE(blobs_->Put("jpn", d.id, "versi satu").ok());
+  ASSERT_TRUE(db_->Execute("UPDATE kn_documents SET blob_id = NULL").ok());
+  const Reader jpn{"jpn", Classification::kTerbuka, {}};
+  EXPECT_EQ(*lib_->OriginalBytes(jpn, d.id), "versi satu");
+  EXPECT_FALSE(Check(false).HasDebris());
+  Add("jpn", "cuti.md", "versi dua");
+  EXPECT_EQ(*lib_->OriginalBytes(jpn, d.id), "versi dua");
+  EXPECT_EQ(blobs_->List()->size(), 1u);  // the old, id-named blob went with its version
+  EXPECT_FALSE(Check(false).HasDebris());
+}
+
+TEST_F(LibraryHealthTest, DiscardRefusesNamesOutsideTheStore) {
+  EXPECT_EQ(blobs_->Discard({"..", "master.key"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(blobs_->Discard({"a/b", "c"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(blobs_->Discard({"abc", ""}).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "blobs" / "master.key"));
+}
+
+}  // namespace
+}  // namespace daulat::knowledge
