@@ -27,6 +27,7 @@ constexpr int64_t kInFlightSeconds = 600;
 
 struct DoctorFlags {
   bool repair = false;
+  bool verify_originals = false;
   bool json = false;
 };
 
@@ -107,6 +108,9 @@ void PrintReport(const Findings& f, bool repair) {
               static_cast<long long>(l.stored_blobs));
   for (const auto& m : l.missing_originals)
     std::printf("  MISSING original of %s (restore it from a backup)\n", m.c_str());
+  for (const auto& m : l.damaged_originals)
+    std::printf("  DAMAGED original of %s: not the bytes uploaded (restore it from a backup)\n",
+                m.c_str());
   const char* verb = repair ? "removed" : "found";
   std::printf(
       "debris %s: %zu unnamed blobs, %lld orphan passages, %lld orphan vectors, %lld "
@@ -145,7 +149,11 @@ int Doctor(const GlobalOptions& global, const DoctorFlags& flags) {
   if (!blobs.ok()) return ReportError(blobs.status());
   auto library = knowledge::Library::Open(**db, **blobs);  // brings the schema up to date
   if (!library.ok()) return ReportError(library.status());
-  auto health = knowledge::CheckLibrary(**db, **blobs, repair, f.alone ? 0 : kInFlightSeconds);
+  knowledge::HealthOptions options;
+  options.repair = repair;
+  options.in_flight_seconds = f.alone ? 0 : kInFlightSeconds;
+  options.verify_originals = flags.verify_originals;
+  auto health = knowledge::CheckLibrary(**db, **blobs, options);
   if (!health.ok()) return ReportError(health.status());
   f.library = std::move(health).value();
   if (Status st = CheckJobs(**db, repair, f); !st.ok()) return ReportError(st);
@@ -172,6 +180,9 @@ void AddDoctorCommand(CLI::App& app, const GlobalOptions& global, int* exit_code
                 "Remove the debris found (unnamed originals, orphan passages, vectors and index "
                 "entries; stale upload jobs become interrupted). Needs the data folder alone: "
                 "stop the server first");
+  cmd->add_flag("--verify-originals", flags->verify_originals,
+                "Also decrypt every stored original and compare it with the checksum taken at "
+                "upload (reads them all)");
   cmd->add_flag("--json", flags->json, "Print JSON");
   cmd->callback([&global, exit_code, flags] { *exit_code = Doctor(global, *flags); });
 }

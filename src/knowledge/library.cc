@@ -140,8 +140,9 @@ Result<std::unique_ptr<Library>> Library::Open(store::Database& db, store::BlobS
   return std::unique_ptr<Library>(new Library(db, blobs));
 }
 
-Result<std::string> Library::BlobOf(const std::string& tenant_id, const std::string& document_id) {
-  auto rows = store::TenantScope(db_, tenant_id)
+Result<std::string> Library::BlobOf(store::StatementRunner& runner, const std::string& tenant_id,
+                                    const std::string& document_id) {
+  auto rows = store::TenantScope(runner, tenant_id)
                   .Select("kn_documents", {"blob_id"}, "document_id = ?", {document_id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no document '" + document_id + "'");
@@ -215,7 +216,7 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
       return InvalidArgument("an ACL group is 1-64 characters without spaces");
   }
   const std::string hash = "sha256:" + Sha256Hex(bytes);
-  auto same = VisibleDocument(uploader, "d.content_hash = ?", o.collection, hash);
+  auto same = VisibleDocument(db_, uploader, "d.content_hash = ?", o.collection, hash);
   if (!same.ok()) return same.status();
   if (!same->empty()) {
     DocumentInfo d = DocumentFrom((*same)[0]);
@@ -246,12 +247,6 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   d.created_by = o.actor;
   d.pages_without_text = parsed->pages_without_text;
   d.ocr_pages = parsed->ocr_pages;
-  auto previous = VisibleDocument(uploader, "d.source_name = ?", o.collection, o.source_name);
-  if (!previous.ok()) return previous.status();
-  const bool replaces = !previous->empty();
-  d.id = replaces ? DocumentFrom((*previous)[0]).id : internal::NewId("doc_");
-  d.version = replaces ? DocumentFrom((*previous)[0]).version + 1 : 1;
-
   auto index = IndexTable(tenant_id);
   if (!index.ok()) return index.status();
   std::vector<std::string> vectors;  // raw float bytes per chunk, when an embedder is set
@@ -262,12 +257,6 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
         return Status(v.status().code(), "embedding a chunk failed: " + v.status().message());
       vectors.emplace_back(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(float));
     }
-  }
-  std::string replaced_blob;
-  if (replaces) {
-    auto blob = BlobOf(tenant_id, d.id);
-    if (!blob.ok()) return blob.status();
-    replaced_blob = *blob;
   }
   const std::string blob_id = internal::NewId("blob_");
   DAULAT_RETURN_IF_ERROR(blobs_.Put(tenant_id, blob_id, bytes));
@@ -283,6 +272,27 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   } unnamed{blobs_, tenant_id, blob_id};
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
+  // Decided again under the write lock: two uploads of the same bytes at
+  // once keep one document, and two of one new name make one document with
+  // two versions, not two documents of that name.
+  auto twin = VisibleDocument(**tx, uploader, "d.content_hash = ?", o.collection, hash);
+  if (!twin.ok()) return twin.status();
+  if (!twin->empty()) {
+    DocumentInfo first = DocumentFrom((*twin)[0]);
+    first.duplicate = true;
+    return first;
+  }
+  auto previous = VisibleDocument(**tx, uploader, "d.source_name = ?", o.collection, o.source_name);
+  if (!previous.ok()) return previous.status();
+  const bool replaces = !previous->empty();
+  d.id = replaces ? DocumentFrom((*previous)[0]).id : internal::NewId("doc_");
+  d.version = replaces ? DocumentFrom((*previous)[0]).version + 1 : 1;
+  std::string replaced_blob;
+  if (replaces) {
+    auto blob = BlobOf(**tx, tenant_id, d.id);
+    if (!blob.ok()) return blob.status();
+    replaced_blob = *blob;
+  }
   std::vector<int64_t> removed;
   std::vector<std::pair<int64_t, std::vector<float>>> added;
   if (replaces) DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, tenant_id, d.id, removed));
@@ -330,7 +340,8 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   return d;
 }
 
-Result<std::vector<store::Row>> Library::VisibleDocument(const Reader& reader,
+Result<std::vector<store::Row>> Library::VisibleDocument(store::StatementRunner& runner,
+                                                         const Reader& reader,
                                                          const std::string& condition,
                                                          const std::string& collection,
                                                          const std::string& value) {
@@ -338,7 +349,7 @@ Result<std::vector<store::Row>> Library::VisibleDocument(const Reader& reader,
   const std::string visible = internal::Visible(reader, "d", params);
   params.emplace_back(collection);
   params.emplace_back(value);
-  return store::TenantScope(db_, reader.tenant_id)
+  return store::TenantScope(runner, reader.tenant_id)
       .Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + visible +
                  " AND d.collection_id = ? AND " + condition +
                  " ORDER BY d.created_at DESC, d.version DESC LIMIT 1",
@@ -378,19 +389,19 @@ Result<DocumentInfo> Library::GetDocument(const Reader& reader, const std::strin
 Result<std::string> Library::OriginalBytes(const Reader& reader, const std::string& id) {
   auto d = GetDocument(reader, id);
   if (!d.ok()) return d.status();
-  auto blob = BlobOf(reader.tenant_id, id);
+  auto blob = BlobOf(db_, reader.tenant_id, id);
   if (!blob.ok()) return blob.status();
   return blobs_.Get(reader.tenant_id, *blob);
 }
 
 Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
   DAULAT_RETURN_IF_ERROR(GetDocument(reader, id).status());
-  auto blob = BlobOf(reader.tenant_id, id);
-  if (!blob.ok()) return blob.status();
   auto index = IndexTable(reader.tenant_id);
   if (!index.ok()) return index.status();
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
+  auto blob = BlobOf(**tx, reader.tenant_id, id);  // the version current when it goes
+  if (!blob.ok()) return blob.status();
   std::vector<int64_t> removed;
   DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, reader.tenant_id, id, removed));
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());

@@ -223,11 +223,13 @@ class Library {
   // Creates the tenant's index table if needed; returns its name.
   Result<std::string> IndexTable(const std::string& tenant_id);
   // The blob holding the document's current original.
-  Result<std::string> BlobOf(const std::string& tenant_id, const std::string& document_id);
+  Result<std::string> BlobOf(store::StatementRunner& runner, const std::string& tenant_id,
+                             const std::string& document_id);
   Result<std::vector<float>> Embed(std::string_view text, EmbedAs as);
   // The newest document of `collection` the reader may see whose
   // `condition` (on alias d, one `?` bound to `value`) holds: 0 or 1 rows.
-  Result<std::vector<store::Row>> VisibleDocument(const Reader& reader,
+  Result<std::vector<store::Row>> VisibleDocument(store::StatementRunner& runner,
+                                                  const Reader& reader,
                                                   const std::string& condition,
                                                   const std::string& collection,
                                                   const std::string& value);

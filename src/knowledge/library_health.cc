@@ -122,11 +122,12 @@ nlohmann::json ToJson(const LibraryHealth& h) {
           {"orphan_vectors", h.orphan_vectors},
           {"orphan_index_entries", h.orphan_index_entries},
           {"unindexed_chunks", h.unindexed_chunks},
-          {"missing_originals", h.missing_originals}};
+          {"missing_originals", h.missing_originals},
+          {"damaged_originals", h.damaged_originals}};
 }
 
-Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs, bool repair,
-                                   int64_t in_flight_seconds) {
+Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
+                                   const HealthOptions& options) {
   LibraryHealth h;
   // One state of the database for every comparison: blobs are listed after
   // it, so a blob written meanwhile is at worst reported, never its row.
@@ -140,7 +141,8 @@ Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
     tables = std::move(found).value();
     DAULAT_RETURN_IF_ERROR(CountRows(**snapshot, tables, h));
     auto documents = (*snapshot)->Query(
-        "SELECT tenant_id, document_id, COALESCE(blob_id, document_id) FROM kn_documents");
+        "SELECT tenant_id, document_id, COALESCE(blob_id, document_id), content_hash FROM "
+        "kn_documents");
     if (!documents.ok()) return documents.status();
     for (const auto& r : *documents)
       named.emplace(store::BlobStore::FolderOf(r.Text(0)), r.Text(2));
@@ -151,18 +153,25 @@ Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
     h.stored_blobs = static_cast<int64_t>(stored->size());
     for (const auto& b : *stored) {
       if (named.count({b.folder, b.name}) != 0) continue;
-      if (b.age_seconds < in_flight_seconds)
+      if (b.age_seconds < options.in_flight_seconds)
         ++h.recent_unnamed_blobs;
       else
         h.orphan_blobs.push_back(b.folder + "/" + b.name);
     }
     for (const auto& r : *documents) {
-      if (present.count({store::BlobStore::FolderOf(r.Text(0)), r.Text(2)}) == 0)
-        h.missing_originals.push_back(r.Text(0) + "/" + r.Text(1));
+      const std::string who = r.Text(0) + "/" + r.Text(1);
+      if (present.count({store::BlobStore::FolderOf(r.Text(0)), r.Text(2)}) == 0) {
+        h.missing_originals.push_back(who);
+        continue;
+      }
+      if (!options.verify_originals) continue;
+      auto bytes = blobs.Get(r.Text(0), r.Text(2));
+      if (!bytes.ok() || "sha256:" + Sha256Hex(*bytes) != r.Text(3))
+        h.damaged_originals.push_back(who);
     }
     DAULAT_RETURN_IF_ERROR((*snapshot)->Commit());
   }
-  if (!repair) return h;
+  if (!options.repair) return h;
   DAULAT_RETURN_IF_ERROR(RepairRows(db, tables));
   for (const auto& orphan : h.orphan_blobs) {
     const size_t slash = orphan.find('/');

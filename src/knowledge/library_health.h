@@ -22,29 +22,39 @@ struct LibraryHealth {
   // Unnamed blobs younger than `in_flight_seconds`: uploads in progress when
   // another process writes the folder. Neither debris nor removed.
   int64_t recent_unnamed_blobs = 0;
-  int64_t orphan_chunks = 0;              // passages of no document
-  int64_t orphan_vectors = 0;             // vectors of no passage (of the same tenant)
-  int64_t orphan_index_entries = 0;       // BM25 entries of no passage
-  int64_t unindexed_chunks = 0;           // passages BM25 cannot find
+  int64_t orphan_chunks = 0;         // passages of no document
+  int64_t orphan_vectors = 0;        // vectors of no passage (of the same tenant)
+  int64_t orphan_index_entries = 0;  // BM25 entries of no passage
+  int64_t unindexed_chunks = 0;      // passages BM25 cannot find
   // Damage.
   std::vector<std::string> missing_originals;  // "<tenant>/<document id>"
+  // Whose stored original does not decrypt or hash to its content hash
+  // (checked only with verify_originals).
+  std::vector<std::string> damaged_originals;
 
   bool HasDebris() const;
-  bool HasDamage() const { return !missing_originals.empty(); }
+  bool HasDamage() const { return !missing_originals.empty() || !damaged_originals.empty(); }
 };
 
 nlohmann::json ToJson(const LibraryHealth& health);
 
+struct HealthOptions {
+  // Removes the debris found (and indexes unindexed passages) in one
+  // transaction, then the orphan blobs. Only while no other process writes
+  // the data folder (store::DataFolderLock::Exclusive): a running upload's
+  // blob is named only when its transaction commits.
+  bool repair = false;
+  // > 0 while the folder may have writers (a check beside a running server):
+  // unnamed blobs younger than this are left alone.
+  int64_t in_flight_seconds = 0;
+  // Decrypts every original and compares its SHA-256 with the document's.
+  bool verify_originals = false;
+};
+
 // Compares the library's rows (documents, passages, vectors, BM25 entries)
-// with each other and with the blob store, across every tenant. With
-// `repair`, removes the debris it found (and indexes unindexed passages) in
-// one transaction, then the orphan blobs; the health returned is what was
-// found. Repair only while no other process writes the data folder
-// (store::DataFolderLock::Exclusive): a running upload's blob is named only
-// when its transaction commits.
-// `in_flight_seconds` > 0 while the folder may have writers (a check beside a
-// running server); 0 when the caller holds it alone.
-Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs, bool repair,
-                                   int64_t in_flight_seconds = 0);
+// with each other and with the blob store, across every tenant. The health
+// returned is what was found, before any repair.
+Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
+                                   const HealthOptions& options);
 
 }  // namespace daulat::knowledge

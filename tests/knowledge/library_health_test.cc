@@ -46,7 +46,10 @@ class LibraryHealthTest : public ::testing::Test {
     return d.ok() ? *d : DocumentInfo{};
   }
   LibraryHealth Check(bool repair) {
-    auto h = CheckLibrary(*db_, *blobs_, repair);
+    HealthOptions options;
+    options.repair = repair;
+    options.verify_originals = true;
+    auto h = CheckLibrary(*db_, *blobs_, options);
     EXPECT_TRUE(h.ok()) << h.status().ToString();
     return h.ok() ? *h : LibraryHealth{};
   }
@@ -154,6 +157,19 @@ TEST_F(LibraryHealthTest, DocumentsFromBeforeBlobsPerVersionStillReadAndReplace)
   EXPECT_EQ(*lib_->OriginalBytes(jpn, d.id), "versi dua");
   EXPECT_EQ(blobs_->List()->size(), 1u);  // the old, id-named blob went with its version
   EXPECT_FALSE(Check(false).HasDebris());
+}
+
+// What a crash between overwriting an original and committing its new
+// version would have left before each version had a blob of its own.
+TEST_F(LibraryHealthTest, AnOriginalThatIsNotTheUploadedBytesIsDamage) {
+  const auto d = Add("jpn", "cuti.md", "versi satu");
+  const std::string blob = db_->Query("SELECT blob_id FROM kn_documents")->front().Text(0);
+  ASSERT_TRUE(blobs_->Put("jpn", blob, "versi dua").ok());
+  const LibraryHealth h = Check(false);
+  ASSERT_EQ(h.damaged_originals.size(), 1u) << ToJson(h).dump();
+  EXPECT_EQ(h.damaged_originals[0], "jpn/" + d.id);
+  EXPECT_TRUE(h.HasDamage());
+  EXPECT_FALSE(h.HasDebris());
 }
 
 TEST_F(LibraryHealthTest, DiscardRefusesNamesOutsideTheStore) {

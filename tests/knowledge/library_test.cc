@@ -278,6 +278,31 @@ TEST_F(LibraryTest, UploadsNeverTouchOrRevealDocumentsTheUploaderCannotSee) {
   EXPECT_EQ(lib_->AddDocument(terhad, "x", o).status().code(), StatusCode::kPermissionDenied);
 }
 
+// Two officers upload a file of the same name at the same moment: one
+// document with two versions, never two documents that each later upload
+// of the name would pick between.
+TEST_F(LibraryTest, SimultaneousUploadsOfOneNameMakeOneDocument) {
+  for (int round = 0; round < 8; ++round) {
+    const std::string name = "serentak-" + std::to_string(round) + ".md";
+    std::atomic<int> ready{0};
+    std::vector<std::thread> uploaders;
+    for (int i = 0; i < 2; ++i) {
+      uploaders.emplace_back([&, i] {
+        ++ready;
+        while (ready < 2) std::this_thread::yield();
+        Add("jpn", name, "Versi " + std::to_string(i) + " pusingan " + std::to_string(round));
+      });
+    }
+    for (auto& t : uploaders) t.join();
+    auto rows =
+        db_->Query("SELECT COUNT(*), MAX(version) FROM kn_documents WHERE source_name = ?", {name});
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ(rows->front().Int(0), 1) << name;
+    EXPECT_EQ(rows->front().Int(1), 2) << name;
+  }
+  EXPECT_EQ(blobs_->List()->size(), 8u);  // each name's replaced version left no blob
+}
+
 TEST_F(LibraryTest, OriginalsAreEncryptedAtRestAndBoundToTheirTenant) {
   const auto d =
       Add("jpn", "pdf.pdf", testing::MakePdf({"Dokumen sulit JPN."}), Classification::kSulit);
