@@ -19,6 +19,7 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kFailedPrecondition:
     case StatusCode::kAlreadyExists:
     case StatusCode::kUnavailable:
+    case StatusCode::kStorageFull:
     case StatusCode::kResourceExhausted: return kExitUnavailable;
     case StatusCode::kCancelled: return kExitInterrupted;
     case StatusCode::kInternal: return kExitInternal;

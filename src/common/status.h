@@ -23,6 +23,7 @@ enum class StatusCode {
   kCancelled,           // the caller asked to stop
   kDeadlineExceeded,    // the caller's time limit passed before the work finished
   kUnavailable,         // transient; retry later
+  kStorageFull,         // the disk holding the data is full: retry once space is freed (HTTP 507)
   kInternal,            // a bug or an unexpected library failure
 };
 
@@ -76,6 +77,9 @@ inline Status Cancelled(std::string m) {
 }
 inline Status DeadlineExceeded(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
+inline Status StorageFull(std::string m) {
+  return {StatusCode::kStorageFull, std::move(m)};
 }
 inline Status Unavailable(std::string m) {
   return {StatusCode::kUnavailable, std::move(m)};

@@ -112,11 +112,16 @@ governance::AuditRecord AuditRecordFor(const RequestContext& ctx) {
 }
 
 Status AuditStage::OnRequest(RequestContext& /*ctx*/) {
-  if (on_failure_ == AuditFailure::kRefuse && !writer_.healthy())
-    return Unavailable(
-        "the audit log cannot be written, so requests are refused until it can (an operator "
-        "can choose otherwise with [audit] on_failure = \"serve\")");
-  return Status::Ok();
+  if (on_failure_ != AuditFailure::kRefuse || writer_.healthy()) return Status::Ok();
+  // This request's own record is still written (and retries the log), so
+  // requests are served again as soon as the disk takes writes.
+  const Status why = writer_.last_failure();
+  const std::string message =
+      "the audit log cannot be written, so requests are refused until it can (an operator can "
+      "choose otherwise with [audit] on_failure = \"serve\")";
+  if (why.code() == StatusCode::kStorageFull)
+    return StorageFull("the disk holding the data folder is full: " + message);
+  return Unavailable(message + (why.ok() ? "" : ": " + why.message()));
 }
 
 void AuditStage::OnCompleteThen(const RequestContext& ctx, const Recorded& recorded) {

@@ -39,6 +39,11 @@ bool AuditWriter::healthy() const {
   return last_batch_written_.load() && !stopping_ && queue_.size() < max_queue_;
 }
 
+Status AuditWriter::last_failure() const {
+  std::lock_guard lock(mu_);
+  return last_failure_;
+}
+
 void AuditWriter::Flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = submitted_;
@@ -85,6 +90,7 @@ void AuditWriter::Run() {
           failed_ += n;
         }
         last_batch_written_ = r.ok();
+        last_failure_ = r.ok() ? Status::Ok() : r.status();
       }
       done_.notify_all();
       if (!r.ok())

@@ -32,6 +32,9 @@ class AuditWriter {
   // False from a batch that failed until one is written again, and while
   // the queue is full or the writer is stopping: new work should be refused.
   bool healthy() const;
+  // Why the last batch failed (OK when it was written): a full disk and a
+  // database error call for different operators' actions.
+  Status last_failure() const;
   // Waits until every record submitted before the call is written (or failed).
   void Flush();
   void Stop();
@@ -54,6 +57,7 @@ class AuditWriter {
   bool stopping_ = false;                              // GUARDED_BY(mu_)
   std::atomic<uint64_t> written_{0}, dropped_{0}, failed_{0};
   std::atomic<bool> last_batch_written_{true};
+  Status last_failure_;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

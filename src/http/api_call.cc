@@ -74,6 +74,10 @@ void ApiCall::Fail(const Status& st, const std::string& param) {
     }
     headers.emplace_back("Retry-After", wait);
   }
+  // When to try again after the server, not the request, was the trouble:
+  // a full disk needs an operator, a busy or read-only store less.
+  if (st.code() == StatusCode::kStorageFull) headers.emplace_back("Retry-After", "60");
+  if (ErrorFor(st).status == 503) headers.emplace_back("Retry-After", "5");
   if (st.code() == StatusCode::kUnauthenticated) headers.emplace_back("WWW-Authenticate", "Bearer");
   ctx.error_message = st.message();
   ReplyJson(ErrorFor(st).status, ErrorBody(st, param), std::move(headers));

@@ -11,6 +11,7 @@ HttpError ErrorFor(const Status& st) {
     case StatusCode::kResourceExhausted: return {429, "rate_limit_error", "queue_full"};
     case StatusCode::kAlreadyExists: return {409, "invalid_request_error", "already_exists"};
     case StatusCode::kDeadlineExceeded: return {504, "timeout_error", nullptr};
+    case StatusCode::kStorageFull: return {507, "server_error", "insufficient_storage"};
     case StatusCode::kUnavailable:
     case StatusCode::kFailedPrecondition: return {503, "server_error", nullptr};
     default: return {500, "server_error", nullptr};

@@ -27,16 +27,29 @@ bool ValidId(const std::string& id) {
   return true;
 }
 
+// A full disk and a read-only folder say so: the operator's next step
+// differs from a failing disk's.
+Status WriteFailure(const std::string& what, int error) {
+  const std::string detail = what + " failed: " + std::strerror(error);
+  if (error == ENOSPC || error == EDQUOT)
+    return StorageFull("the disk holding the documents is full; the document was not stored (" +
+                       detail + ")");
+  if (error == EROFS || error == EACCES || error == EPERM)
+    return Unavailable("the documents' folder is read-only; the document was not stored (" +
+                       detail + ")");
+  return Unavailable(detail);
+}
+
 Status WriteFileAtomically(const std::filesystem::path& path, const std::string& data,
                            mode_t mode) {
   const std::string tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Unavailable("cannot write " + tmp + ": " + std::strerror(errno));
+  if (fd < 0) return WriteFailure("creating " + tmp, errno);
   // A failed write leaves nothing behind to fill the disk further.
   const auto fail = [&tmp](const std::string& what) {
-    const std::string reason = std::strerror(errno);
+    const int error = errno;
     ::unlink(tmp.c_str());
-    return Unavailable(what + " " + tmp + " failed: " + reason);
+    return WriteFailure(what + " " + tmp, error);
   };
   size_t done = 0;
   while (done < data.size()) {
@@ -152,7 +165,7 @@ Status BlobStore::Put(const std::string& tenant_id, const std::string& id, std::
   if (!path.ok()) return path.status();
   std::error_code ec;
   std::filesystem::create_directories(path->parent_path(), ec);
-  if (ec) return Unavailable("cannot create " + path->parent_path().string());
+  if (ec) return WriteFailure("creating " + path->parent_path().string(), ec.value());
   const std::string key = TenantKey(tenant_id);
   const std::string ad = tenant_id + '\0' + id;
   std::string out(kMagic);

@@ -20,6 +20,11 @@ Result<DataFolderLock> DataFolderLock::Exclusive(const std::filesystem::path& da
 Result<DataFolderLock> DataFolderLock::Take(const std::filesystem::path& data_dir, bool exclusive) {
   const std::filesystem::path path = data_dir / "daulat.lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
+    return Unavailable("the data folder " + data_dir.string() + " is read-only (" +
+                       std::strerror(errno) +
+                       "): daulat writes its database, audit log and documents there; make it "
+                       "writable, or restore it elsewhere");
   if (fd < 0) return Unavailable("cannot open " + path.string() + ": " + std::strerror(errno));
   int rc = 0;
   do {

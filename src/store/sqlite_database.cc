@@ -20,6 +20,16 @@ Status SqliteError(sqlite3* db, int rc, const std::string& what) {
     case SQLITE_LOCKED: return Unavailable(msg);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: return DataLoss(msg);
+    case SQLITE_FULL:
+      return StorageFull("the disk holding the database is full; nothing was changed (" + msg +
+                         ")");
+    case SQLITE_READONLY:
+      return Unavailable(
+          "the database cannot be written: its folder is read-only; nothing was "
+          "changed (" +
+          msg + ")");
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: return Unavailable("the database's disk failed: " + msg);
     case SQLITE_ERROR:
     case SQLITE_RANGE:
     case SQLITE_MISMATCH: return InvalidArgument(msg);

@@ -23,8 +23,11 @@ API_KEY = "test-key-" + os.urandom(16).hex()
 MODEL = "gemma3-270m"
 
 
-def start_server(extra_server_config="", api_key=API_KEY, grace_seconds=5):
-    """Starts `daulat serve` on a free port; returns (process, base URL, log path)."""
+def start_server(extra_server_config="", api_key=API_KEY, grace_seconds=5, wrap=None):
+    """Starts `daulat serve` on a free port; returns (process, base URL, log path).
+
+    `wrap` turns the command line into the one to run (e.g. inside a private
+    mount namespace); the wrapper must pass the server's stdout through."""
     workdir = tempfile.mkdtemp(prefix="daulat-api-")
     config = pathlib.Path(workdir) / "daulat.toml"
     config.write_text(
@@ -49,7 +52,8 @@ threads = 1                 # tests run servers side by side on 2 cores: do not 
     env = dict(os.environ, DAULAT_LOG_LEVEL="info")
     env.pop("DAULAT_API_KEY", None)
     log = pathlib.Path(workdir) / "server.log"
-    proc = subprocess.Popen([BINARY, "serve", "--config", str(config)], stdout=subprocess.PIPE,
+    argv = [BINARY, "serve", "--config", str(config)]
+    proc = subprocess.Popen(wrap(argv) if wrap else argv, stdout=subprocess.PIPE,
                             stderr=open(log, "w"), env=env, text=True)
     line = proc.stdout.readline()
     assert "listening on" in line, f"server did not start: {line!r}; see {log}"
