@@ -97,7 +97,11 @@ Result<int> Database::SchemaVersion(const std::string& component) {
   return rows->empty() || (*rows)[0].IsNull(0) ? 0 : static_cast<int>((*rows)[0].Int(0));
 }
 
+// schema_history.cc: what this program knows, for reports and upgrade tests.
+void RecordKnownMigrations(const std::string& component, const std::vector<Migration>& list);
+
 Status Database::Migrate(const std::string& component, const std::vector<Migration>& migrations) {
+  RecordKnownMigrations(component, migrations);
   auto current = SchemaVersion(component);
   if (!current.ok()) return current.status();
   int known = 0;
