@@ -1,6 +1,7 @@
 // daulat backup DEST / daulat restore SRC: an online, checksummed copy of the
 // data folder, optionally sealed, and its restore into an empty folder
 // followed by the audit log's verification (docs/reliability.md).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -14,6 +15,7 @@
 #include "cli/progress_bar.h"
 #include "governance/audit_log.h"
 #include "store/backup.h"
+#include "store/blob_store.h"
 #include "store/database.h"
 
 namespace daulat::cli {
@@ -59,6 +61,25 @@ nlohmann::json ManifestJson(const store::BackupManifest& m, const std::string& w
           {"producer", m.producer}};
 }
 
+// The originals the snapshot's documents name ("blobs/<tenant folder>/<blob>"),
+// which the copy must hold.
+Result<std::vector<std::string>> NamedOriginals(const std::filesystem::path& snapshot) {
+  auto db = store::OpenSqlite(snapshot.string());
+  if (!db.ok()) return db.status();
+  auto columns = (*db)->Columns("kn_documents");
+  if (!columns.ok()) return columns.status();
+  if (columns->empty()) return std::vector<std::string>{};  // no library yet
+  const bool versioned = std::find(columns->begin(), columns->end(), "blob_id") != columns->end();
+  auto rows =
+      (*db)->Query(versioned ? "SELECT tenant_id, COALESCE(blob_id, document_id) FROM kn_documents"
+                             : "SELECT tenant_id, document_id FROM kn_documents");
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  for (const auto& r : *rows)
+    out.push_back("blobs/" + store::BlobStore::FolderOf(r.Text(0)) + "/" + r.Text(1));
+  return out;
+}
+
 int BackUp(const GlobalOptions& global, const BackupFlags& flags) {
   auto secret = SecretFrom(flags);
   if (!secret.ok()) return ReportError(secret.status());
@@ -74,6 +95,7 @@ int BackUp(const GlobalOptions& global, const BackupFlags& flags) {
   if (!flags.with_models) options.skip.emplace_back("models");
   options.secret = *secret;
   options.producer = std::string("daulat ") + kVersion + " (" + kGitCommit + ")";
+  options.referenced = NamedOriginals;
   ProgressBar bar("backup");
   auto m = store::BackUp(global.DataDir(), flags.path, options,
                          [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); });

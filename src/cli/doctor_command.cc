@@ -143,8 +143,18 @@ int Doctor(const GlobalOptions& global, const DoctorFlags& flags) {
   if (!db.ok()) return ReportError(db.status());
   if (Status st = CheckDatabase(**db, f); !st.ok()) return ReportError(st);
   CheckAudit(data, **db, f);
-  // Repairs write; a damaged database is left as it is for a restore.
-  const bool repair = flags.repair && f.integrity == std::vector<std::string>{"ok"};
+  // A damaged database is left exactly as it is for a restore: nothing
+  // below (migrations, repairs, job clean-up) writes to it.
+  if (f.integrity != std::vector<std::string>{"ok"}) {
+    if (flags.json)
+      std::puts(ReportJson(f, false)
+                    .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                    .c_str());
+    else
+      PrintReport(f, false);
+    return kExitIntegrity;
+  }
+  const bool repair = flags.repair;
   auto blobs = store::BlobStore::Open(data / "blobs");
   if (!blobs.ok()) return ReportError(blobs.status());
   auto library = knowledge::Library::Open(**db, **blobs);  // brings the schema up to date

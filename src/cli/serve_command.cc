@@ -1,3 +1,4 @@
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <csignal>
@@ -26,6 +27,26 @@
 
 namespace daulat::cli {
 namespace {
+
+// Each connection is a descriptor, and so are the database, WAL, models and
+// blobs: a soft limit of 1024 (Debian's default) would refuse connections
+// far below max_connections. Raised to the hard limit, as nginx and HAProxy
+// do; what remains short is said at start, not found under load.
+void RaiseOpenFileLimit(size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+    (void)::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t wanted = max_connections + 256;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
+    spdlog::warn(
+        "open files are limited to {} (ulimit -n) but max_connections is {}: raise the "
+        "limit to at least {} or connections will wait for descriptors",
+        limit.rlim_cur, max_connections, wanted);
+}
 
 struct ServeFlags {
   std::string config;
@@ -61,6 +82,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
     c.defaults = {model, model, model, model};
   const auto registry = global.Registry();
   if (Status st = FinishServeConfig(c, registry); !st.ok()) return ReportError(st);
+  RaiseOpenFileLimit(static_cast<size_t>(c.http.max_connections));
   for (auto& m : c.models) {
     if (flags.parallel > 0) m.scheduler.parallel = flags.parallel;
     if (flags.context_length > 0) m.scheduler.context_length = flags.context_length;
@@ -96,11 +118,17 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   (*library)->SetIndexDir(global.DataDir() / "vectors");
   auto jobs = knowledge::IngestionJobs::Open(**db);
   if (!jobs.ok()) return ReportError(jobs.status());
-  if (auto interrupted = (*jobs)->MarkInterrupted(); !interrupted.ok())
+  // Jobs left running are an earlier process's only if no other server is
+  // running them now.
+  auto first_server = store::DataFolderLock::FirstServer(global.DataDir());
+  if (!first_server.ok()) {
+    spdlog::warn("{}: its upload jobs are left to it", first_server.status().message());
+  } else if (auto interrupted = (*jobs)->MarkInterrupted(); !interrupted.ok()) {
     return ReportError(interrupted.status());
-  else if (*interrupted > 0)
+  } else if (*interrupted > 0) {
     spdlog::warn("{} upload job(s) left running by an earlier process are marked interrupted",
                  *interrupted);
+  }
   auto conversations = knowledge::Conversations::Open(**db);
   if (!conversations.ok()) return ReportError(conversations.status());
   ForgetErasedDocuments(**library, **jobs, **conversations);

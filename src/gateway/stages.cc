@@ -121,7 +121,7 @@ Status AuditStage::OnRequest(RequestContext& /*ctx*/) {
       "choose otherwise with [audit] on_failure = \"serve\")";
   if (why.code() == StatusCode::kStorageFull)
     return StorageFull("the disk holding the data folder is full: " + message);
-  return Unavailable(message + (why.ok() ? "" : ": " + why.message()));
+  return Unavailable(message);  // the cause is in the server's log, not for every tenant
 }
 
 void AuditStage::OnCompleteThen(const RequestContext& ctx, const Recorded& recorded) {

@@ -49,7 +49,7 @@ void ApiCall::Send(unsigned status, std::string content_type, std::string body_t
            if (recorded || status >= 400)
              return r->Reply(status, std::move(type), std::move(text), std::move(headers));
            r->Reply(503, "application/json", JsonText(ErrorBody(AnswerWithheld(), "")),
-                    {{"X-Request-Id", id}});
+                    {{"X-Request-Id", id}, {"Retry-After", "5"}});
          });
 }
 
@@ -77,7 +77,7 @@ void ApiCall::Fail(const Status& st, const std::string& param) {
   // When to try again after the server, not the request, was the trouble:
   // a full disk needs an operator, a busy or read-only store less.
   if (st.code() == StatusCode::kStorageFull) headers.emplace_back("Retry-After", "60");
-  if (ErrorFor(st).status == 503) headers.emplace_back("Retry-After", "5");
+  if (st.code() == StatusCode::kUnavailable) headers.emplace_back("Retry-After", "5");
   if (st.code() == StatusCode::kUnauthenticated) headers.emplace_back("WWW-Authenticate", "Bearer");
   ctx.error_message = st.message();
   ReplyJson(ErrorFor(st).status, ErrorBody(st, param), std::move(headers));

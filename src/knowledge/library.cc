@@ -327,8 +327,10 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
       added.emplace_back((*id)[0].Int(0), std::move(v));
     }
   }
-  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  // A failed COMMIT may still have reached the disk (an fsync error): the
+  // blob is kept either way, and `daulat doctor` removes it if unnamed.
   unnamed.named = true;
+  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   UpdateVectors(tenant_id, removed, added);
   {
     std::lock_guard lock(cache_mu_);

@@ -14,6 +14,9 @@ namespace {
 constexpr const char* kOrphanChunks =
     "FROM kn_chunks WHERE NOT EXISTS (SELECT 1 FROM kn_documents d WHERE d.tenant_id = "
     "kn_chunks.tenant_id AND d.document_id = kn_chunks.document_id)";
+constexpr const char* kDocumentsAndBlobs =
+    "SELECT tenant_id, document_id, COALESCE(blob_id, document_id), content_hash FROM "
+    "kn_documents";
 constexpr const char* kOrphanVectors =
     "FROM kn_vectors WHERE NOT EXISTS (SELECT 1 FROM kn_chunks c WHERE c.chunk_id = "
     "kn_vectors.chunk_id AND c.tenant_id = kn_vectors.tenant_id)";
@@ -37,7 +40,12 @@ Result<std::map<std::string, std::string>> IndexTables(store::StatementRunner& d
       "ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5(terms)%'");
   if (!tables.ok()) return tables.status();
   std::map<std::string, std::string> out;
-  for (const auto& r : *tables) out[r.Text(0)] = "";
+  for (const auto& r : *tables) {
+    // Pasted into statements below: only names library.cc makes.
+    const std::string name = r.Text(0);
+    if (name.size() == 25 && name.find_first_not_of("0123456789abcdef", 9) == std::string::npos)
+      out[name] = "";
+  }
   auto tenants =
       db.Query("SELECT tenant_id FROM kn_documents UNION SELECT tenant_id FROM kn_chunks");
   if (!tenants.ok()) return tenants.status();
@@ -129,10 +137,10 @@ nlohmann::json ToJson(const LibraryHealth& h) {
 Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
                                    const HealthOptions& options) {
   LibraryHealth h;
-  // One state of the database for every comparison: blobs are listed after
-  // it, so a blob written meanwhile is at worst reported, never its row.
-  std::set<std::pair<std::string, std::string>> named;  // (folder, blob)
+  // The rows from one state of the database; the blobs listed after it, so
+  // a blob written meanwhile is at worst unnamed, never a row without one.
   std::map<std::string, std::string> tables;
+  std::vector<store::Row> documents;
   {
     auto snapshot = db.BeginSnapshot();
     if (!snapshot.ok()) return snapshot.status();
@@ -140,36 +148,44 @@ Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
     if (!found.ok()) return found.status();
     tables = std::move(found).value();
     DAULAT_RETURN_IF_ERROR(CountRows(**snapshot, tables, h));
-    auto documents = (*snapshot)->Query(
-        "SELECT tenant_id, document_id, COALESCE(blob_id, document_id), content_hash FROM "
-        "kn_documents");
-    if (!documents.ok()) return documents.status();
-    for (const auto& r : *documents)
-      named.emplace(store::BlobStore::FolderOf(r.Text(0)), r.Text(2));
-    auto stored = blobs.List();
-    if (!stored.ok()) return stored.status();
-    std::set<std::pair<std::string, std::string>> present;
-    for (const auto& b : *stored) present.emplace(b.folder, b.name);
-    h.stored_blobs = static_cast<int64_t>(stored->size());
-    for (const auto& b : *stored) {
-      if (named.count({b.folder, b.name}) != 0) continue;
-      if (b.age_seconds < options.in_flight_seconds)
-        ++h.recent_unnamed_blobs;
-      else
-        h.orphan_blobs.push_back(b.folder + "/" + b.name);
-    }
-    for (const auto& r : *documents) {
-      const std::string who = r.Text(0) + "/" + r.Text(1);
-      if (present.count({store::BlobStore::FolderOf(r.Text(0)), r.Text(2)}) == 0) {
-        h.missing_originals.push_back(who);
-        continue;
-      }
-      if (!options.verify_originals) continue;
+    auto rows = (*snapshot)->Query(kDocumentsAndBlobs);
+    if (!rows.ok()) return rows.status();
+    documents = std::move(rows).value();
+    DAULAT_RETURN_IF_ERROR((*snapshot)->Commit());  // no reader held while originals are read
+  }
+  std::set<std::pair<std::string, std::string>> named;  // (folder, blob)
+  for (const auto& r : documents) named.emplace(store::BlobStore::FolderOf(r.Text(0)), r.Text(2));
+  auto stored = blobs.List();
+  if (!stored.ok()) return stored.status();
+  std::set<std::pair<std::string, std::string>> present;
+  for (const auto& b : *stored) present.emplace(b.folder, b.name);
+  h.stored_blobs = static_cast<int64_t>(stored->size());
+  for (const auto& b : *stored) {
+    if (named.count({b.folder, b.name}) != 0) continue;
+    if (b.age_seconds < options.in_flight_seconds)
+      ++h.recent_unnamed_blobs;
+    else
+      h.orphan_blobs.push_back(b.folder + "/" + b.name);
+  }
+  for (const auto& r : documents) {
+    const bool missing = present.count({store::BlobStore::FolderOf(r.Text(0)), r.Text(2)}) == 0;
+    bool damaged = false;
+    if (!missing && options.verify_originals) {
       auto bytes = blobs.Get(r.Text(0), r.Text(2));
-      if (!bytes.ok() || "sha256:" + Sha256Hex(*bytes) != r.Text(3))
-        h.damaged_originals.push_back(who);
+      damaged = !bytes.ok() || "sha256:" + Sha256Hex(*bytes) != r.Text(3);
     }
-    DAULAT_RETURN_IF_ERROR((*snapshot)->Commit());
+    if (!missing && !damaged) continue;
+    // Beside a running server the document may have been replaced or erased
+    // since the rows were read: only what still holds now is reported.
+    if (options.in_flight_seconds > 0) {
+      auto now =
+          db.Query(std::string(kDocumentsAndBlobs) + " WHERE tenant_id = ? AND document_id = ?",
+                   {r.Text(0), r.Text(1)});
+      if (!now.ok()) return now.status();
+      if (now->empty() || now->front().Text(2) != r.Text(2) || now->front().Text(3) != r.Text(3))
+        continue;
+    }
+    (missing ? h.missing_originals : h.damaged_originals).push_back(r.Text(0) + "/" + r.Text(1));
   }
   if (!options.repair) return h;
   DAULAT_RETURN_IF_ERROR(RepairRows(db, tables));

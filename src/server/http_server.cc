@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "server/connection.h"
 
 namespace daulat::server {
@@ -65,7 +67,14 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
 void HttpServer::Accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (!stopping_) Accept();
+      if (stopping_) return;
+      // Out of file descriptors (or another transient accept error): the
+      // pending connection stays in the backlog; retrying at once would spin
+      // a core until a descriptor frees, so wait a little first.
+      auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](beast::error_code) {
+        if (!stopping_) Accept();
+      });
       return;
     }
     if (stopping_) return;

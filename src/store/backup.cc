@@ -226,7 +226,8 @@ Status CopyInAll(const fs::path& data_dir, const fs::path& dest, const std::stri
 // own disk): a sealed backup never holds the database in the clear, even
 // for the moment between the snapshot and its sealed copy.
 Result<BackupFile> CopyDatabase(const fs::path& data_dir, const fs::path& dest,
-                                const std::string& key, BackupManifest& m) {
+                                const std::string& key, const BackupOptions& options,
+                                BackupManifest& m, std::vector<std::string>& referenced) {
   const fs::path snapshot = data_dir / (kSnapshotPrefix + internal::RandomHex(8) + ".db");
   const int fd = ::open(snapshot.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("cannot create the database snapshot in " + data_dir.string());
@@ -240,8 +241,15 @@ Result<BackupFile> CopyDatabase(const fs::path& data_dir, const fs::path& dest,
   m.schema = std::move(schema).value();
   const std::string stored = StoredName(m.sealed, m.database);
   auto copied = internal::CopyIn(snapshot, dest / kData / stored, key, m.database, nullptr);
-  fs::remove(snapshot, ec);
-  fs::remove(fs::path(snapshot.string() + "-journal"), ec);
+  if (copied.ok() && options.referenced) {
+    auto named = options.referenced(snapshot);
+    if (named.ok())
+      referenced = std::move(named).value();
+    else
+      copied = named.status();
+  }
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"})
+    fs::remove(fs::path(snapshot.string() + suffix), ec);
   if (!copied.ok()) return copied.status();
   return BackupFile{m.database, copied->size, copied->sha256, stored};
 }
@@ -279,13 +287,21 @@ Result<BackupManifest> BackUpChecked(const fs::path& data_dir, const fs::path& d
   };
   // The snapshot first: files are copied after it, so every blob of a
   // document in the snapshot is still there unless it was erased meanwhile.
-  auto db = CopyDatabase(data_dir, dest, key_bytes, m);
+  std::vector<std::string> referenced;
+  auto db = CopyDatabase(data_dir, dest, key_bytes, options, m, referenced);
   if (!db.ok()) return fail(db.status());
   m.files.push_back(*db);
   auto files = FilesToCopy(data_dir, dest, options);
   if (!files.ok()) return fail(files.status());
   for (const auto& rel : *files) m.files.push_back({rel, 0, "", ""});
   if (Status st = CopyInAll(data_dir, dest, key_bytes, m, progress); !st.ok()) return fail(st);
+  std::set<std::string> copied;
+  for (const auto& f : m.files) copied.insert(f.path);
+  for (const auto& rel : referenced) {
+    if (copied.count(rel) == 0)
+      return fail(Cancelled("documents changed while the backup ran (" + rel +
+                            ", named by the snapshot, was replaced or erased)"));
+  }
   if (Status st = internal::WriteManifest(dest, m, key ? &*key : nullptr); !st.ok())
     return fail(st);
   return m;
@@ -371,7 +387,15 @@ Result<std::string> ReadBackupKeyFile(const std::filesystem::path& path) {
 Result<BackupManifest> BackUp(const std::filesystem::path& data_dir,
                               const std::filesystem::path& dest, const BackupOptions& options,
                               const BackupProgress& progress) {
-  return Guarded("the backup", [&] { return BackUpChecked(data_dir, dest, options, progress); });
+  for (int attempt = 1;; ++attempt) {
+    auto m =
+        Guarded("the backup", [&] { return BackUpChecked(data_dir, dest, options, progress); });
+    if (m.ok() || m.status().code() != StatusCode::kCancelled) return m;
+    if (attempt == 3)
+      return Unavailable(m.status().message() +
+                         " three times: take the backup when fewer "
+                         "documents are being replaced or erased");
+  }
 }
 
 Result<BackupManifest> VerifyBackup(const std::filesystem::path& src, const BackupSecret& secret,

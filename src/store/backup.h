@@ -44,6 +44,11 @@ struct BackupOptions {
   std::vector<std::string> skip;
   BackupSecret secret;
   std::string producer;  // "daulat 0.1.0 (commit)": recorded in the manifest
+  // The files (relative paths) the database snapshot names, read from the
+  // snapshot: each must be in the copy. One replaced or erased while the
+  // backup ran is gone from the data folder; the backup is then taken again
+  // (three tries, then UNAVAILABLE) rather than written without it.
+  std::function<Result<std::vector<std::string>>(const std::filesystem::path& snapshot)> referenced;
 };
 
 struct BackupFile {

@@ -44,12 +44,12 @@ Status WriteFileAtomically(const std::filesystem::path& path, const std::string&
                            mode_t mode) {
   const std::string tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return WriteFailure("creating " + tmp, errno);
+  if (fd < 0) return WriteFailure("creating a blob", errno);
   // A failed write leaves nothing behind to fill the disk further.
   const auto fail = [&tmp](const std::string& what) {
     const int error = errno;
     ::unlink(tmp.c_str());
-    return WriteFailure(what + " " + tmp, error);
+    return WriteFailure(what + " a blob", error);
   };
   size_t done = 0;
   while (done < data.size()) {
@@ -73,10 +73,10 @@ Status WriteFileAtomically(const std::filesystem::path& path, const std::string&
   // The rename itself survives a power cut only once the folder is synced:
   // the database may name this blob as soon as Put returns.
   const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return Unavailable("cannot open " + path.parent_path().string());
+  if (dir < 0) return Unavailable("cannot open the documents' folder to sync it");
   const int synced = ::fsync(dir);
   ::close(dir);
-  if (synced != 0) return Unavailable("cannot sync " + path.parent_path().string());
+  if (synced != 0) return Unavailable("cannot sync the documents' folder");
   return Status::Ok();
 }
 
@@ -123,9 +123,17 @@ Result<std::vector<StoredBlob>> BlobStore::List() const {
   std::error_code ec;
   for (auto folder = std::filesystem::directory_iterator(dir_, ec);
        !ec && folder != std::filesystem::directory_iterator(); folder.increment(ec)) {
-    if (!folder->is_directory()) continue;
+    // Only what this store writes: tenant folders (16 hex digits) and blob
+    // files, never a link or anything an operator put beside them.
+    const std::string folder_name = folder->path().filename().string();
+    if (folder->is_symlink() || !folder->is_directory() || folder_name.size() != 16 ||
+        folder_name.find_first_not_of("0123456789abcdef") != std::string::npos)
+      continue;
     for (auto file = std::filesystem::directory_iterator(folder->path(), ec);
          !ec && file != std::filesystem::directory_iterator(); file.increment(ec)) {
+      std::string id = file->path().filename().string();
+      if (id.size() > 4 && id.compare(id.size() - 4, 4, ".tmp") == 0) id.resize(id.size() - 4);
+      if (file->is_symlink() || !file->is_regular_file() || !ValidId(id)) continue;
       std::error_code size_ec, time_ec;
       const uintmax_t bytes = std::filesystem::file_size(file->path(), size_ec);
       const auto written = std::filesystem::last_write_time(file->path(), time_ec);
@@ -164,8 +172,16 @@ Status BlobStore::Put(const std::string& tenant_id, const std::string& id, std::
   auto path = PathOf(tenant_id, id);
   if (!path.ok()) return path.status();
   std::error_code ec;
-  std::filesystem::create_directories(path->parent_path(), ec);
-  if (ec) return WriteFailure("creating " + path->parent_path().string(), ec.value());
+  const bool created = std::filesystem::create_directories(path->parent_path(), ec);
+  if (ec) return WriteFailure("creating a tenant's folder", ec.value());
+  if (created) {  // the new folder's entry, too, must survive a power cut
+    const int dir = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0 || ::fsync(dir) != 0) {
+      if (dir >= 0) ::close(dir);
+      return Unavailable("cannot sync the documents' folder");
+    }
+    ::close(dir);
+  }
   const std::string key = TenantKey(tenant_id);
   const std::string ad = tenant_id + '\0' + id;
   std::string out(kMagic);

@@ -10,21 +10,30 @@
 namespace daulat::store {
 
 Result<DataFolderLock> DataFolderLock::Share(const std::filesystem::path& data_dir) {
-  return Take(data_dir, false);
+  return Take(data_dir, "daulat.lock", true, false);
 }
 
 Result<DataFolderLock> DataFolderLock::Exclusive(const std::filesystem::path& data_dir) {
-  return Take(data_dir, true);
+  return Take(data_dir, "daulat.lock", true, true);
 }
 
-Result<DataFolderLock> DataFolderLock::Take(const std::filesystem::path& data_dir, bool exclusive) {
-  const std::filesystem::path path = data_dir / "daulat.lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
-    return Unavailable("the data folder " + data_dir.string() + " is read-only (" +
-                       std::strerror(errno) +
-                       "): daulat writes its database, audit log and documents there; make it "
-                       "writable, or restore it elsewhere");
+Result<DataFolderLock> DataFolderLock::FirstServer(const std::filesystem::path& data_dir) {
+  return Take(data_dir, "daulat.serve.lock", false, true);
+}
+
+Result<DataFolderLock> DataFolderLock::Take(const std::filesystem::path& data_dir, const char* name,
+                                            bool for_writers, bool exclusive) {
+  const std::filesystem::path path = data_dir / name;
+  if (::access(data_dir.c_str(), W_OK) != 0 && errno == EROFS)
+    return Unavailable("the data folder " + data_dir.string() +
+                       " is read-only: daulat writes its database, audit log and documents "
+                       "there; make it writable, or restore it elsewhere");
+  // Read-only and 0644: flock needs no write access, so a lock file that
+  // `sudo daulat ...` created still serves the folder's own user.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 && (errno == EACCES || errno == EPERM))
+    return Unavailable("cannot open " + path.string() + ": " + std::strerror(errno) +
+                       " (does the data folder belong to another user?)");
   if (fd < 0) return Unavailable("cannot open " + path.string() + ": " + std::strerror(errno));
   int rc = 0;
   do {
@@ -35,6 +44,8 @@ Result<DataFolderLock> DataFolderLock::Take(const std::filesystem::path& data_di
   ::close(fd);
   if (error != EWOULDBLOCK)
     return Unavailable("cannot lock " + path.string() + ": " + std::strerror(error));
+  if (!for_writers)
+    return FailedPrecondition("another daulat serve has the data folder " + data_dir.string());
   if (exclusive)
     return FailedPrecondition("the data folder " + data_dir.string() +
                               " is in use (daulat serve or another daulat command): stop it "

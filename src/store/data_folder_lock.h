@@ -17,6 +17,10 @@ class DataFolderLock {
   // Neither waits: FAILED_PRECONDITION, saying why, when the other kind is held.
   static Result<DataFolderLock> Share(const std::filesystem::path& data_dir);
   static Result<DataFolderLock> Exclusive(const std::filesystem::path& data_dir);
+  // A second lock (<data>/daulat.serve.lock), held alone by the first
+  // `daulat serve` on the folder for its life: only that server may take
+  // over jobs an earlier process left running.
+  static Result<DataFolderLock> FirstServer(const std::filesystem::path& data_dir);
 
   DataFolderLock(DataFolderLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   DataFolderLock& operator=(DataFolderLock&& other) noexcept;
@@ -26,7 +30,8 @@ class DataFolderLock {
 
  private:
   explicit DataFolderLock(int fd) : fd_(fd) {}
-  static Result<DataFolderLock> Take(const std::filesystem::path& data_dir, bool exclusive);
+  static Result<DataFolderLock> Take(const std::filesystem::path& data_dir, const char* name,
+                                     bool for_writers, bool exclusive);
   int fd_ = -1;
 };
 

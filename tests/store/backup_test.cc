@@ -130,6 +130,34 @@ TEST_F(BackupTest, ACopyTakenWhileWritesGoOnIsOneConsistentMoment) {
   }
 }
 
+// A document replaced while the backup runs loses its old original, which
+// the snapshot still names: the copy is taken again, and never written
+// without a file its database names.
+TEST_F(BackupTest, AFileTheSnapshotNamesMustBeInTheCopy) {
+  int asked = 0;
+  auto options = Options();
+  options.referenced = [&asked](const fs::path& snapshot) -> Result<std::vector<std::string>> {
+    EXPECT_TRUE(fs::exists(snapshot));
+    ++asked;
+    if (asked < 2) return std::vector<std::string>{"blobs/gone-meanwhile"};
+    return std::vector<std::string>{};
+  };
+  auto m = BackUp(data_, root_ / "copy", options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(asked, 2);  // the first copy was dropped and the backup taken again
+  EXPECT_TRUE(VerifyBackup(root_ / "copy", {}).ok());
+
+  options.referenced = [](const fs::path&) -> Result<std::vector<std::string>> {
+    return std::vector<std::string>{"blobs/gone-meanwhile"};
+  };
+  auto refused = BackUp(data_, root_ / "never", options);
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("three times"), std::string::npos);
+  EXPECT_FALSE(fs::exists(root_ / "never"));
+  for (const auto& entry : fs::directory_iterator(data_))  // no snapshot left behind
+    EXPECT_EQ(entry.path().filename().string().find("snapshot"), std::string::npos) << entry.path();
+}
+
 TEST_F(BackupTest, ASealedCopyNeedsTheRightSecretAndHidesItsFileNames) {
   BackupSecret secret;
   secret.passphrase = "kata laluan sandaran yang panjang";
