@@ -13,8 +13,9 @@ Phase 2 and 3 (--compare-seconds, default 120): the 200 stream clients alone,
 against daulat and then llama-server (same model file, threads, slots and
 context), so their tokens per second compare like for like.
 
-Reports statuses per kind (an unexpected status is a 5xx other than 503/507
-with Retry-After, a 429 without Retry-After, or a dropped connection), p50
+Reports statuses per kind (an unexpected status is a 4xx other than 429 (every
+request is valid), a 5xx other than 503/507 with Retry-After, a 429 without
+Retry-After, or a dropped or cut-off connection), p50
 and p99 latency of the kinds that use no model, the server's RSS and open
 files every 10 s (bounded means no leak), and generated tokens per second.
 Clients honour Retry-After (capped at 5 s). Standard library only; talks to
@@ -139,7 +140,9 @@ class Stats:
         if reply.status < 400:
             self.latency.setdefault(kind, []).append(seconds)
         retry = "retry-after" in reply.headers
-        if reply.status == 429 and not retry:
+        if 400 <= reply.status < 500 and reply.status != 429:  # every request here is valid
+            self.unexpected.append((kind, f"{reply.status} {reply.body[:200]!r}"))
+        elif reply.status == 429 and not retry:
             self.unexpected.append((kind, "429 without Retry-After"))
         elif reply.status >= 500 and not (reply.status in (503, 507) and retry):
             self.unexpected.append((kind, f"{reply.status} {reply.body[:160]!r}"))
