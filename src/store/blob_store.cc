@@ -57,14 +57,14 @@ Status WriteFileAtomically(const std::filesystem::path& path, const std::string&
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (n == 0) errno = ENOSPC;
-      const Status failed = fail("writing");
+      Status failed = fail("writing");
       ::close(fd);
       return failed;
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) {
-    const Status failed = fail("syncing");
+    Status failed = fail("syncing");
     ::close(fd);
     return failed;
   }

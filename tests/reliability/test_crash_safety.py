@@ -122,7 +122,7 @@ class Clients:
         time.sleep(0.05)
 
     def policy(self):
-        days = 30 + self.ledger.next()
+        days = 30 + self.ledger.next() % 30000  # distinct enough, and within the 1-36,500 allowed
         body = {"levels": {"TERBUKA": {"models": ["*"], "pii_prompt": "allow"},
                            "TERHAD": {"models": ["*"], "pii_prompt": "mask", "retention_days": days}}}
         with self.ledger.lock:
