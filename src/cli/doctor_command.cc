@@ -127,6 +127,15 @@ void PrintReport(const Findings& f, bool repair) {
   if (f.Debris() && !repair) std::printf("run `daulat doctor --repair` with the server stopped\n");
 }
 
+void Report(const Findings& f, bool repair, bool json) {
+  if (json)
+    std::puts(ReportJson(f, repair)
+                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  .c_str());
+  else
+    PrintReport(f, repair);
+}
+
 int Doctor(const GlobalOptions& global, const DoctorFlags& flags) {
   const auto data = global.DataDir();
   if (!std::filesystem::exists(DatabasePath(data)))
@@ -146,12 +155,7 @@ int Doctor(const GlobalOptions& global, const DoctorFlags& flags) {
   // A damaged database is left exactly as it is for a restore: nothing
   // below (migrations, repairs, job clean-up) writes to it.
   if (f.integrity != std::vector<std::string>{"ok"}) {
-    if (flags.json)
-      std::puts(ReportJson(f, false)
-                    .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                    .c_str());
-    else
-      PrintReport(f, false);
+    Report(f, false, flags.json);
     return kExitIntegrity;
   }
   const bool repair = flags.repair;
@@ -167,12 +171,7 @@ int Doctor(const GlobalOptions& global, const DoctorFlags& flags) {
   if (!health.ok()) return ReportError(health.status());
   f.library = std::move(health).value();
   if (Status st = CheckJobs(**db, repair, f); !st.ok()) return ReportError(st);
-  if (flags.json)
-    std::puts(ReportJson(f, repair)
-                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  .c_str());
-  else
-    PrintReport(f, repair);
+  Report(f, repair, flags.json);
   if (f.Damaged()) return kExitIntegrity;
   return f.Debris() && !repair ? kExitIntegrity : kExitOk;
 }
