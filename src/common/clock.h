@@ -63,24 +63,24 @@ class ManualClock final : public Clock {
   std::atomic<double> now_;
 };
 
-// "2026-11-29": the UTC calendar day of a unix time (usage days, reports).
-inline std::string UtcDay(int64_t unix_seconds) {
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-// "2026-11-29T08:30:00Z": a unix time in UTC, ISO 8601 to the second.
-inline std::string UtcTimestamp(int64_t unix_seconds) {
+// A unix time in UTC, written with strftime's `format` (under 32 bytes).
+inline std::string FormatUtc(int64_t unix_seconds, const char* format) {
   const auto t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+
+// "2026-11-29": the UTC calendar day of a unix time (usage days, reports).
+inline std::string UtcDay(int64_t unix_seconds) {
+  return FormatUtc(unix_seconds, "%Y-%m-%d");
+}
+
+// "2026-11-29T08:30:00Z": a unix time in UTC, ISO 8601 to the second.
+inline std::string UtcTimestamp(int64_t unix_seconds) {
+  return FormatUtc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 }  // namespace daulat

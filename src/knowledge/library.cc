@@ -150,7 +150,7 @@ Result<std::string> Library::BlobOf(store::StatementRunner& runner, const std::s
 }
 
 Result<std::string> Library::IndexTable(const std::string& tenant_id) {
-  const std::string name = "kn_index_" + Sha256Hex(tenant_id).substr(0, 16);
+  const std::string name = internal::IndexTableName(tenant_id);
   DAULAT_RETURN_IF_ERROR(
       db_.Execute("CREATE VIRTUAL TABLE IF NOT EXISTS " + name + " USING fts5(terms)"));
   // Document frequencies, for leaving near-universal terms out of big searches.

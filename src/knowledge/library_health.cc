@@ -28,10 +28,6 @@ Result<int64_t> Count(store::StatementRunner& db, const std::string& from,
   return rows->front().Int(0);
 }
 
-std::string IndexTableOf(const std::string& tenant_id) {
-  return "kn_index_" + Sha256Hex(tenant_id).substr(0, 16);
-}
-
 // Each tenant's BM25 table (library.cc IndexTable) by name, with the tenant
 // it belongs to; "" for a table no tenant with passages or documents names.
 Result<std::map<std::string, std::string>> IndexTables(store::StatementRunner& db) {
@@ -50,7 +46,7 @@ Result<std::map<std::string, std::string>> IndexTables(store::StatementRunner& d
       db.Query("SELECT tenant_id FROM kn_documents UNION SELECT tenant_id FROM kn_chunks");
   if (!tenants.ok()) return tenants.status();
   for (const auto& r : *tenants) {
-    const std::string table = IndexTableOf(r.Text(0));
+    const std::string table = internal::IndexTableName(r.Text(0));
     if (out.count(table) != 0) out[table] = r.Text(0);
   }
   return out;

@@ -34,6 +34,10 @@ std::string TermToken(const std::string& term) {
   return "t" + Sha256Hex(term).substr(0, 16);
 }
 
+std::string IndexTableName(const std::string& tenant_id) {
+  return "kn_index_" + Sha256Hex(tenant_id).substr(0, 16);
+}
+
 std::string IndexTerms(const std::string& text) {
   std::string out;
   for (const auto& t : TextAnalyzer::Terms(text)) out += (out.empty() ? "" : " ") + TermToken(t);

@@ -40,4 +40,7 @@ std::string TermToken(const std::string& term);
 // Every term of `text` as index tokens, space-separated (what the FTS table stores).
 std::string IndexTerms(const std::string& text);
 
+// The name of a tenant's BM25 table: "kn_index_" and 16 hex digits.
+std::string IndexTableName(const std::string& tenant_id);
+
 }  // namespace daulat::knowledge::internal
