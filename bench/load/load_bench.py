@@ -228,9 +228,16 @@ async def client(kind, port, stats, deadline, think, auth, n):
 
 
 def sample(pid):
+    """RSS, its anonymous part (the heap: where a leak shows) and its file-backed
+    part (the mapped model and database: grows with the library, returned
+    under memory pressure), in MiB, and the open descriptors."""
     status = pathlib.Path(f"/proc/{pid}/status").read_text()
-    rss = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024
-    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+    def mib(field):
+        m = re.search(rf"^{field}:\s+(\d+) kB", status, re.M)
+        return int(m.group(1)) / 1024 if m else float("nan")
+
+    return mib("VmRSS"), mib("RssAnon"), mib("RssFile"), len(os.listdir(f"/proc/{pid}/fd"))
 
 
 async def sampler(pid, deadline, series):
@@ -308,10 +315,16 @@ def report(title, stats, series, wall, model_kinds=("streams",)):
               f"{len(lat) / wall:>10.1f}")
     print(f"\ngenerated tokens/s: {stats.tokens / wall:.1f}")
     if series:
-        print(f"\n{'t s':>6}{'RSS MiB':>10}{'open files':>12}")
+        print(f"\n{'t s':>6}{'RSS MiB':>10}{'anon':>8}{'file':>8}{'open files':>12}")
         step = max(1, len(series) // 12)
-        for t, rss, fds in series[::step] + ([series[-1]] if (len(series) - 1) % step else []):
-            print(f"{t:>6.0f}{rss:>10.1f}{fds:>12}")
+        for t, rss, anon, file, fds in series[::step] + ([series[-1]] if (len(series) - 1) % step else []):
+            print(f"{t:>6.0f}{rss:>10.1f}{anon:>8.1f}{file:>8.1f}{fds:>12}")
+        # A leak grows the heap steadily; warm-up (caches, pools, the
+        # library's first pages) is over by half time.
+        half = [s for s in series if s[0] >= series[-1][0] / 2]
+        if len(half) >= 2 and half[-1][0] > half[0][0]:
+            slope = (half[-1][2] - half[0][2]) / (half[-1][0] - half[0][0]) * 60
+            print(f"anonymous RSS over the second half: {slope:+.1f} MiB/min")
     if stats.unexpected:
         print(f"\nUNEXPECTED: {len(stats.unexpected)}, e.g. {stats.unexpected[:3]}")
     return not stats.unexpected

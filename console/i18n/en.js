@@ -34,7 +34,7 @@ export default {
   'documents.file_queued': 'waiting', 'documents.file_running': 'reading and indexing', 'documents.file_added': 'added', 'documents.file_duplicate': 'already in the collection',
   'documents.file_failed': 'failed', 'documents.job_done': 'Upload finished: {added} added, {failed} failed.',
   'documents.search': 'Search', 'documents.search_placeholder': 'Search the collection…', 'documents.results': '{n} passage(s)',
-  'documents.title': 'Title', 'documents.format': 'Format', 'documents.pages': 'Pages', 'documents.added': 'Added', 'documents.empty': 'No documents you may read in this collection.',
+  'admin.more': 'Load more', 'documents.more': 'Load more', 'documents.title': 'Title', 'documents.format': 'Format', 'documents.pages': 'Pages', 'documents.added': 'Added', 'documents.empty': 'No documents you may read in this collection.',
   'documents.summarise': 'Summarise', 'documents.summarising': 'Summarising…', 'documents.summary_of': 'Key points of {title}', 'documents.no_points': 'No key point the document supports.',
   'documents.delete_title': 'Delete document', 'documents.delete_confirm': 'Delete "{title}"? Its passages, vectors and the cached answers that used it are erased.',
   'documents.delete_audit': 'The deletion is recorded in the audit log (document_deleted) with your name.', 'documents.deleted': 'Deleted. The audit log records it.',

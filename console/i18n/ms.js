@@ -34,7 +34,7 @@ export default {
   'documents.file_queued': 'menunggu', 'documents.file_running': 'membaca dan mengindeks', 'documents.file_added': 'ditambah', 'documents.file_duplicate': 'sudah ada dalam koleksi',
   'documents.file_failed': 'gagal', 'documents.job_done': 'Muat naik selesai: {added} ditambah, {failed} gagal.',
   'documents.search': 'Cari', 'documents.search_placeholder': 'Cari dalam koleksi…', 'documents.results': '{n} petikan',
-  'documents.title': 'Tajuk', 'documents.format': 'Format', 'documents.pages': 'Halaman', 'documents.added': 'Ditambah', 'documents.empty': 'Tiada dokumen yang boleh anda baca dalam koleksi ini.',
+  'admin.more': 'Muat lagi', 'documents.more': 'Muat lagi', 'documents.title': 'Tajuk', 'documents.format': 'Format', 'documents.pages': 'Halaman', 'documents.added': 'Ditambah', 'documents.empty': 'Tiada dokumen yang boleh anda baca dalam koleksi ini.',
   'documents.summarise': 'Ringkaskan', 'documents.summarising': 'Sedang meringkaskan…', 'documents.summary_of': 'Perkara utama {title}', 'documents.no_points': 'Tiada perkara utama yang disokong oleh dokumen.',
   'documents.delete_title': 'Padam dokumen', 'documents.delete_confirm': 'Padam "{title}"? Petikan, vektor dan jawapan tersimpan yang menggunakannya akan dihapuskan.',
   'documents.delete_audit': 'Pemadaman direkodkan dalam log audit (document_deleted) dengan nama anda.', 'documents.deleted': 'Dipadam. Log audit merekodkannya.',

@@ -129,7 +129,8 @@ int Users(const GlobalOptions& g, const std::string& action, const AdminFlags& f
   auto s = Open(g);
   if (!s.ok()) return ReportError(s.status());
   if (action == "list") {
-    auto list = s->ids->ListUsers(f.tenant);
+    auto list = store::AllPages<identity::UserInfo>(
+        [&](const store::PageRequest& page) { return s->ids->ListUsers(f.tenant, page); });
     if (!list.ok()) return ReportError(list.status());
     json j = json::array();
     std::string text;
@@ -191,7 +192,8 @@ int Keys(const GlobalOptions& g, const std::string& action, const AdminFlags& f)
   auto s = Open(g);
   if (!s.ok()) return ReportError(s.status());
   if (action == "list") {
-    auto list = s->ids->ListApiKeys(f.tenant);
+    auto list = store::AllPages<identity::ApiKeyInfo>(
+        [&](const store::PageRequest& page) { return s->ids->ListApiKeys(f.tenant, page); });
     if (!list.ok()) return ReportError(list.status());
     json j = json::array();
     std::string text;

@@ -49,7 +49,10 @@ Status ImportReplacing(identity::IdentityStore& ids, governance::AuditWriter& au
   o.name = name;
   o.role = identity::Role::kOwner;
   o.clearance = Classification::kRahsiaBesar;
-  auto before = ids.ListApiKeys(gateway::kOperatorTenant);
+  auto before = store::AllPages<identity::ApiKeyInfo>(  // the operator tenant holds a handful
+      [&](const store::PageRequest& page) {
+        return ids.ListApiKeys(gateway::kOperatorTenant, page);
+      });
   if (!before.ok()) return before.status();
   auto id = ids.ImportApiKey(gateway::kOperatorTenant, secret, o);
   if (!id.ok()) return Status(id.status().code(), std::string(name) + ": " + id.status().message());

@@ -208,7 +208,9 @@ int Documents(const GlobalOptions& g, const std::string& action, const Knowledge
     std::printf("document %s deleted\n", f.id.c_str());
     return kExitOk;
   }
-  auto list = o->library->ListDocuments(*reader, f.collection);
+  auto list = store::AllPages<knowledge::DocumentInfo>([&](const store::PageRequest& page) {
+    return o->library->ListDocuments(*reader, f.collection, page);
+  });
   if (!list.ok()) return ReportError(list.status());
   json j = json::array();
   for (const auto& d : *list) {

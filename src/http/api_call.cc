@@ -14,6 +14,26 @@ std::optional<int64_t> ParseWholeNumber(const std::string& text, int64_t min, in
   return v;
 }
 
+std::optional<store::PageRequest> PageRequestOf(ApiCall& call) {
+  store::PageRequest page;
+  const std::string limit = call.Query("limit");
+  if (!limit.empty()) {
+    const auto n = ParseWholeNumber(limit, 1, static_cast<int64_t>(store::kMaxPageSize));
+    if (!n) {
+      call.Fail(InvalidArgument("'limit' must be from 1 to " + std::to_string(store::kMaxPageSize)),
+                "limit");
+      return std::nullopt;
+    }
+    page.limit = static_cast<size_t>(*n);
+  }
+  page.after = call.Query("after");
+  return page;
+}
+
+void FailListing(ApiCall& call, const Status& st) {
+  call.Fail(st, st.code() == StatusCode::kInvalidArgument ? "after" : "");
+}
+
 Status AnswerWithheld() {
   return Unavailable(
       "the audit record of this request could not be written, so its answer is withheld");

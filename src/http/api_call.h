@@ -13,6 +13,7 @@
 #include "gateway/pipeline.h"
 #include "http/metrics.h"
 #include "server/http_server.h"
+#include "store/listing.h"
 
 namespace daulat::http {
 
@@ -101,6 +102,29 @@ struct ApiRoute {
 // A whole number from a query or path parameter: digits with an optional
 // '-', within [min, max]; nullopt for anything else (empty, "1e3", overflow).
 std::optional<int64_t> ParseWholeNumber(const std::string& text, int64_t min, int64_t max);
+
+// The page a listing request asks for: ?limit= (1-1000, default 100) and
+// ?after= (a previous page's next_after). nullopt once the call has been
+// failed with a 400 naming the parameter.
+std::optional<store::PageRequest> PageRequestOf(ApiCall& call);
+// Fails a listing: a bad cursor (INVALID_ARGUMENT) names 'after'.
+void FailListing(ApiCall& call, const Status& st);
+// A page as the API answers it: {"object": "list", "data", "has_more",
+// "first_id", "last_id", and "next_after" while has_more}. `id_field` is
+// each entry's identifying field.
+template <class T, class ToJsonFn>
+nlohmann::json ListPage(const store::Page<T>& page, ToJsonFn to_json, const char* id_field = "id") {
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& item : page.items) data.push_back(to_json(item));
+  nlohmann::json reply = {
+      {"object", "list"},
+      {"data", data},
+      {"has_more", page.has_more},
+      {"first_id", data.empty() ? nlohmann::json(nullptr) : data.front()[id_field]},
+      {"last_id", data.empty() ? nlohmann::json(nullptr) : data.back()[id_field]}};
+  if (page.has_more) reply["next_after"] = page.next_after;
+  return reply;
+}
 
 // Matches a path against a pattern, collecting "{...}" segments (1-200
 // characters, no '/') into `params`.

@@ -160,11 +160,13 @@ void KnowledgeApi::Upload(const CallPtr& call) {
 
 void KnowledgeApi::ListDocuments(const CallPtr& call) {
   call->ctx.audit_action = "documents_read";
-  auto list = s_.library->ListDocuments(ReaderOf(*call), call->Query("collection"));
-  if (!list.ok()) return call->Fail(list.status());
-  json data = json::array();
-  for (const auto& d : *list) data.push_back(knowledge::ToJson(d));
-  call->ReplyJson(200, {{"object", "list"}, {"data", data}});
+  const auto page = PageRequestOf(*call);
+  if (!page) return;
+  PostFor(blocking_, call, [this, call, page = *page] {
+    auto listed = s_.library->ListDocuments(ReaderOf(*call), call->Query("collection"), page);
+    if (!listed.ok()) return FailListing(*call, listed.status());
+    call->ReplyJson(200, ListPage(*listed, [](const auto& d) { return knowledge::ToJson(d); }));
+  });
 }
 
 void KnowledgeApi::GetDocument(const CallPtr& call) {

@@ -188,11 +188,12 @@ void ManagementApi::UpdateTenant(const CallPtr& call) {
 
 void ManagementApi::ListUsers(const CallPtr& call) {
   call->ctx.audit_action = "users_read";
-  auto users = s_.identity->ListUsers(call->ctx.caller.principal.tenant_id);
-  if (!users.ok()) return call->Fail(users.status());
-  json data = json::array();
-  for (const auto& u : *users) data.push_back(identity::ToJson(u));
-  call->ReplyJson(200, List(data));
+  const auto page = PageRequestOf(*call);
+  if (!page) return;
+  auto users = s_.identity->ListUsers(call->ctx.caller.principal.tenant_id, *page);
+  if (!users.ok()) return FailListing(*call, users.status());
+  call->ReplyJson(200, ListPage(
+                           *users, [](const auto& u) { return identity::ToJson(u); }, "username"));
 }
 
 void ManagementApi::CreateUser(const CallPtr& call) {
@@ -238,11 +239,11 @@ void ManagementApi::UpdateUser(const CallPtr& call) {
 
 void ManagementApi::ListKeys(const CallPtr& call) {
   call->ctx.audit_action = "keys_read";
-  auto keys = s_.identity->ListApiKeys(call->ctx.caller.principal.tenant_id);
-  if (!keys.ok()) return call->Fail(keys.status());
-  json data = json::array();
-  for (const auto& k : *keys) data.push_back(identity::ToJson(k));
-  call->ReplyJson(200, List(data));
+  const auto page = PageRequestOf(*call);
+  if (!page) return;
+  auto keys = s_.identity->ListApiKeys(call->ctx.caller.principal.tenant_id, *page);
+  if (!keys.ok()) return FailListing(*call, keys.status());
+  call->ReplyJson(200, ListPage(*keys, [](const auto& k) { return identity::ToJson(k); }));
 }
 
 void ManagementApi::CreateKey(const CallPtr& call) {

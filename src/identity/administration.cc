@@ -86,22 +86,12 @@ Status MayGrantScopes(const Principal& actor, Role role, const std::vector<std::
 
 Result<UserInfo> Administration::FindUser(const std::string& tenant_id,
                                           const std::string& username) {
-  auto users = store_.ListUsers(tenant_id);
-  if (!users.ok()) return users.status();
-  for (auto& u : *users) {
-    if (u.username == username) return std::move(u);
-  }
-  return NotFound("no user '" + username.substr(0, 128) + "' in this tenant");
+  return store_.GetUser(tenant_id, username);
 }
 
 Result<ApiKeyInfo> Administration::FindKey(const std::string& tenant_id,
                                            const std::string& key_id) {
-  auto keys = store_.ListApiKeys(tenant_id);
-  if (!keys.ok()) return keys.status();
-  for (auto& k : *keys) {
-    if (k.id == key_id) return std::move(k);
-  }
-  return NotFound("no API key " + key_id.substr(0, 64) + " in this tenant");
+  return store_.GetApiKey(tenant_id, key_id);
 }
 
 Result<UserInfo> Administration::CreateUser(const Principal& actor, const NewUser& user) {

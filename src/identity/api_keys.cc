@@ -157,13 +157,15 @@ Result<std::string> IdentityStore::ImportApiKey(const std::string& tenant_id,
   return id;
 }
 
-Result<std::vector<ApiKeyInfo>> IdentityStore::ListApiKeys(const std::string& tenant_id) {
-  store::TenantScope scope(db_, tenant_id);
+namespace {
+
+Result<std::vector<ApiKeyInfo>> SelectKeys(store::TenantScope& scope, const std::string& where,
+                                           const std::vector<store::Value>& params, int64_t limit) {
   auto rows =
       scope.Select("api_keys",
                    {"key_id", "prefix", "name", "role", "clearance", "scopes", "created_at",
                     "expires_at", "revoked_at", "requests_per_minute", "tokens_per_day", "groups"},
-                   "", {}, "created_at, key_id");
+                   where, params, "created_at DESC, key_id", limit);
   if (!rows.ok()) return rows.status();
   std::vector<ApiKeyInfo> out;
   for (const auto& r : *rows) {
@@ -182,6 +184,36 @@ Result<std::vector<ApiKeyInfo>> IdentityStore::ListApiKeys(const std::string& te
     out.push_back(std::move(k));
   }
   return out;
+}
+
+}  // namespace
+
+Result<store::Page<ApiKeyInfo>> IdentityStore::ListApiKeys(const std::string& tenant_id,
+                                                           const store::PageRequest& page) {
+  DAULAT_RETURN_IF_ERROR(store::CheckPageSize(page));
+  std::string where;
+  std::vector<store::Value> params;
+  if (!page.after.empty()) {
+    auto after = store::ParseTimeCursor(page.after);
+    if (!after.ok()) return after.status();
+    where = "(created_at < ? OR (created_at = ? AND key_id > ?))";
+    params = {after->created_at, after->created_at, after->id};
+  }
+  store::TenantScope scope(db_, tenant_id);
+  auto keys = SelectKeys(scope, where, params, static_cast<int64_t>(page.limit) + 1);
+  if (!keys.ok()) return keys.status();
+  return store::PageOf(std::move(*keys), page.limit, [](const ApiKeyInfo& k) {
+    return store::FormatTimeCursor({k.created_at, k.id});
+  });
+}
+
+Result<ApiKeyInfo> IdentityStore::GetApiKey(const std::string& tenant_id,
+                                            const std::string& key_id) {
+  store::TenantScope scope(db_, tenant_id);
+  auto keys = SelectKeys(scope, "key_id = ?", {key_id}, 1);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return NotFound("no API key " + key_id.substr(0, 64) + " in this tenant");
+  return std::move(keys->front());
 }
 
 Status IdentityStore::SetApiKeyLimits(const std::string& tenant_id, const std::string& key_id,

@@ -161,11 +161,13 @@ Status IdentityStore::CreateUser(const std::string& tenant_id, const std::string
   return st;
 }
 
-Result<std::vector<UserInfo>> IdentityStore::ListUsers(const std::string& tenant_id) {
-  store::TenantScope scope(db_, tenant_id);
+namespace {
+
+Result<std::vector<UserInfo>> SelectUsers(store::TenantScope& scope, const std::string& where,
+                                          const std::vector<store::Value>& params, int64_t limit) {
   auto rows = scope.Select("users",
                            {"username", "role", "clearance", "created_at", "disabled_at", "groups"},
-                           "", {}, "username");
+                           where, params, "username", limit);
   if (!rows.ok()) return rows.status();
   std::vector<UserInfo> out;
   for (const auto& r : *rows) {
@@ -174,6 +176,28 @@ Result<std::vector<UserInfo>> IdentityStore::ListUsers(const std::string& tenant
                    internal::SplitScopes(r.Text(5)), r.Int(3), !r.IsNull(4)});
   }
   return out;
+}
+
+}  // namespace
+
+Result<store::Page<UserInfo>> IdentityStore::ListUsers(const std::string& tenant_id,
+                                                       const store::PageRequest& page) {
+  DAULAT_RETURN_IF_ERROR(store::CheckPageSize(page));
+  if (page.after.size() > 128) return InvalidArgument("'after' is not a cursor a listing gave");
+  store::TenantScope scope(db_, tenant_id);
+  auto users = page.after.empty() ? SelectUsers(scope, "", {}, static_cast<int64_t>(page.limit) + 1)
+                                  : SelectUsers(scope, "username > ?", {page.after},
+                                                static_cast<int64_t>(page.limit) + 1);
+  if (!users.ok()) return users.status();
+  return store::PageOf(std::move(*users), page.limit, [](const UserInfo& u) { return u.username; });
+}
+
+Result<UserInfo> IdentityStore::GetUser(const std::string& tenant_id, const std::string& username) {
+  store::TenantScope scope(db_, tenant_id);
+  auto users = SelectUsers(scope, "username = ?", {username}, 1);
+  if (!users.ok()) return users.status();
+  if (users->empty()) return NotFound("no user '" + username.substr(0, 128) + "' in this tenant");
+  return std::move(users->front());
 }
 
 Status IdentityStore::UpdateUser(const std::string& tenant_id, const std::string& username,

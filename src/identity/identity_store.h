@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "store/database.h"
+#include "store/listing.h"
 
 namespace daulat::identity {
 
@@ -118,7 +119,11 @@ class IdentityStore {
 
   Status CreateUser(const std::string& tenant_id, const std::string& username,
                     const std::string& password, Role role, Classification clearance);
-  Result<std::vector<UserInfo>> ListUsers(const std::string& tenant_id);
+  // By user name, a page at a time (the cursor is the last name listed).
+  Result<store::Page<UserInfo>> ListUsers(const std::string& tenant_id,
+                                          const store::PageRequest& page);
+  // NOT_FOUND when the user is not in this tenant.
+  Result<UserInfo> GetUser(const std::string& tenant_id, const std::string& username);
   // Whether the tenant has a user of that name (for the audit of a failed
   // sign-in only: never to answer a caller).
   Result<bool> UserExists(const std::string& tenant_id, const std::string& username);
@@ -140,7 +145,11 @@ class IdentityStore {
   // (CheckOperatorChosenKey). Returns the key id.
   Result<std::string> ImportApiKey(const std::string& tenant_id, const std::string& secret,
                                    const ApiKeyOptions& options);
-  Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& tenant_id);
+  // Newest first, a page at a time (the cursor is a store::TimeCursor).
+  Result<store::Page<ApiKeyInfo>> ListApiKeys(const std::string& tenant_id,
+                                              const store::PageRequest& page);
+  // NOT_FOUND when the key is not in this tenant.
+  Result<ApiKeyInfo> GetApiKey(const std::string& tenant_id, const std::string& key_id);
   Status SetApiKeyLimits(const std::string& tenant_id, const std::string& key_id, Limits limits);
   Status RevokeApiKey(const std::string& tenant_id, const std::string& key_id);
 

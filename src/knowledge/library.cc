@@ -40,6 +40,13 @@ const std::vector<store::Migration> kMigrations = {
     // whose original is another version's. NULL: the blob is named by the
     // document id (databases from before this migration).
     {3, "a blob per document version", "ALTER TABLE kn_documents ADD COLUMN blob_id TEXT;"},
+    // Listing pages walk documents newest first (of a tenant, or of one of
+    // its collections) from a cursor, without sorting the whole library.
+    {4, "documents in listing order",
+     "CREATE INDEX kn_documents_by_time ON kn_documents (tenant_id, created_at DESC, "
+     "document_id);"
+     "CREATE INDEX kn_documents_by_collection_time ON kn_documents (tenant_id, collection_id, "
+     "created_at DESC, document_id);"},
 };
 
 const std::vector<std::string> kDocumentColumnList = {"document_id",
@@ -358,8 +365,10 @@ Result<std::vector<store::Row>> Library::VisibleDocument(store::StatementRunner&
              params);
 }
 
-Result<std::vector<DocumentInfo>> Library::ListDocuments(const Reader& reader,
-                                                         const std::string& collection) {
+Result<store::Page<DocumentInfo>> Library::ListDocuments(const Reader& reader,
+                                                         const std::string& collection,
+                                                         const store::PageRequest& page) {
+  DAULAT_RETURN_IF_ERROR(store::CheckPageSize(page));
   std::vector<store::Value> params;
   std::string sql = "SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " +
                     internal::Visible(reader, "d", params);
@@ -367,12 +376,21 @@ Result<std::vector<DocumentInfo>> Library::ListDocuments(const Reader& reader,
     sql += " AND d.collection_id = ?";
     params.emplace_back(collection);
   }
-  auto rows = store::TenantScope(db_, reader.tenant_id)
-                  .Query(sql + " ORDER BY d.created_at DESC, d.document_id", params);
+  if (!page.after.empty()) {
+    auto after = store::ParseTimeCursor(page.after);
+    if (!after.ok()) return after.status();
+    sql += " AND (d.created_at < ? OR (d.created_at = ? AND d.document_id > ?))";
+    params.insert(params.end(), {after->created_at, after->created_at, after->id});
+  }
+  sql += " ORDER BY d.created_at DESC, d.document_id LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(page.limit) + 1);
+  auto rows = store::TenantScope(db_, reader.tenant_id).Query(sql, params);
   if (!rows.ok()) return rows.status();
-  std::vector<DocumentInfo> out;
-  for (const auto& r : *rows) out.push_back(DocumentFrom(r));
-  return out;
+  std::vector<DocumentInfo> docs;
+  for (const auto& r : *rows) docs.push_back(DocumentFrom(r));
+  return store::PageOf(std::move(docs), page.limit, [](const DocumentInfo& d) {
+    return store::FormatTimeCursor({d.created_at, d.id});
+  });
 }
 
 Result<DocumentInfo> Library::GetDocument(const Reader& reader, const std::string& id) {

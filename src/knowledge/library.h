@@ -20,6 +20,7 @@
 #include "knowledge/vector_index.h"
 #include "store/blob_store.h"
 #include "store/database.h"
+#include "store/listing.h"
 
 namespace daulat::knowledge {
 
@@ -182,9 +183,12 @@ class Library {
                                    const DocumentOptions& options);
   // AddDocument's clearance rule alone, to refuse a batch before it is queued.
   static Status MayUpload(const Reader& uploader, const DocumentOptions& options);
-  // The documents the reader may see, newest first.
-  Result<std::vector<DocumentInfo>> ListDocuments(const Reader& reader,
-                                                  const std::string& collection);
+  // The documents the reader may see (of one collection, or of all when
+  // `collection` is empty), newest first, a page at a time; the cursor is a
+  // store::TimeCursor. INVALID_ARGUMENT for a bad page size or cursor.
+  Result<store::Page<DocumentInfo>> ListDocuments(const Reader& reader,
+                                                  const std::string& collection,
+                                                  const store::PageRequest& page);
   // NOT_FOUND also when the reader may not see it.
   Result<DocumentInfo> GetDocument(const Reader& reader, const std::string& id);
   // Whether the reader may see the document now; false when it is gone or

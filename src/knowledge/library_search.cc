@@ -104,7 +104,11 @@ Result<std::vector<std::string>> Library::SelectiveTerms(const std::string& inde
     std::lock_guard lock(cache_mu_);
     auto& stats = term_stats_[tenant_id];
     if (stats.df.size() > 100000) stats.df.clear();
-    for (const auto& t : unknown) stats.df[t] = df[t];
+    // A term in no chunk yet is asked again next time: cached as absent, a
+    // document that brings it would stay unfindable until the library grew.
+    for (const auto& t : unknown) {
+      if (df[t] > 0) stats.df[t] = df[t];
+    }
   }
   std::vector<std::pair<int64_t, std::string>> by_df;
   for (const auto& [term, n] : df) {
@@ -135,6 +139,9 @@ Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader
   if (!index.ok()) return index.status();
   auto selective = SelectiveTerms(*index, reader.tenant_id, tokens);
   if (!selective.ok()) return selective.status();
+  // No query term is in the library: nothing matches (an empty MATCH would
+  // be an FTS5 syntax error).
+  if (selective->empty()) return out;
   std::string match;
   for (const auto& t : *selective) match += (match.empty() ? "" : " OR ") + t;
   // First the best `depth` matches of the whole index, then the visibility

@@ -125,6 +125,9 @@ class Connection final : public ConnectionBase,
 
   void ReadHeader() {
     if (server_.stopping_ || close_after_response_) return Close();
+    // No read is pending here (a disconnect watch has ended), so the buffer
+    // may move; it keeps any pipelined bytes.
+    if (buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options_.max_header_bytes));
     parser_->body_limit(server_.options_.max_body_bytes);
@@ -221,6 +224,10 @@ class Connection final : public ConnectionBase,
   void OnResponseDone() {
     responding_ = false;
     on_disconnect_.clear();
+    // An idle keep-alive connection holds no request body and no large read
+    // buffer: a thousand idle connections after large uploads would
+    // otherwise each keep their last one.
+    request_ = Request{};
     if (linger_) return Linger();
     if (!keep_alive_ || close_after_response_ || server_.stopping_) return Close();
     if (watching_) {
@@ -313,6 +320,8 @@ class Connection final : public ConnectionBase,
     const auto a = PeerIp(socket);
     return a ? a->to_string() : std::string();
   }
+
+  static constexpr size_t kIdleBufferBytes = 16384;
 
   HttpServer& server_;
   const bool peer_is_loopback_;

@@ -103,7 +103,7 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_write(tmp_path):
     (fresh / "models").symlink_to(shared_models)
     proc, base, _ = start_private(fresh, "multilingual-e5-small")
     try:
-        documents = {d["id"] for d in listing(base, "/api/v1/documents")["data"]}
+        documents = {d["id"] for d in listing(base, "/api/v1/documents?limit=1000")["data"]}
         keys = {k["id"] for k in listing(base, "/api/v1/keys")["data"]}
         for kind, ident in before:
             assert ident in (documents if kind == "document" else keys), (kind, ident)

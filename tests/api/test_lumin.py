@@ -99,6 +99,44 @@ def test_search_returns_located_passages_only_the_reader_may_see(base_url, lib):
     assert {d["source_name"] for d in listed} == {"lesen.md"}
 
 
+def test_document_listing_pages_show_only_what_the_reader_may_see(base_url):
+    tid, owner = new_tenant(base_url, "halaman")
+    assert api(base_url, "POST", "/api/v1/collections", owner, {"id": "arkib"}).status_code == 201
+    member = create_key(base_url, owner, name="m", role="member", clearance="TERHAD")["key"]
+    open_ids = set()
+    for i in range(7):
+        level = "RAHSIA" if i % 3 == 0 else "TERBUKA"
+        r = upload(base_url, owner, "arkib", f"surat-{i}.md", f"Surat arkib nombor {i}.".encode(), level)
+        assert r.status_code == 201, r.text
+        if level == "TERBUKA":
+            open_ids.add(r.json()["id"])
+    seen, after, pages = [], "", 0
+    while True:
+        r = api(base_url, "GET", f"/api/v1/documents?collection=arkib&limit=2&after={after}", member)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        pages += 1
+        assert len(page["data"]) <= 2
+        if page["data"]:
+            assert page["first_id"] == page["data"][0]["id"] and page["last_id"] == page["data"][-1]["id"]
+        seen += [d["id"] for d in page["data"]]
+        if not page["has_more"]:
+            assert "next_after" not in page
+            break
+        after = page["next_after"]
+    assert sorted(seen) == sorted(open_ids) and len(seen) == len(set(seen))
+    assert pages == 2  # 4 visible, 2 a page: the RAHSIA ones take no place and leave no gap
+    for query, param in [("limit=0", "limit"), ("limit=1001", "limit"), ("limit=abc", "limit"),
+                         ("after=nonsense", "after"), ("after=1.doc_x%27%20OR%201%3D1", "after")]:
+        r = api(base_url, "GET", f"/api/v1/documents?{query}", member)
+        assert r.status_code == 400, (query, r.text)
+        assert r.json()["error"]["param"] == param, r.text
+    # A cursor taken from another tenant's listing reads only the caller's own documents.
+    _, stranger = new_tenant(base_url, "orang-luar")
+    r = api(base_url, "GET", f"/api/v1/documents?limit=1&after={after}", stranger)
+    assert r.status_code == 200 and r.json()["data"] == [], r.text
+
+
 def test_hidden_and_foreign_documents_answer_like_missing_ones(base_url, lib):
     secret = lib["docs"]["pelan.html"]["id"]
     foreign = lib["other_doc"]["id"]

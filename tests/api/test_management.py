@@ -110,6 +110,52 @@ def test_keys_are_shown_once_work_and_stop_working_when_revoked(base_url, tenant
     assert k["key"] not in export and k["key"][13:] not in export
 
 
+def walk(base, key, path, limit):
+    """Every page of a listing, checking each page's shape."""
+    seen, after = [], ""
+    while True:
+        r = api(base, "GET", f"{path}?limit={limit}&after={after}", key)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert len(page["data"]) <= limit
+        seen += page["data"]
+        if not page["has_more"]:
+            return seen
+        after = page["next_after"]
+
+
+def test_users_and_keys_list_a_page_at_a_time_and_only_the_callers_tenant(base_url):
+    _, owner = new_tenant(base_url, "senarai")
+    _, stranger = new_tenant(base_url, "jiran")
+    made = {create_key(base_url, owner, name=f"k{i}")["id"] for i in range(5)}
+    for i in range(5):
+        r = api(base_url, "POST", "/api/v1/users", owner,
+                {"username": f"pegawai{i}", "password": "kata-laluan-panjang"})
+        assert r.status_code == 201, r.text
+    keys = walk(base_url, owner, "/api/v1/keys", 2)
+    assert made <= {k["id"] for k in keys} and len(keys) == len({k["id"] for k in keys})
+    assert all("key" not in k for k in keys)
+    users = walk(base_url, owner, "/api/v1/users", 2)
+    names = [u["username"] for u in users]
+    assert names == sorted(names) and {f"pegawai{i}" for i in range(5)} <= set(names)
+    # Revoking keys between pages neither repeats nor skips the others.
+    first = api(base_url, "GET", "/api/v1/keys?limit=2", owner).json()
+    for k in first["data"]:
+        assert api(base_url, "DELETE", f"/api/v1/keys/{k['id']}", owner).status_code == 200
+    rest = api(base_url, "GET", f"/api/v1/keys?limit=1000&after={first['next_after']}", owner).json()
+    assert {k["id"] for k in first["data"]} | {k["id"] for k in rest["data"]} == {k["id"] for k in keys}
+    # A cursor from this tenant shows the stranger only the stranger's own.
+    mine = {k["id"] for k in keys}
+    theirs = api(base_url, "GET", f"/api/v1/keys?after={first['next_after']}", stranger).json()["data"]
+    assert not mine & {k["id"] for k in theirs}
+    users_after = api(base_url, "GET", "/api/v1/users?after=a", stranger).json()["data"]
+    assert not set(names) & {u["username"] for u in users_after}
+    for path, query, param in [("/api/v1/keys", "limit=0", "limit"), ("/api/v1/users", "limit=5000", "limit"),
+                               ("/api/v1/keys", "after=nonsense", "after"), ("/api/v1/users", "after=" + "x" * 200, "after")]:
+        r = api(base_url, "GET", f"{path}?{query}", owner)
+        assert r.status_code == 400 and r.json()["error"]["param"] == param, (path, query, r.text)
+
+
 def test_sign_in_sessions_and_failed_sign_ins_are_audited(base_url, tenants):
     t = tenants["jpn"]
     bad = api(base_url, "POST", "/api/v1/auth/login", body={"tenant": t["id"], "username": "admin1", "password": "wrong-password!"})

@@ -162,6 +162,38 @@ test('documents: upload by file chooser and by drag and drop with per-file outco
   assertClean(p);
 });
 
+test('documents: a collection larger than one page lists 100 and loads the rest on request, each once', async () => {
+  // Listed after 'pekeliling', so the other tests still open that one first.
+  await call(server.base, 'POST', '/api/v1/collections', seeded.owner, { id: 'surat-lama', name: 'Surat lama' });
+  for (const [from, to] of [[0, 60], [60, 105]]) {  // an upload holds at most 64 parts
+    const form = new FormData();
+    form.append('classification', 'TERBUKA');
+    for (let i = from; i < to; ++i) form.append('file', new Blob([`# Surat ${i}\n\nSurat lama nombor ${i}.\n`]), `surat-${i}.md`);
+    const job = await call(server.base, 'POST', '/api/v1/collections/surat-lama/documents', seeded.owner, form);
+    for (let done = false; !done;) {
+      const state = await call(server.base, 'GET', '/api/v1/jobs/' + job.id, seeded.owner);
+      assert.equal(state.counts.failed, 0);
+      done = !['queued', 'running'].includes(state.status);
+      if (!done) await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'aminah');
+  await page.getByRole('link', { name: 'Documents' }).click();
+  await page.getByRole('button', { name: 'Surat lama' }).click();
+  const rows = page.locator('.documents tbody tr, table tbody tr').filter({ hasText: 'surat-' });
+  await page.getByRole('button', { name: 'Load more' }).waitFor();
+  assert.equal(await rows.count(), 100);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.getByText('surat-0.md', { exact: true }).waitFor();
+  assert.equal(await rows.count(), 105);
+  const names = await rows.locator('.muted.small').allInnerTexts();
+  assert.equal(new Set(names).size, 105);
+  assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
+  assertClean(p);
+});
+
 test('assistant: a streamed answer with its label, a citation that opens the passage, copy and a plain "no answer"', async () => {
   const p = await open();
   const { page } = p;
@@ -617,6 +649,24 @@ test('assistant: stop ends an answer in progress', async () => {
 });
 
 // The console has no private API: every call it made is in the OpenAPI document.
+test('administration: more API keys than one page: the newest first, the rest on request, each once', async () => {
+  for (let i = 0; i < 101; ++i) await call(server.base, 'POST', '/api/v1/keys', seeded.owner, { name: `massa-${i}` });
+  const p = await open();
+  const { page } = p;
+  await signIn(page, 'aminah');
+  await page.getByRole('link', { name: 'Administration' }).click();
+  await page.getByRole('tab', { name: 'API keys' }).click();
+  await page.locator('td').filter({ hasText: /^massa-100$/ }).waitFor();
+  const names = page.locator('td').filter({ hasText: /^massa-\d+$/ });
+  assert.equal(await names.count(), 100);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.locator('td').filter({ hasText: /^massa-0$/ }).waitFor();
+  const all = await names.allInnerTexts();
+  assert.equal(all.length, 101);
+  assert.equal(new Set(all).size, 101);
+  assertClean(p);
+});
+
 test('every API call the console made is a documented endpoint', async () => {
   const doc = await (await fetch(server.base + '/api/openapi.json')).json();
   const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => [m.toUpperCase(), new RegExp('^' + p.replace(/\{[^}]+\}/g, '[^/]+') + '$')]));

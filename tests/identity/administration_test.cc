@@ -81,10 +81,10 @@ TEST_F(AdministrationTest, AnAdminCannotRevokeOrThrottleAKeyAboveIt) {
   EXPECT_EQ(admin().RevokeApiKey(admin_, owner_key_).code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(admin().SetApiKeyLimits(admin_, owner_key_, 1, 1).status().code(),
             StatusCode::kPermissionDenied);
-  auto keys = ids_->ListApiKeys("jpn");
-  ASSERT_EQ(keys->size(), 1u);
-  EXPECT_FALSE(keys->front().revoked_at.has_value());
-  EXPECT_EQ(keys->front().limits.requests_per_minute, 0);
+  auto keys = ids_->ListApiKeys("jpn", {});
+  ASSERT_EQ(keys->items.size(), 1u);
+  EXPECT_FALSE(keys->items.front().revoked_at.has_value());
+  EXPECT_EQ(keys->items.front().limits.requests_per_minute, 0);
   // Its own kind of key: allowed.
   ApiKeyOptions mine;
   mine.name = "service";

@@ -99,6 +99,81 @@ TEST_F(LibraryTest, SearchFindsMalayMorphologyWithLocations) {
   EXPECT_EQ(lib_->Search(r, {"x", "", 0}).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Large libraries leave near-universal query terms out of the text match
+// (kPruneFrom chunks and more). A query none of whose terms is in the library
+// finds nothing (it once made an empty match: a 400 for a valid search), and a
+// term that arrives later is found at once.
+TEST_F(LibraryTest, SearchInALargeLibraryFindsNewTermsAndAnswersUnknownOnes) {
+  std::string text;
+  for (int i = 0; i < 10400; ++i) text += "umum pekeliling baris r" + std::to_string(i) + "\n\n";
+  DocumentOptions o;
+  o.collection = "pekeliling";
+  o.source_name = "besar.txt";
+  o.actor = "key:test";
+  o.chunking.target_tokens = 4;
+  o.chunking.overlap_tokens = 0;
+  ASSERT_TRUE(lib_->AddDocument(OperatorReader("jpn"), text, o).ok());
+  ASSERT_GE(db_->Query("SELECT COUNT(*) FROM kn_chunks")->at(0).Int(0), 5000);  // pruning is on
+  const Reader reader = OperatorReader("jpn");
+  auto none = lib_->Search(reader, {"zirafah kasuari", "", 5});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  // A common term beside a rare one: the rare one decides.
+  auto rare = lib_->Search(reader, {"umum r4321", "", 5});
+  ASSERT_TRUE(rare.ok()) << rare.status().ToString();
+  ASSERT_FALSE(rare->empty());
+  EXPECT_NE(rare->front().text.find("r4321"), std::string::npos);
+  Add("jpn", "zirafah.txt", "Zirafah di zoo negara diberi makan dua kali sehari.");
+  EXPECT_EQ(Titles(reader, "zirafah kasuari"), std::vector<std::string>{"zirafah.txt"});
+}
+
+// Listing pages through every document the reader may see exactly once,
+// newest first, while documents are deleted behind the cursor; the hidden
+// ones never show, and a forged or malformed cursor is refused or harmless.
+TEST_F(LibraryTest, ListingPagesThroughVisibleDocumentsWhileTheyChange) {
+  std::set<std::string> visible;
+  for (int i = 0; i < 23; ++i) {
+    const auto c = i % 4 == 0 ? Classification::kRahsia : Classification::kTerbuka;
+    const auto d = Add("jpn", "d" + std::to_string(i) + ".txt",
+                       "Pekeliling nombor " + std::to_string(i) + " tentang cuti.", c);
+    if (c == Classification::kTerbuka) visible.insert(d.id);
+  }
+  const Reader member{"jpn", Classification::kTerbuka, {}};
+  store::PageRequest listing{5, ""};
+  std::set<std::string> seen;
+  int pages = 0;
+  for (bool more = true; more; ++pages) {
+    auto page = lib_->ListDocuments(member, "pekeliling", listing);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_LE(page->items.size(), 5u);
+    for (const auto& d : page->items) {
+      EXPECT_TRUE(seen.insert(d.id).second) << d.id << " listed twice";
+      EXPECT_EQ(d.classification, Classification::kTerbuka);
+    }
+    // The last document of the page is deleted before the next page is read.
+    if (page->has_more) {
+      ASSERT_TRUE(lib_->DeleteDocument(member, page->items.back().id).ok());
+    }
+    more = page->has_more;
+    listing.after = page->next_after;
+  }
+  EXPECT_EQ(seen, visible);
+  EXPECT_EQ(pages, 4);  // 17 visible, 5 a page
+  for (const std::string bad : {"x", ".doc_a", "12.", "12.doc a", "99999999999999999999.doc_a",
+                                "1e5.doc_a", "12.doc_a' OR 1=1 --"}) {
+    auto page = lib_->ListDocuments(member, "", {5, bad});
+    EXPECT_EQ(page.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(lib_->ListDocuments(member, "", {0, ""}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(lib_->ListDocuments(member, "", {store::kMaxPageSize + 1, ""}).status().code(),
+            StatusCode::kInvalidArgument);
+  // A cursor made up past every document lists nothing, and shows nothing hidden.
+  auto past = lib_->ListDocuments(member, "", {5, "1.doc_zzz"});
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->items.empty());
+  EXPECT_FALSE(past->has_more);
+}
+
 // BM25 weighs a term by how many passages of the whole index hold it,
 // hidden ones included: a raw score would tell a TERHAD reader whether
 // RAHSIA documents mention "Helang". The scores shown come from the rank.
@@ -146,8 +221,10 @@ TEST_F(LibraryTest, RetrievalNeverReturnsWhatTheReaderMayNotSee) {
   const Reader kkm{"kkm", Classification::kRahsiaBesar, {"kewangan"}};
   EXPECT_EQ(Titles(kkm, "keselamatan siber"), std::vector<std::string>{"kkm.txt"});
   // Listing and fetching follow the same rules; hidden documents are "not found".
-  EXPECT_EQ(lib_->ListDocuments(member, "")->size(), 1u);
-  auto all = lib_->ListDocuments(cleared, "pekeliling");
+  EXPECT_EQ(lib_->ListDocuments(member, "", {})->items.size(), 1u);
+  auto page = lib_->ListDocuments(cleared, "pekeliling", {});
+  ASSERT_TRUE(page.ok());
+  const auto* all = &page->items;
   ASSERT_EQ(all->size(), 2u);
   const auto rahsia = std::find_if(all->begin(), all->end(), [](const DocumentInfo& d) {
     return d.source_name == "rahsia.txt";
@@ -381,8 +458,8 @@ TEST_F(LibraryTest, HybridSearchAddsVectorsWithTheSameFilters) {
   const Reader cleared{"jpn", Classification::kRahsia, {}};
   EXPECT_EQ(Titles(cleared, "zzz").size(), 2u);
   // Deleting a document removes its vectors too.
-  auto docs = lib_->ListDocuments(cleared, "");
-  for (const auto& d : *docs) ASSERT_TRUE(lib_->DeleteDocument(cleared, d.id).ok());
+  auto docs = lib_->ListDocuments(cleared, "", {});
+  for (const auto& d : docs->items) ASSERT_TRUE(lib_->DeleteDocument(cleared, d.id).ok());
   EXPECT_TRUE(Titles(cleared, "zzz").empty());
   EXPECT_EQ(db_->Query("SELECT COUNT(*) FROM kn_vectors")->at(0).Int(0), 1);  // kkm's
 }

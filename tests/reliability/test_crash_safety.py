@@ -177,9 +177,22 @@ def check_on_disk(data, debris):
     return report["audit"]["records"]
 
 
+def all_pages(base, path):
+    """Every entry of a paged listing."""
+    entries, after = [], ""
+    sep = "&" if "?" in path else "?"
+    while True:
+        r = api(base, "GET", f"{path}{sep}limit=1000&after={after}", ADMIN)
+        assert r.status_code == 200, r.text
+        entries += r.json()["data"]
+        if not r.json()["has_more"]:
+            return entries
+        after = r.json()["next_after"]
+
+
 def check_served(base, ledger, round_jobs):
     """Every acknowledged write is there after the restart."""
-    documents = api(base, "GET", "/api/v1/documents?collection=sop", ADMIN).json()["data"]
+    documents = all_pages(base, "/api/v1/documents?collection=sop")
     by_name = {d["source_name"]: d for d in documents}
     assert len(by_name) == len(documents), "two documents of one name"
     def content(body):
@@ -200,7 +213,7 @@ def check_served(base, ledger, round_jobs):
             assert content(body) in text, (name, text, content(body))
         else:
             assert any(content(b) in text for b, v in sent if not v), (name, text)
-    keys = {k["id"] for k in api(base, "GET", "/api/v1/keys", ADMIN).json()["data"]}
+    keys = {k["id"] for k in all_pages(base, "/api/v1/keys")}
     assert ledger.keys <= keys, ledger.keys - keys
     policy = api(base, "GET", "/api/v1/policy", ADMIN).json()
     acked = [i for i, (_, ok) in enumerate(ledger.policies) if ok]

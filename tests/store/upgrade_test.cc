@@ -122,6 +122,11 @@ TEST_F(UpgradeTest, ShippedMigrationsAreNeverEdited) {
 using Downgrade = std::function<void(Database&, BlobStore&)>;
 const std::map<std::pair<std::string, int>, Downgrade>& DowngradeSteps() {
   static const std::map<std::pair<std::string, int>, Downgrade> steps = {
+      {{"knowledge", 4},
+       [](Database& db, BlobStore&) {
+         ASSERT_TRUE(db.Execute("DROP INDEX kn_documents_by_time").ok());
+         ASSERT_TRUE(db.Execute("DROP INDEX kn_documents_by_collection_time").ok());
+       }},
       // Before "a blob per document version" a document's original was
       // named by the document id.
       {{"knowledge", 3},

@@ -62,9 +62,9 @@ export async function render(root, { me, route }) {
       field(t('admin.role'), select(roles, 'member', { name: 'role' })), field(t('admin.clearance'), select(levels, 'TERBUKA', { name: 'clearance' })),
       field(t('admin.groups'), h('input', { name: 'groups', placeholder: 'kewangan, hr' }))),
     h('button', { type: 'submit', class: 'primary' }, t('admin.create')));
-    clear(panel, table([t('signin.username'), t('admin.role'), t('admin.clearance'), t('admin.groups'), t('admin.status'), ''],
-      r.data.map((u) => [u.username, t('role.' + u.role), badge(u.clearance), u.groups.join(', '), u.disabled ? t('admin.disabled') : t('admin.active'),
-        h('button', { type: 'button', class: 'link', onclick: () => editUser(u) }, t('edit'))])), form);
+    clear(panel, pagedTable([t('signin.username'), t('admin.role'), t('admin.clearance'), t('admin.groups'), t('admin.status'), ''],
+      r, '/api/v1/users', (u) => [u.username, t('role.' + u.role), badge(u.clearance), u.groups.join(', '), u.disabled ? t('admin.disabled') : t('admin.active'),
+        h('button', { type: 'button', class: 'link', onclick: () => editUser(u) }, t('edit'))]), form);
   }
 
   async function editUser(u) {
@@ -105,11 +105,11 @@ export async function render(root, { me, route }) {
       field(t('admin.rpm'), h('input', { name: 'rpm', type: 'number', min: 0 }), t('admin.zero_unlimited')), field(t('admin.tpd'), h('input', { name: 'tpd', type: 'number', min: 0 }), t('admin.zero_unlimited'))),
     h('fieldset', { class: 'scopes' }, h('legend', {}, t('admin.scopes'), ' ', h('small', { class: 'muted' }, t('admin.scopes_hint'))), scopeBoxes),
     h('button', { type: 'submit', class: 'primary' }, t('admin.create_key')));
-    clear(panel, table([t('admin.name'), t('admin.prefix'), t('admin.role'), t('admin.clearance'), t('admin.quota'), t('admin.expires'), t('admin.status'), ''],
-      r.data.map((k) => [k.name, h('code', {}, k.prefix), t('role.' + k.role), badge(k.clearance), quota(k.requests_per_minute) + ' / ' + quota(k.tokens_per_day),
+    clear(panel, pagedTable([t('admin.name'), t('admin.prefix'), t('admin.role'), t('admin.clearance'), t('admin.quota'), t('admin.expires'), t('admin.status'), ''],
+      r, '/api/v1/keys', (k) => [k.name, h('code', {}, k.prefix), t('role.' + k.role), badge(k.clearance), quota(k.requests_per_minute) + ' / ' + quota(k.tokens_per_day),
         k.expires_at ? fmtTime(k.expires_at) : '—', k.revoked_at ? t('admin.revoked') : t('admin.active'),
         k.revoked_at ? '' : h('span', {}, h('button', { type: 'button', class: 'link', onclick: () => editQuota(k) }, t('admin.quota')), ' ',
-          h('button', { type: 'button', class: 'link danger', onclick: () => revoke(k) }, t('admin.revoke')))])), form);
+          h('button', { type: 'button', class: 'link danger', onclick: () => revoke(k) }, t('admin.revoke')))]), form);
   }
 
   async function editQuota(k) {
@@ -191,6 +191,32 @@ function table(head, rows) {
   if (!rows.length) return h('p', { class: 'muted' }, t('empty'));
   return h('table', {}, h('thead', {}, h('tr', {}, head.map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
+}
+
+// A listing the API pages (users, keys): the first page as a table, and
+// "Load more" appending the next page (its cursor is the page's next_after).
+function pagedTable(head, first, path, row) {
+  const out = h('div', { class: 'paged' }, table(head, first.data.map(row)));
+  const more = (page) => {
+    if (!page.has_more) return;
+    const button = h('button', { type: 'button', class: 'more', onclick: async () => {
+      button.disabled = true;
+      let next;
+      try {
+        next = await api('GET', path + '?after=' + encodeURIComponent(page.next_after));
+      } catch (e) {
+        button.disabled = false;
+        toast(e.message, 'error');
+        return;
+      }
+      button.remove();
+      out.querySelector('tbody').append(...next.data.map((r) => h('tr', {}, row(r).map((c) => h('td', {}, c)))));
+      more(next);
+    } }, t('admin.more'));
+    out.append(button);
+  };
+  more(first);
+  return out;
 }
 
 // A secret (key) shown exactly once, with copy; it is never stored.

@@ -63,19 +63,37 @@ export async function render(root, { me, route }) {
     loadDocuments();
   }
 
-  async function loadDocuments() {
+  // The collection's documents a page at a time (the API lists at most
+  // 1,000 per request); "Load more" follows the page's cursor.
+  async function loadDocuments(after) {
     if (!state.collection) { clear(docs); return; }
-    const r = await api('GET', '/api/v1/documents?collection=' + encodeURIComponent(state.collection));
-    clear(docs, r.data.length ? h('table', {},
+    const collection = state.collection;
+    const q = new URLSearchParams({ collection, limit: '100' });
+    if (after) q.set('after', after);
+    const r = await api('GET', '/api/v1/documents?' + q);
+    if (collection !== state.collection) return;  // another collection was opened meanwhile
+    const rows = r.data.map((d) => h('tr', {},
+      h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => openDocument(d.id) }, d.title || d.source_name), h('div', { class: 'muted small' }, d.source_name)),
+      h('td', {}, d.format), h('td', {}, badge(d.classification), d.acl.length ? h('div', { class: 'small' }, d.acl.join(', ')) : null),
+      h('td', {}, d.pages || '—'), h('td', {}, fmtTime(d.created_at)),
+      h('td', {}, h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'link', onclick: () => summarise(d) }, t('documents.summarise')),
+        h('button', { type: 'button', class: 'link danger', onclick: () => remove(d) }, t('delete'))))));
+    const more = r.has_more ? h('button', { type: 'button', class: 'more', onclick: async (e) => {
+      const button = e.currentTarget;
+      button.disabled = true;
+      try { await loadDocuments(r.next_after); button.remove(); } catch (err) { button.disabled = false; toast(err.message, 'error'); }
+    } }, t('documents.more')) : null;
+    const body = after && docs.querySelector('tbody');
+    if (body) {
+      body.append(...rows);
+      if (more) docs.append(more);
+      return;
+    }
+    clear(docs, rows.length ? h('table', {},
       h('thead', {}, h('tr', {}, [t('documents.title'), t('documents.format'), t('documents.classification'), t('documents.pages'), t('documents.added'), ''].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, r.data.map((d) => h('tr', {},
-        h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => openDocument(d.id) }, d.title || d.source_name), h('div', { class: 'muted small' }, d.source_name)),
-        h('td', {}, d.format), h('td', {}, badge(d.classification), d.acl.length ? h('div', { class: 'small' }, d.acl.join(', ')) : null),
-        h('td', {}, d.pages || '—'), h('td', {}, fmtTime(d.created_at)),
-        h('td', {}, h('div', { class: 'row-actions' },
-          h('button', { type: 'button', class: 'link', onclick: () => summarise(d) }, t('documents.summarise')),
-          h('button', { type: 'button', class: 'link danger', onclick: () => remove(d) }, t('delete'))))))))
-      : h('p', { class: 'muted' }, t('documents.empty')));
+      h('tbody', {}, rows))
+      : h('p', { class: 'muted' }, t('documents.empty')), more);
   }
 
   async function sendFiles(list) {
