@@ -415,11 +415,21 @@ Result<std::string> Library::OriginalBytes(const Reader& reader, const std::stri
 }
 
 Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
-  DAULAT_RETURN_IF_ERROR(GetDocument(reader, id).status());
   auto index = IndexTable(reader.tenant_id);
   if (!index.ok()) return index.status();
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
+  // Whether the reader may see it is decided inside the transaction: a new
+  // version (same id) at a level or for groups the reader lacks, committed
+  // after a check made outside, would otherwise be deleted by this reader.
+  std::vector<store::Value> params;
+  const std::string visible = internal::Visible(reader, "d", params);
+  params.emplace_back(id);
+  auto seen = store::TenantScope(**tx, reader.tenant_id)
+                  .Query("SELECT 1 FROM kn_documents d WHERE " + visible + " AND d.document_id = ?",
+                         params);
+  if (!seen.ok()) return seen.status();
+  if (seen->empty()) return NotFound("no document '" + id + "'");
   auto blob = BlobOf(**tx, reader.tenant_id, id);  // the version current when it goes
   if (!blob.ok()) return blob.status();
   std::vector<int64_t> removed;
