@@ -285,7 +285,8 @@ test('models: the registry with its manifest and model card, and the playground'
   await page.getByLabel('Max tokens').fill('600');
   await page.getByLabel('Message').fill('Tulis sebuah cerita yang sangat panjang tentang Kuala Lumpur.');
   await page.getByRole('button', { name: 'Run' }).click();
-  await page.locator('.playground-output').filter({ hasText: /\S/ }).waitFor({ timeout: 60000 });
+  // Stopped as soon as it can be: waiting for text first raced the demo
+  // model, which sometimes ends a short story (and the button) before.
   await page.getByRole('button', { name: 'Stop' }).click();
   await page.getByRole('button', { name: 'Run' }).waitFor();
   const stopped = (await page.locator('.playground-output').innerText()).length;
