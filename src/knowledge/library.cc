@@ -49,44 +49,6 @@ const std::vector<store::Migration> kMigrations = {
      "created_at DESC, document_id);"},
 };
 
-const std::vector<std::string> kDocumentColumnList = {"document_id",
-                                                      "collection_id",
-                                                      "title",
-                                                      "source_name",
-                                                      "format",
-                                                      "language",
-                                                      "classification_rank",
-                                                      "acl",
-                                                      "content_hash",
-                                                      "version",
-                                                      "size_bytes",
-                                                      "pages",
-                                                      "chunks",
-                                                      "created_at",
-                                                      "created_by",
-                                                      "pages_without_text"};
-
-const std::string kDocumentColumns = [] {
-  std::string out;
-  for (const auto& c : kDocumentColumnList) out += (out.empty() ? "" : ", ") + c;
-  return out;
-}();
-
-bool ValidId(const std::string& id) {
-  if (id.empty() || id.size() > 64 || id[0] == '-' || id[0] == '_') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
-// ACL groups stored padded (" a b "), so "% a %" finds a whole group name.
-std::string AclText(const std::vector<std::string>& groups) {
-  if (groups.empty()) return "";
-  std::string out = " ";
-  for (const auto& g : groups) out += g + " ";
-  return out;
-}
-
 std::vector<std::string> AclGroups(const std::string& text) {
   std::vector<std::string> out;
   size_t pos = 0;
@@ -99,8 +61,23 @@ std::vector<std::string> AclGroups(const std::string& text) {
   return out;
 }
 
-// Removes a document's vectors, index entries, chunks and row (not its
-// original bytes); the removed chunk ids go to `removed`.
+}  // namespace
+
+namespace internal {
+
+const std::string& DocumentColumns() {
+  static const std::string columns = [] {
+    std::string out;
+    for (const char* c :
+         {"document_id", "collection_id", "title", "source_name", "format", "language",
+          "classification_rank", "acl", "content_hash", "version", "size_bytes", "pages", "chunks",
+          "created_at", "created_by", "pages_without_text"})
+      out += (out.empty() ? "" : ", ") + std::string(c);
+    return out;
+  }();
+  return columns;
+}
+
 Status Erase(store::Transaction& tx, const std::string& index, const std::string& tenant_id,
              const std::string& id, std::vector<int64_t>& removed) {
   store::TenantScope scope(tx, tenant_id);
@@ -138,6 +115,25 @@ DocumentInfo DocumentFrom(const store::Row& r) {
   d.created_by = r.Text(14);
   for (const auto& p : AclGroups(r.Text(15))) d.pages_without_text.push_back(std::stoi(p));
   return d;
+}
+
+}  // namespace internal
+
+namespace {
+
+bool ValidId(const std::string& id) {
+  if (id.empty() || id.size() > 64 || id[0] == '-' || id[0] == '_') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+// ACL groups stored padded (" a b "), so "% a %" finds a whole group name.
+std::string AclText(const std::vector<std::string>& groups) {
+  if (groups.empty()) return "";
+  std::string out = " ";
+  for (const auto& g : groups) out += g + " ";
+  return out;
 }
 
 }  // namespace
@@ -226,7 +222,7 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   auto same = VisibleDocument(db_, uploader, "d.content_hash = ?", o.collection, hash);
   if (!same.ok()) return same.status();
   if (!same->empty()) {
-    DocumentInfo d = DocumentFrom((*same)[0]);
+    DocumentInfo d = internal::DocumentFrom((*same)[0]);
     d.duplicate = true;
     return d;
   }
@@ -285,15 +281,15 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   auto twin = VisibleDocument(**tx, uploader, "d.content_hash = ?", o.collection, hash);
   if (!twin.ok()) return twin.status();
   if (!twin->empty()) {
-    DocumentInfo first = DocumentFrom((*twin)[0]);
+    DocumentInfo first = internal::DocumentFrom((*twin)[0]);
     first.duplicate = true;
     return first;
   }
   auto previous = VisibleDocument(**tx, uploader, "d.source_name = ?", o.collection, o.source_name);
   if (!previous.ok()) return previous.status();
   const bool replaces = !previous->empty();
-  d.id = replaces ? DocumentFrom((*previous)[0]).id : internal::NewId("doc_");
-  d.version = replaces ? DocumentFrom((*previous)[0]).version + 1 : 1;
+  d.id = replaces ? internal::DocumentFrom((*previous)[0]).id : internal::NewId("doc_");
+  d.version = replaces ? internal::DocumentFrom((*previous)[0]).version + 1 : 1;
   std::string replaced_blob;
   if (replaces) {
     auto blob = BlobOf(**tx, tenant_id, d.id);
@@ -302,12 +298,12 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   }
   std::vector<int64_t> removed;
   std::vector<std::pair<int64_t, std::vector<float>>> added;
-  if (replaces) DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, tenant_id, d.id, removed));
+  if (replaces) DAULAT_RETURN_IF_ERROR(internal::Erase(**tx, *index, tenant_id, d.id, removed));
   std::string pages_without_text;
   for (const int p : d.pages_without_text) pages_without_text += std::to_string(p) + " ";
   const std::string acl = AclText(d.acl);
   DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-      "INSERT INTO kn_documents (tenant_id, " + kDocumentColumns +
+      "INSERT INTO kn_documents (tenant_id, " + internal::DocumentColumns() +
           ", blob_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {tenant_id, d.id, d.collection, d.title, d.source_name, d.format, d.language,
        static_cast<int64_t>(d.classification), acl, d.content_hash, d.version, d.size_bytes,
@@ -359,90 +355,10 @@ Result<std::vector<store::Row>> Library::VisibleDocument(store::StatementRunner&
   params.emplace_back(collection);
   params.emplace_back(value);
   return store::TenantScope(runner, reader.tenant_id)
-      .Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + visible +
+      .Query("SELECT " + internal::DocumentColumns() + " FROM kn_documents d WHERE " + visible +
                  " AND d.collection_id = ? AND " + condition +
                  " ORDER BY d.created_at DESC, d.version DESC LIMIT 1",
              params);
-}
-
-Result<store::Page<DocumentInfo>> Library::ListDocuments(const Reader& reader,
-                                                         const std::string& collection,
-                                                         const store::PageRequest& page) {
-  DAULAT_RETURN_IF_ERROR(store::CheckPageSize(page));
-  std::vector<store::Value> params;
-  std::string sql = "SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " +
-                    internal::Visible(reader, "d", params);
-  if (!collection.empty()) {
-    sql += " AND d.collection_id = ?";
-    params.emplace_back(collection);
-  }
-  if (!page.after.empty()) {
-    auto after = store::ParseTimeCursor(page.after);
-    if (!after.ok()) return after.status();
-    sql += " AND (d.created_at < ? OR (d.created_at = ? AND d.document_id > ?))";
-    params.insert(params.end(), {after->created_at, after->created_at, after->id});
-  }
-  sql += " ORDER BY d.created_at DESC, d.document_id LIMIT ?";
-  params.emplace_back(static_cast<int64_t>(page.limit) + 1);
-  auto rows = store::TenantScope(db_, reader.tenant_id).Query(sql, params);
-  if (!rows.ok()) return rows.status();
-  std::vector<DocumentInfo> docs;
-  for (const auto& r : *rows) docs.push_back(DocumentFrom(r));
-  return store::PageOf(std::move(docs), page.limit, [](const DocumentInfo& d) {
-    return store::FormatTimeCursor({d.created_at, d.id});
-  });
-}
-
-Result<DocumentInfo> Library::GetDocument(const Reader& reader, const std::string& id) {
-  std::vector<store::Value> params;
-  const std::string where = internal::Visible(reader, "d", params);
-  params.emplace_back(id);
-  auto rows = store::TenantScope(db_, reader.tenant_id)
-                  .Query("SELECT " + kDocumentColumns + " FROM kn_documents d WHERE " + where +
-                             " AND d.document_id = ?",
-                         params);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return NotFound("no document '" + id + "'");
-  return DocumentFrom((*rows)[0]);
-}
-
-Result<std::string> Library::OriginalBytes(const Reader& reader, const std::string& id) {
-  auto d = GetDocument(reader, id);
-  if (!d.ok()) return d.status();
-  auto blob = BlobOf(db_, reader.tenant_id, id);
-  if (!blob.ok()) return blob.status();
-  return blobs_.Get(reader.tenant_id, *blob);
-}
-
-Status Library::DeleteDocument(const Reader& reader, const std::string& id) {
-  auto index = IndexTable(reader.tenant_id);
-  if (!index.ok()) return index.status();
-  auto tx = db_.Begin();
-  if (!tx.ok()) return tx.status();
-  // Whether the reader may see it is decided inside the transaction: a new
-  // version (same id) at a level or for groups the reader lacks, committed
-  // after a check made outside, would otherwise be deleted by this reader.
-  std::vector<store::Value> params;
-  const std::string visible = internal::Visible(reader, "d", params);
-  params.emplace_back(id);
-  auto seen = store::TenantScope(**tx, reader.tenant_id)
-                  .Query("SELECT 1 FROM kn_documents d WHERE " + visible + " AND d.document_id = ?",
-                         params);
-  if (!seen.ok()) return seen.status();
-  if (seen->empty()) return NotFound("no document '" + id + "'");
-  auto blob = BlobOf(**tx, reader.tenant_id, id);  // the version current when it goes
-  if (!blob.ok()) return blob.status();
-  std::vector<int64_t> removed;
-  DAULAT_RETURN_IF_ERROR(Erase(**tx, *index, reader.tenant_id, id, removed));
-  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
-  UpdateVectors(reader.tenant_id, removed, {});
-  {
-    std::lock_guard lock(cache_mu_);
-    chunk_counts_.erase(reader.tenant_id);
-  }
-  DAULAT_RETURN_IF_ERROR(blobs_.Delete(reader.tenant_id, *blob));
-  for (const auto& hook : erase_hooks_) DAULAT_RETURN_IF_ERROR(hook(reader.tenant_id, id));
-  return Status::Ok();
 }
 
 }  // namespace daulat::knowledge

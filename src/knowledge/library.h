@@ -226,6 +226,9 @@ class Library {
   Library(store::Database& db, store::BlobStore& blobs) : db_(db), blobs_(blobs) {}
   // Creates the tenant's index table if needed; returns its name.
   Result<std::string> IndexTable(const std::string& tenant_id);
+  // The document if the reader may see it (NOT_FOUND otherwise), read through `runner`.
+  Result<DocumentInfo> DocumentFor(store::StatementRunner& runner, const Reader& reader,
+                                   const std::string& id);
   // The blob holding the document's current original.
   Result<std::string> BlobOf(store::StatementRunner& runner, const std::string& tenant_id,
                              const std::string& document_id);

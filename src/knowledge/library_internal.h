@@ -43,4 +43,12 @@ std::string IndexTerms(const std::string& text);
 // The name of a tenant's BM25 table: "kn_index_" and 16 hex digits.
 std::string IndexTableName(const std::string& tenant_id);
 
+// The columns of kn_documents that DocumentFrom reads, in its order.
+const std::string& DocumentColumns();
+DocumentInfo DocumentFrom(const store::Row& r);
+// Removes a document's vectors, index entries, chunks and row (not its
+// original bytes); the removed chunk ids go to `removed`.
+Status Erase(store::Transaction& tx, const std::string& index, const std::string& tenant_id,
+             const std::string& id, std::vector<int64_t>& removed);
+
 }  // namespace daulat::knowledge::internal
