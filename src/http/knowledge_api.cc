@@ -105,7 +105,9 @@ void KnowledgeApi::Upload(const CallPtr& call) {
     } else if (p.name == "title") {
       o.title = std::string(p.data.substr(0, 500));
     } else if (p.name == "language") {
-      o.language = std::string(p.data.substr(0, 8));
+      o.language = std::string(p.data.substr(0, 64));
+      if (!knowledge::IsLanguageTag(o.language))
+        return call->Fail(InvalidArgument(knowledge::kLanguageTagRule), "language");
     } else {
       return call->Fail(InvalidArgument("unknown form field '" + p.name.substr(0, 64) +
                                         "' (known: file, classification, acl, title, language)"));

@@ -189,7 +189,29 @@ Result<std::vector<CollectionInfo>> Library::ListCollections(const std::string& 
   return out;
 }
 
+bool IsLanguageTag(std::string_view tag) {
+  const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  const auto alnum = [&](char c) {
+    return lower(c) || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  size_t pos = 0;
+  for (int part = 0; part < 4; ++part) {
+    const size_t dash = tag.find('-', pos);
+    const std::string_view sub =
+        tag.substr(pos, dash == std::string_view::npos ? std::string_view::npos : dash - pos);
+    const bool ok =
+        part == 0
+            ? sub.size() >= 2 && sub.size() <= 3 && std::all_of(sub.begin(), sub.end(), lower)
+            : sub.size() >= 2 && sub.size() <= 8 && std::all_of(sub.begin(), sub.end(), alnum);
+    if (!ok) return false;
+    if (dash == std::string_view::npos) return true;
+    pos = dash + 1;
+  }
+  return false;
+}
+
 Status Library::MayUpload(const Reader& uploader, const DocumentOptions& o) {
+  if (!o.language.empty() && !IsLanguageTag(o.language)) return InvalidArgument(kLanguageTagRule);
   if (o.classification > uploader.clearance)
     return PermissionDenied("cannot add a " + std::string(ClassificationName(o.classification)) +
                             " document above your clearance (" +

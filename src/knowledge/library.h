@@ -38,7 +38,7 @@ struct DocumentOptions {
   Classification classification = Classification::kTerbuka;  // mandatory in the API and CLI
   std::vector<std::string>
       acl;               // groups that may read it; empty = everyone in the tenant (with clearance)
-  std::string language;  // "ms", "en", "zh", "ta"; empty = detected
+  std::string language;  // a language tag ("ms", "en", "zh", "ta"); empty = detected
   std::string actor;     // who added it, for the record
   ChunkOptions chunking;
   ParseLimits limits;
@@ -55,6 +55,14 @@ struct DocumentInfo {
   std::vector<int> ocr_pages;           // read by OCR (reported when added, not stored)
   bool duplicate = false;               // the same bytes were already in the collection
 };
+
+// A language tag as BCP 47 writes the common ones: a 2-3 letter primary
+// language, then up to three subtags of 2-8 letters or digits ("ms",
+// "zh-Hant", "ta-MY"). Others are refused, not stored: a document's tag
+// decides which language mean its passages join.
+bool IsLanguageTag(std::string_view tag);
+inline constexpr const char* kLanguageTagRule =
+    "'language' is a language tag such as ms, en, zh or ta (or zh-Hant, ta-MY)";
 
 // Who is reading (or uploading): retrieval filters by all three inside the query.
 struct Reader {

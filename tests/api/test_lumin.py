@@ -171,6 +171,16 @@ def test_roles_clearance_and_bad_uploads(base_url, lib):
     r = http("POST", f"{base_url}/api/v1/collections/pekeliling/documents", body=body,
              headers={"Authorization": f"Bearer {lib['member']}", "Content-Type": ctype})
     assert r.status_code == 400 and "unknown form field 'colour'" in r.text
+    # A language tag is checked, not cut to size and stored.
+    for language in ["malay-language", "MS", "ms<b>", "m", "ms--my", "x" * 100]:
+        body, ctype = multipart({"classification": "TERBUKA", "language": language}, {"file": ("a.md", b"x")})
+        r = http("POST", f"{base_url}/api/v1/collections/pekeliling/documents", body=body,
+                 headers={"Authorization": f"Bearer {lib['member']}", "Content-Type": ctype})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "language", (language, r.text)
+    body, ctype = multipart({"classification": "TERBUKA", "language": "zh-Hant"}, {"file": ("bahasa.md", b"Teks bahasa.")})
+    r = http("POST", f"{base_url}/api/v1/collections/pekeliling/documents", body=body,
+             headers={"Authorization": f"Bearer {lib['member']}", "Content-Type": ctype})
+    assert r.status_code == 201 and r.json()["language"] == "zh-Hant", r.text
     assert upload(base_url, lib["member"], "nope", "a.md", b"teks").status_code == 404
 
 

@@ -783,6 +783,25 @@ TEST_F(LibraryTest, ATightGroupOfChunksInOneLanguageDoesNotMatchEveryQuestion) {
   for (const auto& h : *hits) EXPECT_EQ(h.source_name.rfind("spam", 0), std::string::npos);
 }
 
+TEST(LanguageTagTest, CommonTagsPassAndAnythingElseIsRefused) {
+  for (const char* good :
+       {"ms", "en", "zh", "ta", "zh-Hant", "ta-MY", "en-GB", "fil", "ms-Arab-MY"})
+    EXPECT_TRUE(IsLanguageTag(good)) << good;
+  for (const std::string& bad : std::vector<std::string>{
+           "", "m", "MS", "malay", "ms_", "ms-", "-ms", "ms--my", "ms-x", "ms-MYMYMYMYM",
+           "ms-Arab-MY-x1-y2", "ms<b>", std::string("ms\0", 3), "en GB", "ms-MY;DROP"})
+    EXPECT_FALSE(IsLanguageTag(bad)) << bad;
+}
+
+TEST_F(LibraryTest, AnUploadWithAMalformedLanguageTagIsRefused) {
+  DocumentOptions o;
+  o.collection = "pekeliling";
+  o.source_name = "a.txt";
+  o.language = "malay-language";
+  EXPECT_EQ(lib_->AddDocument(OperatorReader("jpn"), "Teks.", o).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(DetectLanguageTest, ScriptsAndCommonWords) {
   EXPECT_EQ(DetectLanguage("Permohonan ini akan diproses dalam tempoh tujuh hari."), "ms");
   EXPECT_EQ(DetectLanguage("The application will be processed within seven days."), "en");
