@@ -20,6 +20,17 @@ const std::vector<store::Migration> kMigrations = {
      "CREATE TABLE kn_turns (tenant_id TEXT NOT NULL, conversation_id TEXT NOT NULL, seq INTEGER "
      "NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL, citations TEXT NOT NULL, documents "
      "TEXT NOT NULL, classification_rank INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY "
+     "KEY (tenant_id, conversation_id, seq));",
+     // rowid, which SQLite gives every table, orders conversations updated
+     // in one second.
+     "CREATE TABLE kn_conversations (tenant_id TEXT NOT NULL, conversation_id TEXT NOT NULL, "
+     "owner TEXT NOT NULL, title TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT "
+     "NOT NULL, rowid BIGINT GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (tenant_id, "
+     "conversation_id));"
+     "CREATE INDEX kn_conversations_by_owner ON kn_conversations (tenant_id, owner, updated_at);"
+     "CREATE TABLE kn_turns (tenant_id TEXT NOT NULL, conversation_id TEXT NOT NULL, seq BIGINT "
+     "NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL, citations TEXT NOT NULL, documents "
+     "TEXT NOT NULL, classification_rank BIGINT NOT NULL, created_at BIGINT NOT NULL, PRIMARY "
      "KEY (tenant_id, conversation_id, seq));"},
 };
 

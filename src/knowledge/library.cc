@@ -33,6 +33,10 @@ const std::vector<store::Migration> kMigrations = {
     {2, "chunk vectors for hybrid retrieval",
      "CREATE TABLE kn_vectors (chunk_id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, model TEXT "
      "NOT NULL, vector TEXT NOT NULL);"
+     "CREATE INDEX kn_vectors_by_tenant ON kn_vectors (tenant_id);",
+     // A vector is raw float bytes: text on PostgreSQL would refuse them.
+     "CREATE TABLE kn_vectors (chunk_id BIGINT PRIMARY KEY, tenant_id TEXT NOT NULL, model TEXT "
+     "NOT NULL, vector BYTEA NOT NULL);"
      "CREATE INDEX kn_vectors_by_tenant ON kn_vectors (tenant_id);"},
     // Each version's original gets a blob of its own, written before and
     // removed after the transaction that names it: a crash or a failed commit
@@ -154,11 +158,17 @@ Result<std::string> Library::BlobOf(store::StatementRunner& runner, const std::s
 
 Result<std::string> Library::IndexTable(const std::string& tenant_id) {
   const std::string name = internal::IndexTableName(tenant_id);
-  DAULAT_RETURN_IF_ERROR(
-      db_.Execute("CREATE VIRTUAL TABLE IF NOT EXISTS " + name + " USING fts5(terms)"));
-  // Document frequencies, for leaving near-universal terms out of big searches.
-  DAULAT_RETURN_IF_ERROR(db_.Execute("CREATE VIRTUAL TABLE IF NOT EXISTS " + name +
-                                     "_vocab USING fts5vocab(" + name + ", 'row')"));
+  {
+    std::lock_guard lock(cache_mu_);
+    if (text_indexes_.count(name) != 0) return name;
+  }
+  // Under the write lock: nodes making one tenant's index at once do not race.
+  auto tx = db_.Begin();
+  if (!tx.ok()) return tx.status();
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(internal::TextIndexSchema(db_.dialect(), name)));
+  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  std::lock_guard lock(cache_mu_);
+  text_indexes_.insert(name);
   return name;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -323,6 +324,8 @@ class Library {
   std::unordered_map<std::string, TermStats> term_stats_;  // GUARDED_BY(cache_mu_)
   // Chunks per tenant; dropped on every change, counted again on use.
   std::unordered_map<std::string, int64_t> chunk_counts_;  // GUARDED_BY(cache_mu_)
+  // Text index tables known to exist (nothing drops them).
+  std::set<std::string> text_indexes_;  // GUARDED_BY(cache_mu_)
 };
 
 // "ms", "en", "zh", "ta" from the text's script and common words.

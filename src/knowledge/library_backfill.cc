@@ -72,8 +72,9 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
     for (const auto& [id, v] : batch) {
       // A chunk still holding another model's vector gets this one instead.
       DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-          "INSERT OR REPLACE INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES (?, ?, "
-          "?, ?)",
+          "INSERT INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES (?, ?, ?, ?) ON "
+          "CONFLICT (chunk_id) DO UPDATE SET tenant_id = excluded.tenant_id, model = "
+          "excluded.model, vector = excluded.vector",
           {id, tenant_id, embed_model_,
            std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float))}));
     }

@@ -31,9 +31,7 @@ Result<int64_t> Count(store::StatementRunner& db, const std::string& from,
 // Each tenant's BM25 table (library.cc IndexTable) by name, with the tenant
 // it belongs to; "" for a table no tenant with passages or documents names.
 Result<std::map<std::string, std::string>> IndexTables(store::StatementRunner& db) {
-  auto tables = db.Query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'kn\\_index\\_%' "
-      "ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5(terms)%'");
+  auto tables = db.Query(internal::TextIndexTables(db.dialect()));
   if (!tables.ok()) return tables.status();
   std::map<std::string, std::string> out;
   for (const auto& r : *tables) {

@@ -16,6 +16,12 @@ std::string LikeEscaped(const std::string& s) {
   return out;
 }
 
+std::string AsciiLower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
 }  // namespace
 
 std::string Visible(const Reader& r, const std::string& alias, std::vector<store::Value>& params) {
@@ -24,8 +30,10 @@ std::string Visible(const Reader& r, const std::string& alias, std::vector<store
                     (r.every_group ? std::string("1 = 1") : alias + ".acl = ''");
   params.emplace_back(static_cast<int64_t>(r.clearance));
   for (size_t i = 0; i < r.groups.size() && i < 64; ++i) {
-    sql += " OR " + alias + ".acl LIKE ? ESCAPE '\\'";
-    params.emplace_back("% " + LikeEscaped(r.groups[i]) + " %");
+    // Group names match whatever their case (as directories compare them),
+    // the same on every engine: both fold ASCII letters only.
+    sql += " OR LOWER(" + alias + ".acl) LIKE ? ESCAPE '\\'";
+    params.emplace_back("% " + LikeEscaped(AsciiLower(r.groups[i])) + " %");
   }
   return sql + ")";
 }

@@ -7,6 +7,7 @@
 
 #include "common/random_id.h"
 #include "knowledge/library.h"
+#include "knowledge/text_index.h"
 #include "store/database.h"
 
 namespace daulat::knowledge::internal {

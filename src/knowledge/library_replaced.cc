@@ -80,8 +80,10 @@ Library::RankReplacedLower(const Reader& reader, std::string_view question, size
                   .Query(
                       "SELECT c.chunk_id, d.document_id, d.collection_id, d.title, d.version, "
                       "d.classification_rank, d.acl "
-                      "FROM kn_chunks c NOT INDEXED JOIN kn_documents d ON {tenant:d} AND "
-                      "d.document_id = c.document_id WHERE " +
+                      "FROM kn_chunks c " +
+                          std::string(internal::ById(db_.dialect())) +
+                          "JOIN kn_documents d ON {tenant:d} AND "
+                          "d.document_id = c.document_id WHERE " +
                           visible + " AND c.chunk_id IN (" + InList(window) + ")",
                       params);
   if (!rows.ok()) return rows.status();

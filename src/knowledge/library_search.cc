@@ -142,17 +142,14 @@ Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader
   // No query term is in the library: nothing matches (an empty MATCH would
   // be an FTS5 syntax error).
   if (selective->empty()) return out;
-  std::string match;
-  for (const auto& t : *selective) match += (match.empty() ? "" : " OR ") + t;
   // First the best `depth` matches of the whole index, then the visibility
   // filter on those alone: when at least n of them are visible they are
   // exactly the reader's top n. Otherwise (a reader who sees little) the
   // filter runs inside the ranking over every match.
   const size_t depth = std::max<size_t>(4 * n, 200);
   for (const bool filter_first : {false, true}) {
-    std::vector<store::Value> params = {match};
-    std::string ranked = "SELECT rowid AS id, bm25(" + *index + ") AS score FROM " + *index +
-                         " WHERE " + *index + " MATCH ?";
+    std::vector<store::Value> params;
+    std::string ranked = internal::RankedMatches(db_.dialect(), *index, *selective, params);
     if (!filter_first) {
       ranked += " ORDER BY score LIMIT ?";
       params.emplace_back(static_cast<int64_t>(depth));
@@ -172,9 +169,10 @@ Result<std::vector<std::pair<int64_t, double>>> Library::TextSearch(const Reader
     for (const auto& r : *rows) out.emplace_back(r.Int(0), -r.Real(1));
     if (filter_first || out.size() == n) break;
     // Fewer than n visible among the best `depth`: exact only if the index had no more.
-    auto total = db_.Query(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM " + *index + " WHERE " + *index + " MATCH ? LIMIT ?)",
-        {match, static_cast<int64_t>(depth) + 1});
+    std::vector<store::Value> count_params;
+    const std::string count = internal::CountMatches(db_.dialect(), *index, *selective,
+                                                     static_cast<int64_t>(depth) + 1, count_params);
+    auto total = db_.Query(count, count_params);
     if (!total.ok()) return total.status();
     if (total->front().Int(0) <= static_cast<int64_t>(depth)) break;
   }
@@ -186,9 +184,6 @@ namespace {
 constexpr const char* kHitColumns =
     "SELECT c.chunk_id, c.document_id, d.title, c.collection_id, d.source_name, c.seq, c.text, "
     "c.heading_path, c.page, c.char_start, c.char_end, c.classification_rank FROM kn_chunks c ";
-// Chunks picked by id are looked up by id: an index on the tenant would
-// have SQLite walk every chunk of the tenant instead.
-constexpr const char* kById = "NOT INDEXED ";
 constexpr const char* kWithDocument =
     "JOIN kn_documents d ON {tenant:d} AND d.document_id = c.document_id WHERE ";
 
@@ -223,8 +218,8 @@ Result<std::vector<SearchHit>> Library::HitsFor(
     params.emplace_back(chunk_id);
   }
   auto rows = store::TenantScope(db_, reader.tenant_id)
-                  .Query(std::string(kHitColumns) + kById + kWithDocument + where +
-                             " AND c.chunk_id IN (" + ids + ")",
+                  .Query(std::string(kHitColumns) + internal::ById(db_.dialect()) + kWithDocument +
+                             where + " AND c.chunk_id IN (" + ids + ")",
                          params);
   if (!rows.ok()) return rows.status();
   std::unordered_map<int64_t, const store::Row*> by_id;

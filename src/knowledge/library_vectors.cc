@@ -304,8 +304,8 @@ Result<std::vector<std::pair<int64_t, double>>> Library::VectorSearch(const Read
     });
     if (near.empty()) return out;
     std::vector<store::Value> params;
-    // By id (NOT INDEXED): an index on the tenant would walk all its chunks.
-    std::string sql = "SELECT c.chunk_id FROM kn_chunks c NOT INDEXED WHERE " +
+    std::string sql = std::string("SELECT c.chunk_id FROM kn_chunks c ") +
+                      internal::ById(db_.dialect()) + "WHERE " +
                       internal::Visible(reader, "c", params);
     if (!q.collection.empty()) {
       sql += " AND c.collection_id = ?";

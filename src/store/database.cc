@@ -88,12 +88,18 @@ std::string Row::Text(size_t i) const {
 }
 
 Result<int> Database::SchemaVersion(const std::string& component) {
-  DAULAT_RETURN_IF_ERROR(
-      Execute("CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version "
-              "INTEGER NOT NULL, "
-              "name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))"));
-  auto rows = Query("SELECT MAX(version) FROM schema_migrations WHERE component = ?", {component});
+  // Under the write lock: nodes starting together must not race to create
+  // the table (PostgreSQL's catalog refuses the second CREATE).
+  auto tx = Begin();
+  if (!tx.ok()) return tx.status();
+  DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version "
+      "INTEGER NOT NULL, "
+      "name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))"));
+  auto rows =
+      (*tx)->Query("SELECT MAX(version) FROM schema_migrations WHERE component = ?", {component});
   if (!rows.ok()) return rows.status();
+  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   return rows->empty() || (*rows)[0].IsNull(0) ? 0 : static_cast<int>((*rows)[0].Int(0));
 }
 
@@ -125,7 +131,7 @@ Status Database::Migrate(const std::string& component, const std::vector<Migrati
                              {component, int64_t{m.version}});
     if (!done.ok()) return done.status();
     if (!done->empty()) continue;
-    if (Status st = (*tx)->Execute(m.sql); !st.ok()) {
+    if (Status st = (*tx)->Execute(MigrationSql(m)); !st.ok()) {
       return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.name +
                                    ") failed: " + st.message());
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,16 +27,28 @@ struct Row {
 };
 
 struct Migration {
+  Migration(int v, std::string n, std::string s, std::string pg = {})
+      : version(v), name(std::move(n)), sql(std::move(s)), postgres_sql(std::move(pg)) {}
+
   int version;       // 1, 2, 3, ...: applied in order, each exactly once
   std::string name;  // shown in logs and errors
   std::string sql;   // one or more statements
+  // The same change for PostgreSQL where a word-for-word reading of `sql`
+  // would not do; empty: `sql` with SQLite's types in PostgreSQL's words
+  // (INTEGER is BIGINT, INTEGER PRIMARY KEY an identity column, REAL is
+  // DOUBLE PRECISION, BLOB is BYTEA).
+  std::string postgres_sql;
 };
+
+// Which engine runs the statements, for the few places whose SQL differs.
+enum class Dialect { kSqlite, kPostgres };
 
 // Where statements run: the database itself (each call on its own
 // connection, autocommit) or one transaction.
 class StatementRunner {
  public:
   virtual ~StatementRunner() = default;
+  virtual Dialect dialect() const = 0;
   virtual Status Execute(const std::string& sql, const std::vector<Value>& params = {}) = 0;
   virtual Result<std::vector<Row>> Query(const std::string& sql,
                                          const std::vector<Value>& params = {}) = 0;
@@ -50,14 +63,12 @@ class Transaction : public StatementRunner {
   virtual Status Commit() = 0;
 };
 
-// The system of record. Implementations: SQLite (embedded, WAL) now,
-// PostgreSQL later. Thread-safe: each call or transaction takes a
-// connection of its own.
-// Errors: INVALID_ARGUMENT for SQL the engine rejects (a bug in the caller),
-// FAILED_PRECONDITION for constraint violations (duplicates), UNAVAILABLE when
-// the database is busy or locked, DATA_LOSS for corruption.
-// Execute and Query outside Begin() run one statement (or script) outside an
-// explicit transaction.
+// The system of record. Implementations: SQLite (embedded, WAL, one
+// machine) and PostgreSQL (many nodes sharing one database). Thread-safe: each call or transaction
+// takes a connection of its own. Errors: INVALID_ARGUMENT for SQL the engine rejects (a bug in the
+// caller), FAILED_PRECONDITION for constraint violations (duplicates), UNAVAILABLE when the
+// database is busy or locked, DATA_LOSS for corruption. Execute and Query outside Begin() run one
+// statement (or script) outside an explicit transaction.
 class Database : public StatementRunner {
  public:
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
@@ -73,11 +84,31 @@ class Database : public StatementRunner {
   // FAILED_PRECONDITION if the database is newer than this program knows.
   Status Migrate(const std::string& component, const std::vector<Migration>& migrations);
   Result<int> SchemaVersion(const std::string& component);
+
+  // The statements that apply `m` on this engine.
+  virtual std::string MigrationSql(const Migration& m) const { return m.sql; }
 };
 
 // Opens (creating if needed) a SQLite database file in WAL mode with foreign
 // keys on and a busy timeout. ":memory:" is refused: use a temp file.
 Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path);
+
+struct PostgresOptions {
+  int max_connections = 16;  // the pool's bound, per process
+  // How long a caller waits for a busy pool before UNAVAILABLE.
+  std::chrono::milliseconds wait_for_connection{5000};
+};
+// Connects to a PostgreSQL database given as a URL
+// (postgresql://user@host:port/dbname?sslmode=...). The database must use
+// UTF8 and the C collation (listings compare text byte by byte).
+// Write transactions hold one cluster-wide advisory lock, so writers on all
+// nodes run one at a time, as SQLite's writers do on one machine.
+Result<std::unique_ptr<Database>> OpenPostgres(const std::string& url,
+                                               PostgresOptions options = {});
+bool IsPostgresUrl(const std::string& location);
+// A postgres:// or postgresql:// URL opens PostgreSQL; anything else is a
+// SQLite file path.
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& location);
 
 // Every statement on tenant data goes through one of these: the scope, not
 // the caller, writes `tenant_id = ?` and binds the tenant, so no caller can

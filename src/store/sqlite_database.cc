@@ -179,6 +179,7 @@ class SqliteTransaction : public Transaction {
   SqliteTransaction(SqliteDatabase& owner, std::unique_ptr<Connection> conn, bool read_only)
       : owner_(owner), conn_(std::move(conn)), read_only_(read_only) {}
   ~SqliteTransaction() override;
+  Dialect dialect() const override { return Dialect::kSqlite; }
   Status Execute(const std::string& sql, const std::vector<Value>& params) override {
     if (read_only_) return FailedPrecondition("a snapshot is read-only");
     return conn_->Run(sql, params, nullptr);
@@ -208,6 +209,8 @@ class SqliteTransaction : public Transaction {
 class SqliteDatabase : public Database {
  public:
   explicit SqliteDatabase(std::string path) : path_(std::move(path)) {}
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
 
   Result<std::unique_ptr<Connection>> Take() {
     {

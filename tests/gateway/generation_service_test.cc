@@ -13,6 +13,7 @@
 #include "gateway/content_log.h"
 #include "gateway/stages.h"
 #include "governance/pii_guard.h"
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::gateway {
@@ -26,7 +27,7 @@ class GenerationServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("generation");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     ids_ = std::move(identity::IdentityStore::Open(*db_, clock_)).value();
     policies_ = std::move(governance::PolicyStore::Open(*db_, clock_)).value();
     ASSERT_TRUE(ids_->CreateTenant("jpn", "JPN").ok());

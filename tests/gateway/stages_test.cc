@@ -11,10 +11,26 @@
 #include "governance/audit_writer.h"
 #include "governance/checkpoint.h"
 #include "governance/pii_guard.h"
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::gateway {
 namespace {
+
+// Makes every write of an audit record fail (as a full disk would), or
+// stops doing so, on either engine.
+Status FailAuditWrites(store::Database& db, bool fail) {
+  if (db.dialect() == store::Dialect::kSqlite) {
+    return db.Execute(fail ? "CREATE TRIGGER disk_full BEFORE INSERT ON audit_records "
+                             "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                           : "DROP TRIGGER disk_full");
+  }
+  return db.Execute(fail
+                        ? "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                          "BEGIN RAISE EXCEPTION 'disk full'; END $$; CREATE TRIGGER disk_full "
+                          "BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION disk_full()"
+                        : "DROP TRIGGER disk_full ON audit_records; DROP FUNCTION disk_full()");
+}
 
 using identity::Role;
 
@@ -22,7 +38,7 @@ class StagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("stages");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     ids_ = std::move(identity::IdentityStore::Open(*db_, clock_)).value();
     policies_ = std::move(governance::PolicyStore::Open(*db_, clock_)).value();
     ASSERT_TRUE(ids_->CreateTenant("jpn", "JPN").ok());
@@ -315,9 +331,7 @@ TEST_F(StagesTest, AnAuditLogThatCannotBeWrittenRefusesAnswers) {
   ctx.route = "/v1/chat/completions";
   ctx.http_status = 200;
   EXPECT_TRUE(record(refuse, ctx));
-  ASSERT_TRUE(db_->Execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records "
-                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-                  .ok());
+  ASSERT_TRUE(FailAuditWrites(*db_, true).ok());
   EXPECT_FALSE(record(refuse, ctx));
   EXPECT_EQ(refuse.OnRequest(ctx).code(), StatusCode::kUnavailable);
   EXPECT_TRUE(record(serve, ctx));  // the operator's choice: served, loss logged
@@ -326,7 +340,7 @@ TEST_F(StagesTest, AnAuditLogThatCannotBeWrittenRefusesAnswers) {
   RequestContext health = ctx;
   health.audited = false;
   EXPECT_TRUE(record(refuse, health));
-  ASSERT_TRUE(db_->Execute("DROP TRIGGER disk_full").ok());
+  ASSERT_TRUE(FailAuditWrites(*db_, false).ok());
   EXPECT_TRUE(record(refuse, ctx));
   EXPECT_TRUE(refuse.OnRequest(ctx).ok());
   writer.Stop();
@@ -352,11 +366,9 @@ TEST_F(StagesTest, AStreamOpensOnlyOnRecord) {
   ctx.route = "/v1/chat/completions";
   ctx.audit_action = "inference";
   EXPECT_TRUE(open(ctx));
-  ASSERT_TRUE(db_->Execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_records "
-                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-                  .ok());
+  ASSERT_TRUE(FailAuditWrites(*db_, true).ok());
   EXPECT_FALSE(open(ctx));
-  ASSERT_TRUE(db_->Execute("DROP TRIGGER disk_full").ok());
+  ASSERT_TRUE(FailAuditWrites(*db_, false).ok());
   writer.Stop();
   const auto rows = db_->Query("SELECT record FROM audit_records");
   ASSERT_EQ(rows->size(), 1u);

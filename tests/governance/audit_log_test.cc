@@ -8,6 +8,7 @@
 #include "common/sha256.h"
 #include "governance/audit_writer.h"
 #include "governance/query_fingerprint.h"
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::governance {
@@ -17,7 +18,7 @@ class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("audit");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_, &location_);
     auto signer = CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a'));
     key_ = signer->VerifierKey();
     auto log = AuditLog::Open(*db_, *signer);
@@ -49,6 +50,7 @@ class AuditLogTest : public ::testing::Test {
   AuditVerification Verify() { return AuditLog::Verify(*db_, key_); }
 
   std::filesystem::path dir_;
+  std::string location_;  // of the database, for a second handle
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<AuditLog> log_;
   std::string key_;
@@ -208,7 +210,7 @@ TEST_F(AuditLogTest, VerifyingWhileRecordsArriveSeesOneConsistentLog) {
 
 TEST_F(AuditLogTest, TwoWritersOnOneDatabaseStayConsistent) {
   // A second process's log (another AuditLog on the same file) interleaves appends.
-  auto db2 = store::OpenSqlite((dir_ / "daulat.db").string());
+  auto db2 = store::OpenDatabase(location_);
   auto other =
       AuditLog::Open(**db2, *CheckpointSigner::FromSeed("daulat-audit", std::string(32, '\x2a')));
   ASSERT_TRUE(other.ok());
@@ -252,7 +254,7 @@ TEST_F(AuditLogTest, BackgroundWriterBatchesAndCheckpointsOnStop) {
 
 TEST(AuditClockTest, RecordsAreStampedByTheInjectedClock) {
   const auto dir = testing::MakeTempDir("audit-clock");
-  auto db = std::move(store::OpenSqlite((dir / "daulat.db").string())).value();
+  auto db = testing::OpenTestDatabase(dir);
   ManualClock clock(1'800'000'000.25);  // 2027-01-15 08:00:00.250 UTC
   auto log = std::move(AuditLog::Open(*db, *CheckpointSigner::FromSeed("a", std::string(32, 'x')),
                                       "daulat/audit", clock))

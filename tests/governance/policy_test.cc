@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::governance {
@@ -74,7 +75,7 @@ TEST(PolicyTest, DecisionsCheckModelBackendAndEachOnesHighestLevel) {
 
 TEST(PolicyStoreTest, EveryPutIsANewVersionPerTenant) {
   const auto dir = testing::MakeTempDir("policy");
-  auto db = std::move(store::OpenSqlite((dir / "daulat.db").string())).value();
+  auto db = testing::OpenTestDatabase(dir);
   const ManualClock clock(1'800'000'000);
   auto store = std::move(PolicyStore::Open(*db, clock)).value();
   auto current = store->Current("jpn");

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "http/openapi.h"
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::http {
@@ -205,7 +206,7 @@ TEST_F(QueueLimitTest, FullQueueIs429WithRetryAfter) {
 // Every endpoint the server routes is in the OpenAPI document, and every
 // operation the document describes is routed.
 TEST_F(ApiServerTest, TheOpenApiDocumentMatchesTheRoutes) {
-  auto db = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+  auto db = testing::OpenTestDatabase(dir_);
   auto ids = std::move(identity::IdentityStore::Open(*db)).value();
   auto policies = std::move(governance::PolicyStore::Open(*db)).value();
   auto usage = std::move(gateway::UsageMeter::Open(*db)).value();

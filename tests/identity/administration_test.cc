@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::identity {
@@ -13,7 +14,7 @@ class AdministrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("administration");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     ids_ = std::move(IdentityStore::Open(*db_)).value();
     ASSERT_TRUE(ids_->CreateTenant("jpn", "Jabatan Pendaftaran Negara").ok());
     ASSERT_TRUE(ids_->CreateUser("jpn", "rahsia-user", "kata-laluan-panjang", Role::kMember,

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::identity {
@@ -11,7 +12,7 @@ class IdentityStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("identity");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     auto ids = IdentityStore::Open(*db_, clock_);
     ASSERT_TRUE(ids.ok()) << ids.status().ToString();
     ids_ = std::move(ids).value();

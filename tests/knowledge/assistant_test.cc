@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::knowledge {
@@ -58,7 +59,7 @@ class AssistantTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("assistant");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     blobs_ = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
     lib_ = std::move(Library::Open(*db_, *blobs_)).value();
     conversations_ = std::move(Conversations::Open(*db_)).value();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/database.h"
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::knowledge {
@@ -16,7 +17,7 @@ class ConversationsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("conversations");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     conversations_ = std::move(Conversations::Open(*db_)).value();
   }
   void TearDown() override {

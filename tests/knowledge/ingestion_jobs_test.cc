@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/database.h"
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::knowledge {
@@ -12,7 +13,7 @@ class IngestionJobsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("jobs");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     jobs_ = std::move(IngestionJobs::Open(*db_)).value();
   }
   void TearDown() override {

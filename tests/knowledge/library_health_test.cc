@@ -6,6 +6,7 @@
 
 #include "common/sha256.h"
 #include "knowledge/library.h"
+#include "test_database.h"
 #include "tiny_model.h"
 
 namespace daulat::knowledge {
@@ -24,7 +25,7 @@ class LibraryHealthTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("library-health");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     blobs_ = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
     lib_ = std::move(Library::Open(*db_, *blobs_)).value();
     for (const char* t : {"jpn", "kkm"}) {

@@ -14,6 +14,7 @@
 #include "engine/model_import.h"
 #include "knowledge/language_shift.h"
 #include "knowledge/vector_backfill.h"
+#include "test_database.h"
 #include "test_documents.h"
 #include "tiny_bert.h"
 #include "tiny_model.h"
@@ -25,7 +26,7 @@ class LibraryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("library");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     blobs_ = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
     lib_ = std::move(Library::Open(*db_, *blobs_)).value();
     for (const char* t : {"jpn", "kkm"}) {
@@ -234,6 +235,28 @@ TEST_F(LibraryTest, RetrievalNeverReturnsWhatTheReaderMayNotSee) {
   EXPECT_EQ(lib_->OriginalBytes(member, rahsia->id).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(lib_->DeleteDocument(kkm, rahsia->id).code(), StatusCode::kNotFound);
   EXPECT_TRUE(lib_->GetDocument(cleared, rahsia->id).ok());
+}
+
+// A group grants its own documents only: the whole name, in any case (as
+// directories compare names), never a part of it or a LIKE wildcard; the
+// same on SQLite and on PostgreSQL.
+TEST_F(LibraryTest, AclGroupsMatchWholeNamesInAnyCase) {
+  const auto finance = Add("jpn", "a.md", "Bajet.", Classification::kTerbuka, {"Kewangan"});
+  const auto under = Add("jpn", "b.md", "Garis.", Classification::kTerbuka, {"a_b"});
+  const auto percent = Add("jpn", "c.md", "Peratus.", Classification::kTerbuka, {"100%"});
+  auto sees = [&](std::vector<std::string> groups, const DocumentInfo& d) {
+    return lib_->GetDocument({"jpn", Classification::kTerbuka, std::move(groups)}, d.id).ok();
+  };
+  EXPECT_TRUE(sees({"kewangan"}, finance));
+  EXPECT_TRUE(sees({"KEWANGAN"}, finance));
+  EXPECT_FALSE(sees({"kew"}, finance));
+  EXPECT_FALSE(sees({"kewangan2"}, finance));
+  EXPECT_FALSE(sees({"%"}, finance));
+  EXPECT_FALSE(sees({"axb"}, under));
+  EXPECT_TRUE(sees({"A_B"}, under));
+  EXPECT_FALSE(sees({"1000"}, percent));
+  EXPECT_TRUE(sees({"100%"}, percent));
+  EXPECT_FALSE(sees({}, finance));
 }
 
 TEST_F(LibraryTest, PassagesForSummariesFollowTheSameRules) {

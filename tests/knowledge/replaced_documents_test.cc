@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "knowledge/library.h"
+#include "test_database.h"
 #include "test_documents.h"
 #include "tiny_model.h"
 
@@ -70,7 +71,7 @@ class ReplacedInSearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("replaced");
-    db_ = std::move(store::OpenSqlite((dir_ / "daulat.db").string())).value();
+    db_ = testing::OpenTestDatabase(dir_);
     blobs_ = std::move(store::BlobStore::Open(dir_ / "blobs")).value();
     lib_ = std::move(Library::Open(*db_, *blobs_)).value();
     for (const char* c : {"pekeliling", "muat-naik"})

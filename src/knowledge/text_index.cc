@@ -1,0 +1,127 @@
+#include "knowledge/text_index.h"
+
+namespace daulat::knowledge::internal {
+namespace {
+
+using store::Dialect;
+
+// One trigger function serves every tenant's index: the postings and totals
+// tables are named after the table that fired it.
+constexpr const char* kPostgresSync = R"(
+CREATE OR REPLACE FUNCTION kn_index_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    EXECUTE format('DELETE FROM %I WHERE rowid = $1', TG_TABLE_NAME || '_post') USING OLD.rowid;
+    EXECUTE format('UPDATE %I SET rows = rows - 1, tokens = tokens - $1',
+                   TG_TABLE_NAME || '_totals') USING OLD.len;
+    RETURN OLD;
+  END IF;
+  EXECUTE format('INSERT INTO %I (term, rowid, tf) SELECT t, $1, COUNT(*) '
+                 'FROM unnest(string_to_array($2, '' '')) t WHERE t <> '''' GROUP BY t',
+                 TG_TABLE_NAME || '_post') USING NEW.rowid, NEW.terms;
+  EXECUTE format('UPDATE %I SET rows = rows + 1, tokens = tokens + $1',
+                 TG_TABLE_NAME || '_totals') USING NEW.len;
+  RETURN NEW;
+END $$;
+)";
+
+std::string TermList(const std::vector<std::string>& terms, std::vector<store::Value>& params) {
+  std::string out;
+  for (const auto& t : terms) {
+    out += out.empty() ? "(?)" : ", (?)";
+    params.emplace_back(t);
+  }
+  return out;
+}
+
+std::string FtsMatch(const std::vector<std::string>& terms, std::vector<store::Value>& params) {
+  std::string match;
+  for (const auto& t : terms) match += (match.empty() ? "" : " OR ") + t;
+  params.emplace_back(match);
+  return match;
+}
+
+}  // namespace
+
+std::string TextIndexSchema(Dialect dialect, const std::string& name) {
+  if (dialect == Dialect::kSqlite) {
+    // Document frequencies (the _vocab table), for leaving near-universal
+    // terms out of big searches.
+    return "CREATE VIRTUAL TABLE IF NOT EXISTS " + name +
+           " USING fts5(terms); CREATE VIRTUAL TABLE IF NOT EXISTS " + name +
+           "_vocab USING fts5vocab(" + name + ", 'row');";
+  }
+  return std::string(kPostgresSync) + "CREATE TABLE IF NOT EXISTS " + name +
+         " (rowid BIGINT PRIMARY KEY, terms TEXT NOT NULL, len BIGINT GENERATED ALWAYS AS "
+         "(cardinality(array_remove(string_to_array(terms, ' '), ''))) STORED);"
+         "CREATE TABLE IF NOT EXISTS " +
+         name +
+         "_post (term TEXT NOT NULL, rowid BIGINT NOT NULL, tf BIGINT NOT NULL, "
+         "PRIMARY KEY (term, rowid));"
+         "CREATE INDEX IF NOT EXISTS " +
+         name + "_post_rowid ON " + name + "_post (rowid);" + "CREATE TABLE IF NOT EXISTS " + name +
+         "_totals (rows BIGINT NOT NULL, tokens BIGINT NOT NULL);"
+         "INSERT INTO " +
+         name + "_totals SELECT 0, 0 WHERE NOT EXISTS (SELECT 1 FROM " + name +
+         "_totals);"
+         "CREATE OR REPLACE VIEW " +
+         name + "_vocab AS SELECT term, COUNT(*) AS doc FROM " + name +
+         "_post GROUP BY term;"
+         "CREATE OR REPLACE TRIGGER " +
+         name + "_sync AFTER INSERT OR DELETE ON " + name +
+         " FOR EACH ROW EXECUTE FUNCTION kn_index_sync();";
+}
+
+std::string TextIndexTables(Dialect dialect) {
+  if (dialect == Dialect::kSqlite) {
+    return "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'kn\\_index\\_%' "
+           "ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5(terms)%'";
+  }
+  return "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+         "current_schema() AND table_type = 'BASE TABLE' AND table_name LIKE 'kn\\_index\\_%' "
+         "ESCAPE '\\' AND table_name NOT LIKE '%\\_post' ESCAPE '\\' AND table_name NOT LIKE "
+         "'%\\_totals' ESCAPE '\\'";
+}
+
+std::string RankedMatches(Dialect dialect, const std::string& name,
+                          const std::vector<std::string>& terms,
+                          std::vector<store::Value>& params) {
+  if (dialect == Dialect::kSqlite) {
+    FtsMatch(terms, params);
+    return "SELECT rowid AS id, bm25(" + name + ") AS score FROM " + name + " WHERE " + name +
+           " MATCH ?";
+  }
+  const std::string post = name + "_post";
+  return "SELECT p.rowid AS id, -SUM(w.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * x.len / "
+         "t.avgdl))) AS score FROM " +
+         post +
+         " p JOIN (SELECT q.term, GREATEST(ln((t0.rows - COUNT(*) + 0.5)::float8 / "
+         "(COUNT(*) + 0.5)), 1e-6) AS idf FROM (VALUES " +
+         TermList(terms, params) + ") q (term) JOIN " + post +
+         " p0 ON p0.term = q.term CROSS JOIN " + name +
+         "_totals t0 GROUP BY q.term, t0.rows) w ON w.term = p.term JOIN " + name +
+         " x ON x.rowid = p.rowid CROSS JOIN (SELECT tokens::float8 / GREATEST(rows, 1) AS avgdl "
+         "FROM " +
+         name + "_totals) t GROUP BY p.rowid";
+}
+
+std::string CountMatches(Dialect dialect, const std::string& name,
+                         const std::vector<std::string>& terms, int64_t limit,
+                         std::vector<store::Value>& params) {
+  std::string sql;
+  if (dialect == Dialect::kSqlite) {
+    FtsMatch(terms, params);
+    sql = "SELECT COUNT(*) FROM (SELECT 1 FROM " + name + " WHERE " + name + " MATCH ? LIMIT ?)";
+  } else {
+    sql = "SELECT COUNT(*) FROM (SELECT DISTINCT p.rowid FROM " + name + "_post p JOIN (VALUES " +
+          TermList(terms, params) + ") q (term) ON q.term = p.term LIMIT ?) m";
+  }
+  params.emplace_back(limit);
+  return sql;
+}
+
+const char* ById(Dialect dialect) {
+  return dialect == Dialect::kSqlite ? "NOT INDEXED " : "";
+}
+
+}  // namespace daulat::knowledge::internal

@@ -1,0 +1,241 @@
+// What every engine behind store::Database must do, run on SQLite and (the
+// "pg." run) on PostgreSQL: several nodes sharing one database, bytes and
+// text kept whole, failures reported instead of half-applied.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "store/database.h"
+#include "test_database.h"
+#include "tiny_model.h"
+
+namespace daulat::store {
+namespace {
+
+const std::vector<Migration> kLedger = {
+    {1, "entries", "CREATE TABLE entries (n INTEGER PRIMARY KEY, node TEXT NOT NULL, body BLOB);"},
+    {2, "notes", "CREATE TABLE notes (id TEXT PRIMARY KEY, text TEXT, \"INTEGER\" TEXT);"},
+    // The same words read another way on PostgreSQL.
+    {3, "ratios", "CREATE TABLE ratios (id INTEGER PRIMARY KEY, r REAL, big INTEGER);",
+     "CREATE TABLE ratios (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, r DOUBLE "
+     "PRECISION, big BIGINT);"},
+};
+
+class DatabaseContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("contract");
+    where_ = std::make_unique<testing::TestDatabase>(dir_);
+    db_ = Open();
+    const Status migrated = db_->Migrate("ledger", kLedger);
+    ASSERT_TRUE(migrated.ok()) << migrated.ToString();
+  }
+  void TearDown() override {
+    db_.reset();
+    where_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Another handle on the same database, as another node holds.
+  std::unique_ptr<Database> Open() {
+    auto db = where_->Open();
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    return db.ok() ? std::move(db).value() : nullptr;
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<testing::TestDatabase> where_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(DatabaseContractTest, NodesStartingTogetherMigrateOnce) {
+  const std::vector<Migration> more = {
+      {1, "a", "CREATE TABLE race_a (x INTEGER);"},
+      {2, "b", "CREATE TABLE race_b (x INTEGER); INSERT INTO race_b VALUES (1);"},
+  };
+  std::vector<std::thread> nodes;
+  std::vector<Status> results(4, Status::Ok());
+  for (size_t i = 0; i < results.size(); ++i) {
+    nodes.emplace_back([&, i] {
+      auto node = where_->Open();
+      results[i] = node.ok() ? (*node)->Migrate("race", more) : node.status();
+    });
+  }
+  for (auto& t : nodes) t.join();
+  for (const auto& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(*db_->SchemaVersion("race"), 2);
+  EXPECT_EQ((*db_->Query("SELECT COUNT(*) FROM race_b"))[0].Int(0), 1);  // ran once
+}
+
+// The read-then-write steps (the audit log's next index, a document's next
+// version) rely on write transactions running one at a time on all nodes.
+TEST_F(DatabaseContractTest, WritersOnSeveralNodesNumberWithoutGapsOrRepeats) {
+  constexpr int kNodes = 3;
+  constexpr int kEach = 40;
+  std::vector<std::thread> nodes;
+  for (int i = 0; i < kNodes; ++i) {
+    nodes.emplace_back([&, i] {
+      auto node = Open();
+      for (int k = 0; k < kEach; ++k) {
+        for (int attempt = 0;; ++attempt) {
+          auto tx = node->Begin();
+          ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+          auto next = (*tx)->Query("SELECT COALESCE(MAX(n), 0) + 1 FROM entries");
+          ASSERT_TRUE(next.ok()) << next.status().ToString();
+          ASSERT_TRUE((*tx)
+                          ->Execute("INSERT INTO entries (n, node) VALUES (?, ?)",
+                                    {(*next)[0].Int(0), "node-" + std::to_string(i)})
+                          .ok());
+          const Status st = (*tx)->Commit();
+          if (st.ok()) break;
+          ASSERT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+          ASSERT_LT(attempt, 5);
+        }
+      }
+    });
+  }
+  for (auto& t : nodes) t.join();
+  auto rows = db_->Query("SELECT n FROM entries ORDER BY n");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), size_t{kNodes * kEach});
+  for (size_t i = 0; i < rows->size(); ++i) EXPECT_EQ((*rows)[i].Int(0), int64_t(i) + 1);
+}
+
+TEST_F(DatabaseContractTest, BytesAndTextComeBackWhole) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  bytes += "\\x00'?";  // what an escaping bug would mangle
+  ASSERT_TRUE(db_->Execute("INSERT INTO entries (n, node, body) VALUES (?, ?, ?)",
+                           {int64_t{1}, std::string("n1"), bytes})
+                  .ok());
+  auto rows = db_->Query("SELECT body, node FROM entries WHERE n = ?", {int64_t{1}});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ((*rows)[0].Text(0), bytes);
+  const std::string text = "Pekeliling 7/2026 — 吉隆坡 — மலேசியா — 🇲🇾 '?' \"?\"";
+  ASSERT_TRUE(db_->Execute("INSERT INTO notes (id, text) VALUES ('q?', ?)", {text}).ok());
+  rows = db_->Query("SELECT id, text, '?' FROM notes WHERE text = ?", {text});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].Text(0), "q?");  // a ? inside a literal is not a placeholder
+  EXPECT_EQ((*rows)[0].Text(1), text);
+  EXPECT_EQ((*rows)[0].Text(2), "?");
+}
+
+// Text holding U+0000 is stored whole or refused, never cut at the NUL.
+TEST_F(DatabaseContractTest, TextWithANulIsNeverCut) {
+  const std::string text("before\0after", 12);
+  const Status st = db_->Execute("INSERT INTO notes (id, text) VALUES ('nul', ?)", {text});
+  if (st.ok()) {
+    EXPECT_EQ((*db_->Query("SELECT text FROM notes WHERE id = 'nul'"))[0].Text(0), text);
+  } else {
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+    EXPECT_TRUE(db_->Query("SELECT text FROM notes WHERE id = 'nul'")->empty());
+  }
+}
+
+TEST_F(DatabaseContractTest, NumbersAndAggregatesKeepTheirKinds) {
+  for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{1} << 40})
+    ASSERT_TRUE(db_->Execute("INSERT INTO entries (n, node) VALUES (?, 'x')", {n}).ok());
+  auto rows = db_->Query("SELECT SUM(n), COUNT(*), MAX(n) > ?, AVG(n) FROM entries", {int64_t{5}});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  const Row& r = (*rows)[0];
+  ASSERT_TRUE(std::holds_alternative<int64_t>(r.values[0]));
+  EXPECT_EQ(r.Int(0), (int64_t{1} << 40) + 3);
+  EXPECT_EQ(r.Int(1), 3);
+  EXPECT_EQ(r.Int(2), 1);  // a comparison reads as 1 or 0 on every engine
+  EXPECT_NEAR(r.Real(3), static_cast<double>((int64_t{1} << 40) + 3) / 3, 1.0);
+  rows = db_->Query("SELECT ? * 2.5", {0.5});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_DOUBLE_EQ((*rows)[0].Real(0), 1.25);
+}
+
+// SQLite's types mean the same on PostgreSQL: 64-bit integers, doubles, and
+// an INTEGER PRIMARY KEY assigned when not given.
+TEST_F(DatabaseContractTest, SchemasMeanTheSameOnEveryEngine) {
+  const int64_t big = int64_t{1} << 53;
+  ASSERT_TRUE(db_->Execute("INSERT INTO ratios (r, big) VALUES (?, ?)", {1.0 / 3, big}).ok());
+  ASSERT_TRUE(db_->Execute("INSERT INTO ratios (r, big) VALUES (?, ?)", {0.25, big + 1}).ok());
+  auto rows = db_->Query("SELECT id, r, big FROM ratios ORDER BY id");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Int(0), 1);
+  EXPECT_EQ((*rows)[1].Int(0), 2);
+  EXPECT_DOUBLE_EQ((*rows)[0].Real(1), 1.0 / 3);  // not a 4-byte float
+  EXPECT_EQ((*rows)[1].Int(2), big + 1);
+  auto given = db_->Query("INSERT INTO entries (node) VALUES ('auto') RETURNING n");
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  EXPECT_EQ((*given)[0].Int(0), 1);
+  EXPECT_TRUE(db_->Execute("INSERT INTO entries (n, node) VALUES (7, 'given')").ok());
+  auto columns = db_->Columns("notes");
+  ASSERT_TRUE(columns.ok());
+  EXPECT_EQ(*columns, (std::vector<std::string>{"id", "text", "INTEGER"}));
+  EXPECT_TRUE(db_->Columns("no_such_table")->empty());
+}
+
+TEST_F(DatabaseContractTest, AFailedWriteLeavesNothingBehind) {
+  ASSERT_TRUE(db_->Execute("INSERT INTO notes (id, text) VALUES ('dup', 'first')").ok());
+  {
+    auto tx = db_->Begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Execute("INSERT INTO notes (id, text) VALUES ('other', 'x')").ok());
+    EXPECT_EQ((*tx)->Execute("INSERT INTO notes (id, text) VALUES ('dup', 'second')").code(),
+              StatusCode::kFailedPrecondition);
+  }  // not committed: rolled back, the handle's connection is fine afterwards
+  auto rows = db_->Query("SELECT id, text FROM notes ORDER BY id");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].Text(1), "first");
+  for (int i = 0; i < 20; ++i) {  // more uses than the pool has connections
+    auto tx = db_->Begin();
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    EXPECT_FALSE((*tx)->Execute("INSERT INTO nowhere VALUES (1)").ok());
+  }
+  EXPECT_TRUE(db_->Execute("INSERT INTO notes (id, text) VALUES ('after', 'ok')").ok());
+}
+
+TEST_F(DatabaseContractTest, ASnapshotSeesOneMoment) {
+  ASSERT_TRUE(db_->Execute("INSERT INTO notes (id, text) VALUES ('a', 'x')").ok());
+  auto snap = db_->BeginSnapshot();
+  ASSERT_TRUE(snap.ok());
+  auto other = Open();
+  ASSERT_TRUE(other->Execute("INSERT INTO notes (id, text) VALUES ('b', 'y')").ok());
+  EXPECT_EQ((*(*snap)->Query("SELECT COUNT(*) FROM notes"))[0].Int(0), 1);
+  EXPECT_FALSE((*snap)->Execute("DELETE FROM notes").ok());
+  EXPECT_TRUE((*snap)->Commit().ok());
+  EXPECT_EQ((*db_->Query("SELECT COUNT(*) FROM notes"))[0].Int(0), 2);
+}
+
+// PostgreSQL only: what a transaction does after one of its statements
+// failed, the pool's bound, and a server that is not there.
+TEST_F(DatabaseContractTest, PostgresTransactionsAndPoolFailClearly) {
+  if (!where_->postgres()) GTEST_SKIP() << "PostgreSQL only";
+  {
+    auto tx = db_->Begin();
+    ASSERT_TRUE((*tx)->Execute("INSERT INTO notes (id, text) VALUES ('t1', 'x')").ok());
+    EXPECT_FALSE((*tx)->Execute("INSERT INTO nowhere VALUES (1)").ok());
+    EXPECT_EQ((*tx)->Execute("INSERT INTO notes (id, text) VALUES ('t2', 'x')").code(),
+              StatusCode::kFailedPrecondition);
+    EXPECT_FALSE((*tx)->Commit().ok());  // never reported as committed
+  }
+  EXPECT_TRUE(db_->Query("SELECT id FROM notes")->empty());
+
+  auto small =
+      OpenPostgres(where_->location(),
+                   {.max_connections = 1, .wait_for_connection = std::chrono::milliseconds(200)});
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  {
+    auto held = (*small)->Begin();
+    ASSERT_TRUE(held.ok());
+    EXPECT_EQ((*small)->Query("SELECT 1").status().code(), StatusCode::kUnavailable);
+  }
+  EXPECT_TRUE((*small)->Query("SELECT 1").ok());
+
+  EXPECT_EQ(OpenDatabase("postgresql://nobody@127.0.0.1:1/none").status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(OpenDatabase("postgresql://h/db?no_such_option=1").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenPostgres(where_->location(), {.max_connections = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace daulat::store
