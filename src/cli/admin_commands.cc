@@ -44,7 +44,7 @@ std::string Date(int64_t t) {
 }
 
 Result<AdminStores> Open(const GlobalOptions& g) {
-  return AdminStores::Open(g.DataDir());
+  return AdminStores::Open(g);
 }
 
 Result<identity::Role> RoleFlag(const std::string& text, identity::Role fallback) {

@@ -15,16 +15,28 @@ std::string CliActor() {
   return "cli:uid" + std::to_string(getuid());
 }
 
-Result<AdminStores> AdminStores::Open(const std::filesystem::path& data_dir) {
+Result<std::unique_ptr<store::SessionLock>> ShareWritersLock(store::Database& db) {
+  auto lock = db.TryLock(kWritersLock, store::LockMode::kShared);
+  if (!lock.ok())
+    return FailedPrecondition("a repair is running on a node sharing the database (" +
+                              lock.status().message() + "); try again when it is done");
+  return lock;
+}
+
+Result<AdminStores> AdminStores::Open(const GlobalOptions& global) {
+  const std::filesystem::path data_dir = global.DataDir();
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   AdminStores s;
   auto lock = store::DataFolderLock::Share(data_dir);
   if (!lock.ok()) return lock.status();
   s.folder_lock.emplace(std::move(lock).value());
-  auto db = store::OpenSqlite(DatabasePath(data_dir).string());
+  auto db = store::OpenDatabase(global.DatabaseLocation());
   if (!db.ok()) return db.status();
   s.db = std::move(db).value();
+  auto writers = ShareWritersLock(*s.db);
+  if (!writers.ok()) return writers.status();
+  s.writers_lock = std::move(writers).value();
   auto signer = LoadOrCreateAuditSigner(data_dir);
   if (!signer.ok()) return signer.status();
   auto audit = governance::AuditLog::Open(*s.db, *signer);

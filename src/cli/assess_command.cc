@@ -47,7 +47,7 @@ struct TenantSide {
 };
 
 Result<std::unique_ptr<TenantSide>> OpenTenant(const GlobalOptions& g, const std::string& tenant) {
-  auto admin = AdminStores::Open(g.DataDir());
+  auto admin = AdminStores::Open(g);
   if (!admin.ok()) return admin.status();
   if (!admin->ids->GetTenant(tenant).ok()) return NotFound("no tenant '" + tenant + "'");
   auto side = std::make_unique<TenantSide>();

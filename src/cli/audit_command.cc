@@ -27,10 +27,10 @@ int Verify(const GlobalOptions& global, const VerifyFlags& flags) {
           NotFound("no verifier key at " + VerifierKeyPath(data).string() + " (pass --key)"));
     }
   }
-  if (!std::filesystem::exists(DatabasePath(data))) {
+  if (!global.SharedDatabase() && !std::filesystem::exists(DatabasePath(data))) {
     return ReportError(NotFound("no database at " + DatabasePath(data).string()));
   }
-  auto db = store::OpenSqlite(DatabasePath(data).string());
+  auto db = store::OpenDatabase(global.DatabaseLocation());
   if (!db.ok()) return ReportError(db.status());
   const auto v = governance::AuditLog::Verify(**db, key);
   if (flags.json) {
@@ -63,7 +63,7 @@ struct ListFlags {
 };
 
 int List(const GlobalOptions& global, const ListFlags& f) {
-  auto s = AdminStores::Open(global.DataDir());
+  auto s = AdminStores::Open(global);
   if (!s.ok()) return ReportError(s.status());
   auto page = governance::ListAudit(*s->db, f.tenant, {f.after, f.limit, f.action, f.actor});
   if (!page.ok()) return ReportError(page.status());
@@ -82,7 +82,7 @@ int List(const GlobalOptions& global, const ListFlags& f) {
 }
 
 int Export(const GlobalOptions& global, const ListFlags& f) {
-  auto s = AdminStores::Open(global.DataDir());
+  auto s = AdminStores::Open(global);
   if (!s.ok()) return ReportError(s.status());
   std::ofstream file;
   if (!f.output.empty() && f.output != "-") {

@@ -80,7 +80,18 @@ Result<std::vector<std::string>> NamedOriginals(const std::filesystem::path& sna
   return out;
 }
 
+// A backup holds the embedded SQLite database; a shared one is PostgreSQL's
+// to back up, with its own tools.
+Status RefuseSharedDatabase(const GlobalOptions& global, const char* what) {
+  if (!global.SharedDatabase()) return Status::Ok();
+  return FailedPrecondition(std::string("daulat ") + what +
+                            " covers the embedded SQLite database; this node keeps its records "
+                            "in PostgreSQL (--database-url): back that up with pg_basebackup or "
+                            "pg_dump (docs/scale.md)");
+}
+
 int BackUp(const GlobalOptions& global, const BackupFlags& flags) {
+  if (Status st = RefuseSharedDatabase(global, "backup"); !st.ok()) return ReportError(st);
   auto secret = SecretFrom(flags);
   if (!secret.ok()) return ReportError(secret.status());
   if (!secret->sealed() && !flags.unsealed) {
@@ -126,6 +137,9 @@ Result<governance::AuditVerification> VerifyRestoredAudit(const std::filesystem:
 }
 
 int RestoreOrVerify(const GlobalOptions& global, const BackupFlags& flags) {
+  if (!flags.verify_only) {
+    if (Status st = RefuseSharedDatabase(global, "restore"); !st.ok()) return ReportError(st);
+  }
   auto secret = SecretFrom(flags);
   if (!secret.ok()) return ReportError(secret.status());
   ProgressBar bar(flags.verify_only ? "verify" : "restore");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cli/admin_stores.h"
 #include "cli/audit_store.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -47,6 +48,11 @@ struct Findings {
 };
 
 Status CheckDatabase(store::Database& db, Findings& f) {
+  // PostgreSQL checks its own pages (data checksums, amcheck) on the server.
+  if (db.dialect() != store::Dialect::kSqlite) {
+    f.integrity = {"ok"};
+    return Status::Ok();
+  }
   auto rows = db.Query("PRAGMA integrity_check");
   if (!rows.ok()) return rows.status();
   for (const auto& r : *rows) f.integrity.push_back(r.Text(0));
@@ -138,7 +144,7 @@ void Report(const Findings& f, bool repair, bool json) {
 
 int Doctor(const GlobalOptions& global, const DoctorFlags& flags) {
   const auto data = global.DataDir();
-  if (!std::filesystem::exists(DatabasePath(data)))
+  if (!global.SharedDatabase() && !std::filesystem::exists(DatabasePath(data)))
     return ReportError(NotFound("no database at " + DatabasePath(data).string()));
   Findings f;
   std::optional<store::DataFolderLock> lock;
@@ -148,8 +154,20 @@ int Doctor(const GlobalOptions& global, const DoctorFlags& flags) {
   } else if (flags.repair) {
     return ReportError(alone.status());
   }
-  auto db = store::OpenSqlite(DatabasePath(data).string());
+  auto db = store::OpenDatabase(global.DatabaseLocation());
   if (!db.ok()) return ReportError(db.status());
+  // On a shared database "alone" means no writer on any node either.
+  std::unique_ptr<store::SessionLock> writers;
+  if (f.alone && global.SharedDatabase()) {
+    auto cluster = (*db)->TryLock(kWritersLock, store::LockMode::kAlone);
+    if (cluster.ok()) {
+      writers = std::move(cluster).value();
+    } else if (flags.repair) {
+      return ReportError(cluster.status());
+    } else {
+      f.alone = false;
+    }
+  }
   if (Status st = CheckDatabase(**db, f); !st.ok()) return ReportError(st);
   CheckAudit(data, **db, f);
   // A damaged database is left exactly as it is for a restore: nothing

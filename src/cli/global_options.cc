@@ -35,6 +35,10 @@ std::filesystem::path DefaultDataDir() {
   return std::filesystem::path(home != nullptr ? home : ".") / ".local" / "share" / "daulat";
 }
 
+std::string GlobalOptions::DatabaseLocation() const {
+  return database_url.empty() ? (DataDir() / "daulat.db").string() : database_url;
+}
+
 std::filesystem::path GlobalOptions::DataDir() const {
   return data_dir.empty() ? DefaultDataDir() : std::filesystem::path(data_dir);
 }

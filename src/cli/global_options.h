@@ -14,9 +14,15 @@ struct GlobalOptions {
   std::string models_dir;          // --models-dir / DAULAT_MODELS_DIR; default <data_dir>/models
   bool verbose = false;            // -v: libllama's own log lines and debug logs on stderr
   std::string log_level = "warn";  // --log-level / DAULAT_LOG_LEVEL
+  // --database-url / DAULAT_DATABASE_URL: a PostgreSQL database shared by
+  // many nodes; empty: SQLite in the data folder.
+  std::string database_url;
 
   std::filesystem::path DataDir() const;
   std::filesystem::path ModelsDir() const;
+  // The URL, else <data_dir>/daulat.db: what store::OpenDatabase takes.
+  std::string DatabaseLocation() const;
+  bool SharedDatabase() const { return !database_url.empty(); }
   engine::ModelRegistry Registry() const { return engine::ModelRegistry(ModelsDir()); }
 };
 

@@ -25,7 +25,7 @@ struct GovernanceFlags {
 };
 
 int Policy(const GlobalOptions& g, const std::string& action, const GovernanceFlags& f) {
-  auto s = AdminStores::Open(g.DataDir());
+  auto s = AdminStores::Open(g);
   if (!s.ok()) return ReportError(s.status());
   if (!s->ids->GetTenant(f.tenant).ok())
     return ReportError(NotFound("no tenant '" + f.tenant + "'"));
@@ -77,7 +77,7 @@ int Policy(const GlobalOptions& g, const std::string& action, const GovernanceFl
 }
 
 int Usage(const GlobalOptions& g, const GovernanceFlags& f) {
-  auto db = store::OpenSqlite((g.DataDir() / "daulat.db").string());
+  auto db = store::OpenDatabase(g.DatabaseLocation());
   if (!db.ok()) return ReportError(db.status());
   auto meter = gateway::UsageMeter::Open(**db);
   if (!meter.ok()) return ReportError(meter.status());

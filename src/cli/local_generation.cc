@@ -26,7 +26,7 @@ Result<std::unique_ptr<LocalGeneration>> LocalGeneration::Open(const GlobalOptio
     }));
   }
   auto g = std::unique_ptr<LocalGeneration>(new LocalGeneration());
-  auto stores = AdminStores::Open(global.DataDir());
+  auto stores = AdminStores::Open(global);
   if (!stores.ok()) return stores.status();
   g->stores_ = std::move(stores).value();
   gateway::ModelServeConfig config;

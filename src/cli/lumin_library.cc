@@ -7,7 +7,7 @@
 namespace daulat::cli {
 
 Result<LuminLibrary> OpenLumin(const GlobalOptions& g) {
-  auto admin = AdminStores::Open(g.DataDir());
+  auto admin = AdminStores::Open(g);
   if (!admin.ok()) return admin.status();
   LuminLibrary o{std::move(admin).value(), nullptr, nullptr, nullptr, nullptr, nullptr};
   auto blobs = store::BlobStore::Open(g.DataDir() / "blobs");

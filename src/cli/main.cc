@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "common/log.h"
+#include "store/database.h"
 
 int main(int argc, char** argv) {
   using namespace daulat::cli;
@@ -25,6 +26,17 @@ int main(int argc, char** argv) {
       ->envname("DAULAT_DATA_DIR");
   app.add_option("--models-dir", global.models_dir, "Models folder (default: <data-dir>/models)")
       ->envname("DAULAT_MODELS_DIR");
+  app.add_option("--database-url", global.database_url,
+                 "PostgreSQL database shared by many nodes, as postgresql://user@host:port/db "
+                 "(default: SQLite in the data folder)")
+      ->envname("DAULAT_DATABASE_URL")
+      ->check(
+          [](const std::string& url) {
+            return url.empty() || daulat::store::IsPostgresUrl(url)
+                       ? std::string()
+                       : std::string("must start with postgresql:// or postgres://");
+          },
+          "URL");
   app.add_flag("-v,--verbose", global.verbose, "Log details to stderr, including llama.cpp's");
   app.add_option("--log-level", global.log_level,
                  "Least severe log lines shown on stderr: debug, info, warn (default), error")

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "assessment/assessments.h"
+#include "cli/admin_stores.h"
 #include "cli/audit_store.h"
 #include "cli/bootstrap_admin.h"
 #include "cli/commands.h"
@@ -57,6 +59,29 @@ struct ServeFlags {
   int threads = -1;
 };
 
+// Held by a server for its life: on SQLite the data folder's first-server
+// lock when it is free; on a shared database the lock every server on
+// every node shares, which this one also held alone at its start if no
+// other server held it.
+struct ServerLock {
+  std::optional<store::DataFolderLock> folder;
+  std::unique_ptr<store::SessionLock> cluster;
+};
+
+// Whether this is the only server on the data (on any node, when shared).
+Result<bool> TakeServerLock(const GlobalOptions& global, store::Database& db, ServerLock& held) {
+  if (!global.SharedDatabase()) {
+    auto lock = store::DataFolderLock::FirstServer(global.DataDir());
+    if (!lock.ok()) return false;
+    held.folder.emplace(std::move(lock).value());
+    return true;
+  }
+  auto shared = db.TryLock("serve", store::LockMode::kShared);
+  if (!shared.ok()) return shared.status();
+  held.cluster = std::move(shared).value();
+  return held.cluster->TryAlone();
+}
+
 int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   // Block the stop signals before any thread starts, so that only the
   // sigwait below receives them.
@@ -96,8 +121,10 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   ::chmod(global.DataDir().c_str(), 0700);  // also a folder made before umask was set
   auto folder_lock = store::DataFolderLock::Share(global.DataDir());
   if (!folder_lock.ok()) return ReportError(folder_lock.status());
-  auto db = store::OpenSqlite(DatabasePath(global.DataDir()).string());
+  auto db = store::OpenDatabase(global.DatabaseLocation());
   if (!db.ok()) return ReportError(db.status());
+  auto writers_lock = ShareWritersLock(**db);
+  if (!writers_lock.ok()) return ReportError(writers_lock.status());
   auto signer = LoadOrCreateAuditSigner(global.DataDir());
   if (!signer.ok()) return ReportError(signer.status());
   auto audit_log = governance::AuditLog::Open(**db, *signer);
@@ -119,15 +146,20 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   auto jobs = knowledge::IngestionJobs::Open(**db);
   if (!jobs.ok()) return ReportError(jobs.status());
   // Jobs left running are an earlier process's only if no other server is
-  // running them now.
-  auto first_server = store::DataFolderLock::FirstServer(global.DataDir());
-  if (!first_server.ok()) {
-    spdlog::warn("{}: its upload jobs are left to it", first_server.status().message());
+  // running them now, on this machine or on any node sharing the database.
+  ServerLock server_lock;
+  auto first_server = TakeServerLock(global, **db, server_lock);
+  if (!first_server.ok()) return ReportError(first_server.status());
+  if (!*first_server) {
+    spdlog::warn("another server runs on this data: its upload jobs are left to it");
   } else if (auto interrupted = (*jobs)->MarkInterrupted(); !interrupted.ok()) {
     return ReportError(interrupted.status());
   } else if (*interrupted > 0) {
     spdlog::warn("{} upload job(s) left running by an earlier process are marked interrupted",
                  *interrupted);
+  }
+  if (server_lock.cluster && *first_server) {
+    if (Status st = server_lock.cluster->EndAlone(); !st.ok()) return ReportError(st);
   }
   auto conversations = knowledge::Conversations::Open(**db);
   if (!conversations.ok()) return ReportError(conversations.status());

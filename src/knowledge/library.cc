@@ -125,6 +125,10 @@ DocumentInfo DocumentFrom(const store::Row& r) {
 
 namespace {
 
+// Passages added to the text index per statement (two parameters each;
+// SQLite allows 32,766).
+constexpr size_t kIndexBatch = 500;
+
 bool ValidId(const std::string& id) {
   if (id.empty() || id.size() > 64 || id[0] == '-' || id[0] == '_') return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
@@ -162,11 +166,19 @@ Result<std::string> Library::IndexTable(const std::string& tenant_id) {
     std::lock_guard lock(cache_mu_);
     if (text_indexes_.count(name) != 0) return name;
   }
-  // Under the write lock: nodes making one tenant's index at once do not race.
-  auto tx = db_.Begin();
-  if (!tx.ok()) return tx.status();
-  DAULAT_RETURN_IF_ERROR((*tx)->Execute(internal::TextIndexSchema(db_.dialect(), name)));
-  DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  // Made once, under the write lock (nodes making one tenant's index at
+  // once do not race); a search only reads whether it is there.
+  auto exists = db_.Query(internal::TextIndexExists(db_.dialect()), {name});
+  if (!exists.ok()) return exists.status();
+  if (exists->empty()) {
+    auto tx = db_.Begin();
+    if (!tx.ok()) return tx.status();
+    auto again = (*tx)->Query(internal::TextIndexExists(db_.dialect()), {name});
+    if (!again.ok()) return again.status();
+    if (again->empty())
+      DAULAT_RETURN_IF_ERROR((*tx)->Execute(internal::TextIndexSchema(db_.dialect(), name)));
+    DAULAT_RETURN_IF_ERROR((*tx)->Commit());
+  }
   std::lock_guard lock(cache_mu_);
   text_indexes_.insert(name);
   return name;
@@ -331,6 +343,7 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
   std::vector<int64_t> removed;
   std::vector<std::pair<int64_t, std::vector<float>>> added;
   if (replaces) DAULAT_RETURN_IF_ERROR(internal::Erase(**tx, *index, tenant_id, d.id, removed));
+  std::vector<store::Value> indexed;  // (chunk id, terms) per passage
   std::string pages_without_text;
   for (const int p : d.pages_without_text) pages_without_text += std::to_string(p) + " ";
   const std::string acl = AclText(d.acl);
@@ -350,17 +363,23 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
          int64_t{c.page}, static_cast<int64_t>(c.char_start), static_cast<int64_t>(c.char_end),
          static_cast<int64_t>(d.classification), acl});
     if (!id.ok()) return id.status();
-    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-        "INSERT INTO " + *index + " (rowid, terms) VALUES (?, ?)",
-        {(*id)[0].Int(0), internal::IndexTerms(d.title + "\n" + c.heading_path + "\n" + c.text)}));
+    indexed.emplace_back((*id)[0].Int(0));
+    indexed.emplace_back(internal::IndexTerms(d.title + "\n" + c.heading_path + "\n" + c.text));
     if (!vectors.empty()) {
       DAULAT_RETURN_IF_ERROR((*tx)->Execute(
           "INSERT INTO kn_vectors (chunk_id, tenant_id, model, vector) VALUES (?, ?, ?, ?)",
-          {(*id)[0].Int(0), tenant_id, embed_model_, vectors[i]}));
+          {(*id)[0].Int(0), tenant_id, embed_model_, store::Bytes{vectors[i]}}));
       std::vector<float> v(vectors[i].size() / sizeof(float));
       std::memcpy(v.data(), vectors[i].data(), v.size() * sizeof(float));
       added.emplace_back((*id)[0].Int(0), std::move(v));
     }
+  }
+  for (size_t at = 0; at < indexed.size(); at += 2 * kIndexBatch) {
+    const size_t n = std::min(indexed.size() - at, 2 * kIndexBatch);
+    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
+        internal::AddToIndex(*index, n / 2),
+        std::vector<store::Value>(indexed.begin() + static_cast<std::ptrdiff_t>(at),
+                                  indexed.begin() + static_cast<std::ptrdiff_t>(at + n))));
   }
   // A failed COMMIT may still have reached the disk (an fsync error): the
   // blob is kept either way, and `daulat doctor` removes it if unnamed.

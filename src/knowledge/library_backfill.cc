@@ -76,7 +76,8 @@ Result<size_t> Library::AddMissingVectors(const std::string& tenant_id,
           "CONFLICT (chunk_id) DO UPDATE SET tenant_id = excluded.tenant_id, model = "
           "excluded.model, vector = excluded.vector",
           {id, tenant_id, embed_model_,
-           std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float))}));
+           store::Bytes{
+               std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float))}}));
     }
     DAULAT_RETURN_IF_ERROR((*tx)->Commit());
     UpdateVectors(tenant_id, {}, batch);

@@ -5,23 +5,33 @@ namespace {
 
 using store::Dialect;
 
-// One trigger function serves every tenant's index: the postings and totals
-// tables are named after the table that fired it.
+// The trigger functions serve every tenant's index: the postings and totals
+// tables are named after the table that fired them. Statement-level, with
+// the statement's rows as a transition table: a document's passages, added
+// in one INSERT, update the totals once, not once per passage.
 constexpr const char* kPostgresSync = R"(
-CREATE OR REPLACE FUNCTION kn_index_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION kn_index_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    EXECUTE format('DELETE FROM %I WHERE rowid = $1', TG_TABLE_NAME || '_post') USING OLD.rowid;
-    EXECUTE format('UPDATE %I SET rows = rows - 1, tokens = tokens - $1',
-                   TG_TABLE_NAME || '_totals') USING OLD.len;
-    RETURN OLD;
-  END IF;
-  EXECUTE format('INSERT INTO %I (term, rowid, tf) SELECT t, $1, COUNT(*) '
-                 'FROM unnest(string_to_array($2, '' '')) t WHERE t <> '''' GROUP BY t',
-                 TG_TABLE_NAME || '_post') USING NEW.rowid, NEW.terms;
-  EXECUTE format('UPDATE %I SET rows = rows + 1, tokens = tokens + $1',
-                 TG_TABLE_NAME || '_totals') USING NEW.len;
-  RETURN NEW;
+  EXECUTE format('INSERT INTO %I (term, rowid, tf) SELECT t, a.rowid, COUNT(*) FROM kn_added a '
+                 'CROSS JOIN LATERAL unnest(string_to_array(a.terms, '' '')) t '
+                 'WHERE t <> '''' GROUP BY t, a.rowid', TG_TABLE_NAME || '_post');
+  EXECUTE format('UPDATE %I SET rows = rows + s.n, tokens = tokens + s.l FROM '
+                 '(SELECT COUNT(*) AS n, COALESCE(SUM(len), 0) AS l FROM kn_added) s',
+                 TG_TABLE_NAME || '_totals');
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION kn_index_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('DELETE FROM %I p USING kn_removed r WHERE p.rowid = r.rowid',
+                 TG_TABLE_NAME || '_post');
+  EXECUTE format('UPDATE %I SET rows = rows - s.n, tokens = tokens - s.l FROM '
+                 '(SELECT COUNT(*) AS n, COALESCE(SUM(len), 0) AS l FROM kn_removed) s',
+                 TG_TABLE_NAME || '_totals');
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION kn_index_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'a text index changes by INSERT and DELETE only (its postings follow them)';
 END $$;
 )";
 
@@ -68,8 +78,28 @@ std::string TextIndexSchema(Dialect dialect, const std::string& name) {
          name + "_vocab AS SELECT term, COUNT(*) AS doc FROM " + name +
          "_post GROUP BY term;"
          "CREATE OR REPLACE TRIGGER " +
-         name + "_sync AFTER INSERT OR DELETE ON " + name +
-         " FOR EACH ROW EXECUTE FUNCTION kn_index_sync();";
+         name + "_added AFTER INSERT ON " + name +
+         " REFERENCING NEW TABLE AS kn_added FOR EACH STATEMENT EXECUTE FUNCTION "
+         "kn_index_added();"
+         "CREATE OR REPLACE TRIGGER " +
+         name + "_removed AFTER DELETE ON " + name +
+         " REFERENCING OLD TABLE AS kn_removed FOR EACH STATEMENT EXECUTE FUNCTION "
+         "kn_index_removed();"
+         "CREATE OR REPLACE TRIGGER " +
+         name + "_frozen BEFORE UPDATE OR TRUNCATE ON " + name +
+         " FOR EACH STATEMENT EXECUTE FUNCTION kn_index_frozen();";
+}
+
+std::string TextIndexExists(Dialect dialect) {
+  return dialect == Dialect::kSqlite
+             ? "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+             : "SELECT 1 WHERE to_regclass(?) IS NOT NULL";
+}
+
+std::string AddToIndex(const std::string& name, size_t passages) {
+  std::string sql = "INSERT INTO " + name + " (rowid, terms) VALUES ";
+  for (size_t i = 0; i < passages; ++i) sql += i == 0 ? "(?, ?)" : ", (?, ?)";
+  return sql;
 }
 
 std::string TextIndexTables(Dialect dialect) {
@@ -78,9 +108,8 @@ std::string TextIndexTables(Dialect dialect) {
            "ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5(terms)%'";
   }
   return "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-         "current_schema() AND table_type = 'BASE TABLE' AND table_name LIKE 'kn\\_index\\_%' "
-         "ESCAPE '\\' AND table_name NOT LIKE '%\\_post' ESCAPE '\\' AND table_name NOT LIKE "
-         "'%\\_totals' ESCAPE '\\'";
+         "current_schema() AND table_type = 'BASE TABLE' AND table_name ~ "
+         "'^kn_index_[0-9a-f]{16}$'";
 }
 
 std::string RankedMatches(Dialect dialect, const std::string& name,

@@ -13,7 +13,8 @@
 // engines:
 // - SQLite: an FTS5 table and its fts5vocab table;
 // - PostgreSQL: a plain table whose triggers keep a postings table and the
-//   table's token totals, with <name>_vocab a view over the postings.
+//   table's token totals, with <name>_vocab a view over the postings; the
+//   table changes by INSERT and DELETE only (UPDATE and TRUNCATE fail).
 // Only ranking differs in SQL, and it gives FTS5's bm25() on both: k1 1.2,
 // b 0.75, idf ln((N - n + 0.5) / (n + 0.5)) floored at 1e-6, the score
 // negated (lower is better).
@@ -21,6 +22,14 @@ namespace daulat::knowledge::internal {
 
 // Creates the index (and what keeps it) when missing.
 std::string TextIndexSchema(store::Dialect dialect, const std::string& name);
+
+// SELECT 1 when the index named by the one parameter exists.
+std::string TextIndexExists(store::Dialect dialect);
+
+// INSERT of `passages` rows (rowid, terms), parameters in that order. One
+// statement for a document's passages: PostgreSQL's triggers then update
+// the index totals once.
+std::string AddToIndex(const std::string& name, size_t passages);
 
 // Names of every tenant's index table in the database (one column, name).
 std::string TextIndexTables(store::Dialect dialect);

@@ -82,6 +82,7 @@ double Row::Real(size_t i) const {
 std::string Row::Text(size_t i) const {
   const Value& v = values.at(i);
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* b = std::get_if<Bytes>(&v)) return b->data;
   if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
   if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
   return {};

@@ -12,10 +12,19 @@
 
 namespace daulat::store {
 
+// Bytes that are not text, such as a vector's floats: a parameter for a
+// BYTEA column on PostgreSQL (SQLite stores them as it stores text). Read
+// back, they come as text (Row::Text gives the bytes).
+struct Bytes {
+  std::string data;
+};
+
 // One SQL parameter or column value. SQL text uses `?` placeholders and
-// portable SQL (no engine-specific functions), so that a PostgreSQL
-// implementation can serve the same statements.
-using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+// portable SQL (no engine-specific functions), so that the same statements
+// run on SQLite and PostgreSQL.
+// Text is UTF-8. PostgreSQL cannot store U+0000 or bytes that are not UTF-8
+// in text: there each is stored as U+FFFD, so nothing after it is lost.
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Bytes>;
 
 struct Row {
   std::vector<Value> values;
@@ -63,6 +72,20 @@ class Transaction : public StatementRunner {
   virtual Status Commit() = 0;
 };
 
+// A lock that processes on every node sharing a database take by name:
+// many at once (shared) or one alone. Held until the object goes or its
+// process ends, however it ends (the server drops a dead session's locks).
+class SessionLock {
+ public:
+  virtual ~SessionLock() = default;
+  // Held shared: also takes it alone when no other process holds it at
+  // all, answering whether it did. Never waits.
+  virtual Result<bool> TryAlone() = 0;
+  // Back to shared after TryAlone() answered true.
+  virtual Status EndAlone() = 0;
+};
+enum class LockMode { kShared, kAlone };
+
 // The system of record. Implementations: SQLite (embedded, WAL, one
 // machine) and PostgreSQL (many nodes sharing one database). Thread-safe: each call or transaction
 // takes a connection of its own. Errors: INVALID_ARGUMENT for SQL the engine rejects (a bug in the
@@ -87,6 +110,15 @@ class Database : public StatementRunner {
 
   // The statements that apply `m` on this engine.
   virtual std::string MigrationSql(const Migration& m) const { return m.sql; }
+
+  // Takes the named lock without waiting: FAILED_PRECONDITION when another
+  // process holds it the other way. SQLite answers null: it lives on one
+  // machine, whose processes use DataFolderLock's file locks instead.
+  virtual Result<std::unique_ptr<SessionLock>> TryLock(const std::string& name, LockMode mode) {
+    (void)name;
+    (void)mode;
+    return std::unique_ptr<SessionLock>();
+  }
 };
 
 // Opens (creating if needed) a SQLite database file in WAL mode with foreign

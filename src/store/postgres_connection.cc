@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/utf8.h"
+
 namespace daulat::store::internal {
 namespace {
 
@@ -24,9 +26,12 @@ constexpr Oid kNumeric = 1700;
 // at most 5 s for a lock, as SQLite's busy timeout does (then the caller
 // answers 503 and the client retries); a transaction left open by a stuck
 // client is ended by the server instead of holding the writer lock forever.
+// Backslashes in literals are plain characters (LIKE ... ESCAPE '\\' and
+// the placeholder scanner rely on it).
 constexpr const char* kSessionSetup =
     "SET TimeZone = 'UTC'; SET client_encoding = 'UTF8'; SET lock_timeout = '5s'; "
-    "SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = 'warning'";
+    "SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = 'warning'; "
+    "SET standard_conforming_strings = on";
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -79,6 +84,20 @@ std::string DoubleText(double d) {
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
   return std::string(buf, end);
+}
+
+// Text PostgreSQL stores as it is: UTF-8 without U+0000.
+bool StorableText(const std::string& s) {
+  return s.find('\0') == std::string::npos && IsValidUtf8(s);
+}
+
+// What PostgreSQL can store of `s`: U+0000 and bytes that are not UTF-8
+// become U+FFFD, so nothing after them is lost.
+std::string Storable(const std::string& s) {
+  std::string out = ValidUtf8(s);
+  for (size_t at = out.find('\0'); at != std::string::npos; at = out.find('\0', at))
+    out.replace(at, 1, "\uFFFD");
+  return out;
 }
 
 // PQresultStatus values that mean the statement ran.
@@ -166,9 +185,10 @@ Status PostgresError(const std::string& sqlstate, const std::string& message) {
                        ")");
   if (sqlstate == "25P02")
     return FailedPrecondition("an earlier statement of this transaction failed: " + message);
+  if (sqlstate == "25006")
+    return FailedPrecondition("a read-only transaction cannot write: " + message);
   if (cls == "08" || cls == "57" || sqlstate == "40001" || sqlstate == "40P01" ||
-      sqlstate == "55P03" || sqlstate == "53300" || sqlstate == "53000" || sqlstate == "25006" ||
-      sqlstate.empty())
+      sqlstate == "55P03" || sqlstate == "53300" || sqlstate == "53000" || sqlstate.empty())
     return Unavailable(message);
   if (cls == "42" || cls == "22" || cls == "0A" || cls == "2B" || cls == "44")
     return InvalidArgument(message);
@@ -177,7 +197,14 @@ Status PostgresError(const std::string& sqlstate, const std::string& message) {
 }
 
 Result<std::unique_ptr<PostgresConnection>> PostgresConnection::Open(const std::string& url) {
-  PGconn* raw = PQconnectdb(url.c_str());
+  // Defaults the URL may override (later settings win): a connection
+  // attempt gives up after 10 s, and keepalives notice a dead peer in about
+  // a minute instead of the kernel's two hours.
+  const char* keys[] = {
+      "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+      "dbname",          nullptr};
+  const char* values[] = {"10", "1", "30", "10", "3", url.c_str(), nullptr};
+  PGconn* raw = PQconnectdbParams(keys, values, 1);
   if (raw == nullptr) return Unavailable("cannot connect to PostgreSQL: out of memory");
   auto conn = std::unique_ptr<PostgresConnection>(new PostgresConnection(raw));
   if (PQstatus(raw) != CONNECTION_OK) {
@@ -199,6 +226,14 @@ bool PostgresConnection::Reusable() const {
   return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
+bool PostgresConnection::InTransaction() const {
+  return PQtransactionStatus(conn_) == PQTRANS_INTRANS;
+}
+
+bool PostgresConnection::Lost() const {
+  return PQstatus(conn_) != CONNECTION_OK;
+}
+
 bool PostgresConnection::InFailedTransaction() const {
   return PQtransactionStatus(conn_) == PQTRANS_INERROR;
 }
@@ -215,9 +250,8 @@ Status PostgresConnection::Run(const std::string& sql, const std::vector<Value>&
   if (params.empty()) {
     raw = PQexec(conn_, sql.c_str());  // may be a script of several statements
   } else {
-    // Numbers go as typed text; text goes in binary form with its type left
-    // to the server, so that bytes (vectors into BYTEA) pass unchanged and
-    // text holding U+0000 is refused instead of being cut at it.
+    // Numbers go as typed text, text as text whose type the server infers
+    // (as a quoted literal's), bytes in binary form as BYTEA.
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size(), nullptr);
     std::vector<int> lengths(params.size(), 0);
@@ -232,9 +266,16 @@ Status PostgresConnection::Run(const std::string& sql, const std::vector<Value>&
         texts[i] = DoubleText(*d);
         types[i] = kFloat8;
       } else if (const auto* s = std::get_if<std::string>(&v)) {
-        values[i] = s->data();
-        lengths[i] = static_cast<int>(s->size());
+        if (StorableText(*s)) {
+          values[i] = s->c_str();
+          continue;
+        }
+        texts[i] = Storable(*s);
+      } else if (const auto* b = std::get_if<Bytes>(&v)) {
+        values[i] = b->data.data();
+        lengths[i] = static_cast<int>(b->data.size());
         formats[i] = 1;
+        types[i] = kBytea;
         continue;
       } else {
         continue;  // NULL

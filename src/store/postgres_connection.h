@@ -48,6 +48,10 @@ class PostgresConnection {
   bool Reusable() const;
   // Inside a transaction that an error aborted: only ROLLBACK works.
   bool InFailedTransaction() const;
+  // Inside a transaction that can still commit.
+  bool InTransaction() const;
+  // The server went away (or the network to it).
+  bool Lost() const;
 
  private:
   explicit PostgresConnection(PGconn* conn) : conn_(conn) {}

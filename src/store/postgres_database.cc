@@ -20,6 +20,45 @@ constexpr int64_t kWriterLock = 0x4441554c41540001;  // "DAULAT" 0001
 
 class PostgresDatabase;
 
+// A name's lock key: FNV-1a, in the writer lock's "DAULAT" space.
+int64_t LockKey(const std::string& name) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const char c : name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return static_cast<int64_t>((0x44415554ULL << 32) | (h & 0xffffffffULL));
+}
+
+bool Granted(PostgresConnection& conn, const std::string& sql, Status& error) {
+  std::vector<Row> rows;
+  error = conn.Run(sql, {}, &rows);
+  return error.ok() && !rows.empty() && rows[0].Int(0) == 1;
+}
+
+// On a session of its own, outside the pool: advisory locks belong to the
+// session that took them.
+class PostgresSessionLock : public SessionLock {
+ public:
+  PostgresSessionLock(std::unique_ptr<PostgresConnection> conn, int64_t key)
+      : conn_(std::move(conn)), key_(std::to_string(key)) {}
+  Result<bool> TryAlone() override {
+    Status error;
+    const bool alone = Granted(*conn_, "SELECT pg_try_advisory_lock(" + key_ + ")", error);
+    if (!error.ok()) return error;
+    return alone;
+  }
+  Status EndAlone() override {
+    Status error;
+    Granted(*conn_, "SELECT pg_advisory_unlock(" + key_ + ")", error);
+    return error;
+  }
+
+ private:
+  std::unique_ptr<PostgresConnection> conn_;
+  std::string key_;
+};
+
 class PostgresTransaction : public Transaction {
  public:
   PostgresTransaction(PostgresDatabase& owner, std::unique_ptr<PostgresConnection> conn,
@@ -44,6 +83,8 @@ class PostgresTransaction : public Transaction {
   Status Commit() override {
     if (conn_->InFailedTransaction())
       return FailedPrecondition("the transaction was rolled back: one of its statements failed");
+    if (!conn_->InTransaction())
+      return FailedPrecondition("one of the transaction's own statements ended it");
     std::string tag;
     DAULAT_RETURN_IF_ERROR(conn_->Run("COMMIT", {}, nullptr, &tag));
     // A transaction the server had already aborted answers COMMIT with
@@ -92,13 +133,37 @@ class PostgresDatabase : public Database {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
 
+  Result<std::unique_ptr<SessionLock>> TryLock(const std::string& name, LockMode mode) override {
+    auto conn = PostgresConnection::Open(url_);
+    if (!conn.ok()) return conn.status();
+    const int64_t key = LockKey(name);
+    Status error;
+    const bool granted =
+        Granted(**conn,
+                std::string(mode == LockMode::kShared ? "SELECT pg_try_advisory_lock_shared("
+                                                      : "SELECT pg_try_advisory_lock(") +
+                    std::to_string(key) + ")",
+                error);
+    if (!error.ok()) return error;
+    if (!granted) {
+      return FailedPrecondition(
+          mode == LockMode::kShared
+              ? "a process on a node sharing the database holds '" + name + "' alone (a repair?)"
+              : "processes on nodes sharing the database hold '" + name + "'");
+    }
+    return std::unique_ptr<SessionLock>(new PostgresSessionLock(std::move(conn).value(), key));
+  }
+
   std::string MigrationSql(const Migration& m) const override {
     return m.postgres_sql.empty() ? internal::PostgresSchema(m.sql) : m.postgres_sql;
   }
 
   // A connection of the pool's: an idle one, a new one while fewer than
   // max_connections are open, or the first one given back within the wait.
-  Result<std::unique_ptr<PostgresConnection>> Take() {
+  // `reused`: the connection was idle in the pool (its server may have gone
+  // since; the first statement on it finds out).
+  Result<std::unique_ptr<PostgresConnection>> Take(bool* reused = nullptr) {
+    if (reused != nullptr) *reused = false;
     std::unique_lock lock(mu_);
     const bool free = freed_.wait_for(lock, options_.wait_for_connection, [this] {
       return !idle_.empty() || open_ < options_.max_connections;
@@ -110,6 +175,7 @@ class PostgresDatabase : public Database {
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
+      if (reused != nullptr) *reused = true;
       return c;
     }
     ++open_;
@@ -155,10 +221,28 @@ class PostgresDatabase : public Database {
   }
 
  private:
+  // Runs `first` on a connection, once more on a new one when a pooled
+  // connection turns out to have lost its server (a restart, a failover):
+  // nothing ran on a lost connection, so nothing runs twice.
+  Result<std::unique_ptr<PostgresConnection>> RunFirst(const std::string& first,
+                                                       const std::vector<Value>& params,
+                                                       std::vector<Row>* rows, Status& status) {
+    for (int attempt = 0;; ++attempt) {
+      bool reused = false;
+      auto conn = Take(&reused);
+      if (!conn.ok()) return conn.status();
+      status = (*conn)->Run(first, params, rows);
+      if (status.ok() || !reused || !(*conn)->Lost() || attempt > 0) return conn;
+      Give(std::move(conn).value());
+      if (rows != nullptr) rows->clear();
+    }
+  }
+
   Result<std::unique_ptr<Transaction>> Start(const std::string& begin, bool read_only) {
-    auto conn = Take();
+    Status st;
+    auto conn = RunFirst(begin, {}, nullptr, st);
     if (!conn.ok()) return conn.status();
-    if (Status st = (*conn)->Run(begin, {}, nullptr); !st.ok()) {
+    if (!st.ok()) {
       (void)(*conn)->Run("ROLLBACK", {}, nullptr);
       Give(std::move(conn).value());
       return st;
@@ -169,10 +253,10 @@ class PostgresDatabase : public Database {
 
   Result<std::vector<Row>> Autocommit(const std::string& sql, const std::vector<Value>& params,
                                       bool want_rows) {
-    auto conn = Take();
-    if (!conn.ok()) return conn.status();
     std::vector<Row> rows;
-    Status st = (*conn)->Run(sql, params, want_rows ? &rows : nullptr);
+    Status st;
+    auto conn = RunFirst(sql, params, want_rows ? &rows : nullptr, st);
+    if (!conn.ok()) return conn.status();
     Give(std::move(conn).value());
     if (!st.ok()) return st;
     return rows;
@@ -195,7 +279,8 @@ PostgresTransaction::~PostgresTransaction() {
 Status CheckServer(Database& db) {
   auto rows = db.Query(
       "SELECT current_setting('server_version_num')::int, pg_encoding_to_char(encoding), "
-      "datcollate FROM pg_database WHERE datname = current_database()");
+      "datcollate, datctype, COALESCE(to_jsonb(d) ->> 'datlocprovider', 'c') FROM pg_database d "
+      "WHERE datname = current_database()");
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return FailedPrecondition("cannot read the database's settings");
   const Row& r = (*rows)[0];
@@ -206,8 +291,12 @@ Status CheckServer(Database& db) {
                               ": daulat needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8')");
   // Listings page by comparing text: the order must be the bytes' order on
   // every node, as in SQLite, not a locale's.
-  if (r.Text(2) != "C" && r.Text(2) != "POSIX")
-    return FailedPrecondition("the database's collation is " + r.Text(2) +
+  // LOWER() must fold ASCII letters only (ACL group names), as SQLite's does.
+  const auto plain = [](const std::string& s) { return s == "C" || s == "POSIX"; };
+  if (!plain(r.Text(2)) || !plain(r.Text(3)) || r.Text(4) != "c")
+    return FailedPrecondition("the database's collation is " + r.Text(2) + " (ctype " + r.Text(3) +
+                              ")"
+
                               ": daulat needs C (CREATE DATABASE ... TEMPLATE template0 "
                               "LC_COLLATE 'C' LC_CTYPE 'C')");
   return Status::Ok();
@@ -237,6 +326,10 @@ bool IsPostgresUrl(const std::string& location) {
 
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& location) {
   if (IsPostgresUrl(location)) return OpenPostgres(location);
+  // A mistyped scheme must not quietly make a new SQLite file.
+  if (location.find("://") != std::string::npos)
+    return InvalidArgument("'" + location.substr(0, location.find("://") + 3) +
+                           "' is not a database: give postgresql://... or a SQLite file path");
   return OpenSqlite(location);
 }
 

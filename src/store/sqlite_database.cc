@@ -130,7 +130,9 @@ class Connection {
       } else if (const auto* d = std::get_if<double>(&v)) {
         rc = sqlite3_bind_double(stmt, idx, *d);
       } else {
-        const auto& s = std::get<std::string>(v);
+        // Bytes as text too: the columns that hold them were made TEXT.
+        const auto* b = std::get_if<Bytes>(&v);
+        const std::string& s = b != nullptr ? b->data : std::get<std::string>(v);
         rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
       }
       if (rc != SQLITE_OK) return SqliteError(db_, rc, "cannot bind parameter");

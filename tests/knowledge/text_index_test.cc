@@ -44,6 +44,7 @@ int64_t Count(store::Database& db, const std::vector<std::string>& terms, int64_
 }
 
 TEST(TextIndexTest, BothEnginesRankAndCountAlike) {
+  if (!testing::TestsUsePostgres()) GTEST_SKIP() << "compares SQLite with PostgreSQL (pg.*)";
   const auto dir = testing::MakeTempDir("text-index");
   auto sqlite = std::move(store::OpenSqlite((dir / "fts5.db").string())).value();
   auto other = testing::OpenTestDatabase(dir);  // PostgreSQL in the "pg." run

@@ -105,7 +105,7 @@ TEST_F(DatabaseContractTest, BytesAndTextComeBackWhole) {
   for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
   bytes += "\\x00'?";  // what an escaping bug would mangle
   ASSERT_TRUE(db_->Execute("INSERT INTO entries (n, node, body) VALUES (?, ?, ?)",
-                           {int64_t{1}, std::string("n1"), bytes})
+                           {int64_t{1}, std::string("n1"), Bytes{bytes}})
                   .ok());
   auto rows = db_->Query("SELECT body, node FROM entries WHERE n = ?", {int64_t{1}});
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
@@ -120,16 +120,29 @@ TEST_F(DatabaseContractTest, BytesAndTextComeBackWhole) {
   EXPECT_EQ((*rows)[0].Text(2), "?");
 }
 
-// Text holding U+0000 is stored whole or refused, never cut at the NUL.
-TEST_F(DatabaseContractTest, TextWithANulIsNeverCut) {
-  const std::string text("before\0after", 12);
-  const Status st = db_->Execute("INSERT INTO notes (id, text) VALUES ('nul', ?)", {text});
-  if (st.ok()) {
-    EXPECT_EQ((*db_->Query("SELECT text FROM notes WHERE id = 'nul'"))[0].Text(0), text);
+// Text holding U+0000 or bytes that are not UTF-8 (a hostile file, a
+// prompt's "\u0000") is kept, never cut there or refused: whole on SQLite,
+// with U+FFFD in their place on PostgreSQL, which cannot store them.
+TEST_F(DatabaseContractTest, TextWithANulOrBadBytesIsNeverCut) {
+  constexpr char kHostile[] = "before\0after \xff\xfe end";
+  const std::string text(kHostile, sizeof kHostile - 1);
+  ASSERT_TRUE(db_->Execute("INSERT INTO notes (id, text) VALUES ('nul', ?)", {text}).ok());
+  auto rows = db_->Query("SELECT text FROM notes WHERE id = 'nul'");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  if (where_->postgres()) {
+    EXPECT_EQ((*rows)[0].Text(0), "before\uFFFDafter \uFFFD\uFFFD end");
   } else {
-    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
-    EXPECT_TRUE(db_->Query("SELECT text FROM notes WHERE id = 'nul'")->empty());
+    EXPECT_EQ((*rows)[0].Text(0), text);
   }
+}
+
+// An id given where the database would assign one (SQLite's rowid alias).
+TEST_F(DatabaseContractTest, GivenIdsAreKept) {
+  ASSERT_TRUE(db_->Execute("INSERT INTO entries (n, node) VALUES (41, 'given')").ok());
+  EXPECT_EQ(db_->Execute("INSERT INTO entries (n, node) VALUES (41, 'again')").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*db_->Query("SELECT node FROM entries WHERE n = 41"))[0].Text(0), "given");
 }
 
 TEST_F(DatabaseContractTest, NumbersAndAggregatesKeepTheirKinds) {
@@ -217,6 +230,31 @@ TEST_F(DatabaseContractTest, PostgresTransactionsAndPoolFailClearly) {
     EXPECT_FALSE((*tx)->Commit().ok());  // never reported as committed
   }
   EXPECT_TRUE(db_->Query("SELECT id FROM notes")->empty());
+  {
+    // A statement that ends the transaction itself: the rest would run
+    // without the write lock, so the transaction does not report success.
+    auto tx = db_->Begin();
+    ASSERT_TRUE((*tx)->Execute("INSERT INTO notes (id, text) VALUES ('t3', 'x'); COMMIT").ok());
+    EXPECT_EQ((*tx)->Commit().code(), StatusCode::kFailedPrecondition);
+  }
+  {
+    // The server refuses a write in a snapshot, not only this client.
+    auto snap = db_->BeginSnapshot();
+    EXPECT_EQ((*snap)
+                  ->Query("INSERT INTO notes (id, text) VALUES ('s', 'x') RETURNING id")
+                  .status()
+                  .code(),
+              StatusCode::kFailedPrecondition);
+  }
+  // A pooled connection whose server session ended is replaced, not failed.
+  ASSERT_TRUE(db_->Query("SELECT 1").ok());
+  auto killer = Open();
+  ASSERT_TRUE(killer
+                  ->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname "
+                          "= current_database() AND pid <> pg_backend_pid()")
+                  .ok());
+  auto after = db_->Query("SELECT COUNT(*) FROM notes");
+  EXPECT_TRUE(after.ok()) << after.status().ToString();
 
   auto small =
       OpenPostgres(where_->location(),
@@ -233,6 +271,20 @@ TEST_F(DatabaseContractTest, PostgresTransactionsAndPoolFailClearly) {
             StatusCode::kUnavailable);
   EXPECT_EQ(OpenDatabase("postgresql://h/db?no_such_option=1").status().code(),
             StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenDatabase("postgresq://h/db").status().code(), StatusCode::kInvalidArgument);
+  // Advisory session locks: many share, one alone, gone with the holder.
+  auto a = db_->TryLock("serve", LockMode::kShared);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(*(*a)->TryAlone());
+  ASSERT_TRUE((*a)->EndAlone().ok());
+  auto b = Open()->TryLock("serve", LockMode::kShared);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(*(*a)->TryAlone());
+  EXPECT_EQ(db_->TryLock("serve", LockMode::kAlone).status().code(),
+            StatusCode::kFailedPrecondition);
+  b->reset();
+  a->reset();
+  EXPECT_TRUE(db_->TryLock("serve", LockMode::kAlone).ok());
   EXPECT_EQ(OpenPostgres(where_->location(), {.max_connections = 0}).status().code(),
             StatusCode::kInvalidArgument);
 }

@@ -91,6 +91,10 @@ class OwningDatabase : public store::Database {
   Result<std::unique_ptr<store::Transaction>> BeginSnapshot() override {
     return db_->BeginSnapshot();
   }
+  Result<std::unique_ptr<store::SessionLock>> TryLock(const std::string& name,
+                                                      store::LockMode mode) override {
+    return db_->TryLock(name, mode);
+  }
   std::string MigrationSql(const store::Migration& m) const override {
     return db_->MigrationSql(m);
   }
