@@ -69,6 +69,15 @@ Result<std::vector<Token>> Tokens(const std::string& sql) {
         return InvalidArgument("'{" + inner + "}' is not a tenant marker");
       }
       i = close + 1;
+    } else if ((c == '-' || c == '/') && i + 1 < sql.size() &&
+               sql[i + 1] == (c == '-' ? '-' : '*')) {
+      // A comment could hide a placeholder from one reader of the statement
+      // and not from another.
+      return InvalidArgument("comments are not allowed in a tenant-scoped statement");
+    } else if (c == '"' || c == '`' || c == '[' || c == '$') {
+      return InvalidArgument(std::string("'") + c +
+                             "' (quoted names, dollar quoting) is not allowed in a tenant-scoped "
+                             "statement: its tables could escape the tenant check");
     } else if (IsWordChar(c)) {
       size_t j = i;
       while (j < sql.size() && IsWordChar(sql[j])) ++j;
@@ -91,6 +100,9 @@ Result<std::vector<TableReference>> TablesNamed(const std::vector<Token>& tokens
     if (tokens[i + 1].kind != Token::kWord) continue;  // a subquery: its own FROM is seen later
     TableReference ref{tokens[i + 1].text, ""};
     size_t next = i + 2;
+    if (next < tokens.size() && tokens[next].kind == Token::kPunct && tokens[next].text == ".")
+      return InvalidArgument("name '" + ref.table + "." + "...' without its schema: tables are " +
+                             "checked by their plain names");
     if (next < tokens.size() && tokens[next].kind == Token::kWord &&
         Upper(tokens[next].text) == "AS")
       ++next;

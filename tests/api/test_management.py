@@ -141,7 +141,8 @@ def test_users_and_keys_list_a_page_at_a_time_and_only_the_callers_tenant(base_u
     # Revoking keys between pages neither repeats nor skips the others.
     first = api(base_url, "GET", "/api/v1/keys?limit=2", owner).json()
     for k in first["data"]:
-        assert api(base_url, "DELETE", f"/api/v1/keys/{k['id']}", owner).status_code == 200
+        if k["id"] in made:  # the owner's own key may share their second and sort among them
+            assert api(base_url, "DELETE", f"/api/v1/keys/{k['id']}", owner).status_code == 200
     rest = api(base_url, "GET", f"/api/v1/keys?limit=1000&after={first['next_after']}", owner).json()
     assert {k["id"] for k in first["data"]} | {k["id"] for k in rest["data"]} == {k["id"] for k in keys}
     # A cursor from this tenant shows the stranger only the stranger's own.

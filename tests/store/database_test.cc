@@ -202,6 +202,18 @@ TEST_F(DatabaseTest, ComposedStatementsFilterEveryTable) {
   EXPECT_TRUE(refused("SELECT id FROM documents WHERE id IN (SELECT doc FROM pages)"));
   EXPECT_TRUE(refused("SELECT d.id FROM documents d, pages p WHERE {tenant:d} AND {tenant:p}"));
   EXPECT_TRUE(refused("UPDATE pages SET n = 0"));
+  // Spellings of a table the check would not recognise as that table.
+  EXPECT_TRUE(refused("SELECT COUNT(*) FROM \"pages\""));
+  EXPECT_TRUE(refused("SELECT COUNT(*) FROM main.pages"));
+  EXPECT_TRUE(refused("SELECT COUNT(*) FROM public.pages p WHERE {tenant:p}"));
+  EXPECT_TRUE(
+      refused("SELECT COUNT(*) FROM documents d JOIN `pages` p ON d.id = p.doc "
+              "WHERE {tenant:d}"));
+  // A comment or dollar quote could hide a placeholder or a quote from the check.
+  EXPECT_TRUE(
+      refused("SELECT id FROM documents WHERE {tenant} -- AND id = ?\n", {std::string("x")}));
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant} /* ' */ AND title = '?'"));
+  EXPECT_TRUE(refused("SELECT $$?$$ FROM documents WHERE {tenant}"));
   // The tenant is the scope's, never the caller's.
   EXPECT_TRUE(refused("SELECT id FROM documents WHERE tenant_id = ?", {std::string("tenant-b")}));
   EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant} AND id = ?"));
