@@ -1,5 +1,6 @@
 #include "governance/audit_log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -102,16 +103,25 @@ Result<uint64_t> AuditLog::AppendBatch(std::vector<AuditRecord> records) {
   DAULAT_RETURN_IF_ERROR(CatchUp(**tx));
   const uint64_t first = tree_.size();
   std::vector<Hash> leaves;
-  for (auto& record : records) {
-    record.seq = first + leaves.size();
-    record.time = Rfc3339(clock_.Now());
-    const std::string canonical = CanonicalRecord(record);
-    leaves.push_back(LeafHash(canonical));
-    DAULAT_RETURN_IF_ERROR(
-        (*tx)->Execute("INSERT INTO audit_records (seq, tenant_id, time, record, leaf_hash) VALUES "
-                       "(?, ?, ?, ?, ?)",
-                       {static_cast<int64_t>(record.seq), record.tenant_id, record.time, canonical,
-                        ToHex(leaves.back())}));
+  // Up to kRowsPerInsert records a statement: on PostgreSQL each statement
+  // is a round trip made while every node waits for the write lock.
+  constexpr size_t kRowsPerInsert = 100;
+  for (size_t at = 0; at < records.size(); at += kRowsPerInsert) {
+    const size_t n = std::min(kRowsPerInsert, records.size() - at);
+    std::string sql = "INSERT INTO audit_records (seq, tenant_id, time, record, leaf_hash) VALUES ";
+    std::vector<store::Value> params;
+    params.reserve(5 * n);
+    for (size_t i = at; i < at + n; ++i) {
+      AuditRecord& record = records[i];
+      record.seq = first + leaves.size();
+      record.time = Rfc3339(clock_.Now());
+      std::string canonical = CanonicalRecord(record);
+      leaves.push_back(LeafHash(canonical));
+      sql += i == at ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+      params.insert(params.end(), {static_cast<int64_t>(record.seq), record.tenant_id, record.time,
+                                   std::move(canonical), ToHex(leaves.back())});
+    }
+    DAULAT_RETURN_IF_ERROR((*tx)->Execute(sql, params));
   }
   DAULAT_RETURN_IF_ERROR((*tx)->Commit());
   for (const auto& leaf : leaves) tree_.Append(leaf);
