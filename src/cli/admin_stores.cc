@@ -17,7 +17,7 @@ std::string CliActor() {
 
 Result<std::unique_ptr<store::SessionLock>> ShareWritersLock(store::Database& db) {
   auto lock = db.TryLock(kWritersLock, store::LockMode::kShared);
-  if (!lock.ok())
+  if (lock.status().code() == StatusCode::kFailedPrecondition)
     return FailedPrecondition("a repair is running on a node sharing the database (" +
                               lock.status().message() + "); try again when it is done");
   return lock;

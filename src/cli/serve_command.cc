@@ -1,11 +1,15 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <stop_token>
+#include <thread>
 
 #include "assessment/assessments.h"
 #include "cli/admin_stores.h"
@@ -67,6 +71,21 @@ struct ServerLock {
   std::optional<store::DataFolderLock> folder;
   std::unique_ptr<store::SessionLock> cluster;
 };
+
+// Takes a cluster lock again when the connection holding it was lost.
+void KeepLock(store::Database& db, const char* name, std::unique_ptr<store::SessionLock>& lock) {
+  if (!lock || lock->StillHeld().ok()) return;
+  auto again = db.TryLock(name, store::LockMode::kShared);
+  if (!again.ok()) {
+    spdlog::error(
+        "the cluster lock '{}' was lost with its connection and cannot be taken again: "
+        "{}",
+        name, again.status().message());
+    return;
+  }
+  lock = std::move(again).value();
+  spdlog::warn("the cluster lock '{}' was lost with its connection and is held again", name);
+}
 
 // Whether this is the only server on the data (on any node, when shared).
 Result<bool> TakeServerLock(const GlobalOptions& global, store::Database& db, ServerLock& held) {
@@ -298,6 +317,24 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
                   : "API keys",
               metrics_note.c_str());
   std::fflush(stdout);
+
+  // On a shared database the cluster locks live on connections of their
+  // own: one lost with its server (a restart, a failover) is taken again,
+  // so that repairs on other nodes keep seeing this server.
+  std::jthread lock_watch;
+  if (global.SharedDatabase()) {
+    lock_watch = std::jthread([&db, &writers_lock, &server_lock](const std::stop_token& stop) {
+      std::mutex mu;
+      std::condition_variable_any wake;
+      std::unique_lock hold(mu);
+      for (;;) {
+        wake.wait_for(hold, stop, std::chrono::seconds(10), [] { return false; });
+        if (stop.stop_requested()) return;
+        KeepLock(**db, kWritersLock, *writers_lock);
+        KeepLock(**db, "serve", server_lock.cluster);
+      }
+    });
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

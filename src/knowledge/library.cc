@@ -167,13 +167,16 @@ Result<std::string> Library::IndexTable(const std::string& tenant_id) {
     if (text_indexes_.count(name) != 0) return name;
   }
   // Made once, under the write lock (nodes making one tenant's index at
-  // once do not race); a search only reads whether it is there.
-  auto exists = db_.Query(internal::TextIndexExists(db_.dialect()), {name});
+  // once do not race); a search only reads whether it is there. The
+  // vocabulary, made last, is what is looked for: indexes from before it
+  // existed get it now.
+  const std::string vocab = name + "_vocab";
+  auto exists = db_.Query(internal::TextIndexExists(db_.dialect()), {vocab});
   if (!exists.ok()) return exists.status();
   if (exists->empty()) {
     auto tx = db_.Begin();
     if (!tx.ok()) return tx.status();
-    auto again = (*tx)->Query(internal::TextIndexExists(db_.dialect()), {name});
+    auto again = (*tx)->Query(internal::TextIndexExists(db_.dialect()), {vocab});
     if (!again.ok()) return again.status();
     if (again->empty())
       DAULAT_RETURN_IF_ERROR((*tx)->Execute(internal::TextIndexSchema(db_.dialect(), name)));

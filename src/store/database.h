@@ -78,11 +78,15 @@ class Transaction : public StatementRunner {
 class SessionLock {
  public:
   virtual ~SessionLock() = default;
-  // Held shared: also takes it alone when no other process holds it at
-  // all, answering whether it did. Never waits.
+  // Held shared: also takes it alone when no other process holds it (and
+  // no other daulat process is connected), answering whether it did. Never
+  // waits.
   virtual Result<bool> TryAlone() = 0;
   // Back to shared after TryAlone() answered true.
   virtual Status EndAlone() = 0;
+  // UNAVAILABLE when the connection holding the lock was lost (the lock
+  // went with it); the holder takes a new one.
+  virtual Status StillHeld() = 0;
 };
 enum class LockMode { kShared, kAlone };
 
@@ -111,9 +115,11 @@ class Database : public StatementRunner {
   // The statements that apply `m` on this engine.
   virtual std::string MigrationSql(const Migration& m) const { return m.sql; }
 
-  // Takes the named lock without waiting: FAILED_PRECONDITION when another
-  // process holds it the other way. SQLite answers null: it lives on one
-  // machine, whose processes use DataFolderLock's file locks instead.
+  // Takes the named lock: shared (waiting up to the lock timeout while a
+  // process holds it alone), or alone (not waiting; also refused while any
+  // other daulat process is connected to the database, whatever it holds).
+  // FAILED_PRECONDITION saying why when it cannot. SQLite answers null: it
+  // lives on one machine, whose processes use DataFolderLock's file locks.
   virtual Result<std::unique_ptr<SessionLock>> TryLock(const std::string& name, LockMode mode) {
     (void)name;
     (void)mode;

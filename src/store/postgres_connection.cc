@@ -196,14 +196,16 @@ Status PostgresError(const std::string& sqlstate, const std::string& message) {
   return Internal(message);
 }
 
-Result<std::unique_ptr<PostgresConnection>> PostgresConnection::Open(const std::string& url) {
+Result<std::unique_ptr<PostgresConnection>> PostgresConnection::Open(
+    const std::string& url, const std::string& application_name) {
   // Defaults the URL may override (later settings win): a connection
   // attempt gives up after 10 s, and keepalives notice a dead peer in about
   // a minute instead of the kernel's two hours.
   const char* keys[] = {
-      "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-      "dbname",          nullptr};
-  const char* values[] = {"10", "1", "30", "10", "3", url.c_str(), nullptr};
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "application_name", "dbname",          nullptr};
+  const char* values[] = {"10",        "1",    "30", "10", "3", application_name.c_str(),
+                          url.c_str(), nullptr};
   PGconn* raw = PQconnectdbParams(keys, values, 1);
   if (raw == nullptr) return Unavailable("cannot connect to PostgreSQL: out of memory");
   auto conn = std::unique_ptr<PostgresConnection>(new PostgresConnection(raw));
@@ -232,6 +234,16 @@ bool PostgresConnection::InTransaction() const {
 
 bool PostgresConnection::Lost() const {
   return PQstatus(conn_) != CONNECTION_OK;
+}
+
+bool PostgresConnection::AliveWhenIdle() {
+  // libpq's socket is non-blocking: this reads only what has arrived. A
+  // server ending the session sends its reason, then closes: the first read
+  // may take the reason, the second finds the end.
+  for (int read = 0; read < 2; ++read) {
+    if (PQconsumeInput(conn_) == 0) return false;
+  }
+  return !Lost() && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
 bool PostgresConnection::InFailedTransaction() const {

@@ -32,7 +32,9 @@ class PostgresConnection {
  public:
   // Connects and sets the session up: UTC, lock and idle-transaction
   // timeouts, notices silenced.
-  static Result<std::unique_ptr<PostgresConnection>> Open(const std::string& url);
+  // `application_name` names this process to the server (pg_stat_activity).
+  static Result<std::unique_ptr<PostgresConnection>> Open(const std::string& url,
+                                                          const std::string& application_name);
   ~PostgresConnection();
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
@@ -52,6 +54,11 @@ class PostgresConnection {
   bool InTransaction() const;
   // The server went away (or the network to it).
   bool Lost() const;
+  // Reads, without waiting, whatever the server sent while the connection
+  // sat idle: a server that ended the session (a restart, a failover, an
+  // administrator) has said so, and the connection is Lost() before any
+  // statement is sent on it.
+  bool AliveWhenIdle();
 
  private:
   explicit PostgresConnection(PGconn* conn) : conn_(conn) {}

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +22,13 @@ constexpr int64_t kWriterLock = 0x4441554c41540001;  // "DAULAT" 0001
 
 class PostgresDatabase;
 
+std::string ProcessName() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::string name = "daulat/" + std::to_string(::getpid()) + "@" + host;
+  return name.substr(0, 63);  // PostgreSQL keeps 63 bytes
+}
+
 // A name's lock key: FNV-1a, in the writer lock's "DAULAT" space.
 int64_t LockKey(const std::string& name) {
   uint64_t h = 1469598103934665603ULL;
@@ -36,27 +45,52 @@ bool Granted(PostgresConnection& conn, const std::string& sql, Status& error) {
   return error.ok() && !rows.empty() && rows[0].Int(0) == 1;
 }
 
+// Sessions of other daulat processes on this database (each names itself
+// "daulat/<pid>@<host>"). A process holding a lock shared whose lock
+// connection died (a restart, a network cut) still shows here through its
+// other connections, so "alone" is decided by both.
+bool OthersConnected(PostgresConnection& conn, const std::string& self, Status& error) {
+  std::vector<Row> rows;
+  error = conn.Run(
+      "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+      "application_name LIKE 'daulat/%' AND application_name <> ?",
+      {self}, &rows);
+  return !error.ok() || rows.empty() || rows[0].Int(0) > 0;
+}
+
 // On a session of its own, outside the pool: advisory locks belong to the
 // session that took them.
 class PostgresSessionLock : public SessionLock {
  public:
-  PostgresSessionLock(std::unique_ptr<PostgresConnection> conn, int64_t key)
-      : conn_(std::move(conn)), key_(std::to_string(key)) {}
+  PostgresSessionLock(std::unique_ptr<PostgresConnection> conn, int64_t key, std::string self)
+      : conn_(std::move(conn)), key_(std::to_string(key)), self_(std::move(self)) {}
   Result<bool> TryAlone() override {
     Status error;
-    const bool alone = Granted(*conn_, "SELECT pg_try_advisory_lock(" + key_ + ")", error);
-    if (!error.ok()) return error;
-    return alone;
+    if (!Granted(*conn_, "SELECT pg_try_advisory_lock(" + key_ + ")", error)) {
+      if (!error.ok()) return error;
+      return false;
+    }
+    if (OthersConnected(*conn_, self_, error)) {
+      (void)EndAlone();
+      if (!error.ok()) return error;
+      return false;
+    }
+    return true;
   }
   Status EndAlone() override {
     Status error;
     Granted(*conn_, "SELECT pg_advisory_unlock(" + key_ + ")", error);
     return error;
   }
+  Status StillHeld() override {
+    if (conn_->AliveWhenIdle()) return Status::Ok();
+    return Unavailable("the connection holding a cluster lock was lost");
+  }
 
  private:
   std::unique_ptr<PostgresConnection> conn_;
   std::string key_;
+  std::string self_;
 };
 
 class PostgresTransaction : public Transaction {
@@ -81,6 +115,7 @@ class PostgresTransaction : public Transaction {
   }
   Result<std::vector<std::string>> Columns(const std::string& table) override;
   Status Commit() override {
+    if (conn_->Lost()) return Unavailable("the connection to PostgreSQL was lost; not committed");
     if (conn_->InFailedTransaction())
       return FailedPrecondition("the transaction was rolled back: one of its statements failed");
     if (!conn_->InTransaction())
@@ -129,29 +164,40 @@ Result<std::vector<std::string>> PostgresTransaction::Columns(const std::string&
 class PostgresDatabase : public Database {
  public:
   PostgresDatabase(std::string url, PostgresOptions options)
-      : url_(std::move(url)), options_(options) {}
+      : url_(std::move(url)), options_(options), application_name_(ProcessName()) {}
 
   Dialect dialect() const override { return Dialect::kPostgres; }
 
   Result<std::unique_ptr<SessionLock>> TryLock(const std::string& name, LockMode mode) override {
-    auto conn = PostgresConnection::Open(url_);
+    auto conn = PostgresConnection::Open(url_, application_name_);
     if (!conn.ok()) return conn.status();
     const int64_t key = LockKey(name);
+    const std::string k = std::to_string(key);
     Status error;
-    const bool granted =
-        Granted(**conn,
-                std::string(mode == LockMode::kShared ? "SELECT pg_try_advisory_lock_shared("
-                                                      : "SELECT pg_try_advisory_lock(") +
-                    std::to_string(key) + ")",
-                error);
-    if (!error.ok()) return error;
-    if (!granted) {
-      return FailedPrecondition(
-          mode == LockMode::kShared
-              ? "a process on a node sharing the database holds '" + name + "' alone (a repair?)"
-              : "processes on nodes sharing the database hold '" + name + "'");
+    if (mode == LockMode::kShared) {
+      // Waits (up to lock_timeout) while another process holds it alone for
+      // a moment, as a server starting beside this one does.
+      std::vector<Row> rows;
+      error = (*conn)->Run("SELECT pg_advisory_lock_shared(" + k + ")", {}, &rows);
+      if (error.code() == StatusCode::kUnavailable && !(*conn)->Lost()) {
+        return FailedPrecondition("a process on a node sharing the database holds '" + name +
+                                  "' alone (a repair?)");
+      }
+      if (!error.ok()) return error;
+    } else {
+      const bool granted = Granted(**conn, "SELECT pg_try_advisory_lock(" + k + ")", error);
+      if (!error.ok()) return error;
+      const bool others = granted && OthersConnected(**conn, application_name_, error);
+      if (!error.ok()) return error;
+      if (!granted || others) {
+        return FailedPrecondition(
+            "other daulat processes use the database (on this or other "
+            "nodes); '" +
+            name + "' cannot be held alone");
+      }
     }
-    return std::unique_ptr<SessionLock>(new PostgresSessionLock(std::move(conn).value(), key));
+    return std::unique_ptr<SessionLock>(
+        new PostgresSessionLock(std::move(conn).value(), key, application_name_));
   }
 
   std::string MigrationSql(const Migration& m) const override {
@@ -180,7 +226,7 @@ class PostgresDatabase : public Database {
     }
     ++open_;
     lock.unlock();
-    auto c = PostgresConnection::Open(url_);
+    auto c = PostgresConnection::Open(url_, application_name_);
     if (!c.ok()) {
       lock.lock();
       --open_;
@@ -221,21 +267,34 @@ class PostgresDatabase : public Database {
   }
 
  private:
-  // Runs `first` on a connection, once more on a new one when a pooled
-  // connection turns out to have lost its server (a restart, a failover):
-  // nothing ran on a lost connection, so nothing runs twice.
+  // Runs `first` on a live connection. A pooled connection whose server
+  // ended the session while it sat idle (a restart, a failover) says so
+  // before anything is sent on it: then every idle connection is dropped
+  // (they went with the same server) and a new one is opened. A statement
+  // is never sent twice: one that failed in flight is the caller's error.
   Result<std::unique_ptr<PostgresConnection>> RunFirst(const std::string& first,
                                                        const std::vector<Value>& params,
                                                        std::vector<Row>* rows, Status& status) {
-    for (int attempt = 0;; ++attempt) {
+    for (;;) {
       bool reused = false;
       auto conn = Take(&reused);
       if (!conn.ok()) return conn.status();
+      if (reused && !(*conn)->AliveWhenIdle()) {
+        Give(std::move(conn).value());
+        DropIdle();
+        continue;
+      }
       status = (*conn)->Run(first, params, rows);
-      if (status.ok() || !reused || !(*conn)->Lost() || attempt > 0) return conn;
-      Give(std::move(conn).value());
-      if (rows != nullptr) rows->clear();
+      return conn;
     }
+  }
+
+  void DropIdle() {
+    std::vector<std::unique_ptr<PostgresConnection>> gone;
+    std::lock_guard lock(mu_);
+    gone.swap(idle_);
+    open_ -= static_cast<int>(gone.size());
+    freed_.notify_all();
   }
 
   Result<std::unique_ptr<Transaction>> Start(const std::string& begin, bool read_only) {
@@ -264,6 +323,7 @@ class PostgresDatabase : public Database {
 
   std::string url_;
   PostgresOptions options_;
+  std::string application_name_;  // "daulat/<pid>@<host>"
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::unique_ptr<PostgresConnection>> idle_;  // GUARDED_BY(mu_)
@@ -308,10 +368,11 @@ Result<std::unique_ptr<Database>> OpenPostgres(const std::string& url, PostgresO
   char* error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
   if (parsed == nullptr) {
-    std::string why = error != nullptr ? error : "out of memory";
+    // libpq's reason quotes the URL, password included: it is not repeated.
     PQfreemem(error);
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    return InvalidArgument("not a PostgreSQL connection URL: " + why);
+    return InvalidArgument(
+        "not a PostgreSQL connection URL (postgresql://user@host:port/dbname?option=value, "
+        "with reserved characters %-encoded)");
   }
   PQconninfoFree(parsed);
   if (options.max_connections < 1) return InvalidArgument("the pool needs at least 1 connection");

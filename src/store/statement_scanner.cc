@@ -52,6 +52,9 @@ Result<std::vector<Token>> Tokens(const std::string& sql) {
     if (std::isspace(static_cast<unsigned char>(c)) != 0) {
       ++i;
     } else if (c == '\'') {
+      // E'...' reads backslashes as escapes on PostgreSQL, not here.
+      if (i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') && (i == 1 || !IsWordChar(sql[i - 2])))
+        return InvalidArgument("E'...' strings are not allowed in a tenant-scoped statement");
       const size_t end = LiteralEnd(sql, i);
       if (end == std::string::npos)
         return InvalidArgument("unterminated string literal in a statement");
@@ -98,6 +101,11 @@ Result<std::vector<TableReference>> TablesNamed(const std::vector<Token>& tokens
     const std::string w = Upper(tokens[i].text);
     if (w != "FROM" && w != "JOIN" && w != "UPDATE") continue;
     if (tokens[i + 1].kind != Token::kWord) continue;  // a subquery: its own FROM is seen later
+    const std::string next_word = Upper(tokens[i + 1].text);
+    if (next_word == "ONLY" || next_word == "LATERAL")
+      return InvalidArgument(next_word + " after " + w +
+                             " is not allowed in a tenant-scoped statement: the table after it "
+                             "would escape the tenant check");
     TableReference ref{tokens[i + 1].text, ""};
     size_t next = i + 2;
     if (next < tokens.size() && tokens[next].kind == Token::kPunct && tokens[next].text == ".")

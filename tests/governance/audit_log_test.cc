@@ -76,6 +76,32 @@ TEST_F(AuditLogTest, AppendsCheckpointsAndVerifies) {
   EXPECT_TRUE(VerifyInclusion(LeafHash((*rows)[0].Text(0)), 7, 20, *proof, cp->root));
 }
 
+// A batch larger than one INSERT statement (100 records) keeps one
+// sequence and one tree.
+TEST_F(AuditLogTest, ALargeBatchIsNumberedInOrder) {
+  AppendMany(3);
+  std::vector<AuditRecord> batch(250);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].tenant_id = "jpn";
+    batch[i].actor = "key:batch" + std::to_string(i);
+    batch[i].action = "inference";
+    batch[i].decision = "allow";
+  }
+  auto first = log_->AppendBatch(std::move(batch));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, 3u);
+  ASSERT_TRUE(log_->Checkpoint().ok());
+  const auto v = Verify();
+  EXPECT_TRUE(v.status.ok()) << v.status.ToString();
+  EXPECT_EQ(v.records, 253u);
+  auto rows = db_->Query("SELECT seq, record FROM audit_records WHERE seq IN (102, 103, 252)");
+  ASSERT_EQ(rows->size(), 3u);
+  for (const auto& r : *rows) {
+    EXPECT_NE(r.Text(1).find("key:batch" + std::to_string(r.Int(0) - 3) + "\""), std::string::npos)
+        << r.Text(1);
+  }
+}
+
 TEST_F(AuditLogTest, ReopeningContinuesTheSameTree) {
   AppendMany(3);
   ASSERT_TRUE(log_->Checkpoint().ok());

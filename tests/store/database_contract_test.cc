@@ -246,15 +246,32 @@ TEST_F(DatabaseContractTest, PostgresTransactionsAndPoolFailClearly) {
                   .code(),
               StatusCode::kFailedPrecondition);
   }
-  // A pooled connection whose server session ended is replaced, not failed.
-  ASSERT_TRUE(db_->Query("SELECT 1").ok());
+  // Pooled connections whose server sessions ended (a restart, a failover)
+  // are replaced before anything is sent on them, not failed, however many
+  // sat idle; a cluster lock's connection reports its loss.
+  {
+    auto t1 = db_->BeginSnapshot();  // readers: they take no write lock
+    auto t2 = db_->BeginSnapshot();
+    ASSERT_TRUE(t1.ok() && t2.ok());
+  }  // two idle connections now
+  auto watched = db_->TryLock("serve", LockMode::kShared);
+  ASSERT_TRUE(watched.ok());
+  EXPECT_TRUE((*watched)->StillHeld().ok());
   auto killer = Open();
   ASSERT_TRUE(killer
                   ->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname "
                           "= current_database() AND pid <> pg_backend_pid()")
                   .ok());
-  auto after = db_->Query("SELECT COUNT(*) FROM notes");
-  EXPECT_TRUE(after.ok()) << after.status().ToString();
+  // The sessions end a moment after they are told to: wait until this
+  // process has seen them end (the lock's connection, ended with the rest).
+  for (int i = 0; i < 250 && (*watched)->StillHeld().ok(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 3; ++i) {
+    auto after = db_->Query("SELECT COUNT(*) FROM notes");
+    EXPECT_TRUE(after.ok()) << i << ": " << after.status().ToString();
+  }
+  EXPECT_EQ((*watched)->StillHeld().code(), StatusCode::kUnavailable);
+  watched->reset();
 
   auto small =
       OpenPostgres(where_->location(),
@@ -285,6 +302,17 @@ TEST_F(DatabaseContractTest, PostgresTransactionsAndPoolFailClearly) {
   b->reset();
   a->reset();
   EXPECT_TRUE(db_->TryLock("serve", LockMode::kAlone).ok());
+  // Alone also means no other daulat process connected, whatever it holds:
+  // a process whose lock went with a lost connection still shows.
+  auto other = OpenDatabase(where_->location() + "?application_name=daulat/other");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->Query("SELECT 1").ok());
+  EXPECT_EQ(db_->TryLock("serve", LockMode::kAlone).status().code(),
+            StatusCode::kFailedPrecondition);
+  auto mine = db_->TryLock("serve", LockMode::kShared);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_FALSE(*(*mine)->TryAlone());
+  other->reset();
   EXPECT_EQ(OpenPostgres(where_->location(), {.max_connections = 0}).status().code(),
             StatusCode::kInvalidArgument);
 }

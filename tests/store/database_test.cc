@@ -214,6 +214,11 @@ TEST_F(DatabaseTest, ComposedStatementsFilterEveryTable) {
       refused("SELECT id FROM documents WHERE {tenant} -- AND id = ?\n", {std::string("x")}));
   EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant} /* ' */ AND title = '?'"));
   EXPECT_TRUE(refused("SELECT $$?$$ FROM documents WHERE {tenant}"));
+  EXPECT_TRUE(refused("SELECT COUNT(*) FROM ONLY pages p"));
+  EXPECT_TRUE(
+      refused("SELECT COUNT(*) FROM documents d JOIN LATERAL pages p ON 1 = 1 "
+              "WHERE {tenant:d}"));
+  EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant} AND title = E'\\' OR 1 = 1 --'"));
   // The tenant is the scope's, never the caller's.
   EXPECT_TRUE(refused("SELECT id FROM documents WHERE tenant_id = ?", {std::string("tenant-b")}));
   EXPECT_TRUE(refused("SELECT id FROM documents WHERE {tenant} AND id = ?"));
