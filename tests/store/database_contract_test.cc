@@ -96,7 +96,7 @@ TEST_F(DatabaseContractTest, WritersOnSeveralNodesNumberWithoutGapsOrRepeats) {
   for (auto& t : nodes) t.join();
   auto rows = db_->Query("SELECT n FROM entries ORDER BY n");
   ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), size_t{kNodes * kEach});
+  ASSERT_EQ(rows->size(), static_cast<size_t>(kNodes) * kEach);
   for (size_t i = 0; i < rows->size(); ++i) EXPECT_EQ((*rows)[i].Int(0), int64_t(i) + 1);
 }
 

@@ -60,7 +60,7 @@ TEST_F(DatabaseTest, MigrationsApplyOnceInOrderAndSurviveReopening) {
 
 TEST_F(DatabaseTest, AFailingMigrationChangesNothing) {
   auto bad = kMigrations;
-  bad.push_back({3, "broken", "CREATE TABLE ok_table (x INTEGER); CREATE TABLE oops ("});
+  bad.emplace_back(3, "broken", "CREATE TABLE ok_table (x INTEGER); CREATE TABLE oops (");
   const Status st = db_->Migrate("docs", bad);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("migration 3 (broken)"), std::string::npos) << st.message();
