@@ -125,10 +125,6 @@ DocumentInfo DocumentFrom(const store::Row& r) {
 
 namespace {
 
-// Passages added to the text index per statement (two parameters each;
-// SQLite allows 32,766).
-constexpr size_t kIndexBatch = 500;
-
 bool ValidId(const std::string& id) {
   if (id.empty() || id.size() > 64 || id[0] == '-' || id[0] == '_') return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
@@ -166,22 +162,7 @@ Result<std::string> Library::IndexTable(const std::string& tenant_id) {
     std::lock_guard lock(cache_mu_);
     if (text_indexes_.count(name) != 0) return name;
   }
-  // Made once, under the write lock (nodes making one tenant's index at
-  // once do not race); a search only reads whether it is there. The
-  // vocabulary, made last, is what is looked for: indexes from before it
-  // existed get it now.
-  const std::string vocab = name + "_vocab";
-  auto exists = db_.Query(internal::TextIndexExists(db_.dialect()), {vocab});
-  if (!exists.ok()) return exists.status();
-  if (exists->empty()) {
-    auto tx = db_.Begin();
-    if (!tx.ok()) return tx.status();
-    auto again = (*tx)->Query(internal::TextIndexExists(db_.dialect()), {vocab});
-    if (!again.ok()) return again.status();
-    if (again->empty())
-      DAULAT_RETURN_IF_ERROR((*tx)->Execute(internal::TextIndexSchema(db_.dialect(), name)));
-    DAULAT_RETURN_IF_ERROR((*tx)->Commit());
-  }
+  DAULAT_RETURN_IF_ERROR(internal::CreateTextIndex(db_, name));
   std::lock_guard lock(cache_mu_);
   text_indexes_.insert(name);
   return name;
@@ -377,13 +358,7 @@ Result<DocumentInfo> Library::AddDocument(const Reader& uploader, std::string_vi
       added.emplace_back((*id)[0].Int(0), std::move(v));
     }
   }
-  for (size_t at = 0; at < indexed.size(); at += 2 * kIndexBatch) {
-    const size_t n = std::min(indexed.size() - at, 2 * kIndexBatch);
-    DAULAT_RETURN_IF_ERROR((*tx)->Execute(
-        internal::AddToIndex(*index, n / 2),
-        std::vector<store::Value>(indexed.begin() + static_cast<std::ptrdiff_t>(at),
-                                  indexed.begin() + static_cast<std::ptrdiff_t>(at + n))));
-  }
+  DAULAT_RETURN_IF_ERROR(internal::AddToIndex(**tx, *index, indexed));
   // A failed COMMIT may still have reached the disk (an fsync error): the
   // blob is kept either way, and `daulat doctor` removes it if unnamed.
   unnamed.named = true;

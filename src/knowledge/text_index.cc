@@ -1,5 +1,7 @@
 #include "knowledge/text_index.h"
 
+#include <algorithm>
+
 namespace daulat::knowledge::internal {
 namespace {
 
@@ -90,16 +92,37 @@ std::string TextIndexSchema(Dialect dialect, const std::string& name) {
          " FOR EACH STATEMENT EXECUTE FUNCTION kn_index_frozen();";
 }
 
-std::string TextIndexExists(Dialect dialect) {
-  return dialect == Dialect::kSqlite
-             ? "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-             : "SELECT 1 WHERE to_regclass(?) IS NOT NULL";
+Status CreateTextIndex(store::Database& db, const std::string& name) {
+  // The vocabulary, made last, is what is looked for: indexes from before
+  // it existed get it now.
+  const std::string exists = db.dialect() == Dialect::kSqlite
+                                 ? "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+                                 : "SELECT 1 WHERE to_regclass(?) IS NOT NULL";
+  const std::vector<store::Value> vocab = {name + "_vocab"};
+  auto found = db.Query(exists, vocab);
+  if (!found.ok()) return found.status();
+  if (!found->empty()) return Status::Ok();
+  auto tx = db.Begin();
+  if (!tx.ok()) return tx.status();
+  found = (*tx)->Query(exists, vocab);
+  if (!found.ok()) return found.status();
+  if (found->empty()) DAULAT_RETURN_IF_ERROR((*tx)->Execute(TextIndexSchema(db.dialect(), name)));
+  return (*tx)->Commit();
 }
 
-std::string AddToIndex(const std::string& name, size_t passages) {
-  std::string sql = "INSERT INTO " + name + " (rowid, terms) VALUES ";
-  for (size_t i = 0; i < passages; ++i) sql += i == 0 ? "(?, ?)" : ", (?, ?)";
-  return sql;
+Status AddToIndex(store::StatementRunner& tx, const std::string& name,
+                  const std::vector<store::Value>& rows) {
+  // 500 passages a statement: two parameters each, SQLite allows 32,766.
+  constexpr size_t kPerStatement = size_t{2} * 500;
+  for (size_t at = 0; at < rows.size(); at += kPerStatement) {
+    const size_t n = std::min(rows.size() - at, kPerStatement);
+    std::string sql = "INSERT INTO " + name + " (rowid, terms) VALUES ";
+    for (size_t i = 0; i < n / 2; ++i) sql += i == 0 ? "(?, ?)" : ", (?, ?)";
+    DAULAT_RETURN_IF_ERROR(tx.Execute(
+        sql, std::vector<store::Value>(rows.begin() + static_cast<std::ptrdiff_t>(at),
+                                       rows.begin() + static_cast<std::ptrdiff_t>(at + n))));
+  }
+  return Status::Ok();
 }
 
 std::string TextIndexTables(Dialect dialect) {

@@ -23,13 +23,14 @@ namespace daulat::knowledge::internal {
 // Creates the index (and what keeps it) when missing.
 std::string TextIndexSchema(store::Dialect dialect, const std::string& name);
 
-// SELECT 1 when the index named by the one parameter exists.
-std::string TextIndexExists(store::Dialect dialect);
+// Makes the index when missing: once, under the write lock (nodes making
+// one tenant's index at once do not race); when it is there, only a read.
+Status CreateTextIndex(store::Database& db, const std::string& name);
 
-// INSERT of `passages` rows (rowid, terms), parameters in that order. One
-// statement for a document's passages: PostgreSQL's triggers then update
-// the index totals once.
-std::string AddToIndex(const std::string& name, size_t passages);
+// Adds passages, `rows` holding (chunk id, terms) pairs, in few statements:
+// PostgreSQL's triggers then update the index totals once per statement.
+Status AddToIndex(store::StatementRunner& tx, const std::string& name,
+                  const std::vector<store::Value>& rows);
 
 // Names of every tenant's index table in the database (one column, name).
 std::string TextIndexTables(store::Dialect dialect);
