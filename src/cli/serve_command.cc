@@ -72,18 +72,18 @@ struct ServerLock {
   std::unique_ptr<store::SessionLock> cluster;
 };
 
-// Takes a cluster lock again when the connection holding it was lost.
-void KeepLock(store::Database& db, const char* name, std::unique_ptr<store::SessionLock>& lock) {
+// Takes a cluster lock again when the connection holding it was lost; the
+// loss is reported once, then as a reminder, not on every try.
+void KeepLock(store::Database& db, const char* name, std::unique_ptr<store::SessionLock>& lock,
+              RepeatedFailure& failures) {
   if (!lock || lock->StillHeld().ok()) return;
   auto again = db.TryLock(name, store::LockMode::kShared);
   if (!again.ok()) {
-    spdlog::error(
-        "the cluster lock '{}' was lost with its connection and cannot be taken again: "
-        "{}",
-        name, again.status().message());
+    failures.Failed(again.status().message());
     return;
   }
   lock = std::move(again).value();
+  failures.Succeeded();
   spdlog::warn("the cluster lock '{}' was lost with its connection and is held again", name);
 }
 
@@ -327,11 +327,13 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
       std::mutex mu;
       std::condition_variable_any wake;
       std::unique_lock hold(mu);
+      RepeatedFailure writers("taking the cluster lock 'writers' again");
+      RepeatedFailure serve("taking the cluster lock 'serve' again");
       for (;;) {
         wake.wait_for(hold, stop, std::chrono::seconds(10), [] { return false; });
         if (stop.stop_requested()) return;
-        KeepLock(**db, kWritersLock, *writers_lock);
-        KeepLock(**db, "serve", server_lock.cluster);
+        KeepLock(**db, kWritersLock, *writers_lock, writers);
+        KeepLock(**db, "serve", server_lock.cluster, serve);
       }
     });
   }

@@ -47,8 +47,21 @@ void ContentLog::OnComplete(const RequestContext& ctx) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    queue_.push_back(std::move(e));
+    QueueLocked(std::move(e));
   }
+}
+
+void ContentLog::QueueLocked(Entry e) {
+  if (queue_.size() >= kMaxQueued) {
+    queue_.pop_front();
+    ++dropped_;
+  }
+  queue_.push_back(std::move(e));
+}
+
+int64_t ContentLog::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
 }
 
 Status ContentLog::Flush() {
@@ -58,6 +71,23 @@ Status ContentLog::Flush() {
     std::lock_guard lock(mu_);
     batch.swap(queue_);
   }
+  Status st = Write(batch);
+  if (!st.ok()) {
+    // Back in front of what came since, in order, for the next flush.
+    std::lock_guard lock(mu_);
+    while (!batch.empty()) {
+      if (queue_.size() >= kMaxQueued) {
+        dropped_ += static_cast<int64_t>(batch.size());
+        break;
+      }
+      queue_.push_front(std::move(batch.back()));
+      batch.pop_back();
+    }
+  }
+  return st;
+}
+
+Status ContentLog::Write(const std::deque<Entry>& batch) {
   auto tx = db_.Begin();
   if (!tx.ok()) return tx.status();
   for (const auto& e : batch) {
@@ -72,11 +102,16 @@ Status ContentLog::Flush() {
 }
 
 void ContentLog::Run() {
+  RepeatedFailure failures("writing the content log to the database");
   std::unique_lock lock(mu_);
   while (!stopping_) {
     wake_.wait_for(lock, std::chrono::seconds(1));
     lock.unlock();
-    if (Status st = Flush(); !st.ok()) spdlog::warn("content log flush failed: {}", st.ToString());
+    if (Status st = Flush(); st.ok()) {
+      failures.Succeeded();
+    } else {
+      failures.Failed(st.ToString());
+    }
     lock.lock();
   }
 }

@@ -27,8 +27,14 @@ class ContentLog : public Stage {
   Status OnRequest(RequestContext& /*ctx*/) override { return Status::Ok(); }
   void OnComplete(const RequestContext& ctx) override;
 
-  // Writes what is queued and deletes what has expired.
+  // Writes what is queued and deletes what has expired. What a failed write
+  // held stays queued for the next flush (a database restarting or failing
+  // over loses nothing), up to kMaxQueued entries; past that the oldest
+  // are dropped and counted.
   Status Flush();
+  int64_t dropped() const;
+
+  static constexpr size_t kMaxQueued = 100000;
   void Stop();
 
  private:
@@ -40,10 +46,13 @@ class ContentLog : public Stage {
   };
   store::Database& db_;
   const Clock& clock_;
+  void QueueLocked(Entry e);
+  Status Write(const std::deque<Entry>& batch);
   std::mutex flush_mu_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Entry> queue_;  // GUARDED_BY(mu_)
+  int64_t dropped_ = 0;      // GUARDED_BY(mu_)
   bool stopping_ = false;    // GUARDED_BY(mu_)
   std::thread thread_;
 };

@@ -125,11 +125,16 @@ Status UsageMeter::Flush() {
 }
 
 void UsageMeter::Run() {
+  RepeatedFailure failures("writing the usage to the database");
   std::unique_lock lock(mu_);
   while (!stopping_) {
     wake_.wait_for(lock, std::chrono::seconds(1));
     lock.unlock();
-    if (Status st = Flush(); !st.ok()) spdlog::warn("usage flush failed: {}", st.ToString());
+    if (Status st = Flush(); st.ok()) {
+      failures.Succeeded();
+    } else {
+      failures.Failed(st.ToString());
+    }
     lock.lock();
   }
 }

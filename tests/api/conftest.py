@@ -4,6 +4,7 @@ The server uses the demo model from DAULAT_DATA_DIR (scripts/test points it
 at .cache/test-data, where scripts/bootstrap installed the model), an API key,
 and a short header timeout so slow-client tests stay quick.
 """
+import ctypes
 import http.client as httplib
 import json
 import os
@@ -21,6 +22,13 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("DAULAT_BINARY", str(REPO / "build" / "src" / "cli" / "daulat"))
 API_KEY = "test-key-" + os.urandom(16).hex()
 MODEL = "gemma3-270m"
+
+
+def die_with_parent():
+    """preexec_fn for servers a test starts: killed with the pytest process,
+    so that a test run that is itself killed leaves no server behind (one
+    left running fills the disk with its log once its database is gone)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def start_server(extra_server_config="", api_key=API_KEY, grace_seconds=5, wrap=None):
@@ -54,7 +62,8 @@ threads = 1                 # tests run servers side by side on 2 cores: do not 
     log = pathlib.Path(workdir) / "server.log"
     argv = [BINARY, "serve", "--config", str(config)]
     proc = subprocess.Popen(wrap(argv) if wrap else argv, stdout=subprocess.PIPE,
-                            stderr=open(log, "w"), env=env, text=True)
+                            stderr=open(log, "w"), env=env, text=True,
+                            preexec_fn=die_with_parent)
     line = proc.stdout.readline()
     assert "listening on" in line, f"server did not start: {line!r}; see {log}"
     proc.listening_line = line

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import tempfile
 
-from conftest import BINARY, http
+from conftest import BINARY, die_with_parent, http
 
 MODELS = pathlib.Path(os.environ.get("DAULAT_DATA_DIR", pathlib.Path(__file__).resolve().parents[2] / ".cache/test-data")) / "models"
 
@@ -18,7 +18,8 @@ def serve(data_dir, env_extra):
             env.pop(k, None)
     err = open(pathlib.Path(data_dir) / "stderr.log", "w")
     proc = subprocess.Popen([BINARY, "serve", "--port", "0", "--threads", "1", "--parallel", "1",
-                             "--context-length", "512"], stdout=subprocess.PIPE, stderr=err, env=env, text=True)
+                             "--context-length", "512"], stdout=subprocess.PIPE, stderr=err, env=env, text=True,
+                            preexec_fn=die_with_parent)
     line = proc.stdout.readline()
     assert "listening on" in line, line
     return proc, line.split("listening on ")[1].split(" ")[0]

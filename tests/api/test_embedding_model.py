@@ -9,7 +9,7 @@ import contextlib
 
 import openai
 
-from conftest import BINARY
+from conftest import BINARY, die_with_parent
 
 
 @contextlib.contextmanager
@@ -18,7 +18,7 @@ def serve_every_model(env):
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([BINARY, "--verbose", "serve", "--port", "0", "--threads", "1", "--parallel", "1",
                              "--context-length", "1024"], stdout=subprocess.PIPE, stderr=log,
-                            env=env, text=True)
+                            env=env, text=True, preexec_fn=die_with_parent)
     try:
         line = proc.stdout.readline()
         assert "listening on" in line and "all-minilm-l6-v2" in line, line

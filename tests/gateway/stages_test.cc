@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 
 #include "gateway/content_log.h"
@@ -19,17 +20,22 @@ namespace {
 
 // Makes every write of an audit record fail (as a full disk would), or
 // stops doing so, on either engine.
-Status FailAuditWrites(store::Database& db, bool fail) {
+// Makes every insert into `table` fail (a full disk), or stops doing so.
+Status FailWrites(store::Database& db, const std::string& table, bool fail) {
   if (db.dialect() == store::Dialect::kSqlite) {
-    return db.Execute(fail ? "CREATE TRIGGER disk_full BEFORE INSERT ON audit_records "
-                             "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-                           : "DROP TRIGGER disk_full");
+    return db.Execute(fail ? "CREATE TRIGGER disk_full BEFORE INSERT ON " + table +
+                                 " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                           : std::string("DROP TRIGGER disk_full"));
   }
-  return db.Execute(fail
-                        ? "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                          "BEGIN RAISE EXCEPTION 'disk full'; END $$; CREATE TRIGGER disk_full "
-                          "BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION disk_full()"
-                        : "DROP TRIGGER disk_full ON audit_records; DROP FUNCTION disk_full()");
+  return db.Execute(fail ? "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                           "BEGIN RAISE EXCEPTION 'disk full'; END $$; CREATE TRIGGER disk_full "
+                           "BEFORE INSERT ON " +
+                               table + " FOR EACH ROW EXECUTE FUNCTION disk_full()"
+                         : "DROP TRIGGER disk_full ON " + table + "; DROP FUNCTION disk_full()");
+}
+
+Status FailAuditWrites(store::Database& db, bool fail) {
+  return FailWrites(db, "audit_records", fail);
 }
 
 using identity::Role;
@@ -311,6 +317,42 @@ TEST_F(StagesTest, FullContentLoggingKeepsTextsForTheRetentionPeriodOnly) {
   clock_.Advance(7 * 86400.0);
   ASSERT_TRUE(log->Flush().ok());
   EXPECT_TRUE(db_->Query("SELECT 1 FROM content_log")->empty());
+}
+
+// A database that refuses writes for a while (a restart, a failover) loses
+// no content record: what a failed flush held is written by the next one,
+// in order, after what came since.
+TEST_F(StagesTest, ContentRecordsSurviveAFailedFlush) {
+  auto log = std::move(ContentLog::Open(*db_, clock_)).value();
+  ASSERT_TRUE(policies_
+                  ->Put("jpn", R"({"levels": {"TERHAD": {"models": ["*"],
+                        "content_logging": "full", "retention_days": 7}}})",
+                        "key:t")
+                  .ok());
+  const auto key = Key("jpn", Role::kMember, Classification::kTerhad);
+  const auto complete = [&](const std::string& text) {
+    auto ctx = Chat(key, {text});
+    ASSERT_TRUE(Infer(ctx).ok());
+    ctx.http_status = 200;
+    ctx.output_text = "ok";
+    log->OnComplete(ctx);
+  };
+  ASSERT_TRUE(FailWrites(*db_, "content_log", true).ok());
+  complete("pertama");
+  complete("kedua");
+  EXPECT_FALSE(log->Flush().ok());
+  complete("ketiga");
+  EXPECT_FALSE(log->Flush().ok());
+  ASSERT_TRUE(FailWrites(*db_, "content_log", false).ok());
+  ASSERT_TRUE(log->Flush().ok());
+  log->Stop();
+  const auto rows = db_->Query("SELECT prompt FROM content_log");
+  ASSERT_EQ(rows->size(), 3u);
+  std::vector<std::string> prompts;
+  for (const auto& r : *rows) prompts.push_back(r.Text(0));
+  std::sort(prompts.begin(), prompts.end());
+  EXPECT_EQ(prompts, (std::vector<std::string>{"kedua", "ketiga", "pertama"}));
+  EXPECT_EQ(log->dropped(), 0);
 }
 
 // An audit log that cannot be written (a full disk, here a trigger that

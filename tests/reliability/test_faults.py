@@ -21,7 +21,7 @@ import time
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "api"))
-from conftest import BINARY, start_server, wait_until, http  # noqa: E402
+from conftest import BINARY, die_with_parent, start_server, wait_until, http  # noqa: E402
 from test_lumin import upload  # noqa: E402
 from test_management import api  # noqa: E402
 
@@ -50,7 +50,7 @@ class Fenced:
             ["unshare", "-rm", "--propagation", "private", "sh", "-c",
              'mount -t tmpfs -o size=$1,mode=0700 tmpfs "$2" && ln -s "$3" "$2/models" && echo ready '
              '&& exec sleep 100000', "sh", size, str(self.data), MODELS],
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
         assert self.holder.stdout.readline().strip() == "ready"
         # The folder as the namespace sees it, from outside.
         self.inside = pathlib.Path(f"/proc/{self.holder.pid}/root") / str(self.data).lstrip("/")
