@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
   o.name = "bench";
   o.limits = {1'000'000, 0};
   const std::string key = ids->CreateApiKey("jpn", o)->secret;
-  gateway::QuotaBook quotas;
+  gateway::LocalQuotaBook quotas;
   const governance::PiiGuard guard;
   const std::string prompt = Prompt();
 

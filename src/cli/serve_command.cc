@@ -101,7 +101,7 @@ Result<bool> TakeServerLock(const GlobalOptions& global, store::Database& db, Se
   return held.cluster->TryAlone();
 }
 
-int Serve(const GlobalOptions& global, const ServeFlags& flags) {
+int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
   // Block the stop signals before any thread starts, so that only the
   // sigwait below receives them.
   sigset_t stop_signals;
@@ -124,6 +124,16 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   }
   if (const char* model = std::getenv("DAULAT_DEFAULT_MODEL"); model != nullptr && *model != '\0')
     c.defaults = {model, model, model, model};
+  if (const char* url = std::getenv("DAULAT_VALKEY_URL"); url != nullptr && *url != '\0')
+    c.valkey_url = url;
+  if (const char* mode = std::getenv("DAULAT_QUOTAS_ON_UNAVAILABLE");
+      mode != nullptr && *mode != '\0') {
+    auto parsed = ParseQuotaOutage(mode, "DAULAT_QUOTAS_ON_UNAVAILABLE");
+    if (!parsed.ok()) return ReportError(parsed.status());
+    c.quota_outage = *parsed;
+  }
+  GlobalOptions global = global_options;  // --database-url, else [database] url
+  if (global.database_url.empty()) global.database_url = c.database_url;
   const auto registry = global.Registry();
   if (Status st = FinishServeConfig(c, registry); !st.ok()) return ReportError(st);
   RaiseOpenFileLimit(static_cast<size_t>(c.http.max_connections));
@@ -195,7 +205,8 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   }
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
-  gateway::QuotaBook quotas;
+  auto quotas = OpenQuotas(c);
+  if (!quotas.ok()) return ReportError(quotas.status());
   const governance::PiiGuard pii_guard;
 
   auto host = gateway::ModelHost::Load(registry, c.models);
@@ -225,7 +236,7 @@ int Serve(const GlobalOptions& global, const ServeFlags& flags) {
   generation_options.pii_scan = [&pii_guard](std::string_view text) {
     return pii_guard.Scan(text);
   };
-  generation_options.quotas = &quotas;
+  generation_options.quotas = quotas->book.get();
   generation_options.request_timeout =
       std::chrono::duration_cast<std::chrono::seconds>(c.http.request_timeout);
   gateway::GenerationService generation(std::move(generation_options));

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <set>
 
+#include "common/log.h"
+
 namespace daulat::cli {
 namespace {
 
@@ -174,6 +176,33 @@ Status ReadBackend(const toml::table& b, size_t i, ServeConfig& c) {
 
 }  // namespace
 
+Result<gateway::QuotaOutage> ParseQuotaOutage(const std::string& text, const std::string& where) {
+  if (text == "refuse") return gateway::QuotaOutage::kRefuse;
+  if (text == "local") return gateway::QuotaOutage::kLocal;
+  return InvalidArgument(where + " must be \"refuse\" or \"local\"");
+}
+
+Result<Quotas> OpenQuotas(const ServeConfig& config) {
+  Quotas q;
+  if (config.valkey_url.empty()) {
+    q.book = std::make_unique<gateway::LocalQuotaBook>();
+    return q;
+  }
+  auto valkey = store::Valkey::Create(config.valkey_url);
+  if (!valkey.ok()) return valkey.status();
+  q.valkey = std::move(valkey).value();
+  // A wrong password stops the start; an unreachable Valkey does not (the
+  // node starts and [quotas] on_unavailable decides until Valkey answers).
+  if (auto ping = q.valkey->Command({"PING"}); !ping.ok()) {
+    if (ping.status().code() != StatusCode::kUnavailable) return ping.status();
+    spdlog::error("{}", ping.status().message());
+  }
+  gateway::SharedQuotaOptions options;
+  options.on_unavailable = config.quota_outage;
+  q.book = std::make_unique<gateway::SharedQuotaBook>(*q.valkey, SystemClock(), options);
+  return q;
+}
+
 Result<ServeConfig> LoadServeConfig(const std::string& path) {
   ServeConfig c;
   if (path.empty()) return c;
@@ -185,9 +214,9 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
     return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
                            std::string(e.description()));
   }
-  DAULAT_RETURN_IF_ERROR(
-      CheckKeys(root, path,
-                {"server", "models", "backends", "residency", "assessment", "audit", "defaults"}));
+  DAULAT_RETURN_IF_ERROR(CheckKeys(root, path,
+                                   {"server", "models", "backends", "residency", "assessment",
+                                    "audit", "defaults", "database", "quotas"}));
   if (const auto* defaults = root.get("defaults")) {
     if (!defaults->is_table()) return InvalidArgument("[defaults] must be a table");
     DAULAT_RETURN_IF_ERROR(CheckKeys(*defaults->as_table(), "[defaults]",
@@ -212,6 +241,24 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
       auto parsed = ParseAuditFailure(mode->as_string()->get(), "[audit] on_failure");
       if (!parsed.ok()) return parsed.status();
       c.audit_on_failure = *parsed;
+    }
+  }
+  if (const auto* database = root.get("database")) {
+    if (!database->is_table()) return InvalidArgument("[database] must be a table");
+    DAULAT_RETURN_IF_ERROR(CheckKeys(*database->as_table(), "[database]", {"url"}));
+    DAULAT_RETURN_IF_ERROR(ReadString(*database->as_table(), "url", "[database]", c.database_url));
+  }
+  if (const auto* quotas = root.get("quotas")) {
+    if (!quotas->is_table()) return InvalidArgument("[quotas] must be a table");
+    const auto& q = *quotas->as_table();
+    DAULAT_RETURN_IF_ERROR(CheckKeys(q, "[quotas]", {"valkey_url", "on_unavailable"}));
+    DAULAT_RETURN_IF_ERROR(ReadString(q, "valkey_url", "[quotas]", c.valkey_url));
+    std::string outage;
+    DAULAT_RETURN_IF_ERROR(ReadString(q, "on_unavailable", "[quotas]", outage));
+    if (!outage.empty()) {
+      auto parsed = ParseQuotaOutage(outage, "[quotas] on_unavailable");
+      if (!parsed.ok()) return parsed.status();
+      c.quota_outage = *parsed;
     }
   }
   if (const auto* assessment = root.get("assessment")) {

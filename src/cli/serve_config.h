@@ -8,6 +8,7 @@
 #include "engine/model_registry.h"
 #include "gateway/generation_service.h"
 #include "gateway/model_host.h"
+#include "gateway/shared_quota_book.h"
 #include "gateway/stages.h"
 #include "governance/egress_guard.h"
 #include "server/http_server.h"
@@ -42,7 +43,22 @@ struct ServeConfig {
   // when a request names none (DAULAT_DEFAULT_MODEL sets all four). Unset
   // jobs get the assistant model when it is served (FinishServeConfig).
   gateway::DefaultModels defaults;
+  // [database] url: the record in PostgreSQL (docs/scale.md), when neither
+  // --database-url nor DAULAT_DATABASE_URL names one.
+  std::string database_url;
+  // [quotas] valkey_url / DAULAT_VALKEY_URL: quotas and rate limits counted
+  // in Valkey for every node; empty: in this process. on_unavailable /
+  // DAULAT_QUOTAS_ON_UNAVAILABLE: "refuse" (default) or "local".
+  std::string valkey_url;
+  gateway::QuotaOutage quota_outage = gateway::QuotaOutage::kRefuse;
 };
+
+// The quota book the configuration asks for, with the Valkey client it uses.
+struct Quotas {
+  std::unique_ptr<store::Valkey> valkey;
+  std::unique_ptr<gateway::QuotaBook> book;
+};
+Result<Quotas> OpenQuotas(const ServeConfig& config);
 
 // The model scripts/start installs for Lumin's answers, summaries,
 // narratives and the console.
@@ -50,6 +66,9 @@ inline constexpr char kAssistantModel[] = "qwen2.5-coder-1.5b-instruct";
 
 // "refuse" or "serve"; INVALID_ARGUMENT naming `where` otherwise.
 Result<gateway::AuditFailure> ParseAuditFailure(const std::string& text, const std::string& where);
+
+// "refuse" or "local"; INVALID_ARGUMENT naming `where` otherwise.
+Result<gateway::QuotaOutage> ParseQuotaOutage(const std::string& text, const std::string& where);
 
 // Parses a TOML config file (see docs/serve.md). Unknown keys and wrong types
 // are INVALID_ARGUMENT naming the key, so a typo never silently does nothing.

@@ -24,9 +24,40 @@ double TokenBucket::WaitFor(double n, double now) {
   return per_second_ > 0 ? (n - tokens_) / per_second_ : INFINITY;
 }
 
-QuotaBook::QuotaBook(const Clock& clock) : clock_(clock) {}
+namespace quota_refusal {
 
-void QuotaBook::SetLimits(const std::string& account, QuotaLimits limits) {
+Status TokensSpent(const std::string& who, int64_t tokens_per_day, int64_t retry_seconds) {
+  return ResourceExhausted(who + " has used its " + std::to_string(tokens_per_day) +
+                           " tokens for today; retry after " + std::to_string(retry_seconds) +
+                           " s");
+}
+
+Status OverRate(const std::string& who, int64_t requests_per_minute, int64_t retry_seconds) {
+  return ResourceExhausted(who + " is over " + std::to_string(requests_per_minute) +
+                           " requests per minute; retry after " +
+                           std::to_string(std::max<int64_t>(1, retry_seconds)) + " s");
+}
+
+Status NoRoom(const std::string& who, int64_t left, int64_t tokens_per_day, bool held,
+              int64_t prompt, int64_t retry_seconds) {
+  return ResourceExhausted(who + " has " + std::to_string(left) + " of its " +
+                           std::to_string(tokens_per_day) + " tokens for today " +
+                           (held ? "free while other calls run" : "left") +
+                           ", and this call needs " + std::to_string(prompt) +
+                           " for its prompt and one to answer; retry after " +
+                           std::to_string(held ? 1 : retry_seconds) + " s");
+}
+
+int64_t SecondsToMidnight(double now) {
+  const double tomorrow = (std::floor(now / 86400.0) + 1) * 86400.0;
+  return static_cast<int64_t>(std::ceil(tomorrow - now));
+}
+
+}  // namespace quota_refusal
+
+LocalQuotaBook::LocalQuotaBook(const Clock& clock) : clock_(clock) {}
+
+void LocalQuotaBook::SetLimits(const std::string& account, QuotaLimits limits) {
   std::lock_guard lock(mu_);
   auto& a = accounts_[account];
   // Called on every request with the limits read from the store: keep the
@@ -39,15 +70,15 @@ void QuotaBook::SetLimits(const std::string& account, QuotaLimits limits) {
   a.requests = rpm > 0 ? std::make_unique<TokenBucket>(rpm, rpm / 60.0) : nullptr;
 }
 
-void QuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
+void LocalQuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
   SetLimits("key:" + key_id, limits);
 }
 
-void QuotaBook::SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) {
+void LocalQuotaBook::SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) {
   SetLimits("tenant:" + tenant_id, limits);
 }
 
-int64_t QuotaBook::RollDay(Account& a, double now) {
+int64_t LocalQuotaBook::RollDay(Account& a, double now) {
   const auto day = static_cast<int64_t>(std::floor(now / 86400.0));
   if (a.day != day) {
     a.day = day;
@@ -56,24 +87,19 @@ int64_t QuotaBook::RollDay(Account& a, double now) {
   return day;
 }
 
-Status QuotaBook::AdmitOne(Account& a, const std::string& what, double now) {
-  const int64_t day = RollDay(a, now);
-  if (a.limits.tokens_per_day > 0 && a.tokens >= a.limits.tokens_per_day) {
-    const auto retry =
-        static_cast<int64_t>(std::ceil(static_cast<double>(day + 1) * 86400.0 - now));
-    return ResourceExhausted(what + " has used its " + std::to_string(a.limits.tokens_per_day) +
-                             " tokens for today; retry after " + std::to_string(retry) + " s");
-  }
+Status LocalQuotaBook::AdmitOne(Account& a, const std::string& what, double now) {
+  RollDay(a, now);
+  if (a.limits.tokens_per_day > 0 && a.tokens >= a.limits.tokens_per_day)
+    return quota_refusal::TokensSpent(what, a.limits.tokens_per_day,
+                                      quota_refusal::SecondsToMidnight(now));
   if (a.requests && !a.requests->TryTake(1, now)) {
     const auto retry = static_cast<int64_t>(std::ceil(a.requests->WaitFor(1, now)));
-    return ResourceExhausted(what + " is over " + std::to_string(a.limits.requests_per_minute) +
-                             " requests per minute; retry after " +
-                             std::to_string(std::max<int64_t>(1, retry)) + " s");
+    return quota_refusal::OverRate(what, a.limits.requests_per_minute, retry);
   }
   return Status::Ok();
 }
 
-Status QuotaBook::Admit(const std::string& key_id, const std::string& tenant_id) {
+Status LocalQuotaBook::Admit(const std::string& key_id, const std::string& tenant_id) {
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
   if (auto it = accounts_.find("key:" + key_id); it != accounts_.end()) {
@@ -85,24 +111,19 @@ Status QuotaBook::Admit(const std::string& key_id, const std::string& tenant_id)
   return Status::Ok();
 }
 
-void QuotaBook::ChargeOne(Account& a, int64_t tokens, double now) {
+void LocalQuotaBook::ChargeOne(Account& a, int64_t tokens, double now) {
   RollDay(a, now);
   a.tokens += tokens;
 }
 
-int64_t QuotaBook::Left(Account& a, double now) {
+int64_t LocalQuotaBook::Left(Account& a, double now) {
   RollDay(a, now);
   if (a.limits.tokens_per_day <= 0) return INT64_MAX;
   return std::max<int64_t>(0, a.limits.tokens_per_day - a.tokens - a.reserved);
 }
 
-std::string QuotaBook::RetryTomorrow(double now) {
-  const double tomorrow = (std::floor(now / 86400.0) + 1) * 86400.0;
-  return std::to_string(static_cast<int64_t>(std::ceil(tomorrow - now)));
-}
-
-Result<int64_t> QuotaBook::Reserve(const std::string& key_id, const std::string& tenant_id,
-                                   int64_t prompt, int64_t completion) {
+Result<int64_t> LocalQuotaBook::Reserve(const std::string& key_id, const std::string& tenant_id,
+                                        int64_t prompt, int64_t completion) {
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
   Account& key = accounts_["key:" + key_id];
@@ -114,12 +135,8 @@ Result<int64_t> QuotaBook::Reserve(const std::string& key_id, const std::string&
     const std::string who = key_short ? "API key " + key_id : "tenant " + tenant_id;
     // Held by calls still running: back within seconds; spent: tomorrow.
     const bool held = a.limits.tokens_per_day - a.tokens >= prompt + 1;
-    return ResourceExhausted(who + " has " + std::to_string(left) + " of its " +
-                             std::to_string(a.limits.tokens_per_day) + " tokens for today " +
-                             (held ? "free while other calls run" : "left") +
-                             ", and this call needs " + std::to_string(prompt) +
-                             " for its prompt and one to answer; retry after " +
-                             (held ? std::string("1") : RetryTomorrow(now)) + " s");
+    return quota_refusal::NoRoom(who, left, a.limits.tokens_per_day, held, prompt,
+                                 quota_refusal::SecondsToMidnight(now));
   }
   int64_t granted = completion;
   if (left != INT64_MAX)
@@ -130,8 +147,8 @@ Result<int64_t> QuotaBook::Reserve(const std::string& key_id, const std::string&
   return granted;
 }
 
-void QuotaBook::Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
-                       int64_t used) {
+void LocalQuotaBook::Settle(const std::string& key_id, const std::string& tenant_id,
+                            int64_t reserved, int64_t used) {
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
   for (Account* a : {&accounts_["key:" + key_id], &accounts_["tenant:" + tenant_id]}) {
@@ -140,7 +157,7 @@ void QuotaBook::Settle(const std::string& key_id, const std::string& tenant_id, 
   }
 }
 
-int64_t QuotaBook::TokensToday(const std::string& scope_id) {
+int64_t LocalQuotaBook::TokensToday(const std::string& scope_id) {
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
   auto it = accounts_.find(scope_id);

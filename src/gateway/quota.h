@@ -35,20 +35,25 @@ struct QuotaLimits {
 };
 
 // Request-rate and daily token quotas per API key and per tenant. Admit runs
-// before the engine; Reserve holds a model call's tokens and Settle charges what it used.
-// Thread-safe.
+// before the engine; Reserve holds a model call's tokens and Settle charges
+// what it used. LocalQuotaBook counts in this process; SharedQuotaBook
+// (shared_quota_book.h) in Valkey, for every node of a cluster at once.
+// Implementations are thread-safe.
 class QuotaBook {
  public:
-  explicit QuotaBook(const Clock& clock = SystemClock());
+  virtual ~QuotaBook() = default;
 
-  void SetKeyLimits(const std::string& key_id, QuotaLimits limits);
-  void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits);
+  // The limits, read from the store on every request; a change starts the
+  // account's request bucket afresh.
+  virtual void SetKeyLimits(const std::string& key_id, QuotaLimits limits) = 0;
+  virtual void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) = 0;
 
   // RESOURCE_EXHAUSTED naming the quota and when to retry (seconds, rounded
   // up) when a key's or tenant's requests per minute or tokens today are used up.
   // The key is checked first: a request its tenant then refuses has still
-  // used one of the key's requests for the minute.
-  Status Admit(const std::string& key_id, const std::string& tenant_id);
+  // used one of the key's requests for the minute. UNAVAILABLE when the
+  // counts cannot be reached and the operator chose to refuse then.
+  virtual Status Admit(const std::string& key_id, const std::string& tenant_id) = 0;
 
   // Reserves today's tokens for one model call before it runs: its prompt
   // and up to `completion` more (-1: as many as the budget allows). Returns
@@ -60,13 +65,41 @@ class QuotaBook {
   // the call ends. RESOURCE_EXHAUSTED, with when to retry (1 s when running
   // calls hold the rest, else the next UTC day), when not even the prompt and
   // one token fit.
-  Result<int64_t> Reserve(const std::string& key_id, const std::string& tenant_id, int64_t prompt,
-                          int64_t completion);
+  virtual Result<int64_t> Reserve(const std::string& key_id, const std::string& tenant_id,
+                                  int64_t prompt, int64_t completion) = 0;
   // Ends a reservation: `reserved` (prompt + granted, as Reserve counted it)
   // is released and `used` tokens charged.
+  virtual void Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
+                      int64_t used) = 0;
+  // Tokens charged today to "key:<id>" or "tenant:<id>".
+  virtual int64_t TokensToday(const std::string& scope_id) = 0;
+};
+
+// The refusals every QuotaBook gives, in the same words.
+namespace quota_refusal {
+Status TokensSpent(const std::string& who, int64_t tokens_per_day, int64_t retry_seconds);
+Status OverRate(const std::string& who, int64_t requests_per_minute, int64_t retry_seconds);
+// `held`: running calls hold the rest (retry in 1 s), else it is spent.
+Status NoRoom(const std::string& who, int64_t left, int64_t tokens_per_day, bool held,
+              int64_t prompt, int64_t retry_seconds);
+int64_t SecondsToMidnight(double now);
+}  // namespace quota_refusal
+
+// The counts of this process alone: the embedded default, and what a node
+// falls back to when the operator chose that over refusing while Valkey is
+// unreachable.
+class LocalQuotaBook final : public QuotaBook {
+ public:
+  explicit LocalQuotaBook(const Clock& clock = SystemClock());
+
+  void SetKeyLimits(const std::string& key_id, QuotaLimits limits) override;
+  void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) override;
+  Status Admit(const std::string& key_id, const std::string& tenant_id) override;
+  Result<int64_t> Reserve(const std::string& key_id, const std::string& tenant_id, int64_t prompt,
+                          int64_t completion) override;
   void Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
-              int64_t used);
-  int64_t TokensToday(const std::string& scope_id);
+              int64_t used) override;
+  int64_t TokensToday(const std::string& scope_id) override;
 
  private:
   struct Account {
@@ -83,7 +116,6 @@ class QuotaBook {
   void ChargeOne(Account& a, int64_t tokens, double now);
   // Tokens `a` may still reserve today (INT64_MAX when unlimited).
   static int64_t Left(Account& a, double now);
-  static std::string RetryTomorrow(double now);
 
   const Clock& clock_;
   std::mutex mu_;

@@ -37,7 +37,7 @@ class GenerationServiceTest : public ::testing::Test {
     config.scheduler.context_length = 4096;
     config.scheduler.threads = 1;
     host_ = std::move(ModelHost::Load(engine::ModelRegistry(dir_ / "models"), {config})).value();
-    quotas_ = std::make_unique<QuotaBook>(clock_);
+    quotas_ = std::make_unique<LocalQuotaBook>(clock_);
     StartService([this](std::string_view t) { return guard_.Scan(t); });
   }
   void TearDown() override {
@@ -299,7 +299,7 @@ TEST_F(GenerationServiceTest, AnAnswerWithoutMaxTokensHoldsOnlyWhatItCanUse) {
 
 TEST(QuotaReservationTest, TokensHeldByRunningCallsAreBackInASecondNotTomorrow) {
   const ManualClock clock(1'800'000'000.0);
-  QuotaBook book(clock);
+  LocalQuotaBook book(clock);
   book.SetTenantLimits("t", {0, 100});
   ASSERT_EQ(*book.Reserve("k1", "t", 10, 80), 80);
   const auto held = book.Reserve("k2", "t", 20, 10);  // 10 left while the first call runs

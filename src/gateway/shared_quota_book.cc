@@ -1,0 +1,313 @@
+#include "gateway/shared_quota_book.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/random_id.h"
+
+namespace daulat::gateway {
+namespace {
+
+constexpr int64_t kAccountTtlSeconds = 2 * 86400;
+
+// Shared by the scripts: the UTC day's token count starts at 0, and
+// reservations whose node never settled them lapse.
+constexpr const char* kCommon = R"lua(
+local now = tonumber(ARGV[1])
+local day = math.floor(now / 86400)
+local function roll(k)
+  if tonumber(redis.call('HGET', k, 'd') or '-1') ~= day then
+    redis.call('HSET', k, 'd', day, 't', 0)
+  end
+end
+local function purge(k, z)
+  local gone = redis.call('ZRANGEBYSCORE', z, '-inf', ARGV[1])
+  if #gone == 0 then return end
+  local sum = 0
+  for _, m in ipairs(gone) do sum = sum + tonumber(string.match(m, ':(%d+)$')) end
+  redis.call('ZREMRANGEBYSCORE', z, '-inf', ARGV[1])
+  redis.call('HINCRBY', k, 'r', -sum)
+end
+)lua";
+
+// KEYS: key account, tenant account. ARGV: now, then per account its
+// requests per minute and tokens per day, then the TTL. Returns {0}, or
+// {account (1 key, 2 tenant), 1 tokens spent | 2 over the rate, retry s}.
+// The key's request is taken before the tenant is checked, as on one node.
+constexpr const char* kAdmit = R"lua(
+local ttl = tonumber(ARGV[6])
+local function admit(k, rpm, tpd)
+  if rpm <= 0 and tpd <= 0 then return nil end
+  roll(k)
+  if tpd > 0 and tonumber(redis.call('HGET', k, 't')) >= tpd then
+    return {1, math.ceil((day + 1) * 86400 - now)}
+  end
+  if rpm > 0 then
+    local f = redis.call('HMGET', k, 'c', 'b', 'l')
+    local cap, b, l = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
+    if cap ~= rpm or b == nil or l == nil then b = rpm; l = now end
+    if now > l then b = math.min(rpm, b + (now - l) * rpm / 60); l = now end
+    if b + 1e-9 < 1 then
+      redis.call('HSET', k, 'c', rpm, 'b', string.format('%.17g', b), 'l', string.format('%.17g', l))
+      redis.call('EXPIRE', k, ttl)
+      return {2, math.max(1, math.ceil((1 - b) / (rpm / 60)))}
+    end
+    redis.call('HSET', k, 'c', rpm, 'b', string.format('%.17g', b - 1), 'l', string.format('%.17g', l))
+  end
+  redis.call('EXPIRE', k, ttl)
+  return nil
+end
+local r = admit(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
+if r then return {1, r[1], r[2]} end
+r = admit(KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[5]))
+if r then return {2, r[1], r[2]} end
+return {0}
+)lua";
+
+// KEYS: key account, tenant account, their reservation sets. ARGV: now,
+// tokens per day of each (0: unlimited), prompt, completion (-1: all
+// there is), the reservation's name, when it lapses, the TTL. Returns
+// {0, granted, member} or {1, account, left, tokens per day, held}.
+constexpr const char* kReserve = R"lua(
+local ttl = tonumber(ARGV[8])
+local function left(k, tpd)
+  if tpd <= 0 then return -1, 0 end
+  local f = redis.call('HMGET', k, 't', 'r')
+  local t, r = tonumber(f[1] or '0'), tonumber(f[2] or '0')
+  return math.max(0, tpd - t - r), t
+end
+roll(KEYS[1]); roll(KEYS[2])
+purge(KEYS[1], KEYS[3]); purge(KEYS[2], KEYS[4])
+local tpd1, tpd2 = tonumber(ARGV[2]), tonumber(ARGV[3])
+local prompt, completion = tonumber(ARGV[4]), tonumber(ARGV[5])
+local l1, t1 = left(KEYS[1], tpd1)
+local l2, t2 = left(KEYS[2], tpd2)
+local l = l2
+if l2 < 0 or (l1 >= 0 and l1 < l2) then l = l1 end
+if l >= 0 and l < prompt + 1 then
+  local which, tpd, t = 2, tpd2, t2
+  if l1 >= 0 and (l2 < 0 or l1 <= l2) then which, tpd, t = 1, tpd1, t1 end
+  local held = 0
+  if tpd - t >= prompt + 1 then held = 1 end
+  return {1, which, l, tpd, held}
+end
+local granted = completion
+if l >= 0 then
+  if completion < 0 then granted = l - prompt else granted = math.min(completion, l - prompt) end
+end
+local hold = prompt + math.max(granted, 0)
+local member = ARGV[6] .. ':' .. string.format('%d', hold)
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i + 2], ARGV[7], member)
+  redis.call('HINCRBY', KEYS[i], 'r', hold)
+end
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+return {0, granted, member}
+)lua";
+
+// KEYS as for kReserve. ARGV: now, the reservation ('' for none), tokens
+// used, the TTL.
+constexpr const char* kSettle = R"lua(
+local ttl = tonumber(ARGV[4])
+local used = tonumber(ARGV[3])
+for i = 1, 2 do
+  local k, z = KEYS[i], KEYS[i + 2]
+  roll(k)
+  purge(k, z)
+  if ARGV[2] ~= '' and redis.call('ZREM', z, ARGV[2]) == 1 then
+    redis.call('HINCRBY', k, 'r', -tonumber(string.match(ARGV[2], ':(%d+)$')))
+  end
+  redis.call('HINCRBY', k, 't', used)
+  redis.call('EXPIRE', k, ttl)
+  redis.call('EXPIRE', z, ttl)
+end
+return 0
+)lua";
+
+// Each script with the part they share in front.
+const std::string& AdmitScript() {
+  static const std::string script = std::string(kCommon) + kAdmit;
+  return script;
+}
+const std::string& ReserveScript() {
+  static const std::string script = std::string(kCommon) + kReserve;
+  return script;
+}
+const std::string& SettleScript() {
+  static const std::string script = std::string(kCommon) + kSettle;
+  return script;
+}
+
+std::string Seconds(double now) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.6f", now);
+  return text;
+}
+
+int64_t Item(const store::ValkeyReply& r, size_t i) {
+  return i < r.items.size() ? r.items[i].integer : 0;
+}
+
+}  // namespace
+
+SharedQuotaBook::SharedQuotaBook(store::Valkey& valkey, const Clock& clock,
+                                 SharedQuotaOptions options)
+    : valkey_(valkey),
+      clock_(clock),
+      options_(std::move(options)),
+      node_(NewId("n")),
+      fallback_(clock),
+      failures_("counting quotas in Valkey at " + valkey.address().Name()) {}
+
+std::string SharedQuotaBook::Key(const std::string& account) const {
+  return options_.prefix + ":quota:" + account;
+}
+
+QuotaLimits SharedQuotaBook::LimitsOf(const std::string& account) {
+  std::lock_guard lock(mu_);
+  auto it = limits_.find(account);
+  return it == limits_.end() ? QuotaLimits{} : it->second;
+}
+
+void SharedQuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
+  fallback_.SetKeyLimits(key_id, limits);
+  std::lock_guard lock(mu_);
+  limits_["key:" + key_id] = limits;
+}
+
+void SharedQuotaBook::SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) {
+  fallback_.SetTenantLimits(tenant_id, limits);
+  std::lock_guard lock(mu_);
+  limits_["tenant:" + tenant_id] = limits;
+}
+
+Status SharedQuotaBook::Unreachable(const Status& why, bool& fell_back) {
+  {
+    std::lock_guard lock(mu_);
+    failures_.Failed(why.ToString());
+  }
+  fell_back = options_.on_unavailable == QuotaOutage::kLocal;
+  if (fell_back) return Status::Ok();
+  return Unavailable(
+      "quotas cannot be checked (" + why.message() +
+      "); requests are refused until Valkey answers, as [quotas] on_unavailable says");
+}
+
+Status SharedQuotaBook::Admit(const std::string& key_id, const std::string& tenant_id) {
+  const QuotaLimits key = LimitsOf("key:" + key_id);
+  const QuotaLimits tenant = LimitsOf("tenant:" + tenant_id);
+  if (key.requests_per_minute <= 0 && key.tokens_per_day <= 0 && tenant.requests_per_minute <= 0 &&
+      tenant.tokens_per_day <= 0)
+    return Status::Ok();  // nothing to count against
+  auto r =
+      valkey_.Eval(AdmitScript(), {Key("key:" + key_id), Key("tenant:" + tenant_id)},
+                   {Seconds(clock_.Now()), std::to_string(key.requests_per_minute),
+                    std::to_string(key.tokens_per_day), std::to_string(tenant.requests_per_minute),
+                    std::to_string(tenant.tokens_per_day), std::to_string(kAccountTtlSeconds)});
+  if (!r.ok()) {
+    bool fell_back = false;
+    Status st = Unreachable(r.status(), fell_back);
+    return fell_back ? fallback_.Admit(key_id, tenant_id) : st;
+  }
+  {
+    std::lock_guard lock(mu_);
+    failures_.Succeeded();
+  }
+  const int64_t account = Item(*r, 0);
+  if (account == 0) return Status::Ok();
+  const bool is_key = account == 1;
+  const std::string who = is_key ? "API key " + key_id : "tenant " + tenant_id;
+  const QuotaLimits& limits = is_key ? key : tenant;
+  if (Item(*r, 1) == 1) return quota_refusal::TokensSpent(who, limits.tokens_per_day, Item(*r, 2));
+  return quota_refusal::OverRate(who, limits.requests_per_minute, Item(*r, 2));
+}
+
+Result<int64_t> SharedQuotaBook::Reserve(const std::string& key_id, const std::string& tenant_id,
+                                         int64_t prompt, int64_t completion) {
+  const QuotaLimits key = LimitsOf("key:" + key_id);
+  const QuotaLimits tenant = LimitsOf("tenant:" + tenant_id);
+  // Unlimited both ways: nothing to hold (what it uses is still charged).
+  if (key.tokens_per_day <= 0 && tenant.tokens_per_day <= 0) return completion;
+  const double now = clock_.Now();
+  std::string name;
+  {
+    std::lock_guard lock(mu_);
+    name = node_ + "." + std::to_string(++next_lease_);
+  }
+  auto r = valkey_.Eval(
+      ReserveScript(),
+      {Key("key:" + key_id), Key("tenant:" + tenant_id), Key("key:" + key_id) + ":held",
+       Key("tenant:" + tenant_id) + ":held"},
+      {Seconds(now), std::to_string(key.tokens_per_day), std::to_string(tenant.tokens_per_day),
+       std::to_string(prompt), std::to_string(completion), name,
+       Seconds(now + static_cast<double>(options_.lease_seconds)),
+       std::to_string(kAccountTtlSeconds)});
+  if (!r.ok()) {
+    bool fell_back = false;
+    Status st = Unreachable(r.status(), fell_back);
+    if (!fell_back) return st;
+    auto granted = fallback_.Reserve(key_id, tenant_id, prompt, completion);
+    if (granted.ok()) {
+      std::lock_guard lock(mu_);
+      leases_.emplace(std::make_tuple(key_id, tenant_id, prompt + std::max<int64_t>(*granted, 0)),
+                      "");  // held by the fallback
+    }
+    return granted;
+  }
+  {
+    std::lock_guard lock(mu_);
+    failures_.Succeeded();
+  }
+  if (Item(*r, 0) != 0) {
+    const bool is_key = Item(*r, 1) == 1;
+    return quota_refusal::NoRoom(is_key ? "API key " + key_id : "tenant " + tenant_id, Item(*r, 2),
+                                 Item(*r, 3), Item(*r, 4) == 1, prompt,
+                                 quota_refusal::SecondsToMidnight(now));
+  }
+  const int64_t granted = Item(*r, 1);
+  const std::string member = r->items.size() > 2 ? r->items[2].text : "";
+  std::lock_guard lock(mu_);
+  leases_.emplace(std::make_tuple(key_id, tenant_id, prompt + std::max<int64_t>(granted, 0)),
+                  member);
+  return granted;
+}
+
+void SharedQuotaBook::Settle(const std::string& key_id, const std::string& tenant_id,
+                             int64_t reserved, int64_t used) {
+  std::string member;
+  bool on_fallback = false;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = leases_.find(std::make_tuple(key_id, tenant_id, reserved)); it != leases_.end()) {
+      member = it->second;
+      on_fallback = member.empty();
+      leases_.erase(it);
+    }
+  }
+  if (on_fallback) {
+    fallback_.Settle(key_id, tenant_id, reserved, used);
+    return;
+  }
+  auto r = valkey_.Eval(
+      SettleScript(),
+      {Key("key:" + key_id), Key("tenant:" + tenant_id), Key("key:" + key_id) + ":held",
+       Key("tenant:" + tenant_id) + ":held"},
+      {Seconds(clock_.Now()), member, std::to_string(used), std::to_string(kAccountTtlSeconds)});
+  std::lock_guard lock(mu_);
+  if (r.ok()) {
+    failures_.Succeeded();
+  } else {
+    // Not charged; the reservation lapses on its own.
+    failures_.Failed(r.status().ToString());
+  }
+}
+
+int64_t SharedQuotaBook::TokensToday(const std::string& scope_id) {
+  auto r = valkey_.Command({"HMGET", Key(scope_id), "d", "t"});
+  if (!r.ok() || r->items.size() != 2) return fallback_.TokensToday(scope_id);
+  const auto day = static_cast<int64_t>(std::floor(clock_.Now() / 86400.0));
+  if (r->items[0].text != std::to_string(day)) return 0;
+  return std::strtoll(r->items[1].text.c_str(), nullptr, 10);
+}
+
+}  // namespace daulat::gateway
