@@ -205,8 +205,8 @@ int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
   }
   auto content_log = gateway::ContentLog::Open(**db);
   if (!content_log.ok()) return ReportError(content_log.status());
-  auto quotas = OpenQuotas(c);
-  if (!quotas.ok()) return ReportError(quotas.status());
+  auto rate_limits = OpenRateLimits(c);
+  if (!rate_limits.ok()) return ReportError(rate_limits.status());
   const governance::PiiGuard pii_guard;
 
   auto host = gateway::ModelHost::Load(registry, c.models);
@@ -236,7 +236,7 @@ int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
   generation_options.pii_scan = [&pii_guard](std::string_view text) {
     return pii_guard.Scan(text);
   };
-  generation_options.quotas = quotas->book.get();
+  generation_options.quotas = rate_limits->quotas.get();
   generation_options.request_timeout =
       std::chrono::duration_cast<std::chrono::seconds>(c.http.request_timeout);
   gateway::GenerationService generation(std::move(generation_options));
@@ -292,8 +292,7 @@ int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
         });
   }
   services.session_ttl_seconds = c.session_ttl.count();
-  identity::SignInThrottle sign_in_throttle;
-  services.sign_in_throttle = &sign_in_throttle;
+  services.sign_in_throttle = rate_limits->sign_in.get();
   auto api = http::ApiServer::Start(c.http, services);
   if (!api.ok()) {
     (*host)->Stop(false);

@@ -182,25 +182,28 @@ Result<gateway::QuotaOutage> ParseQuotaOutage(const std::string& text, const std
   return InvalidArgument(where + " must be \"refuse\" or \"local\"");
 }
 
-Result<Quotas> OpenQuotas(const ServeConfig& config) {
-  Quotas q;
+Result<RateLimits> OpenRateLimits(const ServeConfig& config) {
+  RateLimits r;
   if (config.valkey_url.empty()) {
-    q.book = std::make_unique<gateway::LocalQuotaBook>();
-    return q;
+    r.quotas = std::make_unique<gateway::LocalQuotaBook>();
+    r.sign_in = std::make_unique<identity::LocalSignInThrottle>();
+    return r;
   }
   auto valkey = store::Valkey::Create(config.valkey_url);
   if (!valkey.ok()) return valkey.status();
-  q.valkey = std::move(valkey).value();
+  r.valkey = std::move(valkey).value();
   // A wrong password stops the start; an unreachable Valkey does not (the
   // node starts and [quotas] on_unavailable decides until Valkey answers).
-  if (auto ping = q.valkey->Command({"PING"}); !ping.ok()) {
+  if (auto ping = r.valkey->Command({"PING"}); !ping.ok()) {
     if (ping.status().code() != StatusCode::kUnavailable) return ping.status();
     spdlog::error("{}", ping.status().message());
   }
   gateway::SharedQuotaOptions options;
   options.on_unavailable = config.quota_outage;
-  q.book = std::make_unique<gateway::SharedQuotaBook>(*q.valkey, SystemClock(), options);
-  return q;
+  r.quotas = std::make_unique<gateway::SharedQuotaBook>(*r.valkey, SystemClock(), options);
+  r.sign_in = std::make_unique<identity::SharedSignInThrottle>(
+      *r.valkey, SystemClock(), identity::SignInThrottleOptions{}, config.quota_outage);
+  return r;
 }
 
 Result<ServeConfig> LoadServeConfig(const std::string& path) {

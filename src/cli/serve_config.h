@@ -11,6 +11,7 @@
 #include "gateway/shared_quota_book.h"
 #include "gateway/stages.h"
 #include "governance/egress_guard.h"
+#include "identity/shared_sign_in_throttle.h"
 #include "server/http_server.h"
 
 namespace daulat::cli {
@@ -53,12 +54,14 @@ struct ServeConfig {
   gateway::QuotaOutage quota_outage = gateway::QuotaOutage::kRefuse;
 };
 
-// The quota book the configuration asks for, with the Valkey client it uses.
-struct Quotas {
+// The quotas and the sign-in throttle the configuration asks for: in this
+// process, or in Valkey for every node, with the client they share.
+struct RateLimits {
   std::unique_ptr<store::Valkey> valkey;
-  std::unique_ptr<gateway::QuotaBook> book;
+  std::unique_ptr<gateway::QuotaBook> quotas;
+  std::unique_ptr<identity::SignInThrottle> sign_in;
 };
-Result<Quotas> OpenQuotas(const ServeConfig& config);
+Result<RateLimits> OpenRateLimits(const ServeConfig& config);
 
 // The model scripts/start installs for Lumin's answers, summaries,
 // narratives and the console.

@@ -12,11 +12,7 @@
 
 namespace daulat::gateway {
 
-// What a node does while Valkey cannot be reached.
-enum class QuotaOutage {
-  kRefuse,  // requests are refused (503): no tenant can exceed its limits
-  kLocal,   // each node counts alone, so a limit may be passed once per node
-};
+using QuotaOutage = store::ValkeyOutage;
 
 struct SharedQuotaOptions {
   std::string prefix = "daulat";  // of every Valkey key this book writes

@@ -14,7 +14,7 @@ std::string Field(std::string_view text) {
 
 }  // namespace
 
-SignInThrottle::SignInThrottle(const Clock& clock, Options options)
+LocalSignInThrottle::LocalSignInThrottle(const Clock& clock, Options options)
     : clock_(clock), options_(options) {}
 
 std::string SignInThrottle::CountedAddress(std::string_view source) {
@@ -44,30 +44,54 @@ std::string SignInThrottle::CountedNetwork(std::string_view source) {
   return boost::asio::ip::address_v6(bytes).to_string() + "/48";
 }
 
-std::vector<SignInThrottle::Counter> SignInThrottle::CountersFor(std::string_view tenant,
+std::vector<SignInThrottle::Counter> SignInThrottle::CountersFor(const Options& options,
+                                                                 std::string_view tenant,
                                                                  std::string_view username,
-                                                                 std::string_view source) const {
+                                                                 std::string_view source) {
   const std::string account = Field(tenant) + Field(username);
-  std::vector<Counter> counters{{"a" + account, &options_.account, "account"}};
+  std::vector<Counter> counters{{"a" + account, &options.account, "account", Scope::kAccount}};
   const std::string address = CountedAddress(source);
   if (!address.empty()) {
-    counters.push_back({"p" + account + Field(address), &options_.account_from_address,
-                        "account from this address"});
-    counters.push_back({"s" + Field(address), &options_.address, "address"});
+    counters.push_back({"p" + account + Field(address), &options.account_from_address,
+                        "account from this address", Scope::kAccountFromAddress});
+    counters.push_back({"s" + Field(address), &options.address, "address", Scope::kAddress});
     if (const std::string network = CountedNetwork(source); !network.empty())
-      counters.push_back({"n" + Field(network), &options_.network, "network"});
+      counters.push_back({"n" + Field(network), &options.network, "network", Scope::kNetwork});
   }
   return counters;
 }
 
-SignInThrottle::Entry* SignInThrottle::Find(const std::string& key, double now) {
+int64_t SignInThrottle::ForgetAfterSeconds(const Options& o) {
+  return std::max({o.account.lock_for_seconds, o.account_from_address.lock_for_seconds,
+                   o.address.lock_for_seconds, o.network.lock_for_seconds,
+                   o.account.max_delay_seconds, o.account_from_address.max_delay_seconds,
+                   o.address.max_delay_seconds, o.network.max_delay_seconds});
+}
+
+Status SignInThrottle::Waiting(int64_t seconds) {
+  return ResourceExhausted(
+      "too many failed sign-ins for this account or from this address; retry after " +
+      std::to_string(seconds) + " s");
+}
+
+Status SignInThrottle::Busy() {
+  return ResourceExhausted(
+      "other sign-ins for this account or from this address are being checked; retry after 1 s");
+}
+
+std::string SignInThrottle::LockedNote(const Counter& c, int64_t failures) {
+  return std::string(c.what) + " locked for " + std::to_string(c.limits->lock_for_seconds) +
+         " s after " + std::to_string(failures) + " failed sign-ins";
+}
+
+std::string SignInThrottle::SlowedNote(const Counter& c, int64_t delay) {
+  return std::string(c.what) + " slowed: next attempt in " + std::to_string(delay) + " s";
+}
+
+LocalSignInThrottle::Entry* LocalSignInThrottle::Find(const std::string& key, double now) {
   const auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
-  const auto forget = static_cast<double>(
-      std::max({options_.account.lock_for_seconds, options_.account_from_address.lock_for_seconds,
-                options_.address.lock_for_seconds, options_.network.lock_for_seconds,
-                options_.account.max_delay_seconds, options_.account_from_address.max_delay_seconds,
-                options_.address.max_delay_seconds, options_.network.max_delay_seconds}));
+  const auto forget = static_cast<double>(ForgetAfterSeconds(options_));
   if (it->second.pending == 0 && now >= it->second.blocked_until &&
       now - it->second.last_seen > forget) {
     by_age_.erase(it->second.age);
@@ -77,7 +101,7 @@ SignInThrottle::Entry* SignInThrottle::Find(const std::string& key, double now) 
   return &it->second;
 }
 
-SignInThrottle::Entry& SignInThrottle::Touch(const std::string& key, double now) {
+LocalSignInThrottle::Entry& LocalSignInThrottle::Touch(const std::string& key, double now) {
   Entry* e = Find(key, now);
   if (e != nullptr) {
     by_age_.splice(by_age_.end(), by_age_, e->age);
@@ -95,22 +119,20 @@ SignInThrottle::Entry& SignInThrottle::Touch(const std::string& key, double now)
   return fresh;
 }
 
-// Signed in from there within the last 90 days.
-constexpr double kRemembered = 90.0 * 86400;
-
-bool SignInThrottle::Known(const std::string& account_from_address, double now) const {
+bool LocalSignInThrottle::Known(const std::string& account_from_address, double now) const {
   const auto it = known_.find(account_from_address);
-  return it != known_.end() && now - it->second.when <= kRemembered;
+  return it != known_.end() && now - it->second.when <= kRememberedSeconds;
 }
 
-void SignInThrottle::Remember(const std::string& account_from_address, double now) {
+void LocalSignInThrottle::Remember(const std::string& account_from_address, double now) {
   if (auto it = known_.find(account_from_address); it != known_.end()) {
     known_by_age_.splice(known_by_age_.end(), known_by_age_, it->second.age);  // youngest again
     it->second.when = now;
     return;
   }
-  while (!known_by_age_.empty() && (known_.size() >= options_.max_entries ||
-                                    now - known_[known_by_age_.front()].when > kRemembered)) {
+  while (!known_by_age_.empty() &&
+         (known_.size() >= options_.max_entries ||
+          now - known_[known_by_age_.front()].when > kRememberedSeconds)) {
     known_.erase(known_by_age_.front());
     known_by_age_.pop_front();
   }
@@ -118,62 +140,54 @@ void SignInThrottle::Remember(const std::string& account_from_address, double no
   known_[account_from_address] = {now, std::prev(known_by_age_.end())};
 }
 
-Status SignInThrottle::Check(std::string_view tenant, std::string_view username,
-                             std::string_view source) {
+Status LocalSignInThrottle::Check(std::string_view tenant, std::string_view username,
+                                  std::string_view source) {
   const double now = clock_.Now();
-  const auto counters = CountersFor(tenant, username, source);
+  const auto counters = CountersFor(options_, tenant, username, source);
   std::lock_guard lock(mu_);
   double until = 0;
   bool busy = false;
   const bool known = counters.size() > 1 && Known(counters[1].key, now);
   for (const Counter& c : counters) {
-    if (known && c.limits == &options_.account) continue;  // the owner's usual address
+    if (known && c.scope == Scope::kAccount) continue;  // the owner's usual address
     const Entry* e = Find(c.key, now);
     if (e == nullptr) continue;
     until = std::max(until, e->blocked_until);
     busy = busy || e->pending >= std::max<int64_t>(1, c.limits->free - e->failures);
   }
-  if (until > now) {
-    const auto wait = static_cast<int64_t>(std::ceil(until - now));
-    return ResourceExhausted(
-        "too many failed sign-ins for this account or from this address; retry after " +
-        std::to_string(wait) + " s");
-  }
-  if (busy)
-    return ResourceExhausted(
-        "other sign-ins for this account or from this address are being checked; retry after 1 s");
+  if (until > now) return Waiting(static_cast<int64_t>(std::ceil(until - now)));
+  if (busy) return Busy();
   for (const Counter& c : counters) ++Touch(c.key, now).pending;
   return Status::Ok();
 }
 
-void SignInThrottle::Release(const std::string& key, double now) {
+void LocalSignInThrottle::Release(const std::string& key, double now) {
   Entry* e = Find(key, now);
   if (e != nullptr && e->pending > 0) --e->pending;
 }
 
-std::string SignInThrottle::Count(const Counter& c, double now) {
+std::string LocalSignInThrottle::Count(const Counter& c, double now) {
   const Limits& limits = *c.limits;
   Entry& e = Touch(c.key, now);
   if (e.pending > 0) --e.pending;
   ++e.failures;
   if (limits.lock_after > 0 && e.failures >= limits.lock_after) {
     e.blocked_until = now + static_cast<double>(limits.lock_for_seconds);
-    return std::string(c.what) + " locked for " + std::to_string(limits.lock_for_seconds) +
-           " s after " + std::to_string(e.failures) + " failed sign-ins";
+    return LockedNote(c, e.failures);
   }
   if (e.failures > limits.free) {
     const int64_t doubling = std::min<int64_t>(e.failures - limits.free - 1, 30);
     const int64_t delay = std::min<int64_t>(int64_t{1} << doubling, limits.max_delay_seconds);
     e.blocked_until = std::max(e.blocked_until, now + static_cast<double>(delay));
-    return std::string(c.what) + " slowed: next attempt in " + std::to_string(delay) + " s";
+    return SlowedNote(c, delay);
   }
   return {};
 }
 
-std::string SignInThrottle::Failed(std::string_view tenant, std::string_view username,
-                                   std::string_view source) {
+std::string LocalSignInThrottle::Failed(std::string_view tenant, std::string_view username,
+                                        std::string_view source) {
   const double now = clock_.Now();
-  const auto counters = CountersFor(tenant, username, source);
+  const auto counters = CountersFor(options_, tenant, username, source);
   std::lock_guard lock(mu_);
   std::string note;
   for (const Counter& c : counters) {
@@ -183,14 +197,14 @@ std::string SignInThrottle::Failed(std::string_view tenant, std::string_view use
   return note;
 }
 
-void SignInThrottle::Succeeded(std::string_view tenant, std::string_view username,
-                               std::string_view source) {
+void LocalSignInThrottle::Succeeded(std::string_view tenant, std::string_view username,
+                                    std::string_view source) {
   const double now = clock_.Now();
-  const auto counters = CountersFor(tenant, username, source);
+  const auto counters = CountersFor(options_, tenant, username, source);
   std::lock_guard lock(mu_);
   if (counters.size() > 1) Remember(counters[1].key, now);
   for (const Counter& c : counters) {
-    if (c.limits == &options_.address || c.limits == &options_.network) {
+    if (c.scope == Scope::kAddress || c.scope == Scope::kNetwork) {
       Release(c.key, now);
       continue;
     }
@@ -203,10 +217,10 @@ void SignInThrottle::Succeeded(std::string_view tenant, std::string_view usernam
   }
 }
 
-void SignInThrottle::Abandoned(std::string_view tenant, std::string_view username,
-                               std::string_view source) {
+void LocalSignInThrottle::Abandoned(std::string_view tenant, std::string_view username,
+                                    std::string_view source) {
   const double now = clock_.Now();
-  const auto counters = CountersFor(tenant, username, source);
+  const auto counters = CountersFor(options_, tenant, username, source);
   std::lock_guard lock(mu_);
   for (const Counter& c : counters) Release(c.key, now);
 }

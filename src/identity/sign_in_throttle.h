@@ -38,7 +38,8 @@ namespace daulat::identity {
 // the account from them): behind a reverse proxy on the same host every
 // client arrives from loopback; the account-wide waits still hold.
 // Bounded memory: at most `max_entries` counts, the longest idle forgotten
-// first. In memory, per process (issue 17 shares it across nodes).
+// first (in this process; SharedSignInThrottle keeps the counts in Valkey
+// for every node, each expiring when it would be forgotten).
 // Thread-safe.
 struct SignInLimits {
   int64_t free = 3;
@@ -58,7 +59,7 @@ class SignInThrottle {
  public:
   using Limits = SignInLimits;
   using Options = SignInThrottleOptions;
-  explicit SignInThrottle(const Clock& clock = SystemClock(), Options options = {});
+  virtual ~SignInThrottle() = default;
 
   // The address a source is counted as: an IPv6 /64 ("2001:db8:1:2::/64"),
   // IPv4 for IPv4-mapped IPv6, the text as given when it is no address; ""
@@ -71,13 +72,55 @@ class SignInThrottle {
   // attempt let through is reserved until Failed, Succeeded or Abandoned
   // decides it, so guesses sent in parallel count before they are checked:
   // no more run at once than the failures still free (one once they are spent).
-  Status Check(std::string_view tenant, std::string_view username, std::string_view source);
+  virtual Status Check(std::string_view tenant, std::string_view username,
+                       std::string_view source) = 0;
   // Counts a failure; returns what it changed for the audit record
   // ("account from this address locked for 900 s ..."), or "".
-  std::string Failed(std::string_view tenant, std::string_view username, std::string_view source);
-  void Succeeded(std::string_view tenant, std::string_view username, std::string_view source);
+  virtual std::string Failed(std::string_view tenant, std::string_view username,
+                             std::string_view source) = 0;
+  virtual void Succeeded(std::string_view tenant, std::string_view username,
+                         std::string_view source) = 0;
   // The attempt could not be decided (the store failed): nothing counted.
-  void Abandoned(std::string_view tenant, std::string_view username, std::string_view source);
+  virtual void Abandoned(std::string_view tenant, std::string_view username,
+                         std::string_view source) = 0;
+
+ protected:
+  enum class Scope { kAccount, kAccountFromAddress, kAddress, kNetwork };
+  // The counts one attempt touches, with their limits and names. The
+  // account comes first, then (for a counted source) the account from this
+  // address, the address and its network.
+  struct Counter {
+    std::string key;
+    const Limits* limits;
+    const char* what;
+    Scope scope;
+  };
+  static std::vector<Counter> CountersFor(const Options& options, std::string_view tenant,
+                                          std::string_view username, std::string_view source);
+  // How long an idle count is remembered: the longest wait or lock.
+  static int64_t ForgetAfterSeconds(const Options& options);
+  static Status Waiting(int64_t seconds);
+  static Status Busy();
+  static std::string LockedNote(const Counter& c, int64_t failures);
+  static std::string SlowedNote(const Counter& c, int64_t delay);
+  // Signed in from there within this long: the account-wide wait does not hold it.
+  static constexpr double kRememberedSeconds = 90.0 * 86400;
+};
+
+// The counts of this process alone, in memory: the embedded default, and a
+// node's fallback while Valkey is unreachable when the operator chose that.
+class LocalSignInThrottle final : public SignInThrottle {
+ public:
+  explicit LocalSignInThrottle(const Clock& clock = SystemClock(), Options options = {});
+
+  Status Check(std::string_view tenant, std::string_view username,
+               std::string_view source) override;
+  std::string Failed(std::string_view tenant, std::string_view username,
+                     std::string_view source) override;
+  void Succeeded(std::string_view tenant, std::string_view username,
+                 std::string_view source) override;
+  void Abandoned(std::string_view tenant, std::string_view username,
+                 std::string_view source) override;
 
  private:
   struct Entry {
@@ -87,14 +130,6 @@ class SignInThrottle {
     double blocked_until = 0;
     std::list<std::string>::iterator age;
   };
-  // The counts one attempt touches, with their limits and names.
-  struct Counter {
-    std::string key;
-    const Limits* limits;
-    const char* what;
-  };
-  std::vector<Counter> CountersFor(std::string_view tenant, std::string_view username,
-                                   std::string_view source) const;
   Entry* Find(const std::string& key, double now);
   Entry& Touch(const std::string& key, double now);
   std::string Count(const Counter& c, double now);

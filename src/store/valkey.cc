@@ -201,6 +201,10 @@ Result<Valkey::Context> Valkey::Open() {
 Result<Valkey::Context> Valkey::Take() {
   {
     std::lock_guard lock(mu_);
+    if (SteadyMs() < down_until_ms_.load()) {
+      return Unavailable("Valkey at " + address_.Name() + " cannot be reached (" + last_error_ +
+                         "); trying again shortly");
+    }
     if (!idle_.empty()) {
       Context c = std::move(idle_.back());
       idle_.pop_back();
@@ -240,8 +244,17 @@ Result<ValkeyReply> Valkey::Command(const std::vector<std::string>& args) {
   auto c = Take();
   if (!c.ok()) return c.status();
   auto r = Send(**c, args);
-  // A connection that failed mid-command may hold half a reply: never reused.
-  if (r.ok() || r.status().code() != StatusCode::kUnavailable) Give(std::move(c).value());
+  if (r.ok() || r.status().code() != StatusCode::kUnavailable) {
+    Give(std::move(c).value());
+    return r;
+  }
+  // A connection that failed mid-command may hold half a reply: never
+  // reused; nor are the idle ones, which met the same fault. Calls in the
+  // next moment fail at once rather than each waiting out its own timeout.
+  down_until_ms_.store(SteadyMs() + options_.retry_after.count());
+  std::lock_guard lock(mu_);
+  last_error_ = r.status().message();
+  idle_.clear();
   return r;
 }
 

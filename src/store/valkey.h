@@ -31,6 +31,13 @@ struct ValkeyAddress {
   std::string Name() const;
 };
 
+// What a node does with counts it keeps in Valkey (quotas, sign-in
+// throttling) while Valkey cannot be reached.
+enum class ValkeyOutage {
+  kRefuse,  // refuse what cannot be counted: no limit is passed in an outage
+  kLocal,   // each node counts alone, so a limit may be passed once per node
+};
+
 struct ValkeyOptions {
   std::chrono::milliseconds connect_timeout{500};
   std::chrono::milliseconds command_timeout{500};

@@ -1,6 +1,10 @@
 #include "gateway/shared_quota_book.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -208,6 +212,38 @@ TEST_F(SharedQuotaBookTest, NothingListeningIsUnavailable) {
   server_.Stop();
   auto c = store::Valkey::Connect("redis://127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
+}
+
+// A Valkey that accepts connections and never answers (hung, or a network
+// that drops replies) costs one command timeout, not one per request: the
+// calls after it fail at once until the client tries again.
+TEST(ValkeyClientTest, AHungServerCostsOneTimeoutNotOnePerRequest) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);  // the kernel completes connects; nobody answers
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  store::ValkeyOptions options;
+  options.command_timeout = std::chrono::milliseconds(200);
+  options.retry_after = std::chrono::milliseconds(60000);
+  auto client = std::move(store::Valkey::Create(
+                              "redis://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), options))
+                    .value();
+  const auto first = client->Command({"PING"});
+  EXPECT_EQ(first.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(first.status().message().find("did not answer"), std::string::npos)
+      << first.status().message();
+  for (int i = 0; i < 10; ++i) {
+    const auto next = client->Command({"PING"});
+    EXPECT_EQ(next.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(next.status().message().find("trying again shortly"), std::string::npos)
+        << next.status().message();
+  }
+  ::close(listener);
 }
 
 }  // namespace

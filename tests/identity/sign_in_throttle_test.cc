@@ -2,15 +2,42 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
+#include "identity/shared_sign_in_throttle.h"
+#include "valkey_server.h"
+
 namespace daulat::identity {
 namespace {
+
+// Every throttle counts alike: in this process, and in a real Valkey
+// (Debian's redis-server, started by the test) for every node of a cluster.
+class SignInThrottleTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  SignInThrottle& Throttle(const Clock& clock, SignInThrottleOptions options = {}) {
+    if (GetParam() == "local") {
+      throttle_ = std::make_unique<LocalSignInThrottle>(clock, options);
+    } else {
+      server_ = std::make_unique<testing::ValkeyTestServer>();
+      valkey_ = std::move(store::Valkey::Connect(server_->url())).value();
+      throttle_ = std::make_unique<SharedSignInThrottle>(*valkey_, clock, options);
+    }
+    return *throttle_;
+  }
+  std::unique_ptr<testing::ValkeyTestServer> server_;
+  std::unique_ptr<store::Valkey> valkey_;
+  std::unique_ptr<SignInThrottle> throttle_;
+};
+INSTANTIATE_TEST_SUITE_P(Throttles, SignInThrottleTest, ::testing::Values("local", "valkey"),
+                         [](const auto& kind) { return kind.param; });
 
 // A guesser at one account from one address: three free tries, then
 // doubling waits, then a lock; the waits are refused before any password is
 // checked.
-TEST(SignInThrottleTest, GuessesAtOneAccountSlowDownThenLock) {
+TEST_P(SignInThrottleTest, GuessesAtOneAccountSlowDownThenLock) {
   ManualClock clock(1000);
-  SignInThrottle t(clock);
+  auto& t = Throttle(clock);
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(t.Check("jpn", "ali", "10.0.0.1").ok());
     EXPECT_EQ(t.Failed("jpn", "ali", "10.0.0.1"), "");
@@ -43,9 +70,9 @@ TEST(SignInThrottleTest, GuessesAtOneAccountSlowDownThenLock) {
 
 // Whoever can type a user name must not be able to lock its owner out: the
 // lock holds the guesser's address, and the owner, elsewhere, signs in.
-TEST(SignInThrottleTest, AGuesserCannotLockTheOwnerOut) {
+TEST_P(SignInThrottleTest, AGuesserCannotLockTheOwnerOut) {
   ManualClock clock(1000);
-  SignInThrottle t(clock);
+  auto& t = Throttle(clock);
   for (int i = 0; i < 40; ++i) {
     clock.Advance(61);
     if (t.Check("jpn", "admin", "203.0.113.9").ok()) t.Failed("jpn", "admin", "203.0.113.9");
@@ -59,9 +86,9 @@ TEST(SignInThrottleTest, AGuesserCannotLockTheOwnerOut) {
 
 // Guesses at one account from many addresses (a botnet) slow the account
 // down for everyone, but never lock it: at most max_delay between guesses.
-TEST(SignInThrottleTest, GuessesFromManyAddressesSlowTheAccountButNeverLockIt) {
+TEST_P(SignInThrottleTest, GuessesFromManyAddressesSlowTheAccountButNeverLockIt) {
   ManualClock clock(1000);
-  SignInThrottle t(clock);
+  auto& t = Throttle(clock);
   int guesses = 0;
   for (int i = 0; i < 200; ++i) {
     const std::string from = "198.51." + std::to_string(i / 200) + "." + std::to_string(i % 200);
@@ -85,9 +112,9 @@ TEST(SignInThrottleTest, GuessesFromManyAddressesSlowTheAccountButNeverLockIt) {
 // An attacker who renews the account-wide wait as it ends would keep the
 // owner out forever: an address the owner has signed in from before is not
 // held by the account-wide wait (its own count still holds).
-TEST(SignInThrottleTest, AnAddressTheOwnerUsedBeforeIsNotHeldByTheAccountWideWait) {
+TEST_P(SignInThrottleTest, AnAddressTheOwnerUsedBeforeIsNotHeldByTheAccountWideWait) {
   ManualClock clock(1000);
-  SignInThrottle t(clock);
+  auto& t = Throttle(clock);
   ASSERT_TRUE(t.Check("jpn", "admin", "10.1.2.3").ok());
   t.Succeeded("jpn", "admin", "10.1.2.3");  // the owner's usual desk
   for (int i = 0; i < 60; ++i) {            // a botnet, one guess as each wait ends
@@ -108,9 +135,9 @@ TEST(SignInThrottleTest, AnAddressTheOwnerUsedBeforeIsNotHeldByTheAccountWideWai
 }
 
 // An IPv6 host holds a whole /64: its addresses count as one.
-TEST(SignInThrottleTest, AnIpv6HostCannotHideBehindItsOwnSlash64) {
+TEST_P(SignInThrottleTest, AnIpv6HostCannotHideBehindItsOwnSlash64) {
   ManualClock clock(1000);
-  SignInThrottle t(clock);
+  auto& t = Throttle(clock);
   std::string note;
   for (int i = 0; i < 60; ++i) {
     const std::string from = "2001:db8:1:2::" + std::to_string(i + 1);
@@ -148,9 +175,9 @@ TEST(SignInThrottleTest, AnIpv6HostCannotHideBehindItsOwnSlash64) {
 }
 
 // One address spraying many accounts (a password tried everywhere).
-TEST(SignInThrottleTest, OneAddressSprayingManyAccountsIsLocked) {
+TEST_P(SignInThrottleTest, OneAddressSprayingManyAccountsIsLocked) {
   ManualClock clock(1000);
-  SignInThrottle t(clock);
+  auto& t = Throttle(clock);
   std::string note;
   for (int i = 0; i < 50; ++i) {
     const std::string user = "pegawai" + std::to_string(i);
@@ -165,24 +192,24 @@ TEST(SignInThrottleTest, OneAddressSprayingManyAccountsIsLocked) {
 
 // Signing in clears the account, never the address: an account the attacker
 // owns must not wash its address clean between guesses.
-TEST(SignInThrottleTest, SuccessClearsTheAccountOnly) {
+TEST_P(SignInThrottleTest, SuccessClearsTheAccountOnly) {
   ManualClock clock(1000);
   SignInThrottleOptions o;
   o.address = {2, 60, 50, 900};
-  SignInThrottle t(clock, o);
+  auto& t = Throttle(clock, o);
   for (int i = 0; i < 4; ++i) t.Failed("jpn", "ali", "10.0.0.1");
   t.Succeeded("jpn", "ali", "10.0.0.1");
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.9").ok());
   EXPECT_EQ(t.Check("jpn", "ali", "10.0.0.1").code(), StatusCode::kResourceExhausted);
 }
 
-TEST(SignInThrottleTest, MemoryIsBoundedAndNamesCannotCollide) {
+TEST(LocalSignInThrottleTest, MemoryIsBoundedAndNamesCannotCollide) {
   ManualClock clock(1000);
   SignInThrottleOptions o;
   o.account = {0, 60, 0, 900};
   o.address = {1000, 60, 1000, 900};
   o.max_entries = 100;
-  SignInThrottle t(clock, o);
+  LocalSignInThrottle t(clock, o);
   t.Failed("jpn", "ali", "x");  // blocks jpn/ali for 1 s
   EXPECT_FALSE(t.Check("jpn", "ali", "y").ok());
   EXPECT_TRUE(t.Check("jp", "nali", "y").ok());  // the same letters, another pair
@@ -192,9 +219,9 @@ TEST(SignInThrottleTest, MemoryIsBoundedAndNamesCannotCollide) {
 
 // Guesses sent in parallel are counted before they are checked: no more
 // run at once than the failures still free, and one once they are spent.
-TEST(SignInThrottleTest, ParallelGuessesCannotOutrunTheCount) {
+TEST_P(SignInThrottleTest, ParallelGuessesCannotOutrunTheCount) {
   ManualClock clock(1000);
-  SignInThrottle t(clock);
+  auto& t = Throttle(clock);
   int let_through = 0;
   for (int i = 0; i < 1000; ++i) {
     if (t.Check("jpn", "ali", "10.0.0." + std::to_string(i % 250)).ok()) ++let_through;
@@ -208,6 +235,73 @@ TEST(SignInThrottleTest, ParallelGuessesCannotOutrunTheCount) {
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.8").ok());
   t.Succeeded("jpn", "ali", "10.0.0.8");
   EXPECT_TRUE(t.Check("jpn", "ali", "10.0.0.9").ok());
+}
+
+}  // namespace
+}  // namespace daulat::identity
+
+namespace daulat::identity {
+namespace {
+
+// A guesser whose attempts a load balancer spreads over three nodes meets
+// the waits and the lock of one count, not three.
+TEST(SharedSignInThrottleTest, GuessesSpreadOverNodesMeetOneCount) {
+  testing::ValkeyTestServer server;
+  ManualClock clock(1000);
+  std::vector<std::unique_ptr<store::Valkey>> clients;
+  std::vector<std::unique_ptr<SharedSignInThrottle>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::move(store::Valkey::Connect(server.url())).value());
+    nodes.push_back(std::make_unique<SharedSignInThrottle>(*clients.back(), clock));
+  }
+  int tried = 0;
+  std::string note;
+  for (int i = 0; i < 30; ++i) {
+    auto& node = *nodes[static_cast<size_t>(i % 3)];
+    clock.Advance(61);
+    if (!node.Check("jpn", "admin", "203.0.113.9").ok()) continue;
+    ++tried;
+    note = node.Failed("jpn", "admin", "203.0.113.9");
+    if (note.find("locked") != std::string::npos) break;
+  }
+  EXPECT_EQ(tried, 10) << "locked after the 10th failure across the nodes";
+  EXPECT_NE(note.find("account from this address locked for 900 s"), std::string::npos) << note;
+  for (auto& node : nodes)
+    EXPECT_EQ(node->Check("jpn", "admin", "203.0.113.9").code(), StatusCode::kResourceExhausted);
+  // Parallel attempts on different nodes are held by one count too.
+  int let_through = 0;
+  for (int i = 0; i < 30; ++i) {
+    if (nodes[static_cast<size_t>(i % 3)]->Check("jpn", "siti", "10.0.0." + std::to_string(i)).ok())
+      ++let_through;
+  }
+  EXPECT_EQ(let_through, 10);
+}
+
+// While Valkey is down sign-ins are refused by default (a guesser gains
+// nothing from an outage), or counted on the node when the operator chose
+// that; afterwards the shared counts hold again.
+TEST(SharedSignInThrottleTest, AnOutageRefusesOrCountsOnTheNode) {
+  testing::ValkeyTestServer server;
+  ManualClock clock(1000);
+  store::ValkeyOptions quick;
+  quick.retry_after = std::chrono::milliseconds(0);
+  auto client = std::move(store::Valkey::Create(server.url(), quick)).value();
+  SharedSignInThrottle refusing(*client, clock);
+  SharedSignInThrottle local(*client, clock, {}, store::ValkeyOutage::kLocal);
+  server.Stop();
+  const Status st = refusing.Check("jpn", "ali", "10.0.0.1");
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  EXPECT_NE(st.message().find("sign-ins cannot be counted"), std::string::npos) << st.message();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(local.Check("jpn", "ali", "10.0.0.1").ok());
+    local.Failed("jpn", "ali", "10.0.0.1");
+  }
+  ASSERT_TRUE(local.Check("jpn", "ali", "10.0.0.1").ok());
+  EXPECT_NE(local.Failed("jpn", "ali", "10.0.0.1").find("next attempt in 1 s"), std::string::npos);
+  EXPECT_EQ(local.Check("jpn", "ali", "10.0.0.1").code(), StatusCode::kResourceExhausted);
+  ASSERT_TRUE(server.Start());
+  EXPECT_TRUE(refusing.Check("jpn", "ali", "10.0.0.1").ok());
+  refusing.Succeeded("jpn", "ali", "10.0.0.1");
 }
 
 }  // namespace

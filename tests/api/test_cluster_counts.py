@@ -1,7 +1,8 @@
 """Two `daulat serve` nodes on one record and one Valkey (Debian's
-redis-server, started here on loopback): a key's requests per minute hold
-across both, and while Valkey is down the nodes refuse what they cannot
-count (docs/scale.md)."""
+redis-server, started here on loopback): a key's requests per minute and the
+sign-in throttle hold across both, a session made on one works on the other,
+and while Valkey is down the nodes refuse what they cannot count
+(docs/scale.md)."""
 import random
 import shutil
 import signal
@@ -93,3 +94,27 @@ def test_a_keys_rate_holds_across_nodes_and_valkey_down_refuses(nodes):
     time.sleep(1.2)  # past the client's wait before it tries to connect again
     assert chat(a, limited, "Hai", classification="TERBUKA").status_code == 200
     assert api(a, "GET", "/api/v1/keys", API_KEY).status_code == 200
+
+
+def test_sign_in_counts_and_sessions_are_the_clusters(nodes):
+    valkey, (a, b) = nodes
+    tid, owner = new_tenant(a, "signin")
+    made = api(a, "POST", "/api/v1/users", owner,
+               {"username": "pegawai", "password": "kata-laluan-panjang", "role": "member"})
+    assert made.status_code == 201, made.text
+    guess = {"tenant": tid, "username": "pegawai", "password": "salah-sama-sekali"}
+    # Ten free failures for the account, wherever they land; after the next
+    # one each attempt waits (one node alone would have seen six).
+    codes = [api(base, "POST", "/api/v1/auth/login", body=guess).status_code
+             for base in (a, b) * 5 + (a,)]
+    assert codes == [401] * 11, codes
+    held = api(b, "POST", "/api/v1/auth/login", body=guess)
+    assert held.status_code == 429 and "retry after" in held.json()["error"]["message"], held.text
+    time.sleep(1.5)  # the first wait is one second
+    right = dict(guess, password="kata-laluan-panjang")
+    signed_in = api(a, "POST", "/api/v1/auth/login", body=right)
+    assert signed_in.status_code == 200, signed_in.text
+    token = signed_in.json()["token"]
+    assert api(b, "GET", "/api/v1/me", token).json()["subject"] == "user:pegawai"
+    assert api(b, "POST", "/api/v1/auth/logout", token).status_code == 200
+    assert api(a, "GET", "/api/v1/me", token).status_code == 401  # signed out everywhere
