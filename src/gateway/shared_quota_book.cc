@@ -8,7 +8,7 @@
 namespace daulat::gateway {
 namespace {
 
-constexpr int64_t kAccountTtlSeconds = 2 * 86400;
+constexpr int64_t kAccountTtlSeconds = int64_t{2} * 86400;
 
 // Shared by the scripts: the UTC day's token count starts at 0, and
 // reservations whose node never settled them lapse.

@@ -181,7 +181,7 @@ Status SharedSignInThrottle::Check(std::string_view tenant, std::string_view use
                                    counters.size() > 1 ? "1" : "0"};
   for (const auto& c : counters) {
     args.push_back(std::to_string(c.limits->free));
-    args.push_back(c.scope == Scope::kAccount ? "1" : "0");
+    args.emplace_back(c.scope == Scope::kAccount ? "1" : "0");
   }
   auto r = valkey_.Eval(CheckScript(), KeysFor(counters, true), args);
   const Attempt key{std::string(tenant), std::string(username), std::string(source)};
@@ -253,7 +253,7 @@ void SharedSignInThrottle::Succeeded(std::string_view tenant, std::string_view u
       counters.size() > 1 ? std::to_string(static_cast<int64_t>(kRememberedSeconds)) : "0"};
   for (const auto& c : counters) {
     const bool cleared = c.scope == Scope::kAccount || c.scope == Scope::kAccountFromAddress;
-    args.push_back(cleared ? "1" : "0");
+    args.emplace_back(cleared ? "1" : "0");
   }
   Report(valkey_.Eval(kSucceeded, KeysFor(counters, true), args).status());
 }

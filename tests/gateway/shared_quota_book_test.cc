@@ -26,7 +26,8 @@ class SharedQuotaBookTest : public ::testing::Test {
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return std::move(c).value();
   }
-  std::unique_ptr<SharedQuotaBook> Node(store::Valkey& valkey, SharedQuotaOptions options = {}) {
+  std::unique_ptr<SharedQuotaBook> Node(store::Valkey& valkey,
+                                        const SharedQuotaOptions& options = {}) {
     return std::make_unique<SharedQuotaBook>(valkey, clock_, options);
   }
   testing::ValkeyTestServer server_;
