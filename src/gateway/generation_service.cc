@@ -131,7 +131,7 @@ Status GenerationService::Admit(RequestContext& ctx) {
   if (ctx.quota_admitted || options_.quotas == nullptr || !ctx.caller.authenticated)
     return Status::Ok();
   const auto& p = ctx.caller.principal;
-  options_.quotas->SetKeyLimits(p.subject,
+  options_.quotas->SetKeyLimits(p.subject, p.tenant_id,
                                 {p.key_limits.requests_per_minute, p.key_limits.tokens_per_day});
   options_.quotas->SetTenantLimits(
       p.tenant_id, {p.tenant_limits.requests_per_minute, p.tenant_limits.tokens_per_day});

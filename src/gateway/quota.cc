@@ -24,6 +24,10 @@ double TokenBucket::WaitFor(double n, double now) {
   return per_second_ > 0 ? (n - tokens_) / per_second_ : INFINITY;
 }
 
+std::string QuotaAccount(const std::string& tenant_id, const std::string& key_id) {
+  return key_id.empty() ? "tenant:" + tenant_id : "key:" + tenant_id + "/" + key_id;
+}
+
 namespace quota_refusal {
 
 Status TokensSpent(const std::string& who, int64_t tokens_per_day, int64_t retry_seconds) {
@@ -70,12 +74,13 @@ void LocalQuotaBook::SetLimits(const std::string& account, QuotaLimits limits) {
   a.requests = rpm > 0 ? std::make_unique<TokenBucket>(rpm, rpm / 60.0) : nullptr;
 }
 
-void LocalQuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
-  SetLimits("key:" + key_id, limits);
+void LocalQuotaBook::SetKeyLimits(const std::string& key_id, const std::string& tenant_id,
+                                  QuotaLimits limits) {
+  SetLimits(QuotaAccount(tenant_id, key_id), limits);
 }
 
 void LocalQuotaBook::SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) {
-  SetLimits("tenant:" + tenant_id, limits);
+  SetLimits(QuotaAccount(tenant_id), limits);
 }
 
 int64_t LocalQuotaBook::RollDay(Account& a, double now) {
@@ -102,10 +107,10 @@ Status LocalQuotaBook::AdmitOne(Account& a, const std::string& what, double now)
 Status LocalQuotaBook::Admit(const std::string& key_id, const std::string& tenant_id) {
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
-  if (auto it = accounts_.find("key:" + key_id); it != accounts_.end()) {
+  if (auto it = accounts_.find(QuotaAccount(tenant_id, key_id)); it != accounts_.end()) {
     DAULAT_RETURN_IF_ERROR(AdmitOne(it->second, "API key " + key_id, now));
   }
-  if (auto it = accounts_.find("tenant:" + tenant_id); it != accounts_.end()) {
+  if (auto it = accounts_.find(QuotaAccount(tenant_id)); it != accounts_.end()) {
     DAULAT_RETURN_IF_ERROR(AdmitOne(it->second, "tenant " + tenant_id, now));
   }
   return Status::Ok();
@@ -124,10 +129,12 @@ int64_t LocalQuotaBook::Left(Account& a, double now) {
 
 Result<int64_t> LocalQuotaBook::Reserve(const std::string& key_id, const std::string& tenant_id,
                                         int64_t prompt, int64_t completion) {
+  prompt = std::clamp<int64_t>(prompt, 0, kMostTokens);
+  completion = completion < 0 ? -1 : std::min(completion, kMostTokens);
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
-  Account& key = accounts_["key:" + key_id];
-  Account& tenant = accounts_["tenant:" + tenant_id];
+  Account& key = accounts_[QuotaAccount(tenant_id, key_id)];
+  Account& tenant = accounts_[QuotaAccount(tenant_id)];
   const int64_t left = std::min(Left(key, now), Left(tenant, now));
   if (left != INT64_MAX && left < prompt + 1) {
     const bool key_short = Left(key, now) <= Left(tenant, now);
@@ -149,15 +156,19 @@ Result<int64_t> LocalQuotaBook::Reserve(const std::string& key_id, const std::st
 
 void LocalQuotaBook::Settle(const std::string& key_id, const std::string& tenant_id,
                             int64_t reserved, int64_t used) {
+  reserved = std::clamp<int64_t>(reserved, 0, kMostTokens);
+  used = std::clamp<int64_t>(used, 0, kMostTokens);
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
-  for (Account* a : {&accounts_["key:" + key_id], &accounts_["tenant:" + tenant_id]}) {
+  for (Account* a :
+       {&accounts_[QuotaAccount(tenant_id, key_id)], &accounts_[QuotaAccount(tenant_id)]}) {
     a->reserved = std::max<int64_t>(0, a->reserved - reserved);
     ChargeOne(*a, used, now);
   }
 }
 
-int64_t LocalQuotaBook::TokensToday(const std::string& scope_id) {
+int64_t LocalQuotaBook::TokensToday(const std::string& tenant_id, const std::string& key_id) {
+  const std::string scope_id = QuotaAccount(tenant_id, key_id);
   const double now = clock_.Now();
   std::lock_guard lock(mu_);
   auto it = accounts_.find(scope_id);

@@ -45,7 +45,10 @@ class QuotaBook {
 
   // The limits, read from the store on every request; a change starts the
   // account's request bucket afresh.
-  virtual void SetKeyLimits(const std::string& key_id, QuotaLimits limits) = 0;
+  // A key's limits hold for that key in that tenant: a user's sessions are
+  // "user:<name>" in every tenant, and never share a count across tenants.
+  virtual void SetKeyLimits(const std::string& key_id, const std::string& tenant_id,
+                            QuotaLimits limits) = 0;
   virtual void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) = 0;
 
   // RESOURCE_EXHAUSTED naming the quota and when to retry (seconds, rounded
@@ -71,9 +74,17 @@ class QuotaBook {
   // is released and `used` tokens charged.
   virtual void Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
                       int64_t used) = 0;
-  // Tokens charged today to "key:<id>" or "tenant:<id>".
-  virtual int64_t TokensToday(const std::string& scope_id) = 0;
+  // Tokens charged today to the tenant, or to one of its keys.
+  virtual int64_t TokensToday(const std::string& tenant_id, const std::string& key_id = "") = 0;
 };
+
+// The most tokens any one count takes: numbers from outside (a remote
+// engine's usage) are clamped to it, so none can overflow or go negative.
+inline constexpr int64_t kMostTokens = 1'000'000'000'000;
+
+// The name of the count of a tenant ("tenant:<tenant>"), or of one of its
+// keys ("key:<tenant>/<key>"; tenant ids have no '/').
+std::string QuotaAccount(const std::string& tenant_id, const std::string& key_id = "");
 
 // The refusals every QuotaBook gives, in the same words.
 namespace quota_refusal {
@@ -92,14 +103,15 @@ class LocalQuotaBook final : public QuotaBook {
  public:
   explicit LocalQuotaBook(const Clock& clock = SystemClock());
 
-  void SetKeyLimits(const std::string& key_id, QuotaLimits limits) override;
+  void SetKeyLimits(const std::string& key_id, const std::string& tenant_id,
+                    QuotaLimits limits) override;
   void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) override;
   Status Admit(const std::string& key_id, const std::string& tenant_id) override;
   Result<int64_t> Reserve(const std::string& key_id, const std::string& tenant_id, int64_t prompt,
                           int64_t completion) override;
   void Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
               int64_t used) override;
-  int64_t TokensToday(const std::string& scope_id) override;
+  int64_t TokensToday(const std::string& tenant_id, const std::string& key_id = "") override;
 
  private:
   struct Account {
@@ -119,7 +131,7 @@ class LocalQuotaBook final : public QuotaBook {
 
   const Clock& clock_;
   std::mutex mu_;
-  std::map<std::string, Account> accounts_;  // GUARDED_BY(mu_); "key:<id>" / "tenant:<id>"
+  std::map<std::string, Account> accounts_;  // GUARDED_BY(mu_); by QuotaAccount
 };
 
 }  // namespace daulat::gateway

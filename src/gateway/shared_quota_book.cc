@@ -9,14 +9,16 @@ namespace daulat::gateway {
 namespace {
 
 constexpr int64_t kAccountTtlSeconds = int64_t{2} * 86400;
+constexpr size_t kMostUnsettled = 10000;
 
-// Shared by the scripts: the UTC day's token count starts at 0, and
+// Shared by the scripts: a new UTC day's token count starts at 0 (only
+// forward: a node whose clock lags does not take the day back), and
 // reservations whose node never settled them lapse.
 constexpr const char* kCommon = R"lua(
 local now = tonumber(ARGV[1])
 local day = math.floor(now / 86400)
 local function roll(k)
-  if tonumber(redis.call('HGET', k, 'd') or '-1') ~= day then
+  if (tonumber(redis.call('HGET', k, 'd') or '-1') or -1) < day then
     redis.call('HSET', k, 'd', day, 't', 0)
   end
 end
@@ -24,7 +26,7 @@ local function purge(k, z)
   local gone = redis.call('ZRANGEBYSCORE', z, '-inf', ARGV[1])
   if #gone == 0 then return end
   local sum = 0
-  for _, m in ipairs(gone) do sum = sum + tonumber(string.match(m, ':(%d+)$')) end
+  for _, m in ipairs(gone) do sum = sum + (tonumber(string.match(m, ':(%d+)$')) or 0) end
   redis.call('ZREMRANGEBYSCORE', z, '-inf', ARGV[1])
   redis.call('HINCRBY', k, 'r', -sum)
 end
@@ -39,20 +41,21 @@ local ttl = tonumber(ARGV[6])
 local function admit(k, rpm, tpd)
   if rpm <= 0 and tpd <= 0 then return nil end
   roll(k)
-  if tpd > 0 and tonumber(redis.call('HGET', k, 't')) >= tpd then
+  if tpd > 0 and (tonumber(redis.call('HGET', k, 't')) or 0) >= tpd then
     return {1, math.ceil((day + 1) * 86400 - now)}
   end
   if rpm > 0 then
-    local f = redis.call('HMGET', k, 'c', 'b', 'l')
-    local cap, b, l = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
-    if cap ~= rpm or b == nil or l == nil then b = rpm; l = now end
+    local f = redis.call('HMGET', k, 'c', 'p', 'b', 'l')
+    local cap, per_day, b, l = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])
+    -- New or changed limits: a full bucket, as on one node.
+    if cap ~= rpm or per_day ~= tpd or b == nil or l == nil then b = rpm; l = now end
     if now > l then b = math.min(rpm, b + (now - l) * rpm / 60); l = now end
     if b + 1e-9 < 1 then
-      redis.call('HSET', k, 'c', rpm, 'b', string.format('%.17g', b), 'l', string.format('%.17g', l))
+      redis.call('HSET', k, 'c', rpm, 'p', tpd, 'b', string.format('%.17g', b), 'l', string.format('%.17g', l))
       redis.call('EXPIRE', k, ttl)
       return {2, math.max(1, math.ceil((1 - b) / (rpm / 60)))}
     end
-    redis.call('HSET', k, 'c', rpm, 'b', string.format('%.17g', b - 1), 'l', string.format('%.17g', l))
+    redis.call('HSET', k, 'c', rpm, 'p', tpd, 'b', string.format('%.17g', b - 1), 'l', string.format('%.17g', l))
   end
   redis.call('EXPIRE', k, ttl)
   return nil
@@ -73,7 +76,7 @@ local ttl = tonumber(ARGV[8])
 local function left(k, tpd)
   if tpd <= 0 then return -1, 0 end
   local f = redis.call('HMGET', k, 't', 'r')
-  local t, r = tonumber(f[1] or '0'), tonumber(f[2] or '0')
+  local t, r = tonumber(f[1] or '0') or 0, tonumber(f[2] or '0') or 0
   return math.max(0, tpd - t - r), t
 end
 roll(KEYS[1]); roll(KEYS[2])
@@ -115,13 +118,13 @@ for i = 1, 2 do
   roll(k)
   purge(k, z)
   if ARGV[2] ~= '' and redis.call('ZREM', z, ARGV[2]) == 1 then
-    redis.call('HINCRBY', k, 'r', -tonumber(string.match(ARGV[2], ':(%d+)$')))
+    redis.call('HINCRBY', k, 'r', -(tonumber(string.match(ARGV[2], ':(%d+)$')) or 0))
   end
   redis.call('HINCRBY', k, 't', used)
   redis.call('EXPIRE', k, ttl)
   redis.call('EXPIRE', z, ttl)
 end
-return 0
+return {0}
 )lua";
 
 // Each script with the part they share in front.
@@ -148,6 +151,20 @@ int64_t Item(const store::ValkeyReply& r, size_t i) {
   return i < r.items.size() ? r.items[i].integer : 0;
 }
 
+// Whether a script's reply is an array starting with at least `n` integers:
+// anything else is a fault (a script error, a server that is not Valkey),
+// never an admission.
+Status Shaped(const Result<store::ValkeyReply>& r, size_t n) {
+  if (!r.ok()) return r.status();
+  bool ok = r->type == store::ValkeyReply::Type::kArray && r->items.size() >= n;
+  for (size_t i = 0; ok && i < n; ++i) ok = r->items[i].type == store::ValkeyReply::Type::kInteger;
+  return ok ? Status::Ok() : Internal("Valkey answered a quota script with an unexpected reply");
+}
+
+int64_t Bounded(int64_t tokens) {
+  return std::clamp<int64_t>(tokens, 0, kMostTokens);
+}
+
 }  // namespace
 
 SharedQuotaBook::SharedQuotaBook(store::Valkey& valkey, const Clock& clock,
@@ -159,8 +176,18 @@ SharedQuotaBook::SharedQuotaBook(store::Valkey& valkey, const Clock& clock,
       fallback_(clock),
       failures_("counting quotas in Valkey at " + valkey.address().Name()) {}
 
-std::string SharedQuotaBook::Key(const std::string& account) const {
-  return options_.prefix + ":quota:" + account;
+std::vector<std::string> SharedQuotaBook::KeysOf(const std::string& key_id,
+                                                 const std::string& tenant_id,
+                                                 bool with_reservations) const {
+  const std::string key = QuotaAccount(tenant_id, key_id);
+  const std::string tenant = QuotaAccount(tenant_id);
+  const std::string at = options_.prefix + ":quota:";
+  std::vector<std::string> keys = {at + "h:" + key, at + "h:" + tenant};
+  if (with_reservations) {
+    keys.push_back(at + "z:" + key);
+    keys.push_back(at + "z:" + tenant);
+  }
+  return keys;
 }
 
 QuotaLimits SharedQuotaBook::LimitsOf(const std::string& account) {
@@ -169,50 +196,71 @@ QuotaLimits SharedQuotaBook::LimitsOf(const std::string& account) {
   return it == limits_.end() ? QuotaLimits{} : it->second;
 }
 
-void SharedQuotaBook::SetKeyLimits(const std::string& key_id, QuotaLimits limits) {
-  fallback_.SetKeyLimits(key_id, limits);
+void SharedQuotaBook::SetKeyLimits(const std::string& key_id, const std::string& tenant_id,
+                                   QuotaLimits limits) {
+  fallback_.SetKeyLimits(key_id, tenant_id, limits);
   std::lock_guard lock(mu_);
-  limits_["key:" + key_id] = limits;
+  limits_[QuotaAccount(tenant_id, key_id)] = limits;
 }
 
 void SharedQuotaBook::SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) {
   fallback_.SetTenantLimits(tenant_id, limits);
   std::lock_guard lock(mu_);
-  limits_["tenant:" + tenant_id] = limits;
+  limits_[QuotaAccount(tenant_id)] = limits;
+}
+
+size_t SharedQuotaBook::unsettled() const {
+  std::lock_guard lock(mu_);
+  return unsettled_.size();
 }
 
 Status SharedQuotaBook::Unreachable(const Status& why, bool& fell_back) {
   {
     std::lock_guard lock(mu_);
-    failures_.Failed(why.ToString());
+    failures_.Failed(why.ToString());  // the details go to the log, not to callers
   }
   fell_back = options_.on_unavailable == QuotaOutage::kLocal;
   if (fell_back) return Status::Ok();
   return Unavailable(
-      "quotas cannot be checked (" + why.message() +
-      "); requests are refused until Valkey answers, as [quotas] on_unavailable says");
+      "quotas cannot be checked now; requests with limits are refused until they can be "
+      "([quotas] on_unavailable)");
+}
+
+void SharedQuotaBook::Reached() {
+  std::vector<Unsettled> replay;
+  {
+    std::lock_guard lock(mu_);
+    failures_.Succeeded();
+    replay.swap(unsettled_);
+  }
+  // What could not be charged while Valkey was away is charged now.
+  for (size_t i = 0; i < replay.size(); ++i) {
+    if (!SendSettle(replay[i]).ok()) {
+      std::lock_guard lock(mu_);
+      unsettled_.insert(unsettled_.end(), replay.begin() + static_cast<std::ptrdiff_t>(i),
+                        replay.end());
+      return;
+    }
+  }
 }
 
 Status SharedQuotaBook::Admit(const std::string& key_id, const std::string& tenant_id) {
-  const QuotaLimits key = LimitsOf("key:" + key_id);
-  const QuotaLimits tenant = LimitsOf("tenant:" + tenant_id);
+  const QuotaLimits key = LimitsOf(QuotaAccount(tenant_id, key_id));
+  const QuotaLimits tenant = LimitsOf(QuotaAccount(tenant_id));
   if (key.requests_per_minute <= 0 && key.tokens_per_day <= 0 && tenant.requests_per_minute <= 0 &&
       tenant.tokens_per_day <= 0)
     return Status::Ok();  // nothing to count against
   auto r =
-      valkey_.Eval(AdmitScript(), {Key("key:" + key_id), Key("tenant:" + tenant_id)},
+      valkey_.Eval(AdmitScript(), KeysOf(key_id, tenant_id, false),
                    {Seconds(clock_.Now()), std::to_string(key.requests_per_minute),
                     std::to_string(key.tokens_per_day), std::to_string(tenant.requests_per_minute),
                     std::to_string(tenant.tokens_per_day), std::to_string(kAccountTtlSeconds)});
-  if (!r.ok()) {
+  if (Status shaped = Shaped(r, 1); !shaped.ok()) {
     bool fell_back = false;
-    Status st = Unreachable(r.status(), fell_back);
+    Status st = Unreachable(shaped, fell_back);
     return fell_back ? fallback_.Admit(key_id, tenant_id) : st;
   }
-  {
-    std::lock_guard lock(mu_);
-    failures_.Succeeded();
-  }
+  Reached();
   const int64_t account = Item(*r, 0);
   if (account == 0) return Status::Ok();
   const bool is_key = account == 1;
@@ -222,10 +270,21 @@ Status SharedQuotaBook::Admit(const std::string& key_id, const std::string& tena
   return quota_refusal::OverRate(who, limits.requests_per_minute, Item(*r, 2));
 }
 
+void SharedQuotaBook::ForgetLapsedLeasesLocked() {
+  if (leases_.size() < 1024) return;
+  const auto lapsed =
+      std::chrono::steady_clock::now() - std::chrono::seconds(options_.lease_seconds + 60);
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    it = it->second.made < lapsed ? leases_.erase(it) : std::next(it);
+  }
+}
+
 Result<int64_t> SharedQuotaBook::Reserve(const std::string& key_id, const std::string& tenant_id,
                                          int64_t prompt, int64_t completion) {
-  const QuotaLimits key = LimitsOf("key:" + key_id);
-  const QuotaLimits tenant = LimitsOf("tenant:" + tenant_id);
+  prompt = Bounded(prompt);
+  completion = completion < 0 ? -1 : Bounded(completion);
+  const QuotaLimits key = LimitsOf(QuotaAccount(tenant_id, key_id));
+  const QuotaLimits tenant = LimitsOf(QuotaAccount(tenant_id));
   // Unlimited both ways: nothing to hold (what it uses is still charged).
   if (key.tokens_per_day <= 0 && tenant.tokens_per_day <= 0) return completion;
   const double now = clock_.Now();
@@ -235,29 +294,28 @@ Result<int64_t> SharedQuotaBook::Reserve(const std::string& key_id, const std::s
     name = node_ + "." + std::to_string(++next_lease_);
   }
   auto r = valkey_.Eval(
-      ReserveScript(),
-      {Key("key:" + key_id), Key("tenant:" + tenant_id), Key("key:" + key_id) + ":held",
-       Key("tenant:" + tenant_id) + ":held"},
+      ReserveScript(), KeysOf(key_id, tenant_id, true),
       {Seconds(now), std::to_string(key.tokens_per_day), std::to_string(tenant.tokens_per_day),
        std::to_string(prompt), std::to_string(completion), name,
        Seconds(now + static_cast<double>(options_.lease_seconds)),
        std::to_string(kAccountTtlSeconds)});
-  if (!r.ok()) {
+  Status shaped = Shaped(r, 2);
+  if (shaped.ok() && Item(*r, 0) == 0 &&
+      (r->items.size() < 3 || r->items[2].type != store::ValkeyReply::Type::kText))
+    shaped = Internal("Valkey answered a reservation without its name");
+  if (!shaped.ok()) {
     bool fell_back = false;
-    Status st = Unreachable(r.status(), fell_back);
+    Status st = Unreachable(shaped, fell_back);
     if (!fell_back) return st;
     auto granted = fallback_.Reserve(key_id, tenant_id, prompt, completion);
     if (granted.ok()) {
       std::lock_guard lock(mu_);
       leases_.emplace(std::make_tuple(key_id, tenant_id, prompt + std::max<int64_t>(*granted, 0)),
-                      "");  // held by the fallback
+                      Lease{"", std::chrono::steady_clock::now()});
     }
     return granted;
   }
-  {
-    std::lock_guard lock(mu_);
-    failures_.Succeeded();
-  }
+  Reached();
   if (Item(*r, 0) != 0) {
     const bool is_key = Item(*r, 1) == 1;
     return quota_refusal::NoRoom(is_key ? "API key " + key_id : "tenant " + tenant_id, Item(*r, 2),
@@ -265,46 +323,52 @@ Result<int64_t> SharedQuotaBook::Reserve(const std::string& key_id, const std::s
                                  quota_refusal::SecondsToMidnight(now));
   }
   const int64_t granted = Item(*r, 1);
-  const std::string member = r->items.size() > 2 ? r->items[2].text : "";
   std::lock_guard lock(mu_);
+  ForgetLapsedLeasesLocked();
   leases_.emplace(std::make_tuple(key_id, tenant_id, prompt + std::max<int64_t>(granted, 0)),
-                  member);
+                  Lease{r->items[2].text, std::chrono::steady_clock::now()});
   return granted;
+}
+
+Status SharedQuotaBook::SendSettle(const Unsettled& s) {
+  return Shaped(valkey_.Eval(SettleScript(), KeysOf(s.key_id, s.tenant_id, true),
+                             {Seconds(clock_.Now()), s.member, std::to_string(s.used),
+                              std::to_string(kAccountTtlSeconds)}),
+                1);
 }
 
 void SharedQuotaBook::Settle(const std::string& key_id, const std::string& tenant_id,
                              int64_t reserved, int64_t used) {
-  std::string member;
+  reserved = Bounded(reserved);
+  Unsettled s{key_id, tenant_id, "", Bounded(used)};
   bool on_fallback = false;
   {
     std::lock_guard lock(mu_);
     if (auto it = leases_.find(std::make_tuple(key_id, tenant_id, reserved)); it != leases_.end()) {
-      member = it->second;
-      on_fallback = member.empty();
+      s.member = it->second.member;
+      on_fallback = s.member.empty();
       leases_.erase(it);
     }
   }
   if (on_fallback) {
-    fallback_.Settle(key_id, tenant_id, reserved, used);
+    fallback_.Settle(key_id, tenant_id, reserved, s.used);
     return;
   }
-  auto r = valkey_.Eval(
-      SettleScript(),
-      {Key("key:" + key_id), Key("tenant:" + tenant_id), Key("key:" + key_id) + ":held",
-       Key("tenant:" + tenant_id) + ":held"},
-      {Seconds(clock_.Now()), member, std::to_string(used), std::to_string(kAccountTtlSeconds)});
-  std::lock_guard lock(mu_);
-  if (r.ok()) {
-    failures_.Succeeded();
-  } else {
-    // Not charged; the reservation lapses on its own.
-    failures_.Failed(r.status().ToString());
+  if (Status st = SendSettle(s); !st.ok()) {
+    // Kept and sent again once Valkey answers: what was used is charged
+    // late rather than never (the reservation itself lapses on its own).
+    std::lock_guard lock(mu_);
+    failures_.Failed(st.ToString());
+    if (unsettled_.size() < kMostUnsettled) unsettled_.push_back(std::move(s));
+    return;
   }
+  Reached();
 }
 
-int64_t SharedQuotaBook::TokensToday(const std::string& scope_id) {
-  auto r = valkey_.Command({"HMGET", Key(scope_id), "d", "t"});
-  if (!r.ok() || r->items.size() != 2) return fallback_.TokensToday(scope_id);
+int64_t SharedQuotaBook::TokensToday(const std::string& tenant_id, const std::string& key_id) {
+  auto r = valkey_.Command(
+      {"HMGET", KeysOf(key_id, tenant_id, false)[key_id.empty() ? 1 : 0], "d", "t"});
+  if (!r.ok() || r->items.size() != 2) return fallback_.TokensToday(tenant_id, key_id);
   const auto day = static_cast<int64_t>(std::floor(clock_.Now() / 86400.0));
   if (r->items[0].text != std::to_string(day)) return 0;
   return std::strtoll(r->items[1].text.c_str(), nullptr, 10);

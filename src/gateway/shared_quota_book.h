@@ -1,10 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "common/log.h"
 #include "gateway/quota.h"
@@ -35,34 +37,53 @@ class SharedQuotaBook final : public QuotaBook {
   SharedQuotaBook(store::Valkey& valkey, const Clock& clock = SystemClock(),
                   SharedQuotaOptions options = {});
 
-  void SetKeyLimits(const std::string& key_id, QuotaLimits limits) override;
+  void SetKeyLimits(const std::string& key_id, const std::string& tenant_id,
+                    QuotaLimits limits) override;
   void SetTenantLimits(const std::string& tenant_id, QuotaLimits limits) override;
   Status Admit(const std::string& key_id, const std::string& tenant_id) override;
   Result<int64_t> Reserve(const std::string& key_id, const std::string& tenant_id, int64_t prompt,
                           int64_t completion) override;
   void Settle(const std::string& key_id, const std::string& tenant_id, int64_t reserved,
               int64_t used) override;
-  int64_t TokensToday(const std::string& scope_id) override;
+  int64_t TokensToday(const std::string& tenant_id, const std::string& key_id = "") override;
+
+  // Settlements Valkey could not take yet, kept to be sent again.
+  size_t unsettled() const;
 
  private:
+  struct Lease {
+    std::string member;  // "" when the fallback holds it
+    std::chrono::steady_clock::time_point made;
+  };
+  struct Unsettled {
+    std::string key_id, tenant_id, member;
+    int64_t used = 0;
+  };
   QuotaLimits LimitsOf(const std::string& account);
-  std::string Key(const std::string& account) const;
+  // The Valkey keys of an account's counts ("h") and its running
+  // reservations ("z"), for the key and then the tenant.
+  std::vector<std::string> KeysOf(const std::string& key_id, const std::string& tenant_id,
+                                  bool with_reservations) const;
   // The refusal or the fallback when Valkey failed; `fell_back` says which.
   Status Unreachable(const Status& why, bool& fell_back);
+  void Reached();
+  Status SendSettle(const Unsettled& s);
+  // Leases older than any reservation lives have lapsed in Valkey already.
+  void ForgetLapsedLeasesLocked();
 
   store::Valkey& valkey_;
   const Clock& clock_;
   SharedQuotaOptions options_;
   std::string node_;  // names this process's reservations
   LocalQuotaBook fallback_;
-  std::mutex mu_;
-  std::map<std::string, QuotaLimits> limits_;  // GUARDED_BY(mu_)
+  mutable std::mutex mu_;
+  std::map<std::string, QuotaLimits> limits_;  // GUARDED_BY(mu_); by QuotaAccount
   // Running reservations of this process by (key, tenant, tokens held):
   // Settle names the amount, and any reservation of that amount is the one.
-  std::multimap<std::tuple<std::string, std::string, int64_t>, std::string>
-      leases_;                // GUARDED_BY(mu_)
-  int64_t next_lease_ = 0;    // GUARDED_BY(mu_)
-  RepeatedFailure failures_;  // GUARDED_BY(mu_)
+  std::multimap<std::tuple<std::string, std::string, int64_t>, Lease> leases_;  // GUARDED_BY(mu_)
+  std::vector<Unsettled> unsettled_;                                            // GUARDED_BY(mu_)
+  int64_t next_lease_ = 0;                                                      // GUARDED_BY(mu_)
+  RepeatedFailure failures_;                                                    // GUARDED_BY(mu_)
 };
 
 }  // namespace daulat::gateway

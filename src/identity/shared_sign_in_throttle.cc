@@ -24,22 +24,23 @@ local function forget_idle(k, z, now, keep)
 end
 )lua";
 
-// KEYS: n counts, n attempt sets, the remembered sign-in. ARGV: now, n, the
-// attempt, when it lapses, how long idle counts are kept, whether the
-// remembered sign-in applies, then per count its free failures and whether
-// it is the account's. Returns {0}, {1, seconds to wait} or {2} (busy).
+// KEYS: n counts, n attempt sets, the account's remembered addresses. ARGV:
+// now, n, the attempt, when it lapses, how long idle counts are kept, the
+// account-from-address count ('' when the source is not counted), how long
+// a sign-in is remembered, then per count its free failures and whether it
+// is the account's. Returns {0}, {1, seconds to wait} or {2} (busy).
 constexpr const char* kCheck = R"lua(
 local now, n, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[5])
-local known = ARGV[6] == '1' and
-  tonumber(redis.call('GET', KEYS[2 * n + 1]) or '-1e300') >= now - 90 * 86400
+local known = ARGV[6] ~= '' and
+  (tonumber(redis.call('ZSCORE', KEYS[2 * n + 1], ARGV[6])) or -1e300) >= now - tonumber(ARGV[7])
 local blocked_until, busy = 0, false
 for i = 1, n do
   redis.call('ZREMRANGEBYSCORE', KEYS[n + i], '-inf', ARGV[1])
   forget_idle(KEYS[i], KEYS[n + i], now, keep)
-  if not (known and ARGV[6 + 2 * i] == '1') then
-    local free = tonumber(ARGV[5 + 2 * i])
+  if not (known and ARGV[7 + 2 * i] == '1') then
+    local free = tonumber(ARGV[6 + 2 * i])
     local f = redis.call('HMGET', KEYS[i], 'f', 'b')
-    local failures, blocked = tonumber(f[1] or '0'), tonumber(f[2] or '0')
+    local failures, blocked = tonumber(f[1] or '0') or 0, tonumber(f[2] or '0') or 0
     if blocked > blocked_until then blocked_until = blocked end
     if redis.call('ZCARD', KEYS[n + i]) >= math.max(1, free - failures) then busy = true end
   end
@@ -86,15 +87,22 @@ end
 return out
 )lua";
 
-// KEYS: n counts, n attempt sets, the remembered sign-in. ARGV: now, n, the
-// attempt, how long idle counts are kept, how long a sign-in is remembered
-// (0: not at all), then per count whether it is cleared (the account's).
+// KEYS: n counts, n attempt sets, the account's remembered addresses. ARGV:
+// now, n, the attempt, how long idle counts are kept, how long a sign-in is
+// remembered, the account-from-address count to remember ('' for none),
+// then per count whether it is cleared (the account's). An account keeps
+// its 32 most recent addresses.
 constexpr const char* kSucceeded = R"lua(
 local n, keep = tonumber(ARGV[2]), tonumber(ARGV[4])
-if ARGV[5] ~= '0' then redis.call('SET', KEYS[2 * n + 1], ARGV[1], 'EX', ARGV[5]) end
+if ARGV[6] ~= '' then
+  local k = KEYS[2 * n + 1]
+  redis.call('ZADD', k, ARGV[1], ARGV[6])
+  redis.call('ZREMRANGEBYRANK', k, 0, -33)
+  redis.call('EXPIRE', k, ARGV[5])
+end
 for i = 1, n do
   if ARGV[3] ~= '' then redis.call('ZREM', KEYS[n + i], ARGV[3]) end
-  if ARGV[5 + i] == '1' and redis.call('EXISTS', KEYS[i]) == 1 then
+  if ARGV[6 + i] == '1' and redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('HSET', KEYS[i], 'f', 0, 'b', 0)
     redis.call('EXPIRE', KEYS[i], keep + 120)
   end
@@ -121,6 +129,15 @@ int64_t Item(const store::ValkeyReply& r, size_t i) {
   return i < r.items.size() ? r.items[i].integer : 0;
 }
 
+// Whether a script's reply is an array of at least `n` integers: anything
+// else is a fault, never a sign-in let through.
+Status Shaped(const Result<store::ValkeyReply>& r, size_t n) {
+  if (!r.ok()) return r.status();
+  bool ok = r->type == store::ValkeyReply::Type::kArray && r->items.size() >= n;
+  for (size_t i = 0; ok && i < n; ++i) ok = r->items[i].type == store::ValkeyReply::Type::kInteger;
+  return ok ? Status::Ok() : Internal("Valkey answered a sign-in script with an unexpected reply");
+}
+
 }  // namespace
 
 SharedSignInThrottle::SharedSignInThrottle(store::Valkey& valkey, const Clock& clock,
@@ -140,7 +157,7 @@ std::vector<std::string> SharedSignInThrottle::KeysFor(const std::vector<Counter
   std::vector<std::string> keys;
   for (const auto& c : counters) keys.push_back(prefix_ + ":signin:c:" + c.key);
   for (const auto& c : counters) keys.push_back(prefix_ + ":signin:p:" + c.key);
-  if (known) keys.push_back(prefix_ + ":signin:k:" + (counters.size() > 1 ? counters[1].key : ""));
+  if (known) keys.push_back(prefix_ + ":signin:k:" + counters[0].key);
   return keys;
 }
 
@@ -159,9 +176,21 @@ std::string SharedSignInThrottle::TakeAttempt(std::string_view tenant, std::stri
   const auto it =
       attempts_.find(Attempt(std::string(tenant), std::string(username), std::string(source)));
   if (it == attempts_.end()) return "";
-  std::string name = std::move(it->second);
+  std::string name = std::move(it->second.name);
   attempts_.erase(it);
   return name;
+}
+
+void SharedSignInThrottle::KeepAttempt(Attempt key, std::string name) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  // One that nobody decided (its request failed before) has lapsed in Valkey.
+  if (attempts_.size() >= 1024) {
+    const auto lapsed = now - std::chrono::seconds(static_cast<int64_t>(2 * kAttemptSeconds));
+    for (auto it = attempts_.begin(); it != attempts_.end();)
+      it = it->second.since < lapsed ? attempts_.erase(it) : std::next(it);
+  }
+  attempts_.emplace(std::move(key), Pending{std::move(name), now});
 }
 
 Status SharedSignInThrottle::Check(std::string_view tenant, std::string_view username,
@@ -178,33 +207,25 @@ Status SharedSignInThrottle::Check(std::string_view tenant, std::string_view use
                                    attempt,
                                    Seconds(now + kAttemptSeconds),
                                    std::to_string(ForgetAfterSeconds(options_)),
-                                   counters.size() > 1 ? "1" : "0"};
+                                   counters.size() > 1 ? counters[1].key : "",
+                                   std::to_string(static_cast<int64_t>(kRememberedSeconds))};
   for (const auto& c : counters) {
     args.push_back(std::to_string(c.limits->free));
     args.emplace_back(c.scope == Scope::kAccount ? "1" : "0");
   }
   auto r = valkey_.Eval(CheckScript(), KeysFor(counters, true), args);
-  const Attempt key{std::string(tenant), std::string(username), std::string(source)};
-  if (!r.ok()) {
-    Report(r.status());
+  Attempt key{std::string(tenant), std::string(username), std::string(source)};
+  if (Status shaped = Shaped(r, 1); !shaped.ok()) {
+    Report(shaped);  // the details go to the log; the caller learns nothing of Valkey
     if (on_unavailable_ == store::ValkeyOutage::kRefuse)
-      return Unavailable("sign-ins cannot be counted (" + r.status().message() +
-                         "); they are refused until Valkey answers, as [quotas] on_unavailable "
-                         "says");
+      return Unavailable("sign-ins cannot be checked now; try again shortly");
     Status st = fallback_.Check(tenant, username, source);
-    if (st.ok()) {
-      std::lock_guard lock(mu_);
-      attempts_.emplace(key, "-");
-    }
+    if (st.ok()) KeepAttempt(std::move(key), "-");
     return st;
   }
   Report(Status::Ok());
   switch (Item(*r, 0)) {
-    case 0: {
-      std::lock_guard lock(mu_);
-      attempts_.emplace(key, attempt);
-      return Status::Ok();
-    }
+    case 0: KeepAttempt(std::move(key), attempt); return Status::Ok();
     case 1: return Waiting(Item(*r, 1));
     default: return Busy();
   }
@@ -223,8 +244,9 @@ std::string SharedSignInThrottle::Failed(std::string_view tenant, std::string_vi
       args.push_back(std::to_string(v));
   }
   auto r = valkey_.Eval(FailedScript(), KeysFor(counters, false), args);
-  Report(r.status());
-  if (!r.ok()) {
+  const Status shaped = Shaped(r, 3 * counters.size());
+  Report(shaped);
+  if (!shaped.ok()) {
     // Counted on the node rather than not at all.
     return fallback_.Failed(tenant, username, source);
   }
@@ -247,10 +269,12 @@ void SharedSignInThrottle::Succeeded(std::string_view tenant, std::string_view u
     return;
   }
   const auto counters = CountersFor(options_, tenant, username, source);
-  std::vector<std::string> args = {
-      Seconds(clock_.Now()), std::to_string(counters.size()), attempt,
-      std::to_string(ForgetAfterSeconds(options_)),
-      counters.size() > 1 ? std::to_string(static_cast<int64_t>(kRememberedSeconds)) : "0"};
+  std::vector<std::string> args = {Seconds(clock_.Now()),
+                                   std::to_string(counters.size()),
+                                   attempt,
+                                   std::to_string(ForgetAfterSeconds(options_)),
+                                   std::to_string(static_cast<int64_t>(kRememberedSeconds)),
+                                   counters.size() > 1 ? counters[1].key : ""};
   for (const auto& c : counters) {
     const bool cleared = c.scope == Scope::kAccount || c.scope == Scope::kAccountFromAddress;
     args.emplace_back(cleared ? "1" : "0");

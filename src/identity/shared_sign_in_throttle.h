@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -37,12 +38,14 @@ class SharedSignInThrottle final : public SignInThrottle {
  private:
   using Attempt = std::tuple<std::string, std::string, std::string>;
   // The Valkey keys of the counters: their counts, then their attempts
-  // being checked, then (when `known`) the sign-ins remembered from there.
+  // being checked, then (when `known`) the addresses the account signed in
+  // from.
   std::vector<std::string> KeysFor(const std::vector<Counter>& counters, bool known) const;
   // Takes the name of an attempt Check let through ("" when there is none;
   // "-" when the fallback holds it).
   std::string TakeAttempt(std::string_view tenant, std::string_view username,
                           std::string_view source);
+  void KeepAttempt(Attempt key, std::string name);
   void Report(const Status& failure);
 
   store::Valkey& valkey_;
@@ -53,9 +56,13 @@ class SharedSignInThrottle final : public SignInThrottle {
   std::string node_;
   LocalSignInThrottle fallback_;
   std::mutex mu_;
-  std::multimap<Attempt, std::string> attempts_;  // GUARDED_BY(mu_)
-  int64_t next_attempt_ = 0;                      // GUARDED_BY(mu_)
-  RepeatedFailure failures_;                      // GUARDED_BY(mu_)
+  struct Pending {
+    std::string name;  // "-" when the fallback holds it
+    std::chrono::steady_clock::time_point since;
+  };
+  std::multimap<Attempt, Pending> attempts_;  // GUARDED_BY(mu_)
+  int64_t next_attempt_ = 0;                  // GUARDED_BY(mu_)
+  RepeatedFailure failures_;                  // GUARDED_BY(mu_)
 };
 
 }  // namespace daulat::identity

@@ -37,7 +37,7 @@ Result<std::string> Unescape(std::string_view s) {
       out += s[i];
       continue;
     }
-    int value = 0;
+    unsigned value = 0;  // unsigned: "%-1" is no escape
     if (i + 2 >= s.size()) return InvalidArgument("bad %-escape");
     const auto* first = s.data() + i + 1;
     auto [p, ec] = std::from_chars(first, first + 2, value, 16);
@@ -160,63 +160,90 @@ Result<std::unique_ptr<Valkey>> Valkey::Connect(const std::string& url, ValkeyOp
 
 Valkey::~Valkey() = default;
 
+Status Valkey::DownLocked() const {
+  return Unavailable("Valkey at " + address_.Name() + " cannot be reached (" + last_error_ +
+                     "); trying again shortly");
+}
+
+Status Valkey::MarkDown(const std::string& why) {
+  std::lock_guard lock(mu_);
+  down_ = true;
+  down_until_ms_ = SteadyMs() + options_.retry_after.count();
+  last_error_ = why;
+  idle_.clear();  // they met the same fault, or soon will
+  return Unavailable("Valkey at " + address_.Name() + " cannot be reached: " + why);
+}
+
 Result<Valkey::Context> Valkey::Open() {
-  const int64_t now = SteadyMs();
-  if (now < down_until_ms_.load()) {
+  {
+    // While Valkey is down one caller at a time finds out whether it is
+    // back; the others fail at once instead of each waiting on it.
     std::lock_guard lock(mu_);
-    return Unavailable("Valkey at " + address_.Name() + " cannot be reached (" + last_error_ +
-                       "); trying again shortly");
+    if (down_) {
+      if (SteadyMs() < down_until_ms_ || probing_) return DownLocked();
+      probing_ = true;
+    }
   }
-  const auto fail = [&](const std::string& why) -> Status {
-    down_until_ms_.store(SteadyMs() + options_.retry_after.count());
-    std::lock_guard lock(mu_);
-    last_error_ = why;
-    return Unavailable("Valkey at " + address_.Name() + " cannot be reached: " + why);
-  };
+  auto c = Dial();
+  std::lock_guard lock(mu_);
+  probing_ = false;
+  if (c.ok()) down_ = false;
+  return c;
+}
+
+Result<Valkey::Context> Valkey::Dial() {
   Context c(redisConnectWithTimeout(address_.host.c_str(), address_.port,
                                     ToTimeval(options_.connect_timeout)));
-  if (!c) return fail("out of memory");
-  if (c->err != 0) return fail(c->errstr);
+  if (!c) return MarkDown("out of memory");
+  if (c->err != 0) return MarkDown(c->errstr);
   if (redisSetTimeout(c.get(), ToTimeval(options_.command_timeout)) != REDIS_OK ||
       redisEnableKeepAlive(c.get()) != REDIS_OK)
-    return fail(c->errstr);
+    return MarkDown(c->errstr);
   if (!address_.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
     if (!address_.user.empty()) auth.push_back(address_.user);
     auth.push_back(address_.password);
     auto r = Send(*c, auth);
     if (!r.ok()) {
-      if (r.status().code() == StatusCode::kUnavailable) return fail(r.status().message());
-      // Not a network fault: the operator's password is wrong.
+      if (r.status().code() == StatusCode::kUnavailable) return MarkDown(r.status().message());
+      // Not a network fault: the operator's password (or user) is wrong.
+      // Not tried again at once by every request either.
+      (void)MarkDown("the password was refused");
       return PermissionDenied("Valkey at " + address_.Name() + " refused the password");
     }
   }
   if (address_.db != 0) {
     auto r = Send(*c, {"SELECT", std::to_string(address_.db)});
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      Status down = MarkDown(r.status().message());
+      return r.status().code() == StatusCode::kUnavailable ? down : r.status();
+    }
   }
   return c;
 }
 
 Result<Valkey::Context> Valkey::Take() {
+  Context stale;
   {
     std::lock_guard lock(mu_);
-    if (SteadyMs() < down_until_ms_.load()) {
-      return Unavailable("Valkey at " + address_.Name() + " cannot be reached (" + last_error_ +
-                         "); trying again shortly");
-    }
+    if (down_ && (SteadyMs() < down_until_ms_ || probing_)) return DownLocked();
     if (!idle_.empty()) {
-      Context c = std::move(idle_.back());
+      Idle last = std::move(idle_.back());
       idle_.pop_back();
-      return c;
+      if (std::chrono::steady_clock::now() - last.since < kCheckIdleAfter) return std::move(last.c);
+      stale = std::move(last.c);
     }
   }
+  // Idle for a while: Valkey (its idle timeout), a restart or a firewall may
+  // have closed it. A PING finds out without sending anything that counts.
+  if (stale && Send(*stale, {"PING"}).ok()) return stale;
   return Open();
 }
 
 void Valkey::Give(Context c) {
   std::lock_guard lock(mu_);
-  if (idle_.size() < options_.max_idle) idle_.push_back(std::move(c));
+  if (idle_.size() < options_.max_idle)
+    idle_.push_back({std::move(c), std::chrono::steady_clock::now()});
 }
 
 Result<ValkeyReply> Valkey::Send(redisContext& c, const std::vector<std::string>& args) {
@@ -249,12 +276,9 @@ Result<ValkeyReply> Valkey::Command(const std::vector<std::string>& args) {
     return r;
   }
   // A connection that failed mid-command may hold half a reply: never
-  // reused; nor are the idle ones, which met the same fault. Calls in the
-  // next moment fail at once rather than each waiting out its own timeout.
-  down_until_ms_.store(SteadyMs() + options_.retry_after.count());
-  std::lock_guard lock(mu_);
-  last_error_ = r.status().message();
-  idle_.clear();
+  // reused. Calls in the next moment fail at once rather than each waiting
+  // out its own timeout.
+  (void)MarkDown(r.status().message());
   return r;
 }
 

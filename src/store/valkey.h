@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -91,17 +90,28 @@ class Valkey {
   using Context = std::unique_ptr<redisContext, ContextDeleter>;
   Valkey(ValkeyAddress address, ValkeyOptions options)
       : address_(std::move(address)), options_(options) {}
+  struct Idle {
+    Context c;
+    std::chrono::steady_clock::time_point since;
+  };
+  // A pooled connection idle longer than this is checked before it is used.
+  static constexpr std::chrono::seconds kCheckIdleAfter{15};
   Result<Context> Open();
+  Result<Context> Dial();
   Result<Context> Take();
   void Give(Context c);
   Result<ValkeyReply> Send(redisContext& c, const std::vector<std::string>& args);
+  Status MarkDown(const std::string& why);
+  Status DownLocked() const;
 
   ValkeyAddress address_;
   ValkeyOptions options_;
-  std::mutex mu_;
-  std::vector<Context> idle_;                // GUARDED_BY(mu_)
+  mutable std::mutex mu_;
+  std::vector<Idle> idle_;                   // GUARDED_BY(mu_)
   std::map<std::string, std::string> shas_;  // GUARDED_BY(mu_): script -> SHA-1
-  std::atomic<int64_t> down_until_ms_{0};    // steady clock
+  bool down_ = false;                        // GUARDED_BY(mu_): the last try failed
+  bool probing_ = false;                     // GUARDED_BY(mu_): a call is trying again
+  int64_t down_until_ms_ = 0;                // GUARDED_BY(mu_): steady clock
   std::string last_error_;                   // GUARDED_BY(mu_)
 };
 

@@ -263,7 +263,7 @@ TEST_F(GenerationServiceTest, QuotasAdmitRequestsAndReserveTokensBeforeTheModelR
   ASSERT_TRUE(out.status.ok()) << out.status.ToString();
   EXPECT_EQ(out.finish, engine::FinishReason::kLength);
   EXPECT_EQ(out.stats.prompt_tokens + out.stats.completion_tokens, 60u);
-  EXPECT_EQ(quotas_->TokensToday("tenant:jpn"), 60);
+  EXPECT_EQ(quotas_->TokensToday("jpn"), 60);
   auto next = Request(key);
   EXPECT_EQ(Begin(next).status().code(), StatusCode::kResourceExhausted);
   clock_.Advance(86400);  // a new UTC day
@@ -292,7 +292,7 @@ TEST_F(GenerationServiceTest, AnAnswerWithoutMaxTokensHoldsOnlyWhatItCanUse) {
   (*a)->Cancel();
   a_done.get_future().wait();
   // The running call's hold is released when it ends: what is left is free again.
-  EXPECT_LE(quotas_->TokensToday("tenant:jpn"), 5000);
+  EXPECT_LE(quotas_->TokensToday("jpn"), 5000);
   auto ctx_c = Request(Key(Classification::kTerbuka));
   EXPECT_TRUE(Begin(ctx_c).ok());
 }

@@ -47,7 +47,7 @@ INSTANTIATE_TEST_SUITE_P(Books, QuotaBookTest, ::testing::Values("local", "valke
                          [](const auto& book) { return book.param; });
 
 TEST_P(QuotaBookTest, RequestsPerMinutePerKey) {
-  book_->SetKeyLimits("k1", {2, 0});
+  book_->SetKeyLimits("k1", "jpn", {2, 0});
   EXPECT_TRUE(book_->Admit("k1", "jpn").ok());
   EXPECT_TRUE(book_->Admit("k1", "jpn").ok());
   const Status third = book_->Admit("k1", "jpn");
@@ -69,19 +69,50 @@ TEST_P(QuotaBookTest, TenantLimitsCoverAllItsKeys) {
 }
 
 TEST_P(QuotaBookTest, TokensPerDayResetAtUtcMidnight) {
-  book_->SetKeyLimits("k", {0, 1000});
+  book_->SetKeyLimits("k", "t", {0, 1000});
   EXPECT_TRUE(book_->Admit("k", "t").ok());
   book_->Settle("k", "t", 0, 600);
   EXPECT_TRUE(book_->Admit("k", "t").ok());
   book_->Settle("k", "t", 0, 500);  // the request that crosses the limit still completes
-  EXPECT_EQ(book_->TokensToday("key:k"), 1100);
-  EXPECT_EQ(book_->TokensToday("tenant:t"), 1100);
+  EXPECT_EQ(book_->TokensToday("t", "k"), 1100);
+  EXPECT_EQ(book_->TokensToday("t"), 1100);
   const Status st = book_->Admit("k", "t");
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(st.message().find("1000 tokens for today"), std::string::npos);
   clock_.Set(std::ceil(clock_.Now() / 86400.0) * 86400.0 + 1);  // just after midnight UTC
   EXPECT_TRUE(book_->Admit("k", "t").ok());
-  EXPECT_EQ(book_->TokensToday("key:k"), 0);
+  EXPECT_EQ(book_->TokensToday("t", "k"), 0);
+}
+
+// A signed-in user is "user:<name>" in every tenant: the same name in two
+// tenants is two counts, and names that look like the book's own words
+// count apart too.
+TEST_P(QuotaBookTest, OneNameInTwoTenantsIsTwoCounts) {
+  book_->SetKeyLimits("user:alice", "jpn", {1, 0});
+  book_->SetKeyLimits("user:alice", "kkm", {1, 0});
+  EXPECT_TRUE(book_->Admit("user:alice", "jpn").ok());
+  EXPECT_TRUE(book_->Admit("user:alice", "kkm").ok());
+  EXPECT_EQ(book_->Admit("user:alice", "jpn").code(), StatusCode::kResourceExhausted);
+  for (const std::string odd : {"user:alice:held", "user:alice/x", "tenant:jpn", "key:jpn/u"}) {
+    book_->SetKeyLimits(odd, "jpn", {5, 1000});
+    EXPECT_TRUE(book_->Admit(odd, "jpn").ok()) << odd;
+    auto granted = book_->Reserve(odd, "jpn", 10, 10);
+    ASSERT_TRUE(granted.ok()) << odd << ": " << granted.status().ToString();
+    book_->Settle(odd, "jpn", 20, 15);
+    EXPECT_EQ(book_->TokensToday("jpn", odd), 15) << odd;
+  }
+  EXPECT_EQ(book_->TokensToday("kkm"), 0);
+}
+
+// Numbers from outside (a remote engine's usage) cannot wrap a count.
+TEST_P(QuotaBookTest, OutlandishTokenCountsAreClamped) {
+  book_->SetTenantLimits("jpn", {0, 1000});
+  book_->Settle("k", "jpn", 0, -5000);
+  EXPECT_EQ(book_->TokensToday("jpn"), 0);
+  book_->Settle("k", "jpn", 0, INT64_MAX);
+  EXPECT_EQ(book_->TokensToday("jpn"), kMostTokens);
+  EXPECT_EQ(book_->Reserve("k", "jpn", INT64_MAX, 1).status().code(),
+            StatusCode::kResourceExhausted);
 }
 
 }  // namespace

@@ -89,9 +89,9 @@ TEST_F(SharedQuotaBookTest, TokensReservedOnOneNodeAreHeldForAll) {
       << none.status().message();
   a->Settle("k1", "jpn", 900, 300);
   b->Settle("k2", "jpn", 100, 100);
-  EXPECT_EQ(a->TokensToday("tenant:jpn"), 400);
-  EXPECT_EQ(b->TokensToday("tenant:jpn"), 400);
-  EXPECT_EQ(b->TokensToday("key:k1"), 300);
+  EXPECT_EQ(a->TokensToday("jpn"), 400);
+  EXPECT_EQ(b->TokensToday("jpn"), 400);
+  EXPECT_EQ(b->TokensToday("jpn", "k1"), 300);
   auto again = b->Reserve("k2", "jpn", 100, -1);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 500);
@@ -124,13 +124,13 @@ TEST_F(SharedQuotaBookTest, ADeadNodesReservationsLapse) {
 TEST_F(SharedQuotaBookTest, RefusesWhileValkeyIsDownThenCountsAgain) {
   auto client = Client();
   auto node = Node(*client);
-  node->SetKeyLimits("k1", {5, 0});
+  node->SetKeyLimits("k1", "jpn", {5, 0});
   ASSERT_TRUE(node->Admit("k1", "jpn").ok());
   server_.Stop();
   const Status down = node->Admit("k1", "jpn");
   EXPECT_EQ(down.code(), StatusCode::kUnavailable);
   EXPECT_NE(down.message().find("on_unavailable"), std::string::npos) << down.message();
-  node->SetKeyLimits("k1", {5, 1000});
+  node->SetKeyLimits("k1", "jpn", {5, 1000});
   EXPECT_EQ(node->Reserve("k1", "jpn", 10, 10).status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(node->Admit("k9", "kkm").ok());  // no limits: nothing to count
   ASSERT_TRUE(server_.Start());                // empty: it kept nothing
@@ -138,7 +138,36 @@ TEST_F(SharedQuotaBookTest, RefusesWhileValkeyIsDownThenCountsAgain) {
   auto granted = node->Reserve("k1", "jpn", 10, 10);
   ASSERT_TRUE(granted.ok()) << granted.status().ToString();
   node->Settle("k1", "jpn", 20, 20);
-  EXPECT_EQ(node->TokensToday("key:k1"), 20);
+  EXPECT_EQ(node->TokensToday("jpn", "k1"), 20);
+}
+
+// What a call used while Valkey was away is charged once it is back.
+TEST_F(SharedQuotaBookTest, UseDuringAnOutageIsChargedAfterIt) {
+  auto client = Client();
+  auto node = Node(*client);
+  node->SetTenantLimits("jpn", {0, 1000});
+  ASSERT_TRUE(node->Reserve("k1", "jpn", 100, 100).ok());
+  server_.Stop();
+  node->Settle("k1", "jpn", 200, 150);
+  EXPECT_EQ(node->unsettled(), 1u);
+  ASSERT_TRUE(server_.Start());
+  ASSERT_TRUE(node->Admit("k1", "jpn").ok());  // any call that reaches Valkey sends it
+  EXPECT_EQ(node->unsettled(), 0u);
+  EXPECT_EQ(node->TokensToday("jpn"), 150);
+}
+
+// Whatever Valkey answers that is not a count (here a key of another type
+// where the tenant's count should be) is refused, never admitted.
+TEST_F(SharedQuotaBookTest, AnAnswerThatIsNoCountIsRefused) {
+  auto client = Client();
+  auto node = Node(*client);
+  node->SetTenantLimits("jpn", {10, 1000});
+  ASSERT_TRUE(client->Command({"SET", "daulat:quota:h:tenant:jpn", "not a hash"}).ok());
+  const Status st = node->Admit("k1", "jpn");
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_EQ(st.message().find("WRONGTYPE"), std::string::npos) << "details stay in the log";
+  EXPECT_EQ(node->Reserve("k1", "jpn", 10, 10).status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(node->Admit("k1", "kkm").ok());  // other tenants are counted as ever
 }
 
 // The operator's other choice: each node counts alone while Valkey is down.
@@ -147,7 +176,7 @@ TEST_F(SharedQuotaBookTest, CountsOnTheNodeDuringAnOutageWhenConfigured) {
   SharedQuotaOptions options;
   options.on_unavailable = QuotaOutage::kLocal;
   auto node = Node(*client, options);
-  node->SetKeyLimits("k1", {2, 100});
+  node->SetKeyLimits("k1", "jpn", {2, 100});
   server_.Stop();
   EXPECT_TRUE(node->Admit("k1", "jpn").ok());
   EXPECT_TRUE(node->Admit("k1", "jpn").ok());
@@ -156,7 +185,7 @@ TEST_F(SharedQuotaBookTest, CountsOnTheNodeDuringAnOutageWhenConfigured) {
   ASSERT_TRUE(granted.ok()) << granted.status().ToString();
   EXPECT_EQ(*granted, 90);
   node->Settle("k1", "jpn", 100, 40);
-  EXPECT_EQ(node->TokensToday("key:k1"), 40);  // counted on the node
+  EXPECT_EQ(node->TokensToday("jpn", "k1"), 40);  // counted on the node
 }
 
 TEST(ValkeyAddressTest, ReadsWhatOperatorsWriteAndRefusesTheRest) {

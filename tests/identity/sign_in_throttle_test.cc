@@ -291,7 +291,8 @@ TEST(SharedSignInThrottleTest, AnOutageRefusesOrCountsOnTheNode) {
   server.Stop();
   const Status st = refusing.Check("jpn", "ali", "10.0.0.1");
   EXPECT_EQ(st.code(), StatusCode::kUnavailable);
-  EXPECT_NE(st.message().find("sign-ins cannot be counted"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("sign-ins cannot be checked"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("127.0.0.1"), std::string::npos) << "nothing about Valkey";
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(local.Check("jpn", "ali", "10.0.0.1").ok());
     local.Failed("jpn", "ali", "10.0.0.1");

@@ -53,7 +53,7 @@ ValkeyTestServer::ValkeyTestServer() : dir_(MakeTempDir("valkey")) {
   std::mt19937 pick(std::random_device{}());
   // Below Linux's ephemeral ports (32768-60999): a client cannot end up
   // connected to itself there while the server is down.
-  std::uniform_int_distribution<int> ports(20000, 32000);
+  std::uniform_int_distribution<int> ports(20000, 25000);  // the cluster test uses 25600-25613
   for (int attempt = 0; attempt < 20; ++attempt) {
     if (Launch(ports(pick), "")) return;
   }
