@@ -350,6 +350,14 @@ int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  if (c.drain.count() > 0) {
+    // Out of the load balancer's rotation first; a second signal cuts it short.
+    spdlog::warn("received {}, draining for {}s (/readyz fails, requests still served)",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT", c.drain.count());
+    (*api)->Drain();
+    const timespec drain{static_cast<time_t>(c.drain.count()), 0};
+    if (const int again = sigtimedwait(&stop_signals, nullptr, &drain); again > 0) sig = again;
+  }
   spdlog::warn("received {}, finishing in-flight requests (up to {}s)",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace.count());
   if (backfill) backfill->Stop();  // between batches; the next start goes on from there

@@ -55,13 +55,27 @@ Status ReadBool(const toml::table& t, const char* key, const std::string& where,
 
 Status ReadServer(const toml::table& s, ServeConfig& c) {
   const std::string w = "[server]";
-  DAULAT_RETURN_IF_ERROR(
-      CheckKeys(s, w,
-                {"host", "port", "api_key", "allow_unauthenticated", "io_threads",
-                 "max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_seconds",
-                 "body_timeout_seconds", "write_timeout_seconds", "request_timeout_seconds",
-                 "shutdown_grace_seconds", "tls_certificate", "tls_private_key",
-                 "anonymous_on_loopback", "session_ttl_seconds", "metrics_host", "metrics_port"}));
+  DAULAT_RETURN_IF_ERROR(CheckKeys(s, w,
+                                   {"host",
+                                    "port",
+                                    "api_key",
+                                    "allow_unauthenticated",
+                                    "io_threads",
+                                    "max_header_bytes",
+                                    "max_body_bytes",
+                                    "max_connections",
+                                    "header_timeout_seconds",
+                                    "body_timeout_seconds",
+                                    "write_timeout_seconds",
+                                    "request_timeout_seconds",
+                                    "shutdown_grace_seconds",
+                                    "tls_certificate",
+                                    "tls_private_key",
+                                    "anonymous_on_loopback",
+                                    "session_ttl_seconds",
+                                    "metrics_host",
+                                    "metrics_port",
+                                    "drain_seconds"}));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "metrics_host", w, c.metrics_host));
   DAULAT_RETURN_IF_ERROR(Read(s, "metrics_port", w, c.metrics_port, 0, 65535));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "host", w, c.http.host));
@@ -92,6 +106,9 @@ Status ReadServer(const toml::table& s, ServeConfig& c) {
   secs = c.shutdown_grace.count();
   DAULAT_RETURN_IF_ERROR(Read(s, "shutdown_grace_seconds", w, secs, 0, 3600));
   c.shutdown_grace = std::chrono::seconds(secs);
+  secs = c.drain.count();
+  DAULAT_RETURN_IF_ERROR(Read(s, "drain_seconds", w, secs, 0, 300));
+  c.drain = std::chrono::seconds(secs);
   DAULAT_RETURN_IF_ERROR(ReadString(s, "tls_certificate", w, c.tls_certificate));
   DAULAT_RETURN_IF_ERROR(ReadString(s, "tls_private_key", w, c.tls_private_key));
   return Status::Ok();
@@ -197,6 +214,14 @@ Result<RateLimits> OpenRateLimits(const ServeConfig& config) {
   if (auto ping = r.valkey->Command({"PING"}); !ping.ok()) {
     if (ping.status().code() != StatusCode::kUnavailable) return ping.status();
     spdlog::error("{}", ping.status().message());
+  } else if (auto policy = r.valkey->Command({"CONFIG", "GET", "maxmemory-policy"});
+             policy.ok() && policy->items.size() == 2 && policy->items[1].text != "noeviction") {
+    // Evicting counts under memory pressure would forget locks and spent
+    // quotas: the counts must fail (closed) rather than vanish.
+    spdlog::warn(
+        "Valkey's maxmemory-policy is '{}': under memory pressure it may forget sign-in locks "
+        "and spent quotas; set it to noeviction (docs/scale.md)",
+        policy->items[1].text);
   }
   gateway::SharedQuotaOptions options;
   options.on_unavailable = config.quota_outage;

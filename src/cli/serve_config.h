@@ -30,6 +30,10 @@ struct ServeConfig {
   std::string metrics_host = "127.0.0.1";
   int metrics_port = -1;
   std::chrono::seconds shutdown_grace{30};
+  // [server] drain_seconds: after SIGTERM, /readyz fails for this long while
+  // requests are still taken, so a load balancer stops sending before the
+  // listener closes (0: close at once, as a single server wants).
+  std::chrono::seconds drain{0};
   std::string tls_certificate, tls_private_key;
   std::vector<gateway::ModelServeConfig> models;          // empty: every installed model, defaults
   std::vector<governance::RemoteBackendConfig> backends;  // [[backends]]

@@ -78,6 +78,9 @@ class ApiServer {
   // operator (GET /metrics with the "metrics" scope) or a separate listener.
   std::string Metrics() const;
 
+  // The start of a graceful stop behind a load balancer: /readyz turns 503
+  // while requests are still served, so the balancer stops sending first.
+  void Drain() { ready_ = false; }
   // Graceful stop: /readyz turns 503, no new connections; running requests
   // get up to `grace` to finish (streams included). Then `cancel_work` runs
   // (stop the schedulers without draining): cancelled streams end with an
@@ -110,7 +113,7 @@ class ApiServer {
   std::unique_ptr<AssessmentApi> assessment_;
   std::vector<ApiRoute> routes_;
   RequestMetrics metrics_;
-  std::atomic<bool> ready_{false};
+  std::atomic<bool> ready_{false};        // false from Drain or Shutdown on
   boost::asio::thread_pool blocking_{1};  // embeddings: keeps I/O threads free
   std::unique_ptr<HttpServer> http_;
 };
