@@ -33,7 +33,7 @@ class Valkey:
         self.dir = tempfile.mkdtemp(prefix="daulat-valkey-")
         self.proc = None
         for _ in range(20):
-            self.port = random.randint(20000, 32000)
+            self.port = random.randint(20000, 25000)
             if self.start():
                 return
         pytest.fail("redis-server did not start (run scripts/bootstrap)")
