@@ -19,6 +19,7 @@
 #include "cli/exit_codes.h"
 #include "cli/lumin_library.h"
 #include "cli/serve_config.h"
+#include "cli/server_node.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "gateway/content_log.h"
@@ -62,44 +63,6 @@ struct ServeFlags {
   uint32_t context_length = 0;
   int threads = -1;
 };
-
-// Held by a server for its life: on SQLite the data folder's first-server
-// lock when it is free; on a shared database the lock every server on
-// every node shares, which this one also held alone at its start if no
-// other server held it.
-struct ServerLock {
-  std::optional<store::DataFolderLock> folder;
-  std::unique_ptr<store::SessionLock> cluster;
-};
-
-// Takes a cluster lock again when the connection holding it was lost; the
-// loss is reported once, then as a reminder, not on every try.
-void KeepLock(store::Database& db, const char* name, std::unique_ptr<store::SessionLock>& lock,
-              RepeatedFailure& failures) {
-  if (!lock || lock->StillHeld().ok()) return;
-  auto again = db.TryLock(name, store::LockMode::kShared);
-  if (!again.ok()) {
-    failures.Failed(again.status().message());
-    return;
-  }
-  lock = std::move(again).value();
-  failures.Succeeded();
-  spdlog::warn("the cluster lock '{}' was lost with its connection and is held again", name);
-}
-
-// Whether this is the only server on the data (on any node, when shared).
-Result<bool> TakeServerLock(const GlobalOptions& global, store::Database& db, ServerLock& held) {
-  if (!global.SharedDatabase()) {
-    auto lock = store::DataFolderLock::FirstServer(global.DataDir());
-    if (!lock.ok()) return false;
-    held.folder.emplace(std::move(lock).value());
-    return true;
-  }
-  auto shared = db.TryLock("serve", store::LockMode::kShared);
-  if (!shared.ok()) return shared.status();
-  held.cluster = std::move(shared).value();
-  return held.cluster->TryAlone();
-}
 
 int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
   // Block the stop signals before any thread starts, so that only the
@@ -328,25 +291,9 @@ int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
               metrics_note.c_str());
   std::fflush(stdout);
 
-  // On a shared database the cluster locks live on connections of their
-  // own: one lost with its server (a restart, a failover) is taken again,
-  // so that repairs on other nodes keep seeing this server.
-  std::jthread lock_watch;
-  if (global.SharedDatabase()) {
-    lock_watch = std::jthread([&db, &writers_lock, &server_lock](const std::stop_token& stop) {
-      std::mutex mu;
-      std::condition_variable_any wake;
-      std::unique_lock hold(mu);
-      RepeatedFailure writers("taking the cluster lock 'writers' again");
-      RepeatedFailure serve("taking the cluster lock 'serve' again");
-      for (;;) {
-        wake.wait_for(hold, stop, std::chrono::seconds(10), [] { return false; });
-        if (stop.stop_requested()) return;
-        KeepLock(**db, kWritersLock, *writers_lock, writers);
-        KeepLock(**db, "serve", server_lock.cluster, serve);
-      }
-    });
-  }
+  std::jthread upkeep;
+  if (global.SharedDatabase())
+    upkeep = StartClusterUpkeep(**db, *writers_lock, server_lock.cluster, **blobs);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -128,6 +128,29 @@ nlohmann::json ToJson(const LibraryHealth& h) {
           {"damaged_originals", h.damaged_originals}};
 }
 
+Result<int64_t> DiscardUnnamedOriginals(store::Database& db, store::BlobStore& blobs,
+                                        int64_t in_flight_seconds) {
+  std::set<std::pair<std::string, std::string>> named;  // (folder, blob)
+  {
+    // Named before the store is listed: a blob written meanwhile is young.
+    auto snapshot = db.BeginSnapshot();
+    if (!snapshot.ok()) return snapshot.status();
+    auto rows = (*snapshot)->Query(kDocumentsAndBlobs);
+    if (!rows.ok()) return rows.status();
+    DAULAT_RETURN_IF_ERROR((*snapshot)->Commit());
+    for (const auto& r : *rows) named.emplace(store::BlobStore::FolderOf(r.Text(0)), r.Text(2));
+  }
+  auto stored = blobs.List();
+  if (!stored.ok()) return stored.status();
+  int64_t discarded = 0;
+  for (const auto& b : *stored) {
+    if (named.count({b.folder, b.name}) != 0 || b.age_seconds < in_flight_seconds) continue;
+    DAULAT_RETURN_IF_ERROR(blobs.Discard(b));
+    ++discarded;
+  }
+  return discarded;
+}
+
 Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
                                    const HealthOptions& options) {
   LibraryHealth h;

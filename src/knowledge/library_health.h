@@ -57,4 +57,13 @@ struct HealthOptions {
 Result<LibraryHealth> CheckLibrary(store::Database& db, store::BlobStore& blobs,
                                    const HealthOptions& options);
 
+// On a database that several nodes share, each node keeps the originals it
+// read in its own blob store (until originals move to an object store): a
+// document erased or replaced through another node leaves its original here.
+// Discards this store's originals that no document names and that were
+// last written at least `in_flight_seconds` ago (an upload in progress
+// writes its original before its rows commit). Returns how many went.
+Result<int64_t> DiscardUnnamedOriginals(store::Database& db, store::BlobStore& blobs,
+                                        int64_t in_flight_seconds);
+
 }  // namespace daulat::knowledge

@@ -173,6 +173,44 @@ def test_a_node_killed_mid_stream_ends_it_clearly_and_its_callers_move_on(cluste
     assert wait_until(lambda: "down" not in cluster.run("status", check=False).stdout, 30)
 
 
+def upload(base, key, collection, filename, data):
+    boundary = "daulat" + os.urandom(6).hex()
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="classification"\r\n\r\nTERBUKA\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f'Content-Type: application/octet-stream\r\n\r\n').encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    u = urllib.parse.urlparse(base)
+    conn = httplib.HTTPConnection(u.hostname, u.port, timeout=120)
+    conn.request("POST", f"/api/v1/collections/{collection}/documents", body=body,
+                 headers={"Authorization": f"Bearer {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    r = conn.getresponse()
+    reply = json.loads(r.read())
+    conn.close()
+    return r.status, reply
+
+
+def found(base, key, query):
+    status, _, body = http("POST", base + "/api/v1/search", {"query": query}, key)
+    assert status == 200, body
+    return [h["source_name"] for h in body["data"]]
+
+
+def test_a_document_read_on_one_node_is_found_on_every_node_and_erased_everywhere(cluster):
+    owner = new_tenant(cluster, "lumin-cluster")
+    status, _, _ = http("POST", cluster.node_url(1) + "/api/v1/collections", {"id": "surat", "name": "Surat"}, owner)
+    assert status == 201
+    status, doc = upload(cluster.node_url(1), owner, "surat", "permit.md",
+                         b"# Permit\n\nPermit kerja lebuh raya Karak diluluskan oleh jabatan kerja raya.\n")
+    assert status == 201, doc
+    query = "permit kerja lebuh raya Karak"
+    assert wait_until(lambda: found(cluster.node_url(3), owner, query) == ["permit.md"], 5)
+    status, _, _ = http("DELETE", cluster.node_url(2) + f"/api/v1/documents/{doc['id']}", key=owner)
+    assert status == 200
+    assert wait_until(lambda: found(cluster.node_url(3), owner, query) == [], 5)
+    assert found(cluster.node_url(1), owner, query) == []
+    for n in (1, 3):
+        assert http("GET", cluster.node_url(n) + f"/api/v1/documents/{doc['id']}", key=owner)[0] == 404
+
+
 def test_the_primary_dies_the_standby_takes_over_and_nothing_acknowledged_is_lost(cluster):
     owner = new_tenant(cluster, "failover-cluster")
     made = []

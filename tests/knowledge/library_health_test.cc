@@ -203,5 +203,27 @@ TEST_F(LibraryHealthTest, DiscardRefusesNamesOutsideTheStore) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "blobs" / "master.key"));
 }
 
+// Two nodes on one database, each with the originals it read: a document
+// erased (or replaced) through node 2 leaves its original on node 1 until
+// node 1's sweep, which takes only what no document names and what no
+// upload in progress may still name.
+TEST_F(LibraryHealthTest, AnotherNodesErasureReachesThisNodesOriginals) {
+  const auto doc = Add("jpn", "cuti.md", "# Cuti\n\nCuti tahunan ialah 25 hari bekerja.\n");
+  const auto kept = Add("jpn", "gaji.md", "# Gaji\n\nGaji dibayar pada 25 haribulan.\n");
+  auto node2_blobs = std::move(store::BlobStore::Open(dir_ / "node2-blobs")).value();
+  auto node2 = std::move(Library::Open(*db_, *node2_blobs)).value();
+  ASSERT_TRUE(node2->DeleteDocument(OperatorReader("jpn"), doc.id).ok());
+  ASSERT_EQ(blobs_->List()->size(), 2u);  // still here: node 2 never had it
+  auto young = DiscardUnnamedOriginals(*db_, *blobs_, 3600);
+  ASSERT_TRUE(young.ok()) << young.status().ToString();
+  EXPECT_EQ(*young, 0) << "may be an upload in progress";
+  auto swept = DiscardUnnamedOriginals(*db_, *blobs_, 0);
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 1);
+  ASSERT_EQ(blobs_->List()->size(), 1u);
+  EXPECT_TRUE(lib_->GetDocument(OperatorReader("jpn"), kept.id).ok());
+  EXPECT_FALSE(Check(false).HasDamage());
+}
+
 }  // namespace
 }  // namespace daulat::knowledge

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "cli/global_options.h"
+#include "common/status.h"
+#include "store/blob_store.h"
+#include "store/data_folder_lock.h"
+#include "store/database.h"
+
+// What a server holds as one node among others on the same data: the locks
+// that say which servers run, and the chores of a node on a shared database.
+namespace daulat::cli {
+
+// Held by a server for its life: on SQLite the data folder's first-server
+// lock when it is free; on a shared database the lock every server on
+// every node shares, which this one also held alone at its start if no
+// other server held it.
+struct ServerLock {
+  std::optional<store::DataFolderLock> folder;
+  std::unique_ptr<store::SessionLock> cluster;
+};
+
+// Whether this is the only server on the data (on any node, when shared).
+Result<bool> TakeServerLock(const GlobalOptions& global, store::Database& db, ServerLock& held);
+
+// A node's chores on a shared database, every 10 s until stopped: the
+// cluster locks live on connections of their own, and one lost with its
+// server (a restart, a failover) is taken again, so that repairs on other
+// nodes keep seeing this server. Every 5 minutes the originals of
+// documents erased or replaced through other nodes leave this node's blob
+// store (an hour after they were written, past any upload in progress).
+std::jthread StartClusterUpkeep(store::Database& db, std::unique_ptr<store::SessionLock>& writers,
+                                std::unique_ptr<store::SessionLock>& serve,
+                                store::BlobStore& blobs);
+
+}  // namespace daulat::cli
