@@ -141,26 +141,6 @@ const std::string& SettleScript() {
   return script;
 }
 
-std::string Seconds(double now) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.6f", now);
-  return text;
-}
-
-int64_t Item(const store::ValkeyReply& r, size_t i) {
-  return i < r.items.size() ? r.items[i].integer : 0;
-}
-
-// Whether a script's reply is an array starting with at least `n` integers:
-// anything else is a fault (a script error, a server that is not Valkey),
-// never an admission.
-Status Shaped(const Result<store::ValkeyReply>& r, size_t n) {
-  if (!r.ok()) return r.status();
-  bool ok = r->type == store::ValkeyReply::Type::kArray && r->items.size() >= n;
-  for (size_t i = 0; ok && i < n; ++i) ok = r->items[i].type == store::ValkeyReply::Type::kInteger;
-  return ok ? Status::Ok() : Internal("Valkey answered a quota script with an unexpected reply");
-}
-
 int64_t Bounded(int64_t tokens) {
   return std::clamp<int64_t>(tokens, 0, kMostTokens);
 }
@@ -252,22 +232,23 @@ Status SharedQuotaBook::Admit(const std::string& key_id, const std::string& tena
     return Status::Ok();  // nothing to count against
   auto r =
       valkey_.Eval(AdmitScript(), KeysOf(key_id, tenant_id, false),
-                   {Seconds(clock_.Now()), std::to_string(key.requests_per_minute),
+                   {store::ValkeySeconds(clock_.Now()), std::to_string(key.requests_per_minute),
                     std::to_string(key.tokens_per_day), std::to_string(tenant.requests_per_minute),
                     std::to_string(tenant.tokens_per_day), std::to_string(kAccountTtlSeconds)});
-  if (Status shaped = Shaped(r, 1); !shaped.ok()) {
+  if (Status shaped = store::ExpectIntegers(r, 1, "a quota script"); !shaped.ok()) {
     bool fell_back = false;
     Status st = Unreachable(shaped, fell_back);
     return fell_back ? fallback_.Admit(key_id, tenant_id) : st;
   }
   Reached();
-  const int64_t account = Item(*r, 0);
+  const int64_t account = r->Integer(0);
   if (account == 0) return Status::Ok();
   const bool is_key = account == 1;
   const std::string who = is_key ? "API key " + key_id : "tenant " + tenant_id;
   const QuotaLimits& limits = is_key ? key : tenant;
-  if (Item(*r, 1) == 1) return quota_refusal::TokensSpent(who, limits.tokens_per_day, Item(*r, 2));
-  return quota_refusal::OverRate(who, limits.requests_per_minute, Item(*r, 2));
+  if (r->Integer(1) == 1)
+    return quota_refusal::TokensSpent(who, limits.tokens_per_day, r->Integer(2));
+  return quota_refusal::OverRate(who, limits.requests_per_minute, r->Integer(2));
 }
 
 void SharedQuotaBook::ForgetLapsedLeasesLocked() {
@@ -295,12 +276,12 @@ Result<int64_t> SharedQuotaBook::Reserve(const std::string& key_id, const std::s
   }
   auto r = valkey_.Eval(
       ReserveScript(), KeysOf(key_id, tenant_id, true),
-      {Seconds(now), std::to_string(key.tokens_per_day), std::to_string(tenant.tokens_per_day),
-       std::to_string(prompt), std::to_string(completion), name,
-       Seconds(now + static_cast<double>(options_.lease_seconds)),
+      {store::ValkeySeconds(now), std::to_string(key.tokens_per_day),
+       std::to_string(tenant.tokens_per_day), std::to_string(prompt), std::to_string(completion),
+       name, store::ValkeySeconds(now + static_cast<double>(options_.lease_seconds)),
        std::to_string(kAccountTtlSeconds)});
-  Status shaped = Shaped(r, 2);
-  if (shaped.ok() && Item(*r, 0) == 0 &&
+  Status shaped = store::ExpectIntegers(r, 2, "a quota script");
+  if (shaped.ok() && r->Integer(0) == 0 &&
       (r->items.size() < 3 || r->items[2].type != store::ValkeyReply::Type::kText))
     shaped = Internal("Valkey answered a reservation without its name");
   if (!shaped.ok()) {
@@ -316,13 +297,13 @@ Result<int64_t> SharedQuotaBook::Reserve(const std::string& key_id, const std::s
     return granted;
   }
   Reached();
-  if (Item(*r, 0) != 0) {
-    const bool is_key = Item(*r, 1) == 1;
-    return quota_refusal::NoRoom(is_key ? "API key " + key_id : "tenant " + tenant_id, Item(*r, 2),
-                                 Item(*r, 3), Item(*r, 4) == 1, prompt,
+  if (r->Integer(0) != 0) {
+    const bool is_key = r->Integer(1) == 1;
+    return quota_refusal::NoRoom(is_key ? "API key " + key_id : "tenant " + tenant_id,
+                                 r->Integer(2), r->Integer(3), r->Integer(4) == 1, prompt,
                                  quota_refusal::SecondsToMidnight(now));
   }
-  const int64_t granted = Item(*r, 1);
+  const int64_t granted = r->Integer(1);
   std::lock_guard lock(mu_);
   ForgetLapsedLeasesLocked();
   leases_.emplace(std::make_tuple(key_id, tenant_id, prompt + std::max<int64_t>(granted, 0)),
@@ -331,10 +312,11 @@ Result<int64_t> SharedQuotaBook::Reserve(const std::string& key_id, const std::s
 }
 
 Status SharedQuotaBook::SendSettle(const Unsettled& s) {
-  return Shaped(valkey_.Eval(SettleScript(), KeysOf(s.key_id, s.tenant_id, true),
-                             {Seconds(clock_.Now()), s.member, std::to_string(s.used),
-                              std::to_string(kAccountTtlSeconds)}),
-                1);
+  return store::ExpectIntegers(
+      valkey_.Eval(SettleScript(), KeysOf(s.key_id, s.tenant_id, true),
+                   {store::ValkeySeconds(clock_.Now()), s.member, std::to_string(s.used),
+                    std::to_string(kAccountTtlSeconds)}),
+      1, "a quota script");
 }
 
 void SharedQuotaBook::Settle(const std::string& key_id, const std::string& tenant_id,

@@ -1,7 +1,5 @@
 #include "identity/shared_sign_in_throttle.h"
 
-#include <cstdio>
-
 #include "common/random_id.h"
 
 namespace daulat::identity {
@@ -119,25 +117,6 @@ const std::string& FailedScript() {
   return script;
 }
 
-std::string Seconds(double t) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.6f", t);
-  return text;
-}
-
-int64_t Item(const store::ValkeyReply& r, size_t i) {
-  return i < r.items.size() ? r.items[i].integer : 0;
-}
-
-// Whether a script's reply is an array of at least `n` integers: anything
-// else is a fault, never a sign-in let through.
-Status Shaped(const Result<store::ValkeyReply>& r, size_t n) {
-  if (!r.ok()) return r.status();
-  bool ok = r->type == store::ValkeyReply::Type::kArray && r->items.size() >= n;
-  for (size_t i = 0; ok && i < n; ++i) ok = r->items[i].type == store::ValkeyReply::Type::kInteger;
-  return ok ? Status::Ok() : Internal("Valkey answered a sign-in script with an unexpected reply");
-}
-
 }  // namespace
 
 SharedSignInThrottle::SharedSignInThrottle(store::Valkey& valkey, const Clock& clock,
@@ -202,10 +181,10 @@ Status SharedSignInThrottle::Check(std::string_view tenant, std::string_view use
     std::lock_guard lock(mu_);
     attempt = node_ + "." + std::to_string(++next_attempt_);
   }
-  std::vector<std::string> args = {Seconds(now),
+  std::vector<std::string> args = {store::ValkeySeconds(now),
                                    std::to_string(counters.size()),
                                    attempt,
-                                   Seconds(now + kAttemptSeconds),
+                                   store::ValkeySeconds(now + kAttemptSeconds),
                                    std::to_string(ForgetAfterSeconds(options_)),
                                    counters.size() > 1 ? counters[1].key : "",
                                    std::to_string(static_cast<int64_t>(kRememberedSeconds))};
@@ -215,7 +194,7 @@ Status SharedSignInThrottle::Check(std::string_view tenant, std::string_view use
   }
   auto r = valkey_.Eval(CheckScript(), KeysFor(counters, true), args);
   Attempt key{std::string(tenant), std::string(username), std::string(source)};
-  if (Status shaped = Shaped(r, 1); !shaped.ok()) {
+  if (Status shaped = store::ExpectIntegers(r, 1, "a sign-in script"); !shaped.ok()) {
     Report(shaped);  // the details go to the log; the caller learns nothing of Valkey
     if (on_unavailable_ == store::ValkeyOutage::kRefuse)
       return Unavailable("sign-ins cannot be checked now; try again shortly");
@@ -224,9 +203,9 @@ Status SharedSignInThrottle::Check(std::string_view tenant, std::string_view use
     return st;
   }
   Report(Status::Ok());
-  switch (Item(*r, 0)) {
+  switch (r->Integer(0)) {
     case 0: KeepAttempt(std::move(key), attempt); return Status::Ok();
-    case 1: return Waiting(Item(*r, 1));
+    case 1: return Waiting(r->Integer(1));
     default: return Busy();
   }
 }
@@ -236,7 +215,8 @@ std::string SharedSignInThrottle::Failed(std::string_view tenant, std::string_vi
   const std::string attempt = TakeAttempt(tenant, username, source);
   if (attempt == "-") return fallback_.Failed(tenant, username, source);
   const auto counters = CountersFor(options_, tenant, username, source);
-  std::vector<std::string> args = {Seconds(clock_.Now()), std::to_string(counters.size()), attempt,
+  std::vector<std::string> args = {store::ValkeySeconds(clock_.Now()),
+                                   std::to_string(counters.size()), attempt,
                                    std::to_string(ForgetAfterSeconds(options_))};
   for (const auto& c : counters) {
     for (const int64_t v : {c.limits->free, c.limits->max_delay_seconds, c.limits->lock_after,
@@ -244,7 +224,7 @@ std::string SharedSignInThrottle::Failed(std::string_view tenant, std::string_vi
       args.push_back(std::to_string(v));
   }
   auto r = valkey_.Eval(FailedScript(), KeysFor(counters, false), args);
-  const Status shaped = Shaped(r, 3 * counters.size());
+  const Status shaped = store::ExpectIntegers(r, 3 * counters.size(), "a sign-in script");
   Report(shaped);
   if (!shaped.ok()) {
     // Counted on the node rather than not at all.
@@ -252,10 +232,10 @@ std::string SharedSignInThrottle::Failed(std::string_view tenant, std::string_vi
   }
   std::string note;
   for (size_t i = 0; i < counters.size(); ++i) {
-    const int64_t changed = Item(*r, 3 * i);
+    const int64_t changed = r->Integer(3 * i);
     std::string what;
-    if (changed == 1) what = LockedNote(counters[i], Item(*r, 3 * i + 2));
-    if (changed == 2) what = SlowedNote(counters[i], Item(*r, 3 * i + 1));
+    if (changed == 1) what = LockedNote(counters[i], r->Integer(3 * i + 2));
+    if (changed == 2) what = SlowedNote(counters[i], r->Integer(3 * i + 1));
     if (!what.empty()) note += (note.empty() ? "" : "; ") + what;
   }
   return note;
@@ -269,7 +249,7 @@ void SharedSignInThrottle::Succeeded(std::string_view tenant, std::string_view u
     return;
   }
   const auto counters = CountersFor(options_, tenant, username, source);
-  std::vector<std::string> args = {Seconds(clock_.Now()),
+  std::vector<std::string> args = {store::ValkeySeconds(clock_.Now()),
                                    std::to_string(counters.size()),
                                    attempt,
                                    std::to_string(ForgetAfterSeconds(options_)),

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 
 namespace daulat::store {
 namespace {
@@ -70,6 +71,19 @@ ValkeyReply FromHiredis(const redisReply& r) {
 }
 
 }  // namespace
+
+Status ExpectIntegers(const Result<ValkeyReply>& reply, size_t n, const std::string& what) {
+  if (!reply.ok()) return reply.status();
+  bool ok = reply->type == ValkeyReply::Type::kArray && reply->items.size() >= n;
+  for (size_t i = 0; ok && i < n; ++i) ok = reply->items[i].type == ValkeyReply::Type::kInteger;
+  return ok ? Status::Ok() : Internal("Valkey answered " + what + " with an unexpected reply");
+}
+
+std::string ValkeySeconds(double seconds) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.6f", seconds);
+  return text;
+}
 
 Result<ValkeyAddress> ValkeyAddress::Parse(const std::string& url) {
   const auto bad = [](const std::string& why) {

@@ -55,7 +55,18 @@ struct ValkeyReply {
   int64_t integer = 0;
   std::string text;
   std::vector<ValkeyReply> items;
+
+  // The integer at `i` of an array (0 past its end).
+  int64_t Integer(size_t i) const { return i < items.size() ? items[i].integer : 0; }
 };
+
+// Whether a script's reply is an array starting with at least `n` integers:
+// anything else (a script error, a server that is not Valkey) is a fault,
+// INTERNAL naming `what`, so that callers never take it for a count.
+Status ExpectIntegers(const Result<ValkeyReply>& reply, size_t n, const std::string& what);
+
+// A time in seconds as the scripts take it (to the microsecond).
+std::string ValkeySeconds(double seconds);
 
 // A client for one Valkey server with a small pool of connections. Every
 // failure to reach the server (refused, timed out, lost mid-command) is
