@@ -113,7 +113,10 @@ int Serve(const GlobalOptions& global_options, const ServeFlags& flags) {
   ::chmod(global.DataDir().c_str(), 0700);  // also a folder made before umask was set
   auto folder_lock = store::DataFolderLock::Share(global.DataDir());
   if (!folder_lock.ok()) return ReportError(folder_lock.status());
-  auto db = store::OpenDatabase(global.DatabaseLocation());
+  auto db =
+      store::IsPostgresUrl(global.DatabaseLocation()) && c.database_pool > 0
+          ? store::OpenPostgres(global.DatabaseLocation(), {.max_connections = c.database_pool})
+          : store::OpenDatabase(global.DatabaseLocation());
   if (!db.ok()) return ReportError(db.status());
   auto writers_lock = ShareWritersLock(**db);
   if (!writers_lock.ok()) return ReportError(writers_lock.status());

@@ -273,8 +273,10 @@ Result<ServeConfig> LoadServeConfig(const std::string& path) {
   }
   if (const auto* database = root.get("database")) {
     if (!database->is_table()) return InvalidArgument("[database] must be a table");
-    DAULAT_RETURN_IF_ERROR(CheckKeys(*database->as_table(), "[database]", {"url"}));
+    DAULAT_RETURN_IF_ERROR(CheckKeys(*database->as_table(), "[database]", {"url", "pool_size"}));
     DAULAT_RETURN_IF_ERROR(ReadString(*database->as_table(), "url", "[database]", c.database_url));
+    DAULAT_RETURN_IF_ERROR(
+        Read(*database->as_table(), "pool_size", "[database]", c.database_pool, 1, 1000));
   }
   if (const auto* quotas = root.get("quotas")) {
     if (!quotas->is_table()) return InvalidArgument("[quotas] must be a table");

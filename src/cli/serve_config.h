@@ -51,6 +51,10 @@ struct ServeConfig {
   // [database] url: the record in PostgreSQL (docs/scale.md), when neither
   // --database-url nor DAULAT_DATABASE_URL names one.
   std::string database_url;
+  // [database] pool_size: connections to PostgreSQL this server may hold
+  // for requests (1-1000; 0 keeps the default, 16), besides its two lock
+  // connections. Lower it on many nodes (docs/scale.md, "Limits").
+  int database_pool = 0;
   // [quotas] valkey_url / DAULAT_VALKEY_URL: quotas and rate limits counted
   // in Valkey for every node; empty: in this process. on_unavailable /
   // DAULAT_QUOTAS_ON_UNAVAILABLE: "refuse" (default) or "local".

@@ -192,6 +192,31 @@ TEST_F(CliTest, CtrlCStopsGenerationWithExit130) {
   EXPECT_FALSE(r.out.empty());  // what was generated before Ctrl-C is kept
 }
 
+// The settings of a node among others: each wrong value is named at start.
+TEST_F(CliTest, ServeRefusesBadClusterSettingsWithClearErrors) {
+  const auto serve = [&](const std::string& text) {
+    std::ofstream(data_ / "cluster.toml") << text;
+    return Run({"serve", "--port", "0", "--config", (data_ / "cluster.toml").string()});
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[database]\npool_size = 0\n", "pool_size must be between 1 and 1000"},
+      {"[database]\npool_size = \"many\"\n", "pool_size must be an integer"},
+      {"[database]\nurl = \"mysql://db/daulat\"\n", "is not a database"},
+      {"[database]\nhost = \"db\"\n", "unknown setting 'host'"},
+      {"[quotas]\non_unavailable = \"maybe\"\n", "\"refuse\" or \"local\""},
+      {"[quotas]\nvalkey_url = \"rediss://:secret-pw@cache:6380\"\n", "TLS"},
+      {"[quotas]\nvalkey_url = \"redis://cache:99999\"\n", "the port is 1-65535"},
+      {"[quotas]\nvalkey = \"redis://cache\"\n", "unknown setting 'valkey'"},
+      {"[server]\ndrain_seconds = -1\n", "drain_seconds must be between 0 and 300"},
+  };
+  for (const auto& [text, needle] : cases) {
+    const auto r = serve(text);
+    EXPECT_EQ(r.exit_code, 5) << text << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << text << r.err;
+    EXPECT_EQ(r.err.find("secret-pw"), std::string::npos) << "a password is never repeated";
+  }
+}
+
 TEST_F(CliTest, ServeRefusesBadConfigurationWithClearErrors) {
   const auto write = [&](const std::string& name, const std::string& text) {
     std::ofstream(data_ / name) << text;
