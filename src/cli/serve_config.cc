@@ -6,8 +6,6 @@
 #include <cctype>
 #include <set>
 
-#include "common/log.h"
-
 namespace daulat::cli {
 namespace {
 
@@ -197,38 +195,6 @@ Result<gateway::QuotaOutage> ParseQuotaOutage(const std::string& text, const std
   if (text == "refuse") return gateway::QuotaOutage::kRefuse;
   if (text == "local") return gateway::QuotaOutage::kLocal;
   return InvalidArgument(where + " must be \"refuse\" or \"local\"");
-}
-
-Result<RateLimits> OpenRateLimits(const ServeConfig& config) {
-  RateLimits r;
-  if (config.valkey_url.empty()) {
-    r.quotas = std::make_unique<gateway::LocalQuotaBook>();
-    r.sign_in = std::make_unique<identity::LocalSignInThrottle>();
-    return r;
-  }
-  auto valkey = store::Valkey::Create(config.valkey_url);
-  if (!valkey.ok()) return valkey.status();
-  r.valkey = std::move(valkey).value();
-  // A wrong password stops the start; an unreachable Valkey does not (the
-  // node starts and [quotas] on_unavailable decides until Valkey answers).
-  if (auto ping = r.valkey->Command({"PING"}); !ping.ok()) {
-    if (ping.status().code() != StatusCode::kUnavailable) return ping.status();
-    spdlog::error("{}", ping.status().message());
-  } else if (auto policy = r.valkey->Command({"CONFIG", "GET", "maxmemory-policy"});
-             policy.ok() && policy->items.size() == 2 && policy->items[1].text != "noeviction") {
-    // Evicting counts under memory pressure would forget locks and spent
-    // quotas: the counts must fail (closed) rather than vanish.
-    spdlog::warn(
-        "Valkey's maxmemory-policy is '{}': under memory pressure it may forget sign-in locks "
-        "and spent quotas; set it to noeviction (docs/scale.md)",
-        policy->items[1].text);
-  }
-  gateway::SharedQuotaOptions options;
-  options.on_unavailable = config.quota_outage;
-  r.quotas = std::make_unique<gateway::SharedQuotaBook>(*r.valkey, SystemClock(), options);
-  r.sign_in = std::make_unique<identity::SharedSignInThrottle>(
-      *r.valkey, SystemClock(), identity::SignInThrottleOptions{}, config.quota_outage);
-  return r;
 }
 
 Result<ServeConfig> LoadServeConfig(const std::string& path) {

@@ -11,7 +11,6 @@
 #include "gateway/shared_quota_book.h"
 #include "gateway/stages.h"
 #include "governance/egress_guard.h"
-#include "identity/shared_sign_in_throttle.h"
 #include "server/http_server.h"
 
 namespace daulat::cli {
@@ -61,15 +60,6 @@ struct ServeConfig {
   std::string valkey_url;
   gateway::QuotaOutage quota_outage = gateway::QuotaOutage::kRefuse;
 };
-
-// The quotas and the sign-in throttle the configuration asks for: in this
-// process, or in Valkey for every node, with the client they share.
-struct RateLimits {
-  std::unique_ptr<store::Valkey> valkey;
-  std::unique_ptr<gateway::QuotaBook> quotas;
-  std::unique_ptr<identity::SignInThrottle> sign_in;
-};
-Result<RateLimits> OpenRateLimits(const ServeConfig& config);
 
 // The model scripts/start installs for Lumin's answers, summaries,
 // narratives and the console.

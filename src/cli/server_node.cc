@@ -5,6 +5,8 @@
 
 #include "cli/admin_stores.h"
 #include "common/log.h"
+#include "gateway/shared_quota_book.h"
+#include "identity/shared_sign_in_throttle.h"
 #include "knowledge/library_health.h"
 
 namespace daulat::cli {
@@ -66,6 +68,38 @@ Result<bool> TakeServerLock(const GlobalOptions& global, store::Database& db, Se
   if (!shared.ok()) return shared.status();
   held.cluster = std::move(shared).value();
   return held.cluster->TryAlone();
+}
+
+Result<RateLimits> OpenRateLimits(const ServeConfig& config) {
+  RateLimits r;
+  if (config.valkey_url.empty()) {
+    r.quotas = std::make_unique<gateway::LocalQuotaBook>();
+    r.sign_in = std::make_unique<identity::LocalSignInThrottle>();
+    return r;
+  }
+  auto valkey = store::Valkey::Create(config.valkey_url);
+  if (!valkey.ok()) return valkey.status();
+  r.valkey = std::move(valkey).value();
+  // A wrong password stops the start; an unreachable Valkey does not (the
+  // node starts and [quotas] on_unavailable decides until Valkey answers).
+  if (auto ping = r.valkey->Command({"PING"}); !ping.ok()) {
+    if (ping.status().code() != StatusCode::kUnavailable) return ping.status();
+    spdlog::error("{}", ping.status().message());
+  } else if (auto policy = r.valkey->Command({"CONFIG", "GET", "maxmemory-policy"});
+             policy.ok() && policy->items.size() == 2 && policy->items[1].text != "noeviction") {
+    // Evicting counts under memory pressure would forget locks and spent
+    // quotas: the counts must fail (closed) rather than vanish.
+    spdlog::warn(
+        "Valkey's maxmemory-policy is '{}': under memory pressure it may forget sign-in locks "
+        "and spent quotas; set it to noeviction (docs/scale.md)",
+        policy->items[1].text);
+  }
+  gateway::SharedQuotaOptions options;
+  options.on_unavailable = config.quota_outage;
+  r.quotas = std::make_unique<gateway::SharedQuotaBook>(*r.valkey, SystemClock(), options);
+  r.sign_in = std::make_unique<identity::SharedSignInThrottle>(
+      *r.valkey, SystemClock(), identity::SignInThrottleOptions{}, config.quota_outage);
+  return r;
 }
 
 }  // namespace daulat::cli

@@ -5,10 +5,14 @@
 #include <thread>
 
 #include "cli/global_options.h"
+#include "cli/serve_config.h"
 #include "common/status.h"
+#include "gateway/quota.h"
+#include "identity/sign_in_throttle.h"
 #include "store/blob_store.h"
 #include "store/data_folder_lock.h"
 #include "store/database.h"
+#include "store/valkey.h"
 
 // What a server holds as one node among others on the same data: the locks
 // that say which servers run, and the chores of a node on a shared database.
@@ -35,5 +39,14 @@ Result<bool> TakeServerLock(const GlobalOptions& global, store::Database& db, Se
 std::jthread StartClusterUpkeep(store::Database& db, std::unique_ptr<store::SessionLock>& writers,
                                 std::unique_ptr<store::SessionLock>& serve,
                                 store::BlobStore& blobs);
+
+// The quotas and the sign-in throttle the configuration asks for: in this
+// process, or in Valkey for every node, with the client they share.
+struct RateLimits {
+  std::unique_ptr<store::Valkey> valkey;
+  std::unique_ptr<gateway::QuotaBook> quotas;
+  std::unique_ptr<identity::SignInThrottle> sign_in;
+};
+Result<RateLimits> OpenRateLimits(const ServeConfig& config);
 
 }  // namespace daulat::cli
