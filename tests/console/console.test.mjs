@@ -187,6 +187,7 @@ test('documents: a collection larger than one page lists 100 and loads the rest 
   assert.equal(await rows.count(), 100);
   await page.getByRole('button', { name: 'Load more' }).click();
   await page.getByText('surat-0.md', { exact: true }).waitFor();
+  await rows.nth(104).waitFor();  // the page's rows arrive together but may render one by one
   assert.equal(await rows.count(), 105);
   const names = await rows.locator('.muted.small').allInnerTexts();
   assert.equal(new Set(names).size, 105);
